@@ -66,6 +66,11 @@ def _(source: str) -> str:
     return _catalog.get(source, source)
 
 
+def N_(source: str) -> str:  # noqa: N802 - the gettext convention
+    """Mark a string for translation where it is defined; translate it where it is shown."""
+    return source
+
+
 def translate(source: str, language: str) -> str:
     """Translate into a given language without changing the current one (reports, logs)."""
     if language == _language:

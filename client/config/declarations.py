@@ -1,0 +1,66 @@
+"""Every setting of the client, declared once: section, key, type, default, meaning.
+
+config/user.ini.example is checked against this list by tests/config/test_example_ini.py,
+so a setting cannot be added, renamed or re-defaulted without updating the example.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from client.config import types as t
+
+
+@dataclass(frozen=True)
+class Setting:
+    section: str
+    key: str
+    type: t.ValueType[Any]
+    default: Any
+    meaning: str  # bilingual: admins read the example ini in Chinese first
+
+    @property
+    def name(self) -> str:
+        return f"{self.section}/{self.key}"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("server", "url", t.Url(), "https://exam.example.invalid",
+            "考试服务器地址 / URL of the exam server"),
+    Setting("server", "center_id", t.Text(), "",
+            "考点编号，由主考/考点管理员提供 / Exam center id"),
+    Setting("server", "ca_file", t.OptionalPath(), None,
+            "考点自建服务器的 CA 证书文件（可空） / Extra CA certificate file for a center's own "
+            "server (optional)"),
+    Setting("server", "signing_public_key", t.Text(), "",
+            "服务器签名公钥（base64，可空：首次连接时记录） / Server Ed25519 public key, base64; "
+            "empty = pinned on first contact"),
+    Setting("server", "timeout_seconds", t.Decimal(1.0, 120.0), 10.0,
+            "单次网络请求超时（秒） / Timeout of one network request, seconds"),
+    Setting("data", "directory", t.OptionalPath(), None,
+            "答案数据目录，请放在不被还原卡/还原软件重置的分区（如 D:\\ExamClientData）；空 = 用户"
+            "目录 / Answer data folder; put it on a drive that restore software does not reset; "
+            "empty = per-user folder"),
+    Setting("ui", "language", t.Choice(("zh_CN", "en")), "zh_CN",
+            "界面语言 / User interface language"),
+    Setting("ui", "font_scale", t.Decimal(0.8, 2.0), 1.0,
+            "题目字号缩放 / Initial zoom of question text"),
+    Setting("OpenGL", "Level", t.Choice(("auto", "0", "1", "2")), "auto",
+            "渲染级别：auto 自动，2 硬件，1 兼容，0 软件（白屏/黑屏时设为 0） / Rendering level: "
+            "auto, 2 hardware, 1 compatibility, 0 software"),
+    Setting("camera", "device", t.Text(), "",
+            "摄像头名称或编号（空 = 自动选择前置摄像头） / Camera name or index; empty = pick the "
+            "front camera"),
+    Setting("camera", "source", t.OptionalPath(), None,
+            "用视频/图片文件代替摄像头（测试、演示、技术支持） / Video or image file used instead "
+            "of a camera (tests, demos, support)"),
+    Setting("camera", "enabled", t.Boolean(), True,
+            "是否进行人脸识别身份核验 / Whether identity is verified with the camera"),
+    Setting("logging", "level", t.Choice(("DEBUG", "INFO", "WARNING", "ERROR")), "INFO",
+            "日志级别 / Log level"),
+    Setting("logging", "keep_files", t.Integer(1, 50), 5,
+            "保留的日志文件个数 / Number of rotated log files to keep"),
+    Setting("sync", "interval_seconds", t.Decimal(0.5, 300.0), 3.0,
+            "答案同步间隔（秒） / Seconds between answer uploads"),
+)

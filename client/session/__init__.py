@@ -1,0 +1,1 @@
+"""The exam session: what a candidate does from login to result, without Qt."""

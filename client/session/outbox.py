@@ -1,0 +1,26 @@
+"""Adapts the answer store (via its writer thread) to the pusher's Outbox protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from client.store import AnswerStore, StoreWriter
+
+
+class StoreOutbox:
+    def __init__(self, writer: StoreWriter) -> None:
+        self._writer = writer
+
+    def unsynced_batch(self, limit: int) -> Sequence[dict[str, Any]]:
+        revisions = self._writer.call(lambda store: store.unsynced(limit=limit)).result()
+        return [{"question_id": rev.question_id, "revision": rev.revision, "value": rev.value,
+                 "client_time_ms": rev.wall_time_ms, "server_time_ms": rev.server_time_ms}
+                for rev in revisions]
+
+    def acknowledge(self, acks: Sequence[tuple[str, int]]) -> int:
+        def apply(store: AnswerStore) -> int:
+            store.mark_synced(acks)
+            return len(store.unsynced(limit=1_000_000))
+
+        return self._writer.call(apply).result()

@@ -1,0 +1,1 @@
+"""Talking to the exam server: HTTP client, server clock, background answer upload."""

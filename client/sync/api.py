@@ -1,0 +1,242 @@
+"""The exam server's HTTP API, seen from the client (docs/contracts.md, /api/v1).
+
+One ``requests.Session`` per client: connection reuse, TLS verification always on (certifi's
+bundle plus an optional center CA file), the system proxy honoured (requests reads the
+environment and, on Windows, the registry). Idempotent GETs are retried by urllib3 with
+backoff; answer uploads are retried by the pusher, which knows about the outbox.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import logging
+import time
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import certifi
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from client import __version__
+from client.sync.clock import ServerClock
+from client.sync.errors import ServerRefused, ServerUnreachable, message_for_server_error
+from client.sync.tls import diagnose_tls_failure
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+@dataclass(frozen=True)
+class ExamInfo:
+    id: str
+    title: str
+    start_ms: int
+    end_ms: int
+    package_etag: str
+    package_size: int
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    candidate_id: str
+    candidate_name: str
+    student_no: str
+    exam: ExamInfo
+    seen_ip: str
+    raw: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ResultInfo:
+    status: str  # computing | scored | pending_review
+    score: float | None
+    max_score: float
+    raw: Mapping[str, Any]
+
+
+def ca_bundle(ca_file: Path | None, *, cache_dir: Path) -> str:
+    """certifi's bundle, plus the center's CA appended when one is configured."""
+    if ca_file is None:
+        return certifi.where()
+    combined = cache_dir / "ca-bundle.pem"
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    combined.write_bytes(Path(certifi.where()).read_bytes() + b"\n" + ca_file.read_bytes())
+    return str(combined)
+
+
+class ExamApi:
+    """Blocking calls; run them on worker threads, never on the UI thread."""
+
+    def __init__(self, base_url: str, *, clock: ServerClock, verify: str | bool = True,
+                 timeout_s: float = 10.0, client_id: str = "") -> None:
+        self.base_url = base_url.rstrip("/")
+        self.clock = clock
+        self.timeout_s = timeout_s
+        self.client_id = client_id
+        self.token: str | None = None
+        self._verify = certifi.where() if verify is True else verify
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = f"ExamClient/{__version__}"
+        retry = Retry(total=2, connect=2, read=1, backoff_factor=0.3,
+                      status_forcelist=(502, 503, 504), allowed_methods=frozenset({"GET"}))
+        self.session.mount("http://", HTTPAdapter(max_retries=retry))
+        self.session.mount("https://", HTTPAdapter(max_retries=retry))
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}{API_PREFIX}{path}"
+
+    def _observe_time(self, response: requests.Response, sent: int, received: int) -> None:
+        server_ms: int | None = None
+        header = response.headers.get("X-Server-Time-Ms")
+        if header and header.isdigit():
+            server_ms = int(header)
+        elif not self.clock.synchronised and response.headers.get("Date"):
+            parsed = email.utils.parsedate_to_datetime(response.headers["Date"])
+            server_ms = int(parsed.timestamp() * 1000)
+        if server_ms is not None:
+            self.clock.observe(server_ms=server_ms, sent_mono_ns=sent, received_mono_ns=received)
+
+    def _measure_pc_offset_unverified(self) -> int | None:
+        """Ask the server's time over an UNVERIFIED connection, only to explain a TLS error.
+
+        Nothing from this answer is trusted except as a hint for the clock message.
+        """
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                response = requests.get(self._url("/time"), timeout=self.timeout_s,
+                                        verify=False)  # noqa: S501 - diagnosis only
+            server_ms = int(response.json()["epoch_ms"])
+        except (requests.RequestException, ValueError, KeyError):
+            return None
+        return time.time_ns() // 1_000_000 - server_ms
+
+    def _request(self, method: str, path: str, *, auth: bool = True,
+                 json: Any = None, headers: Mapping[str, str] | None = None,
+                 stream: bool = False, ok: Iterable[int] = (200,)) -> requests.Response:
+        all_headers = dict(headers or {})
+        if auth and self.token:
+            all_headers["Authorization"] = f"Bearer {self.token}"
+        sent = time.monotonic_ns()
+        try:
+            response = self.session.request(method, self._url(path), json=json,
+                                            headers=all_headers, timeout=self.timeout_s,
+                                            verify=self._verify, stream=stream)
+        except requests.exceptions.SSLError as exc:
+            raise diagnose_tls_failure(
+                str(exc), measure_pc_offset_ms=self._measure_pc_offset_unverified) from exc
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise ServerUnreachable(type(exc).__name__) from exc
+        self._observe_time(response, sent, time.monotonic_ns())
+        if response.status_code not in ok:
+            raise self._refusal(response)
+        return response
+
+    @staticmethod
+    def _refusal(response: requests.Response) -> ServerRefused:
+        try:
+            body = response.json()
+            code = str(body.get("error", "server_error"))
+            detail = dict(body.get("detail") or {})
+        except ValueError:
+            code, detail = "server_error", {}
+        if response.status_code == 401 and code == "server_error":
+            code = "unauthorized"
+        return ServerRefused(code, message_for_server_error(code, detail),
+                             status=response.status_code, **detail)
+
+    # -- endpoints ----------------------------------------------------------------------
+
+    def server_time_ms(self) -> int:
+        response = self._request("GET", "/time", auth=False)
+        return int(response.json()["epoch_ms"])
+
+    def server_keys(self) -> dict[str, bytes]:
+        body = self._request("GET", "/server-keys", auth=False).json()
+        return {name: base64.b64decode(value) for name, value in body.items()}
+
+    def login(self, *, username: str, password: str, center_id: str,
+              extra: Mapping[str, Any] | None = None) -> LoginResult:
+        payload = {"username": username, "password": password, "center_id": center_id,
+                   "client_id": self.client_id, **(extra or {})}
+        body = self._request("POST", "/login", auth=False, json=payload).json()
+        self.token = body["token"]
+        exam = body["exam"]
+        candidate = body["candidate"]
+        return LoginResult(
+            token=body["token"], candidate_id=str(candidate["id"]),
+            candidate_name=candidate["name"], student_no=candidate.get("student_no", ""),
+            exam=ExamInfo(id=exam["id"], title=exam["title"], start_ms=int(exam["start_ms"]),
+                          end_ms=int(exam["end_ms"]), package_etag=exam.get("package_etag", ""),
+                          package_size=int(exam.get("package_size", 0))),
+            seen_ip=body.get("seen_ip", ""), raw=body)
+
+    def download_package(self, exam_id: str, dest: Path, *,
+                         progress: Callable[[int, int], None] | None = None) -> Path:
+        """Download to *dest*, resuming an interrupted ``dest.part`` with Range + If-Range."""
+        part = dest.with_name(dest.name + ".part")
+        etag_file = dest.with_name(dest.name + ".etag")
+        headers: dict[str, str] = {}
+        if dest.exists() and etag_file.exists():
+            headers["If-None-Match"] = etag_file.read_text().strip()
+        have = part.stat().st_size if part.exists() else 0
+        if have and etag_file.exists():
+            headers["Range"] = f"bytes={have}-"
+            headers["If-Range"] = etag_file.read_text().strip()
+        response = self._request("GET", f"/exams/{exam_id}/package", headers=headers,
+                                 stream=True, ok=(200, 206, 304))
+        with response:
+            if response.status_code == 304:
+                return dest
+            etag = response.headers.get("ETag", "")
+            total = int(response.headers.get("Content-Length", "0"))
+            mode = "ab" if response.status_code == 206 else "wb"
+            done = have if response.status_code == 206 else 0
+            total += done
+            etag_file.write_text(etag)
+            with part.open(mode) as out:
+                done = self._copy(response, out, done, total, progress)
+        part.replace(dest)
+        return dest
+
+    @staticmethod
+    def _copy(response: requests.Response, out: BinaryIO, done: int, total: int,
+              progress: Callable[[int, int], None] | None) -> int:
+        try:
+            for chunk in response.iter_content(chunk_size=256 * 1024):
+                out.write(chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            raise ServerUnreachable("download interrupted") from exc
+        return done
+
+    def paper_key(self, exam_id: str) -> bytes:
+        body = self._request("GET", f"/exams/{exam_id}/paper-key").json()
+        return base64.b64decode(body["paper_key"])
+
+    def push_answers(self, answers: list[Mapping[str, Any]]) -> list[tuple[str, int]]:
+        body = self._request("POST", "/attempt/answers", json={"answers": answers}).json()
+        return [(str(qid), int(rev)) for qid, rev in body["acked"]]
+
+    def submit(self, *, answered_count: int) -> int:
+        body = self._request("POST", "/attempt/submit",
+                             json={"answered_count": answered_count}).json()
+        return int(body["submitted_at_ms"])
+
+    def result(self) -> ResultInfo:
+        body = self._request("GET", "/attempt/result").json()
+        score = body.get("score")
+        return ResultInfo(status=body["status"], score=None if score is None else float(score),
+                          max_score=float(body.get("max_score") or 0.0), raw=body)

@@ -1,0 +1,41 @@
+"""Network and server failures, each with a message a candidate or proctor can act on."""
+
+from __future__ import annotations
+
+from client.errors import UserFacingError
+from client.i18n import _
+
+
+class ServerUnreachable(UserFacingError):
+    """No answer from the server (offline, DNS, timeout, reset). Work goes on locally."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("net.offline",
+                         _("无法连接考试服务器，答案已保存在本机，网络恢复后会自动上传"),
+                         reason=reason)
+
+
+class ServerRefused(UserFacingError):
+    """The server answered with an error code (wrong password, not started, ...)."""
+
+    def __init__(self, code: str, message: str, *, status: int, **detail: object) -> None:
+        super().__init__(code, message, status=status, **detail)
+        self.status = status
+
+
+def message_for_server_error(error: str, detail: dict[str, object]) -> str:
+    """Turn the server's error code into text in the candidate's language."""
+    messages = {
+        "wrong_password": _("密码错误，请重新输入。默认密码为身份证号后6位（末位X为大写）"),
+        "not_registered": _("该考生当前没有可参加的考试，请确认考试批次或联系监考教师"),
+        "second_login": _("该考生非首次登录，请监考教师联系主考/考点管理员授权登录"),
+        "outside_center": _("请在考场范围内进行考试（服务器看到的地址：{ip}），"
+                            "请考点管理员登记考点的全部出口 IP"),
+        "not_started": _("考试尚未开始"),
+        "exam_over": _("考试已结束"),
+        "sealed": _("试卷已交卷，不能再修改答案"),
+        "unauthorized": _("登录已失效，请重新登录"),
+        "not_found": _("服务器上找不到该考试或试卷"),
+    }
+    text = messages.get(error, _("服务器返回错误：{code}"))
+    return text.format(ip=detail.get("seen_ip", "?"), code=error)

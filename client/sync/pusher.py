@@ -1,0 +1,133 @@
+"""Background upload of the answer outbox: batches, retries, backoff with jitter.
+
+Every revision stays in the local store until the server acknowledges it by
+(question, revision); the server keeps the highest revision per question, so a batch
+replayed after a lost acknowledgement changes nothing. The pusher never blocks the UI:
+it runs on its own thread and reports a SyncStatus through a callback.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from client.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    state: str                      # "synced" | "pending" | "offline" | "refused"
+    pending: int                    # revisions not yet acknowledged
+    offline_since_ms: int | None    # server-time estimate of the first failure
+    last_synced_ms: int | None
+    error: str | None = None        # code of the last failure
+
+
+class Outbox(Protocol):
+    """What the pusher needs from the store (provided by client/store's StoreWriter)."""
+
+    def unsynced_batch(self, limit: int) -> Sequence[dict[str, Any]]: ...
+    def acknowledge(self, acks: Sequence[tuple[str, int]]) -> int: ...  # returns pending left
+
+
+@dataclass(frozen=True)
+class Backoff:
+    base_s: float = 1.0
+    cap_s: float = 60.0
+
+    def delay(self, failures: int, rng: random.Random) -> float:
+        # "Full jitter": 100 PCs that lost the network together must not retry together.
+        return float(rng.uniform(0, min(self.cap_s, self.base_s * 2 ** min(failures, 16))))
+
+
+class AnswerPusher:
+    def __init__(self, *, outbox: Outbox, push: Callable[[list[dict[str, Any]]], list[tuple[str, int]]],
+                 now_ms: Callable[[], int], interval_s: float,
+                 on_status: Callable[[SyncStatus], None], batch_size: int = 200,
+                 backoff: Backoff = Backoff(), rng: random.Random | None = None) -> None:
+        self._outbox = outbox
+        self._push = push
+        self._now_ms = now_ms
+        self._interval_s = interval_s
+        self._on_status = on_status
+        self._batch_size = batch_size
+        self._backoff = backoff
+        self._rng = rng or random.Random()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._idle = threading.Condition()
+        self._failures = 0
+        self._offline_since: int | None = None
+        self._last_synced: int | None = None
+        self._pending = 0
+        self._paused = False
+        self._thread = threading.Thread(target=self._run, name="answer-pusher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def poke(self) -> None:
+        """A new revision was saved: push soon (unless backing off)."""
+        self._wake.set()
+
+    def pause(self, paused: bool) -> None:
+        self._paused = paused
+        self._wake.set()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout_s)
+
+    def push_now(self) -> SyncStatus:
+        """Push everything synchronously on the caller's (worker) thread; used by submit."""
+        while True:
+            status = self._push_once()
+            if status.state != "pending" or status.pending == 0:
+                return status
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            delay = self._interval_s
+            if not self._paused:
+                status = self._push_once()
+                if status.state in ("offline", "refused"):
+                    delay = max(self._backoff.delay(self._failures, self._rng), 0.2)
+                elif status.pending:
+                    delay = 0.0
+            self._wake.wait(delay)
+            self._wake.clear()
+
+    def _push_once(self) -> SyncStatus:
+        batch = list(self._outbox.unsynced_batch(self._batch_size))
+        if not batch:
+            return self._report("synced", 0)
+        try:
+            acks = self._push(batch)
+        except UserFacingError as exc:
+            self._failures += 1
+            if self._offline_since is None:
+                self._offline_since = self._now_ms()
+            state = "offline" if exc.code.startswith(("net.", "tls.")) else "refused"
+            log.info("answer upload failed (%s), %d pending", exc.code, len(batch))
+            return self._report(state, max(self._pending, len(batch)), error=exc.code)
+        self._failures = 0
+        self._offline_since = None
+        pending = self._outbox.acknowledge(acks)
+        self._last_synced = self._now_ms()
+        return self._report("pending" if pending else "synced", pending)
+
+    def _report(self, state: str, pending: int, *, error: str | None = None) -> SyncStatus:
+        self._pending = pending
+        status = SyncStatus(state=state, pending=pending, offline_since_ms=self._offline_since,
+                            last_synced_ms=self._last_synced, error=error)
+        self._on_status(status)
+        return status

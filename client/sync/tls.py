@@ -1,0 +1,78 @@
+"""Explain TLS failures the way exam centers meet them.
+
+Two causes dominate (domain.md): the PC clock is far off, so a valid certificate looks
+"not yet valid" or "expired"; or a stripped-down Windows lacks root certificates ("unable
+to verify the first certificate"). The client ships its own CA bundle (certifi), so the
+second case usually means a proxy or a center server with its own CA.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from client.errors import UserFacingError
+from client.i18n import _
+
+log = logging.getLogger(__name__)
+
+_CLOCK_MARKERS = ("certificate is not yet valid", "certificate has expired")
+_TRUST_MARKERS = (
+    "unable to get local issuer certificate",
+    "unable to verify the first certificate",
+    "self signed certificate",
+    "self-signed certificate",
+    "certificate verify failed",
+)
+
+
+def describe_offset(offset_ms: int) -> str:
+    """'慢 2 天 3 小时' style text for a clock difference (positive = PC ahead)."""
+    seconds = abs(offset_ms) // 1000
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(_("{n} 天").format(n=days))
+    if hours:
+        parts.append(_("{n} 小时").format(n=hours))
+    if minutes and not days:
+        parts.append(_("{n} 分钟").format(n=minutes))
+    if not parts:
+        parts.append(_("{n} 秒").format(n=seconds))
+    amount = " ".join(parts)
+    if offset_ms > 0:
+        return _("快了 {amount}").format(amount=amount)
+    return _("慢了 {amount}").format(amount=amount)
+
+
+def clock_wrong_message(offset_ms: int) -> str:
+    return _("电脑时间不正确：比服务器时间{difference}。请监考教师把电脑时间调整为北京时间后重试"
+             ).format(difference=describe_offset(offset_ms))
+
+
+def diagnose_tls_failure(error_text: str, *,
+                         measure_pc_offset_ms: Callable[[], int | None]) -> UserFacingError:
+    """Classify an SSL error; *measure_pc_offset_ms* asks the server's time without trust."""
+    lowered = error_text.lower()
+    if any(marker in lowered for marker in _CLOCK_MARKERS):
+        offset = measure_pc_offset_ms()
+        if offset is not None:
+            return UserFacingError("tls.clock_wrong", clock_wrong_message(offset),
+                                   pc_offset_ms=offset, ssl_error=error_text)
+        return UserFacingError(
+            "tls.clock_wrong",
+            _("服务器证书显示为“尚未生效/已过期”，通常是电脑时间不正确。"
+              "请把电脑时间调整为北京时间后重试"),
+            ssl_error=error_text)
+    if any(marker in lowered for marker in _TRUST_MARKERS):
+        return UserFacingError(
+            "tls.untrusted",
+            _("无法验证服务器证书：本机缺少根证书或网络中有代理/拦截。考试客户端自带根证书库；"
+              "若考点使用自建服务器，请管理员在 user.ini 的 [server] ca_file 中配置考点 CA 证书"),
+            ssl_error=error_text)
+    return UserFacingError("tls.failed",
+                           _("与服务器的加密连接失败，请联系技术支持（{error}）").format(
+                               error=error_text[:200]),
+                           ssl_error=error_text)

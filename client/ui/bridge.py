@@ -1,0 +1,28 @@
+"""Session callbacks (from worker threads) turned into Qt signals (on the UI thread)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from client.session.exam_session import Phase, SessionEvents
+from client.store import Revision
+from client.sync.pusher import SyncStatus
+
+
+class SessionBridge(QObject):
+    syncStatus = Signal(object)   # SyncStatus
+    answerSaved = Signal(object)  # Revision | BaseException
+    phaseChanged = Signal(object)  # Phase
+
+    def events(self) -> SessionEvents:
+        # Emitting from another thread queues the signal to this object's (UI) thread.
+        def on_sync(status: SyncStatus) -> None:
+            self.syncStatus.emit(status)
+
+        def on_saved(result: Revision | BaseException) -> None:
+            self.answerSaved.emit(result)
+
+        def on_phase(phase: Phase) -> None:
+            self.phaseChanged.emit(phase)
+
+        return SessionEvents(on_sync_status=on_sync, on_answer_saved=on_saved, on_phase=on_phase)

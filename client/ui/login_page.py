@@ -1,0 +1,123 @@
+"""登录: student number or ID-card number, password; demo credentials when in demo mode."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class LoginPage(QWidget):
+    loginRequested = Signal(str, str)  # username, password
+    languageChanged = Signal(str)
+
+    def __init__(self, *, server_url: str, demo_hint: str | None = None,
+                 warnings: list[str] | None = None, language: str = "zh_CN") -> None:
+        super().__init__()
+        self.setObjectName("page")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        card = QFrame()
+        card.setObjectName("card")
+        card.setMinimumWidth(460)
+        layout = QVBoxLayout(card)
+        layout.setContentsMargins(36, 30, 36, 30)
+        layout.setSpacing(12)
+
+        title = QLabel(self.tr("考试客户端"))
+        title.setObjectName("title")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(title)
+        subtitle = QLabel(self.tr("考生登录"))
+        subtitle.setObjectName("subtitle")
+        subtitle.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(subtitle)
+
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.username = QLineEdit()
+        self.username.setPlaceholderText(self.tr("学号或身份证号"))
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText(self.tr("默认为身份证号后6位"))
+        form.addRow(self.tr("用户名"), self.username)
+        form.addRow(self.tr("密码"), self.password)
+        layout.addLayout(form)
+
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        layout.addWidget(self.error)
+
+        self.login_button = QPushButton(self.tr("登录"))
+        self.login_button.setObjectName("primary")
+        self.login_button.setDefault(True)
+        self.login_button.clicked.connect(self._submit)
+        self.password.returnPressed.connect(self._submit)
+        self.username.returnPressed.connect(self.password.setFocus)
+        layout.addWidget(self.login_button)
+
+        for text in warnings or []:
+            warning = QLabel(text)
+            warning.setObjectName("warning")
+            warning.setWordWrap(True)
+            layout.addWidget(warning)
+
+        if demo_hint:
+            hint = QLabel(demo_hint)
+            hint.setObjectName("hint")
+            hint.setWordWrap(True)
+            hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            layout.addWidget(hint)
+
+        footer = QHBoxLayout()
+        server = QLabel(self.tr("服务器：{url}").format(url=server_url))
+        server.setObjectName("subtitle")
+        server.setStyleSheet("font-size: 12px;")
+        footer.addWidget(server, 1)
+        self.language = QComboBox()
+        self.language.addItem("简体中文", "zh_CN")
+        self.language.addItem("English", "en")
+        self.language.setCurrentIndex(0 if language == "zh_CN" else 1)
+        self.language.currentIndexChanged.connect(
+            lambda _index: self.languageChanged.emit(self.language.currentData()))
+        footer.addWidget(self.language)
+        layout.addLayout(footer)
+
+        row.addWidget(card)
+        row.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(2)
+
+    def _submit(self) -> None:
+        username = self.username.text().strip()
+        password = self.password.text()
+        if not username or not password:
+            self.show_error(self.tr("请输入用户名和密码"))
+            return
+        self.set_busy(True)
+        self.loginRequested.emit(username, password)
+
+    def set_busy(self, busy: bool) -> None:
+        self.login_button.setEnabled(not busy)
+        self.login_button.setText(self.tr("正在登录…") if busy else self.tr("登录"))
+        if busy:
+            self.error.hide()
+
+    def show_error(self, message: str) -> None:
+        self.set_busy(False)
+        self.error.setText(message)
+        self.error.show()

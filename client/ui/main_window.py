@@ -1,0 +1,313 @@
+"""The exam window: drives the session through login, waiting room, exam and result.
+
+All blocking session calls go through ``run_in_background``; this class only reacts to
+their outcomes and to the session's events, on the UI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget
+
+from client.audio import play_wav
+from client.errors import UserFacingError
+from client.paper.model import Item
+from client.session.exam_session import ExamSession, Phase
+from client.store import Revision
+from client.sync.pusher import SyncStatus
+from client.sync.tls import clock_wrong_message
+from client.timefmt import beijing_clock
+from client.ui.bridge import SessionBridge
+from client.ui.exam_page import ExamPage
+from client.ui.login_page import LoginPage
+from client.ui.result_page import ResultPage
+from client.ui.submit_dialog import SubmitDialog
+from client.ui.tasks import run_in_background
+from client.ui.waiting_page import WaitingPage
+
+log = logging.getLogger(__name__)
+
+TICK_MS = 250
+RESULT_POLL_MS = 2000
+RETRY_MS = 3000
+
+
+def describe_error(error: BaseException) -> str:
+    if isinstance(error, UserFacingError):
+        return error.message
+    log.error("unexpected error", exc_info=error)
+    return str(error) or type(error).__name__
+
+
+class ExamWindow(QMainWindow):
+    phaseShown = Signal(str)  # the page now shown: login | waiting | exam | result
+
+    def __init__(self, *, session: ExamSession, server_url: str, language: str,
+                 demo_hint: str | None = None, warnings: list[str] | None = None,
+                 font_scale: float = 1.0) -> None:
+        super().__init__()
+        self.session = session
+        self.language = language
+        self.font_scale = font_scale
+        self.setWindowTitle(self.tr("考试客户端"))
+        self.resize(1200, 800)
+        self.bridge = SessionBridge()
+        session.events = self.bridge.events()
+        self.bridge.answerSaved.connect(self._on_answer_saved)
+        self.bridge.syncStatus.connect(self._on_sync_status)
+
+        self.pages = QStackedWidget()
+        self.setCentralWidget(self.pages)
+        self.login_page = LoginPage(server_url=server_url, demo_hint=demo_hint,
+                                    warnings=warnings, language=language)
+        self.login_page.loginRequested.connect(self._login)
+        self.waiting_page = WaitingPage()
+        self.waiting_page.enterRequested.connect(self._unlock)
+        self.result_page = ResultPage()
+        self.exam_page: ExamPage | None = None
+        for page in (self.login_page, self.waiting_page, self.result_page):
+            self.pages.addWidget(page)
+        self.current_page = "login"
+
+        self._preloaded = False
+        self._unlocking = False
+        self._submitting = False
+        self._auto_submit = False
+        self._last_sync: SyncStatus | None = None
+        self._tick = QTimer(self)
+        self._tick.setInterval(TICK_MS)
+        self._tick.timeout.connect(self._on_tick)
+
+    # -- navigation ---------------------------------------------------------------------
+
+    def _show(self, name: str) -> None:
+        page = {"login": self.login_page, "waiting": self.waiting_page,
+                "exam": self.exam_page, "result": self.result_page}[name]
+        assert page is not None
+        self.pages.setCurrentWidget(page)
+        self.current_page = name
+        self.phaseShown.emit(name)
+
+    # -- login and waiting room ---------------------------------------------------------
+
+    def _login(self, username: str, password: str) -> None:
+        run_in_background(lambda: self.session.login(username=username, password=password),
+                          on_done=self._on_logged_in, on_error=self._on_login_failed)
+
+    def _on_login_failed(self, error: BaseException) -> None:
+        self.login_page.show_error(describe_error(error))
+
+    def _on_logged_in(self, result: Any) -> None:
+        exam = result.exam
+        self.waiting_page.set_exam(title=exam.title, candidate=result.candidate_name,
+                                   student_no=result.student_no, start_ms=exam.start_ms,
+                                   end_ms=exam.end_ms)
+        self._show("waiting")
+        self._tick.start()
+        self._preload()
+
+    def _preload(self) -> None:
+        def progress(done: int, total: int) -> None:
+            # Called on the worker thread: hand the figures to the UI thread.
+            QTimer.singleShot(0, self, lambda: self.waiting_page.set_progress(done, total))
+
+        run_in_background(lambda: self.session.preload(progress=progress),
+                          on_done=self._on_preloaded, on_error=self._on_preload_failed)
+
+    def _on_preloaded(self, _header: Any) -> None:
+        self._preloaded = True
+        self.waiting_page.set_preloaded(self.tr("试卷已下载并校验完毕，等待考试开始"))
+        self.waiting_page.show_status("")
+
+    def _on_preload_failed(self, error: BaseException) -> None:
+        self.waiting_page.show_status(describe_error(error))
+        QTimer.singleShot(RETRY_MS, self, self._preload)
+
+    def _unlock(self) -> None:
+        if self._unlocking or not self._preloaded:
+            return
+        self._unlocking = True
+        self.waiting_page.enter_button.setEnabled(False)
+        run_in_background(self._unlock_and_read_plays, on_done=self._on_unlocked,
+                          on_error=self._on_unlock_failed)
+
+    def _unlock_and_read_plays(self) -> tuple[Any, dict[str, int]]:
+        paper = self.session.unlock()
+        return paper, self.session.plays()
+
+    def _on_unlock_failed(self, error: BaseException) -> None:
+        self._unlocking = False
+        code = getattr(error, "code", "")
+        if code != "not_started":  # the server's clock says "not yet": just wait
+            self.waiting_page.show_status(describe_error(error))
+
+    def _on_unlocked(self, outcome: tuple[Any, dict[str, int]]) -> None:
+        paper, plays = outcome
+        login = self.session.attempt.login
+        self.exam_page = ExamPage(paper=paper, candidate=f"{login.candidate_name}"
+                                  f"（{login.student_no}）", language=self.language,
+                                  answers=self.session.answers(), plays=plays,
+                                  font_scale=self.font_scale)
+        self.exam_page.answerChanged.connect(self._on_answer_changed)
+        self.exam_page.submitRequested.connect(self._confirm_submit)
+        self.exam_page.playRequested.connect(self._play)
+        self.pages.addWidget(self.exam_page)
+        self._show("exam")
+
+    # -- the exam -----------------------------------------------------------------------
+
+    def _on_tick(self) -> None:
+        phase = self.session.phase
+        reading = self.session.clock.reading()
+        clock_text = "" if reading is None or not reading.pc_clock_wrong else \
+            clock_wrong_message(reading.pc_offset_ms)
+        if phase is Phase.WAITING:
+            until_start = self.session.ms_until_start()
+            self.waiting_page.set_countdown(until_start)
+            self.waiting_page.show_clock_warning(clock_text)
+            started = until_start is not None and until_start <= 0
+            self.waiting_page.enter_button.setEnabled(started and self._preloaded
+                                                      and not self._unlocking)
+            if started and self._preloaded:
+                self._unlock()
+        elif phase is Phase.RUNNING and self.exam_page is not None:
+            until_end = self.session.ms_until_end()
+            self.exam_page.set_time_left(until_end)
+            if until_end is not None and until_end <= 0:
+                self._time_is_up()
+
+    def _on_answer_changed(self, question_id: str, value: Any, coalesce: bool) -> None:
+        try:
+            self.session.save_answer(question_id, value, coalesce=coalesce)
+        except UserFacingError as error:
+            self._set_save_state("error", error.message)
+            return
+        self._set_save_state("saving", self.tr("正在保存…"))
+
+    def _on_answer_saved(self, result: Revision | BaseException) -> None:
+        if isinstance(result, BaseException):
+            self._set_save_state("error", describe_error(result))
+            return
+        self._show_sync_state()
+
+    def _on_sync_status(self, status: SyncStatus) -> None:
+        self._last_sync = status
+        self._show_sync_state()
+
+    def _show_sync_state(self) -> None:
+        status = self._last_sync
+        if status is None or status.state == "pending":
+            self._set_save_state("saved", self.tr("答案已保存到本机，等待上传"))
+        elif status.state == "synced":
+            when = status.last_synced_ms
+            text = self.tr("答案已保存并已同步")
+            if when:
+                text += f" {beijing_clock(when, seconds=True)}"
+            self._set_save_state("synced", text)
+        else:
+            since = status.offline_since_ms
+            self._set_save_state("offline", self.tr(
+                "网络中断（自 {time} 起），答案已安全保存在本机").format(
+                time=beijing_clock(since) if since else "--:--"))
+
+    def _set_save_state(self, state: str, text: str) -> None:
+        if self.exam_page is not None:
+            self.exam_page.set_save_state(state, text)
+
+    def _play(self, item: Item) -> None:
+        assert item.audio is not None and self.exam_page is not None
+        audio = item.audio
+        clip = self.session.paper.media[audio.media]
+
+        def started(plays: int) -> None:
+            assert self.exam_page is not None
+            self.exam_page.set_plays_left(item.id, audio.max_plays - plays, playing=True)
+
+            def finished(error: BaseException | None) -> None:
+                QTimer.singleShot(0, self, lambda: self._on_played(item, plays, error))
+
+            play_wav(clip, on_finished=finished)
+
+        run_in_background(lambda: self.session.record_play(item.id), on_done=started,
+                          on_error=lambda error: self._set_save_state(
+                              "error", describe_error(error)))
+
+    def _on_played(self, item: Item, plays: int, error: BaseException | None) -> None:
+        assert item.audio is not None and self.exam_page is not None
+        if error is not None:
+            self._set_save_state("error", describe_error(error))
+            run_in_background(lambda: self.session.refund_play(item.id), on_done=lambda _r: None,
+                              on_error=lambda _e: None)
+            plays -= 1
+        self.exam_page.set_plays_left(item.id, item.audio.max_plays - plays, playing=False)
+
+    # -- submission and result ----------------------------------------------------------
+
+    def _confirm_submit(self) -> None:
+        assert self.exam_page is not None
+        dialog = SubmitDialog(unanswered=self.exam_page.unanswered_numbers(),
+                              total=len(self.exam_page.items), parent=self)
+        self.submit_dialog = dialog  # reachable by tests
+        dialog.accepted.connect(self._submit)
+        dialog.open()
+
+    def _time_is_up(self) -> None:
+        if self._auto_submit:
+            return
+        self._auto_submit = True
+        if self.exam_page is not None:
+            self.exam_page.seal()
+        self._submit()
+
+    def _submit(self) -> None:
+        if self._submitting:
+            return
+        self._submitting = True
+        if self.exam_page is not None:
+            self.exam_page.seal()
+        run_in_background(self.session.submit, on_done=self._on_submitted,
+                          on_error=self._on_submit_failed)
+
+    def _on_submit_failed(self, error: BaseException) -> None:
+        self._submitting = False
+        self.result_page.show_pending_submission(
+            self.tr("答案已保存在本机，正在等待网络恢复后自动交卷。") + "\n" + describe_error(error))
+        self._show("result")
+        QTimer.singleShot(RETRY_MS, self, self._submit)
+
+    def _on_submitted(self, _submitted_at: Any) -> None:
+        self._tick.stop()
+        self.result_page.show_computing()
+        self._show("result")
+        self._poll_result()
+
+    def _poll_result(self) -> None:
+        run_in_background(self.session.result, on_done=self._on_result,
+                          on_error=lambda _error: QTimer.singleShot(RESULT_POLL_MS, self,
+                                                                    self._poll_result))
+
+    def _on_result(self, result: Any) -> None:
+        if result.status == "computing" or result.score is None:
+            self.result_page.show_computing()
+            QTimer.singleShot(RESULT_POLL_MS, self, self._poll_result)
+            return
+        self.result_page.show_score(score=result.score, max_score=result.max_score,
+                                    pending_review=result.status == "pending_review")
+
+    # -- closing ------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if self.session.phase is Phase.RUNNING:
+            answer = QMessageBox.question(
+                self, self.tr("退出考试"),
+                self.tr("考试正在进行中，答案已保存在本机。确定要退出吗？重新登录需监考教师授权。"))
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        self._tick.stop()
+        self.session.close()
+        event.accept()

@@ -1,0 +1,25 @@
+"""Qt's translation hook, backed by the same catalogs as client.i18n.
+
+Widgets call ``self.tr("中文")``; Qt asks every installed QTranslator, and this one answers
+from resources/i18n/<language>/*.json. One set of catalogs serves core, CLI and widgets.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTranslator
+
+from client import i18n
+
+
+class CatalogTranslator(QTranslator):
+    def __init__(self, language: str) -> None:
+        super().__init__()
+        self._catalog = i18n.load_catalog(language)
+
+    def isEmpty(self) -> bool:  # noqa: N802 - Qt override
+        return not self._catalog
+
+    def translate(self, context: str, source: str, disambiguation: str | None = None,
+                  n: int = -1) -> str:
+        # Returning "" tells Qt "no translation here", and it shows the source text.
+        return self._catalog.get(source, "")

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Prepare a fresh Debian/Ubuntu machine: system libraries Qt needs, fonts, Xvfb, espeak-ng,
+# NSIS and Chromium (tests), then a virtual environment with the project installed.
+# Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  # Qt 6 xcb/offscreen platform plugins and OpenGL
+  libegl1 libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
+  libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0
+  libxcb-render-util0 libxcb-image0 libxcb-xfixes0 libxcb-xkb1
+  # audio playback of listening items (sounddevice -> PortAudio)
+  libportaudio2
+  # fonts for screenshots and rendering tests; virtual display; test tools
+  fonts-noto-cjk xvfb xauth espeak-ng nsis chromium binutils
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+. .venv/bin/activate
+stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  python -m pip install -q --upgrade pip
+  python -m pip install -q -e ".[dev]"
+  touch "$stamp"
+fi
