@@ -23,8 +23,17 @@ from client.paper.model import Paper
 from client.paper.package import PackageHeader, open_package, verify_package
 from client.session.outbox import StoreOutbox
 from client.session.server_keys import ServerKeys, load_pinned, pin
-from client.store import AnswerStore, Revision, StoreWriter
-from client.store.envelope import open_store_key
+from client.store import (
+    AnswerStore,
+    DataDirReport,
+    RecoveryReport,
+    Revision,
+    StoreWriter,
+    check_data_dir,
+    open_or_recover,
+    open_store_key,
+    store_paths,
+)
 from client.sync.api import ExamApi, LoginResult
 from client.sync.clock import ServerClock
 from client.sync.pusher import AnswerPusher, SyncStatus
@@ -89,6 +98,8 @@ class ExamSession:
         self._keys: ServerKeys | None = None
         self._writer: StoreWriter | None = None
         self._pusher: AnswerPusher | None = None
+        self.recovery_report: RecoveryReport | None = None
+        self.data_dir_report: DataDirReport | None = None
 
     # -- state --------------------------------------------------------------------------
 
@@ -134,14 +145,24 @@ class ExamSession:
                              if name in ("signing_public_key", "box_public_key")})
         self._keys = pin(self.data_dir, keys, configured_signing_key=self.configured_signing_key)
         exam_dir = self.data_dir / "exams" / result.exam.id
-        store_dir = exam_dir / result.candidate_id
-        store_dir.mkdir(parents=True, exist_ok=True)
-        store_key = open_store_key(store_dir=store_dir, exam_id=result.exam.id,
+        exam_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir_report = check_data_dir(self.data_dir)
+        store_key = open_store_key(data_dir=self.data_dir, exam_id=result.exam.id,
                                    candidate_id=result.candidate_id, username=username,
                                    password=password,
-                                   server_box_public_key=self._keys.box_public_key)
-        store_path = store_dir / "answers.db"
-        self._writer = StoreWriter(lambda: AnswerStore.open(store_path, key=store_key))
+                                   server_box_public_key=self._keys.box_public_key,
+                                   login_verified_online=True)
+        paths = store_paths(self.data_dir, exam_id=result.exam.id,
+                            candidate_id=result.candidate_id)
+        store_dir = paths.directory
+
+        def open_store() -> AnswerStore:
+            store, report = open_or_recover(paths, key=store_key)
+            self.recovery_report = report
+            return store
+
+        self._writer = StoreWriter(open_store)
+        self._writer.ready().result()
         attempt = _Attempt(login=result, store_dir=store_dir,
                            package_path=exam_dir / "paper.exampkg")
         current: dict[str, Revision] = self._writer.call(

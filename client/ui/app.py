@@ -48,7 +48,6 @@ def build_window(session: ExamSession, options: GuiOptions) -> ExamWindow:
     app = ensure_application()
     app.setStyleSheet(STYLESHEET)
     # Keep the translator alive as long as the application (Qt does not own it).
-    app.setProperty("_translator_ref", None)
     app._catalog_translator = install_language(app, options.language)  # type: ignore[attr-defined]
     return ExamWindow(session=session, server_url=options.server_url,
                       language=options.language, demo_hint=options.demo_hint,

@@ -36,6 +36,10 @@ TYPE_NAMES = {
 NAV_COLUMNS = 5
 
 
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
 def is_answered(value: Any) -> bool:
     if value is None:
         return False
@@ -126,6 +130,8 @@ class ExamPage(QWidget):
             pane.editor.set_value(self.answers.get(item.id))
             pane.editor.valueChanged.connect(
                 lambda value, coalesce, qid=item.id: self._on_value(qid, value, coalesce))
+            pane.setObjectName("questionPane")
+            pane.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -249,9 +255,11 @@ class ExamPage(QWidget):
 
     def _refresh_navigator(self) -> None:
         for index, (button, item) in enumerate(zip(self.nav_buttons, self.items, strict=True)):
-            button.setProperty("answered", is_answered(self.answers.get(item.id)))
-            button.setProperty("flagged", item.id in self.flagged)
-            button.setProperty("current", index == self.current)
+            # WORKAROUND: string properties, not Python bools: PySide6 6.12 mis-counts
+            # references of bool QVariants and can abort at interpreter exit.
+            button.setProperty("answered", _flag(is_answered(self.answers.get(item.id))))
+            button.setProperty("flagged", _flag(item.id in self.flagged))
+            button.setProperty("current", _flag(index == self.current))
             button.style().unpolish(button)
             button.style().polish(button)
         answered = sum(1 for item in self.items if is_answered(self.answers.get(item.id)))
@@ -275,7 +283,7 @@ class ExamPage(QWidget):
 
     def set_time_left(self, ms: int | None) -> None:
         self.timer.setText("--:--:--" if ms is None else countdown(ms))
-        urgent = ms is not None and ms < 5 * 60 * 1000
+        urgent = _flag(ms is not None and ms < 5 * 60 * 1000)
         if self.timer.property("urgent") != urgent:
             self.timer.setProperty("urgent", urgent)
             self.timer.style().unpolish(self.timer)

@@ -24,6 +24,8 @@ QLabel#saveState[state="offline"] {{ color: #8a5a00; }}
 QLabel#saveState[state="error"] {{ color: {DANGER}; font-weight: bold; }}
 QFrame#card {{ background: white; border: 1px solid #d5dde5; border-radius: 8px; }}
 QWidget#page {{ background: #f3f6f9; }}
+QWidget#questionPane {{ background: white; }}
+QDialog {{ background: white; }}
 QPushButton {{ padding: 7px 16px; border-radius: 4px; border: 1px solid #b8c4d0;
                background: #ffffff; }}
 QPushButton:hover {{ background: #eef4fa; }}

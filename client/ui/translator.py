@@ -21,5 +21,6 @@ class CatalogTranslator(QTranslator):
 
     def translate(self, context: str, source: str, disambiguation: str | None = None,
                   n: int = -1) -> str:
-        # Returning "" tells Qt "no translation here", and it shows the source text.
-        return self._catalog.get(source, "")
+        # WORKAROUND: PySide6 turns "" into an empty but non-null QString, which Qt takes
+        # as a real (empty) translation; answer with the source text instead.
+        return self._catalog.get(source, source)

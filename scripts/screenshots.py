@@ -1,0 +1,159 @@
+"""Regenerate docs/screenshots/: every screen, as the X server shows it under Xvfb.
+
+    python scripts/screenshots.py            # starts Xvfb itself when there is no DISPLAY
+
+Drives the real client against the real reference server (demo exam) and grabs the
+screen (QScreen.grabWindow of the root window: what a person would see, not a widget
+render) after each step.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "screenshots"
+WIDTH, HEIGHT = 1280, 800
+
+
+def ensure_display() -> None:
+    if os.environ.get("DISPLAY") or os.environ.get("SCREENSHOTS_UNDER_XVFB"):
+        return
+    if shutil.which("xvfb-run") is None:
+        sys.exit("xvfb-run not found: apt-get install xvfb")
+    env = dict(os.environ, SCREENSHOTS_UNDER_XVFB="1", QT_QPA_PLATFORM="xcb")
+    command = ["xvfb-run", "-a", "-s", f"-screen 0 {WIDTH}x{HEIGHT}x24",
+               sys.executable, *sys.argv]
+    sys.exit(subprocess.call(command, env=env))
+
+
+def main() -> int:  # noqa: PLR0915 - a linear script of screens
+    ensure_display()
+    sys.path.insert(0, str(ROOT))
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit, QWidget
+
+    from client.config import load_settings
+    from client.paper.model import QuestionType
+    from client.session.factory import create_session
+    from client.ui.app import GuiOptions, build_window, ensure_application
+    from client.ui.input_simulation import type_text
+    from server.testing import live_server
+
+    app = ensure_application()
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    def pump(seconds: float = 0.3) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.02)
+
+    def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+        end = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > end:
+                raise TimeoutError("screen did not appear in time")
+            pump(0.05)
+
+    def shot(name: str) -> None:
+        pump(0.4)
+        screen = QGuiApplication.primaryScreen()
+        image = screen.grabWindow(0).toImage()
+        path = OUT / f"{name}.png"
+        image.save(str(path))
+        print(f"screenshot {path.relative_to(ROOT)} {image.width()}x{image.height()}")
+
+    def click(widget: QWidget) -> None:
+        QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
+        pump(0.1)
+
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = Path(scratch)
+        with live_server(tmp / "server", demo=True, start_in_s=12, duration_s=5400) as server:
+            demo = server.demo
+            assert demo is not None
+            settings = load_settings([]).with_overrides({
+                "server/url": server.url, "server/center_id": demo.center_id,
+                "data/directory": tmp / "client", "sync/interval_seconds": 0.5})
+            session = create_session(settings)
+            hint = (f"演示考生：用户名 {demo.username}，密码 {demo.password}\n"
+                    "演示考试将在启动约 12 秒后开始")
+            window = build_window(session, GuiOptions(server_url=server.url, demo_hint=hint))
+            window.setGeometry(0, 0, WIDTH, HEIGHT)
+            window.show()
+            window.move(QPoint(0, 0))
+            shot("01-login")
+
+            window.login_page.username.setText(demo.username)
+            window.login_page.password.setText("123123")
+            click(window.login_page.login_button)
+            wait_until(lambda: window.login_page.error.isVisible())
+            shot("02-login-wrong-password")
+
+            window.login_page.password.setText(demo.password)
+            click(window.login_page.login_button)
+            wait_until(lambda: window.current_page == "waiting")
+            wait_until(lambda: window.waiting_page.progress.value() == 100)
+            shot("03-waiting-room")
+
+            wait_until(lambda: window.current_page == "exam", timeout=40)
+            page = window.exam_page
+            assert page is not None
+            shots_by_type: dict[QuestionType, str] = {}
+            for index, pane in enumerate(page.panes):
+                page.show_question(index)
+                editor = pane.editor
+                kind = pane.item.type
+                if kind is QuestionType.SINGLE:
+                    click(editor.button(pane.item.option_ids[0]))
+                elif kind is QuestionType.MULTIPLE:
+                    for option_id in pane.item.option_ids[:2]:
+                        click(editor.button(option_id))
+                elif kind is QuestionType.TRUE_FALSE:
+                    click(editor.true_button)
+                elif kind is QuestionType.FILL_BLANK:
+                    for field, text in zip(editor.findChildren(QLineEdit), ["北京", "1949"],
+                                           strict=False):
+                        type_text(field, text)
+                elif kind is QuestionType.ESSAY:
+                    type_text(editor.findChild(QPlainTextEdit),
+                              "网络中断时，答案先保存在本机，恢复后自动上传。")
+                name = kind.value if pane.item.audio is None else "listening"
+                if name not in shots_by_type.values():
+                    pump(0.6)
+                    shot(f"04-exam-{index + 1:02d}-{name}")
+                    shots_by_type[kind] = name
+            page.show_question(len(page.panes) - 1)
+            page.toggle_flag()
+            page.zoom(+0.3)
+            wait_until(lambda: "已同步" in page.save_state.text())
+            shot("05-exam-zoomed-flagged-synced")
+            page.zoom(-0.3)
+
+            click(page.submit_button)
+            pump(0.5)
+            shot("06-submit-confirmation")
+            click(window.submit_dialog.confirm_button)
+            wait_until(lambda: window.current_page == "result")
+            shot("07-result-computing")
+            wait_until(lambda: "/" in window.result_page.score.text())
+            shot("08-result-scored")
+            window.close()
+            pump(0.3)
+    QApplication.quit()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
