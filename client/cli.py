@@ -27,8 +27,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, help=_("user.ini 的路径（优先于其他位置）"))
     parser.add_argument("--errors-to-stderr", action="store_true",
                         help=_("错误输出到标准错误而不弹出对话框（测试、技术支持）"))
+    parser.add_argument("--resume", action="store_true",
+                        help=_("自动重启后回到考试（由客户端自己使用）"))
+    parser.add_argument("--self-test", action="store_true",
+                        help=_("加载全部子系统并退出（安装包自检）"))
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help=_("开始考试（默认）"))
+    check = commands.add_parser("check", help=_("考前环境检查：系统、摄像头、时钟、网络、远程控制与虚拟机检测"))
+    check.add_argument("--json", action="store_true", help=_("输出机器可读的 JSON 报告"))
+    check.add_argument("--out", type=Path, help=_("把 JSON 报告写入文件"))
+    check.add_argument("--no-upload", action="store_true", help=_("不把报告发送给服务器"))
+    check.add_argument("--integrity-only", action="store_true",
+                       help=_("只做远程控制/虚拟机检测并打印结论"))
+    check.add_argument("--dump-snapshot", type=Path,
+                       help=_("记录本机检测快照到文件，供技术支持制作测试用例"))
+    diagnostics = commands.add_parser("diagnostics", help=_("生成发给技术支持的诊断包（zip）"))
+    diagnostics.add_argument("--out", type=Path, default=None, help=_("诊断包保存位置"))
+    commands.add_parser("reset-render-level",
+                        help=_("清除本机记住的渲染级别（管理员）"))
+    commands.add_parser("gpu-probe", help=_("显卡信息探测（诊断包内部使用）"))
     demo = commands.add_parser("demo", help=_("启动本机演示服务器和演示考试"))
     demo.add_argument("--start-in", type=float, default=45.0,
                       help=_("演示考试在多少秒后开始"))
@@ -45,15 +62,57 @@ def read_settings(config: Path | None) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = read_settings(args.config)
-    logging.basicConfig(level=settings.get("logging/level"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.self_test:
+        from client.selftest import run_self_test
+
+        return run_self_test()
     command = args.command or "run"
+    if command == "check":
+        return run_check_command(settings, args)
+    if command == "diagnostics":
+        return run_diagnostics_command(settings, args.out)
+    if command == "reset-render-level":
+        from client.render import sentinel
+
+        sentinel.reset_remembered_level(settings.data_dir / "render")
+        print(_("已清除本机记住的渲染级别，下次启动将重新自动选择"))
+        return 0
+    if command == "gpu-probe":
+        from client.ui.render_guard import main as gpu_probe
+
+        return gpu_probe()
     if command == "demo":
-        return run_demo(settings, start_in_s=args.start_in, duration_min=args.duration)
-    return run_exam(settings)
+        return run_demo(settings, start_in_s=args.start_in, duration_min=args.duration,
+                        errors_to_stderr=args.errors_to_stderr)
+    return run_exam(settings, errors_to_stderr=args.errors_to_stderr)
 
 
-def run_exam(settings: Settings) -> int:
+def run_check_command(settings: Settings, args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING)
+    if args.integrity_only or args.dump_snapshot:
+        from client.integrity.cli import run_check
+
+        return run_check(dump_snapshot=args.dump_snapshot, as_json=args.json)
+    from client.readiness.runner import run_readiness
+
+    return run_readiness(settings=settings, as_json=args.json, out=args.out,
+                         upload=not args.no_upload)
+
+
+def run_diagnostics_command(settings: Settings, out: Path | None) -> int:
+    from client.diagnostics.collect import collect_diagnostics
+
+    target = collect_diagnostics(settings, out=out)
+    print(_("诊断包已生成：{path}").format(path=target))
+    return 0
+
+
+def run_exam(settings: Settings, *, errors_to_stderr: bool) -> int:
+    from client.launch import prepare_launch
+
+    launch = prepare_launch(settings, errors_to_stderr=errors_to_stderr)
+    if launch is None:
+        return 2
     from client.session.factory import create_session
     from client.ui.app import GuiOptions, run_gui
 
@@ -62,13 +121,15 @@ def run_exam(settings: Settings) -> int:
                          language=settings.get("ui/language"),
                          font_scale=settings.get("ui/font_scale"),
                          warnings=[problem.message() for problem in settings.problems])
-    return run_gui(session, options)
+    return run_gui(session, options, launch)
 
 
-def run_demo(settings: Settings, *, start_in_s: float, duration_min: float) -> int:
+def run_demo(settings: Settings, *, start_in_s: float, duration_min: float,
+             errors_to_stderr: bool) -> int:
     """Start the reference server on 127.0.0.1 with the demo exam, and the client on it."""
     from server.testing import live_server
 
+    from client.launch import prepare_launch
     from client.session.factory import create_session
     from client.ui.app import GuiOptions, run_gui
 
@@ -88,11 +149,14 @@ def run_demo(settings: Settings, *, start_in_s: float, duration_min: float) -> i
                      "演示考试将在启动约 {seconds} 秒后开始").format(
                 username=demo.username, password=demo.password, others=others,
                 seconds=int(start_in_s))
+            launch = prepare_launch(settings, errors_to_stderr=errors_to_stderr)
+            if launch is None:
+                return 2
             session = create_session(settings)
             options = GuiOptions(server_url=server.url, language=settings.get("ui/language"),
                                  font_scale=settings.get("ui/font_scale"), demo_hint=hint,
                                  warnings=[p.message() for p in settings.problems])
-            return run_gui(session, options)
+            return run_gui(session, options, launch)
 
 
 if __name__ == "__main__":

@@ -129,7 +129,11 @@ def main() -> int:  # noqa: PLR0915 - a linear script of screens
                 elif kind is QuestionType.ESSAY:
                     type_text(editor.findChild(QPlainTextEdit),
                               "网络中断时，答案先保存在本机，恢复后自动上传。")
-                name = kind.value if pane.item.audio is None else "listening"
+                name = kind.value
+                if pane.item.audio is not None:
+                    name = "listening"
+                elif "<img" in pane.item.stem.source:
+                    name = "image"
                 if name not in shots_by_type.values():
                     pump(0.6)
                     shot(f"04-exam-{index + 1:02d}-{name}")

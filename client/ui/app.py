@@ -1,4 +1,9 @@
-"""Create the QApplication and the exam window for a session (the GUI half of start-up)."""
+"""The GUI half of start-up: QApplication, fonts, render guard, single instance, window.
+
+client/launch.py has already chosen the rendering level and set Qt's environment; this
+module applies the Qt attributes (they must precede QApplication), and watches the first
+start-up frames so that a white screen or a graphics failure falls back by itself.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,11 @@ from dataclasses import dataclass, field
 from PySide6.QtWidgets import QApplication
 
 from client import i18n
+from client.launch import LaunchContext
 from client.session.exam_session import ExamSession
+from client.startup import early
+from client.startup.single_instance import instance_key
+from client.ui import crash_dialog, fonts, render_guard, single_instance
 from client.ui.main_window import ExamWindow
 from client.ui.style import STYLESHEET
 from client.ui.translator import CatalogTranslator
@@ -45,8 +54,10 @@ def install_language(app: QApplication, language: str) -> CatalogTranslator:
 
 
 def build_window(session: ExamSession, options: GuiOptions) -> ExamWindow:
+    """The exam window on an existing (or new) QApplication; used by tests and run_gui."""
     app = ensure_application()
     app.setStyleSheet(STYLESHEET)
+    fonts.setup_fonts(app)
     # Keep the translator alive as long as the application (Qt does not own it).
     app._catalog_translator = install_language(app, options.language)  # type: ignore[attr-defined]
     return ExamWindow(session=session, server_url=options.server_url,
@@ -54,11 +65,29 @@ def build_window(session: ExamSession, options: GuiOptions) -> ExamWindow:
                       warnings=options.warnings, font_scale=options.font_scale)
 
 
-def run_gui(session: ExamSession, options: GuiOptions, *,
+def run_gui(session: ExamSession, options: GuiOptions, launch: LaunchContext, *,
             before_loop: Callable[[ExamWindow], None] | None = None) -> int:
+    render_guard.apply_qt_attributes(launch.decision.level)
     app = ensure_application()
+    instance = single_instance.SingleInstance(instance_key(launch.data_dir))
+    if not instance.claim():
+        log.info("another client is running; it was asked to come to the front")
+        return 0
+
+    def restart() -> None:
+        crash_dialog.restart_client(release=instance.release)
+
+    presenter = crash_dialog.ErrorPresenter(on_continue=lambda _report: restart())
+    early.set_show_error(None if launch.errors_to_stderr else presenter.show_error)
+    guard = render_guard.RenderGuard(state_dir=launch.render_state_dir, decision=launch.decision,
+                                     on_failure=render_guard.restart_on_level_change(restart))
+    guard.install_message_handler()
     window = build_window(session, options)
+    window.pending_crash_reports = early.pending_crash_reports(launch.crash_dir)
+    instance.activation_requested.connect(lambda: single_instance.bring_to_front(window))
+    guard.arm()  # the start sentinel: cleared once a frame is painted and the app stays up
     window.show()
+    guard.watch(window)
     if before_loop is not None:
         before_loop(window)
     return app.exec()
