@@ -115,12 +115,15 @@ def run_exam(settings: Settings, *, errors_to_stderr: bool) -> int:
         return 2
     from client.session.factory import create_session
     from client.ui.app import GuiOptions, run_gui
+    from client.ui.checks import platform_integrity_checks
 
     session = create_session(settings)
     options = GuiOptions(server_url=settings.get("server/url"),
                          language=settings.get("ui/language"),
                          font_scale=settings.get("ui/font_scale"),
-                         warnings=[problem.message() for problem in settings.problems])
+                         warnings=[problem.message() for problem in settings.problems],
+                         integrity=platform_integrity_checks(
+                             enforce=True, low_end=launch.profile.low_end))
     return run_gui(session, options, launch)
 
 
@@ -132,6 +135,7 @@ def run_demo(settings: Settings, *, start_in_s: float, duration_min: float,
     from client.launch import prepare_launch
     from client.session.factory import create_session
     from client.ui.app import GuiOptions, run_gui
+    from client.ui.checks import platform_integrity_checks
 
     with tempfile.TemporaryDirectory(prefix="exam-demo-") as scratch:
         root = Path(scratch)
@@ -153,9 +157,13 @@ def run_demo(settings: Settings, *, start_in_s: float, duration_min: float,
             if launch is None:
                 return 2
             session = create_session(settings)
+            # A demo often runs in a VM or beside a remote-desktop tool: findings are
+            # shown as in a real exam, but do not lock the demo.
             options = GuiOptions(server_url=server.url, language=settings.get("ui/language"),
                                  font_scale=settings.get("ui/font_scale"), demo_hint=hint,
-                                 warnings=[p.message() for p in settings.problems])
+                                 warnings=[p.message() for p in settings.problems],
+                                 integrity=platform_integrity_checks(
+                                     enforce=False, low_end=launch.profile.low_end))
             return run_gui(session, options, launch)
 
 

@@ -20,6 +20,7 @@ from client.session.exam_session import ExamSession
 from client.startup import early
 from client.startup.single_instance import instance_key
 from client.ui import crash_dialog, fonts, render_guard, single_instance
+from client.ui.checks import IntegrityChecks
 from client.ui.main_window import ExamWindow
 from client.ui.style import STYLESHEET
 from client.ui.translator import CatalogTranslator
@@ -34,6 +35,7 @@ class GuiOptions:
     font_scale: float = 1.0
     demo_hint: str | None = None
     warnings: list[str] = field(default_factory=list)
+    integrity: IntegrityChecks | None = None
 
 
 def ensure_application(argv: list[str] | None = None) -> QApplication:
@@ -62,7 +64,8 @@ def build_window(session: ExamSession, options: GuiOptions) -> ExamWindow:
     app._catalog_translator = install_language(app, options.language)  # type: ignore[attr-defined]
     return ExamWindow(session=session, server_url=options.server_url,
                       language=options.language, demo_hint=options.demo_hint,
-                      warnings=options.warnings, font_scale=options.font_scale)
+                      warnings=options.warnings, font_scale=options.font_scale,
+                      integrity=options.integrity)
 
 
 def run_gui(session: ExamSession, options: GuiOptions, launch: LaunchContext, *,

@@ -22,6 +22,7 @@ from client.sync.pusher import SyncStatus
 from client.sync.tls import clock_wrong_message
 from client.timefmt import beijing_clock
 from client.ui.bridge import SessionBridge
+from client.ui.checks import IntegrityChecks
 from client.ui.exam_page import ExamPage
 from client.ui.login_page import LoginPage
 from client.ui.result_page import ResultPage
@@ -45,12 +46,19 @@ def describe_error(error: BaseException) -> str:
 
 class ExamWindow(QMainWindow):
     phaseShown = Signal(str)  # the page now shown: login | waiting | exam | result
+    integrityUpdate = Signal(object)  # MonitorUpdate, from the monitor thread
 
     def __init__(self, *, session: ExamSession, server_url: str, language: str,
                  demo_hint: str | None = None, warnings: list[str] | None = None,
-                 font_scale: float = 1.0) -> None:
+                 font_scale: float = 1.0, integrity: IntegrityChecks | None = None) -> None:
         super().__init__()
         self.session = session
+        self.integrity = integrity
+        self.integrity_panel: Any = None
+        self.integrity_overlay: Any = None
+        self._integrity_monitor: Any = None
+        self._integrity_ok = integrity is None
+        self.integrityUpdate.connect(self._on_integrity_update)
         self.language = language
         self.font_scale = font_scale
         self.setWindowTitle(self.tr("考试客户端"))
@@ -78,6 +86,7 @@ class ExamWindow(QMainWindow):
         self._submitting = False
         self._auto_submit = False
         self._last_sync: SyncStatus | None = None
+        self._leave_confirmed = False
         self._tick = QTimer(self)
         self._tick.setInterval(TICK_MS)
         self._tick.timeout.connect(self._on_tick)
@@ -107,8 +116,50 @@ class ExamWindow(QMainWindow):
                                    student_no=result.student_no, start_ms=exam.start_ms,
                                    end_ms=exam.end_ms)
         self._show("waiting")
+        self._start_integrity_check()
         self._tick.start()
         self._preload()
+
+    # -- integrity (e-01 remote control, e-02 virtual machines/devices) ----------------
+
+    def _start_integrity_check(self) -> None:
+        if self.integrity is None or self.integrity_panel is not None:
+            return
+        from client.ui.integrity_panel import IntegrityCheckPanel
+
+        checks = self.integrity
+        self.integrity_panel = IntegrityCheckPanel(scan=checks.scan, rules=checks.rules)
+        self.integrity_panel.verdictChanged.connect(self._on_integrity_verdict)
+        self.waiting_page.checks.addWidget(self.integrity_panel)
+
+    def _on_integrity_verdict(self, allowed: bool) -> None:
+        assert self.integrity is not None
+        self._integrity_ok = allowed or not self.integrity.enforce
+        if not allowed and not self.integrity.enforce:
+            self.waiting_page.show_status(self.tr(
+                "演示模式：检测结果仅作展示，不阻止进入考试（正式考试中会阻止）"))
+
+    def _start_integrity_monitor(self) -> None:
+        if self.integrity is None or self.exam_page is None:
+            return
+        from client.integrity.monitor import IntegrityMonitor
+        from client.ui.integrity_overlay import IntegrityOverlay
+
+        checks = self.integrity
+        self.integrity_overlay = IntegrityOverlay(self.exam_page)
+        self._integrity_monitor = IntegrityMonitor(
+            collector=checks.collector(), rules=checks.rules(),
+            on_update=self.integrityUpdate.emit,
+            process_interval_s=checks.process_interval_s,
+            device_interval_s=checks.device_interval_s)
+        self._integrity_monitor.start()
+
+    def _on_integrity_update(self, update: Any) -> None:
+        for finding in update.new_blocking:
+            log.warning("integrity finding during the exam: %s", finding.to_json())
+        if self.integrity is not None and self.integrity.enforce \
+                and self.integrity_overlay is not None:
+            self.integrity_overlay.show_findings(update.findings)
 
     def _preload(self) -> None:
         def progress(done: int, total: int) -> None:
@@ -128,7 +179,7 @@ class ExamWindow(QMainWindow):
         QTimer.singleShot(RETRY_MS, self, self._preload)
 
     def _unlock(self) -> None:
-        if self._unlocking or not self._preloaded:
+        if self._unlocking or not self._preloaded or not self._integrity_ok:
             return
         self._unlocking = True
         self.waiting_page.enter_button.setEnabled(False)
@@ -157,6 +208,14 @@ class ExamWindow(QMainWindow):
         self.exam_page.playRequested.connect(self._play)
         self.pages.addWidget(self.exam_page)
         self._show("exam")
+        self._protect_from_capture()
+        self._start_integrity_monitor()
+
+    def _protect_from_capture(self) -> None:
+        from client.integrity.capture_protection import protect_window
+
+        status = protect_window(int(self.winId()))
+        log.info("screen-capture protection: %s", status)
 
     # -- the exam -----------------------------------------------------------------------
 
@@ -170,9 +229,9 @@ class ExamWindow(QMainWindow):
             self.waiting_page.set_countdown(until_start)
             self.waiting_page.show_clock_warning(clock_text)
             started = until_start is not None and until_start <= 0
-            self.waiting_page.enter_button.setEnabled(started and self._preloaded
-                                                      and not self._unlocking)
-            if started and self._preloaded:
+            ready = started and self._preloaded and self._integrity_ok
+            self.waiting_page.enter_button.setEnabled(ready and not self._unlocking)
+            if ready:
                 self._unlock()
         elif phase is Phase.RUNNING and self.exam_page is not None:
             until_end = self.session.ms_until_end()
@@ -301,13 +360,30 @@ class ExamWindow(QMainWindow):
     # -- closing ------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        if self.session.phase is Phase.RUNNING:
-            answer = QMessageBox.question(
-                self, self.tr("退出考试"),
-                self.tr("考试正在进行中，答案已保存在本机。确定要退出吗？重新登录需监考教师授权。"))
-            if answer != QMessageBox.StandardButton.Yes:
-                event.ignore()
-                return
-        self._tick.stop()
-        self.session.close()
+        if self.session.phase is Phase.RUNNING and not self._leave_confirmed:
+            # Asked without blocking (open(), not exec()): a nested event loop here would
+            # stall timers, saves and a shutdown that closes every window.
+            event.ignore()
+            box = QMessageBox(QMessageBox.Icon.Question, self.tr("退出考试"),
+                              self.tr("考试正在进行中，答案已保存在本机。确定要退出吗？"
+                                      "重新登录需监考教师授权。"),
+                              QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                              self)
+            box.accepted.connect(self._leave_exam)
+            self.leave_dialog = box
+            box.open()
+            return
+        self.shutdown()
         event.accept()
+
+    def _leave_exam(self) -> None:
+        self._leave_confirmed = True
+        self.close()
+
+    def shutdown(self) -> None:
+        """Stop timers and background work; answers are already durable."""
+        self._tick.stop()
+        if self._integrity_monitor is not None:
+            self._integrity_monitor.stop()
+            self._integrity_monitor = None
+        self.session.close()

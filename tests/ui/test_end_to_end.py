@@ -16,14 +16,13 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QPlainTextEdit
 
-from client.config import load_settings
 from client.paper.model import QuestionType
 from client.resources import resource_path
-from client.session.factory import create_session
-from client.ui.app import GuiOptions, build_window
+from client.ui.checks import IntegrityChecks
 from client.ui.input_simulation import type_text
 from client.ui.main_window import ExamWindow
 from server.testing import live_server
+from ui_support import open_window
 
 pytestmark = pytest.mark.qt
 
@@ -90,18 +89,13 @@ def enter_answer(qtbot: Any, window: ExamWindow, index: int, value: Any) -> None
         type_text(editor.findChild(QPlainTextEdit), value)
 
 
-def test_candidate_takes_the_demo_exam(qtbot: Any, tmp_path: Path) -> None:
+def test_candidate_takes_the_demo_exam(qtbot: Any, tmp_path: Path,
+                                       clean_integrity: IntegrityChecks) -> None:
     plan, expected_score, skipped = answer_plan()
     with live_server(tmp_path / "server", demo=True, start_in_s=3, duration_s=1800) as server:
         demo = server.demo
         assert demo is not None
-        settings = load_settings([]).with_overrides({
-            "server/url": server.url, "server/center_id": demo.center_id,
-            "data/directory": tmp_path / "client", "sync/interval_seconds": 0.5})
-        session = create_session(settings)
-        window = build_window(session, GuiOptions(server_url=server.url))
-        qtbot.addWidget(window)
-        window.show()
+        window = open_window(qtbot, server, tmp_path / "client", integrity=clean_integrity)
 
         # Login with the wrong password first: the message says which failure it is.
         window.login_page.username.setText(demo.username)
@@ -114,6 +108,7 @@ def test_candidate_takes_the_demo_exam(qtbot: Any, tmp_path: Path) -> None:
         qtbot.mouseClick(window.login_page.login_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: window.current_page == "waiting", timeout=15_000)
         assert demo.username in window.waiting_page.candidate.text()
+        qtbot.waitUntil(lambda: window.integrity_panel.allowed, timeout=10_000)
         qtbot.waitUntil(lambda: window.current_page == "exam", timeout=20_000)
 
         page = window.exam_page
@@ -150,4 +145,4 @@ def test_candidate_takes_the_demo_exam(qtbot: Any, tmp_path: Path) -> None:
         assert mine.attempt is not None and mine.attempt.status == "submitted"
         assert mine.attempt.score is not None
         assert math.isclose(mine.attempt.score, expected_score)
-        window.close()
+        window.shutdown()

@@ -1,0 +1,99 @@
+"""The FastAPI application: routers under /api/v1, error format, server-time headers,
+and the sweeper that auto-submits ended attempts and scores submitted ones."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from email.utils import formatdate
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server import api_admin, api_attempt, api_exam, api_login
+from server.clock import Clock
+from server.context import ServerContext
+from server.errors import install_error_handlers
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+# Routers of other server parts: (module, attribute, URL prefix). The lead adds entries,
+# e.g. ("server.readiness", "router", API_PREFIX) or ("server.admin_web", "router", "").
+EXTENSION_ROUTERS: list[tuple[str, str, str]] = [
+    ("server.readiness", "router", "/api/v1"),
+    ("server.offline_import", "api_router", "/api/v1"),
+    ("server.admin_web", "router", ""),
+]
+
+
+class ServerTimeHeaders:
+    """Stamp every response with the server clock: ``Date`` and ``X-Server-Time-Ms``.
+
+    Clients estimate server time from any response (client/sync/api.py), so the headers
+    must come from the same clock as exam decisions, not from uvicorn's wall clock.
+    """
+
+    def __init__(self, app: ASGIApp, *, clock: Clock) -> None:
+        self.app = app
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_time(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                now_ms = self.clock.now_ms()
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                headers.append((b"date", formatdate(now_ms / 1000, usegmt=True).encode()))
+                headers.append((b"x-server-time-ms", str(now_ms).encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_time)
+
+
+def sweep(ctx: ServerContext) -> None:
+    """Auto-submit attempts whose exam ended; score every submitted, unscored attempt."""
+    ended = ctx.db.auto_submit_ended(now_ms=ctx.clock.now_ms())
+    if ended:
+        log.info("auto-submitted %d attempt(s) at exam end", len(ended))
+    ctx.grader.grade_pending()
+
+
+async def _sweep_forever(ctx: ServerContext) -> None:
+    while True:
+        try:
+            await run_in_threadpool(sweep, ctx)
+        except Exception:  # the sweeper must survive one bad attempt or a busy database
+            log.exception("sweep failed")
+        await asyncio.sleep(ctx.settings.sweep_interval_s)
+
+
+def create_app(ctx: ServerContext) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_sweep_forever(ctx))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app = FastAPI(title="Exam server", docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    for module in (api_exam, api_login, api_attempt, api_admin):
+        app.include_router(module.router, prefix=API_PREFIX)
+    for module_name, attribute, prefix in EXTENSION_ROUTERS:
+        app.include_router(getattr(importlib.import_module(module_name), attribute), prefix=prefix)
+    app.add_middleware(ServerTimeHeaders, clock=ctx.clock)
+    return app
