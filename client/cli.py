@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=_("错误输出到标准错误而不弹出对话框（测试、技术支持）"))
     parser.add_argument("--resume", action="store_true",
                         help=_("自动重启后回到考试（由客户端自己使用）"))
+    parser.add_argument("--camera-source", type=Path,
+                        help=_("用视频/图片文件或图片目录代替摄像头（测试、演示、技术支持）"))
     parser.add_argument("--self-test", action="store_true",
                         help=_("加载全部子系统并退出（安装包自检）"))
     commands = parser.add_subparsers(dest="command")
@@ -83,8 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return gpu_probe()
     if command == "demo":
         return run_demo(settings, start_in_s=args.start_in, duration_min=args.duration,
-                        errors_to_stderr=args.errors_to_stderr)
-    return run_exam(settings, errors_to_stderr=args.errors_to_stderr)
+                        errors_to_stderr=args.errors_to_stderr, camera_source=args.camera_source)
+    return run_exam(settings, errors_to_stderr=args.errors_to_stderr,
+                    camera_source=args.camera_source)
 
 
 def run_check_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -107,7 +110,7 @@ def run_diagnostics_command(settings: Settings, out: Path | None) -> int:
     return 0
 
 
-def run_exam(settings: Settings, *, errors_to_stderr: bool) -> int:
+def run_exam(settings: Settings, *, errors_to_stderr: bool, camera_source: Path | None) -> int:
     from client.launch import prepare_launch
 
     launch = prepare_launch(settings, errors_to_stderr=errors_to_stderr)
@@ -115,7 +118,7 @@ def run_exam(settings: Settings, *, errors_to_stderr: bool) -> int:
         return 2
     from client.session.factory import create_session
     from client.ui.app import GuiOptions, run_gui
-    from client.ui.checks import platform_integrity_checks
+    from client.ui.checks import camera_checks_from, platform_integrity_checks
 
     session = create_session(settings)
     options = GuiOptions(server_url=settings.get("server/url"),
@@ -123,19 +126,22 @@ def run_exam(settings: Settings, *, errors_to_stderr: bool) -> int:
                          font_scale=settings.get("ui/font_scale"),
                          warnings=[problem.message() for problem in settings.problems],
                          integrity=platform_integrity_checks(
-                             enforce=True, low_end=launch.profile.low_end))
+                             enforce=True, low_end=launch.profile.low_end),
+                         camera=camera_checks_from(settings, enforce=True,
+                                                   low_end=launch.profile.low_end,
+                                                   source_override=camera_source))
     return run_gui(session, options, launch)
 
 
 def run_demo(settings: Settings, *, start_in_s: float, duration_min: float,
-             errors_to_stderr: bool) -> int:
+             errors_to_stderr: bool, camera_source: Path | None) -> int:
     """Start the reference server on 127.0.0.1 with the demo exam, and the client on it."""
     from server.testing import live_server
 
     from client.launch import prepare_launch
     from client.session.factory import create_session
     from client.ui.app import GuiOptions, run_gui
-    from client.ui.checks import platform_integrity_checks
+    from client.ui.checks import camera_checks_from, platform_integrity_checks
 
     with tempfile.TemporaryDirectory(prefix="exam-demo-") as scratch:
         root = Path(scratch)
@@ -163,7 +169,10 @@ def run_demo(settings: Settings, *, start_in_s: float, duration_min: float,
                                  font_scale=settings.get("ui/font_scale"), demo_hint=hint,
                                  warnings=[p.message() for p in settings.problems],
                                  integrity=platform_integrity_checks(
-                                     enforce=False, low_end=launch.profile.low_end))
+                                     enforce=False, low_end=launch.profile.low_end),
+                                 camera=camera_checks_from(settings, enforce=False,
+                                                           low_end=launch.profile.low_end,
+                                                           source_override=camera_source))
             return run_gui(session, options, launch)
 
 

@@ -20,7 +20,7 @@ from client.session.exam_session import ExamSession
 from client.startup import early
 from client.startup.single_instance import instance_key
 from client.ui import crash_dialog, fonts, render_guard, single_instance
-from client.ui.checks import IntegrityChecks
+from client.ui.checks import CameraChecks, IntegrityChecks
 from client.ui.main_window import ExamWindow
 from client.ui.style import STYLESHEET
 from client.ui.translator import CatalogTranslator
@@ -36,6 +36,8 @@ class GuiOptions:
     demo_hint: str | None = None
     warnings: list[str] = field(default_factory=list)
     integrity: IntegrityChecks | None = None
+    camera: CameraChecks | None = None
+    base_photo_loader: Callable[[], bytes | None] | None = None
 
 
 def ensure_application(argv: list[str] | None = None) -> QApplication:
@@ -65,7 +67,8 @@ def build_window(session: ExamSession, options: GuiOptions) -> ExamWindow:
     return ExamWindow(session=session, server_url=options.server_url,
                       language=options.language, demo_hint=options.demo_hint,
                       warnings=options.warnings, font_scale=options.font_scale,
-                      integrity=options.integrity)
+                      integrity=options.integrity, camera=options.camera,
+                      base_photo_loader=options.base_photo_loader)
 
 
 def run_gui(session: ExamSession, options: GuiOptions, launch: LaunchContext, *,

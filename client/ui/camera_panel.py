@@ -217,7 +217,7 @@ class CameraCheckPanel(QWidget):
         self._progressed.connect(self._show_progress, Qt.ConnectionType.QueuedConnection)
         self._finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
         self._evidenceDone.connect(self._on_evidence, Qt.ConnectionType.QueuedConnection)
-        if base_photo is None:
+        if not base_photo:
             self._hint.setText(
                 _("系统中没有你的底照：请先完成活体检测，然后请监考老师核验身份证件")
             )
@@ -313,7 +313,10 @@ class CameraCheckPanel(QWidget):
             )
             color = _GUIDE_ACTION if progress.challenge is not None else _GUIDE_GOOD
         elif progress.stage is Stage.QUALITY:
-            color = _GUIDE_IDLE if progress.face_box is None else _GUIDE_BAD
+            if progress.face_box is None:
+                color = _GUIDE_IDLE
+            else:
+                color = _GUIDE_GOOD if progress.quality_ok else _GUIDE_BAD
         else:
             color = _GUIDE_GOOD if progress.stage is Stage.MATCHING else _GUIDE_IDLE
         self.preview.set_guide_color(color)

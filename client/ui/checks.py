@@ -10,6 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from client.camera.devices import CameraSelection
+from client.camera.settings import CameraSettings
+from client.camera.sources import FrameSource
+from client.config import Settings
 from client.integrity.collector import Collector
 from client.integrity.rules import Rules
 from client.integrity.snapshot import Snapshot
@@ -47,3 +51,39 @@ def replayed_integrity_checks(snapshot_file: Path, *, enforce: bool = True) -> I
     collector = ReplayCollector(snapshot_file)
     return IntegrityChecks(scan=collector.snapshot, collector=lambda: collector,
                            rules=builtin_rules, enforce=enforce)
+
+
+@dataclass
+class CameraChecks:
+    """Identity check before the exam and proctoring during it (client/camera)."""
+
+    source_factory: Callable[[], FrameSource] | None  # a file source, or None: real camera
+    settings: CameraSettings
+    data_dir: Path
+    enforce: bool = True  # False only in demo mode: shown, not blocking
+
+    def selection(self) -> CameraSelection:
+        from client.camera.devices import CameraSelection, DeviceChoiceStore, enumerate_devices
+
+        return CameraSelection(enumerate_devices(), store=DeviceChoiceStore(self.data_dir),
+                               width=self.settings.capture_width,
+                               height=self.settings.capture_height,
+                               flip_horizontal=self.settings.flip_horizontal)
+
+
+def camera_checks_from(settings_values: Settings, *, enforce: bool, low_end: bool,
+                       source_override: Path | None = None) -> CameraChecks | None:
+    """The camera part of the checks from user.ini, or None when [camera] enabled = false."""
+    if not settings_values.get("camera/enabled"):
+        return None
+    from client.camera.sources import FileSequenceSource
+    from client.config.camera import camera_settings
+
+    camera = camera_settings(settings_values, low_end=low_end)
+    source_path = source_override or settings_values.get("camera/source")
+    factory: Callable[[], FrameSource] | None = None
+    if source_path is not None:
+        path = Path(source_path)
+        factory = lambda: FileSequenceSource(path, realtime=True, loop=True)  # noqa: E731
+    return CameraChecks(source_factory=factory, settings=camera,
+                        data_dir=settings_values.data_dir, enforce=enforce)

@@ -67,8 +67,9 @@ class IntegrityOverlay(QWidget):
             return
         if not self.isVisible():
             # Disabled widgets take no keyboard input even if they had the focus.
+            direct = Qt.FindChildOption.FindDirectChildrenOnly
             self._disabled_siblings = [
-                w for w in parent.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
+                w for w in parent.findChildren(QWidget, options=direct)
                 if w is not self and w.isEnabled()
             ]
             for widget in self._disabled_siblings:
@@ -85,8 +86,9 @@ class IntegrityOverlay(QWidget):
         self.hide()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.parentWidget() and event.type() == QEvent.Type.Resize:
-            self.setGeometry(self.parentWidget().rect())
+        parent = self.parentWidget()
+        if parent is not None and watched is parent and event.type() == QEvent.Type.Resize:
+            self.setGeometry(parent.rect())
         return False
 
     def paintEvent(self, event: QPaintEvent) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
@@ -101,7 +102,15 @@ class IntegrityCheckPanel(QWidget):
         def work() -> list[Finding]:
             return evaluate(scan(), rules())
 
-        run_in_background(work, on_done=self._show, on_error=self._failed)
+        def done(findings: list[Finding]) -> None:
+            if shiboken6.isValid(self):  # the panel may be gone when a slow scan ends
+                self._show(findings)
+
+        def failed(error: BaseException) -> None:
+            if shiboken6.isValid(self):
+                self._failed(error)
+
+        run_in_background(work, on_done=done, on_error=failed)
 
     def _show(self, findings: list[Finding]) -> None:
         self._running = False

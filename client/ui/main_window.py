@@ -7,6 +7,7 @@ their outcomes and to the session's events, on the UI thread.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
@@ -22,7 +23,7 @@ from client.sync.pusher import SyncStatus
 from client.sync.tls import clock_wrong_message
 from client.timefmt import beijing_clock
 from client.ui.bridge import SessionBridge
-from client.ui.checks import IntegrityChecks
+from client.ui.checks import CameraChecks, IntegrityChecks
 from client.ui.exam_page import ExamPage
 from client.ui.login_page import LoginPage
 from client.ui.result_page import ResultPage
@@ -47,13 +48,24 @@ def describe_error(error: BaseException) -> str:
 class ExamWindow(QMainWindow):
     phaseShown = Signal(str)  # the page now shown: login | waiting | exam | result
     integrityUpdate = Signal(object)  # MonitorUpdate, from the monitor thread
+    cameraEvent = Signal(object, bool)  # ProctorEvent, opened?, from the camera thread
 
     def __init__(self, *, session: ExamSession, server_url: str, language: str,
                  demo_hint: str | None = None, warnings: list[str] | None = None,
-                 font_scale: float = 1.0, integrity: IntegrityChecks | None = None) -> None:
+                 font_scale: float = 1.0, integrity: IntegrityChecks | None = None,
+                 camera: CameraChecks | None = None,
+                 base_photo_loader: Callable[[], bytes | None] | None = None) -> None:
         super().__init__()
         self.session = session
         self.integrity = integrity
+        self.camera = camera
+        self.base_photo_loader = base_photo_loader or (lambda: None)
+        self.camera_panel: Any = None
+        self.camera_notice: Any = None
+        self.identity_result: Any = None
+        self._camera_monitor: Any = None
+        self._identity_ok = camera is None
+        self.cameraEvent.connect(self._on_camera_event)
         self.integrity_panel: Any = None
         self.integrity_overlay: Any = None
         self._integrity_monitor: Any = None
@@ -117,6 +129,7 @@ class ExamWindow(QMainWindow):
                                    end_ms=exam.end_ms)
         self._show("waiting")
         self._start_integrity_check()
+        self._start_identity_check()
         self._tick.start()
         self._preload()
 
@@ -138,6 +151,96 @@ class ExamWindow(QMainWindow):
         if not allowed and not self.integrity.enforce:
             self.waiting_page.show_status(self.tr(
                 "演示模式：检测结果仅作展示，不阻止进入考试（正式考试中会阻止）"))
+
+    # -- identity (camera) ------------------------------------------------------------
+
+    def _start_identity_check(self) -> None:
+        if self.camera is None or self.camera_panel is not None:
+            return
+        run_in_background(self.base_photo_loader, on_done=self._show_camera_panel,
+                          on_error=lambda error: self._show_camera_panel(None))
+
+    def _show_camera_panel(self, base_photo: bytes | None) -> None:
+        from client.ui.camera_panel import CameraCheckPanel
+
+        checks = self.camera
+        assert checks is not None
+        if checks.source_factory is not None:
+            panel = CameraCheckPanel(source_factory=checks.source_factory,
+                                     base_photo=base_photo, settings=checks.settings)
+        else:
+            panel = CameraCheckPanel(selection=checks.selection(), base_photo=base_photo,
+                                     settings=checks.settings)
+        panel.verified.connect(self._on_identity_verified)
+        panel.failedTooOften.connect(self._on_identity_failed)
+        self.camera_panel = panel
+        self.waiting_page.checks.addWidget(panel)
+
+    def _on_identity_verified(self, result: Any) -> None:
+        self.identity_result = result
+        self._identity_ok = True
+        log.info("identity verified: %s", result.to_record())
+
+    def _on_identity_failed(self, result: Any) -> None:
+        self.identity_result = result
+        assert self.camera is not None
+        if not self.camera.enforce:
+            self._identity_ok = True
+            self.waiting_page.show_status(self.tr(
+                "演示模式：人脸识别未通过也可进入考试（正式考试中需监考教师核验）"))
+        log.warning("identity check failed %s", result.to_record())
+
+    def approve_entry_by_proctor(self, *, proctor: str, room: str = "") -> None:
+        """The proctor checked the ID card by hand (proctor mode): take the watermarked
+        evidence photo (水印照片) and let the candidate in."""
+        from client.camera.watermark import WatermarkInfo
+        from client.timefmt import beijing_datetime
+
+        self._identity_ok = True
+        log.warning("entry approved by proctor %s after a failed identity check", proctor)
+        if self.camera_panel is None:
+            return
+        login = self.session.attempt.login
+        now = self.session.clock.now_ms() or 0
+        info = WatermarkInfo(
+            exam_time=f"{beijing_datetime(login.exam.start_ms)}-"
+                      f"{beijing_datetime(login.exam.end_ms)[-5:]}",
+            center_id=self.session.center_id, center_name=self.session.center_id,
+            room=room, candidate_id=login.student_no, taken_at=beijing_datetime(now))
+        self.camera_panel.evidenceCaptured.connect(self._store_evidence)
+        self.camera_panel.capture_evidence(info)
+
+    def _store_evidence(self, photo: Any) -> None:
+        """The evidence photo goes into the encrypted store, never a plain file."""
+        self.session.store_blob(name="evidence/entry-approval.jpg", data=photo.jpeg,
+                                content_type="image/jpeg")
+
+    def _start_camera_monitor(self) -> None:
+        if self.camera is None or self.exam_page is None:
+            return
+        from client.camera.proctor_monitor import MonitorRunner
+        from client.ui.camera_notice import ProctorNoticeBar
+
+        checks = self.camera
+        if self.camera_panel is not None:
+            self.camera_panel.stop()
+        self.camera_notice = ProctorNoticeBar(self.exam_page)
+        self.exam_page.layout().insertWidget(1, self.camera_notice)
+        references = getattr(self.identity_result, "live_embeddings", ()) or ()
+        source_factory = checks.source_factory or checks.selection().open_source
+        self._camera_monitor = MonitorRunner(
+            source_factory=source_factory, references=references,
+            on_opened=lambda event: self.cameraEvent.emit(event, True),
+            on_closed=lambda event: self.cameraEvent.emit(event, False),
+            clock_ms=lambda: self.session.clock.now_ms() or 0, settings=checks.settings)
+        self._camera_monitor.start()
+
+    def _on_camera_event(self, event: Any, opened: bool) -> None:
+        if self.camera_notice is None:
+            return
+        on_opened, on_closed = self.camera_notice.callbacks()
+        (on_opened if opened else on_closed)(event)
+        log.info("proctoring event %s: %s", "opened" if opened else "closed", event)
 
     def _start_integrity_monitor(self) -> None:
         if self.integrity is None or self.exam_page is None:
@@ -179,7 +282,8 @@ class ExamWindow(QMainWindow):
         QTimer.singleShot(RETRY_MS, self, self._preload)
 
     def _unlock(self) -> None:
-        if self._unlocking or not self._preloaded or not self._integrity_ok:
+        if (self._unlocking or not self._preloaded or not self._integrity_ok
+                or not self._identity_ok):
             return
         self._unlocking = True
         self.waiting_page.enter_button.setEnabled(False)
@@ -210,6 +314,7 @@ class ExamWindow(QMainWindow):
         self._show("exam")
         self._protect_from_capture()
         self._start_integrity_monitor()
+        self._start_camera_monitor()
 
     def _protect_from_capture(self) -> None:
         from client.integrity.capture_protection import protect_window
@@ -229,7 +334,8 @@ class ExamWindow(QMainWindow):
             self.waiting_page.set_countdown(until_start)
             self.waiting_page.show_clock_warning(clock_text)
             started = until_start is not None and until_start <= 0
-            ready = started and self._preloaded and self._integrity_ok
+            ready = (started and self._preloaded and self._integrity_ok
+                     and self._identity_ok)
             self.waiting_page.enter_button.setEnabled(ready and not self._unlocking)
             if ready:
                 self._unlock()
@@ -386,4 +492,9 @@ class ExamWindow(QMainWindow):
         if self._integrity_monitor is not None:
             self._integrity_monitor.stop()
             self._integrity_monitor = None
+        if self._camera_monitor is not None:
+            self._camera_monitor.stop()
+            self._camera_monitor = None
+        if self.camera_panel is not None:
+            self.camera_panel.stop()
         self.session.close()

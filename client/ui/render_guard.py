@@ -169,6 +169,7 @@ class _FailureRelay(QObject):
 class RenderGuard(QObject):
     """Watches one start: Qt messages, the first frame, the white-screen probe."""
 
+    first_frame = Signal()  # the watched window received its first paint
     confirmed = Signal()  # first frame seen, probe passed, client stayed up
 
     def __init__(
@@ -256,6 +257,7 @@ class RenderGuard(QObject):
                 app.removeEventFilter(self)
             log.info("first frame painted at level %d", int(self._decision.level))
             QTimer.singleShot(self._healthy_after_ms, self._check_after_first_frame)
+            self.first_frame.emit()
         return False
 
     def _check_after_first_frame(self) -> None:
@@ -363,9 +365,15 @@ def gpu_info() -> dict[str, object]:
     return info
 
 
-if __name__ == "__main__":  # the GPU probe child process (client/diagnostics/gpu.py)
+def main() -> int:
+    """The GPU probe child process (client/diagnostics/gpu.py): one JSON line on stdout."""
     import json
     import sys
 
     print(json.dumps(gpu_info(), default=str))
     sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
