@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help=_("开始考试（默认）"))
     check = commands.add_parser("check", help=_("考前环境检查：系统、摄像头、时钟、网络、远程控制与虚拟机检测"))
     check.add_argument("--json", action="store_true", help=_("输出机器可读的 JSON 报告"))
+    check.add_argument("--gui", action="store_true", help=_("在窗口中显示检查结果"))
     check.add_argument("--out", type=Path, help=_("把 JSON 报告写入文件"))
     check.add_argument("--no-upload", action="store_true", help=_("不把报告发送给服务器"))
     check.add_argument("--integrity-only", action="store_true",
@@ -67,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.self_test:
         from client.selftest import run_self_test
 
-        return run_self_test()
+        return run_self_test(window_check=_login_window_check)
     command = args.command or "run"
     if command == "check":
         return run_check_command(settings, args)
@@ -90,8 +91,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                     camera_source=args.camera_source)
 
 
+def _login_window_check() -> str:
+    # Imported only when the self-test reaches the window: a broken Qt fails this line
+    # of the self-test instead of the whole command.
+    from client.ui.selftest_window import check_login_window
+
+    return check_login_window()
+
+
 def run_check_command(settings: Settings, args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING)
+    if args.gui:
+        from client.ui.readiness_screen import run_readiness_window
+
+        return run_readiness_window(settings)
     if args.integrity_only or args.dump_snapshot:
         from client.integrity.cli import run_check
 
@@ -121,10 +134,13 @@ def run_exam(settings: Settings, *, errors_to_stderr: bool, camera_source: Path 
     from client.ui.checks import camera_checks_from, platform_integrity_checks
 
     session = create_session(settings)
+    from client.readiness.runner import last_report_path
+
     options = GuiOptions(server_url=settings.get("server/url"),
                          language=settings.get("ui/language"),
                          font_scale=settings.get("ui/font_scale"),
                          warnings=[problem.message() for problem in settings.problems],
+                         readiness_first=not last_report_path(settings.data_dir).exists(),
                          integrity=platform_integrity_checks(
                              enforce=True, low_end=launch.profile.low_end),
                          camera=camera_checks_from(settings, enforce=True,
@@ -136,12 +152,11 @@ def run_exam(settings: Settings, *, errors_to_stderr: bool, camera_source: Path 
 def run_demo(settings: Settings, *, start_in_s: float, duration_min: float,
              errors_to_stderr: bool, camera_source: Path | None) -> int:
     """Start the reference server on 127.0.0.1 with the demo exam, and the client on it."""
-    from server.testing import live_server
-
     from client.launch import prepare_launch
     from client.session.factory import create_session
     from client.ui.app import GuiOptions, run_gui
     from client.ui.checks import camera_checks_from, platform_integrity_checks
+    from server.testing import live_server
 
     with tempfile.TemporaryDirectory(prefix="exam-demo-") as scratch:
         root = Path(scratch)

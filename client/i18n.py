@@ -66,7 +66,7 @@ def _(source: str) -> str:
     return _catalog.get(source, source)
 
 
-def N_(source: str) -> str:  # noqa: N802 - the gettext convention
+def N_(source: str) -> str:
     """Mark a string for translation where it is defined; translate it where it is shown."""
     return source
 

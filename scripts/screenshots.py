@@ -34,7 +34,7 @@ def ensure_display() -> None:
     sys.exit(subprocess.call(command, env=env))
 
 
-def main() -> int:  # noqa: PLR0915 - a linear script of screens
+def main() -> int:
     ensure_display()
     sys.path.insert(0, str(ROOT))
     os.environ["QT_QPA_PLATFORM"] = "xcb"

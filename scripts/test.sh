@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fresh machine -> every check CI runs: lint, types, the Qt boundary, the core tests with
-# Qt unavailable, the whole test suite (offscreen Qt, real server on 127.0.0.1), and the
-# frozen build's self-test. .ci/run calls exactly this script.
+# Qt unavailable, the whole test suite (offscreen Qt, real server on 127.0.0.1), the
+# frozen build's self-test and the Windows wheel check. .ci/run calls exactly this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -17,16 +17,24 @@ ruff check client server tests benchmarks tools scripts
 step "mypy (strict core, Linux)"
 mypy client server
 step "mypy (Windows code paths)"
-mypy --platform win32 client
+mypy --platform win32 --cache-dir .mypy_cache_win32 client
 
 step "import-linter (only client/ui imports Qt)"
 lint-imports
 
-step "core tests with PySide6 made unimportable"
-EXAM_BLOCK_QT=1 python -m pytest -q -p no:pytest-qt -m "not qt" tests/core_without_qt.py tests/config tests/paper tests/store tests/sync
-
-step "full test suite"
-python -m pytest -q
-
 step "user.ini.example matches the declarations"
 python -m client.config.example | diff -u config/user.ini.example -
+
+step "core tests with PySide6 made unimportable"
+EXAM_BLOCK_QT=1 python -m pytest -q -p no:pytestqt -p no:cacheprovider -m "not qt" \
+  tests/core_without_qt.py tests/config tests/paper tests/store tests/sync tests/render \
+  tests/startup tests/diagnostics tests/integrity tests/export tests/proctor
+
+step "full test suite"
+python -m pytest -q -p no:cacheprovider
+
+step "frozen build (PyInstaller) and its headless self-test"
+python tools/build_frozen.py
+
+step "every runtime dependency has a Windows x64 wheel"
+python tools/check_windows_wheels.py

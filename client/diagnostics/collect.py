@@ -26,8 +26,8 @@ def collect_diagnostics(settings: Settings, *, out: Path | None) -> Path:
     target = out if out is not None else (
         data_dir / "diagnostics" / time.strftime("diagnostics-%Y%m%d-%H%M%S.zip"))
     target.parent.mkdir(parents=True, exist_ok=True)
-    config = {name: (str(value) if value is not None else None)
-              for name, value in settings.values.items()}
+    config: dict[str, object] = {name: (str(value) if value is not None else None)
+                                 for name, value in settings.values.items()}
     config["_files"] = [str(path) for path in settings.files]
     config["_problems"] = [problem.message() for problem in settings.problems]
     ca_file = settings.get("server/ca_file")

@@ -3,48 +3,88 @@
 Qt-free and UI-agnostic. Methods marked *blocking* do disk or network work and must be
 called from a worker thread; the others return at once. Events reach the caller through
 callbacks from worker threads (the UI re-posts them to its own thread).
+
+The network is never required once the package is on this PC (docs/offline.md):
+
+- ``login`` works online, or offline against the verifiers in a preloaded package when
+  the server cannot be reached; a second login held by the server (409 ``second_login``)
+  puts the session in ``Phase.AUTHORIZING`` until ``authorize_with_code`` (a proctor's
+  code, checkable offline) or ``retry_login`` (after an admin approved it). The same PC
+  coming back after a crash or restart presents its saved token and needs no proctor.
+- ``unlock`` gets the paper key from the server, or raises ``unlock.start_code_needed``
+  when offline; ``unlock_with_start_code`` then opens the paper with the proctor's code.
+- answers are saved locally and pushed in the background; an offline session logs in to
+  the server by itself when the network returns, and a PC taking over an attempt seeds
+  its store from the server first.
+- the answers are sealed at the server's end time even offline, and submitted as soon as
+  the server can be reached; ``submit`` is safe to call again and again.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from client.errors import UserFacingError
+from client.export.session_export import ensure_session_key
+from client.export.session_key import registration_body
 from client.i18n import _
 from client.paper.model import Paper
 from client.paper.package import PackageHeader, open_package, verify_package
+from client.session.authorization import CodeVerifiers
+from client.session.codes import CodeFormatError, normalize_code
+from client.session.offline_header import OfflineMaterial
+from client.session.offline_login import (
+    find_offline_login,
+    offline_unavailable,
+    package_path_for,
+    preloaded_exam,
+    preloaded_exams,
+)
 from client.session.outbox import StoreOutbox
 from client.session.server_keys import ServerKeys, load_pinned, pin
+from client.session.supervisor import SessionSupervisor, SupervisorHooks
 from client.store import (
     AnswerStore,
     DataDirReport,
     RecoveryReport,
     Revision,
+    ServerAnswer,
     StoreWriter,
     check_data_dir,
     open_or_recover,
     open_store_key,
     store_paths,
 )
-from client.sync.api import ExamApi, LoginResult
-from client.sync.clock import ServerClock
-from client.sync.pusher import AnswerPusher, SyncStatus
+from client.store.recovery import RECOVERY_REVISION_GAP
+from client.sync.api import ExamApi, ExamInfo, LoginResult, PushOutcome
+from client.sync.clock import ServerClock, load_snapshot, save_snapshot
+from client.sync.errors import ServerRefused, ServerUnreachable
+from client.sync.pusher import AnswerPusher, Backoff, SyncStatus
 
 log = logging.getLogger(__name__)
 
 JsonValue = Any
+CLOCK_FILE = "server-clock.json"
+TAKEN_OVER = ("authorization_code", "approved")  # server/second_login.py login kinds
+SUBMITTED_STATUSES = ("submitted", "auto_submitted")
+META_TOKEN = "resume_token"
+META_SEALED = "sealed"
+META_SUBMITTED = "submitted_at_ms"
+META_PAPER_KEY = "paper_key"
 
 
 class Phase(Enum):
     LOGGED_OUT = "logged_out"
+    AUTHORIZING = "authorizing"  # second login held: a proctor's code or approval needed
     WAITING = "waiting"        # logged in, paper preloading or preloaded, not yet started
     RUNNING = "running"        # paper unlocked, answers accepted
     SEALED = "sealed"          # end time reached or candidate submitted; no more edits
@@ -60,6 +100,21 @@ class SessionEvents:
     on_phase: Callable[[Phase], None] = lambda phase: None
 
 
+@dataclass(frozen=True)
+class PendingAuthorization:
+    """A second login the server holds (409 ``second_login``) until it is authorized."""
+
+    username: str
+    password: str = field(repr=False)
+    candidate_id: str
+    exam_id: str
+    student_no: str
+    request_id: int | None
+    seen_ip: str
+    resume_window_ends_ms: int | None
+    verifiers: CodeVerifiers | None  # from the server's answer, to check a code offline
+
+
 @dataclass
 class _Attempt:
     login: LoginResult
@@ -68,6 +123,7 @@ class _Attempt:
     header: PackageHeader | None = None
     paper: Paper | None = None
     answers: dict[str, JsonValue] = field(default_factory=dict)
+    material: OfflineMaterial | None = None
 
 
 def client_id_for(data_dir: Path) -> str:
@@ -84,8 +140,10 @@ def client_id_for(data_dir: Path) -> str:
 class ExamSession:
     def __init__(self, *, api: ExamApi, clock: ServerClock, data_dir: Path, center_id: str,
                  configured_signing_key: str = "", sync_interval_s: float = 3.0,
+                 sync_backoff: Backoff | None = None,
                  events: SessionEvents | None = None) -> None:
         self.api = api
+        self.sync_backoff = sync_backoff or Backoff()
         self.clock = clock
         self.data_dir = data_dir
         self.center_id = center_id
@@ -93,11 +151,21 @@ class ExamSession:
         self.sync_interval_s = sync_interval_s
         self.events = events or SessionEvents()
         self.phase = Phase.LOGGED_OUT
-        self._lock = threading.Lock()
+        self.authorization: PendingAuthorization | None = None
+        self.notice = ""  # a sentence the UI shows after login (e.g. submitted automatically)
+        self._lock = threading.RLock()
+        self._online_lock = threading.Lock()
+        self._submit_lock = threading.Lock()
         self._attempt: _Attempt | None = None
         self._keys: ServerKeys | None = None
         self._writer: StoreWriter | None = None
+        self._writer_ids: tuple[str, str] | None = None
         self._pusher: AnswerPusher | None = None
+        self._supervisor: SessionSupervisor | None = None
+        self._credentials: tuple[str, str] | None = None
+        self._authorization_code = ""
+        self._online = False
+        self._start_code_needed = False
         self.recovery_report: RecoveryReport | None = None
         self.data_dir_report: DataDirReport | None = None
 
@@ -120,6 +188,20 @@ class ExamSession:
             raise RuntimeError("paper not unlocked")
         return paper
 
+    @property
+    def online(self) -> bool:
+        """True while the session holds a server token (it may still be offline now)."""
+        return self._online
+
+    @property
+    def offline_login(self) -> bool:
+        return self._attempt is not None and self._attempt.login.offline
+
+    @property
+    def needs_start_code(self) -> bool:
+        """``unlock`` found no network: the paper opens with the proctor's start code."""
+        return self._start_code_needed and self.phase is Phase.WAITING
+
     def answers(self) -> dict[str, JsonValue]:
         """The latest value per question as the UI last saved it (in memory)."""
         with self._lock:
@@ -136,48 +218,341 @@ class ExamSession:
         now = self.clock.now_ms()
         return None if now is None else self.attempt.login.exam.end_ms - now
 
-    # -- blocking steps -----------------------------------------------------------------
+    # -- login --------------------------------------------------------------------------
 
     def login(self, *, username: str, password: str) -> LoginResult:
-        """*Blocking.* Log in, pin the server keys, open the encrypted answer store."""
-        result = self.api.login(username=username, password=password, center_id=self.center_id)
-        keys = ServerKeys(**{name: value for name, value in self.api.server_keys().items()
-                             if name in ("signing_public_key", "box_public_key")})
-        self._keys = pin(self.data_dir, keys, configured_signing_key=self.configured_signing_key)
-        exam_dir = self.data_dir / "exams" / result.exam.id
-        exam_dir.mkdir(parents=True, exist_ok=True)
+        """*Blocking.* Log in online, or offline against a preloaded package.
+
+        Raises ServerRefused (``second_login``: see ``authorization``), or UserFacingError.
+        """
+        self._reset()
+        try:
+            result = self._server_login(username, password)
+        except ServerRefused as exc:
+            if exc.code == "second_login":
+                self._hold(exc, username=username, password=password)
+            raise
+        except ServerUnreachable as exc:
+            log.warning("server unreachable at login (%s): trying the preloaded package",
+                        exc.detail.get("reason"))
+            return self._login_offline(username, password)
+        return self._begin_online(result, username=username, password=password)
+
+    def retry_login(self) -> LoginResult:
+        """*Blocking.* Ask again for a held second login (an admin may have approved it)."""
+        pending = self._pending()
+        result = self._server_login(pending.username, pending.password)
+        return self._begin_online(result, username=pending.username, password=pending.password)
+
+    def authorize_with_code(self, code: str) -> LoginResult:
+        """*Blocking.* Continue a held second login with a proctor's authorization code.
+
+        The code is checked on this PC first (package header or the server's answer), so
+        a wrong or expired one is refused even with no network; with the network it is
+        also sent to the server, which checks it again and lets this PC in.
+        """
+        pending = self._pending()
+        try:
+            typed = normalize_code(code)
+        except CodeFormatError:
+            raise _code_refused() from None
+        verifiers = self._code_verifiers(pending)
+        window = None if verifiers is None else verifiers.check(typed, now_ms=self.clock.now_ms())
+        if verifiers is not None and window is None:
+            raise _code_refused()
+        try:
+            result = self._server_login(pending.username, pending.password, code=typed)
+        except ServerUnreachable:
+            if window is None:
+                raise
+            log.warning("authorization code checked offline; continuing without the server")
+            self._authorization_code = typed
+            return self._login_offline(pending.username, pending.password)
+        self._authorization_code = typed
+        return self._begin_online(result, username=pending.username, password=pending.password)
+
+    def reconnect(self) -> bool:
+        """*Blocking.* An offline session tries to log in to the server now; True if online.
+
+        Raises ServerRefused when the server answers but refuses (e.g. ``second_login``).
+        """
+        return self._ensure_online()
+
+    def _pending(self) -> PendingAuthorization:
+        if self.authorization is None:
+            raise RuntimeError("no second login is waiting for authorization")
+        return self.authorization
+
+    def _server_login(self, username: str, password: str, *, code: str = "") -> LoginResult:
+        """POST /login; a held second login is retried once with this PC's saved token."""
+        try:
+            return self.api.login(username=username, password=password,
+                                  center_id=self.center_id, authorization_code=code)
+        except ServerRefused as exc:
+            if exc.code != "second_login":
+                raise
+            token = self._saved_token(exc.detail, username=username, password=password)
+            if not token:
+                raise
+            log.info("logging in again on the same PC with its saved token")
+            return self.api.login(username=username, password=password,
+                                  center_id=self.center_id, resume_token=token,
+                                  authorization_code=code)
+
+    def _saved_token(self, detail: Mapping[str, object], *, username: str,
+                     password: str) -> str | None:
+        exam_id, candidate_id = detail.get("exam_id"), detail.get("candidate_id")
+        if exam_id is None or candidate_id is None:
+            return None
+        paths = store_paths(self.data_dir, exam_id=str(exam_id), candidate_id=str(candidate_id))
+        if not (paths.sidecar.exists() or paths.sidecar_copy.exists()):
+            return None
+        # The server just accepted this password (the hold comes after the password check).
+        writer = self._open_store(str(exam_id), str(candidate_id), username=username,
+                                  password=password, verified_online=True)
+        token = writer.call(lambda store: store.get_meta(META_TOKEN)).result()
+        return token or None
+
+    def _hold(self, exc: ServerRefused, *, username: str, password: str) -> None:
+        detail = exc.detail
+        verifiers = None
+        doc = detail.get("authorization")
+        if isinstance(doc, dict):
+            try:
+                verifiers = CodeVerifiers.from_json(doc, exam_id=str(detail.get("exam_id")),
+                                                    candidate_id=str(detail.get("candidate_id")))
+            except ValueError as error:
+                log.warning("authorization verifiers in the server's answer unusable: %s",
+                            error)
+        request_id, ends = detail.get("request_id"), detail.get("resume_window_ends_ms")
+        self.authorization = PendingAuthorization(
+            username=username, password=password, candidate_id=str(detail.get("candidate_id")),
+            exam_id=str(detail.get("exam_id")), student_no=str(detail.get("student_no", "")),
+            request_id=request_id if isinstance(request_id, int) else None,
+            seen_ip=str(detail.get("seen_ip", "")),
+            resume_window_ends_ms=ends if isinstance(ends, int) else None,
+            verifiers=verifiers)
+        self._set_phase(Phase.AUTHORIZING)
+
+    def _code_verifiers(self, pending: PendingAuthorization) -> CodeVerifiers | None:
+        keys = self._keys or load_pinned(self.data_dir)
+        if keys is not None:
+            exam = preloaded_exam(self.data_dir, keys, pending.exam_id)
+            if exam is not None:
+                found = exam.material.code_verifiers(pending.candidate_id)
+                if found is not None:
+                    return found
+        return pending.verifiers
+
+    def _begin_online(self, result: LoginResult, *, username: str,
+                      password: str) -> LoginResult:
         self.data_dir_report = check_data_dir(self.data_dir)
-        store_key = open_store_key(data_dir=self.data_dir, exam_id=result.exam.id,
-                                   candidate_id=result.candidate_id, username=username,
-                                   password=password,
-                                   server_box_public_key=self._keys.box_public_key,
-                                   login_verified_online=True)
-        paths = store_paths(self.data_dir, exam_id=result.exam.id,
-                            candidate_id=result.candidate_id)
-        store_dir = paths.directory
-
-        def open_store() -> AnswerStore:
-            store, report = open_or_recover(paths, key=store_key)
-            self.recovery_report = report
-            return store
-
-        self._writer = StoreWriter(open_store)
-        self._writer.ready().result()
-        attempt = _Attempt(login=result, store_dir=store_dir,
-                           package_path=exam_dir / "paper.exampkg")
-        current: dict[str, Revision] = self._writer.call(
-            lambda store: store.current_answers()).result()
-        attempt.answers = {qid: rev.value for qid, rev in current.items()}
-        self._attempt = attempt
-        self._writer.call(lambda store: store.set_meta("login", _login_meta(result))).result()
-        self._set_phase(Phase.WAITING)
+        package_path = package_path_for(self.data_dir, result.exam.id)
+        package_path.parent.mkdir(parents=True, exist_ok=True)
+        unreachable: ServerUnreachable | None = None
+        try:
+            keys: ServerKeys | None = self._pin_server_keys()
+        except ServerUnreachable as exc:  # cut right after the login answer
+            keys, unreachable = load_pinned(self.data_dir), exc
+        writer = self._open_store(result.exam.id, result.candidate_id, username=username,
+                                  password=password, verified_online=True,
+                                  box_key=keys.box_public_key if keys else None)
+        # The token first: if anything below fails, logging in again on this PC is a
+        # resume with this token, not a second login that needs a proctor.
+        writer.call(lambda store: _remember_login(store, result)).result()
+        if keys is None:
+            assert unreachable is not None
+            raise unreachable
+        attempt = _Attempt(login=result, store_dir=store_paths(
+            self.data_dir, exam_id=result.exam.id, candidate_id=result.candidate_id).directory,
+            package_path=package_path)
+        with self._lock:
+            self._attempt = attempt
+            self._credentials = (username, password)
+            self._online = True
+            self.authorization = None
+        self._seed_from_server(take_over=result.login_kind in TAKEN_OVER)
+        self._register_session_key()
+        self._save_clock()
+        self._enter_after_login(result)
         return result
 
+    def _login_offline(self, username: str, password: str) -> LoginResult:
+        keys = self._keys or load_pinned(self.data_dir)
+        if keys is None:
+            raise offline_unavailable()
+        self._keys = keys
+        exam, profile = find_offline_login(preloaded_exams(self.data_dir, keys),
+                                           username=username, password=password,
+                                           now_ms=self.clock.now_ms())
+        facts = exam.material.exam
+        result = LoginResult(
+            token="", candidate_id=profile.candidate_id, candidate_name=profile.name,
+            student_no=profile.student_no,
+            exam=ExamInfo(id=facts.exam_id, title=facts.title, start_ms=facts.start_ms,
+                          end_ms=facts.end_ms, package_etag="", package_size=0),
+            seen_ip="", raw={}, login_kind="offline")
+        self.data_dir_report = check_data_dir(self.data_dir)
+        writer = self._open_store(facts.exam_id, profile.candidate_id, username=username,
+                                  password=password, verified_online=False,
+                                  box_key=keys.box_public_key)
+        self._restore_clock(writer)
+        attempt = _Attempt(login=result, store_dir=store_paths(
+            self.data_dir, exam_id=facts.exam_id, candidate_id=profile.candidate_id).directory,
+            package_path=exam.package_path, header=exam.header, material=exam.material)
+        with self._lock:
+            self._attempt = attempt
+            self._credentials = (username, password)
+            self._online = False
+            self.authorization = None
+        now = self.clock.now_ms()
+
+        def mark(store: AnswerStore) -> None:
+            store.set_meta("offline_login", json.dumps(
+                {"server_time_ms": now, "exam_id": facts.exam_id}))
+            # Another PC may hold later revisions of this attempt that this PC cannot
+            # see now: answers given here (later in time) must outrank them.
+            store.raise_revision_floor(store.max_revision() + RECOVERY_REVISION_GAP)
+
+        writer.call(mark).result()
+        self._load_answers()
+        log.warning("offline login of candidate %s for %s", profile.candidate_id, facts.exam_id)
+        self._enter_after_login(result)
+        return result
+
+    def _enter_after_login(self, result: LoginResult) -> None:
+        writer = self._require_writer()
+        sealed, submitted = writer.call(lambda store: (
+            store.get_meta(META_SEALED), store.get_meta(META_SUBMITTED))).result()
+        self._start_supervisor()
+        if submitted is not None:
+            self._set_phase(Phase.SUBMITTED)
+            return
+        if result.attempt_status in SUBMITTED_STATUSES:
+            # Submitted by the server (resume window over, or the end time passed while
+            # this PC was away). Answer no more; what this PC still holds is delivered
+            # by the automatic submission (accepted if given before the end).
+            if result.login_kind == "resume_window_over":
+                self.notice = _("距上次与服务器联系已超过规定时间，试卷已由服务器自动提交，"
+                                "以服务器上保存的答案为准")
+            else:
+                self.notice = _("试卷已由服务器自动提交")
+            sealed = "1"
+            writer.call(lambda store: store.set_meta(META_SEALED, "1")).result()
+        self._set_phase(Phase.SEALED if sealed == "1" else Phase.WAITING)
+
+    # -- online upgrade (offline sessions, expired tokens) -------------------------------
+
+    def _ensure_online(self) -> bool:
+        """Log in to the server with the session's credentials if not yet; True if online."""
+        with self._online_lock:
+            if self._online and self.api.token:
+                return True
+            if self._credentials is None or self._attempt is None:
+                return False
+            username, password = self._credentials
+            try:
+                result = self._server_login(username, password, code=self._authorization_code)
+            except ServerUnreachable:
+                return False
+            attempt = self.attempt
+            if (result.candidate_id, result.exam.id) != (attempt.login.candidate_id,
+                                                         attempt.login.exam.id):
+                self.api.token = None
+                raise UserFacingError("login.other_attempt", _(
+                    "服务器上的考试与本机离线登录的考试不一致，请联系监考教师"),
+                    server_exam=result.exam.id, local_exam=attempt.login.exam.id)
+            self._pin_server_keys()
+            writer = self._require_writer()
+            writer.call(lambda store: _remember_login(store, result)).result()
+            with self._lock:
+                attempt.login = result
+                self._online = True
+            log.info("session online again (login kind %s)", result.login_kind)
+        self._seed_from_server(take_over=result.login_kind in TAKEN_OVER)
+        self._register_session_key()
+        self._save_clock()
+        return True
+
+    def _push_batch(self, batch: list[dict[str, Any]]) -> PushOutcome:
+        if not self._ensure_online():
+            raise ServerUnreachable("offline login: the server has not been reached yet")
+        try:
+            return self.api.push_answers(batch)
+        except ServerRefused as exc:
+            if exc.code != "unauthorized":
+                raise
+            log.warning("token refused: logging in again")
+            with self._lock:
+                self._online = False
+                self.api.token = None
+            if not self._ensure_online():
+                raise ServerUnreachable("server lost while logging in again") from exc
+            return self.api.push_answers(batch)
+
+    def _seed_from_server(self, *, take_over: bool) -> None:
+        """Bring the server's answers into the local store (never lowering a revision).
+
+        *take_over*: this PC continues an attempt that another PC answered. Its new
+        revisions jump past anything the other PC may still deliver late, so that the
+        later answers (given here) win the merge on the server.
+        """
+        try:
+            answers = self.api.attempt_answers()
+        except (ServerUnreachable, ServerRefused) as exc:
+            log.warning("could not fetch the server's answers: %s", exc)
+            answers = []
+        writer = self._require_writer()
+
+        def seed(store: AnswerStore) -> int:
+            imported = store.import_server_answers(answers)
+            if take_over:
+                highest = max([store.max_revision(), *(a.revision for a in answers)])
+                store.raise_revision_floor(highest + RECOVERY_REVISION_GAP)
+            return len(imported)
+
+        count = writer.call(seed).result()
+        if count or take_over:
+            log.info("seeded %d answers from the server (take over: %s)", count, take_over)
+        self._load_answers()
+
+    def _server_answers(self) -> list[ServerAnswer]:
+        """For store recovery: what the server holds (only with a token)."""
+        if not self.api.token:
+            raise ServerUnreachable("offline")
+        return self.api.attempt_answers()
+
+    def _register_session_key(self) -> None:
+        """Register this session's offline-file signing key (best effort, idempotent)."""
+        attempt = self.attempt
+        try:
+            key = self._require_writer().call(ensure_session_key).result()
+            self.api.register_session_key(registration_body(
+                key, exam_id=attempt.login.exam.id, candidate_id=attempt.login.candidate_id,
+                client_id=self.api.client_id))
+        except UserFacingError as exc:
+            log.warning("offline-file key not registered (%s); retried at the next login",
+                        exc.code)
+
+    # -- paper --------------------------------------------------------------------------
+
     def preload(self, *, progress: Callable[[int, int], None] | None = None) -> PackageHeader:
-        """*Blocking.* Download the signed package (resuming) and verify its signature."""
+        """*Blocking.* Download the signed package (resuming) and verify its signature.
+
+        Offline, a package already on this PC is verified and used as it is.
+        """
         attempt = self.attempt
         keys = self._require_keys()
-        self.api.download_package(attempt.login.exam.id, attempt.package_path, progress=progress)
+        if self._online:
+            try:
+                self.api.download_package(attempt.login.exam.id, attempt.package_path,
+                                          progress=progress)
+            except ServerUnreachable:
+                if not attempt.package_path.exists():
+                    raise
+                log.warning("server unreachable: using the package already on this PC")
+        elif not attempt.package_path.exists():
+            raise offline_unavailable()
         data = attempt.package_path.read_bytes()
         try:
             header = verify_package(data, trusted_key=keys.signing_key,
@@ -189,51 +564,138 @@ class ExamSession:
             etag.unlink(missing_ok=True)
             raise
         attempt.header = header
+        attempt.material = OfflineMaterial.from_extra(header.extra,
+                                                      exam_id=attempt.login.exam.id)
         return header
 
     def unlock(self) -> Paper:
-        """*Blocking.* Get the paper key (released at the start time) and open the paper."""
+        """*Blocking.* Get the paper key (released at the start time) and open the paper.
+
+        Offline, raises UserFacingError ``unlock.start_code_needed``: the proctor then
+        types the start code (``unlock_with_start_code``).
+        """
         attempt = self.attempt
-        keys = self._require_keys()
         paper_key = self._stored_paper_key()
         if paper_key is None:
-            paper_key = self.api.paper_key(attempt.login.exam.id)
+            online = self._online or self._try_online()
+            if online:
+                try:
+                    paper_key = self.api.paper_key(attempt.login.exam.id)
+                except ServerUnreachable:
+                    paper_key = None
+            if paper_key is None:
+                self._start_code_needed = True
+                raise UserFacingError("unlock.start_code_needed", _(
+                    "无法连接考试服务器。请监考教师在本机输入本场考试的开考码以打开试卷"))
+        return self._open_paper(paper_key)
+
+    def unlock_with_start_code(self, code: str) -> Paper:
+        """*Blocking.* Open the paper offline with the proctor's start code (开考码)."""
+        material = self._material()
+        now = self.clock.now_ms()
+        if now is not None and not self.clock.estimated and now < material.exam.start_ms:
+            raise UserFacingError("unlock.not_started", _(
+                "考试尚未开始（按服务器时间还有 {minutes} 分钟），开考码在开考后才能使用").format(
+                minutes=(material.exam.start_ms - now + 59_999) // 60_000))
+        paper_key = material.open_paper_key(code)
+        if paper_key is None:
+            raise UserFacingError("unlock.wrong_start_code",
+                                  _("开考码不正确，请核对后重新输入"))
+        if not self.clock.synchronised:
+            # No server was ever reached: the exam's time runs from its official start,
+            # counted from now on the monotonic clock (docs/offline.md).
+            log.warning("no server time known: exam time starts now at the official start")
+            self.clock.assume(material.exam.start_ms)
+            self._save_clock()
+        self._require_writer().call(lambda store: store.set_meta(
+            "unlocked_with_start_code", str(self.clock.now_ms()))).result()
+        return self._open_paper(paper_key)
+
+    def _material(self) -> OfflineMaterial:
+        attempt = self.attempt
+        if attempt.material is None and attempt.package_path.exists():
+            header = verify_package(attempt.package_path.read_bytes(),
+                                    trusted_key=self._require_keys().signing_key,
+                                    expected_exam_id=attempt.login.exam.id)
+            attempt.header = header
+            attempt.material = OfflineMaterial.from_extra(header.extra,
+                                                          exam_id=attempt.login.exam.id)
+        if attempt.material is None:
+            raise offline_unavailable()
+        return attempt.material
+
+    def _open_paper(self, paper_key: bytes) -> Paper:
+        attempt = self.attempt
+        keys = self._require_keys()
+        if not self.clock.synchronised:
+            # Reopened offline with no saved clock (e.g. the data folder was moved): the
+            # latest server time this attempt recorded is the safest guess of "now".
+            latest = self._require_writer().call(_latest_server_time).result()
+            self.clock.assume(max(latest or 0, attempt.login.exam.start_ms))
         data = attempt.package_path.read_bytes()
         paper = open_package(data, trusted_key=keys.signing_key,
                              expected_exam_id=attempt.login.exam.id, paper_key=paper_key)
         # The key lives in the encrypted store so that a restart can reopen the paper offline.
         encoded = base64.b64encode(paper_key).decode()
-        self._require_writer().call(lambda store: store.set_meta("paper_key", encoded)).result()
+        self._require_writer().call(
+            lambda store: store.set_meta(META_PAPER_KEY, encoded)).result()
         attempt.paper = paper
+        self._start_code_needed = False
         self._start_pusher()
-        self._set_phase(Phase.RUNNING)
+        self._save_clock()
+        with self._lock:
+            if self.phase is Phase.WAITING:
+                left = self.ms_until_end()
+                if left is not None and left <= 0:
+                    self.seal()
+                else:
+                    self._set_phase(Phase.RUNNING)
         return paper
 
+    # -- answering, sealing, submitting --------------------------------------------------
+
     def submit(self) -> int:
-        """*Blocking.* Seal, upload every outstanding revision, then submit."""
-        self.seal()
-        pusher = self._pusher
-        if pusher is not None:
+        """*Blocking.* Seal, upload every outstanding revision, then submit. Idempotent:
+        after a confirmed submission it returns the same time without the network."""
+        with self._submit_lock:
+            done = self._require_writer().call(
+                lambda store: store.get_meta(META_SUBMITTED)).result()
+            if done is not None:
+                if self.phase is not Phase.SUBMITTED:
+                    self._set_phase(Phase.SUBMITTED)
+                return int(done)
+            self.seal()
+            if not self._ensure_online():
+                raise UserFacingError("submit.offline", _(
+                    "无法连接考试服务器。答案已封存在本机，网络恢复后会自动交卷，"
+                    "也可由监考教师导出离线答卷"))
+            self._start_pusher()
+            pusher = self._pusher
+            assert pusher is not None
             status = pusher.push_now()
             if status.pending:
                 raise UserFacingError("submit.pending", _(
                     "还有 {n} 条答案未能上传，已保存在本机。网络恢复后会自动交卷，"
                     "也可由监考教师导出离线答卷").format(n=status.pending), pending=status.pending)
-        answered = sum(1 for value in self.answers().values() if value not in (None, "", []))
-        submitted_at = self.api.submit(answered_count=answered)
-        self._require_writer().call(
-            lambda store: store.set_meta("submitted_at_ms", str(submitted_at))).result()
-        self._set_phase(Phase.SUBMITTED)
-        return submitted_at
+            answered = sum(1 for value in self.answers().values() if value not in (None, "", []))
+            submitted_at = self.api.submit(answered_count=answered)
+            self._require_writer().call(
+                lambda store: store.set_meta(META_SUBMITTED, str(submitted_at))).result()
+            self._set_phase(Phase.SUBMITTED)
+            log.info("submitted at server time %d", submitted_at)
+            return submitted_at
 
     def result(self) -> Any:
         """*Blocking.* The server's result (computing / scored / pending_review)."""
+        if not self._ensure_online():
+            raise ServerUnreachable("offline")
         return self.api.result()
-
-    # -- non-blocking -------------------------------------------------------------------
 
     def save_answer(self, question_id: str, value: JsonValue, *, coalesce: bool = False) -> None:
         """Queue a durable save; ``events.on_answer_saved`` fires once it is on disk."""
+        left = self.ms_until_end() if self._attempt is not None else None
+        if self.phase is Phase.RUNNING and left is not None and left <= 0:
+            self._seal_now(wait=False)  # the end time is the server's, whatever the UI shows
         if self.phase is not Phase.RUNNING:
             raise UserFacingError("answer.sealed", _("考试已结束或已交卷，答案不能再修改"))
         with self._lock:
@@ -285,22 +747,108 @@ class ExamSession:
         self._require_writer().call(undo).result()
 
     def seal(self) -> None:
-        """No more edits (end time reached or the candidate submitted)."""
-        if self.phase is Phase.RUNNING:
+        """No more edits (end time reached or the candidate submitted). Durable on return."""
+        self._seal_now(wait=True)
+
+    def _seal_now(self, *, wait: bool) -> None:
+        with self._lock:
+            if self.phase is not Phase.RUNNING:
+                return
             self._set_phase(Phase.SEALED)
-            writer = self._writer
-            if writer is not None:
-                writer.call(lambda store: store.set_meta("sealed", "1")).result()
+        writer = self._writer
+        if writer is not None:
+            at = self.clock.now_ms()
+
+            def mark(store: AnswerStore) -> None:
+                store.set_meta(META_SEALED, "1")
+                store.set_meta("sealed_at_ms", str(at))
+
+            future = writer.call(mark)
+            if wait:
+                future.result()
+        log.info("answers sealed at server time %s", self.clock.now_ms())
+        if self._supervisor is not None:
+            self._supervisor.poke()
 
     def close(self) -> None:
-        if self._pusher is not None:
-            self._pusher.stop()
-            self._pusher = None
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        self._save_clock()
+        self._reset(announce=False)
 
     # -- helpers ------------------------------------------------------------------------
+
+    def _reset(self, *, announce: bool = True) -> None:
+        """Stop everything of a previous login (the login page may be used again)."""
+        supervisor, self._supervisor = self._supervisor, None
+        if supervisor is not None:
+            supervisor.stop()
+        pusher, self._pusher = self._pusher, None
+        if pusher is not None:
+            pusher.stop()
+        writer, self._writer = self._writer, None
+        self._writer_ids = None
+        if writer is not None:
+            writer.close()
+        with self._lock:
+            self._attempt = None
+            self._online = False
+            self._credentials = None
+            self._authorization_code = ""
+            self.authorization = None
+            self.notice = ""
+            self._start_code_needed = False
+            self.api.token = None
+            if self.phase is not Phase.LOGGED_OUT:
+                if announce:
+                    self._set_phase(Phase.LOGGED_OUT)
+                else:
+                    self.phase = Phase.LOGGED_OUT
+
+    def _open_store(self, exam_id: str, candidate_id: str, *, username: str, password: str,
+                    verified_online: bool, box_key: bytes | None = None) -> StoreWriter:
+        """The candidate's answer store (created on first use), on its writer thread."""
+        if self._writer is not None and self._writer_ids == (exam_id, candidate_id):
+            return self._writer
+        if self._writer is not None:
+            self._writer.close()
+        if box_key is None:
+            pinned = self._keys or load_pinned(self.data_dir)
+            box_key = pinned.box_public_key if pinned is not None else None
+        store_key = open_store_key(data_dir=self.data_dir, exam_id=exam_id,
+                                   candidate_id=candidate_id, username=username,
+                                   password=password, server_box_public_key=box_key,
+                                   login_verified_online=verified_online)
+        paths = store_paths(self.data_dir, exam_id=exam_id, candidate_id=candidate_id)
+
+        def open_store() -> AnswerStore:
+            store, report = open_or_recover(paths, key=store_key,
+                                            server_answers=self._server_answers)
+            self.recovery_report = report
+            return store
+
+        writer = StoreWriter(open_store)
+        writer.ready().result()
+        self._writer, self._writer_ids = writer, (exam_id, candidate_id)
+        return writer
+
+    def _load_answers(self) -> None:
+        current: dict[str, Revision] = self._require_writer().call(
+            lambda store: store.current_answers()).result()
+        with self._lock:
+            self.attempt.answers = {qid: rev.value for qid, rev in current.items()}
+
+    def _pin_server_keys(self) -> ServerKeys:
+        offered = self.api.server_keys()
+        keys = ServerKeys(signing_public_key=offered["signing_public_key"],
+                          box_public_key=offered["box_public_key"])
+        self._keys = pin(self.data_dir, keys, configured_signing_key=self.configured_signing_key)
+        return self._keys
+
+    def _try_online(self) -> bool:
+        try:
+            return self._ensure_online()
+        except ServerRefused as exc:
+            log.warning("server refused the background login: %s", exc.code)
+            return False
 
     def _require_keys(self) -> ServerKeys:
         if self._keys is None:
@@ -315,24 +863,70 @@ class ExamSession:
         return self._writer
 
     def _stored_paper_key(self) -> bytes | None:
-        encoded = self._require_writer().call(lambda store: store.get_meta("paper_key")).result()
+        encoded = self._require_writer().call(
+            lambda store: store.get_meta(META_PAPER_KEY)).result()
         return None if encoded is None else base64.b64decode(encoded)
 
     def _start_pusher(self) -> None:
         if self._pusher is not None:
             return
         outbox = StoreOutbox(self._require_writer())
-        self._pusher = AnswerPusher(outbox=outbox, push=self.api.push_answers,
+        self._pusher = AnswerPusher(outbox=outbox, push=self._push_batch,
                                     now_ms=lambda: self.clock.now_ms() or 0,
                                     interval_s=self.sync_interval_s,
-                                    on_status=self.events.on_sync_status)
+                                    on_status=self.events.on_sync_status,
+                                    backoff=self.sync_backoff)
         self._pusher.start()
 
+    def _start_supervisor(self) -> None:
+        if self._supervisor is not None:
+            return
+        self._supervisor = SessionSupervisor(SupervisorHooks(
+            ms_until_end=self.ms_until_end,
+            is_running=lambda: self.phase is Phase.RUNNING,
+            wants_submit=lambda: self.phase is Phase.SEALED,
+            seal=self.seal,
+            submit=self.submit,
+            save_clock=self._save_clock,
+            wants_reconnect=lambda: (self.phase is Phase.WAITING and not self._online
+                                     and self._credentials is not None),
+            reconnect=self._try_online,
+        ))
+        self._supervisor.start()
 
-def _login_meta(result: LoginResult) -> str:
-    import json
+    def _save_clock(self) -> None:
+        snapshot = self.clock.snapshot()
+        if snapshot is not None:
+            save_snapshot(self.data_dir / CLOCK_FILE, snapshot)
 
-    return json.dumps({"candidate_id": result.candidate_id, "name": result.candidate_name,
-                       "student_no": result.student_no, "exam_id": result.exam.id,
-                       "title": result.exam.title, "start_ms": result.exam.start_ms,
-                       "end_ms": result.exam.end_ms}, ensure_ascii=False)
+    def _restore_clock(self, writer: StoreWriter) -> None:
+        """Offline: take the server time this PC knew before (same boot or not)."""
+        if self.clock.synchronised and not self.clock.estimated:
+            return
+        snapshot = load_snapshot(self.data_dir / CLOCK_FILE)
+        if snapshot is None:
+            return
+        floor = writer.call(_latest_server_time).result()
+        self.clock.restore_snapshot(snapshot, floor_ms=floor)
+        log.info("server clock restored from %s (estimated: %s)", CLOCK_FILE,
+                 self.clock.estimated)
+
+
+def _code_refused() -> UserFacingError:
+    return UserFacingError("authorization.code_invalid", _(
+        "授权码不正确或已过期，请监考教师重新获取授权码"))
+
+
+def _latest_server_time(store: AnswerStore) -> int | None:
+    times = [r.server_time_ms for r in store.revisions() if r.server_time_ms is not None]
+    return max(times) if times else None
+
+
+def _remember_login(store: AnswerStore, result: LoginResult) -> None:
+    """What a restart on this PC needs: the token (resume without a proctor) and facts."""
+    store.set_meta(META_TOKEN, result.token)
+    store.set_meta("login", json.dumps({
+        "candidate_id": result.candidate_id, "name": result.candidate_name,
+        "student_no": result.student_no, "exam_id": result.exam.id,
+        "title": result.exam.title, "start_ms": result.exam.start_ms,
+        "end_ms": result.exam.end_ms, "login_kind": result.login_kind}, ensure_ascii=False))

@@ -1,4 +1,11 @@
-"""Adapts the answer store (via its writer thread) to the pusher's Outbox protocol."""
+"""Adapts the answer store (via its writer thread) to the pusher's Outbox protocol.
+
+``client_time_ms`` is what the server uses to decide whether an answer delivered after
+the end was given before it (server/merge.py): it must be the client's estimate of
+*server* time at the save, never the PC clock, which may be a day off. A revision saved
+before this PC ever learned the server's time has none (the server then judges by when
+it received it).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +22,7 @@ class StoreOutbox:
     def unsynced_batch(self, limit: int) -> Sequence[dict[str, Any]]:
         revisions = self._writer.call(lambda store: store.unsynced(limit=limit)).result()
         return [{"question_id": rev.question_id, "revision": rev.revision, "value": rev.value,
-                 "client_time_ms": rev.wall_time_ms, "server_time_ms": rev.server_time_ms}
+                 "client_time_ms": rev.server_time_ms, "wall_time_ms": rev.wall_time_ms}
                 for rev in revisions]
 
     def acknowledge(self, acks: Sequence[tuple[str, int]]) -> int:

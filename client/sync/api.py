@@ -13,7 +13,7 @@ import email.utils
 import logging
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -24,6 +24,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from client import __version__
+from client.store import ServerAnswer
 from client.sync.clock import ServerClock
 from client.sync.errors import ServerRefused, ServerUnreachable, message_for_server_error
 from client.sync.tls import diagnose_tls_failure
@@ -45,13 +46,28 @@ class ExamInfo:
 
 @dataclass(frozen=True)
 class LoginResult:
-    token: str
+    token: str  # "" after an offline login (no server was reached)
     candidate_id: str
     candidate_name: str
     student_no: str
     exam: ExamInfo
     seen_ip: str
     raw: Mapping[str, Any]
+    attempt_status: str = "in_progress"  # in_progress | submitted | auto_submitted
+    login_kind: str = "first"  # server/second_login.py; "offline" for an offline login
+    submitted_at_ms: int | None = None
+
+    @property
+    def offline(self) -> bool:
+        return self.login_kind == "offline"
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    """What the server did with a batch: stored (or already had) / refused for good."""
+
+    acked: list[tuple[str, int]]
+    rejected: list[tuple[str, int]]  # made after the end: never accepted, never resent
 
 
 @dataclass(frozen=True)
@@ -72,6 +88,9 @@ def ca_bundle(ca_file: Path | None, *, cache_dir: Path) -> str:
     return str(combined)
 
 
+CONNECT_TIMEOUT_S = 5.0  # a LAN or campus server answers a SYN in milliseconds
+
+
 class ExamApi:
     """Blocking calls; run them on worker threads, never on the UI thread."""
 
@@ -80,6 +99,8 @@ class ExamApi:
         self.base_url = base_url.rstrip("/")
         self.clock = clock
         self.timeout_s = timeout_s
+        # (connect, read): a black-holed connect fails fast; a slow answer may take longer.
+        self.timeouts = (min(CONNECT_TIMEOUT_S, timeout_s), timeout_s)
         self.client_id = client_id
         self.token: str | None = None
         self._verify = certifi.where() if verify is True else verify
@@ -101,7 +122,10 @@ class ExamApi:
         if header and header.isdigit():
             server_ms = int(header)
         elif not self.clock.synchronised and response.headers.get("Date"):
-            parsed = email.utils.parsedate_to_datetime(response.headers["Date"])
+            try:
+                parsed = email.utils.parsedate_to_datetime(response.headers["Date"])
+            except (TypeError, ValueError):
+                return
             server_ms = int(parsed.timestamp() * 1000)
         if server_ms is not None:
             self.clock.observe(server_ms=server_ms, sent_mono_ns=sent, received_mono_ns=received)
@@ -114,10 +138,12 @@ class ExamApi:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                response = requests.get(self._url("/time"), timeout=self.timeout_s,
-                                        verify=False)  # noqa: S501 - diagnosis only
-            server_ms = int(response.json()["epoch_ms"])
-        except (requests.RequestException, ValueError, KeyError):
+                response = requests.get(self._url("/time"), timeout=self.timeouts,
+                                        verify=False)  # diagnosis only: never trusted
+        except requests.RequestException:
+            return None
+        server_ms = _server_ms_of(response)
+        if server_ms is None:
             return None
         return time.time_ns() // 1_000_000 - server_ms
 
@@ -130,12 +156,13 @@ class ExamApi:
         sent = time.monotonic_ns()
         try:
             response = self.session.request(method, self._url(path), json=json,
-                                            headers=all_headers, timeout=self.timeout_s,
+                                            headers=all_headers, timeout=self.timeouts,
                                             verify=self._verify, stream=stream)
         except requests.exceptions.SSLError as exc:
             raise diagnose_tls_failure(
                 str(exc), measure_pc_offset_ms=self._measure_pc_offset_unverified) from exc
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except (requests.ConnectionError, requests.Timeout,
+                requests.exceptions.ChunkedEncodingError) as exc:
             raise ServerUnreachable(type(exc).__name__) from exc
         self._observe_time(response, sent, time.monotonic_ns())
         if response.status_code not in ok:
@@ -143,12 +170,16 @@ class ExamApi:
         return response
 
     @staticmethod
-    def _refusal(response: requests.Response) -> ServerRefused:
+    def _refusal(response: requests.Response) -> ServerRefused | ServerUnreachable:
         try:
             body = response.json()
             code = str(body.get("error", "server_error"))
             detail = dict(body.get("detail") or {})
-        except ValueError:
+        except (ValueError, requests.exceptions.RequestException):
+            # A proxy's HTML error page or a body cut by the network: not the exam server
+            # speaking, so treat it like no answer (the caller retries).
+            if response.status_code >= 500 or response.status_code in (407, 408, 429):
+                return ServerUnreachable(f"HTTP {response.status_code}")
             code, detail = "server_error", {}
         if response.status_code == 401 and code == "server_error":
             code = "unauthorized"
@@ -159,27 +190,54 @@ class ExamApi:
 
     def server_time_ms(self) -> int:
         response = self._request("GET", "/time", auth=False)
-        return int(response.json()["epoch_ms"])
+        return int(self._json(response)["epoch_ms"])
 
     def server_keys(self) -> dict[str, bytes]:
-        body = self._request("GET", "/server-keys", auth=False).json()
+        body = self._json(self._request("GET", "/server-keys", auth=False))
         return {name: base64.b64decode(value) for name, value in body.items()}
 
     def login(self, *, username: str, password: str, center_id: str,
+              resume_token: str = "", authorization_code: str = "",
               extra: Mapping[str, Any] | None = None) -> LoginResult:
+        """POST /login. *resume_token*: the token this PC got before a crash/restart;
+        *authorization_code*: a proctor's second-login code. Raises ServerRefused."""
         payload = {"username": username, "password": password, "center_id": center_id,
                    "client_id": self.client_id, **(extra or {})}
-        body = self._request("POST", "/login", auth=False, json=payload).json()
+        if resume_token:
+            payload["resume_token"] = resume_token
+        if authorization_code:
+            payload["authorization_code"] = authorization_code
+        body = self._json(self._request("POST", "/login", auth=False, json=payload))
         self.token = body["token"]
         exam = body["exam"]
         candidate = body["candidate"]
+        attempt = body.get("attempt") or {}
+        submitted = attempt.get("submitted_at_ms")
         return LoginResult(
             token=body["token"], candidate_id=str(candidate["id"]),
             candidate_name=candidate["name"], student_no=candidate.get("student_no", ""),
             exam=ExamInfo(id=exam["id"], title=exam["title"], start_ms=int(exam["start_ms"]),
                           end_ms=int(exam["end_ms"]), package_etag=exam.get("package_etag", ""),
                           package_size=int(exam.get("package_size", 0))),
-            seen_ip=body.get("seen_ip", ""), raw=body)
+            seen_ip=body.get("seen_ip", ""), raw=body,
+            attempt_status=str(attempt.get("status", "in_progress")),
+            login_kind=str(attempt.get("login_kind", "first")),
+            submitted_at_ms=None if submitted is None else int(submitted))
+
+    def admin_login(self, *, username: str, password: str) -> str:
+        """POST /admin/login; the admin token then authorizes room preloads."""
+        body = self._json(self._request("POST", "/admin/login", auth=False,
+                                        json={"username": username, "password": password}))
+        self.token = str(body["token"])
+        return self.token
+
+    @staticmethod
+    def _json(response: requests.Response) -> Any:
+        """The body of a 2xx answer; a body cut short by the network is "unreachable"."""
+        try:
+            return response.json()
+        except (ValueError, requests.exceptions.RequestException) as exc:
+            raise ServerUnreachable(f"unreadable answer: {type(exc).__name__}") from exc
 
     def download_package(self, exam_id: str, dest: Path, *,
                          progress: Callable[[int, int], None] | None = None) -> Path:
@@ -200,11 +258,11 @@ class ExamApi:
                 return dest
             etag = response.headers.get("ETag", "")
             total = int(response.headers.get("Content-Length", "0"))
-            mode = "ab" if response.status_code == 206 else "wb"
-            done = have if response.status_code == 206 else 0
+            resumed = response.status_code == 206
+            done = have if resumed else 0
             total += done
             etag_file.write_text(etag)
-            with part.open(mode) as out:
+            with part.open("ab" if resumed else "wb") as out:
                 done = self._copy(response, out, done, total, progress)
         part.replace(dest)
         return dest
@@ -223,20 +281,67 @@ class ExamApi:
         return done
 
     def paper_key(self, exam_id: str) -> bytes:
-        body = self._request("GET", f"/exams/{exam_id}/paper-key").json()
+        body = self._json(self._request("GET", f"/exams/{exam_id}/paper-key"))
         return base64.b64decode(body["paper_key"])
 
-    def push_answers(self, answers: list[Mapping[str, Any]]) -> list[tuple[str, int]]:
-        body = self._request("POST", "/attempt/answers", json={"answers": answers}).json()
-        return [(str(qid), int(rev)) for qid, rev in body["acked"]]
+    def push_answers(self, answers: Sequence[Mapping[str, Any]]) -> PushOutcome:
+        """POST /attempt/answers. Idempotent: a replayed batch is acked again, unchanged.
+
+        409 ``sealed`` (after the end) still stores and acks the part made before the end;
+        the rest is refused for good and reported as ``rejected``.
+        """
+        try:
+            body = self._json(self._request("POST", "/attempt/answers",
+                                            json={"answers": list(answers)}))
+        except ServerRefused as exc:
+            if exc.code != "sealed" or "acked" not in exc.detail:
+                raise
+            return PushOutcome(acked=_pairs(exc.detail.get("acked")),
+                               rejected=_pairs(exc.detail.get("rejected")))
+        return PushOutcome(acked=_pairs(body["acked"]), rejected=[])
+
+    def attempt_answers(self) -> list[ServerAnswer]:
+        """GET /attempt/answers: the server's current revision of every answered question."""
+        body = self._json(self._request("GET", "/attempt/answers"))
+        return [ServerAnswer(question_id=str(a["question_id"]), revision=int(a["revision"]),
+                             value=a.get("value"),
+                             server_time_ms=None if a.get("server_time_ms") is None
+                             else int(a["server_time_ms"]))
+                for a in body["answers"]]
+
+    def register_session_key(self, body: Mapping[str, str]) -> None:
+        """POST /attempt/session-key (client/export/session_key.py); idempotent."""
+        self._request("POST", "/attempt/session-key", json=dict(body))
 
     def submit(self, *, answered_count: int) -> int:
-        body = self._request("POST", "/attempt/submit",
-                             json={"answered_count": answered_count}).json()
+        body = self._json(self._request("POST", "/attempt/submit",
+                                        json={"answered_count": answered_count}))
         return int(body["submitted_at_ms"])
 
     def result(self) -> ResultInfo:
-        body = self._request("GET", "/attempt/result").json()
+        body = self._json(self._request("GET", "/attempt/result"))
         score = body.get("score")
         return ResultInfo(status=body["status"], score=None if score is None else float(score),
                           max_score=float(body.get("max_score") or 0.0), raw=body)
+
+
+def _pairs(value: object) -> list[tuple[str, int]]:
+    if not isinstance(value, list):
+        return []
+    return [(str(qid), int(rev)) for qid, rev in value]
+
+
+def _server_ms_of(response: requests.Response) -> int | None:
+    """Server time from the JSON of GET /time, else from the HTTP Date header (a proxy or
+    another server in between may answer something else, but still dates its answer)."""
+    try:
+        return int(response.json()["epoch_ms"])
+    except (ValueError, KeyError, TypeError, requests.exceptions.RequestException):
+        pass
+    date = response.headers.get("Date")
+    if not date:
+        return None
+    try:
+        return int(email.utils.parsedate_to_datetime(date).timestamp() * 1000)
+    except (TypeError, ValueError):
+        return None

@@ -9,8 +9,8 @@ from client.i18n import _
 class ServerUnreachable(UserFacingError):
     """No answer from the server (offline, DNS, timeout, reset). Work goes on locally."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__("net.offline",
+    def __init__(self, reason: str, *, message: str | None = None) -> None:
+        super().__init__("net.offline", message or
                          _("无法连接考试服务器，答案已保存在本机，网络恢复后会自动上传"),
                          reason=reason)
 
@@ -36,6 +36,11 @@ def message_for_server_error(error: str, detail: dict[str, object]) -> str:
         "sealed": _("试卷已交卷，不能再修改答案"),
         "unauthorized": _("登录已失效，请重新登录"),
         "not_found": _("服务器上找不到该考试或试卷"),
+        "authorization_code_invalid": _("授权码不正确或已过期，请监考教师重新获取授权码"),
+        "authorization_code_used": _("该授权码已在另一台电脑上使用过，请监考教师重新获取授权码"),
+        "wrong_exam": _("该试卷不属于本场考试"),
+        "not_submitted": _("试卷尚未提交"),
+        "exam_ended": _("考试已结束"),
     }
     text = messages.get(error, _("服务器返回错误：{code}"))
     return text.format(ip=detail.get("seen_ip", "?"), code=error)

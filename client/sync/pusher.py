@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -37,6 +36,15 @@ class Outbox(Protocol):
     def acknowledge(self, acks: Sequence[tuple[str, int]]) -> int: ...  # returns pending left
 
 
+class PushResult(Protocol):
+    """What one upload did (client/sync/api.py PushOutcome)."""
+
+    @property
+    def acked(self) -> list[tuple[str, int]]: ...
+    @property
+    def rejected(self) -> list[tuple[str, int]]: ...
+
+
 @dataclass(frozen=True)
 class Backoff:
     base_s: float = 1.0
@@ -48,7 +56,7 @@ class Backoff:
 
 
 class AnswerPusher:
-    def __init__(self, *, outbox: Outbox, push: Callable[[list[dict[str, Any]]], list[tuple[str, int]]],
+    def __init__(self, *, outbox: Outbox, push: Callable[[list[dict[str, Any]]], PushResult],
                  now_ms: Callable[[], int], interval_s: float,
                  on_status: Callable[[SyncStatus], None], batch_size: int = 200,
                  backoff: Backoff = Backoff(), rng: random.Random | None = None) -> None:
@@ -68,6 +76,7 @@ class AnswerPusher:
         self._last_synced: int | None = None
         self._pending = 0
         self._paused = False
+        self._busy = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="answer-pusher", daemon=True)
 
     def start(self) -> None:
@@ -88,17 +97,26 @@ class AnswerPusher:
             self._thread.join(timeout_s)
 
     def push_now(self) -> SyncStatus:
-        """Push everything synchronously on the caller's (worker) thread; used by submit."""
-        while True:
-            status = self._push_once()
-            if status.state != "pending" or status.pending == 0:
-                return status
+        """Push everything synchronously on the caller's (worker) thread; used by submit.
+
+        Serialised with the background thread, so one batch is never sent twice at once.
+        """
+        with self._busy:
+            before: int | None = None
+            while True:
+                status = self._push_once()
+                if status.state != "pending" or status.pending == 0:
+                    return status
+                if before is not None and status.pending >= before:
+                    return status  # no progress: do not spin
+                before = status.pending
 
     def _run(self) -> None:
         while not self._stopping.is_set():
             delay = self._interval_s
             if not self._paused:
-                status = self._push_once()
+                with self._busy:
+                    status = self._push_once()
                 if status.state in ("offline", "refused"):
                     delay = max(self._backoff.delay(self._failures, self._rng), 0.2)
                 elif status.pending:
@@ -111,7 +129,7 @@ class AnswerPusher:
         if not batch:
             return self._report("synced", 0)
         try:
-            acks = self._push(batch)
+            result = self._push(batch)
         except UserFacingError as exc:
             self._failures += 1
             if self._offline_since is None:
@@ -121,7 +139,11 @@ class AnswerPusher:
             return self._report(state, max(self._pending, len(batch)), error=exc.code)
         self._failures = 0
         self._offline_since = None
-        pending = self._outbox.acknowledge(acks)
+        if result.rejected:
+            # Made after the end by the server's rules: never accepted, so never resent.
+            log.warning("server refused %d revisions made after the end: %s",
+                        len(result.rejected), result.rejected)
+        pending = self._outbox.acknowledge([*result.acked, *result.rejected])
         self._last_synced = self._now_ms()
         return self._report("pending" if pending else "synced", pending)
 

@@ -29,6 +29,9 @@ _TRUST_MARKERS = (
 def describe_offset(offset_ms: int) -> str:
     """'慢 2 天 3 小时' style text for a clock difference (positive = PC ahead)."""
     seconds = abs(offset_ms) // 1000
+    if seconds >= 60:
+        # Minutes are what a proctor sets a clock by: 23 h 59 min 59.9 s is "1 day".
+        seconds = round(abs(offset_ms) / 60_000) * 60
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)

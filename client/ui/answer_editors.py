@@ -6,7 +6,7 @@ fill_blank ["x", "y"], essay "text"; None means no answer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
@@ -35,6 +35,15 @@ class AnswerEditor(QWidget):
     valueChanged = Signal(object, bool)
 
 
+def _clicker(button: QAbstractButton) -> Callable[[object], None]:
+    """Clicking an option's text selects it, as clicking its button does."""
+
+    def click(_event: object) -> None:
+        button.click()
+
+    return click
+
+
 class ChoiceEditor(AnswerEditor):
     """Single or multiple choice: a button per option beside the option's rich text."""
 
@@ -53,7 +62,8 @@ class ChoiceEditor(AnswerEditor):
             self._group.addButton(button)
             self._buttons[option.id] = button
             label = RichTextLabel(option.text.get(language), media=media)
-            label.mousePressEvent = lambda _event, b=button: b.click()  # type: ignore[method-assign]
+            label.setBuddy(button)
+            label.mousePressEvent = _clicker(button)  # type: ignore[method-assign]
             layout.addWidget(button, row, 0)
             layout.addWidget(label, row, 1)
         self._group.buttonClicked.connect(lambda _button: self.valueChanged.emit(self.value(),

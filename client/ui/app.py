@@ -38,6 +38,7 @@ class GuiOptions:
     integrity: IntegrityChecks | None = None
     camera: CameraChecks | None = None
     base_photo_loader: Callable[[], bytes | None] | None = None
+    readiness_first: bool = False  # first start on this PC: the readiness check first
 
 
 def ensure_application(argv: list[str] | None = None) -> QApplication:
@@ -91,6 +92,8 @@ def run_gui(session: ExamSession, options: GuiOptions, launch: LaunchContext, *,
     window = build_window(session, options)
     window.pending_crash_reports = early.pending_crash_reports(launch.crash_dir)
     instance.activation_requested.connect(lambda: single_instance.bring_to_front(window))
+    if options.readiness_first:
+        window.show_readiness_first(launch.settings)
     guard.arm()  # the start sentinel: cleared once a frame is painted and the app stays up
     window.show()
     guard.watch(window)

@@ -111,6 +111,7 @@ class ExamPage(QWidget):
         self._base_point_size = QFont().pointSizeF() or 11.0
 
         root = QVBoxLayout(self)
+        self._root = root
         root.addWidget(self._build_top_bar(candidate, language))
         body = QHBoxLayout()
         root.addLayout(body, 1)
@@ -299,6 +300,10 @@ class ExamPage(QWidget):
         for pane in self.panes:
             if pane.item.id == question_id:
                 pane.set_plays_left(plays_left, playing=playing)
+
+    def insert_notice(self, notice: QWidget) -> None:
+        """A quiet notice bar under the top bar (camera proctoring)."""
+        self._root.insertWidget(1, notice)
 
     def seal(self) -> None:
         """End time reached or submitted: nothing can be edited any more."""

@@ -98,6 +98,7 @@ class ExamWindow(QMainWindow):
         self._submitting = False
         self._auto_submit = False
         self._last_sync: SyncStatus | None = None
+        self.pending_crash_reports: list[Any] = []  # shown to proctors, not candidates
         self._leave_confirmed = False
         self._tick = QTimer(self)
         self._tick.setInterval(TICK_MS)
@@ -112,6 +113,18 @@ class ExamWindow(QMainWindow):
         self.pages.setCurrentWidget(page)
         self.current_page = name
         self.phaseShown.emit(name)
+
+    def show_readiness_first(self, settings: Any) -> None:
+        """First start on this PC: the readiness check (考前检查) before the login page."""
+        from client.readiness.runner import ReadinessContext
+        from client.ui.readiness_screen import ReadinessScreen
+
+        screen = ReadinessScreen(ReadinessContext.from_settings(settings))
+        screen.continueRequested.connect(lambda: self._show("login"))
+        self.readiness_page = screen
+        self.pages.addWidget(screen)
+        self.pages.setCurrentWidget(screen)
+        self.current_page = "readiness"
 
     # -- login and waiting room ---------------------------------------------------------
 
@@ -225,7 +238,7 @@ class ExamWindow(QMainWindow):
         if self.camera_panel is not None:
             self.camera_panel.stop()
         self.camera_notice = ProctorNoticeBar(self.exam_page)
-        self.exam_page.layout().insertWidget(1, self.camera_notice)
+        self.exam_page.insert_notice(self.camera_notice)
         references = getattr(self.identity_result, "live_embeddings", ()) or ()
         source_factory = checks.source_factory or checks.selection().open_source
         self._camera_monitor = MonitorRunner(
@@ -465,7 +478,7 @@ class ExamWindow(QMainWindow):
 
     # -- closing ------------------------------------------------------------------------
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.session.phase is Phase.RUNNING and not self._leave_confirmed:
             # Asked without blocking (open(), not exec()): a nested event loop here would
             # stall timers, saves and a shutdown that closes every window.

@@ -16,7 +16,7 @@ class CatalogTranslator(QTranslator):
         super().__init__()
         self._catalog = i18n.load_catalog(language)
 
-    def isEmpty(self) -> bool:  # noqa: N802 - Qt override
+    def isEmpty(self) -> bool:
         return not self._catalog
 
     def translate(self, context: str, source: str, disambiguation: str | None = None,

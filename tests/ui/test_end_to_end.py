@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QPlainTextEdit
+from ui_support import open_window
 
 from client.paper.model import QuestionType
 from client.resources import resource_path
@@ -22,7 +23,6 @@ from client.ui.checks import IntegrityChecks
 from client.ui.input_simulation import type_text
 from client.ui.main_window import ExamWindow
 from server.testing import live_server
-from ui_support import open_window
 
 pytestmark = pytest.mark.qt
 
@@ -138,6 +138,9 @@ def test_candidate_takes_the_demo_exam(qtbot: Any, tmp_path: Path,
         shown = window.result_page.score.text()
         score_text, max_text = (part.strip() for part in shown.split("/"))
         assert math.isclose(float(score_text), expected_score)
+        objective_max = sum(float(item["score"]) for section in source_paper()["sections"]
+                            for item in section["items"] if item["type"] != "essay")
+        assert math.isclose(float(max_text), objective_max)
 
         # The server's own record agrees with what the page shows.
         rows = server.db.exam_results(demo.exam_id)

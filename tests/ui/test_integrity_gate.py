@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from ui_support import integrity_file, log_in, open_window, write_fixture_snapshot
 
 from client.ui.checks import replayed_integrity_checks
 from server.testing import live_server
-from ui_support import integrity_file, log_in, open_window, write_fixture_snapshot
 
 pytestmark = pytest.mark.qt
 

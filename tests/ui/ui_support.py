@@ -9,7 +9,7 @@ from typing import Any
 from client.config import load_settings
 from client.session.factory import create_session
 from client.ui.app import GuiOptions, build_window
-from client.ui.checks import IntegrityChecks, replayed_integrity_checks
+from client.ui.checks import IntegrityChecks
 from client.ui.main_window import ExamWindow
 from server.testing import LiveServer
 

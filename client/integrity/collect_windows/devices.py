@@ -1,0 +1,83 @@
+"""Present PnP devices (cfgmgr32) and loaded kernel drivers (psapi).
+
+CM_Get_Device_ID_ListW with CM_GETIDLIST_FILTER_PRESENT lists devices that exist now,
+unlike HKLM\\SYSTEM\\CurrentControlSet\\Enum, which also remembers every device ever
+plugged in (a USB stick from a VM host years ago must not count).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+_CM_GETIDLIST_FILTER_PRESENT = 0x00000100
+_CR_SUCCESS = 0
+_CR_BUFFER_SMALL = 0x1A
+_PCI_VENDOR = re.compile(r"^PCI\\VEN_([0-9A-F]{4})", re.IGNORECASE)
+
+
+def present_device_ids() -> tuple[str, ...]:
+    if sys.platform == "win32":
+        import ctypes
+
+        cfgmgr = ctypes.WinDLL("cfgmgr32")
+        cfgmgr.CM_Get_Device_ID_List_SizeW.argtypes = [
+            ctypes.POINTER(ctypes.c_ulong), ctypes.c_wchar_p, ctypes.c_ulong]
+        cfgmgr.CM_Get_Device_ID_List_SizeW.restype = ctypes.c_ulong
+        cfgmgr.CM_Get_Device_ID_ListW.argtypes = [
+            ctypes.c_wchar_p, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+        cfgmgr.CM_Get_Device_ID_ListW.restype = ctypes.c_ulong
+        for _attempt in range(3):  # devices can appear between the two calls
+            size = ctypes.c_ulong()
+            status = cfgmgr.CM_Get_Device_ID_List_SizeW(ctypes.byref(size), None,
+                                                        _CM_GETIDLIST_FILTER_PRESENT)
+            if status != _CR_SUCCESS:
+                raise OSError(f"CM_Get_Device_ID_List_SizeW failed: CONFIGRET {status:#x}")
+            buffer = ctypes.create_unicode_buffer(size.value + 1)
+            status = cfgmgr.CM_Get_Device_ID_ListW(None, buffer, size.value,
+                                                   _CM_GETIDLIST_FILTER_PRESENT)
+            if status == _CR_SUCCESS:
+                # A multi-string: ids separated by NUL, ended by an empty string.
+                text = ctypes.wstring_at(ctypes.addressof(buffer), size.value)
+                return tuple(i for i in text.split("\x00") if i)
+            if status != _CR_BUFFER_SMALL:
+                raise OSError(f"CM_Get_Device_ID_ListW failed: CONFIGRET {status:#x}")
+        raise OSError("device list kept changing while it was read")
+    raise OSError("PnP devices are listed with the Windows API only")
+
+
+def pci_vendor_ids(device_ids: tuple[str, ...]) -> tuple[str, ...]:
+    vendors = {m.group(1).upper() for i in device_ids if (m := _PCI_VENDOR.match(i))}
+    return tuple(sorted(vendors))
+
+
+def loaded_drivers() -> tuple[str, ...]:
+    """Base names of loaded kernel drivers without ".sys" (EnumDeviceDrivers)."""
+    if sys.platform == "win32":
+        import ctypes
+        from ctypes import wintypes
+
+        psapi = ctypes.WinDLL("psapi", use_last_error=True)
+        psapi.EnumDeviceDrivers.argtypes = [ctypes.POINTER(ctypes.c_void_p), wintypes.DWORD,
+                                            ctypes.POINTER(wintypes.DWORD)]
+        psapi.EnumDeviceDrivers.restype = wintypes.BOOL
+        psapi.GetDeviceDriverBaseNameW.argtypes = [ctypes.c_void_p, wintypes.LPWSTR,
+                                                   wintypes.DWORD]
+        psapi.GetDeviceDriverBaseNameW.restype = wintypes.DWORD
+        capacity = 1024
+        while True:
+            bases = (ctypes.c_void_p * capacity)()
+            needed = wintypes.DWORD()
+            if not psapi.EnumDeviceDrivers(bases, ctypes.sizeof(bases), ctypes.byref(needed)):
+                raise ctypes.WinError(ctypes.get_last_error())
+            count = needed.value // ctypes.sizeof(ctypes.c_void_p)
+            if count <= capacity:
+                break
+            capacity = count + 64
+        names: list[str] = []
+        name = ctypes.create_unicode_buffer(260)
+        for base in bases[:count]:
+            if base and psapi.GetDeviceDriverBaseNameW(base, name, 260):
+                names.append(re.sub(r"\.sys$", "", name.value, flags=re.IGNORECASE))
+        return tuple(names)
+    raise OSError("kernel drivers are listed with the Windows API only")

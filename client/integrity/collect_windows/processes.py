@@ -1,0 +1,97 @@
+"""Processes with executable path, PE OriginalFilename and (where it matters) verified signer.
+
+Facts read from a file are cached by (path, size, mtime): the in-exam loop inspects only
+new pids, and a program started twice is read once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+
+import psutil
+
+from client.integrity.collect_windows.authenticode import verified_signer
+from client.integrity.collect_windows.pe_version import original_filename
+from client.integrity.imagepath import executable_path
+from client.integrity.rules import Rules
+from client.integrity.snapshot import ProcessInfo, ServiceInfo
+
+log = logging.getLogger(__name__)
+
+
+class ProcessReader:
+    def __init__(self, *, rules: Rules) -> None:
+        self._rules = rules
+        self._original: dict[tuple[str, int, int], str] = {}
+        self._signer: dict[tuple[str, int, int], str] = {}
+        self.services_by_pid: Mapping[int, ServiceInfo] = {}
+
+    def inspect(self, pid: int) -> ProcessInfo | None:
+        try:
+            proc = psutil.Process(pid)
+            name = proc.name()
+        except psutil.Error:
+            return None
+        try:
+            exe = proc.exe()
+        except psutil.Error:
+            exe = ""  # SYSTEM processes as a standard user: see the service path below
+        service = self.services_by_pid.get(pid)
+        if service is not None and not exe:
+            # The SCM tells anyone where a service's binary is; reading the FILE needs no
+            # access to the process, so renamed tools running as SYSTEM are still caught.
+            exe = executable_path(service.binary_path)
+        original = self._original_filename(exe) if exe else ""
+        signer = ""
+        if exe and self._rules.wants_signer(name=name, original_filename=original):
+            signer = self._signer_of(exe)
+        return ProcessInfo(pid=pid, name=name, exe=exe, original_filename=original,
+                           signer=signer, service=service.name if service else "")
+
+    def _file_key(self, path: str) -> tuple[str, int, int] | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return (os.path.normcase(path), st.st_size, st.st_mtime_ns)
+
+    def _original_filename(self, path: str) -> str:
+        key = self._file_key(path)
+        if key is None:
+            return ""
+        if key not in self._original:
+            try:
+                self._original[key] = original_filename(path)
+            except OSError as exc:
+                log.debug("no version resource for %s: %s", path, exc)
+                self._original[key] = ""
+        return self._original[key]
+
+    def _signer_of(self, path: str) -> str:
+        key = self._file_key(path)
+        if key is None:
+            return ""
+        if key not in self._signer:
+            try:
+                self._signer[key] = verified_signer(path)
+            except OSError as exc:
+                log.debug("signature of %s unreadable: %s", path, exc)
+                self._signer[key] = ""
+        return self._signer[key]
+
+
+def sandbox_modules_loaded(names: tuple[str, ...]) -> tuple[str, ...]:
+    """Which of *names* are loaded in THIS process (Sandboxie injects SbieDll.dll)."""
+    import sys
+
+    if sys.platform == "win32":
+        import ctypes
+        from ctypes import wintypes
+
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        kernel32.GetModuleHandleW.argtypes = [wintypes.LPCWSTR]
+        kernel32.GetModuleHandleW.restype = wintypes.HMODULE
+        return tuple(n for n in names if kernel32.GetModuleHandleW(n))
+    raise OSError("Windows only")

@@ -1,0 +1,21 @@
+"""What the proctor panel shows about the candidate at this PC (plain data, Qt-free)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CandidateStatus:
+    candidate_no: str
+    candidate_name: str
+    exam_id: str
+    exam_title: str
+    answered: int                      # questions with a saved, non-empty answer
+    question_total: int
+    revisions_saved: int               # every saved change, durable in the store
+    unsynced: int                      # saved changes the server has not acknowledged yet
+    synced_up_to_server_ms: int | None  # server time of the last acknowledged sync
+    submission: str                    # answering | submitted | auto_submitted
+    integrity: str                     # already translated one-line status
+    identity: str                      # already translated one-line status

@@ -1,0 +1,470 @@
+"""AnswerStore: the encrypted SQLCipher file that holds every answer revision.
+
+Confined to one thread (StoreWriter's): sqlite connections refuse use from another thread.
+Every method that changes data commits before it returns, and a commit returns only after
+the WAL is fsync'ed (synchronous=FULL), so "returned" means "survives a power cut".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from client.i18n import _
+from client.store import backup, connection, schema
+from client.store.backup import DEFAULT_SNAPSHOT_POLICY, SnapshotPolicy
+from client.store.connection import PAGE_SIZE, Connection, DatabaseError, OperationalError
+from client.store.errors import (
+    SQLITE_BUSY,
+    SQLITE_CORRUPT,
+    SQLITE_LOCKED,
+    SQLITE_NOTADB,
+    StoreCorruptError,
+    StoreError,
+    cannot_open_error,
+    disk_full_error,
+    io_error,
+    is_disk_full,
+    sqlite_error_code,
+)
+from client.store.fsutil import fsync_file, replace_durably
+from client.store.model import JsonValue, Revision, ServerAnswer, decode_value, encode_value
+from client.store.paths import backup_path_for, shm_path, wal_path
+
+log = logging.getLogger(__name__)
+
+REVISION_FLOOR_META = "revision_floor"
+_COLUMNS = "question_id, revision, value, wall_time_ms, mono_time_ns, server_time_ms, synced"
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class AnswerStore:
+    """One candidate's answers for one exam. Create with ``AnswerStore.open``."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        path: Path | None,
+        key: bytes | None,
+        snapshot_policy: SnapshotPolicy | None,
+    ) -> None:
+        # Direct construction is for AnswerStore.open and for benchmarks/store.py, which
+        # runs the same code over a plain-SQLite connection to measure the cipher's cost.
+        self._conn = conn
+        self._path = path
+        self._key = key
+        self._snapshot_policy = snapshot_policy
+        self._revision_floor = int(self.get_meta(REVISION_FLOOR_META) or 0)
+        self._saves_since_snapshot = 0
+        self._last_snapshot_mono = time.monotonic()
+        if snapshot_policy is not None and path is not None and not backup_path_for(
+            path
+        ).exists():
+            self._saves_since_snapshot = 1  # no snapshot yet: make one at the first pause
+
+    # -- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        *,
+        key: bytes,
+        create: bool = True,
+        snapshot_policy: SnapshotPolicy | None = DEFAULT_SNAPSHOT_POLICY,
+    ) -> AnswerStore:
+        """Open (or, with *create*, atomically create) the store and verify it.
+
+        Raises StoreCorruptError (codes store.missing, store.truncated, store.corrupt) when
+        the file is damaged; client.store.recovery turns that into a recovery.
+        *snapshot_policy* None: never write a rolling backup (helper copies, tests).
+        """
+        try:
+            if not path.exists():
+                if not create:
+                    raise StoreCorruptError("store.missing", _msg_missing(), path=str(path))
+                cls._create_file(path, key=key)
+            size = path.stat().st_size
+        except OSError as exc:
+            raise cannot_open_error(exc, path) from exc
+        if size == 0 or size % PAGE_SIZE:
+            # Checked before SQLite sees the file: SQLite deletes the WAL of an empty
+            # database file, which would destroy the last committed answers.
+            raise StoreCorruptError(
+                "store.truncated", _msg_corrupt(), path=str(path), size=size
+            )
+        cls._check(path, key=key)
+        conn = connection.connect(path, key=key)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+            connection.enable_wal(conn)
+            schema.migrate(conn)
+        except DatabaseError as exc:
+            conn.close()
+            raise connection.open_error(exc, path) from exc
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, path=path, key=key, snapshot_policy=snapshot_policy)
+
+    @staticmethod
+    def _check(path: Path, *, key: bytes) -> None:
+        """Decrypt and verify every page (read-only, see connection.connect_for_check)."""
+        conn = connection.connect_for_check(path, key=key)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+            problems = connection.integrity_problems(conn)
+        except DatabaseError as exc:
+            raise connection.open_error(exc, path) from exc
+        finally:
+            conn.close()
+            with contextlib.suppress(OSError):
+                shm_path(path).unlink()
+        if problems:
+            raise StoreCorruptError(
+                "store.corrupt", _msg_corrupt(), path=str(path), problems=problems[:10]
+            )
+
+    @staticmethod
+    def _create_file(path: Path, *, key: bytes) -> None:
+        """Build a new store under a temporary name, then rename it into place.
+
+        So a store file that exists is always a complete, initialised store, and an empty
+        or missing one after that always means damage (never "not created yet").
+        """
+        temp = path.with_name(path.name + ".new")
+        backup.discard(temp)
+        try:
+            conn = connection.connect(temp, key=key)
+            try:
+                connection.enable_wal(conn)
+                schema.migrate(conn)
+                conn.execute(
+                    "INSERT INTO meta (name, value) VALUES ('created_ms', ?)", (str(_wall_ms()),)
+                )
+            finally:
+                conn.close()  # checkpoints: the whole store is now in the temp file
+            fsync_file(temp)
+            replace_durably(temp, path)
+        except DatabaseError as exc:
+            backup.discard(temp)
+            raise connection.open_error(exc, path) from exc
+        except BaseException:
+            backup.discard(temp)
+            raise
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    # -- answers -------------------------------------------------------------------------
+
+    def save(
+        self, *, question_id: str, value: JsonValue, server_time_ms: int | None
+    ) -> Revision:
+        """Store a new revision of *question_id*; durable when this returns."""
+        text = encode_value(value)  # before BEGIN: a bad value must not touch the file
+        wall_ms, mono_ns = _wall_ms(), time.monotonic_ns()
+        with self._write():
+            last = self._last_revision(question_id)
+            number = max(last + 1, self._revision_floor)
+            self._conn.execute(
+                f"INSERT INTO revisions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 0)",
+                (question_id, number, text, wall_ms, mono_ns, server_time_ms),
+            )
+        self._saves_since_snapshot += 1
+        return Revision(
+            question_id=question_id,
+            revision=number,
+            value=decode_value(text),
+            wall_time_ms=wall_ms,
+            mono_time_ns=mono_ns,
+            server_time_ms=server_time_ms,
+            synced=False,
+        )
+
+    def current_answers(self) -> dict[str, Revision]:
+        rows = self._conn.execute(
+            f"""SELECT {_COLUMNS} FROM revisions r
+                WHERE revision = (SELECT max(revision) FROM revisions
+                                  WHERE question_id = r.question_id)
+                ORDER BY seq"""
+        ).fetchall()
+        return {row[0]: _revision(row) for row in rows}
+
+    def revisions(self, question_id: str | None = None) -> list[Revision]:
+        """Every revision in save order (for export and merge), optionally of one question."""
+        if question_id is None:
+            rows = self._conn.execute(f"SELECT {_COLUMNS} FROM revisions ORDER BY seq")
+        else:
+            rows = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM revisions WHERE question_id = ? ORDER BY seq",
+                (question_id,),
+            )
+        return [_revision(row) for row in rows.fetchall()]
+
+    def unsynced(self, *, limit: int) -> list[Revision]:
+        rows = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM revisions WHERE synced = 0 ORDER BY seq LIMIT ?", (limit,)
+        ).fetchall()
+        return [_revision(row) for row in rows]
+
+    def mark_synced(self, acks: Iterable[tuple[str, int]]) -> None:
+        """The server holds these revisions; lower ones of the same question are superseded."""
+        pairs = list(acks)
+        if not pairs:
+            return
+        with self._write():
+            self._conn.executemany(
+                "UPDATE revisions SET synced = 1 "
+                "WHERE question_id = ? AND revision <= ? AND synced = 0",
+                pairs,
+            )
+
+    def import_server_answers(self, answers: Iterable[ServerAnswer]) -> list[Revision]:
+        """Seed from the server (resume on another PC, recovery); never lowers a revision.
+
+        A server revision above the local one is stored as synced; local revisions at or
+        below a server revision count as synced (the server ignores lower revisions).
+        """
+        imported: list[Revision] = []
+        wall_ms, mono_ns = _wall_ms(), time.monotonic_ns()
+        with self._write():
+            for answer in answers:
+                text = encode_value(answer.value)
+                if answer.revision > self._last_revision(answer.question_id):
+                    self._conn.execute(
+                        f"INSERT INTO revisions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 1)",
+                        (answer.question_id, answer.revision, text, wall_ms, mono_ns,
+                         answer.server_time_ms),
+                    )
+                    imported.append(
+                        Revision(answer.question_id, answer.revision, decode_value(text),
+                                 wall_ms, mono_ns, answer.server_time_ms, True)
+                    )
+                self._conn.execute(
+                    "UPDATE revisions SET synced = 1 "
+                    "WHERE question_id = ? AND revision <= ? AND synced = 0",
+                    (answer.question_id, answer.revision),
+                )
+        self._saves_since_snapshot += len(imported)
+        return imported
+
+    def restore_revisions(self, revisions: Iterable[Revision]) -> int:
+        """Insert revisions recovered from elsewhere as they were; existing ones win."""
+        count = 0
+        with self._write():
+            for rev in revisions:
+                cursor = self._conn.execute(
+                    f"INSERT OR IGNORE INTO revisions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (rev.question_id, rev.revision, encode_value(rev.value), rev.wall_time_ms,
+                     rev.mono_time_ns, rev.server_time_ms, int(rev.synced)),
+                )
+                count += int(getattr(cursor, "rowcount", 0) or 0)
+        self._saves_since_snapshot += count
+        return count
+
+    def restore_meta(self, items: dict[str, str]) -> None:
+        """Insert meta entries recovered from elsewhere; existing ones win."""
+        with self._write():
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)", list(items.items())
+            )
+        floor = self.get_meta(REVISION_FLOOR_META)
+        self._revision_floor = max(self._revision_floor, int(floor or 0))
+
+    def restore_blobs(self, blobs: Iterable[tuple[str, bytes, str, int]]) -> int:
+        """Insert (name, data, content_type, created_ms) recovered from elsewhere."""
+        count = 0
+        with self._write():
+            for name, data, content_type, created_ms in blobs:
+                cursor = self._conn.execute(
+                    "INSERT OR IGNORE INTO blobs (name, data, content_type, created_ms) "
+                    "VALUES (?, ?, ?, ?)",
+                    (name, data, content_type, created_ms),
+                )
+                count += int(getattr(cursor, "rowcount", 0) or 0)
+        return count
+
+    def revision_count(self) -> int:
+        return int(self._conn.execute("SELECT count(*) FROM revisions").fetchone()[0])
+
+    def has_revision(self, question_id: str, revision: int) -> bool:
+        row = self._conn.execute(
+            "SELECT 1 FROM revisions WHERE question_id = ? AND revision = ?",
+            (question_id, revision),
+        ).fetchone()
+        return row is not None
+
+    def max_revision(self) -> int:
+        row = self._conn.execute("SELECT coalesce(max(revision), 0) FROM revisions").fetchone()
+        return int(row[0])
+
+    def _last_revision(self, question_id: str) -> int:
+        row = self._conn.execute(
+            "SELECT coalesce(max(revision), 0) FROM revisions WHERE question_id = ?",
+            (question_id,),
+        ).fetchone()
+        return int(row[0])
+
+    @property
+    def revision_floor(self) -> int:
+        return self._revision_floor
+
+    def raise_revision_floor(self, floor: int) -> None:
+        """Make every later revision number at least *floor* (used after a lossy recovery)."""
+        if floor > self._revision_floor:
+            self.set_meta(REVISION_FLOOR_META, str(floor))
+            self._revision_floor = floor
+
+    # -- meta ----------------------------------------------------------------------------
+
+    def get_meta(self, name: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, name: str, value: str) -> None:
+        with self._write():
+            self._conn.execute(
+                "INSERT INTO meta (name, value) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
+    def all_meta(self) -> dict[str, str]:
+        rows = self._conn.execute("SELECT name, value FROM meta").fetchall()
+        return {str(name): str(value) for name, value in rows}
+
+    # -- encrypted blobs (face captures, evidence photos) ---------------------------------
+
+    def put_blob(self, *, name: str, data: bytes, content_type: str) -> None:
+        """Store *data* encrypted; replaces an existing blob of that name."""
+        with self._write():
+            self._conn.execute(
+                "INSERT OR REPLACE INTO blobs (name, data, content_type, created_ms) "
+                "VALUES (?, ?, ?, ?)",
+                (name, bytes(data), content_type, _wall_ms()),
+            )
+        self._saves_since_snapshot += 1
+
+    def get_blob(self, name: str) -> bytes | None:
+        row = self._conn.execute("SELECT data FROM blobs WHERE name = ?", (name,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def blob_names(self) -> list[str]:
+        rows = self._conn.execute("SELECT name FROM blobs ORDER BY created_ms, rowid").fetchall()
+        return [str(row[0]) for row in rows]
+
+    def delete_blob(self, name: str) -> None:
+        with self._write():
+            self._conn.execute("DELETE FROM blobs WHERE name = ?", (name,))
+
+    # -- maintenance ---------------------------------------------------------------------
+
+    def integrity_problems(self) -> list[str]:
+        return connection.integrity_problems(self._conn)
+
+    def request_snapshot(self) -> None:
+        """Make the next snapshot_if_due() write one (e.g. the backup was unreadable)."""
+        self._saves_since_snapshot = max(self._saves_since_snapshot, 1)
+        self._last_snapshot_mono = float("-inf")
+
+    def snapshot_if_due(self) -> bool:
+        """Refresh the rolling backup when the policy says so; never raises."""
+        policy = self._snapshot_policy
+        if policy is None or not policy.due(
+            saves_since=self._saves_since_snapshot,
+            seconds_since=time.monotonic() - self._last_snapshot_mono,
+        ):
+            return False
+        return self.snapshot()
+
+    def snapshot(self) -> bool:
+        """Write the rolling backup now. A failed snapshot is logged, never fatal: the
+        store itself already holds every answer durably."""
+        if self._path is None or self._key is None:
+            return False
+        self._last_snapshot_mono = time.monotonic()
+        try:
+            if not backup.has_room_for_snapshot(store_file=self._path):
+                log.warning("not enough free space for a backup snapshot of %s", self._path)
+                return False
+            backup.write_snapshot(self._conn, target=backup_path_for(self._path), key=self._key)
+        except (OSError, DatabaseError) as exc:
+            log.warning("backup snapshot of %s failed: %s", self._path, exc)
+            return False
+        self._saves_since_snapshot = 0
+        return True
+
+    def wal_size(self) -> int:
+        if self._path is None:
+            return 0
+        with contextlib.suppress(FileNotFoundError):
+            return wal_path(self._path).stat().st_size
+        return 0
+
+    def close(self) -> None:
+        """Take a last snapshot if answers changed since the previous one, then close."""
+        try:
+            if self._saves_since_snapshot:
+                self.snapshot()
+        finally:
+            self._conn.close()
+
+    # -- transactions --------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[None]:
+        """One durable write transaction; on any failure nothing of it is kept."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._conn.execute("COMMIT")
+            except BaseException:
+                # SQLite may already have rolled back (disk full, I/O error): ignore that.
+                with contextlib.suppress(DatabaseError):
+                    self._conn.execute("ROLLBACK")
+                raise
+        except DatabaseError as exc:
+            raise _write_error(exc, self._path) from exc
+
+
+def _write_error(exc: BaseException, path: Path | None) -> StoreError | BaseException:
+    detail: dict[str, Any] = {"path": str(path), "error": str(exc)}
+    if is_disk_full(exc):
+        return disk_full_error(**detail)
+    code = sqlite_error_code(exc)
+    if code in (SQLITE_CORRUPT, SQLITE_NOTADB):
+        return StoreCorruptError("store.corrupt", _msg_corrupt(), **detail)
+    if code in (SQLITE_BUSY, SQLITE_LOCKED) or isinstance(exc, OperationalError):
+        return io_error(**detail)
+    return exc  # IntegrityError, ProgrammingError: a bug, not a disk problem
+
+
+def _revision(row: Any) -> Revision:
+    return Revision(
+        question_id=str(row[0]),
+        revision=int(row[1]),
+        value=decode_value(row[2]),
+        wall_time_ms=int(row[3]),
+        mono_time_ns=int(row[4]),
+        server_time_ms=None if row[5] is None else int(row[5]),
+        synced=bool(row[6]),
+    )
+
+
+def _msg_corrupt() -> str:
+    return _("答案文件已损坏或无法解密。")
+
+
+def _msg_missing() -> str:
+    return _("答案文件缺失。")

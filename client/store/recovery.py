@@ -1,0 +1,379 @@
+"""Open a store, and when it is damaged, recover everything recoverable, loudly.
+
+A damaged store (fails the integrity check, truncated, missing while its backup exists, or
+holding fewer answers than its own backup) is never replaced by an empty one in silence:
+
+1. a new store is built under a temporary name from every source, most recent first:
+   the damaged file with its WAL (row by row, see salvage.py), the rolling backup with the
+   damaged WAL replayed on top, the rolling backup itself, then the server's answers;
+2. only when it is complete and durable is a marker (recovery.json) written, the damaged
+   files moved into damaged/ (kept, never deleted) and the new store renamed into place;
+   a crash before the marker recovers again from scratch, after it the next open
+   finishes the swap (roll forward);
+3. the caller gets a RecoveryReport to show (what was damaged, what came back from where).
+
+If the server could not be asked, revisions lost with the damaged file might still be on
+the server with higher numbers than the recovered ones; new revisions then jump past a
+floor so that they always win over those ("highest revision wins", docs/durability.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from client.i18n import _
+from client.store import backup, connection
+from client.store.backup import DEFAULT_SNAPSHOT_POLICY, SnapshotPolicy
+from client.store.connection import DatabaseError
+from client.store.database import AnswerStore
+from client.store.errors import StoreCorruptError, StoreError, cannot_open_error
+from client.store.fsutil import (
+    atomic_write_bytes,
+    fsync_dir,
+    fsync_file,
+    move_aside,
+    replace_durably,
+)
+from client.store.model import ServerAnswer
+from client.store.paths import StorePaths, shm_path, wal_path
+from client.store.salvage import Salvage, read_rows
+
+log = logging.getLogger(__name__)
+
+# Revisions a question can gain during one exam is far below this (essay edits are
+# coalesced to one per second: a 3-hour exam is < 11,000).
+RECOVERY_REVISION_GAP = 100_000
+RECOVERING = ".recovering"  # suffix of the store being rebuilt (incomplete)
+REBUILT = ".rebuilt"  # suffix of the rebuilt store, complete and durable
+
+ServerAnswersSource = Callable[[], Iterable[ServerAnswer]]
+
+
+@dataclass(frozen=True)
+class RecoveryReport:
+    """What happened at open. ``recovered`` False: the store was healthy (or new)."""
+
+    recovered: bool = False
+    created: bool = False
+    reason: str | None = None  # the StoreCorruptError code / "store.behind_backup"
+    damaged_files: tuple[Path, ...] = ()
+    from_damaged_file: int = 0
+    from_backup: int = 0
+    from_server: int = 0
+    server_checked: bool = False
+    server_error: str | None = None
+    revisions_total: int = 0
+    revision_floor: int | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def message(self) -> str:
+        """A sentence for the candidate and the proctor (empty when nothing happened)."""
+        if not self.recovered:
+            return ""
+        text = _(
+            "答案文件损坏或丢失，已恢复 {total} 条作答记录"
+            "（损坏文件 {damaged} 条，备份 {backup} 条，服务器 {server} 条）。"
+            "损坏的文件保留在 {folder}。"
+        ).format(
+            folder=self.damaged_files[0].parent if self.damaged_files else "-",
+            total=self.revisions_total,
+            damaged=self.from_damaged_file,
+            backup=self.from_backup,
+            server=self.from_server,
+        )
+        if self.reason == "store.behind_backup":
+            text = _(
+                "答案文件缺少部分已保存的记录，已从备份补回 {backup} 条。"
+            ).format(backup=self.from_backup)
+        if not self.server_checked:
+            text += _("未能连接服务器核对答案，请告知监考老师。")
+        if self.revisions_total == 0:
+            text += _("没有找到可恢复的作答记录。")
+        return text
+
+
+def open_or_recover(
+    paths: StorePaths,
+    *,
+    key: bytes,
+    server_answers: ServerAnswersSource | None = None,
+    snapshot_policy: SnapshotPolicy | None = DEFAULT_SNAPSHOT_POLICY,
+) -> tuple[AnswerStore, RecoveryReport]:
+    """Open the store at *paths*, recovering it if damaged. Raises StoreError only when
+    the store can be neither opened nor rebuilt (locked, read-only, disk full)."""
+    try:
+        paths.directory.mkdir(parents=True, exist_ok=True)
+        finished = _finish_interrupted_recovery(paths)
+        _discard_leftovers(paths)
+        existed = (paths.db.exists() or wal_path(paths.db).exists() or paths.backup.exists()
+                   or paths.damaged_dir.exists())
+        try:
+            store = AnswerStore.open(
+                paths.db, key=key, create=not existed, snapshot_policy=snapshot_policy
+            )
+        except StoreCorruptError as exc:
+            log.error("answer store %s is damaged (%s): recovering", paths.db, exc.detail)
+            return _recover(
+                paths, key=key, reason=exc.code, server_answers=server_answers,
+                snapshot_policy=snapshot_policy,
+            )
+    except OSError as exc:  # read-only or full data drive while checking/recovering
+        raise cannot_open_error(exc, paths.db) from exc
+    if not existed:
+        return store, RecoveryReport(created=True)
+    try:
+        report = _fill_from_backup(store, paths, key=key, server_answers=server_answers)
+    except BaseException:
+        store.close()
+        raise
+    if finished is not None and not report.recovered:
+        store.snapshot()
+        return store, finished  # the crashed process never got to show it: show it now
+    return store, report
+
+
+def _discard_leftovers(paths: StorePaths) -> None:
+    """Remove half-built files of an interrupted creation/snapshot/recovery."""
+    for name in (".new", RECOVERING, REBUILT):
+        backup.discard(paths.db.with_name(paths.db.name + name))
+    backup.discard(paths.backup.with_name(paths.backup.name + ".tmp"))
+    shutil.rmtree(paths.directory / "salvage", ignore_errors=True)
+
+
+def _fill_from_backup(
+    store: AnswerStore,
+    paths: StorePaths,
+    *,
+    key: bytes,
+    server_answers: ServerAnswersSource | None,
+) -> RecoveryReport:
+    """A healthy file can still have lost a committed WAL tail (a damaged WAL frame ends
+    SQLite's replay early, silently). The backup is an earlier copy of the same store,
+    so every revision in it must be in the store too; put back the ones that are not."""
+    if not paths.backup.exists() or _store_covers_backup(store, paths, key=key):
+        return RecoveryReport()
+    snapshot = _read_copy(paths, paths.backup, key=key, label="backup")
+    have = {(r.question_id, r.revision) for r in store.revisions()}
+    missing = [r for r in snapshot.revisions if (r.question_id, r.revision) not in have]
+    if not missing:
+        return RecoveryReport()
+    log.error("store %s lacks %d revisions its backup has", paths.db, len(missing))
+    restored = store.restore_revisions(missing)
+    store.restore_meta(snapshot.meta)
+    store.restore_blobs(snapshot.blobs)
+    from_server, checked, error = _ask_server(store, server_answers)
+    floor = _protect_numbering(store, server_checked=checked)
+    store.snapshot()
+    return RecoveryReport(
+        recovered=True,
+        reason="store.behind_backup",
+        from_backup=restored,
+        from_server=from_server,
+        server_checked=checked,
+        server_error=error,
+        revisions_total=len(store.revisions()),
+        revision_floor=floor,
+    )
+
+
+def _store_covers_backup(store: AnswerStore, paths: StorePaths, *, key: bytes) -> bool:
+    """Cheap test at every open: the store has at least as many revisions as the backup,
+    including the backup's last one. Only when it fails is the backup read in full."""
+    try:
+        conn = connection.connect_immutable(paths.backup, key=key)
+        try:
+            count, last_seq = conn.execute(
+                "SELECT count(*), coalesce(max(seq), 0) FROM revisions"
+            ).fetchone()
+            last = conn.execute(
+                "SELECT question_id, revision FROM revisions WHERE seq = ?", (last_seq,)
+            ).fetchone()
+        finally:
+            conn.close()
+    except (StoreError, DatabaseError) as exc:
+        # A damaged backup is no reason to doubt a healthy store: just replace it soon.
+        log.warning("backup %s unreadable (%s); a new one will be written", paths.backup, exc)
+        store.request_snapshot()
+        return True
+    return store.revision_count() >= int(count) and (
+        last is None or store.has_revision(str(last[0]), int(last[1]))
+    )
+
+
+def _recover(
+    paths: StorePaths,
+    *,
+    key: bytes,
+    reason: str,
+    server_answers: ServerAnswersSource | None,
+    snapshot_policy: SnapshotPolicy | None,
+) -> tuple[AnswerStore, RecoveryReport]:
+    work = paths.directory / "salvage"
+    work.mkdir(exist_ok=True)
+    notes: list[str] = []
+    damaged = _read_copy(paths, paths.db, key=key, label="damaged")
+    wal_on_backup = Salvage()
+    if wal_path(paths.db).exists() and paths.backup.exists():
+        wal_on_backup = _read_copy(paths, paths.backup, key=key, label="walreplay",
+                                   wal_from=paths.db)
+    snapshot = _read_copy(paths, paths.backup, key=key, label="backup")
+    for name, salvage in (("damaged", damaged), ("wal", wal_on_backup), ("backup", snapshot)):
+        notes.extend(f"{name}: {error}" for error in salvage.errors)
+
+    building = paths.db.with_name(paths.db.name + RECOVERING)
+    backup.discard(building)
+    store = AnswerStore.open(building, key=key, create=True, snapshot_policy=None)
+    try:
+        from_damaged = store.restore_revisions(damaged.revisions)
+        from_damaged += store.restore_revisions(wal_on_backup.revisions)
+        from_backup = store.restore_revisions(snapshot.revisions)
+        for salvage in (damaged, wal_on_backup, snapshot):
+            store.restore_meta(salvage.meta)
+            store.restore_blobs(salvage.blobs)
+        from_server, checked, error = _ask_server(store, server_answers)
+        floor = _protect_numbering(store, server_checked=checked)
+        total = len(store.revisions())
+    finally:
+        store.close()
+    shutil.rmtree(work, ignore_errors=True)
+    fsync_file(building)
+    replace_durably(building, paths.db.with_name(paths.db.name + REBUILT))
+
+    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() // 1_000_000 % 1000:03d}"
+    report = RecoveryReport(
+        recovered=True,
+        reason=reason,
+        damaged_files=tuple(_aside_names(paths, stamp)),
+        from_damaged_file=from_damaged,
+        from_backup=from_backup,
+        from_server=from_server,
+        server_checked=checked,
+        server_error=error,
+        revisions_total=total,
+        revision_floor=floor,
+        notes=tuple(notes),
+    )
+    # Roll-forward point: from here on the swap is finished even if this process dies.
+    atomic_write_bytes(_marker(paths), _report_to_json(report, stamp=stamp))
+    _swap_in_rebuilt(paths, stamp)
+    store = AnswerStore.open(paths.db, key=key, create=False, snapshot_policy=snapshot_policy)
+    store.snapshot()
+    log.error("answer store recovered: %s", report)
+    return store, report
+
+
+def _marker(paths: StorePaths) -> Path:
+    return paths.directory / "recovery.json"
+
+
+def _finish_interrupted_recovery(paths: StorePaths) -> RecoveryReport | None:
+    """Complete a recovery whose process died after its rebuilt store was durable."""
+    marker = _marker(paths)
+    if not marker.exists():
+        return None
+    try:
+        report, stamp = _report_from_json(marker.read_bytes())
+    except (ValueError, KeyError, TypeError) as exc:
+        # Written atomically, so this is damage, not a torn write: recover from scratch.
+        log.error("recovery marker %s unreadable (%s): recovering again", marker, exc)
+        marker.unlink()
+        return None
+    log.error("finishing an interrupted recovery of %s", paths.db)
+    _swap_in_rebuilt(paths, stamp)
+    return report
+
+
+def _swap_in_rebuilt(paths: StorePaths, stamp: str) -> None:
+    """Move the damaged files aside and the rebuilt store into place; idempotent.
+
+    WAL first: a damaged WAL left beside the new store would be replayed onto it.
+    """
+    rebuilt = paths.db.with_name(paths.db.name + REBUILT)
+    if rebuilt.exists():
+        for source, target in zip(_damaged_sources(paths), _aside_names(paths, stamp),
+                                  strict=False):
+            if source.exists():
+                move_aside(source, target)
+        if paths.backup.exists():
+            # The backup as it was is evidence too; the next snapshot replaces it.
+            evidence = paths.damaged_dir / f"answers-{stamp}.backup.db"
+            if not evidence.exists():
+                paths.damaged_dir.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(paths.backup, evidence)
+                fsync_file(evidence)
+                fsync_dir(paths.damaged_dir)
+        replace_durably(rebuilt, paths.db)
+    _marker(paths).unlink(missing_ok=True)
+    fsync_dir(paths.directory)
+
+
+def _damaged_sources(paths: StorePaths) -> list[Path]:
+    return [shm_path(paths.db), wal_path(paths.db), paths.db]
+
+
+def _aside_names(paths: StorePaths, stamp: str) -> list[Path]:
+    return [paths.damaged_dir / source.name.replace("answers", f"answers-{stamp}", 1)
+            for source in _damaged_sources(paths)]
+
+
+def _report_to_json(report: RecoveryReport, *, stamp: str) -> bytes:
+    doc = dataclasses.asdict(report)
+    doc["damaged_files"] = [str(p) for p in report.damaged_files]
+    doc["notes"] = list(report.notes)
+    return json.dumps({"stamp": stamp, "report": doc}, ensure_ascii=False).encode()
+
+
+def _report_from_json(data: bytes) -> tuple[RecoveryReport, str]:
+    doc = json.loads(data.decode())
+    fields = dict(doc["report"])
+    fields["damaged_files"] = tuple(Path(p) for p in fields["damaged_files"])
+    fields["notes"] = tuple(fields["notes"])
+    return RecoveryReport(**fields), str(doc["stamp"])
+
+
+def _read_copy(
+    paths: StorePaths, source: Path, *, key: bytes, label: str, wal_from: Path | None = None
+) -> Salvage:
+    """Salvage rows from a working copy of *source* (plus the WAL of *wal_from*)."""
+    if not source.exists():
+        return Salvage(errors=[f"{source.name} does not exist"])
+    work = paths.directory / "salvage"
+    work.mkdir(exist_ok=True)
+    copy = work / f"{label}.db"
+    backup.discard(copy)
+    shutil.copyfile(source, copy)
+    wal_source = wal_path(wal_from if wal_from is not None else source)
+    if wal_source.exists():
+        shutil.copyfile(wal_source, wal_path(copy))
+    try:
+        return read_rows(copy, key=key)
+    finally:
+        backup.discard(copy)
+
+
+def _ask_server(
+    store: AnswerStore, server_answers: ServerAnswersSource | None
+) -> tuple[int, bool, str | None]:
+    if server_answers is None:
+        return 0, False, "no server source"
+    try:
+        answers = list(server_answers())
+    except Exception as exc:  # offline, server down, HTTP error: recovery goes on without
+        log.warning("could not fetch answers from the server during recovery: %s", exc)
+        return 0, False, str(exc)
+    return len(store.import_server_answers(answers)), True, None
+
+
+def _protect_numbering(store: AnswerStore, *, server_checked: bool) -> int | None:
+    if server_checked:
+        return None
+    floor = store.max_revision() + RECOVERY_REVISION_GAP
+    store.raise_revision_floor(floor)
+    return floor

@@ -1,0 +1,151 @@
+"""Read whatever rows can still be read out of a damaged or old store file.
+
+SQLCipher authenticates every page (HMAC), so a row that reads back is genuine; a damaged
+page only makes its own rows unreadable. A full scan stops at the first bad page, so on
+failure every row is tried by its key (seq), which walks around damaged leaf pages.
+Always run on a working copy: opening a file replays its WAL and may write to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from client.store import connection
+from client.store.connection import Connection, DatabaseError
+from client.store.model import Revision, decode_value
+from client.store.paths import wal_path
+
+log = logging.getLogger(__name__)
+
+_REVISION_COLUMNS = (
+    "question_id, revision, value, wall_time_ms, mono_time_ns, server_time_ms, synced"
+)
+# When max(seq) is unreadable, probing stops after this many seq values in a row that
+# read fine but hold no row (the end of the table has been passed), and in any case at
+# the file size divided by the smallest possible row.
+_MISSES_AFTER_LAST_ROW = 1000
+_MIN_ROW_BYTES = 24
+
+
+@dataclass
+class Salvage:
+    revisions: list[Revision] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+    blobs: list[tuple[str, bytes, str, int]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    readable: bool = False  # the file decrypted at all (page 1 and the schema)
+
+
+@contextlib.contextmanager
+def _quiet_cipher_log(conn: Connection) -> Iterator[None]:
+    # SQLCipher logs one stderr line per page that fails its HMAC; a salvage probe hits
+    # thousands of them. The level is process-wide, so it is restored afterwards.
+    level = str(conn.execute("PRAGMA cipher_log_level").fetchone()[0])
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cipher_log_level = {level}")
+
+
+def read_rows(db: Path, *, key: bytes) -> Salvage:
+    """Every readable revision, meta entry and blob of *db* (a working copy)."""
+    result = Salvage()
+    if not db.exists() or db.stat().st_size == 0:
+        result.errors.append("no database file")
+        return result
+    try:
+        conn = connection.connect(db, key=key)
+    except Exception as exc:  # any failure just means: nothing salvageable here
+        result.errors.append(str(exc))
+        return result
+    try:
+        with _quiet_cipher_log(conn):
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+            except DatabaseError as exc:
+                result.errors.append(f"unreadable: {exc}")
+                return result
+            result.readable = True
+            _read_revisions(conn, db, result)
+            _read_meta(conn, result)
+            _read_blobs(conn, result)
+    finally:
+        conn.close()
+    return result
+
+
+def _read_revisions(conn: Connection, db: Path, result: Salvage) -> None:
+    try:
+        rows = conn.execute(f"SELECT {_REVISION_COLUMNS} FROM revisions ORDER BY seq").fetchall()
+        result.revisions = [rev for row in rows if (rev := _to_revision(row)) is not None]
+        return
+    except DatabaseError as exc:
+        result.errors.append(f"revisions scan: {exc}")
+    try:
+        upper: int | None = int(
+            conn.execute("SELECT coalesce(max(seq), 0) FROM revisions").fetchone()[0])
+    except DatabaseError:
+        upper = None  # seq has no gaps (rows are never deleted): probe until rows stop
+    size = db.stat().st_size + (wal_path(db).stat().st_size if wal_path(db).exists() else 0)
+    cap = upper if upper is not None else size // _MIN_ROW_BYTES
+    failed = misses = 0
+    seq = 0
+    while seq < cap and misses < _MISSES_AFTER_LAST_ROW:
+        seq += 1
+        try:
+            row = conn.execute(
+                f"SELECT {_REVISION_COLUMNS} FROM revisions WHERE seq = ?", (seq,)
+            ).fetchone()
+        except DatabaseError:
+            failed += 1
+            continue
+        misses = misses + 1 if row is None else 0
+        if row is not None and (rev := _to_revision(row)) is not None:
+            result.revisions.append(rev)
+    if failed:
+        result.errors.append(f"{failed} revision rows unreadable")
+
+
+def _read_meta(conn: Connection, result: Salvage) -> None:
+    try:
+        rows = conn.execute("SELECT name, value FROM meta").fetchall()
+        result.meta = {str(name): str(value) for name, value in rows}
+    except DatabaseError as exc:
+        result.errors.append(f"meta: {exc}")
+
+
+def _read_blobs(conn: Connection, result: Salvage) -> None:
+    try:
+        names = [str(r[0]) for r in conn.execute("SELECT name FROM blobs").fetchall()]
+    except DatabaseError as exc:  # also: a version 1 file has no blobs table
+        result.errors.append(f"blobs: {exc}")
+        return
+    for name in names:
+        try:
+            row = conn.execute(
+                "SELECT data, content_type, created_ms FROM blobs WHERE name = ?", (name,)
+            ).fetchone()
+        except DatabaseError:
+            result.errors.append(f"blob {name!r} unreadable")
+            continue
+        result.blobs.append((name, bytes(row[0]), str(row[1]), int(row[2])))
+
+
+def _to_revision(row: tuple[object, ...]) -> Revision | None:
+    try:
+        return Revision(
+            question_id=str(row[0]),
+            revision=int(str(row[1])),
+            value=decode_value(str(row[2])),
+            wall_time_ms=int(str(row[3])),
+            mono_time_ns=int(str(row[4])),
+            server_time_ms=None if row[5] is None else int(str(row[5])),
+            synced=bool(row[6]),
+        )
+    except ValueError:  # an undecodable value is not worth failing a salvage for
+        return None

@@ -1,0 +1,140 @@
+"""Routes of the admin web area: /admin/login, /admin/logout, /admin/offline (upload)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from client.i18n import _
+from server import schema as t
+from server.admin_web import pages
+from server.admin_web.session import (
+    COOKIE_NAME,
+    COOKIE_PATH,
+    csrf_ok,
+    csrf_token,
+    current_admin,
+    log_in,
+    log_out,
+    session_token,
+)
+from server.auth import Context
+from server.context import ServerContext
+from server.db import Admin, Exam
+from server.offline_import import (
+    MAX_FILE_BYTES,
+    ImportReport,
+    ImportScope,
+    ensure_tables,
+    import_offline_file,
+)
+
+router = APIRouter(prefix="/admin")
+
+MAX_FILES_PER_UPLOAD = 500
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                               "form-action 'self'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def visible_exams(ctx: ServerContext, admin: Admin) -> list[Exam]:
+    """A center admin sees the exams their center's candidates sit; a platform admin all."""
+    exams = ctx.db.list_exams()
+    if admin.center_id is None:
+        return exams
+    with ctx.db.read() as conn:
+        ids = set(conn.execute(
+            select(t.registrations.c.exam_id).distinct()
+            .join(t.candidates, t.candidates.c.id == t.registrations.c.candidate_id)
+            .where(t.candidates.c.center_id == admin.center_id)).scalars())
+    return [exam for exam in exams if exam.id in ids]
+
+
+def _html(body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status, headers=_SECURITY_HEADERS)
+
+
+def _to_login() -> RedirectResponse:
+    return RedirectResponse("/admin/login", status_code=303, headers=_SECURITY_HEADERS)
+
+
+@router.get("", response_model=None)
+@router.get("/", response_model=None)
+def admin_home(request: Request, ctx: Context) -> Response:
+    if current_admin(request, ctx) is None:
+        return _to_login()
+    return RedirectResponse("/admin/offline", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form() -> HTMLResponse:
+    return _html(pages.login_page())
+
+
+@router.post("/login", response_model=None)
+def login_submit(request: Request, ctx: Context, username: Annotated[str, Form()] = "",
+                 password: Annotated[str, Form()] = "") -> Response:
+    result = log_in(ctx, username=username[:64], password=password[:128])
+    if result is None:
+        return _html(pages.login_page(error=_("用户名或密码错误"), username=username[:64]), 401)
+    _admin, token = result
+    response = RedirectResponse("/admin/offline", status_code=303, headers=_SECURITY_HEADERS)
+    response.set_cookie(COOKIE_NAME, token, httponly=True, samesite="strict", path=COOKIE_PATH,
+                        secure=request.url.scheme == "https",
+                        max_age=ctx.settings.admin_token_ttl_s)
+    return response
+
+
+@router.post("/logout", response_model=None)
+def logout(request: Request, ctx: Context, csrf: Annotated[str, Form()] = "") -> Response:
+    token = session_token(request)
+    if token is not None and csrf_ok(token, csrf):
+        log_out(ctx, token)
+    response = _to_login()
+    response.delete_cookie(COOKIE_NAME, path=COOKIE_PATH)
+    return response
+
+
+@router.get("/offline", response_model=None)
+def upload_form(request: Request, ctx: Context) -> Response:
+    admin = current_admin(request, ctx)
+    token = session_token(request)
+    if admin is None or token is None:
+        return _to_login()
+    return _html(pages.upload_page(admin=admin, csrf=csrf_token(token),
+                                   exams=visible_exams(ctx, admin)))
+
+
+@router.post("/offline", response_model=None)
+def upload(request: Request, ctx: Context, files: Annotated[list[UploadFile], File()],
+           csrf: Annotated[str, Form()] = "", exam: Annotated[str, Form()] = "") -> Response:
+    admin = current_admin(request, ctx)
+    token = session_token(request)
+    if admin is None or token is None:
+        return _html(pages.login_page(error=_("请先以考点管理员身份登录")), 401)
+    if not csrf_ok(token, csrf):
+        return _html(pages.login_page(error=_("页面已过期，请重新登录")), 403)
+    exams = visible_exams(ctx, admin)
+    if len(files) > MAX_FILES_PER_UPLOAD:
+        return _html(pages.upload_page(
+            admin=admin, csrf=csrf_token(token), exams=exams,
+            error=_("一次最多上传 {n} 个文件").format(n=MAX_FILES_PER_UPLOAD)), 413)
+    ensure_tables(ctx.db)
+    scope = ImportScope(center_id=admin.center_id, exam_id=exam or None,
+                        imported_by=f"web:{admin.username}")
+    reports: list[ImportReport] = []
+    for upload_file in files:
+        # Old browsers send "C:\\fakepath\\name"; the name signed in the file is the base name.
+        name = (upload_file.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+        data = upload_file.file.read(MAX_FILE_BYTES + 1)
+        reports.append(import_offline_file(ctx, data=data, file_name=name, scope=scope))
+    return _html(pages.upload_page(admin=admin, csrf=csrf_token(token), exams=exams,
+                                   reports=reports))

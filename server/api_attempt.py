@@ -1,0 +1,147 @@
+"""The candidate's attempt: answer sync, submission, and the result."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, field_validator
+
+from server.auth import CandidateAuth, Context
+from server.db import PENDING_REVIEW, SUBMITTED
+from server.errors import ApiError
+from server.merge import IncomingRevision, merge_revisions
+
+router = APIRouter(prefix="/attempt")
+
+MAX_BATCH = 2_000
+MAX_VALUE_BYTES = 256 * 1024  # an essay of ~80k CJK characters; anything larger is abuse
+
+
+class AnswerIn(BaseModel):
+    question_id: str = Field(min_length=1, max_length=100)
+    revision: int = Field(ge=1)
+    value: Any = None
+    client_time_ms: int | None = None
+
+    @field_validator("value")
+    @classmethod
+    def _small_enough(cls, value: Any) -> Any:
+        if len(json.dumps(value, ensure_ascii=False).encode()) > MAX_VALUE_BYTES:
+            raise ValueError(f"answer value larger than {MAX_VALUE_BYTES} bytes")
+        return value
+
+
+class AnswersIn(BaseModel):
+    answers: list[AnswerIn] = Field(max_length=MAX_BATCH)
+
+
+class SubmitIn(BaseModel):
+    answered_count: int = Field(default=0, ge=0)
+
+
+@router.post("/answers", response_model=None)
+def push_answers(
+    body: AnswersIn, session: CandidateAuth, ctx: Context
+) -> dict[str, Any] | JSONResponse:
+    now = ctx.clock.now_ms()
+    report = merge_revisions(
+        ctx.db,
+        attempt_id=session.attempt.id,
+        revisions=[
+            IncomingRevision(a.question_id, a.revision, a.value, a.client_time_ms)
+            for a in body.answers
+        ],
+        source="sync",
+        exam_end_ms=session.exam.end_ms,
+        received_at_ms=now,
+    )
+    acked = [[qid, rev] for qid, rev in report.acked]
+    if report.rejected:
+        # Only possible after the end, when the attempt is already (auto-)submitted:
+        # the valid part of the batch is stored and acked, the late part is refused.
+        return JSONResponse(
+            {
+                "error": "sealed",
+                "detail": {
+                    "acked": acked,
+                    "rejected": [[qid, rev] for qid, rev in report.rejected],
+                    "end_ms": session.exam.end_ms,
+                    "epoch_ms": now,
+                },
+            },
+            status_code=409,
+        )
+    return {"acked": acked, "epoch_ms": now}
+
+
+@router.get("/answers")
+def current_answers(session: CandidateAuth, ctx: Context) -> dict[str, Any]:
+    """The candidate's current revision per question: a PC taking over the attempt (or
+    recovering a damaged store) seeds its local store from this before the exam page opens.
+    ``server_time_ms`` is the time the answering PC gave it (its estimate of server time)."""
+    records = ctx.db.current_answer_records(session.attempt.id)
+    return {
+        "answers": [
+            {
+                "question_id": r.question_id,
+                "revision": r.revision,
+                "value": r.value,
+                "server_time_ms": r.client_time_ms,
+            }
+            for r in records
+        ],
+        "status": session.attempt.status,
+        "submitted_at_ms": session.attempt.submitted_at_ms,
+        "epoch_ms": ctx.clock.now_ms(),
+    }
+
+
+@router.post("/submit")
+def submit(
+    body: SubmitIn, session: CandidateAuth, ctx: Context, background: BackgroundTasks
+) -> dict[str, Any]:
+    now = ctx.clock.now_ms()
+    already = session.attempt.is_submitted
+    attempt = ctx.db.submit_attempt(
+        session.attempt.id, at_ms=now, status=SUBMITTED, client_answered_count=body.answered_count
+    )
+    server_count = sum(1 for v in ctx.db.current_answers(attempt.id).values() if v is not None)
+    if not already:
+        ctx.db.add_event(
+            attempt_id=attempt.id,
+            kind="submit",
+            payload={
+                "client_answered_count": body.answered_count,
+                "server_answered_count": server_count,
+            },
+            at_ms=now,
+        )
+    if attempt.score is None:
+        background.add_task(ctx.grader.grade, attempt.id)
+    return {
+        "submitted_at_ms": attempt.submitted_at_ms,
+        "status": attempt.status,
+        "answered_count": server_count,
+    }
+
+
+@router.get("/result")
+def result(session: CandidateAuth, ctx: Context, background: BackgroundTasks) -> dict[str, Any]:
+    attempt = session.attempt
+    if not attempt.is_submitted:
+        raise ApiError(409, "not_submitted")
+    max_score = attempt.max_score
+    if max_score is None:
+        max_score = ctx.papers.max_objective_score(session.exam)
+    # The score is the objective part; essays (listed here) are read by a person later.
+    extra = {"unscored_items": ctx.papers.unscored_items(session.exam)}
+    if attempt.review_status == PENDING_REVIEW:
+        return {"status": "pending_review", "score": None, "max_score": max_score, **extra}
+    if attempt.score is None:
+        # In case a scoring run was lost (restart); no-op while one is running.
+        background.add_task(ctx.grader.grade, attempt.id, wait=False)
+        return {"status": "computing", "score": None, "max_score": max_score, **extra}
+    return {"status": "scored", "score": attempt.score, "max_score": max_score, **extra}

@@ -1,0 +1,153 @@
+"""POST /login (candidates) and POST /admin/login.
+
+Login answers tell the two failures apart, as exam centers need (domain.md, 登录):
+403 ``not_registered`` when there is no exam for this person now *or* the user is unknown
+(one answer for both, so the server does not reveal who exists), 401 ``wrong_password``
+when the person sits an exam now but the password does not match. After the password:
+403 ``outside_center`` (with the address the server saw) when the candidate's center has
+registered its public IPs and this is not one of them, and the second-login rule of
+server/second_login.py (409 ``second_login`` while a login waits for authorization).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from server import second_login
+from server.auth import ADMIN, CANDIDATE, Context, client_ip, new_token
+from server.center_ip import ip_allowed
+from server.db import AUTO_SUBMITTED, Candidate, Exam
+from server.errors import ApiError
+from server.passwords import verify_password
+
+router = APIRouter()
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")  # newer clients may send more facts
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(max_length=128)
+    center_id: str = Field(default="", max_length=64)
+    client_id: str = Field(default="", max_length=200)
+    # The token this PC was given before a crash or restart (client/session): no proctor.
+    resume_token: str = Field(default="", max_length=200)
+    # A proctor's second-login authorization code (client/session/authorization.py).
+    authorization_code: str = Field(default="", max_length=40)
+
+
+class AdminLoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(max_length=128)
+
+
+@router.post("/login")
+def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
+    now = ctx.clock.now_ms()
+    seen_ip = client_ip(request, trust_proxy=ctx.settings.trust_proxy)
+    sitting: list[tuple[Candidate, Exam]] = []
+    for candidate in ctx.db.candidates_by_username(body.username.strip()):
+        exam = ctx.db.current_exam_for(candidate.id, now_ms=now)
+        if exam is not None:
+            sitting.append((candidate, exam))
+    if not sitting:
+        verify_password(None, body.password)  # same cost as a real check: no timing leak
+        raise ApiError(403, "not_registered", seen_ip=seen_ip)
+    match = next(
+        ((c, e) for c, e in sitting if verify_password(c.password_hash, body.password)), None
+    )
+    if match is None:
+        raise ApiError(401, "wrong_password", seen_ip=seen_ip)
+    candidate, exam = match
+    center = ctx.db.get_center(candidate.center_id) if candidate.center_id else None
+    if center is not None and not ip_allowed(seen_ip, center.allowed_ips):
+        raise ApiError(403, "outside_center", seen_ip=seen_ip, center_id=center.id)
+    existing = ctx.db.find_attempt(exam_id=exam.id, candidate_id=candidate.id)
+    kind = second_login.decide(
+        ctx,
+        candidate=candidate,
+        exam=exam,
+        attempt=existing,
+        facts=second_login.LoginAttemptFacts(
+            client_id=body.client_id,
+            seen_ip=seen_ip,
+            resume_token=body.resume_token,
+            authorization_code=body.authorization_code,
+        ),
+        now_ms=now,
+    )
+    if kind == second_login.RESUME_WINDOW_OVER and existing is not None:
+        ctx.db.submit_attempt(existing.id, at_ms=now, status=AUTO_SUBMITTED)
+        ctx.db.add_event(
+            attempt_id=existing.id,
+            kind="auto_submit",
+            payload={"reason": "resume_window", "last_contact_ms": existing.last_contact_ms},
+            at_ms=now,
+        )
+    attempt = ctx.db.open_attempt(exam_id=exam.id, candidate_id=candidate.id, now_ms=now)
+    token = new_token()
+    ctx.db.store_token(
+        token,
+        kind=CANDIDATE,
+        candidate_id=candidate.id,
+        attempt_id=attempt.id,
+        client_id=body.client_id or None,
+        created_at_ms=now,
+        expires_ms=exam.end_ms + ctx.settings.token_grace_s * 1000,
+    )
+    ctx.db.add_event(
+        attempt_id=attempt.id,
+        kind="login",
+        payload={
+            "client_id": body.client_id,
+            "center_id": body.center_id,
+            "seen_ip": seen_ip,
+            "login_count": attempt.login_count,
+            "login_kind": kind,
+        },
+        at_ms=now,
+    )
+    return {
+        "token": token,
+        "candidate": {
+            "id": candidate.id,
+            "name": candidate.name,
+            "student_no": candidate.student_no,
+        },
+        "exam": {
+            "id": exam.id,
+            "title": exam.title,
+            "start_ms": exam.start_ms,
+            "end_ms": exam.end_ms,
+            "package_etag": exam.etag,
+            "package_size": exam.package_size,
+            "package_sha256": exam.package_sha256,
+        },
+        "attempt": {
+            "status": attempt.status,
+            "login_count": attempt.login_count,
+            "login_kind": kind,
+            "submitted_at_ms": attempt.submitted_at_ms,
+            "resume_window_s": ctx.settings.resume_window_s,
+        },
+        "epoch_ms": now,
+        "seen_ip": seen_ip,
+    }
+
+
+@router.post("/admin/login")
+def admin_login(body: AdminLoginRequest, ctx: Context) -> dict[str, Any]:
+    now = ctx.clock.now_ms()
+    admin = ctx.db.get_admin(body.username.strip())
+    if not verify_password(admin.password_hash if admin else None, body.password):
+        raise ApiError(401, "wrong_password")
+    assert admin is not None
+    token = new_token()
+    expires_ms = now + ctx.settings.admin_token_ttl_s * 1000
+    ctx.db.store_token(
+        token, kind=ADMIN, admin_username=admin.username, created_at_ms=now, expires_ms=expires_ms
+    )
+    return {"token": token, "center_id": admin.center_id, "expires_ms": expires_ms}

@@ -1,0 +1,86 @@
+"""Who is calling: bearer tokens for candidates and admins, and the caller's IP address."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from server.context import ServerContext, get_context
+from server.db import IN_PROGRESS, Admin, Attempt, Candidate, Exam
+from server.errors import ApiError
+
+CANDIDATE = "candidate"
+ADMIN = "admin"
+# Write last_contact_ms at most this often: it feeds the "continue within 30 minutes"
+# rule, which needs minutes of precision, not a database write per request.
+CONTACT_RESOLUTION_MS = 5_000
+
+Context = Annotated[ServerContext, Depends(get_context)]
+
+
+@dataclass(frozen=True)
+class CandidateSession:
+    candidate: Candidate
+    attempt: Attempt
+    exam: Exam
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def client_ip(request: Request, *, trust_proxy: bool) -> str:
+    """The address the request came from, as the admin should register it.
+
+    Behind a trusted reverse proxy the peer is the proxy itself; the client is the last
+    X-Forwarded-For entry, the one the proxy appended (earlier entries are whatever the
+    client chose to send, so they are not trusted).
+    """
+    if trust_proxy:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        if hops:
+            return hops[-1]
+    return request.client.host if request.client else ""
+
+
+def _bearer(request: Request) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthorized")
+    return token.strip()
+
+
+def candidate_session(request: Request, ctx: Context) -> CandidateSession:
+    now = ctx.clock.now_ms()
+    token = ctx.db.resolve_token(_bearer(request), now_ms=now)
+    if token is None or token.kind != CANDIDATE or token.attempt_id is None:
+        raise ApiError(401, "unauthorized")
+    attempt = ctx.db.get_attempt(token.attempt_id)
+    exam = ctx.db.get_exam(attempt.exam_id) if attempt else None
+    candidate = ctx.db.get_candidate(attempt.candidate_id) if attempt else None
+    if attempt is None or exam is None or candidate is None:
+        raise ApiError(401, "unauthorized")
+    if attempt.status == IN_PROGRESS and now >= exam.end_ms:
+        # The sweeper would do this within seconds; do it now so no request sees an
+        # attempt that is still open after the end.
+        ctx.db.auto_submit_ended(now_ms=now)
+        attempt = ctx.db.get_attempt(attempt.id) or attempt
+    if attempt.last_contact_ms is None or now - attempt.last_contact_ms >= CONTACT_RESOLUTION_MS:
+        ctx.db.touch_attempt(attempt.id, now_ms=now)
+    return CandidateSession(candidate=candidate, attempt=attempt, exam=exam)
+
+
+def admin_session(request: Request, ctx: Context) -> Admin:
+    token = ctx.db.resolve_token(_bearer(request), now_ms=ctx.clock.now_ms())
+    admin = ctx.db.get_admin(token.admin_username) if token and token.admin_username else None
+    if token is None or token.kind != ADMIN or admin is None:
+        raise ApiError(401, "unauthorized")
+    return admin
+
+
+CandidateAuth = Annotated[CandidateSession, Depends(candidate_session)]
+AdminAuth = Annotated[Admin, Depends(admin_session)]

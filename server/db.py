@@ -1,0 +1,842 @@
+"""The server database: one :class:`Database` with explicit methods, SQLAlchemy Core.
+
+SQLite by default (a file in the data directory); PostgreSQL works with another URL.
+Write transactions go through :meth:`Database.write`, which serializes writers inside the
+process and, on SQLite, takes the write lock up front (``BEGIN IMMEDIATE``) so that two
+requests cannot deadlock upgrading read locks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
+from sqlalchemy.engine import Row
+
+from server import schema as t
+
+JsonValue = Any  # the answer shapes of docs/contracts.md (str, bool, list, None)
+
+
+class SchemaVersionError(RuntimeError):
+    """The database was written by a newer server than this one."""
+
+
+@dataclass(frozen=True)
+class Center:
+    id: str
+    name: str
+    allowed_ips: list[str]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: int
+    student_no: str
+    id_number: str
+    name: str
+    center_id: str | None
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class Admin:
+    username: str
+    password_hash: str
+    center_id: str | None
+
+
+@dataclass(frozen=True)
+class Exam:
+    id: str
+    title: str
+    start_ms: int
+    end_ms: int
+    paper_id: str
+    package_path: str
+    package_sha256: str
+    package_size: int
+    paper_key_sealed: bytes
+    answer_keys_sealed: bytes
+
+    @property
+    def etag(self) -> str:
+        """The package's strong HTTP entity tag (quoted, as in the ETag header)."""
+        return f'"{self.package_sha256}"'
+
+
+@dataclass(frozen=True)
+class Attempt:
+    id: int
+    exam_id: str
+    candidate_id: int
+    status: str
+    login_count: int
+    last_contact_ms: int | None
+    submitted_at_ms: int | None
+    client_answered_count: int | None
+    score: float | None
+    max_score: float | None
+    scored_at_ms: int | None
+    review_status: str
+    review_reason: str | None
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status != IN_PROGRESS
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    candidate_id: int | None
+    attempt_id: int | None
+    admin_username: str | None
+    client_id: str | None
+    expires_ms: int
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    candidate: Candidate
+    attempt: Attempt | None
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    attempt_id: int | None
+    kind: str
+    payload: dict[str, Any]
+    at_ms: int
+
+
+@dataclass(frozen=True)
+class CurrentAnswer:
+    question_id: str
+    revision: int
+    value: JsonValue
+    client_time_ms: int | None
+
+
+@dataclass(frozen=True)
+class ExamSecrets:
+    exam_id: str
+    proctor_secret_sealed: bytes
+    start_code_sealed: bytes
+    start_code_wrap: dict[str, Any] | None
+    wrap_key_sha256: str | None
+
+
+@dataclass(frozen=True)
+class LoginRequest:
+    id: int
+    attempt_id: int
+    client_id: str | None
+    seen_ip: str | None
+    status: str  # pending|approved|used
+    requested_at_ms: int
+    approved_by: str | None
+    approved_at_ms: int | None
+    used_at_ms: int | None
+
+
+IN_PROGRESS = "in_progress"
+SUBMITTED = "submitted"
+AUTO_SUBMITTED = "auto_submitted"
+PENDING_REVIEW = "pending_review"
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        connect_args: dict[str, Any] = {"timeout": 30} if self.is_sqlite else {}
+        self.engine: Engine = create_engine(url, connect_args=connect_args)
+        self._write_lock = threading.RLock()
+        if self.is_sqlite:
+            _use_explicit_sqlite_transactions(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- transactions -------------------------------------------------------------------
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self._write_lock, self.engine.connect() as conn:
+            conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                yield conn
+
+    def init_schema(self) -> None:
+        """Create missing tables and record (or check) the schema version."""
+        t.metadata.create_all(self.engine)
+        with self.write() as conn:
+            found = conn.execute(select(func.max(t.schema_version.c.version))).scalar()
+            if found is None:
+                conn.execute(t.schema_version.insert().values(version=t.SCHEMA_VERSION))
+            elif found > t.SCHEMA_VERSION:
+                raise SchemaVersionError(
+                    f"database schema {found} is newer than this server ({t.SCHEMA_VERSION})"
+                )
+
+    def schema_version(self) -> int | None:
+        with self.read() as conn:
+            return conn.execute(select(func.max(t.schema_version.c.version))).scalar()
+
+    # -- centers and admins -------------------------------------------------------------
+
+    def upsert_center(self, *, center_id: str, name: str, allowed_ips: list[str]) -> None:
+        with self.write() as conn:
+            values = {"name": name, "allowed_ips": list(allowed_ips)}
+            if conn.execute(select(t.centers.c.id).where(t.centers.c.id == center_id)).first():
+                conn.execute(t.centers.update().where(t.centers.c.id == center_id).values(values))
+            else:
+                conn.execute(t.centers.insert().values(id=center_id, **values))
+
+    def get_center(self, center_id: str) -> Center | None:
+        with self.read() as conn:
+            row = conn.execute(select(t.centers).where(t.centers.c.id == center_id)).first()
+        return Center(row.id, row.name, list(row.allowed_ips)) if row else None
+
+    def upsert_admin(self, *, username: str, password_hash: str, center_id: str | None) -> None:
+        with self.write() as conn:
+            values = {"password_hash": password_hash, "center_id": center_id}
+            found = conn.execute(
+                select(t.admins.c.username).where(t.admins.c.username == username)
+            ).first()
+            if found:
+                conn.execute(
+                    t.admins.update().where(t.admins.c.username == username).values(values)
+                )
+            else:
+                conn.execute(t.admins.insert().values(username=username, **values))
+
+    def get_admin(self, username: str) -> Admin | None:
+        with self.read() as conn:
+            row = conn.execute(select(t.admins).where(t.admins.c.username == username)).first()
+        return Admin(row.username, row.password_hash, row.center_id) if row else None
+
+    # -- candidates and registrations ---------------------------------------------------
+
+    def find_candidate(
+        self, *, student_no: str | None = None, id_number: str | None = None
+    ) -> Candidate | None:
+        if (student_no is None) == (id_number is None):
+            raise ValueError("give exactly one of student_no, id_number")
+        if student_no is not None:
+            condition = t.candidates.c.student_no == student_no
+        else:
+            condition = t.candidates.c.id_number == id_number
+        with self.read() as conn:
+            row = conn.execute(select(t.candidates).where(condition)).first()
+        return _candidate(row) if row else None
+
+    def candidates_by_username(self, username: str) -> list[Candidate]:
+        """Candidates whose student number or (upper-cased) ID number is *username*."""
+        with self.read() as conn:
+            rows = conn.execute(
+                select(t.candidates).where(
+                    (t.candidates.c.student_no == username)
+                    | (t.candidates.c.id_number == username.upper())
+                )
+            ).all()
+        return [_candidate(r) for r in rows]
+
+    def get_candidate(self, candidate_id: int) -> Candidate | None:
+        with self.read() as conn:
+            row = conn.execute(
+                select(t.candidates).where(t.candidates.c.id == candidate_id)
+            ).first()
+        return _candidate(row) if row else None
+
+    def insert_candidate(
+        self,
+        *,
+        student_no: str,
+        id_number: str,
+        name: str,
+        center_id: str | None,
+        password_hash: str,
+    ) -> int:
+        with self.write() as conn:
+            result = conn.execute(
+                t.candidates.insert().values(
+                    student_no=student_no,
+                    id_number=id_number,
+                    name=name,
+                    center_id=center_id,
+                    password_hash=password_hash,
+                )
+            )
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
+
+    def update_candidate(self, candidate_id: int, **values: object) -> None:
+        allowed = {"student_no", "id_number", "name", "center_id", "password_hash"}
+        if not values or set(values) - allowed:
+            raise ValueError(f"cannot update candidate fields {sorted(values)}")
+        with self.write() as conn:
+            conn.execute(
+                t.candidates.update().where(t.candidates.c.id == candidate_id).values(values)
+            )
+
+    def register(self, *, exam_id: str, candidate_id: int) -> None:
+        with self.write() as conn:
+            exists = conn.execute(
+                select(t.registrations).where(
+                    (t.registrations.c.exam_id == exam_id)
+                    & (t.registrations.c.candidate_id == candidate_id)
+                )
+            ).first()
+            if not exists:
+                conn.execute(
+                    t.registrations.insert().values(exam_id=exam_id, candidate_id=candidate_id)
+                )
+
+    def current_exam_for(self, candidate_id: int, *, now_ms: int) -> Exam | None:
+        """The exam this candidate sits now or next: registered and not yet ended."""
+        with self.read() as conn:
+            row = conn.execute(
+                select(t.exams)
+                .join(t.registrations, t.registrations.c.exam_id == t.exams.c.id)
+                .where(
+                    (t.registrations.c.candidate_id == candidate_id) & (t.exams.c.end_ms > now_ms)
+                )
+                .order_by(t.exams.c.start_ms)
+                .limit(1)
+            ).first()
+        return _exam(row) if row else None
+
+    def registered_candidates(self, exam_id: str) -> list[Candidate]:
+        with self.read() as conn:
+            rows = conn.execute(
+                select(t.candidates)
+                .join(t.registrations, t.registrations.c.candidate_id == t.candidates.c.id)
+                .where(t.registrations.c.exam_id == exam_id)
+                .order_by(t.candidates.c.student_no)
+            ).all()
+        return [_candidate(r) for r in rows]
+
+    # -- exams --------------------------------------------------------------------------
+
+    def upsert_exam(self, exam: Exam) -> None:
+        values = dict(vars(exam))
+        with self.write() as conn:
+            if conn.execute(select(t.exams.c.id).where(t.exams.c.id == exam.id)).first():
+                conn.execute(t.exams.update().where(t.exams.c.id == exam.id).values(values))
+            else:
+                conn.execute(t.exams.insert().values(values))
+
+    def get_exam(self, exam_id: str) -> Exam | None:
+        with self.read() as conn:
+            row = conn.execute(select(t.exams).where(t.exams.c.id == exam_id)).first()
+        return _exam(row) if row else None
+
+    def list_exams(self) -> list[Exam]:
+        with self.read() as conn:
+            rows = conn.execute(select(t.exams).order_by(t.exams.c.start_ms)).all()
+        return [_exam(r) for r in rows]
+
+    def exam_has_attempts(self, exam_id: str) -> bool:
+        with self.read() as conn:
+            return (
+                conn.execute(select(t.attempts.c.id).where(t.attempts.c.exam_id == exam_id)).first()
+                is not None
+            )
+
+    def get_exam_secrets(self, exam_id: str) -> ExamSecrets | None:
+        with self.read() as conn:
+            row = conn.execute(
+                select(t.exam_secrets).where(t.exam_secrets.c.exam_id == exam_id)
+            ).first()
+        if row is None:
+            return None
+        return ExamSecrets(
+            row.exam_id,
+            bytes(row.proctor_secret_sealed),
+            bytes(row.start_code_sealed),
+            dict(row.start_code_wrap) if row.start_code_wrap else None,
+            row.wrap_key_sha256,
+        )
+
+    def put_exam_secrets(self, secrets: ExamSecrets) -> None:
+        values = dict(vars(secrets))
+        with self.write() as conn:
+            where = t.exam_secrets.c.exam_id == secrets.exam_id
+            if conn.execute(select(t.exam_secrets.c.exam_id).where(where)).first():
+                conn.execute(t.exam_secrets.update().where(where).values(values))
+            else:
+                conn.execute(t.exam_secrets.insert().values(values))
+
+    # -- attempts -----------------------------------------------------------------------
+
+    def open_attempt(self, *, exam_id: str, candidate_id: int, now_ms: int) -> Attempt:
+        """Return the candidate's attempt for this exam, creating it; counts the login."""
+        where = (t.attempts.c.exam_id == exam_id) & (t.attempts.c.candidate_id == candidate_id)
+        with self.write() as conn:
+            row = conn.execute(select(t.attempts).where(where)).first()
+            if row is None:
+                conn.execute(
+                    t.attempts.insert().values(
+                        exam_id=exam_id,
+                        candidate_id=candidate_id,
+                        status=IN_PROGRESS,
+                        login_count=1,
+                        last_contact_ms=now_ms,
+                        review_status="none",
+                    )
+                )
+            else:
+                conn.execute(
+                    t.attempts.update()
+                    .where(t.attempts.c.id == row.id)
+                    .values(login_count=row.login_count + 1, last_contact_ms=now_ms)
+                )
+            return _attempt(conn.execute(select(t.attempts).where(where)).one())
+
+    def get_attempt(self, attempt_id: int) -> Attempt | None:
+        with self.read() as conn:
+            row = conn.execute(select(t.attempts).where(t.attempts.c.id == attempt_id)).first()
+        return _attempt(row) if row else None
+
+    def find_attempt(self, *, exam_id: str, candidate_id: int) -> Attempt | None:
+        with self.read() as conn:
+            row = conn.execute(
+                select(t.attempts).where(
+                    (t.attempts.c.exam_id == exam_id) & (t.attempts.c.candidate_id == candidate_id)
+                )
+            ).first()
+        return _attempt(row) if row else None
+
+    def touch_attempt(self, attempt_id: int, *, now_ms: int) -> None:
+        with self.write() as conn:
+            conn.execute(
+                t.attempts.update()
+                .where(t.attempts.c.id == attempt_id)
+                .values(last_contact_ms=now_ms)
+            )
+
+    def submit_attempt(
+        self,
+        attempt_id: int,
+        *,
+        at_ms: int,
+        status: str = SUBMITTED,
+        client_answered_count: int | None = None,
+    ) -> Attempt:
+        """Mark the attempt submitted; a second call changes nothing (idempotent)."""
+        if status not in (SUBMITTED, AUTO_SUBMITTED):
+            raise ValueError(f"not a submitted status: {status}")
+        with self.write() as conn:
+            conn.execute(
+                t.attempts.update()
+                .where((t.attempts.c.id == attempt_id) & (t.attempts.c.status == IN_PROGRESS))
+                .values(
+                    status=status,
+                    submitted_at_ms=at_ms,
+                    client_answered_count=client_answered_count,
+                    score=None,
+                    max_score=None,
+                    scored_at_ms=None,
+                )
+            )
+            return _attempt(
+                conn.execute(select(t.attempts).where(t.attempts.c.id == attempt_id)).one()
+            )
+
+    def auto_submit_ended(self, *, now_ms: int) -> list[int]:
+        """Submit every in-progress attempt whose exam has ended; returns their ids.
+
+        The submission time is the exam's end, not the moment this sweep ran.
+        """
+        with self.write() as conn:
+            rows = conn.execute(
+                select(t.attempts.c.id, t.exams.c.end_ms)
+                .join(t.exams, t.exams.c.id == t.attempts.c.exam_id)
+                .where((t.attempts.c.status == IN_PROGRESS) & (t.exams.c.end_ms <= now_ms))
+            ).all()
+            for attempt_id, end_ms in rows:
+                conn.execute(
+                    t.attempts.update()
+                    .where((t.attempts.c.id == attempt_id) & (t.attempts.c.status == IN_PROGRESS))
+                    .values(status=AUTO_SUBMITTED, submitted_at_ms=end_ms)
+                )
+        return [int(r[0]) for r in rows]
+
+    # -- second logins ------------------------------------------------------------------
+
+    def create_login_request(
+        self, *, attempt_id: int, client_id: str | None, seen_ip: str, now_ms: int
+    ) -> LoginRequest:
+        """A held second login; the same PC asking again gets its pending request back."""
+        lr = t.login_requests
+        with self.write() as conn:
+            row = conn.execute(
+                select(lr).where(
+                    (lr.c.attempt_id == attempt_id)
+                    & (lr.c.status == "pending")
+                    & (lr.c.client_id == client_id)
+                )
+            ).first()
+            if row is None:
+                result = conn.execute(
+                    lr.insert().values(
+                        attempt_id=attempt_id,
+                        client_id=client_id,
+                        seen_ip=seen_ip,
+                        status="pending",
+                        requested_at_ms=now_ms,
+                    )
+                )
+                key = result.inserted_primary_key
+                assert key is not None
+                row = conn.execute(select(lr).where(lr.c.id == int(key[0]))).one()
+        return _login_request(row)
+
+    def get_login_request(self, request_id: int) -> LoginRequest | None:
+        with self.read() as conn:
+            row = conn.execute(
+                select(t.login_requests).where(t.login_requests.c.id == request_id)
+            ).first()
+        return _login_request(row) if row else None
+
+    def login_requests(
+        self, *, exam_id: str | None = None, status: str | None = None
+    ) -> list[LoginRequest]:
+        lr = t.login_requests
+        query = select(lr).join(t.attempts, t.attempts.c.id == lr.c.attempt_id).order_by(lr.c.id)
+        if exam_id is not None:
+            query = query.where(t.attempts.c.exam_id == exam_id)
+        if status is not None:
+            query = query.where(lr.c.status == status)
+        with self.read() as conn:
+            return [_login_request(r) for r in conn.execute(query).all()]
+
+    def approve_login_requests(
+        self, *, attempt_id: int, approved_by: str, now_ms: int, request_id: int | None = None
+    ) -> list[LoginRequest]:
+        """Approve the pending request *request_id* (or all pending ones of the attempt).
+
+        With no pending request and no *request_id*, record an approval in advance: the
+        next second login of this candidate, from any PC, goes through.
+        """
+        lr = t.login_requests
+        where = (lr.c.attempt_id == attempt_id) & (lr.c.status == "pending")
+        if request_id is not None:
+            where = where & (lr.c.id == request_id)
+        approved = {"status": "approved", "approved_by": approved_by, "approved_at_ms": now_ms}
+        with self.write() as conn:
+            ids = [r.id for r in conn.execute(select(lr.c.id).where(where)).all()]
+            if ids:
+                conn.execute(lr.update().where(lr.c.id.in_(ids)).values(approved))
+            elif request_id is None:
+                result = conn.execute(
+                    lr.insert().values(
+                        attempt_id=attempt_id, client_id=None, requested_at_ms=now_ms, **approved
+                    )
+                )
+                key = result.inserted_primary_key
+                assert key is not None
+                ids = [int(key[0])]
+            rows = conn.execute(select(lr).where(lr.c.id.in_(ids)).order_by(lr.c.id)).all()
+        return [_login_request(r) for r in rows]
+
+    def take_login_approval(
+        self, *, attempt_id: int, client_id: str | None, now_ms: int, max_age_ms: int
+    ) -> LoginRequest | None:
+        """Use up an approval for this PC (or one given in advance); None if there is none."""
+        lr = t.login_requests
+        with self.write() as conn:
+            row = conn.execute(
+                select(lr)
+                .where(
+                    (lr.c.attempt_id == attempt_id)
+                    & (lr.c.status == "approved")
+                    & ((lr.c.client_id == client_id) | lr.c.client_id.is_(None))
+                    & (lr.c.approved_at_ms >= now_ms - max_age_ms)
+                )
+                .order_by(lr.c.client_id.is_(None), lr.c.id)
+                .limit(1)
+            ).first()
+            if row is None:
+                return None
+            conn.execute(
+                lr.update().where(lr.c.id == row.id).values(status="used", used_at_ms=now_ms)
+            )
+            row = conn.execute(select(lr).where(lr.c.id == row.id)).one()
+        return _login_request(row)
+
+    def claim_authorization_code(
+        self, *, attempt_id: int, window: int, client_id: str, now_ms: int
+    ) -> bool:
+        """Bind a code (one per attempt and window) to the PC that used it first.
+
+        True for that PC, again and again (a retried login); False for any other PC.
+        """
+        uses = t.authorization_code_uses
+        where = (uses.c.attempt_id == attempt_id) & (uses.c.window == window)
+        with self.write() as conn:
+            row = conn.execute(select(uses.c.client_id).where(where)).first()
+            if row is None:
+                conn.execute(
+                    uses.insert().values(
+                        attempt_id=attempt_id, window=window, client_id=client_id,
+                        used_at_ms=now_ms,
+                    )
+                )
+                return True
+            return bool(row.client_id == client_id)
+
+    def attempts_to_score(self) -> list[Attempt]:
+        with self.read() as conn:
+            rows = conn.execute(
+                select(t.attempts).where(
+                    (t.attempts.c.status != IN_PROGRESS) & t.attempts.c.score.is_(None)
+                )
+            ).all()
+        return [_attempt(r) for r in rows]
+
+    def record_score(
+        self, attempt_id: int, *, score: float, max_score: float, at_ms: int, answers_seen: int
+    ) -> bool:
+        """Store a score unless answers changed since scoring began (then False: rescore)."""
+        with self.write() as conn:
+            if _answer_change_count(conn, attempt_id) != answers_seen:
+                return False
+            conn.execute(
+                t.attempts.update()
+                .where(t.attempts.c.id == attempt_id)
+                .values(score=score, max_score=max_score, scored_at_ms=at_ms)
+            )
+            return True
+
+    def set_review(self, attempt_id: int, *, pending: bool, reason: str | None) -> None:
+        with self.write() as conn:
+            conn.execute(
+                t.attempts.update()
+                .where(t.attempts.c.id == attempt_id)
+                .values(review_status=PENDING_REVIEW if pending else "none", review_reason=reason)
+            )
+
+    def exam_results(self, exam_id: str) -> list[ResultRow]:
+        """Every registered candidate with their attempt (None if they never logged in)."""
+        with self.read() as conn:
+            rows = conn.execute(
+                select(t.candidates, t.attempts.c.id.label("attempt_id"))
+                .join(t.registrations, t.registrations.c.candidate_id == t.candidates.c.id)
+                .outerjoin(
+                    t.attempts,
+                    (t.attempts.c.candidate_id == t.candidates.c.id)
+                    & (t.attempts.c.exam_id == exam_id),
+                )
+                .where(t.registrations.c.exam_id == exam_id)
+                .order_by(t.candidates.c.student_no)
+            ).all()
+            attempts = {
+                r.id: _attempt(r)
+                for r in conn.execute(select(t.attempts).where(t.attempts.c.exam_id == exam_id))
+            }
+        return [ResultRow(_candidate(r), attempts.get(r.attempt_id)) for r in rows]
+
+    # -- answers ------------------------------------------------------------------------
+
+    def current_answers(self, attempt_id: int) -> dict[str, JsonValue]:
+        with self.read() as conn:
+            rows = conn.execute(
+                select(t.answers.c.question_id, t.answers.c.value).where(
+                    t.answers.c.attempt_id == attempt_id
+                )
+            ).all()
+        return {r.question_id: r.value for r in rows}
+
+    def current_revisions(self, attempt_id: int) -> dict[str, int]:
+        with self.read() as conn:
+            rows = conn.execute(
+                select(t.answers.c.question_id, t.answers.c.revision).where(
+                    t.answers.c.attempt_id == attempt_id
+                )
+            ).all()
+        return {r.question_id: int(r.revision) for r in rows}
+
+    def current_answer_records(self, attempt_id: int) -> list[CurrentAnswer]:
+        """The current revision of every answered question (resume on another PC)."""
+        a = t.answers
+        with self.read() as conn:
+            rows = conn.execute(
+                select(a.c.question_id, a.c.revision, a.c.value, a.c.client_time_ms)
+                .where(a.c.attempt_id == attempt_id)
+                .order_by(a.c.question_id)
+            ).all()
+        return [
+            CurrentAnswer(r.question_id, int(r.revision), r.value, r.client_time_ms) for r in rows
+        ]
+
+    def answer_change_count(self, attempt_id: int) -> int:
+        """How many revisions were ever stored for this attempt (grows with every change)."""
+        with self.read() as conn:
+            return _answer_change_count(conn, attempt_id)
+
+    # -- tokens -------------------------------------------------------------------------
+
+    def store_token(
+        self,
+        token: str,
+        *,
+        kind: str,
+        created_at_ms: int,
+        expires_ms: int,
+        candidate_id: int | None = None,
+        attempt_id: int | None = None,
+        admin_username: str | None = None,
+        client_id: str | None = None,
+    ) -> None:
+        with self.write() as conn:
+            conn.execute(
+                t.tokens.insert().values(
+                    token_sha256=token_digest(token),
+                    kind=kind,
+                    candidate_id=candidate_id,
+                    attempt_id=attempt_id,
+                    admin_username=admin_username,
+                    client_id=client_id,
+                    created_at_ms=created_at_ms,
+                    expires_ms=expires_ms,
+                )
+            )
+
+    def resolve_token(self, token: str, *, now_ms: int) -> Token | None:
+        with self.read() as conn:
+            row = conn.execute(
+                select(t.tokens).where(t.tokens.c.token_sha256 == token_digest(token))
+            ).first()
+        if row is None or row.expires_ms <= now_ms:
+            return None
+        return Token(
+            row.kind,
+            row.candidate_id,
+            row.attempt_id,
+            row.admin_username,
+            row.client_id,
+            row.expires_ms,
+        )
+
+    # -- events -------------------------------------------------------------------------
+
+    def add_event(
+        self, *, attempt_id: int | None, kind: str, payload: Mapping[str, Any], at_ms: int
+    ) -> None:
+        with self.write() as conn:
+            conn.execute(
+                t.events.insert().values(
+                    attempt_id=attempt_id, kind=kind, payload=dict(payload), at_ms=at_ms
+                )
+            )
+
+    def events(self, *, attempt_id: int | None = None, kind: str | None = None) -> list[Event]:
+        query = select(t.events).order_by(t.events.c.id)
+        if attempt_id is not None:
+            query = query.where(t.events.c.attempt_id == attempt_id)
+        if kind is not None:
+            query = query.where(t.events.c.kind == kind)
+        with self.read() as conn:
+            rows = conn.execute(query).all()
+        return [Event(r.id, r.attempt_id, r.kind, dict(r.payload), r.at_ms) for r in rows]
+
+
+def _answer_change_count(conn: Connection, attempt_id: int) -> int:
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(t.answer_revisions)
+            .where(t.answer_revisions.c.attempt_id == attempt_id)
+        ).scalar_one()
+    )
+
+
+def _use_explicit_sqlite_transactions(engine: Engine) -> None:
+    # WORKAROUND: pysqlite opens transactions lazily and only before writes, which breaks
+    # snapshot reads and makes two writers fail with "database is locked" when they
+    # upgrade. Take over BEGIN ourselves (SQLAlchemy's documented pysqlite recipe).
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _candidate(row: Row[Any]) -> Candidate:
+    return Candidate(
+        row.id, row.student_no, row.id_number, row.name, row.center_id, row.password_hash
+    )
+
+
+def _exam(row: Row[Any]) -> Exam:
+    return Exam(
+        id=row.id,
+        title=row.title,
+        start_ms=int(row.start_ms),
+        end_ms=int(row.end_ms),
+        paper_id=row.paper_id,
+        package_path=row.package_path,
+        package_sha256=row.package_sha256,
+        package_size=int(row.package_size),
+        paper_key_sealed=bytes(row.paper_key_sealed),
+        answer_keys_sealed=bytes(row.answer_keys_sealed),
+    )
+
+
+def _login_request(row: Row[Any]) -> LoginRequest:
+    return LoginRequest(
+        id=int(row.id),
+        attempt_id=int(row.attempt_id),
+        client_id=row.client_id,
+        seen_ip=row.seen_ip,
+        status=row.status,
+        requested_at_ms=int(row.requested_at_ms),
+        approved_by=row.approved_by,
+        approved_at_ms=row.approved_at_ms,
+        used_at_ms=row.used_at_ms,
+    )
+
+
+def _attempt(row: Row[Any]) -> Attempt:
+    return Attempt(
+        id=row.id,
+        exam_id=row.exam_id,
+        candidate_id=row.candidate_id,
+        status=row.status,
+        login_count=row.login_count,
+        last_contact_ms=row.last_contact_ms,
+        submitted_at_ms=row.submitted_at_ms,
+        client_answered_count=row.client_answered_count,
+        score=row.score,
+        max_score=row.max_score,
+        scored_at_ms=row.scored_at_ms,
+        review_status=row.review_status,
+        review_reason=row.review_reason,
+    )

@@ -1,0 +1,134 @@
+"""The demo data set: one center, one admin, three candidates, and the demo exam.
+
+Used by ``exam-server init-demo``, by ``server.testing.live_server`` and by the client's
+demo mode. The candidates cover the login rules of domain.md: a plain ID number, an ID
+ending in x (stored upper-case, password upper-case), and an ID with parentheses (Hong
+Kong, password 123456).
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from client.resources import resource_path
+from server.candidates import upsert_candidate
+from server.clock import Clock
+from server.config import ServerSettings
+from server.db import Database
+from server.keys import ServerKeys
+from server.offline_package import ensure_exam_secrets
+from server.papers import import_paper, refresh_package
+from server.passwords import default_password, hash_password
+
+DEMO_EXAM_ID = "demo-exam"
+DEMO_CENTER_ID = "demo-center"
+DEMO_CENTER_NAME = "演示考点"
+DEMO_ADMIN_USERNAME = "admin"
+
+
+def demo_paper_source() -> Path:
+    return resource_path("demo", "paper")
+
+
+@functools.lru_cache(maxsize=16)
+def _demo_password_hash(password: str) -> str:
+    # The demo passwords are printed for everyone, so one salted hash per process can be
+    # shared by every demo data directory (tests start many servers; argon2 is slow).
+    return hash_password(password)
+
+
+@dataclass(frozen=True)
+class DemoCandidate:
+    student_no: str
+    id_number: str
+    name: str
+
+    @property
+    def password(self) -> str:
+        return default_password(self.id_number)
+
+
+DEMO_CANDIDATES = (
+    DemoCandidate("2024000001", "110101199001011234", "张三"),
+    DemoCandidate("2024000002", "11010519851212002x", "李四"),  # stored ...002X, password 12002X
+    DemoCandidate("2024000003", "A123456(7)", "陈大文"),  # Hong Kong ID, password 123456
+)
+
+
+@dataclass(frozen=True)
+class DemoInfo:
+    exam_id: str
+    center_id: str
+    username: str  # the first candidate's student number
+    password: str
+    admin_username: str
+    admin_password: str
+    candidates: tuple[DemoCandidate, ...]
+    start_ms: int
+    end_ms: int
+    start_code: str = ""  # opens the paper on a PC with no network (docs/offline.md)
+    proctor_secret: str = ""  # makes second-login authorization codes
+
+
+def install_demo(
+    *,
+    settings: ServerSettings,
+    db: Database,
+    keys: ServerKeys,
+    clock: Clock,
+    start_in_s: float,
+    duration_s: float,
+    paper_source: Path | None = None,
+    admin_password: str | None = None,
+) -> DemoInfo:
+    """Create (or refresh) the demo data; the demo exam starts *start_in_s* from now."""
+    db.upsert_center(center_id=DEMO_CENTER_ID, name=DEMO_CENTER_NAME, allowed_ips=[])
+    admin_password = admin_password or secrets.token_urlsafe(9)
+    db.upsert_admin(
+        username=DEMO_ADMIN_USERNAME,
+        password_hash=hash_password(admin_password),
+        center_id=DEMO_CENTER_ID,
+    )
+    start_ms = clock.now_ms() + int(start_in_s * 1000)
+    end_ms = start_ms + int(duration_s * 1000)
+    import_paper(
+        settings=settings,
+        db=db,
+        keys=keys,
+        source_path=paper_source or demo_paper_source(),
+        exam_id=DEMO_EXAM_ID,
+        title=None,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        replace=True,
+    )
+    for person in DEMO_CANDIDATES:
+        candidate_id, _created = upsert_candidate(
+            db,
+            student_no=person.student_no,
+            id_number=person.id_number,
+            name=person.name,
+            center_id=DEMO_CENTER_ID,
+            hasher=_demo_password_hash,
+        )
+        db.register(exam_id=DEMO_EXAM_ID, candidate_id=candidate_id)
+    # The package's offline login verifiers list the registered candidates: rebuild it.
+    refresh_package(settings=settings, db=db, keys=keys, exam_id=DEMO_EXAM_ID)
+    codes = ensure_exam_secrets(db, keys, DEMO_EXAM_ID)
+    first = DEMO_CANDIDATES[0]
+    return DemoInfo(
+        exam_id=DEMO_EXAM_ID,
+        center_id=DEMO_CENTER_ID,
+        username=first.student_no,
+        password=first.password,
+        admin_username=DEMO_ADMIN_USERNAME,
+        admin_password=admin_password,
+        candidates=DEMO_CANDIDATES,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        start_code=codes.start_code,
+        proctor_secret=codes.proctor_secret,
+    )

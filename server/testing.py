@@ -1,0 +1,139 @@
+"""A real server for tests and the client's demo mode: uvicorn on 127.0.0.1 in a thread.
+
+    with live_server(tmp_path) as server:
+        requests.post(server.api("/login"), json={...})
+        server.clock.advance(ms=120_000)       # move server time, no sleeping
+
+Every test that talks to the server uses this (docs/contracts.md): real sockets, real
+HTTP, the real database file.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from server.app import create_app
+from server.clock import Clock, OffsetClock
+from server.config import ServerSettings
+from server.context import ServerContext
+from server.db import Database
+from server.demo import DemoInfo, install_demo
+from server.keys import ensure_keys
+
+STARTUP_TIMEOUT_S = 15.0
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    data_dir: Path
+    db: Database
+    demo: DemoInfo | None
+    signing_public_key: bytes  # raw Ed25519, as GET /server-keys sends it (base64)
+    box_public_key: bytes
+    clock: Clock
+    context: ServerContext
+
+    def api(self, path: str) -> str:
+        return f"{self.url}/api/v1{path}"
+
+
+def uvicorn_config(app: Any, *, host: str, port: int, log_level: str = "warning") -> uvicorn.Config:
+    """The one uvicorn configuration (CLI and tests)."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        lifespan="on",
+        # Date comes from the server clock (ServerTimeHeaders); X-Forwarded-For is read
+        # only when settings.trust_proxy is on (server/auth.py), never by uvicorn itself.
+        date_header=False,
+        server_header=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=2,
+    )
+
+
+@contextmanager
+def live_server(
+    data_dir: Path,
+    *,
+    demo: bool = True,
+    clock: Clock | None = None,
+    start_in_s: float = 600.0,
+    duration_s: float = 3600.0,
+    demo_paper: Path | None = None,
+    **settings: Any,
+) -> Iterator[LiveServer]:
+    """Run the server on a free port of 127.0.0.1 until the ``with`` block ends.
+
+    *clock* defaults to an :class:`OffsetClock` (exposed as ``LiveServer.clock``) so a test
+    can move time. *settings* override :class:`ServerSettings` fields (e.g. trust_proxy).
+    """
+    clock = clock if clock is not None else OffsetClock()
+    settings.setdefault("sweep_interval_s", 0.2)
+    config = ServerSettings.load(data_dir, host="127.0.0.1", port=0, **settings)
+    keys = ensure_keys(data_dir)
+    db = Database(config.effective_database_url)
+    db.init_schema()
+    info = None
+    if demo:
+        info = install_demo(
+            settings=config,
+            db=db,
+            keys=keys,
+            clock=clock,
+            start_in_s=start_in_s,
+            duration_s=duration_s,
+            paper_source=demo_paper,
+        )
+    ctx = ServerContext.build(settings=config, db=db, keys=keys, clock=clock)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn_config(create_app(ctx), host="127.0.0.1", port=port))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True
+    )
+    thread.start()
+    try:
+        _wait_started(server, thread)
+        yield LiveServer(
+            url=f"http://127.0.0.1:{port}",
+            data_dir=data_dir,
+            db=db,
+            demo=info,
+            signing_public_key=keys.signing_public_raw(),
+            box_public_key=keys.box_public_raw(),
+            clock=clock,
+            context=ctx,
+        )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        db.close()
+        if thread.is_alive():
+            raise RuntimeError("live server did not shut down within 10 s")
+
+
+def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("live server failed to start (see the log above)")
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError(f"live server did not start within {STARTUP_TIMEOUT_S} s")
+        time.sleep(0.01)

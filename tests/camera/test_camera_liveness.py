@@ -1,0 +1,249 @@
+"""The liveness state machine on synthetic landmark-signal sequences (no models)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+
+import pytest
+
+from client.camera.liveness import (
+    NON_RIGID,
+    Challenge,
+    LivenessFailure,
+    LivenessPhase,
+    LivenessSession,
+    LivenessStatus,
+    Observation,
+    draw_challenges,
+)
+from client.camera.settings import CameraSettings
+from client.camera.signals import FaceSignals
+
+SETTINGS = CameraSettings()
+STEP_MS = 40
+
+
+class Person:
+    """A synthetic face: baseline signals and the deviations each action causes."""
+
+    def __init__(self, *, ear: float = 0.30, mouth: float = 0.05, yaw: float = 0.0) -> None:
+        self.ear, self.mouth, self.yaw = ear, mouth, yaw
+        self.t = 0
+        self.jitter = random.Random(7)
+
+    def signals(self, *, eyes: float = 1.0, mouth: float = 0.0, turn: float = 0.0) -> FaceSignals:
+        noise = self.jitter.uniform(-0.004, 0.004)
+        return FaceSignals(
+            ear=self.ear * eyes + noise,
+            mouth=self.mouth + mouth,
+            yaw=self.yaw + turn + noise,
+            eye_span=120.0,
+        )
+
+    def obs(self, **pose: float) -> Observation:
+        self.t += STEP_MS
+        return Observation(t_ms=self.t, signals=self.signals(**pose), face_count=1, motion=1.8)
+
+    def still(self, frames: int) -> list[Observation]:
+        return [self.obs() for _ in range(frames)]
+
+    def action(self, challenge: Challenge) -> list[Observation]:
+        if challenge is Challenge.BLINK:
+            poses = [{"eyes": e} for e in (0.7, 0.2, 0.15, 0.6, 1.0)]
+        elif challenge is Challenge.OPEN_MOUTH:
+            poses = [{"mouth": m} for m in (0.1, 0.35, 0.4, 0.4, 0.2, 0.0)]
+        else:
+            sign = 1.0 if challenge is Challenge.TURN_LEFT else -1.0
+            poses = [{"turn": sign * y} for y in (0.05, 0.15, 0.25, 0.25, 0.25, 0.1, 0.0)]
+        return [self.obs(**pose) for pose in poses]
+
+    def perform(self, challenges: Iterable[Challenge], *, reaction: int = 8) -> list[Observation]:
+        frames = self.still(SETTINGS.baseline_frames + 2)
+        for challenge in challenges:
+            frames += self.action(challenge) + self.still(reaction)
+        return frames + self.still(5)
+
+
+def run(session: LivenessSession, observations: Sequence[Observation]) -> LivenessStatus:
+    status = None
+    for observation in observations:
+        status = session.feed(observation)
+        if status.phase in (LivenessPhase.PASSED, LivenessPhase.FAILED):
+            return status
+    assert status is not None
+    return status
+
+
+def session(*challenges: Challenge, settings: CameraSettings = SETTINGS) -> LivenessSession:
+    return LivenessSession(challenges=challenges, settings=settings)
+
+
+# -- the random sequence ----------------------------------------------------------------
+def test_sequences_are_random_per_seed_and_reproducible() -> None:
+    drawn = [draw_challenges(random.Random(seed)) for seed in range(40)]
+    assert len(set(drawn)) >= 15
+    assert draw_challenges(random.Random(3)) == draw_challenges(random.Random(3))
+    for sequence in drawn:
+        assert 2 <= len(sequence) <= 3
+        assert len(set(sequence)) == len(sequence)
+        # A photo can be turned but cannot blink or open its mouth.
+        assert any(challenge in NON_RIGID for challenge in sequence)
+
+
+def test_sequence_length_follows_settings() -> None:
+    rng = random.Random(1)
+    assert {len(draw_challenges(rng, min_count=3, max_count=3)) for _ in range(10)} == {3}
+
+
+# -- a cooperative person ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    "challenges",
+    [
+        (Challenge.BLINK, Challenge.TURN_LEFT),
+        (Challenge.TURN_RIGHT, Challenge.OPEN_MOUTH, Challenge.BLINK),
+        (Challenge.OPEN_MOUTH, Challenge.TURN_LEFT, Challenge.TURN_RIGHT),
+    ],
+)
+def test_cooperative_person_passes(challenges: tuple[Challenge, ...]) -> None:
+    person = Person()
+    liveness = session(*challenges)
+    status = run(liveness, person.perform(challenges))
+    assert status.phase is LivenessPhase.PASSED, status
+    assert status.neutral_frame
+    assert len(liveness.completed_at_ms) == len(challenges)
+    assert liveness.baseline is not None
+    assert liveness.baseline.ear == pytest.approx(0.30, abs=0.01)
+
+
+def test_blink_is_judged_against_the_persons_own_baseline() -> None:
+    # Narrow eyes (EAR 0.18) still blink relative to their own baseline ...
+    narrow = Person(ear=0.18)
+    assert run(session(Challenge.BLINK), narrow.perform([Challenge.BLINK])).phase is (
+        LivenessPhase.PASSED
+    )
+    # ... while wide eyes narrowing to an EAR that is low for other people do not.
+    wide = Person(ear=0.40)
+    frames = wide.still(SETTINGS.baseline_frames + 2)
+    frames += [wide.obs(eyes=0.7) for _ in range(3)] + wide.still(3)   # 0.28: a squint
+    frames += wide.still(200)
+    status = run(session(Challenge.BLINK), frames)
+    assert status.failure is LivenessFailure.CHALLENGE_TIMEOUT
+
+
+def test_turn_direction_is_relative_to_a_turned_baseline() -> None:
+    person = Person(yaw=0.1)   # sits a little turned; the baseline absorbs it
+    status = run(session(Challenge.TURN_RIGHT, Challenge.BLINK),
+                 person.perform([Challenge.TURN_RIGHT, Challenge.BLINK]))
+    assert status.phase is LivenessPhase.PASSED
+
+
+# -- attacks and failures -----------------------------------------------------------------
+def test_frozen_frame_fails_during_baseline() -> None:
+    person = Person()
+    frozen = [
+        Observation(t_ms=i * STEP_MS, signals=person.signals(), face_count=1, motion=0.0)
+        for i in range(1, 40)
+    ]
+    status = run(session(Challenge.BLINK, Challenge.TURN_LEFT), frozen)
+    assert status.failure is LivenessFailure.FROZEN
+    assert status.completed == 0
+
+
+def test_printed_photo_times_out() -> None:
+    # Pixels move (camera noise, a hand holding the print) but the face never acts.
+    photo = Person()
+    liveness = session(Challenge.BLINK, Challenge.TURN_LEFT)
+    failed_at = None
+    for observation in photo.still(400):
+        if liveness.feed(observation).phase is LivenessPhase.FAILED:
+            failed_at = observation.t_ms
+            break
+    assert liveness.failure is LivenessFailure.CHALLENGE_TIMEOUT
+    assert failed_at is not None
+    challenge_started = SETTINGS.baseline_frames * STEP_MS
+    assert failed_at - challenge_started == pytest.approx(
+        SETTINGS.challenge_timeout_s * 1000, abs=2 * STEP_MS
+    )
+
+
+def test_replayed_recording_of_another_sequence_fails() -> None:
+    recorded = Person().perform([Challenge.TURN_LEFT, Challenge.BLINK])
+    status = run(session(Challenge.TURN_RIGHT, Challenge.BLINK), recorded)
+    assert status.failure is LivenessFailure.WRONG_ACTION
+
+
+def test_wrong_action_can_be_tolerated_by_configuration() -> None:
+    tolerant = CameraSettings(fail_on_wrong_action=False)
+    person = Person()
+    frames = person.perform([Challenge.TURN_LEFT])[:-5] + person.perform([Challenge.TURN_RIGHT])
+    status = run(session(Challenge.TURN_RIGHT, settings=tolerant), frames)
+    assert status.phase is LivenessPhase.PASSED
+
+
+def test_blinking_during_a_turn_challenge_is_not_a_wrong_action() -> None:
+    person = Person()
+    frames = person.still(SETTINGS.baseline_frames + 2)
+    frames += person.action(Challenge.BLINK) + person.action(Challenge.TURN_LEFT)
+    frames += person.still(5)
+    assert run(session(Challenge.TURN_LEFT), frames).phase is LivenessPhase.PASSED
+
+
+def test_an_action_must_start_from_rest() -> None:
+    # Turned left for the first challenge and still turned: the second (also a turn
+    # left in a tolerant configuration) must not be completed by the same turn.
+    person = Person()
+    frames = person.still(SETTINGS.baseline_frames + 2)
+    frames += [person.obs(turn=0.25) for _ in range(60)]
+    liveness = session(Challenge.TURN_LEFT, Challenge.OPEN_MOUTH)
+    status = run(liveness, frames)
+    assert status.completed == 1
+    assert status.instruction == "请先恢复正视摄像头"
+    assert status.phase is LivenessPhase.CHALLENGE
+
+
+def test_second_face_fails() -> None:
+    person = Person()
+    frames = person.still(SETTINGS.baseline_frames + 2)
+    frames.append(Observation(t_ms=person.t + STEP_MS, signals=person.signals(), face_count=2))
+    assert run(session(Challenge.BLINK), frames).failure is LivenessFailure.MULTIPLE_FACES
+
+
+def test_face_leaving_the_picture_fails() -> None:
+    person = Person()
+    frames = person.still(SETTINGS.baseline_frames + 2)
+    frames += [Observation(t_ms=person.t + STEP_MS * i, signals=None, face_count=0)
+               for i in range(1, 80)]
+    assert run(session(Challenge.BLINK), frames).failure is LivenessFailure.FACE_LOST
+
+
+def test_no_steady_face_fails_the_baseline() -> None:
+    person = Person()
+    turned_away = [person.obs(turn=0.4) for _ in range(250)]
+    status = run(session(Challenge.BLINK), turned_away)
+    assert status.failure is LivenessFailure.BASELINE_TIMEOUT
+
+
+def test_person_must_look_back_at_the_end() -> None:
+    person = Person()
+    frames = person.still(SETTINGS.baseline_frames + 2) + person.action(Challenge.TURN_LEFT)[:5]
+    frames += [person.obs(turn=0.25) for _ in range(200)]
+    status = run(session(Challenge.TURN_LEFT), frames)
+    assert status.failure is LivenessFailure.FINAL_TIMEOUT
+
+
+def test_timeouts_come_from_the_frame_clock() -> None:
+    settings = CameraSettings(challenge_timeout_s=1.0)
+    person = Person()
+    frames = person.still(SETTINGS.baseline_frames + 2) + person.still(30)  # 1.2 s
+    status = run(session(Challenge.BLINK, settings=settings), frames)
+    assert status.failure is LivenessFailure.CHALLENGE_TIMEOUT
+
+
+def test_settings_are_validated() -> None:
+    with pytest.raises(ValueError):
+        CameraSettings(blink_closed_ratio=0.9, blink_open_ratio=0.8)
+    with pytest.raises(ValueError):
+        CameraSettings(challenge_min_count=3, challenge_max_count=2)
+    with pytest.raises(ValueError):
+        CameraSettings(monitor_interval_s=-1)

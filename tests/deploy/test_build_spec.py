@@ -1,0 +1,170 @@
+"""build.spec runs as PyInstaller runs it, with PyInstaller's build steps recorded instead
+of executed (the real frozen build is tools/build_frozen.py in CI): two executables in one
+folder, no UPX, the trimming keeps what the client needs and drops the rest."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from PyInstaller.building.build_main import Analysis
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = ROOT / "build.spec"
+QT = Path(__import__("PySide6").__file__).parent / "Qt"
+
+
+def plugin(folder: str, name: str) -> tuple[str, str, str]:
+    source = QT / "plugins" / folder / name
+    assert source.is_file(), source
+    return (f"PySide6/Qt/plugins/{folder}/{name}", str(source), "BINARY")
+
+
+class Recorded:
+    """Stands in for one of PyInstaller's build steps and keeps its arguments."""
+
+    calls: ClassVar[list[Recorded]] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args, self.kwargs = args, kwargs
+        Recorded.calls.append(self)
+
+
+def run_spec(binaries: list[tuple[str, str, str]],
+             datas: list[tuple[str, str, str]]) -> dict[str, Any]:
+    Recorded.calls = []
+
+    class RecordedAnalysis(Recorded):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            # The spec must call Analysis with arguments PyInstaller's Analysis accepts.
+            inspect.signature(Analysis.__init__).bind(None, *args, **kwargs)
+            super().__init__(*args, **kwargs)
+            self.binaries, self.datas = list(binaries), list(datas)
+            self.pure, self.scripts = [], []
+
+    namespace: dict[str, Any] = {
+        "SPECPATH": str(ROOT), "__name__": "__main__", "Analysis": RecordedAnalysis,
+        "PYZ": type("PYZ", (Recorded,), {}), "EXE": type("EXE", (Recorded,), {}),
+        "COLLECT": type("COLLECT", (Recorded,), {}),
+    }
+    exec(compile(SPEC.read_text(encoding="utf-8"), str(SPEC), "exec"), namespace)
+    namespace["recorded"] = list(Recorded.calls)
+    return namespace
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    binaries = [
+        plugin("platforms", "libqxcb.so"),
+        plugin("platforms", "libqoffscreen.so"),
+        plugin("platforms", "libqwayland.so"),
+        plugin("platformthemes", "libqgtk3.so"),
+        plugin("imageformats", "libqjpeg.so"),
+        plugin("imageformats", "libqtiff.so"),
+        plugin("tls", "libqopensslbackend.so"),
+    ]
+    datas = [
+        ("PySide6/Qt/translations/qtbase_zh_CN.qm", "x", "DATA"),
+        ("PySide6/Qt/translations/qtbase_de.qm", "x", "DATA"),
+        ("cv2/data/haarcascade_frontalface_default.xml", "x", "DATA"),
+        ("resources/models/face_landmarker.task", "x", "DATA"),
+        ("resources/integrity/sign_rules.py", "x", "DATA"),
+    ]
+    return run_spec(binaries, datas)
+
+
+def steps(spec: dict[str, Any], kind: str) -> list[Recorded]:
+    return [call for call in spec["recorded"] if type(call).__name__.endswith(kind)]
+
+
+def test_two_executables_share_one_folder(spec: dict[str, Any]) -> None:
+    exes = steps(spec, "EXE")
+    assert [(e.kwargs["name"], e.kwargs["console"]) for e in exes] == [
+        ("ExamClient", False), ("ExamClient-console", True)]
+    assert all(e.kwargs["upx"] is False and e.kwargs["exclude_binaries"] for e in exes)
+    [collect] = steps(spec, "COLLECT")
+    assert collect.args[:2] == tuple(exes)
+    assert collect.kwargs["name"] == "ExamClient" and collect.kwargs["upx"] is False
+
+
+def test_analysis_entry_resources_and_exclusions(spec: dict[str, Any]) -> None:
+    [analysis] = steps(spec, "Analysis")
+    assert analysis.args[0] == [str(ROOT / "client" / "__main__.py")]
+    assert (str(ROOT / "resources"), "resources") in analysis.kwargs["datas"]
+    assert any(dest == "mediapipe/tasks/c" for _src, dest in analysis.kwargs["binaries"])
+    excludes = set(analysis.kwargs["excludes"])
+    assert {"matplotlib", "tkinter", "PySide6.QtQml", "PySide6.QtQuick",
+            "PySide6.QtNetwork"} <= excludes
+    assert "client.ui.readiness_screen" in analysis.kwargs["hiddenimports"]
+    assert any(hook.endswith("rth_matplotlib_absent.py")
+               for hook in analysis.kwargs["runtime_hooks"])
+
+
+def test_trimming(spec: dict[str, Any]) -> None:
+    analysis = steps(spec, "Analysis")[0]
+    kept = {dest for dest, _src, _kind in analysis.binaries + analysis.datas}
+    assert "PySide6/Qt/plugins/platforms/libqxcb.so" in kept
+    assert "PySide6/Qt/plugins/platforms/libqoffscreen.so" in kept
+    assert "PySide6/Qt/plugins/imageformats/libqjpeg.so" in kept
+    assert "PySide6/Qt/translations/qtbase_zh_CN.qm" in kept
+    assert "resources/models/face_landmarker.task" in kept
+    for dropped in ("PySide6/Qt/plugins/platforms/libqwayland.so",
+                    "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
+                    "PySide6/Qt/plugins/imageformats/libqtiff.so",
+                    "PySide6/Qt/plugins/tls/libqopensslbackend.so",
+                    "PySide6/Qt/translations/qtbase_de.qm",
+                    "cv2/data/haarcascade_frontalface_default.xml",
+                    "resources/integrity/sign_rules.py"):
+        assert dropped not in kept, dropped
+
+
+def test_libraries_only_dropped_plugins_needed_go_too(tmp_path: Path) -> None:
+    """libqgtk3 links GTK; with the plugin gone, GTK must not stay in the bundle, while a
+    library the kept xcb plugin links (libxcb) stays."""
+    from PyInstaller.depend.bindepend import get_imports
+
+    gtk_theme, xcb = plugin("platformthemes", "libqgtk3.so"), plugin("platforms", "libqxcb.so")
+    gtk_deps = {Path(path).name: path for name, path in get_imports(gtk_theme[1]) if path}
+    xcb_deps = {Path(path).name: path for name, path in get_imports(xcb[1]) if path}
+    only_gtk = sorted(set(gtk_deps) - set(xcb_deps))
+    shared = sorted(set(gtk_deps) & set(xcb_deps))
+    if not only_gtk or not shared:
+        pytest.skip("GTK or xcb libraries not installed on this machine")
+    libraries = [(name, gtk_deps[name], "BINARY") for name in only_gtk + shared]
+    spec = run_spec([gtk_theme, xcb, *libraries], [])
+    kept = {dest for dest, _src, _kind in steps(spec, "Analysis")[0].binaries}
+    assert not kept & set(only_gtk)
+    assert set(shared) <= kept
+
+
+def test_windows_version_information_comes_from_pyproject(spec: dict[str, Any]) -> None:
+    with (ROOT / "pyproject.toml").open("rb") as handle:
+        version = tomllib.load(handle)["project"]["version"]
+    assert spec["VERSION_STRINGS"]["ProductVersion"] == version
+    assert spec["VERSION_STRINGS"]["FileVersion"] == version
+    assert spec["version_numbers"]("0.1.0") == (0, 1, 0, 0)
+    assert spec["version_numbers"]("1.2.3.4") == (1, 2, 3, 4)
+    assert spec["version_resource"]() is None  # only built on Windows (below)
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="PyInstaller's versioninfo is Windows-only")
+def test_windows_version_resource(spec: dict[str, Any]) -> None:
+    resource = spec["version_resource"]()
+    major, minor, patch, build = spec["version_numbers"](spec["VERSION"])
+    assert resource.ffi.fileVersionMS == (major << 16) | minor
+    assert resource.ffi.fileVersionLS == (patch << 16) | build
+    assert f"'ProductVersion', '{spec['VERSION']}'" in str(resource)
+
+
+def test_symlinks_to_trimmed_libraries_are_dropped() -> None:
+    wayland = plugin("platforms", "libqwayland.so")
+    xcb = plugin("platforms", "libqxcb.so")
+    datas = [("libqwayland.so", "PySide6/Qt/plugins/platforms/libqwayland.so", "SYMLINK"),
+             ("libqxcb.so", "PySide6/Qt/plugins/platforms/libqxcb.so", "SYMLINK")]
+    spec = run_spec([wayland, xcb], datas)
+    kept = {dest for dest, _src, _kind in steps(spec, "Analysis")[0].datas}
+    assert kept == {"libqxcb.so"}

@@ -1,0 +1,95 @@
+"""The pure parts of tools/build_frozen.py and tools/check_windows_wheels.py."""
+
+from __future__ import annotations
+
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import build_frozen  # noqa: E402
+import check_windows_wheels as wheels  # noqa: E402
+from packaging.requirements import Requirement  # noqa: E402
+
+# What the frozen --self-test printed on stderr in a real run (MediaPipe, Qt offscreen).
+OBSERVED_BENIGN = [
+    "WARNING: Logging before InitGoogle() is written to STDERR",
+    "W0000 00:00:1795314142.343915   21156 face_landmarker_graph.cc:181] Sets "
+    "FaceBlendshapesGraph acceleration to xnnpack by default.",
+    "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.",
+    "W0000 00:00:1795314142.361491   21160 inference_feedback_manager.cc:121] Feedback manager "
+    "requires a model with a single signature inference. Disabling support for feedback "
+    "tensors.",
+    "This plugin does not support propagateSizeHints()",
+    "2025-11-22 09:00:01,123 INFO client.cli: self-test",
+]
+
+
+def test_known_benign_stderr_passes_and_anything_else_fails() -> None:
+    assert build_frozen.unexpected_stderr(OBSERVED_BENIGN) == []
+    bad = ["2025-11-22 09:00:01,123 WARNING client.ui.fonts: cannot load shipped font",
+           "Traceback (most recent call last):",
+           "qt.qpa.plugin: Could not load the Qt platform plugin \"xcb\""]
+    assert build_frozen.unexpected_stderr([*OBSERVED_BENIGN, *bad]) == bad
+    for _pattern, why in build_frozen.BENIGN_STDERR:
+        assert why  # every allowed line says why it is harmless
+
+
+def test_missing_files_are_reported(tmp_path: Path) -> None:
+    bundle = build_frozen.Bundle(tmp_path / "ExamClient")
+    (bundle.internal / "resources" / "fonts").mkdir(parents=True)
+    (bundle.internal / "resources" / "fonts" / "a.otf").write_bytes(b"OTTO")
+    missing = build_frozen.missing_files(bundle, ["resources/fonts/*.otf",
+                                                  "resources/models/face_landmarker.task"])
+    assert missing == ["resources/models/face_landmarker.task"]
+    assert "resources/integrity/rules.json.sig" in build_frozen.required_files()
+
+
+def test_largest_items(tmp_path: Path) -> None:
+    bundle = build_frozen.Bundle(tmp_path / "ExamClient")
+    (bundle.internal / "big").mkdir(parents=True)
+    (bundle.internal / "big" / "x.bin").write_bytes(b"x" * 5000)
+    (bundle.internal / "small.so").write_bytes(b"x" * 10)
+    (bundle.folder / "ExamClient").write_bytes(b"x" * 100)
+    assert build_frozen.largest_items(bundle) == [
+        (5000, "_internal/big"), (100, "ExamClient"), (10, "_internal/small.so")]
+
+
+@pytest.mark.parametrize(("marker", "python", "applies"), [
+    ('pywin32-ctypes>=0.2.0; sys_platform == "win32"', "3.11", True),
+    ('uvloop; sys_platform != "win32"', "3.11", False),
+    ('importlib_metadata>=4.11.4; python_version < "3.12"', "3.12", False),
+    ('importlib_metadata>=4.11.4; python_version < "3.12"', "3.11", True),
+    ('colorama; platform_system == "Windows"', "3.12", True),
+])
+def test_markers_are_evaluated_for_windows(marker: str, python: str, applies: bool) -> None:
+    assert wheels.applies(Requirement(marker), python=python, extras=()) is applies
+
+
+def test_extras_bring_their_requirements() -> None:
+    requirement = Requirement('httptools>=0.6; extra == "standard"')
+    assert not wheels.applies(requirement, python="3.11", extras=())
+    assert wheels.applies(requirement, python="3.11", extras=("standard",))
+
+
+def test_requirements_are_read_from_a_wheel(tmp_path: Path) -> None:
+    wheel = tmp_path / "demo-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("demo-1.0.dist-info/METADATA",
+                         "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"
+                         "Requires-Dist: requests>=2\n"
+                         'Requires-Dist: pywin32-ctypes; sys_platform == "win32"\n')
+    assert [str(r) for r in wheels.wheel_requirements(wheel)] == [
+        "requests>=2", 'pywin32-ctypes; sys_platform == "win32"']
+
+
+def test_project_dependencies_come_from_pyproject() -> None:
+    dependencies = wheels.project_dependencies(ROOT / "pyproject.toml")
+    assert any(d.startswith("PySide6-Essentials") for d in dependencies)
+    table = wheels.format_table([wheels.Row("3.11", "numpy>=2", "pyproject.toml", None,
+                                            "ERROR: No matching distribution")])
+    assert "MISSING: ERROR: No matching distribution" in table

@@ -1,0 +1,86 @@
+"""Golden suite: snapshot fixtures in, findings out. Zero false positives, zero misses."""
+
+from __future__ import annotations
+
+import pytest
+from integrity_fixtures import fixture_names, load_case, signature
+
+from client.integrity.evaluate import evaluate
+from client.integrity.rules import builtin_rules
+from client.integrity.snapshot import Snapshot
+
+NAMES = fixture_names()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fixture_produces_exactly_the_expected_findings(name: str) -> None:
+    case = load_case(name)
+    found = signature(evaluate(case.snapshot, case.rules(builtin_rules())))
+    false_positives = found - case.expected
+    misses = case.expected - found
+    assert not false_positives and not misses, (
+        f"{name}: {case.description}\n  false positives: {sorted(false_positives)}\n"
+        f"  misses: {sorted(misses)}")
+
+
+def test_suite_totals_and_coverage(capsys: pytest.CaptureFixture[str]) -> None:
+    rules = builtin_rules()
+    expected_total = false_positives = misses = clean_fixtures = 0
+    for name in NAMES:
+        case = load_case(name)
+        found = signature(evaluate(case.snapshot, case.rules(rules)))
+        expected_total += len(case.expected)
+        false_positives += len(found - case.expected)
+        misses += len(case.expected - found)
+        clean_fixtures += not case.expected
+    with capsys.disabled():
+        print(f"\ngolden suite: {len(NAMES)} fixtures, {expected_total} findings expected, "
+              f"{clean_fixtures} must-stay-clean fixtures, false positives {false_positives}, "
+              f"misses {misses}")
+    assert (false_positives, misses) == (0, 0)
+    # Every remote-control tool in the built-in rules has at least one fixture.
+    covered = {subject for n in NAMES for (_c, _k, subject, _s) in load_case(n).expected}
+    untested = {t.id for t in rules.tools} - covered
+    assert not untested, f"tools without a golden fixture: {sorted(untested)}"
+    assert {"vmware", "virtualbox", "qemu", "hyperv"} <= covered
+    assert {"windows_sandbox", "sandboxie"} <= covered
+
+
+def test_fixtures_round_trip_through_json() -> None:
+    for name in NAMES:
+        snapshot = load_case(name).snapshot
+        assert Snapshot.loads(snapshot.dumps()) == snapshot
+
+
+VM_OUIS = ("00:50:56", "00:0c:29", "08:00:27", "0a:00:27", "00:15:5d", "52:54:00")
+
+
+def naive_flags(snapshot: Snapshot) -> set[str]:
+    """What a substring-and-bit detector (Safe Exam Browser before its fixes) would flag."""
+    flags = set()
+    if any(a.mac.startswith(VM_OUIS) for a in snapshot.network_adapters):
+        flags.add("any adapter has a VM MAC")
+    if any(w in i.casefold() for i in snapshot.pnp_device_ids
+           for w in ("vmware", "vbox", "virtual", "vmbus", "hyper")):
+        flags.add("pnp id mentions virtualisation")
+    if snapshot.cpu.hypervisor_present:
+        flags.add("hypervisor bit")
+    if any(d.casefold().startswith(("vm", "vbox", "hv", "vid")) for d in snapshot.drivers_loaded):
+        flags.add("vm-ish driver")
+    if any(w in p.name.casefold() for p in snapshot.processes
+           for w in ("vmware", "vbox", "virtualbox", "qq", "anydesk", "mstsc", "obs", "tim")):
+        flags.add("process name contains a tool or VM word")
+    if "microsoft corporation" in snapshot.smbios.manufacturer.casefold():
+        flags.add("Microsoft manufacturer")
+    if any("usb#vid_" not in c.device_path.casefold() for c in snapshot.cameras):
+        flags.add("camera without usb#vid")
+    if len(snapshot.displays) > 1:
+        flags.add("more than one display device")
+    return flags
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n.startswith("fp_")])
+def test_false_positive_fixtures_contain_the_trap(name: str) -> None:
+    """Negative control: each must-stay-clean fixture really carries what once fooled a
+    naive detector, so its passing means something."""
+    assert naive_flags(load_case(name).snapshot), f"{name} would not fool a naive detector"

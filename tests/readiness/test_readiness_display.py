@@ -1,0 +1,75 @@
+"""Screen and graphics lines, decided from what Qt or Windows measured."""
+
+from __future__ import annotations
+
+import pytest
+
+from client.readiness.display import (
+    OpenGLInfo,
+    ScreenInfo,
+    evaluate_opengl,
+    evaluate_screen,
+    from_gpu_probe,
+    subprocess_probes,
+)
+from client.readiness.result import Status
+
+
+@pytest.mark.parametrize(("size", "count", "status"), [
+    ((800, 600), 1, Status.FAIL),
+    ((1024, 768), 1, Status.WARN),    # old 4:3 monitors
+    ((1366, 768), 1, Status.PASS),    # the most common lab resolution
+    ((1920, 1080), 2, Status.WARN),   # a second monitor
+])
+def test_screen(size: tuple[int, int], count: int, status: Status) -> None:
+    result = evaluate_screen(ScreenInfo(width=size[0], height=size[1], screen_count=count))
+    assert result.status is status
+    assert f"{size[0]}×{size[1]}" in result.message or str(count) in result.message
+
+
+def test_an_unmeasured_screen_is_a_warning_not_a_pass() -> None:
+    assert evaluate_screen(None).status is Status.WARN
+
+
+def gl(version: str, renderer: str, major: int, minor: int,
+       error: str | None = None) -> OpenGLInfo:
+    return OpenGLInfo(version=version, renderer=renderer, vendor="v", major=major,
+                      minor=minor, error=error)
+
+
+@pytest.mark.parametrize(("info", "status", "words"), [
+    (gl("4.6.0 NVIDIA 537.13", "NVIDIA GeForce GT 730/PCIe/SSE2", 4, 6), Status.PASS, "GT 730"),
+    (gl("1.1.0", "GDI Generic", 1, 1), Status.WARN, "显卡驱动"),
+    (gl("1.4", "Intel 845G", 1, 4), Status.WARN, "软件渲染"),
+    (gl("4.5 (Compatibility Profile) Mesa 22.3.6", "llvmpipe (LLVM 15.0.6, 256 bits)", 4, 5),
+     Status.WARN, "llvmpipe"),
+    (gl("", "", 0, 0, error="QOpenGLContext.create() failed"), Status.WARN, "Level = 0"),
+])
+def test_opengl(info: OpenGLInfo, status: Status, words: str) -> None:
+    result = evaluate_opengl(info)
+    assert result.status is status
+    assert words in result.message
+
+
+def test_gpu_probe_answers_are_understood() -> None:
+    # Answers of client.diagnostics.gpu's child process, on Xvfb and on Qt's offscreen platform.
+    screen, opengl = from_gpu_probe({
+        "returncode": 0, "platform": "xcb", "screen": {"size": [1280, 1024], "dpr": 1.0},
+        "ok": True, "gl_vendor": "Mesa/X.org", "gl_renderer": "llvmpipe (LLVM 15.0.6, 256 bits)",
+        "gl_version": "4.5 (Compatibility Profile) Mesa 22.3.6"})
+    assert screen == ScreenInfo(width=1280, height=1024, screen_count=1)
+    assert (opengl.major, opengl.minor, opengl.error) == (4, 5, None)
+    _screen, failed = from_gpu_probe({"returncode": 0, "platform": "offscreen", "ok": False,
+                                      "error": "QOpenGLContext.create() failed"})
+    assert failed.error == "QOpenGLContext.create() failed"
+    _screen, crashed = from_gpu_probe({"returncode": -11, "stderr": "", "ok": False})
+    assert crashed.error is not None and "-11" in crashed.error
+    assert evaluate_opengl(crashed).status is Status.WARN
+
+
+def test_the_command_line_measures_in_a_child_process() -> None:
+    screen_probe, opengl_probe = subprocess_probes()
+    opengl = opengl_probe()  # the tests run Qt offscreen: a screen, but no OpenGL
+    screen = screen_probe()
+    assert screen is not None and screen.width > 0
+    assert opengl.error or opengl.version
