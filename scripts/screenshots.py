@@ -34,6 +34,25 @@ def ensure_display() -> None:
     sys.exit(subprocess.call(command, env=env))
 
 
+def write_fixture_snapshot(target: Path, fixture: str) -> Path:
+    sys.path.insert(0, str(ROOT / "tests" / "integrity"))
+    from integrity_fixtures import load_case
+
+    target.write_text(load_case(fixture).snapshot.dumps(), encoding="utf-8")
+    return target
+
+
+def write_candidate_photo(target: Path) -> None:
+    """scikit-image's astronaut portrait (public domain) as a stand-in camera picture."""
+    import cv2
+    from skimage import data
+
+    image = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    canvas = cv2.resize(image[0:400, 60:460], (480, 480))
+    frame = cv2.copyMakeBorder(canvas, 0, 0, 80, 80, cv2.BORDER_REPLICATE)
+    cv2.imwrite(str(target), frame)
+
+
 def main() -> int:
     ensure_display()
     sys.path.insert(0, str(ROOT))
@@ -47,6 +66,7 @@ def main() -> int:
     from client.paper.model import QuestionType
     from client.session.factory import create_session
     from client.ui.app import GuiOptions, build_window, ensure_application
+    from client.ui.checks import camera_checks_from, replayed_integrity_checks
     from client.ui.input_simulation import type_text
     from server.testing import live_server
 
@@ -89,7 +109,15 @@ def main() -> int:
             session = create_session(settings)
             hint = (f"演示考生：用户名 {demo.username}，密码 {demo.password}\n"
                     "演示考试将在启动约 12 秒后开始")
-            window = build_window(session, GuiOptions(server_url=server.url, demo_hint=hint))
+            snapshot = write_fixture_snapshot(tmp / "snapshot.json", "tool_todesk")
+            integrity = replayed_integrity_checks(snapshot)
+            integrity.process_interval_s, integrity.device_interval_s = 0.5, 1.0
+            still = tmp / "candidate.png"
+            write_candidate_photo(still)
+            camera = camera_checks_from(settings.with_overrides({"camera/source": still}),
+                                        enforce=False, low_end=False)
+            window = build_window(session, GuiOptions(server_url=server.url, demo_hint=hint,
+                                                      integrity=integrity, camera=camera))
             window.setGeometry(0, 0, WIDTH, HEIGHT)
             window.show()
             window.move(QPoint(0, 0))
@@ -105,7 +133,14 @@ def main() -> int:
             click(window.login_page.login_button)
             wait_until(lambda: window.current_page == "waiting")
             wait_until(lambda: window.waiting_page.progress.value() == 100)
-            shot("03-waiting-room")
+            wait_until(lambda: window.integrity_panel is not None
+                       and bool(window.integrity_panel.findings))
+            pump(2.0)
+            shot("03-waiting-room-todesk-found")
+            write_fixture_snapshot(snapshot, "fp_clean_lab_pc")
+            window.integrity_panel.recheck()
+            wait_until(lambda: window.integrity_panel.allowed)
+            shot("03b-waiting-room-checks-passed")
 
             wait_until(lambda: window.current_page == "exam", timeout=40)
             page = window.exam_page
@@ -138,6 +173,11 @@ def main() -> int:
                     pump(0.6)
                     shot(f"04-exam-{index + 1:02d}-{name}")
                     shots_by_type[kind] = name
+            write_fixture_snapshot(snapshot, "tool_anydesk")
+            wait_until(lambda: window.integrity_overlay.isVisible())
+            shot("04z-exam-paused-anydesk-started")
+            write_fixture_snapshot(snapshot, "fp_clean_lab_pc")
+            wait_until(lambda: not window.integrity_overlay.isVisible())
             page.show_question(len(page.panes) - 1)
             page.toggle_flag()
             page.zoom(+0.3)

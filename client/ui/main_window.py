@@ -64,12 +64,12 @@ class ExamWindow(QMainWindow):
         self.camera_notice: Any = None
         self.identity_result: Any = None
         self._camera_monitor: Any = None
-        self._identity_ok = camera is None
+        self._identity_ok = camera is None or not camera.enforce  # demo: never blocks
         self.cameraEvent.connect(self._on_camera_event)
         self.integrity_panel: Any = None
         self.integrity_overlay: Any = None
         self._integrity_monitor: Any = None
-        self._integrity_ok = integrity is None
+        self._integrity_ok = integrity is None or not integrity.enforce
         self.integrityUpdate.connect(self._on_integrity_update)
         self.language = language
         self.font_scale = font_scale
@@ -156,7 +156,7 @@ class ExamWindow(QMainWindow):
         checks = self.integrity
         self.integrity_panel = IntegrityCheckPanel(scan=checks.scan, rules=checks.rules)
         self.integrity_panel.verdictChanged.connect(self._on_integrity_verdict)
-        self.waiting_page.checks.addWidget(self.integrity_panel)
+        self.waiting_page.add_check(self.integrity_panel)
 
     def _on_integrity_verdict(self, allowed: bool) -> None:
         assert self.integrity is not None
@@ -187,7 +187,7 @@ class ExamWindow(QMainWindow):
         panel.verified.connect(self._on_identity_verified)
         panel.failedTooOften.connect(self._on_identity_failed)
         self.camera_panel = panel
-        self.waiting_page.checks.addWidget(panel)
+        self.waiting_page.add_check(panel)
 
     def _on_identity_verified(self, result: Any) -> None:
         self.identity_result = result

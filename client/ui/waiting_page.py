@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -23,15 +24,14 @@ class WaitingPage(QWidget):
         super().__init__()
         self.setObjectName("page")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        row = QHBoxLayout()
-        row.addStretch(1)
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(24, 24, 24, 24)
+        outer.setSpacing(18)
         card = QFrame()
         card.setObjectName("card")
-        card.setMinimumWidth(620)
+        card.setMinimumWidth(460)
         layout = QVBoxLayout(card)
-        layout.setContentsMargins(36, 28, 36, 28)
+        layout.setContentsMargins(32, 28, 32, 28)
         layout.setSpacing(12)
 
         self.exam_title = QLabel()
@@ -68,8 +68,6 @@ class WaitingPage(QWidget):
         self.clock_warning.hide()
         layout.addWidget(self.clock_warning)
 
-        self.checks = QVBoxLayout()  # 考前检查 panels (integrity, camera) are added here
-        layout.addLayout(self.checks)
 
         self.status = QLabel()
         self.status.setObjectName("error")
@@ -90,10 +88,29 @@ class WaitingPage(QWidget):
         notice.setWordWrap(True)
         layout.addWidget(notice)
 
-        row.addWidget(card)
-        row.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
+        layout.addStretch(1)
+        outer.addWidget(card, 2)
+
+        # 考前检查: the integrity and camera panels, side by side with the countdown and
+        # scrollable, so that a 1024x768 lab screen shows everything.
+        self.checks_area = QScrollArea()
+        self.checks_area.setWidgetResizable(True)
+        self.checks_area.setFrameShape(QFrame.Shape.NoFrame)
+        checks_card = QFrame()
+        checks_card.setObjectName("card")
+        self.checks = QVBoxLayout(checks_card)
+        self.checks.setContentsMargins(20, 16, 20, 16)
+        checks_title = QLabel(self.tr("考前检查"))
+        checks_title.setObjectName("subtitle")
+        checks_title.setStyleSheet("font-weight: bold;")
+        self.checks.addWidget(checks_title)
+        self.checks_area.setWidget(checks_card)
+        self.checks_area.hide()  # shown when a check panel is added
+        outer.addWidget(self.checks_area, 3)
+
+    def add_check(self, panel: QWidget) -> None:
+        self.checks.addWidget(panel)
+        self.checks_area.show()
 
     def set_exam(self, *, title: str, candidate: str, student_no: str, start_ms: int,
                  end_ms: int) -> None:
