@@ -51,11 +51,17 @@ def ensure_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def install_language(app: QApplication, language: str) -> CatalogTranslator:
+def install_language(language: str) -> None:
+    """Switch core texts (client.i18n) and widget texts (Qt's translator) together."""
+    app = ensure_application()
     i18n.set_language(language)
+    previous = getattr(app, "_catalog_translator", None)
+    if previous is not None:
+        app.removeTranslator(previous)
     translator = CatalogTranslator(language)
     app.installTranslator(translator)
-    return translator
+    # Qt does not own the translator: keep it alive as long as the application.
+    app._catalog_translator = translator  # type: ignore[attr-defined]
 
 
 def build_window(session: ExamSession, options: GuiOptions) -> ExamWindow:
@@ -63,8 +69,7 @@ def build_window(session: ExamSession, options: GuiOptions) -> ExamWindow:
     app = ensure_application()
     app.setStyleSheet(STYLESHEET)
     fonts.setup_fonts(app)
-    # Keep the translator alive as long as the application (Qt does not own it).
-    app._catalog_translator = install_language(app, options.language)  # type: ignore[attr-defined]
+    install_language(options.language)
     return ExamWindow(session=session, server_url=options.server_url,
                       language=options.language, demo_hint=options.demo_hint,
                       warnings=options.warnings, font_scale=options.font_scale,

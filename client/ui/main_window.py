@@ -82,15 +82,11 @@ class ExamWindow(QMainWindow):
 
         self.pages = QStackedWidget()
         self.setCentralWidget(self.pages)
-        self.login_page = LoginPage(server_url=server_url, demo_hint=demo_hint,
-                                    warnings=warnings, language=language)
-        self.login_page.loginRequested.connect(self._login)
-        self.waiting_page = WaitingPage()
-        self.waiting_page.enterRequested.connect(self._unlock)
-        self.result_page = ResultPage()
+        self._server_url = server_url
+        self._demo_hint = demo_hint
+        self._warnings = warnings
         self.exam_page: ExamPage | None = None
-        for page in (self.login_page, self.waiting_page, self.result_page):
-            self.pages.addWidget(page)
+        self._build_pre_exam_pages()
         self.current_page = "login"
 
         self._preloaded = False
@@ -103,6 +99,33 @@ class ExamWindow(QMainWindow):
         self._tick = QTimer(self)
         self._tick.setInterval(TICK_MS)
         self._tick.timeout.connect(self._on_tick)
+
+    def _build_pre_exam_pages(self) -> None:
+        """Login, waiting and result pages; rebuilt when the candidate switches language."""
+        self.login_page = LoginPage(server_url=self._server_url, demo_hint=self._demo_hint,
+                                    warnings=self._warnings, language=self.language)
+        self.login_page.loginRequested.connect(self._login)
+        self.login_page.languageChanged.connect(self._switch_language)
+        self.waiting_page = WaitingPage()
+        self.waiting_page.enterRequested.connect(self._unlock)
+        self.result_page = ResultPage()
+        for page in (self.login_page, self.waiting_page, self.result_page):
+            self.pages.addWidget(page)
+
+    def _switch_language(self, language: str) -> None:
+        from client.ui.app import install_language
+
+        if language == self.language or self.current_page != "login":
+            return
+        self.language = language
+        install_language(language)
+        old = (self.login_page, self.waiting_page, self.result_page)
+        self._build_pre_exam_pages()
+        self.setWindowTitle(self.tr("考试客户端"))
+        self._show("login")
+        for page in old:
+            self.pages.removeWidget(page)
+            page.deleteLater()
 
     # -- navigation ---------------------------------------------------------------------
 

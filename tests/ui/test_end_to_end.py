@@ -149,3 +149,22 @@ def test_candidate_takes_the_demo_exam(qtbot: Any, tmp_path: Path,
         assert mine.attempt.score is not None
         assert math.isclose(mine.attempt.score, expected_score)
         window.shutdown()
+
+
+def test_candidate_switches_the_login_page_to_english(qtbot: Any, tmp_path: Path) -> None:
+    from client import i18n
+
+    with live_server(tmp_path / "server", demo=True, start_in_s=600) as server:
+        window = open_window(qtbot, server, tmp_path / "client", integrity=None)
+        try:
+            assert window.login_page.login_button.text() == "登录"
+            window.login_page.language.setCurrentIndex(1)
+            assert window.login_page.login_button.text() == "Log in"
+            window.login_page.username.setText("1999000000")
+            window.login_page.password.setText("123456")
+            qtbot.mouseClick(window.login_page.login_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: window.login_page.error.isVisible(), timeout=10_000)
+            assert "no exam now" in window.login_page.error.text()
+        finally:
+            i18n.set_language("zh_CN")
+            window.shutdown()
