@@ -7,9 +7,11 @@ as the client's pusher does) POSTs a batch of 1-3 new revisions to /api/v1/attem
 Candidates, registrations, attempts and tokens are written straight into the database
 beforehand, so the figures measure answer sync, not argon2 logins.
 
-Printed per N: requests/s offered and served, latency p50/p99/max, errors, and the
-ratios against the first N and against a baseline measured in the same run (one
-candidate, so the server's floor latency without contention).
+Printed per N: requests/s offered (N / interval) and served (completed over the level,
+which includes a ramp of up to one interval while candidates start), latency
+p50/p99/max, errors, the server's CPU per request and share of a core (the load
+generator shares the machine), and the ratios against the first N and against a
+baseline measured in the same run (one candidate, so the server's floor latency).
 
     python benchmarks/sync.py [--candidates 100,1000] [--interval 3] [--duration 20]
 """
@@ -22,6 +24,7 @@ import os
 import random
 import secrets
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -115,8 +118,8 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 async def candidate(client: httpx.AsyncClient, url: str, token: str, *, interval: float,
-                    until: float, rng: random.Random, out: list[float],
-                    errors: list[int]) -> None:
+                     until: float, rng: random.Random, out: list[float],
+                     errors: list[int]) -> None:
     revisions = dict.fromkeys(QUESTIONS, 0)
     headers = {"Authorization": f"Bearer {token}"}
     await asyncio.sleep(rng.uniform(0, interval))  # candidates do not start in step
@@ -141,18 +144,25 @@ async def candidate(client: httpx.AsyncClient, url: str, token: str, *, interval
 async def run_load(port: int, tokens: list[str], *, interval: float,
                    duration: float) -> Figures:
     url = f"http://127.0.0.1:{port}/api/v1/attempt/answers"
-    limits = httpx.Limits(max_connections=len(tokens) + 10,
-                          max_keepalive_connections=len(tokens) + 10)
     latencies: list[float] = []
     errors: list[int] = []
-    async with httpx.AsyncClient(limits=limits, timeout=30.0) as client:
-        started = time.monotonic()
-        until = started + duration
+    # One client (one keep-alive connection) per candidate, as each PC has its own: a
+    # shared pool of 1000 connections costs the load generator more than the server.
+    # One TLS context for all (plain HTTP here; httpx would build one per client).
+    tls = ssl.create_default_context()
+    clients = [httpx.AsyncClient(limits=httpx.Limits(max_connections=1), timeout=30.0,
+                                 verify=tls) for _ in tokens]
+    started = time.monotonic()
+    until = started + duration
+    try:
         await asyncio.gather(*(
             candidate(client, url, token, interval=interval, until=until,
                       rng=random.Random(n), out=latencies, errors=errors)
-            for n, token in enumerate(tokens)))
+            for n, (client, token) in enumerate(zip(clients, tokens, strict=True))))
+    finally:
         seconds = time.monotonic() - started
+        for client in clients:
+            await client.aclose()
     return Figures(candidates=len(tokens), requests=len(latencies), errors=len(errors),
                    seconds=seconds, offered_per_s=len(tokens) / interval,
                    latencies_ms=latencies)

@@ -26,7 +26,7 @@ step "user.ini.example matches the declarations"
 python -m client.config.example | diff -u config/user.ini.example -
 
 step "core tests with PySide6 made unimportable"
-EXAM_BLOCK_QT=1 python -m pytest -q -p no:pytestqt -p no:cacheprovider -m "not qt" \
+EXAM_BLOCK_QT=1 python -m pytest -q -p no:pytest-qt -p no:cacheprovider -m "not qt" \
   tests/core_without_qt.py tests/config tests/paper tests/store tests/sync tests/render \
   tests/startup tests/diagnostics tests/integrity tests/export tests/proctor
 

@@ -29,6 +29,8 @@ EXTENSION_ROUTERS: list[tuple[str, str, str]] = [
     ("server.readiness", "router", "/api/v1"),
     ("server.offline_import", "api_router", "/api/v1"),
     ("server.admin_web", "router", ""),
+    ("server.review", "router", "/api/v1"),
+    ("server.base_photos", "router", "/api/v1"),
 ]
 
 
@@ -65,6 +67,10 @@ def sweep(ctx: ServerContext) -> None:
     ended = ctx.db.auto_submit_ended(now_ms=ctx.clock.now_ms())
     if ended:
         log.info("auto-submitted %d attempt(s) at exam end", len(ended))
+    # An event left open by a PC that crashed holds the result once the attempt ends.
+    from server.review import reevaluate_submitted
+
+    reevaluate_submitted(ctx.db, now_ms=ctx.clock.now_ms())
     ctx.grader.grade_pending()
 
 

@@ -42,6 +42,8 @@ EXTENSION_MODULES: list[str] = [
     "server.offline_import",
     "server.readiness",
     "server.photo_check",
+    "server.review",
+    "server.base_photos",
 ]
 
 Handler = Callable[[argparse.Namespace], int]

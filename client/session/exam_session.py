@@ -28,6 +28,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -201,6 +202,12 @@ class ExamSession:
     def needs_start_code(self) -> bool:
         """``unlock`` found no network: the paper opens with the proctor's start code."""
         return self._start_code_needed and self.phase is Phase.WAITING
+
+    @property
+    def auto_submit_error(self) -> BaseException | None:
+        """Why the automatic submission after sealing has not succeeded yet (or None)."""
+        supervisor = self._supervisor
+        return None if supervisor is None else supervisor.last_submit_error
 
     def answers(self) -> dict[str, JsonValue]:
         """The latest value per question as the UI last saved it (in memory)."""
@@ -745,6 +752,14 @@ class ExamSession:
             store.set_meta(f"plays:{question_id}", str(max(0, plays - 1)))
 
         self._require_writer().call(undo).result()
+
+    def store_blob(self, *, name: str, data: bytes, content_type: str) -> Future[None]:
+        """Keep *data* (an evidence photo, a capture) in the encrypted store.
+
+        Returns at once; the future completes when it is on disk (or fails).
+        """
+        return self._require_writer().call(
+            lambda store: store.put_blob(name=name, data=data, content_type=content_type))
 
     def seal(self) -> None:
         """No more edits (end time reached or the candidate submitted). Durable on return."""

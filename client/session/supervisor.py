@@ -47,6 +47,7 @@ class SessionSupervisor:
         self._rng = rng or random.Random()
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self.last_submit_error: BaseException | None = None  # why it has not submitted yet
         self._thread = threading.Thread(target=self._run, name="session-supervisor",
                                         daemon=True)
 
@@ -79,7 +80,9 @@ class SessionSupervisor:
                     try:
                         self._hooks.submit()
                         failures = 0
+                        self.last_submit_error = None
                     except Exception as exc:  # offline, pending uploads, server refusal
+                        self.last_submit_error = exc
                         failures += 1
                         next_submit = elapsed + max(
                             0.5, self._backoff.delay(failures, self._rng))

@@ -9,7 +9,8 @@ prompt and nothing else. The state machine, the password check and the log are Q
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -44,6 +45,8 @@ from client.proctor.proctor_log import ProctorAction
 from client.proctor.proctor_mode import ProctorMode, ProctorState
 from client.proctor.verifiers import ProctorIdentity
 from client.ui.tasks import run_in_background
+
+log = logging.getLogger(__name__)
 
 PROCTOR_SHORTCUT = "Ctrl+Alt+Shift+P"
 IDLE_POLL_MS = 1000
@@ -80,6 +83,7 @@ class ProctorPanel(QDialog):
         on_approve_entry: Callable[[ProctorIdentity], None] | None = None,
         locations: Callable[[], list[ExportLocation]] = list_export_locations,
         choose_folder: Callable[[QWidget], Path | None] = _choose_folder_dialog,
+        support_actions: Sequence[tuple[str, Callable[[], str]]] = (),
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -93,6 +97,8 @@ class ProctorPanel(QDialog):
         self._on_authorize_relogin = on_authorize_relogin
         self._on_approve_entry = on_approve_entry
         self._locations = locations
+        # (button text, action returning a line to show): diagnostics, crash logs, ...
+        self._support_actions = tuple(support_actions)
         self._choose_folder = choose_folder
         self._busy = False
         self.last_export: ExportResult | None = None
@@ -206,11 +212,30 @@ class ProctorPanel(QDialog):
                        self.end_button):
             actions.addWidget(button)
         layout.addLayout(actions)
+        if self._support_actions:
+            support = QHBoxLayout()
+            for text, action in self._support_actions:
+                button = QPushButton(text)
+                button.clicked.connect(lambda _checked=False, act=action, t=text:
+                                       self._run_support_action(t, act))
+                support.addWidget(button)
+            support.addStretch(1)
+            layout.addLayout(support)
         self.action_message = QLabel()
         self.action_message.setObjectName("actionMessage")
         self.action_message.setWordWrap(True)
         layout.addWidget(self.action_message)
         return page
+
+    def _run_support_action(self, text: str, action: Callable[[], str]) -> None:
+        """Support tools (diagnostics zip, crash logs): logged like every proctor action."""
+        self._mode.touch()
+        try:
+            outcome = action()
+        except Exception as exc:  # a support tool failing must not close proctor mode
+            log.exception("proctor support action %s failed", text)
+            outcome = _("操作失败：{error}").format(error=exc)
+        self.action_message.setText(outcome)
 
     # -- state -------------------------------------------------------------------------
     @property

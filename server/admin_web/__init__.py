@@ -1,9 +1,17 @@
-"""The admin web area (/admin): admin login and the offline answer file upload page.
+"""The admin web area (/admin): admin login, the offline answer file upload page and the
+review page (identity checks, proctoring events, integrity findings).
 
 Server-rendered HTML from small string templates (every value escaped), no JavaScript.
 ``router`` is included by server/app.py.
 """
 
-from server.admin_web.routes import router
+from fastapi import APIRouter
+
+from server.admin_web.review_routes import router as _review_router
+from server.admin_web.routes import router as _pages_router
+
+router = APIRouter()
+router.include_router(_pages_router)
+router.include_router(_review_router)
 
 __all__ = ["router"]

@@ -48,7 +48,9 @@ def _header(admin: Admin, csrf: str) -> str:
 <p>{esc(_("管理员"))} <b id="admin">{esc(admin.username)}</b> · {esc(scope)}
 <form method="post" action="/admin/logout" style="display:inline">
 <input type="hidden" name="csrf" value="{esc(csrf)}">
-<button type="submit" id="logout">{esc(_("退出"))}</button></form></p>"""
+<button type="submit" id="logout">{esc(_("退出"))}</button></form></p>
+<nav><a href="/admin/offline">{esc(_("上传离线答卷"))}</a> ·
+<a href="/admin/review">{esc(_("身份核验与监控审核"))}</a></nav>"""
 
 
 def upload_page(*, admin: Admin, csrf: str, exams: Sequence[Exam],

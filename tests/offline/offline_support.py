@@ -30,11 +30,12 @@ def build_session(url: str, data_dir: Path, *, center_id: str = "demo-center",
 
 
 def wait_until(predicate: Callable[[], object], *, timeout_s: float = 15.0,
-               message: str = "condition") -> None:
+               message: str | Callable[[], str] = "condition") -> None:
     deadline = time.monotonic() + timeout_s
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"{message} not reached within {timeout_s} s")
+            text = message() if callable(message) else message
+            raise AssertionError(f"{text} not reached within {timeout_s} s")
         time.sleep(0.05)
 
 

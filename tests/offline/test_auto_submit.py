@@ -40,7 +40,8 @@ def test_online_the_end_seals_and_submits_without_the_ui(server: LiveServer, pro
         wait_until(lambda: server.db.current_answers(attempt_of(server).id) == {"q1": "B"})
         server.clock.set_now(server.demo.end_ms + 500)  # type: ignore[attr-defined]
         session.api.server_time_ms()  # the client learns the time at its next contact
-        wait_until(lambda: session.phase is Phase.SUBMITTED, message="submitted")
+        wait_until(lambda: session.phase is Phase.SUBMITTED, timeout_s=30,
+                   message=lambda: f"submitted ({session.phase}, {session.auto_submit_error!r})")
         with pytest.raises(UserFacingError) as sealed:
             session.save_answer("q2", "A")
         assert sealed.value.code == "answer.sealed"

@@ -49,9 +49,10 @@ def test_moving_the_pc_clock_changes_nothing(server: LiveServer, proxy: FaultPro
             after = session.ms_until_end()
             assert before is not None and after is not None
             assert 0 <= before - after < 1_000  # only real time passed
-            session.save_answer("q1", "A" if jump > 0 else "B")
-            wait_until(lambda: server.db.current_answers(attempt_of(server).id).get("q1")
-                       == ("A" if jump > 0 else "B"), message="answer on the server")
+            value = "A" if jump > 0 else "B"
+            session.save_answer("q1", value)
+            wait_until(lambda value=value: server.db.current_answers(  # type: ignore[misc]
+                attempt_of(server).id).get("q1") == value, message="answer on the server")
             session.api.server_time_ms()  # the next contact measures the PC clock again
             reading = session.clock.reading()
             assert reading is not None and reading.pc_clock_wrong

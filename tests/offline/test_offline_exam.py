@@ -85,8 +85,8 @@ def test_the_exam_runs_from_login_to_submission_with_no_network(tmp_path: Path) 
                 alice.save_answer("q1", "B")
                 alice.save_answer("q5", True)
                 bob.save_answer("q1", "D")
-                wait_until(lambda: not alice._require_writer().call(
-                    lambda s: s.unsynced(limit=10)).result() == [], message="saved")
+                wait_until(lambda: len(alice._require_writer().call(
+                    lambda s: s.unsynced(limit=10)).result()) == 2, message="saved on the PC")
 
                 proxy.set_mode("pass")  # the network comes back
                 assert alice.reconnect() and alice.online
