@@ -131,6 +131,7 @@ def run_exam(settings: Settings, *, errors_to_stderr: bool, camera_source: Path 
         return 2
     from client.session.factory import create_session
     from client.ui.app import GuiOptions, run_gui
+    from client.review.services import review_services_for
     from client.ui.checks import camera_checks_from, platform_integrity_checks
 
     session = create_session(settings)
@@ -145,7 +146,8 @@ def run_exam(settings: Settings, *, errors_to_stderr: bool, camera_source: Path 
                              enforce=True, low_end=launch.profile.low_end),
                          camera=camera_checks_from(settings, enforce=True,
                                                    low_end=launch.profile.low_end,
-                                                   source_override=camera_source))
+                                                   source_override=camera_source),
+                         review_factory=review_services_for)
     return run_gui(session, options, launch)
 
 
@@ -155,6 +157,7 @@ def run_demo(settings: Settings, *, start_in_s: float, duration_min: float,
     from client.launch import prepare_launch
     from client.session.factory import create_session
     from client.ui.app import GuiOptions, run_gui
+    from client.review.services import review_services_for
     from client.ui.checks import camera_checks_from, platform_integrity_checks
     from server.testing import live_server
 
@@ -187,7 +190,8 @@ def run_demo(settings: Settings, *, start_in_s: float, duration_min: float,
                                      enforce=False, low_end=launch.profile.low_end),
                                  camera=camera_checks_from(settings, enforce=False,
                                                            low_end=launch.profile.low_end,
-                                                           source_override=camera_source))
+                                                           source_override=camera_source),
+                                 review_factory=review_services_for)
             return run_gui(session, options, launch)
 
 

@@ -28,6 +28,7 @@ from server.config import ServerSettings
 from server.db import Database, Exam
 from server.keys import ServerKeys
 from server.offline_package import offline_extra
+from server.proctors import proctor_extra
 
 EXAM_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -120,9 +121,12 @@ def _build(*, source: PaperSource, db: Database, keys: ServerKeys, exam_id: str,
            start_ms: int, end_ms: int, paper_key: bytes) -> bytes:
     extra = {
         "title": title,
+        # Offline login verifiers, code digests and the start-code wrap (docs/offline.md)
         OFFLINE_EXTRA_KEY: offline_extra(db=db, keys=keys, exam_id=exam_id, title=title,
                                          start_ms=start_ms, end_ms=end_ms,
                                          paper_key=paper_key),
+        # The proctors' verifiers for proctor mode with no network (server/proctors.py)
+        **proctor_extra(db, exam_id),
     }
     return build_package(source=source, exam_id=exam_id, paper_key=paper_key,
                          signing_key=keys.signing, extra_header=extra)

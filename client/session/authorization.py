@@ -32,7 +32,13 @@ import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from client.session.codes import CodeFormatError, encode_bits, normalize_code, random_code
+from client.session.codes import (
+    CodeFormatError,
+    encode_bits,
+    format_code,
+    normalize_code,
+    random_code,
+)
 from client.session.kdf import Argon2Params, argon2id
 
 WINDOW_MS = 10 * 60 * 1000
@@ -82,6 +88,15 @@ def authorization_code(*, proctor_secret: str, exam_id: str, student_no: str,
     message = "\0".join((exam_id, student_no.strip(), str(window))).encode("utf-8")
     mac = hmac.new(_secret_key(proctor_secret), message, hashlib.sha256).digest()
     return encode_bits(mac, CODE_LENGTH)
+
+
+def current_code(*, proctor_secret: str, exam_id: str, student_no: str,
+                 now_ms: int) -> tuple[str, int]:
+    """For a proctor's tool: (the code to type, shown "ABCD-EFGH"; when it expires)."""
+    window = window_of(now_ms)
+    code = authorization_code(proctor_secret=proctor_secret, exam_id=exam_id,
+                              student_no=student_no, window=window)
+    return format_code(code), valid_until_ms(window)
 
 
 def code_digest(code: str, *, exam_id: str, candidate_id: str, window: int,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass, field
 
 from PySide6.QtWidgets import QApplication
@@ -37,7 +38,9 @@ class GuiOptions:
     warnings: list[str] = field(default_factory=list)
     integrity: IntegrityChecks | None = None
     camera: CameraChecks | None = None
-    base_photo_loader: Callable[[], bytes | None] | None = None
+    # ReviewServices for a logged-in session (identity results, camera events, integrity
+    # findings upload; base photo); None in tests that do not exercise them.
+    review_factory: Callable[[ExamSession], Any] | None = None
     readiness_first: bool = False  # first start on this PC: the readiness check first
 
 
@@ -74,7 +77,7 @@ def build_window(session: ExamSession, options: GuiOptions) -> ExamWindow:
                       language=options.language, demo_hint=options.demo_hint,
                       warnings=options.warnings, font_scale=options.font_scale,
                       integrity=options.integrity, camera=options.camera,
-                      base_photo_loader=options.base_photo_loader)
+                      review_factory=options.review_factory)
 
 
 def run_gui(session: ExamSession, options: GuiOptions, launch: LaunchContext, *,

@@ -54,12 +54,13 @@ class ExamWindow(QMainWindow):
                  demo_hint: str | None = None, warnings: list[str] | None = None,
                  font_scale: float = 1.0, integrity: IntegrityChecks | None = None,
                  camera: CameraChecks | None = None,
-                 base_photo_loader: Callable[[], bytes | None] | None = None) -> None:
+                 review_factory: Callable[[ExamSession], Any] | None = None) -> None:
         super().__init__()
         self.session = session
+        self.review_factory = review_factory
+        self.review: Any = None  # client.review.services.ReviewServices once logged in
         self.integrity = integrity
         self.camera = camera
-        self.base_photo_loader = base_photo_loader or (lambda: None)
         self.camera_panel: Any = None
         self.camera_notice: Any = None
         self.identity_result: Any = None
@@ -159,6 +160,9 @@ class ExamWindow(QMainWindow):
         self.login_page.show_error(describe_error(error))
 
     def _on_logged_in(self, result: Any) -> None:
+        if self.review_factory is not None and self.review is None:
+            self.review = self.review_factory(self.session)
+            self.review.start()
         exam = result.exam
         self.waiting_page.set_exam(title=exam.title, candidate=result.candidate_name,
                                    student_no=result.student_no, start_ms=exam.start_ms,
@@ -193,7 +197,9 @@ class ExamWindow(QMainWindow):
     def _start_identity_check(self) -> None:
         if self.camera is None or self.camera_panel is not None:
             return
-        run_in_background(self.base_photo_loader, on_done=self._show_camera_panel,
+        review = self.review
+        loader = review.fetch_base_photo if review is not None else (lambda: None)
+        run_in_background(loader, on_done=self._show_camera_panel,
                           on_error=lambda error: self._show_camera_panel(None))
 
     def _show_camera_panel(self, base_photo: bytes | None) -> None:
@@ -215,10 +221,14 @@ class ExamWindow(QMainWindow):
     def _on_identity_verified(self, result: Any) -> None:
         self.identity_result = result
         self._identity_ok = True
+        if self.review is not None:
+            self.review.identity(result)
         log.info("identity verified: %s", result.to_record())
 
     def _on_identity_failed(self, result: Any) -> None:
         self.identity_result = result
+        if self.review is not None:
+            self.review.identity(result)
         assert self.camera is not None
         if not self.camera.enforce:
             self._identity_ok = True
@@ -243,13 +253,19 @@ class ExamWindow(QMainWindow):
                       f"{beijing_datetime(login.exam.end_ms)[-5:]}",
             center_id=self.session.center_id, center_name=self.session.center_id,
             room=room, candidate_id=login.student_no, taken_at=beijing_datetime(now))
-        self.camera_panel.evidenceCaptured.connect(self._store_evidence)
+        self.camera_panel.evidenceCaptured.connect(
+            lambda photo: self._store_evidence(photo, proctor=proctor))
         self.camera_panel.capture_evidence(info)
 
-    def _store_evidence(self, photo: Any) -> None:
-        """The evidence photo goes into the encrypted store, never a plain file."""
+    def _store_evidence(self, photo: Any, *, proctor: str) -> None:
+        """The evidence photo goes into the encrypted store (never a plain file) and is
+        queued for upload with the failed identity result: the server shows the attempt
+        as 人脸识别认证未通过 with the captures until reviewed."""
         self.session.store_blob(name="evidence/entry-approval.jpg", data=photo.jpeg,
                                 content_type="image/jpeg")
+        if self.review is not None and self.identity_result is not None:
+            self.review.identity(self.identity_result, approved_by_proctor=True,
+                                 proctor_id=proctor, evidence=photo.jpeg)
 
     def _start_camera_monitor(self) -> None:
         if self.camera is None or self.exam_page is None:
@@ -276,6 +292,8 @@ class ExamWindow(QMainWindow):
             return
         on_opened, on_closed = self.camera_notice.callbacks()
         (on_opened if opened else on_closed)(event)
+        if self.review is not None:
+            self.review.camera_event(event)
         log.info("proctoring event %s: %s", "opened" if opened else "closed", event)
 
     def _start_integrity_monitor(self) -> None:
@@ -296,6 +314,8 @@ class ExamWindow(QMainWindow):
     def _on_integrity_update(self, update: Any) -> None:
         for finding in update.new_blocking:
             log.warning("integrity finding during the exam: %s", finding.to_json())
+        if self.review is not None:
+            self.review.integrity(update)
         if self.integrity is not None and self.integrity.enforce \
                 and self.integrity_overlay is not None:
             self.integrity_overlay.show_findings(update.findings)
@@ -533,4 +553,7 @@ class ExamWindow(QMainWindow):
             self._camera_monitor = None
         if self.camera_panel is not None:
             self.camera_panel.stop()
+        if self.review is not None:
+            self.review.stop()
+            self.review = None
         self.session.close()

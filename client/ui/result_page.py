@@ -57,6 +57,8 @@ class ResultPage(QWidget):
         self.detail.setText(self.tr("客观题得分"))
         self.score.setText(f"{score:g} / {max_score:g}")
         if pending_review:
-            self.note.setText(self.tr("待审核：本场考试记录需经考务人员审核后确认成绩"))
+            from client.camera.review import result_page_notice
+
+            self.note.setText(result_page_notice())
         else:
             self.note.setText(self.tr("主观题由阅卷老师评分，最终成绩以考试平台公布为准"))

@@ -13,6 +13,7 @@ from client.session.authorization import (
     CodeVerifiers,
     authorization_code,
     check_with_secret,
+    current_code,
     exam_windows,
     new_proctor_secret,
     valid_until_ms,
@@ -70,6 +71,9 @@ def test_codes_are_bound_to_candidate_exam_and_window() -> None:
     assert check_with_secret(code, proctor_secret=SECRET, exam_id="e1", student_no="2024001",
                              now_ms=now + 2 * WINDOW_MS) is None
     assert valid_until_ms(window) == (window + 2) * WINDOW_MS
+    shown, until = current_code(proctor_secret=SECRET, exam_id="e1", student_no="2024001",
+                                now_ms=now)
+    assert normalize_code(shown) == code and shown[4] == "-" and until == valid_until_ms(window)
 
 
 def test_offline_digests_check_codes_without_the_secret() -> None:

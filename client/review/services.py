@@ -1,0 +1,83 @@
+"""One attempt's review records: queued in the encrypted store, uploaded in the background.
+
+Identity results (with captures and the proctor's evidence photo), camera proctoring
+events and integrity findings all go through one outbox and one uploader, so they leave
+the PC exactly once whenever the network allows (docs/review.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from client.review.base_photo import BasePhotoProvider
+from client.review.outbox import (
+    ReviewOutbox,
+    StoreRunner,
+    camera_event_item,
+    identity_item_from_result,
+    integrity_item,
+)
+from client.review.transport import HttpTransport
+from client.review.uploader import ReviewUploader
+
+if TYPE_CHECKING:
+    from client.camera.identity_check import IdentityResult
+    from client.camera.proctor_monitor import ProctorEvent
+    from client.integrity.monitor import MonitorUpdate
+
+log = logging.getLogger(__name__)
+
+
+class ReviewServices:
+    def __init__(self, *, run_on_store: StoreRunner, transport: HttpTransport, client_id: str,
+                 server_now_ms: Callable[[], int | None]) -> None:
+        self._now = server_now_ms
+        self.uploader = ReviewUploader(run_on_store=run_on_store,
+                                       post_json=transport.post_json, client_id=client_id)
+        self.outbox = ReviewOutbox(run_on_store, on_queued=self.uploader.wake)
+        self.base_photos = BasePhotoProvider(get_bytes=transport.get_bytes,
+                                             run_on_store=run_on_store)
+
+    def start(self) -> None:
+        self.uploader.start()
+
+    def stop(self) -> None:
+        self.uploader.stop()
+
+    def fetch_base_photo(self) -> bytes | None:
+        """*Blocking.* The base photo (server, else the encrypted copy); None if there is none."""
+        from client.camera.errors import CameraError
+
+        try:
+            return self.base_photos.fetch()
+        except CameraError as error:
+            log.warning("no base photo: %s (%s)", error.code, error.message)
+            return None
+
+    def identity(self, result: IdentityResult, *, approved_by_proctor: bool = False,
+                 proctor_id: str | None = None, evidence: bytes | None = None) -> None:
+        self.outbox.queue(identity_item_from_result(
+            result, at_ms=self._now(), approved_by_proctor=approved_by_proctor,
+            proctor_id=proctor_id, evidence=evidence))
+
+    def camera_event(self, event: ProctorEvent) -> None:
+        self.outbox.queue(camera_event_item(event))
+
+    def integrity(self, update: MonitorUpdate, *, phase: Any = "exam") -> None:
+        now = self._now()
+        for finding in update.new_blocking:
+            self.outbox.queue(integrity_item(finding, phase=phase, at_ms=now))
+        for finding in update.resolved_blocking:
+            self.outbox.queue(integrity_item(finding, phase=phase, at_ms=now, state="resolved"))
+
+
+def review_services_for(session: Any) -> ReviewServices:
+    """The services of a logged-in client.session.exam_session.ExamSession."""
+    api = session.api
+    transport = HttpTransport(base_url=api.base_url, token=lambda: api.token,
+                              session=api.session, verify=api.verify,
+                              timeout_s=api.timeout_s)
+    return ReviewServices(run_on_store=session.run_on_store, transport=transport,
+                          client_id=api.client_id, server_now_ms=session.clock.now_ms)
