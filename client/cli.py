@@ -174,9 +174,12 @@ def run_demo(settings: Settings, *, start_in_s: float, duration_min: float,
             })
             others = "；".join(f"{c.student_no} / {c.password}" for c in demo.candidates[1:])
             hint = _("演示考生：用户名 {username}，密码 {password}\n其他演示考生：{others}\n"
-                     "演示考试将在启动约 {seconds} 秒后开始").format(
+                     "演示考试将在启动约 {seconds} 秒后开始\n"
+                     "监考模式（Ctrl+Alt+Shift+P）：{proctor} / {proctor_password}；"
+                     "开考码 {start_code}").format(
                 username=demo.username, password=demo.password, others=others,
-                seconds=int(start_in_s))
+                seconds=int(start_in_s), proctor=demo.proctor_name,
+                proctor_password=demo.proctor_password, start_code=demo.start_code)
             launch = prepare_launch(settings, errors_to_stderr=errors_to_stderr)
             if launch is None:
                 return 2

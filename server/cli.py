@@ -44,6 +44,7 @@ EXTENSION_MODULES: list[str] = [
     "server.photo_check",
     "server.review",
     "server.base_photos",
+    "server.proctors",
 ]
 
 Handler = Callable[[argparse.Namespace], int]

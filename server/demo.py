@@ -27,6 +27,8 @@ DEMO_EXAM_ID = "demo-exam"
 DEMO_CENTER_ID = "demo-center"
 DEMO_CENTER_NAME = "演示考点"
 DEMO_ADMIN_USERNAME = "admin"
+DEMO_PROCTOR_NAME = "王老师"
+DEMO_PROCTOR_PASSWORD = "jiankao2026"  # demo only: real proctors get random passwords
 
 
 def demo_paper_source() -> Path:
@@ -70,6 +72,8 @@ class DemoInfo:
     start_ms: int
     end_ms: int
     start_code: str = ""  # opens the paper on a PC with no network (docs/offline.md)
+    proctor_name: str = DEMO_PROCTOR_NAME
+    proctor_password: str = DEMO_PROCTOR_PASSWORD
     proctor_secret: str = ""  # makes second-login authorization codes
 
 
@@ -115,7 +119,12 @@ def install_demo(
             hasher=_demo_password_hash,
         )
         db.register(exam_id=DEMO_EXAM_ID, candidate_id=candidate_id)
-    # The package's offline login verifiers list the registered candidates: rebuild it.
+    # A demo proctor, so that proctor mode (Ctrl+Alt+Shift+P) can be tried.
+    from server.proctors import add_proctor
+
+    add_proctor(db, exam_id=DEMO_EXAM_ID, name=DEMO_PROCTOR_NAME, now_ms=clock.now_ms(),
+                password=DEMO_PROCTOR_PASSWORD)
+    # The package's offline login and proctor verifiers list who is registered: rebuild it.
     refresh_package(settings=settings, db=db, keys=keys, exam_id=DEMO_EXAM_ID)
     codes = ensure_exam_secrets(db, keys, DEMO_EXAM_ID)
     first = DEMO_CANDIDATES[0]

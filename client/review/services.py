@@ -73,11 +73,15 @@ class ReviewServices:
             self.outbox.queue(integrity_item(finding, phase=phase, at_ms=now, state="resolved"))
 
 
+def transport_for(session: Any) -> HttpTransport:
+    """JSON/bytes requests with the session's login token, TLS settings and connections."""
+    api = session.api
+    return HttpTransport(base_url=api.base_url, token=lambda: api.token, session=api.session,
+                         verify=api.verify, timeout_s=api.timeout_s)
+
+
 def review_services_for(session: Any) -> ReviewServices:
     """The services of a logged-in client.session.exam_session.ExamSession."""
-    api = session.api
-    transport = HttpTransport(base_url=api.base_url, token=lambda: api.token,
-                              session=api.session, verify=api.verify,
-                              timeout_s=api.timeout_s)
-    return ReviewServices(run_on_store=session.run_on_store, transport=transport,
-                          client_id=api.client_id, server_now_ms=session.clock.now_ms)
+    return ReviewServices(run_on_store=session.run_on_store, transport=transport_for(session),
+                          client_id=session.api.client_id,
+                          server_now_ms=session.clock.now_ms)

@@ -32,7 +32,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from client.errors import UserFacingError
 from client.export.session_export import ensure_session_key
@@ -71,6 +71,7 @@ from client.sync.clock import ServerClock, load_snapshot, save_snapshot
 from client.sync.errors import ServerRefused, ServerUnreachable
 from client.sync.pusher import AnswerPusher, Backoff, SyncStatus
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 JsonValue = Any
@@ -159,6 +160,7 @@ class ExamSession:
         self._submit_lock = threading.Lock()
         self._attempt: _Attempt | None = None
         self._keys: ServerKeys | None = None
+        self.last_sync_status: SyncStatus | None = None
         self._writer: StoreWriter | None = None
         self._writer_ids: tuple[str, str] | None = None
         self._pusher: AnswerPusher | None = None
@@ -753,6 +755,26 @@ class ExamSession:
 
         self._require_writer().call(undo).result()
 
+    @property
+    def writer(self) -> StoreWriter:
+        """The store's writer thread (offline export flushes it before reading)."""
+        return self._require_writer()
+
+    @property
+    def server_keys(self) -> ServerKeys:
+        return self._require_keys()
+
+    @property
+    def last_synced_ms(self) -> int | None:
+        """Server time of the last acknowledged upload (for the proctor panel)."""
+        status = self.last_sync_status
+        return None if status is None else status.last_synced_ms
+
+    def run_on_store(self, fn: Callable[[AnswerStore], T]) -> Future[T]:
+        """Run *fn* with the answer store on its writer thread (proctor log, review outbox,
+        offline export all go through here; never touch the store from another thread)."""
+        return self._require_writer().call(fn)
+
     def store_blob(self, *, name: str, data: bytes, content_type: str) -> Future[None]:
         """Keep *data* (an evidence photo, a capture) in the encrypted store.
 
@@ -889,9 +911,13 @@ class ExamSession:
         self._pusher = AnswerPusher(outbox=outbox, push=self._push_batch,
                                     now_ms=lambda: self.clock.now_ms() or 0,
                                     interval_s=self.sync_interval_s,
-                                    on_status=self.events.on_sync_status,
+                                    on_status=self._on_sync_status,
                                     backoff=self.sync_backoff)
         self._pusher.start()
+
+    def _on_sync_status(self, status: SyncStatus) -> None:
+        self.last_sync_status = status
+        self.events.on_sync_status(status)
 
     def _start_supervisor(self) -> None:
         if self._supervisor is not None:

@@ -111,6 +111,11 @@ class ExamApi:
         self.session.mount("http://", HTTPAdapter(max_retries=retry))
         self.session.mount("https://", HTTPAdapter(max_retries=retry))
 
+    @property
+    def verify(self) -> str | bool:
+        """What TLS verification uses: the CA bundle path (never False in production)."""
+        return self._verify
+
     # -- plumbing -----------------------------------------------------------------------
 
     def _url(self, path: str) -> str:

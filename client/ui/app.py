@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 from PySide6.QtWidgets import QApplication
 
@@ -98,6 +98,7 @@ def run_gui(session: ExamSession, options: GuiOptions, launch: LaunchContext, *,
                                      on_failure=render_guard.restart_on_level_change(restart))
     guard.install_message_handler()
     window = build_window(session, options)
+    window.settings = launch.settings
     window.pending_crash_reports = early.pending_crash_reports(launch.crash_dir)
     instance.activation_requested.connect(lambda: single_instance.bring_to_front(window))
     if options.readiness_first:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 class LoginPage(QWidget):
     loginRequested = Signal(str, str)  # username, password
     languageChanged = Signal(str)
+    authorizationCodeEntered = Signal(str)  # the proctor's one-time code (second login)
 
     def __init__(self, *, server_url: str, demo_hint: str | None = None,
                  warnings: list[str] | None = None, language: str = "zh_CN") -> None:
@@ -70,6 +71,27 @@ class LoginPage(QWidget):
         self.username.returnPressed.connect(self.password.setFocus)
         layout.addWidget(self.login_button)
 
+        # Second login: the proctor types a one-time authorization code here.
+        self.code_box = QFrame()
+        code_layout = QVBoxLayout(self.code_box)
+        code_layout.setContentsMargins(0, 0, 0, 0)
+        self.code_message = QLabel()
+        self.code_message.setObjectName("warning")
+        self.code_message.setWordWrap(True)
+        code_layout.addWidget(self.code_message)
+        code_row = QHBoxLayout()
+        self.code_edit = QLineEdit()
+        self.code_edit.setObjectName("authorizationCode")
+        self.code_edit.setPlaceholderText(self.tr("监考教师授权码"))
+        self.code_button = QPushButton(self.tr("授权登录"))
+        self.code_button.clicked.connect(self._submit_code)
+        self.code_edit.returnPressed.connect(self._submit_code)
+        code_row.addWidget(self.code_edit, 1)
+        code_row.addWidget(self.code_button)
+        code_layout.addLayout(code_row)
+        self.code_box.hide()
+        layout.addWidget(self.code_box)
+
         for text in warnings or []:
             warning = QLabel(text)
             warning.setObjectName("warning")
@@ -110,6 +132,24 @@ class LoginPage(QWidget):
             return
         self.set_busy(True)
         self.loginRequested.emit(username, password)
+
+    def _submit_code(self) -> None:
+        code = self.code_edit.text().strip()
+        if code:
+            self.code_button.setEnabled(False)
+            self.authorizationCodeEntered.emit(code)
+
+    def ask_for_authorization(self, message: str, *, error: str = "") -> None:
+        self.set_busy(False)
+        self.code_message.setText(message)
+        self.code_box.show()
+        self.code_button.setEnabled(True)
+        if error:
+            self.error.setText(error)
+            self.error.show()
+        else:
+            self.error.hide()
+        self.code_edit.setFocus()
 
     def set_busy(self, busy: bool) -> None:
         self.login_button.setEnabled(not busy)

@@ -18,10 +18,14 @@ from client.audio import play_wav
 from client.errors import UserFacingError
 from client.paper.model import Item
 from client.session.exam_session import ExamSession, Phase
+from client.session.view_model import (
+    clock_warning,
+    connection_banner,
+    login_state,
+    sync_state_text,
+)
 from client.store import Revision
 from client.sync.pusher import SyncStatus
-from client.sync.tls import clock_wrong_message
-from client.timefmt import beijing_clock
 from client.ui.bridge import SessionBridge
 from client.ui.checks import CameraChecks, IntegrityChecks
 from client.ui.exam_page import ExamPage
@@ -36,6 +40,7 @@ log = logging.getLogger(__name__)
 TICK_MS = 250
 RESULT_POLL_MS = 2000
 RETRY_MS = 3000
+APPROVAL_POLL_MS = 5000
 
 
 def describe_error(error: BaseException) -> str:
@@ -59,6 +64,8 @@ class ExamWindow(QMainWindow):
         self.session = session
         self.review_factory = review_factory
         self.review: Any = None  # client.review.services.ReviewServices once logged in
+        self.proctor: Any = None  # client.proctor.services.ProctorServices once preloaded
+        self.proctor_panel: Any = None
         self.integrity = integrity
         self.camera = camera
         self.camera_panel: Any = None
@@ -89,6 +96,8 @@ class ExamWindow(QMainWindow):
         self.exam_page: ExamPage | None = None
         self._build_pre_exam_pages()
         self.current_page = "login"
+        self.settings: Any = None  # set by the application: diagnostics need it
+        self._install_proctor_entry()
 
         self._preloaded = False
         self._unlocking = False
@@ -100,6 +109,9 @@ class ExamWindow(QMainWindow):
         self._tick = QTimer(self)
         self._tick.setInterval(TICK_MS)
         self._tick.timeout.connect(self._on_tick)
+        self._approval_poll = QTimer(self)
+        self._approval_poll.setInterval(APPROVAL_POLL_MS)
+        self._approval_poll.timeout.connect(self._poll_for_approval)
 
     def _build_pre_exam_pages(self) -> None:
         """Login, waiting and result pages; rebuilt when the candidate switches language."""
@@ -107,8 +119,10 @@ class ExamWindow(QMainWindow):
                                     warnings=self._warnings, language=self.language)
         self.login_page.loginRequested.connect(self._login)
         self.login_page.languageChanged.connect(self._switch_language)
+        self.login_page.authorizationCodeEntered.connect(self._authorize_with_code)
         self.waiting_page = WaitingPage()
         self.waiting_page.enterRequested.connect(self._unlock)
+        self.waiting_page.startCodeEntered.connect(self._unlock_with_start_code)
         self.result_page = ResultPage()
         for page in (self.login_page, self.waiting_page, self.result_page):
             self.pages.addWidget(page)
@@ -157,9 +171,41 @@ class ExamWindow(QMainWindow):
                           on_done=self._on_logged_in, on_error=self._on_login_failed)
 
     def _on_login_failed(self, error: BaseException) -> None:
+        if self.session.phase is Phase.AUTHORIZING:
+            # Second login: held until the proctor's code or an admin's approval.
+            state = login_state(self.session)
+            self.login_page.ask_for_authorization(state.authorization_message)
+            if not self._approval_poll.isActive():
+                self._approval_poll.start()
+            return
         self.login_page.show_error(describe_error(error))
 
+    def _authorize_with_code(self, code: str) -> None:
+        run_in_background(lambda: self.session.authorize_with_code(code),
+                          on_done=self._on_logged_in, on_error=self._on_code_refused)
+
+    def _on_code_refused(self, error: BaseException) -> None:
+        state = login_state(self.session)
+        self.login_page.ask_for_authorization(state.authorization_message,
+                                              error=describe_error(error))
+
+    def _poll_for_approval(self) -> None:
+        """An admin may approve the second login on the server: try again now and then."""
+        if self.session.phase is not Phase.AUTHORIZING:
+            self._approval_poll.stop()
+            return
+        run_in_background(self.session.retry_login, on_done=self._on_logged_in,
+                          on_error=lambda _error: None)
+
     def _on_logged_in(self, result: Any) -> None:
+        self._approval_poll.stop()
+        if self.session.phase in (Phase.SEALED, Phase.SUBMITTED):
+            # The server already submitted (resume window over, or the exam ended).
+            self.result_page.show_pending_submission(self.session.notice)
+            self._show("result")
+            if self.session.phase is Phase.SUBMITTED:
+                self._poll_result()
+            return
         if self.review_factory is not None and self.review is None:
             self.review = self.review_factory(self.session)
             self.review.start()
@@ -191,6 +237,94 @@ class ExamWindow(QMainWindow):
         if not allowed and not self.integrity.enforce:
             self.waiting_page.show_status(self.tr(
                 "演示模式：检测结果仅作展示，不阻止进入考试（正式考试中会阻止）"))
+
+    # -- proctor mode (Ctrl+Alt+Shift+P or the small 监考 button) ----------------------
+
+    def _install_proctor_entry(self) -> None:
+        from client.ui.proctor_panel import install_proctor_shortcut, proctor_button
+
+        install_proctor_shortcut(self, self.open_proctor_panel)
+        button = proctor_button(self, self.open_proctor_panel)
+        self.statusBar().addPermanentWidget(button)
+        self.statusBar().setSizeGripEnabled(False)
+
+    def _start_proctor_services(self) -> None:
+        if self.proctor is not None:
+            return
+        from client.proctor.services import ProctorServices
+        from client.review.services import transport_for
+
+        try:
+            self.proctor = ProctorServices(session=self.session,
+                                           post_json=transport_for(self.session).post_json)
+        except UserFacingError as error:  # a package without proctors: say so when opened
+            log.error("proctor mode unavailable: %s", error.message)
+            self.proctor_unavailable = error.message
+            return
+        self.proctor.start()
+
+    def open_proctor_panel(self) -> None:
+        from client.proctor.services import no_verifiers_message
+        from client.ui.proctor_panel import ProctorPanel
+
+        if self.proctor is None:
+            QMessageBox.information(self, self.tr("监考模式"),
+                                    getattr(self, "proctor_unavailable", "")
+                                    or no_verifiers_message())
+            return
+        if self.proctor_panel is not None and self.proctor_panel.isVisible():
+            self.proctor_panel.raise_()
+            return
+        services = self.proctor
+        self.proctor_panel = ProctorPanel(
+            mode=services.mode,
+            candidate_status=lambda: services.candidate_status(
+                integrity=self._integrity_summary(), identity=self._identity_summary()),
+            export=services.export,
+            on_authorize_relogin=self._authorize_relogin_by_proctor,
+            on_approve_entry=lambda who: self.approve_entry_by_proctor(proctor=who.name),
+            support_actions=[(self.tr("生成诊断包"), self._write_diagnostics),
+                             (self.tr("查看崩溃日志"), self._show_crash_logs)],
+            parent=self)
+        self.proctor_panel.open()
+
+    def _integrity_summary(self) -> str:
+        panel = self.integrity_panel
+        if panel is None:
+            return self.tr("未检测")
+        return self.tr("通过") if panel.allowed else self.tr("未通过（{n} 项）").format(
+            n=len(panel.findings))
+
+    def _identity_summary(self) -> str:
+        result = self.identity_result
+        if result is None:
+            return self.tr("未核验") if self.camera is not None else self.tr("未启用")
+        return self.tr("通过") if result.passed else self.tr("未通过：{reason}").format(
+            reason=result.message)
+
+    def _authorize_relogin_by_proctor(self, _who: Any) -> None:
+        if self.session.phase is not Phase.AUTHORIZING:
+            raise UserFacingError("proctor.relogin_not_needed", self.tr(
+                "该考生当前不需要授权登录。考生在其他电脑上登录时，请在那台电脑的登录页输入授权码"))
+        self.login_page.ask_for_authorization(login_state(self.session).authorization_message)
+
+    def _write_diagnostics(self) -> str:
+        from client.diagnostics.collect import collect_diagnostics
+
+        settings = getattr(self, "settings", None)
+        if settings is None:
+            raise UserFacingError("diagnostics.no_settings", self.tr("诊断包需要配置信息"))
+        path = collect_diagnostics(settings, out=None)
+        return self.tr("诊断包已生成：{path}").format(path=path)
+
+    def _show_crash_logs(self) -> str:
+        from client.ui.crash_dialog import CrashLogViewer
+
+        if not self.pending_crash_reports:
+            return self.tr("没有新的崩溃日志")
+        viewer = CrashLogViewer(self.pending_crash_reports, parent=self)
+        viewer.open()
+        return self.tr("共 {n} 份崩溃日志").format(n=len(self.pending_crash_reports))
 
     # -- identity (camera) ------------------------------------------------------------
 
@@ -330,6 +464,7 @@ class ExamWindow(QMainWindow):
 
     def _on_preloaded(self, _header: Any) -> None:
         self._preloaded = True
+        self._start_proctor_services()
         self.waiting_page.set_preloaded(self.tr("试卷已下载并校验完毕，等待考试开始"))
         self.waiting_page.show_status("")
 
@@ -353,8 +488,21 @@ class ExamWindow(QMainWindow):
     def _on_unlock_failed(self, error: BaseException) -> None:
         self._unlocking = False
         code = getattr(error, "code", "")
+        if code == "unlock.start_code_needed" or self.session.needs_start_code:
+            self.waiting_page.ask_for_start_code(login_state(self.session).start_code_message)
+            return
         if code != "not_started":  # the server's clock says "not yet": just wait
             self.waiting_page.show_status(describe_error(error))
+
+    def _unlock_with_start_code(self, code: str) -> None:
+        def unlock() -> tuple[Any, dict[str, int]]:
+            paper = self.session.unlock_with_start_code(code)
+            return paper, self.session.plays()
+
+        def refused(error: BaseException) -> None:
+            self.waiting_page.ask_for_start_code(describe_error(error))
+
+        run_in_background(unlock, on_done=self._on_unlocked, on_error=refused)
 
     def _on_unlocked(self, outcome: tuple[Any, dict[str, int]]) -> None:
         paper, plays = outcome
@@ -382,23 +530,26 @@ class ExamWindow(QMainWindow):
 
     def _on_tick(self) -> None:
         phase = self.session.phase
-        reading = self.session.clock.reading()
-        clock_text = "" if reading is None or not reading.pc_clock_wrong else \
-            clock_wrong_message(reading.pc_offset_ms)
         if phase is Phase.WAITING:
             until_start = self.session.ms_until_start()
             self.waiting_page.set_countdown(until_start)
-            self.waiting_page.show_clock_warning(clock_text)
+            warnings = [text for text in (connection_banner(self.session),
+                                          clock_warning(self.session)) if text]
+            self.waiting_page.show_clock_warning("\n".join(warnings))
+            if until_start is None and self.session.needs_start_code and self._preloaded \
+                    and not self.waiting_page.start_code_box.isVisible():
+                self._unlock()  # asks for the start code when the server cannot be reached
             started = until_start is not None and until_start <= 0
             ready = (started and self._preloaded and self._integrity_ok
                      and self._identity_ok)
             self.waiting_page.enter_button.setEnabled(ready and not self._unlocking)
             if ready:
                 self._unlock()
-        elif phase is Phase.RUNNING and self.exam_page is not None:
+        elif phase in (Phase.RUNNING, Phase.SEALED) and self.exam_page is not None:
             until_end = self.session.ms_until_end()
             self.exam_page.set_time_left(until_end)
-            if until_end is not None and until_end <= 0:
+            # The session seals by itself at the server's end time, even offline.
+            if phase is Phase.SEALED or (until_end is not None and until_end <= 0):
                 self._time_is_up()
 
     def _on_answer_changed(self, question_id: str, value: Any, coalesce: bool) -> None:
@@ -420,20 +571,8 @@ class ExamWindow(QMainWindow):
         self._show_sync_state()
 
     def _show_sync_state(self) -> None:
-        status = self._last_sync
-        if status is None or status.state == "pending":
-            self._set_save_state("saved", self.tr("答案已保存到本机，等待上传"))
-        elif status.state == "synced":
-            when = status.last_synced_ms
-            text = self.tr("答案已保存并已同步")
-            if when:
-                text += f" {beijing_clock(when, seconds=True)}"
-            self._set_save_state("synced", text)
-        else:
-            since = status.offline_since_ms
-            self._set_save_state("offline", self.tr(
-                "网络中断（自 {time} 起），答案已安全保存在本机").format(
-                time=beijing_clock(since) if since else "--:--"))
+        state, text = sync_state_text(self._last_sync)
+        self._set_save_state(state, text)
 
     def _set_save_state(self, state: str, text: str) -> None:
         if self.exam_page is not None:
@@ -495,8 +634,8 @@ class ExamWindow(QMainWindow):
 
     def _on_submit_failed(self, error: BaseException) -> None:
         self._submitting = False
-        self.result_page.show_pending_submission(
-            self.tr("答案已保存在本机，正在等待网络恢复后自动交卷。") + "\n" + describe_error(error))
+        waiting = self.tr("答案已保存在本机，正在等待网络恢复后自动交卷。")
+        self.result_page.show_pending_submission(waiting + "\n" + describe_error(error))
         self._show("result")
         QTimer.singleShot(RETRY_MS, self, self._submit)
 
@@ -556,4 +695,7 @@ class ExamWindow(QMainWindow):
         if self.review is not None:
             self.review.stop()
             self.review = None
+        if self.proctor is not None:
+            self.proctor.stop()
+            self.proctor = None
         self.session.close()

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -19,6 +20,7 @@ from client.timefmt import beijing_datetime, countdown
 
 class WaitingPage(QWidget):
     enterRequested = Signal()
+    startCodeEntered = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -75,6 +77,27 @@ class WaitingPage(QWidget):
         self.status.hide()
         layout.addWidget(self.status)
 
+        # No network at the start: the proctor types the exam's start code (开考码).
+        self.start_code_box = QFrame()
+        start_layout = QVBoxLayout(self.start_code_box)
+        start_layout.setContentsMargins(0, 0, 0, 0)
+        self.start_code_message = QLabel()
+        self.start_code_message.setObjectName("warning")
+        self.start_code_message.setWordWrap(True)
+        start_layout.addWidget(self.start_code_message)
+        start_row = QHBoxLayout()
+        self.start_code_edit = QLineEdit()
+        self.start_code_edit.setObjectName("startCode")
+        self.start_code_edit.setPlaceholderText(self.tr("开考码"))
+        self.start_code_button = QPushButton(self.tr("打开试卷"))
+        self.start_code_button.clicked.connect(self._submit_start_code)
+        self.start_code_edit.returnPressed.connect(self._submit_start_code)
+        start_row.addWidget(self.start_code_edit, 1)
+        start_row.addWidget(self.start_code_button)
+        start_layout.addLayout(start_row)
+        self.start_code_box.hide()
+        layout.addWidget(self.start_code_box)
+
         self.enter_button = QPushButton(self.tr("进入考试"))
         self.enter_button.setObjectName("primary")
         self.enter_button.setEnabled(False)
@@ -107,6 +130,17 @@ class WaitingPage(QWidget):
         self.checks_area.setWidget(checks_card)
         self.checks_area.hide()  # shown when a check panel is added
         outer.addWidget(self.checks_area, 3)
+
+    def _submit_start_code(self) -> None:
+        code = self.start_code_edit.text().strip()
+        if code:
+            self.start_code_button.setEnabled(False)
+            self.startCodeEntered.emit(code)
+
+    def ask_for_start_code(self, message: str) -> None:
+        self.start_code_message.setText(message)
+        self.start_code_box.show()
+        self.start_code_button.setEnabled(True)
 
     def add_check(self, panel: QWidget) -> None:
         self.checks.addWidget(panel)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from server.api_admin import authorize_login
+
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from offline_helpers import sit
@@ -23,6 +25,9 @@ def test_register_is_idempotent_and_bound_to_the_attempt(srv):
 
 def test_a_second_pc_gets_its_own_key(srv):
     alice = sit(srv)
+    # A second PC needs an approval (second-login rule, docs/offline.md).
+    authorize_login(srv.db, exam_id=srv.demo.exam_id, who=srv.demo.username,
+                    approved_by="test", now_ms=srv.clock.now_ms())
     moved = sit(srv, client_id="pc-07")  # the same candidate after moving to another PC
     assert moved.key != alice.key
     assert find_client_key(srv.db, raw_public_bytes(moved.key.public_key())) is not None

@@ -1,0 +1,115 @@
+"""Proctor mode for one logged-in session: verifiers from the package, the proctor log
+in the encrypted store (synced when online), the offline answer file exporter, and the
+candidate's state as the proctor panel shows it."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+
+from client.export.exporter import ExportResult
+from client.export.offline_file import FileIdentity
+from client.export.session_export import OfflineExporter
+from client.i18n import _
+from client.proctor.candidate_status import CandidateStatus
+from client.proctor.proctor_log import ProctorLog
+from client.proctor.proctor_mode import ProctorMode
+from client.proctor.store_sink import (
+    SYNC_PATH,
+    StoreEventSink,
+    mark_synced,
+    sync_request_body,
+    unsynced_events,
+)
+from client.proctor.verifiers import verifiers_from_extra
+
+log = logging.getLogger(__name__)
+
+SYNC_INTERVAL_S = 15.0
+
+
+class ProctorServices:
+    """Built once the package is preloaded (its signed header carries the verifiers)."""
+
+    def __init__(self, *, session: Any, post_json: Callable[[str, dict[str, Any]], Any]) -> None:
+        self.session = session
+        header = session.attempt.header
+        if header is None:
+            raise RuntimeError("proctor mode needs the preloaded package")
+        self._post_json = post_json
+        self.log = ProctorLog(sink=StoreEventSink(session.run_on_store),
+                              server_time_ms=session.clock.now_ms)
+        self.mode = ProctorMode(verifiers=verifiers_from_extra(header.extra), log=self.log)
+        login = session.attempt.login
+        package_sha = hashlib.sha256(session.attempt.package_path.read_bytes()).hexdigest()
+        self.exporter = OfflineExporter(
+            writer=session.writer,
+            identity=FileIdentity(exam_id=login.exam.id, candidate_id=login.candidate_id,
+                                  candidate_no=login.student_no,
+                                  client_id=session.api.client_id, package_sha256=package_sha,
+                                  paper_id=getattr(header, "paper_id", "")),
+            server_box_key=X25519PublicKey.from_public_bytes(session.server_keys.box_public_key),
+            server_time_ms=session.clock.now_ms, exam_end_ms=login.exam.end_ms,
+            wall_time_ms=lambda: time.time_ns() // 1_000_000)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sync_loop, name="proctor-log-sync",
+                                        daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5.0)
+
+    def export(self, folder: Any) -> ExportResult:
+        """*Blocking* (store + USB stick): the proctor panel runs it on a worker thread."""
+        return self.exporter.export(folder)
+
+    def candidate_status(self, *, integrity: str, identity: str) -> CandidateStatus:
+        """*Blocking* (reads the store)."""
+        session = self.session
+        login = session.attempt.login
+        revisions = session.run_on_store(lambda store: store.revisions()).result()
+        answers = session.answers()
+        paper = session.attempt.paper
+        total = paper.item_count if paper is not None else len(answers)
+        submission = {"SUBMITTED": "submitted", "SEALED": "sealed"}.get(
+            session.phase.name, "answering")
+        return CandidateStatus(
+            candidate_no=login.student_no, candidate_name=login.candidate_name,
+            exam_id=login.exam.id, exam_title=login.exam.title,
+            answered=sum(1 for value in answers.values() if value not in (None, "", [])),
+            question_total=total, revisions_saved=len(revisions),
+            unsynced=sum(1 for rev in revisions if not rev.synced),
+            synced_up_to_server_ms=session.last_synced_ms, submission=submission,
+            integrity=integrity, identity=identity)
+
+    def sync_once(self) -> int:
+        """Send unsynced proctor-log events; returns how many the server took."""
+        pending = self.session.run_on_store(lambda store: unsynced_events(store)).result()
+        if not pending:
+            return 0
+        self._post_json(SYNC_PATH, sync_request_body(pending,
+                                                     client_id=self.session.api.client_id))
+        last = pending[-1][0]
+        self.session.run_on_store(lambda store: mark_synced(store, up_to_seq=last)).result()
+        return len(pending)
+
+    def _sync_loop(self) -> None:
+        while not self._stop.wait(SYNC_INTERVAL_S):
+            try:
+                self.sync_once()
+            except Exception as exc:  # offline: the log stays in the store for later
+                log.info("proctor log not synced yet: %s", exc)
+
+
+def no_verifiers_message() -> str:
+    return _("试卷包中没有监考教师信息，无法进入监考模式，请联系主考/考点管理员添加监考教师")
