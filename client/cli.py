@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=_("加载全部子系统并退出（安装包自检）"))
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help=_("开始考试（默认）"))
-    check = commands.add_parser("check", help=_("考前环境检查：系统、摄像头、时钟、网络、远程控制与虚拟机检测"))
+    check = commands.add_parser(
+        "check", help=_("考前环境检查：系统、摄像头、时钟、网络、远程控制与虚拟机检测"))
     check.add_argument("--json", action="store_true", help=_("输出机器可读的 JSON 报告"))
     check.add_argument("--gui", action="store_true", help=_("在窗口中显示检查结果"))
     check.add_argument("--out", type=Path, help=_("把 JSON 报告写入文件"))
@@ -129,9 +130,9 @@ def run_exam(settings: Settings, *, errors_to_stderr: bool, camera_source: Path 
     launch = prepare_launch(settings, errors_to_stderr=errors_to_stderr)
     if launch is None:
         return 2
+    from client.review.services import review_services_for
     from client.session.factory import create_session
     from client.ui.app import GuiOptions, run_gui
-    from client.review.services import review_services_for
     from client.ui.checks import camera_checks_from, platform_integrity_checks
 
     session = create_session(settings)
@@ -155,9 +156,9 @@ def run_demo(settings: Settings, *, start_in_s: float, duration_min: float,
              errors_to_stderr: bool, camera_source: Path | None) -> int:
     """Start the reference server on 127.0.0.1 with the demo exam, and the client on it."""
     from client.launch import prepare_launch
+    from client.review.services import review_services_for
     from client.session.factory import create_session
     from client.ui.app import GuiOptions, run_gui
-    from client.review.services import review_services_for
     from client.ui.checks import camera_checks_from, platform_integrity_checks
     from server.testing import live_server
 

@@ -178,6 +178,17 @@ def main() -> int:
             shot("04z-exam-paused-anydesk-started")
             write_fixture_snapshot(snapshot, "fp_clean_lab_pc")
             wait_until(lambda: not window.integrity_overlay.isVisible())
+            window.open_proctor_panel()
+            panel = window.proctor_panel
+            panel.name_edit.setText(demo.proctor_name)
+            panel.password_edit.setText(demo.proctor_password)
+            click(panel.unlock_button)
+            wait_until(panel.is_unlocked)
+            panel.move(QPoint(260, 60))
+            pump(1.0)
+            shot("09-proctor-mode")
+            panel.close()
+            pump(0.3)
             page.show_question(len(page.panes) - 1)
             page.toggle_flag()
             page.zoom(+0.3)
@@ -193,7 +204,38 @@ def main() -> int:
             shot("07-result-computing")
             wait_until(lambda: "/" in window.result_page.score.text())
             shot("08-result-scored")
-            window.close()
+            window.shutdown()
+            window.hide()
+
+            # 李四 already sits the exam on another PC: this PC needs the proctor's code.
+            other = demo.candidates[1]
+            first_pc = create_session(settings.with_overrides(
+                {"data/directory": tmp / "first-pc"}))
+            first_pc.login(username=other.student_no, password=other.password)
+            first_pc.close()
+            second = build_window(create_session(settings.with_overrides(
+                {"data/directory": tmp / "second-pc"})), GuiOptions(server_url=server.url))
+            second.setGeometry(0, 0, WIDTH, HEIGHT)
+            second.show()
+            second.login_page.username.setText(other.student_no)
+            second.login_page.password.setText(other.password)
+            click(second.login_page.login_button)
+            wait_until(lambda: second.login_page.code_box.isVisible())
+            shot("10-second-login-needs-proctor-code")
+            second.shutdown()
+            second.hide()
+
+            from client.readiness.runner import ReadinessContext
+            from client.ui.readiness_screen import ReadinessScreen
+
+            readiness = ReadinessScreen(ReadinessContext.from_settings(settings), upload=False)
+            readiness.setGeometry(0, 0, WIDTH, HEIGHT)
+            readiness.show()
+            finished: list[object] = []
+            readiness.finished.connect(finished.append)
+            wait_until(lambda: bool(finished), timeout=90)
+            shot("11-readiness-check")
+            readiness.close()
             pump(0.3)
     QApplication.quit()
     return 0

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from server.api_admin import authorize_login
-
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from offline_helpers import sit
 
 from client.export.offline_file import key_id, raw_public_bytes
 from client.export.session_key import registration_body
+from server.api_admin import authorize_login
 from server.offline_import import find_client_key
 
 
