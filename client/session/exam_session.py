@@ -60,6 +60,7 @@ from client.store import (
     Revision,
     ServerAnswer,
     StoreWriter,
+    WriterStatus,
     check_data_dir,
     open_or_recover,
     open_store_key,
@@ -98,6 +99,7 @@ class SessionEvents:
     """Callbacks; each may be called from any thread."""
 
     on_sync_status: Callable[[SyncStatus], None] = lambda status: None
+    on_store_status: Callable[[WriterStatus], None] = lambda status: None
     on_answer_saved: Callable[[Revision | BaseException], None] = lambda result: None
     on_phase: Callable[[Phase], None] = lambda phase: None
 
@@ -862,7 +864,7 @@ class ExamSession:
             self.recovery_report = report
             return store
 
-        writer = StoreWriter(open_store)
+        writer = StoreWriter(open_store, on_status=self._on_store_status)
         writer.ready().result()
         self._writer, self._writer_ids = writer, (exam_id, candidate_id)
         return writer
@@ -914,6 +916,11 @@ class ExamSession:
                                     on_status=self._on_sync_status,
                                     backoff=self.sync_backoff)
         self._pusher.start()
+
+    def _on_store_status(self, status: WriterStatus) -> None:
+        # Disk full / store failure: the answers are held in memory and retried; the
+        # candidate must be told (the UI shows status.error.message).
+        self.events.on_store_status(status)
 
     def _on_sync_status(self, status: SyncStatus) -> None:
         self.last_sync_status = status

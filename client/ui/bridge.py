@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from client.session.exam_session import Phase, SessionEvents
-from client.store import Revision
+from client.store import Revision, WriterStatus
 from client.sync.pusher import SyncStatus
 
 
@@ -13,6 +13,7 @@ class SessionBridge(QObject):
     syncStatus = Signal(object)   # SyncStatus
     answerSaved = Signal(object)  # Revision | BaseException
     phaseChanged = Signal(object)  # Phase
+    storeStatus = Signal(object)  # client.store.WriterStatus (disk full, failures)
 
     def events(self) -> SessionEvents:
         # Emitting from another thread queues the signal to this object's (UI) thread.
@@ -25,4 +26,8 @@ class SessionBridge(QObject):
         def on_phase(phase: Phase) -> None:
             self.phaseChanged.emit(phase)
 
-        return SessionEvents(on_sync_status=on_sync, on_answer_saved=on_saved, on_phase=on_phase)
+        def on_store(status: WriterStatus) -> None:
+            self.storeStatus.emit(status)
+
+        return SessionEvents(on_sync_status=on_sync, on_answer_saved=on_saved, on_phase=on_phase,
+                             on_store_status=on_store)

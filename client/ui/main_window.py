@@ -87,6 +87,8 @@ class ExamWindow(QMainWindow):
         session.events = self.bridge.events()
         self.bridge.answerSaved.connect(self._on_answer_saved)
         self.bridge.syncStatus.connect(self._on_sync_status)
+        self.bridge.storeStatus.connect(self._on_store_status)
+        self._store_problem: str = ""
 
         self.pages = QStackedWidget()
         self.setCentralWidget(self.pages)
@@ -570,7 +572,17 @@ class ExamWindow(QMainWindow):
         self._last_sync = status
         self._show_sync_state()
 
+    def _on_store_status(self, status: Any) -> None:
+        """Disk full or an unwritable store: answers are held in memory and retried; the
+        candidate sees it until the store has written them (then the sync state returns)."""
+        error = getattr(status, "error", None)
+        self._store_problem = error.message if error is not None else ""
+        self._show_sync_state()
+
     def _show_sync_state(self) -> None:
+        if self._store_problem:
+            self._set_save_state("error", self._store_problem)
+            return
         state, text = sync_state_text(self._last_sync)
         self._set_save_state(state, text)
 
