@@ -231,9 +231,8 @@ def main() -> int:
             readiness = ReadinessScreen(ReadinessContext.from_settings(settings), upload=False)
             readiness.setGeometry(0, 0, WIDTH, HEIGHT)
             readiness.show()
-            finished: list[object] = []
-            readiness.finished.connect(finished.append)
-            wait_until(lambda: bool(finished), timeout=90)
+            readiness.start()
+            pump(25.0)  # every check line (camera, GPU probe, network) has reported by then
             shot("11-readiness-check")
             readiness.close()
             pump(0.3)

@@ -165,6 +165,7 @@ class ExamWindow(QMainWindow):
         self.pages.addWidget(screen)
         self.pages.setCurrentWidget(screen)
         self.current_page = "readiness"
+        screen.start()
 
     # -- login and waiting room ---------------------------------------------------------
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
@@ -44,6 +43,7 @@ from client.proctor.candidate_status import CandidateStatus
 from client.proctor.proctor_log import ProctorAction
 from client.proctor.proctor_mode import ProctorMode, ProctorState
 from client.proctor.verifiers import ProctorIdentity
+from client.timefmt import beijing_clock
 from client.ui.tasks import run_in_background
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,9 @@ def _choose_folder_dialog(parent: QWidget) -> Path | None:
 def _time_text(epoch_ms: int | None) -> str:
     if epoch_ms is None:
         return _("从未同步")
-    return datetime.fromtimestamp(epoch_ms / 1000).astimezone().strftime("%H:%M:%S")
+    # Server time, shown as Beijing time like every other clock of the client (the PC's
+    # own time zone may be anything).
+    return beijing_clock(epoch_ms, seconds=True)
 
 
 class ProctorPanel(QDialog):
