@@ -45,6 +45,7 @@ EXTENSION_MODULES: list[str] = [
     "server.review",
     "server.base_photos",
     "server.proctors",
+    "server.integrity_rules",
 ]
 
 Handler = Callable[[argparse.Namespace], int]

@@ -26,6 +26,7 @@ from client.paper.values import JsonValue
 from client.session.offline_header import OFFLINE_EXTRA_KEY
 from server.config import ServerSettings
 from server.db import Database, Exam
+from server.integrity_rules import rules_extra
 from server.keys import ServerKeys
 from server.offline_package import offline_extra
 from server.proctors import proctor_extra
@@ -127,6 +128,8 @@ def _build(*, source: PaperSource, db: Database, keys: ServerKeys, exam_id: str,
                                          paper_key=paper_key),
         # The proctors' verifiers for proctor mode with no network (server/proctors.py)
         **proctor_extra(db, exam_id),
+        # Newer e-01/e-02 rules for this exam, signed by this server (server/integrity_rules.py)
+        **rules_extra(db, exam_id),
     }
     return build_package(source=source, exam_id=exam_id, paper_key=paper_key,
                          signing_key=keys.signing, extra_header=extra)

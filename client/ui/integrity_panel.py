@@ -91,6 +91,10 @@ class IntegrityCheckPanel(QWidget):
 
     # ------------------------------------------------------------------ scanning
 
+    def set_rules(self, rules: Callable[[], Rules]) -> None:
+        """Newer rules (shipped with the paper package) for the next scan."""
+        self._rules = rules
+
     def recheck(self) -> None:
         if self._running:
             return

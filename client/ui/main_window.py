@@ -433,6 +433,25 @@ class ExamWindow(QMainWindow):
             self.review.camera_event(event)
         log.info("proctoring event %s: %s", "opened" if opened else "closed", event)
 
+    def _use_rules_from_package(self, header: Any) -> None:
+        """Newer detection rules shipped with the paper (signed by the exam server)."""
+        from client.integrity.package_rules import rules_from_package
+
+        if self.integrity is None:
+            return
+        choice = rules_from_package(header.extra, server_key=self.session.server_keys.signing_key,
+                                    now_ms=self.session.clock.now_ms())
+        if choice is None:
+            return
+        if choice.refused is not None:
+            log.warning("package integrity rules refused: %s", choice.refused)
+            return
+        log.info("using the integrity rules shipped with the paper package")
+        self.integrity.rules = lambda: choice.rules
+        if self.integrity_panel is not None:
+            self.integrity_panel.set_rules(lambda: choice.rules)
+            self.integrity_panel.recheck()
+
     def _start_integrity_monitor(self) -> None:
         if self.integrity is None or self.exam_page is None:
             return
@@ -465,9 +484,10 @@ class ExamWindow(QMainWindow):
         run_in_background(lambda: self.session.preload(progress=progress),
                           on_done=self._on_preloaded, on_error=self._on_preload_failed)
 
-    def _on_preloaded(self, _header: Any) -> None:
+    def _on_preloaded(self, header: Any) -> None:
         self._preloaded = True
         self._start_proctor_services()
+        self._use_rules_from_package(header)
         self.waiting_page.set_preloaded(self.tr("试卷已下载并校验完毕，等待考试开始"))
         self.waiting_page.show_status("")
 

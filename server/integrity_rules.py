@@ -1,0 +1,101 @@
+"""Newer e-01/e-02 detection rules shipped with an exam's paper package.
+
+A tool list grows between client releases (a new remote-control tool appears before an
+exam). The admin runs ``exam-server set-integrity-rules EXAM rules.json``: the server signs
+the file with its own Ed25519 key and the package header carries it; the client uses it
+only when the signature is valid, it is not expired and it is newer than the built-in
+rules (client/integrity/rules.py choose_rules), otherwise it keeps the built-in rules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, LargeBinary, String, Table, select
+
+from client.i18n import _
+from client.integrity.rules import sign_rules
+from server import schema as t
+from server.db import Database
+from server.keys import ServerKeys
+
+EXTRA_KEY = "integrity_rules"
+
+exam_rules = Table(
+    "exam_integrity_rules",
+    t.metadata,
+    Column("exam_id", String(64), primary_key=True),
+    Column("rules", LargeBinary, nullable=False),      # the file, byte for byte
+    Column("signature", String(200), nullable=False),  # base64 Ed25519 (sign_rules)
+    Column("set_at_ms", BigInteger, nullable=False),
+)
+
+_created: set[Database] = set()
+_created_lock = threading.Lock()
+
+
+def ensure_tables(db: Database) -> None:
+    with _created_lock:
+        if db in _created:
+            return
+        t.metadata.create_all(db.engine, tables=[exam_rules])
+        _created.add(db)
+
+
+def set_rules(db: Database, keys: ServerKeys, *, exam_id: str, data: bytes, now_ms: int) -> str:
+    """Sign and keep *data* for *exam_id*; returns the base64 signature."""
+    json.loads(data.decode("utf-8"))  # refuse a file that is not JSON before signing it
+    signature = sign_rules(data, key=keys.signing).decode("ascii").strip()
+    ensure_tables(db)
+    with db.write() as conn:
+        conn.execute(exam_rules.delete().where(exam_rules.c.exam_id == exam_id))
+        conn.execute(exam_rules.insert().values(exam_id=exam_id, rules=data,
+                                                signature=signature, set_at_ms=now_ms))
+    return signature
+
+
+def rules_extra(db: Database, exam_id: str) -> dict[str, object]:
+    """The package header fragment (empty when the exam ships no rules of its own)."""
+    ensure_tables(db)
+    with db.read() as conn:
+        row = conn.execute(select(exam_rules).where(exam_rules.c.exam_id == exam_id)).first()
+    if row is None:
+        return {}
+    return {EXTRA_KEY: {"rules": base64.b64encode(bytes(row.rules)).decode("ascii"),
+                        "signature": row.signature}}
+
+
+def cmd_set_rules(args: argparse.Namespace) -> int:
+    from server.cli import open_context
+    from server.papers import refresh_package
+
+    ctx = open_context(args)
+    if ctx.db.get_exam(args.exam) is None:
+        print(_("找不到考试 {exam}").format(exam=args.exam))
+        return 1
+    try:
+        set_rules(ctx.db, ctx.keys, exam_id=args.exam, data=Path(args.file).read_bytes(),
+                  now_ms=ctx.clock.now_ms())
+    except (OSError, ValueError) as exc:
+        print(_("检测规则文件无法读取或不是 JSON：{error}").format(error=exc))
+        return 1
+    refresh_package(settings=ctx.settings, db=ctx.db, keys=ctx.keys, exam_id=args.exam)
+    print(_("检测规则已签名并写入考试 {exam} 的试卷包；考生电脑重新下载试卷后生效").format(
+        exam=args.exam))
+    return 0
+
+
+def register_cli(subparsers: Any) -> None:
+    from server.cli import add_data_argument
+
+    parser = subparsers.add_parser(
+        "set-integrity-rules", help=_("为考试下发更新的远程控制/虚拟机检测规则（服务器签名）"))
+    add_data_argument(parser)
+    parser.add_argument("exam")
+    parser.add_argument("file", type=Path)
+    parser.set_defaults(func=cmd_set_rules)
