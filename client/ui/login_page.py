@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.ui.layout import centered_card
+
 
 class LoginPage(QWidget):
     loginRequested = Signal(str, str)  # username, password
@@ -24,17 +26,7 @@ class LoginPage(QWidget):
     def __init__(self, *, server_url: str, demo_hint: str | None = None,
                  warnings: list[str] | None = None, language: str = "zh_CN") -> None:
         super().__init__()
-        self.setObjectName("page")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        card = QFrame()
-        card.setObjectName("card")
-        card.setMinimumWidth(460)
-        layout = QVBoxLayout(card)
-        layout.setContentsMargins(36, 30, 36, 30)
+        layout = centered_card(self, min_width=460)
         layout.setSpacing(12)
 
         title = QLabel(self.tr("考试客户端"))
@@ -119,10 +111,6 @@ class LoginPage(QWidget):
         footer.addWidget(self.language)
         layout.addLayout(footer)
 
-        row.addWidget(card)
-        row.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
 
     def _submit(self) -> None:
         username = self.username.text().strip()

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
+
+from client.ui.layout import centered_card
 
 
 class ResultPage(QWidget):
     def __init__(self) -> None:
         super().__init__()
-        self.setObjectName("page")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        card = QFrame()
-        card.setObjectName("card")
-        card.setMinimumWidth(520)
-        layout = QVBoxLayout(card)
-        layout.setContentsMargins(36, 30, 36, 30)
+        layout = centered_card(self, min_width=520)
         self.heading = QLabel(self.tr("已交卷"))
         self.heading.setObjectName("title")
         self.heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -37,10 +29,6 @@ class ResultPage(QWidget):
         self.note.setWordWrap(True)
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self.note)
-        row.addWidget(card)
-        row.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
         self.show_computing()
 
     def show_computing(self) -> None:
