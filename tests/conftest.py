@@ -9,8 +9,12 @@ from __future__ import annotations
 import importlib.abc
 import os
 import sys
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Helpers shared by several test folders (TLS test server, admin web login).
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
 
 class _BlockQt(importlib.abc.MetaPathFinder):

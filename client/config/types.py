@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -79,19 +80,26 @@ class Choice(ValueType[str]):
         return "one of: " + ", ".join(self.choices)
 
 
+N = TypeVar("N", int, float)
+
+
+def _in_range(convert: Callable[[str], N], text: str, minimum: N, maximum: N) -> N:
+    try:
+        value = convert(text.strip())
+    except ValueError as exc:
+        raise InvalidValue(text) from exc
+    if not minimum <= value <= maximum:
+        raise InvalidValue(text)
+    return value
+
+
 @dataclass(frozen=True)
 class Integer(ValueType[int]):
     minimum: int
     maximum: int
 
     def parse(self, text: str) -> int:
-        try:
-            value = int(text.strip())
-        except ValueError as exc:
-            raise InvalidValue(text) from exc
-        if not self.minimum <= value <= self.maximum:
-            raise InvalidValue(text)
-        return value
+        return _in_range(int, text, self.minimum, self.maximum)
 
     def allowed(self) -> str:
         return f"a whole number from {self.minimum} to {self.maximum}"
@@ -103,13 +111,7 @@ class Decimal(ValueType[float]):
     maximum: float
 
     def parse(self, text: str) -> float:
-        try:
-            value = float(text.strip())
-        except ValueError as exc:
-            raise InvalidValue(text) from exc
-        if not self.minimum <= value <= self.maximum:
-            raise InvalidValue(text)
-        return value
+        return _in_range(float, text, self.minimum, self.maximum)
 
     def allowed(self) -> str:
         return f"a number from {self.minimum:g} to {self.maximum:g}"

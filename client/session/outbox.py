@@ -28,6 +28,6 @@ class StoreOutbox:
     def acknowledge(self, acks: Sequence[tuple[str, int]]) -> int:
         def apply(store: AnswerStore) -> int:
             store.mark_synced(acks)
-            return len(store.unsynced(limit=1_000_000))
+            return store.unsynced_count()
 
         return self._writer.call(apply).result()

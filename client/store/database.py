@@ -294,6 +294,11 @@ class AnswerStore:
                 count += int(getattr(cursor, "rowcount", 0) or 0)
         return count
 
+    def unsynced_count(self) -> int:
+        """How many revisions the server has not acknowledged (without loading them)."""
+        return int(self._conn.execute(
+            "SELECT count(*) FROM revisions WHERE synced = 0").fetchone()[0])
+
     def revision_count(self) -> int:
         return int(self._conn.execute("SELECT count(*) FROM revisions").fetchone()[0])
 

@@ -69,6 +69,7 @@ class ServerClock:
         self._boot_time_s = boot_time_s
         self._lock = threading.Lock()
         self._anchor: tuple[int, int] | None = None  # (server_ms, monotonic_ns) at contact
+        self._anchor_sent_ns = -1  # when the request behind the anchor was sent
         self._pc_offset_ms = 0
         self._estimated = False
         self._contacts = 0
@@ -78,6 +79,11 @@ class ServerClock:
         rtt = max(0, received_mono_ns - sent_mono_ns)
         midpoint = sent_mono_ns + rtt // 2
         with self._lock:
+            # Responses can arrive out of order (the pusher and a login run concurrently):
+            # one to a request sent before the current anchor's carries older knowledge.
+            if sent_mono_ns < self._anchor_sent_ns:
+                return
+            self._anchor_sent_ns = sent_mono_ns
             # The server stamped its time somewhere in the round trip: the midpoint is the
             # best guess, off by at most rtt/2 (milliseconds on a LAN).
             self._anchor = (server_ms, midpoint)
@@ -90,6 +96,7 @@ class ServerClock:
         """Re-use an anchor saved earlier in this boot (monotonic clocks restart on reboot)."""
         with self._lock:
             self._anchor = (server_ms, mono_ns)
+            self._anchor_sent_ns = -1  # the next real contact always replaces it
             self._pc_offset_ms = pc_offset_ms
 
     def assume(self, server_ms: int) -> None:

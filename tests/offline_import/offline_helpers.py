@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from admin_web import admin_session, csrf_of  # noqa: F401 - re-exported for the tests here
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from sqlalchemy import func, select
@@ -147,21 +148,6 @@ def db_state(srv: LiveServer) -> dict[str, Any]:
         }
 
 
-def admin_session(srv: LiveServer, *, username: str | None = None,
-                  password: str | None = None) -> requests.Session:
-    assert srv.demo is not None
-    session = requests.Session()
-    response = session.post(f"{srv.url}/admin/login", data={
-        "username": username or srv.demo.admin_username,
-        "password": password or srv.demo.admin_password}, timeout=10, allow_redirects=False)
-    assert response.status_code == 303, response.text
-    return session
-
-
-def csrf_of(page_html: str) -> str:
-    marker = 'name="csrf" value="'
-    start = page_html.index(marker) + len(marker)
-    return page_html[start:page_html.index('"', start)]
 
 
 def upload(session: requests.Session, srv: LiveServer, files: list[tuple[str, bytes]],

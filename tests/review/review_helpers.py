@@ -14,6 +14,7 @@ from typing import Any
 import cv2
 import numpy as np
 import requests
+from admin_web import admin_session, csrf_of  # noqa: F401 - re-exported for the tests here
 from skimage import data as skdata
 
 import server.app
@@ -122,18 +123,3 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def admin_session(srv: LiveServer, *, username: str | None = None,
-                  password: str | None = None) -> requests.Session:
-    assert srv.demo is not None
-    session = requests.Session()
-    response = session.post(f"{srv.url}/admin/login", data={
-        "username": username or srv.demo.admin_username,
-        "password": password or srv.demo.admin_password}, timeout=10, allow_redirects=False)
-    assert response.status_code == 303, response.text
-    return session
-
-
-def csrf_of(page_html: str) -> str:
-    marker = 'name="csrf" value="'
-    start = page_html.index(marker) + len(marker)
-    return page_html[start:page_html.index('"', start)]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tls_fixture import TlsServer, run_tls_server
+from tls_server import TlsServer, run_tls_server
 
 from client.errors import UserFacingError
 from client.sync.api import ExamApi, ca_bundle

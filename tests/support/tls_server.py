@@ -76,9 +76,11 @@ class TlsServer:
 
 
 def run_tls_server(folder: Path, *, valid_from_days: float = -1.0,
-                   valid_until_days: float = 90.0, server_clock_days: float = 0.0) -> TlsServer:
+                   valid_until_days: float = 90.0, server_clock_days: float = 0.0,
+                   time_json: bool = True) -> TlsServer:
     """Serve HTTPS; certificate valid from/until now + the given days; the server's clock
-    reads now + *server_clock_days*."""
+    reads now + *server_clock_days*. With ``time_json=False`` /api/v1/time answers like a
+    proxy's HTML page that still carries a ``Date`` header."""
     now = datetime.now(UTC)
     ca_pem, cert_pem, key_pem = write_certificates(
         folder, not_before=now + timedelta(days=valid_from_days),
@@ -88,14 +90,17 @@ def run_tls_server(folder: Path, *, valid_from_days: float = -1.0,
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # http.server names handlers do_<METHOD>
             server_ms = time.time_ns() // 1_000_000 + offset_ms
-            if self.path != "/api/v1/time":
-                body = json.dumps({"error": "not_found", "detail": {}}).encode()
-                self.send_response(404)
-            else:
+            if self.path == "/api/v1/time" and time_json:
+                status, kind = 200, "application/json"
                 body = json.dumps({"epoch_ms": server_ms}).encode()
-                self.send_response(200)
+            elif self.path == "/api/v1/time":
+                status, kind, body = 200, "text/html", b"<html>proxy</html>"
+            else:
+                status, kind = 404, "application/json"
+                body = json.dumps({"error": "not_found", "detail": {}}).encode()
+            self.send_response_only(status)  # no automatic Date: ours is the only one
             self.send_header("Date", formatdate(server_ms / 1000, usegmt=True))
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
