@@ -11,11 +11,12 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from client.i18n import _
-from client.store import backup, connection, schema
+from client.store import backup, connection, patches, schema
 from client.store.backup import DEFAULT_SNAPSHOT_POLICY, SnapshotPolicy
 from client.store.connection import PAGE_SIZE, Connection, DatabaseError, OperationalError
 from client.store.errors import (
@@ -38,7 +39,21 @@ from client.store.paths import backup_path_for, shm_path, wal_path
 log = logging.getLogger(__name__)
 
 REVISION_FLOOR_META = "revision_floor"
+# Checkpoints normally follow each backup snapshot (AnswerStore._checkpoint). When no
+# snapshot can be written (no room, or no snapshot policy), the WAL is checkpointed after
+# this many commits anyway, so that it cannot grow without bound.
+CHECKPOINT_WITHOUT_SNAPSHOT_COMMITS = 1000
 _COLUMNS = "question_id, revision, value, wall_time_ms, mono_time_ns, server_time_ms, synced"
+_STORED_COLUMNS = _COLUMNS + ", patch_of"  # what reading a revision needs (patches.py)
+
+
+@dataclass(frozen=True)
+class _StoredText:
+    """The encoded value of one stored revision, and how many patches led to it."""
+
+    revision: int
+    text: str
+    depth: int
 
 
 def _wall_ms() -> int:
@@ -59,10 +74,24 @@ class AnswerStore:
         # Direct construction is for AnswerStore.open and for benchmarks/store.py, which
         # runs the same code over a plain-SQLite connection to measure the cipher's cost.
         self._conn = conn
+        # No automatic checkpoints: see _checkpoint for when the WAL is copied into the
+        # main file. Once reset, a WAL that grew is cut back to this size.
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        conn.execute(f"PRAGMA journal_size_limit = {4 * 1024 * 1024}")
+        self._commits_since_checkpoint = 0
         self._path = path
         self._key = key
         self._snapshot_policy = snapshot_policy
         self._revision_floor = int(self.get_meta(REVISION_FLOOR_META) or 0)
+        # Each question's latest text saved since this store was opened and since the
+        # last checkpoint not preceded by a snapshot. Only these are patched against: such
+        # a base is always in the WAL or in the backup snapshot, so recovery from the
+        # backup + WAL (when the main file is damaged) never meets a patch without its
+        # base. Used only when its revision number is the one asked for.
+        self._latest: dict[str, _StoredText] = {}
+        # Every row below this seq is synced (schema.py, version 3): the outbox reads
+        # from here. One scan at open; afterwards it only moves up.
+        self._unsynced_from = self._first_unsynced_seq()
         self._saves_since_snapshot = 0
         self._last_snapshot_mono = time.monotonic()
         if snapshot_policy is not None and path is not None and not backup_path_for(
@@ -106,14 +135,18 @@ class AnswerStore:
         try:
             conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
             connection.enable_wal(conn)
-            schema.migrate(conn)
+            found_version = schema.migrate(conn)
         except DatabaseError as exc:
             conn.close()
             raise connection.open_error(exc, path) from exc
         except BaseException:
             conn.close()
             raise
-        return cls(conn, path=path, key=key, snapshot_policy=snapshot_policy)
+        store = cls(conn, path=path, key=key, snapshot_policy=snapshot_policy)
+        if found_version < schema.CURRENT_VERSION:
+            # A backup of the old version would be read with the old version's rules.
+            store.request_snapshot()
+        return store
 
     @staticmethod
     def _check(path: Path, *, key: bytes) -> None:
@@ -172,14 +205,26 @@ class AnswerStore:
     ) -> Revision:
         """Store a new revision of *question_id*; durable when this returns."""
         text = encode_value(value)  # before BEGIN: a bad value must not touch the file
+        self._checkpoint_if_overdue()  # before choosing a patch base: it may clear them
         wall_ms, mono_ns = _wall_ms(), time.monotonic_ns()
         with self._write():
             last = self._last_revision(question_id)
             number = max(last + 1, self._revision_floor)
-            self._conn.execute(
-                f"INSERT INTO revisions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 0)",
-                (question_id, number, text, wall_ms, mono_ns, server_time_ms),
+            previous = self._latest.get(question_id)
+            if previous is not None and previous.revision != last:
+                previous = None
+            stored, is_patch = patches.storage_form(
+                previous=None if previous is None else previous.text,
+                new=text,
+                chain_depth=0 if previous is None else previous.depth,
             )
+            self._conn.execute(
+                f"INSERT INTO revisions ({_COLUMNS}, patch_of) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+                (question_id, number, stored, wall_ms, mono_ns, server_time_ms,
+                 last if is_patch else None),
+            )
+        depth = previous.depth + 1 if is_patch and previous is not None else 0
+        self._latest[question_id] = _StoredText(revision=number, text=text, depth=depth)
         self._saves_since_snapshot += 1
         return Revision(
             question_id=question_id,
@@ -193,29 +238,33 @@ class AnswerStore:
 
     def current_answers(self) -> dict[str, Revision]:
         rows = self._conn.execute(
-            f"""SELECT {_COLUMNS} FROM revisions r
+            f"""SELECT {_STORED_COLUMNS} FROM revisions r
                 WHERE revision = (SELECT max(revision) FROM revisions
                                   WHERE question_id = r.question_id)
                 ORDER BY seq"""
         ).fetchall()
-        return {row[0]: _revision(row) for row in rows}
+        return {rev.question_id: rev for rev in self._revisions_from_rows(rows)}
 
     def revisions(self, question_id: str | None = None) -> list[Revision]:
         """Every revision in save order (for export and merge), optionally of one question."""
         if question_id is None:
-            rows = self._conn.execute(f"SELECT {_COLUMNS} FROM revisions ORDER BY seq")
+            rows = self._conn.execute(f"SELECT {_STORED_COLUMNS} FROM revisions ORDER BY seq")
         else:
             rows = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM revisions WHERE question_id = ? ORDER BY seq",
+                f"SELECT {_STORED_COLUMNS} FROM revisions WHERE question_id = ? ORDER BY seq",
                 (question_id,),
             )
-        return [_revision(row) for row in rows.fetchall()]
+        return self._revisions_from_rows(rows.fetchall())
 
     def unsynced(self, *, limit: int) -> list[Revision]:
         rows = self._conn.execute(
-            f"SELECT {_COLUMNS} FROM revisions WHERE synced = 0 ORDER BY seq LIMIT ?", (limit,)
+            f"SELECT seq, {_STORED_COLUMNS} FROM revisions "
+            "WHERE seq >= ? AND synced = 0 ORDER BY seq LIMIT ?",
+            (self._unsynced_from, limit),
         ).fetchall()
-        return [_revision(row) for row in rows]
+        if rows:
+            self._unsynced_from = int(rows[0][0])
+        return self._revisions_from_rows(row[1:] for row in rows)
 
     def mark_synced(self, acks: Iterable[tuple[str, int]]) -> None:
         """The server holds these revisions; lower ones of the same question are superseded."""
@@ -237,6 +286,7 @@ class AnswerStore:
         """
         imported: list[Revision] = []
         wall_ms, mono_ns = _wall_ms(), time.monotonic_ns()
+        latest: dict[str, _StoredText] = {}
         with self._write():
             for answer in answers:
                 text = encode_value(answer.value)
@@ -246,6 +296,7 @@ class AnswerStore:
                         (answer.question_id, answer.revision, text, wall_ms, mono_ns,
                          answer.server_time_ms),
                     )
+                    latest[answer.question_id] = _StoredText(answer.revision, text, depth=0)
                     imported.append(
                         Revision(answer.question_id, answer.revision, decode_value(text),
                                  wall_ms, mono_ns, answer.server_time_ms, True)
@@ -255,20 +306,28 @@ class AnswerStore:
                     "WHERE question_id = ? AND revision <= ? AND synced = 0",
                     (answer.question_id, answer.revision),
                 )
+        self._latest.update(latest)
         self._saves_since_snapshot += len(imported)
         return imported
 
     def restore_revisions(self, revisions: Iterable[Revision]) -> int:
         """Insert revisions recovered from elsewhere as they were; existing ones win."""
         count = 0
+        latest: dict[str, _StoredText] = {}
         with self._write():
             for rev in revisions:
+                text = encode_value(rev.value)
                 cursor = self._conn.execute(
                     f"INSERT OR IGNORE INTO revisions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (rev.question_id, rev.revision, encode_value(rev.value), rev.wall_time_ms,
+                    (rev.question_id, rev.revision, text, rev.wall_time_ms,
                      rev.mono_time_ns, rev.server_time_ms, int(rev.synced)),
                 )
-                count += int(getattr(cursor, "rowcount", 0) or 0)
+                inserted = int(getattr(cursor, "rowcount", 0) or 0)
+                count += inserted
+                known = latest.get(rev.question_id) or self._latest.get(rev.question_id)
+                if inserted and (known is None or rev.revision > known.revision):
+                    latest[rev.question_id] = _StoredText(rev.revision, text, depth=0)
+        self._latest.update(latest)
         self._saves_since_snapshot += count
         return count
 
@@ -296,8 +355,23 @@ class AnswerStore:
 
     def unsynced_count(self) -> int:
         """How many revisions the server has not acknowledged (without loading them)."""
-        return int(self._conn.execute(
-            "SELECT count(*) FROM revisions WHERE synced = 0").fetchone()[0])
+        first, count, last = self._conn.execute(
+            "SELECT min(seq), count(*), (SELECT max(seq) FROM revisions) FROM revisions "
+            "WHERE seq >= ? AND synced = 0",
+            (self._unsynced_from,),
+        ).fetchone()
+        if first is not None:
+            self._unsynced_from = int(first)
+        elif last is not None:
+            self._unsynced_from = int(last) + 1  # all synced: the next save is the start
+        return int(count)
+
+    def _first_unsynced_seq(self) -> int:
+        row = self._conn.execute(
+            "SELECT coalesce((SELECT min(seq) FROM revisions WHERE synced = 0),"
+            " (SELECT coalesce(max(seq), 0) + 1 FROM revisions))"
+        ).fetchone()
+        return int(row[0])
 
     def revision_count(self) -> int:
         return int(self._conn.execute("SELECT count(*) FROM revisions").fetchone()[0])
@@ -319,6 +393,57 @@ class AnswerStore:
             (question_id,),
         ).fetchone()
         return int(row[0])
+
+    def _revisions_from_rows(self, rows: Iterable[Any]) -> list[Revision]:
+        """Revisions from rows of ``_STORED_COLUMNS`` in save order, patches applied."""
+        seen: dict[str, _StoredText] = {}  # a patch's base is usually the row before
+        result: list[Revision] = []
+        for row in rows:
+            question_id, number, stored, patch_of = str(row[0]), int(row[1]), str(row[2]), row[7]
+            if patch_of is None:
+                current = _StoredText(number, stored, depth=0)
+            else:
+                base = seen.get(question_id)
+                if base is None or base.revision != patch_of:
+                    base = self._stored_text(question_id, int(patch_of))
+                current = _StoredText(
+                    number, self._apply_patch(question_id, number, base.text, stored),
+                    depth=base.depth + 1,
+                )
+            seen[question_id] = current
+            result.append(_revision(row, text=current.text))
+        return result
+
+    def _stored_text(self, question_id: str, revision: int) -> _StoredText:
+        """The encoded value of one stored revision: its whole value or its chain applied."""
+        cached = self._latest.get(question_id)
+        if cached is not None and cached.revision == revision:
+            return cached
+        chain: list[tuple[int, str]] = []  # (revision, patch), newest first
+        number = revision
+        while True:
+            row = self._conn.execute(
+                "SELECT value, patch_of FROM revisions WHERE question_id = ? AND revision = ?",
+                (question_id, number),
+            ).fetchone()
+            if row is None:
+                raise _broken_chain(self._path, question_id, number)
+            if row[1] is None:
+                text = str(row[0])
+                break
+            if int(row[1]) >= number:  # a loop: refused by the schema's CHECK anyway
+                raise _broken_chain(self._path, question_id, number)
+            chain.append((number, str(row[0])))
+            number = int(row[1])
+        for patched_revision, patch in reversed(chain):
+            text = self._apply_patch(question_id, patched_revision, text, patch)
+        return _StoredText(revision, text, depth=len(chain))
+
+    def _apply_patch(self, question_id: str, revision: int, base: str, patch: str) -> str:
+        try:
+            return patches.apply(base, patches.decode(patch))
+        except ValueError as exc:
+            raise _broken_chain(self._path, question_id, revision) from exc
 
     @property
     def revision_floor(self) -> int:
@@ -389,8 +514,12 @@ class AnswerStore:
             saves_since=self._saves_since_snapshot,
             seconds_since=time.monotonic() - self._last_snapshot_mono,
         ):
+            self._checkpoint_if_overdue()
             return False
-        return self.snapshot()
+        if self.snapshot():
+            return True
+        self._checkpoint_if_overdue()
+        return False
 
     def snapshot(self) -> bool:
         """Write the rolling backup now. A failed snapshot is logged, never fatal: the
@@ -407,7 +536,31 @@ class AnswerStore:
             log.warning("backup snapshot of %s failed: %s", self._path, exc)
             return False
         self._saves_since_snapshot = 0
+        self._checkpoint(after_snapshot=True)
         return True
+
+    def _checkpoint_if_overdue(self) -> None:
+        """The WAL's bound when snapshots are not being written."""
+        if self._commits_since_checkpoint >= CHECKPOINT_WITHOUT_SNAPSHOT_COMMITS:
+            self._checkpoint(after_snapshot=False)
+
+    def _checkpoint(self, *, after_snapshot: bool) -> None:
+        """Copy the WAL into the main file; never raises (the WAL keeps everything).
+
+        Right after a snapshot, so that every committed row is in the backup or in the
+        WAL and a damaged main file loses nothing (recovery.py replays the WAL onto the
+        backup). Without a snapshot, rows only in the main file can no longer serve as a
+        patch base: the next long save of every question is stored whole.
+        """
+        try:
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except DatabaseError as exc:
+            log.warning("checkpoint of %s failed: %s", self._path, exc)
+            return
+        finally:
+            if not after_snapshot:
+                self._latest.clear()
+        self._commits_since_checkpoint = 0
 
     def wal_size(self) -> int:
         if self._path is None:
@@ -441,6 +594,7 @@ class AnswerStore:
                 raise
         except DatabaseError as exc:
             raise _write_error(exc, self._path) from exc
+        self._commits_since_checkpoint += 1
 
 
 def _write_error(exc: BaseException, path: Path | None) -> StoreError | BaseException:
@@ -455,11 +609,19 @@ def _write_error(exc: BaseException, path: Path | None) -> StoreError | BaseExce
     return exc  # IntegrityError, ProgrammingError: a bug, not a disk problem
 
 
-def _revision(row: Any) -> Revision:
+def _broken_chain(path: Path | None, question_id: str, revision: int) -> StoreCorruptError:
+    # Cannot happen in a file this code wrote (patch_of is checked and never deleted);
+    # a file that decrypts but breaks the chain is treated like any other damage.
+    return StoreCorruptError("store.corrupt", _msg_corrupt(), path=str(path),
+                             question_id=question_id, revision=revision)
+
+
+def _revision(row: Any, *, text: str) -> Revision:
+    """A revision from a row of ``_COLUMNS`` whose value's encoded text is *text*."""
     return Revision(
         question_id=str(row[0]),
         revision=int(row[1]),
-        value=decode_value(row[2]),
+        value=decode_value(text),
         wall_time_ms=int(row[3]),
         mono_time_ns=int(row[4]),
         server_time_ms=None if row[5] is None else int(row[5]),

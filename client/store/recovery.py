@@ -43,7 +43,7 @@ from client.store.fsutil import (
 )
 from client.store.model import ServerAnswer
 from client.store.paths import StorePaths, shm_path, wal_path
-from client.store.salvage import Salvage, read_rows
+from client.store.salvage import Salvage, read_rows, resolve_across
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +224,7 @@ def _recover(
         wal_on_backup = _read_copy(paths, paths.backup, key=key, label="walreplay",
                                    wal_from=paths.db)
     snapshot = _read_copy(paths, paths.backup, key=key, label="backup")
+    resolve_across([damaged, wal_on_backup, snapshot])
     for name, salvage in (("damaged", damaged), ("wal", wal_on_backup), ("backup", snapshot)):
         notes.extend(f"{name}: {error}" for error in salvage.errors)
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from client.store import connection
+from client.store import connection, patches, schema
 from client.store.connection import Connection, DatabaseError
 from client.store.model import Revision, decode_value
 from client.store.paths import wal_path
@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 _REVISION_COLUMNS = (
     "question_id, revision, value, wall_time_ms, mono_time_ns, server_time_ms, synced"
 )
+_PATCH_COLUMN = ", patch_of"
+_NO_PATCH_COLUMN = ", NULL"  # files before schema 3: every row holds its whole value
 # When max(seq) is unreadable, probing stops after this many seq values in a row that
 # read fine but hold no row (the end of the table has been passed), and in any case at
 # the file size divided by the smallest possible row.
@@ -38,6 +40,11 @@ class Salvage:
     blobs: list[tuple[str, bytes, str, int]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     readable: bool = False  # the file decrypted at all (page 1 and the schema)
+    # The encoded value of every revision read, by (question_id, revision), and the rows
+    # holding a patch whose base this file did not hold: resolve_across() looks for
+    # those bases in the other files of the same store.
+    texts: dict[tuple[str, int], str] = field(default_factory=dict)
+    pending: list[tuple[object, ...]] = field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -81,11 +88,23 @@ def read_rows(db: Path, *, key: bytes) -> Salvage:
 
 def _read_revisions(conn: Connection, db: Path, result: Salvage) -> None:
     try:
-        rows = conn.execute(f"SELECT {_REVISION_COLUMNS} FROM revisions ORDER BY seq").fetchall()
-        result.revisions = [rev for row in rows if (rev := _to_revision(row)) is not None]
-        return
+        patched = schema.schema_version(conn) >= 3
+    except DatabaseError:
+        patched = True  # the header is unreadable: so is everything; try the newest shape
+    columns = _REVISION_COLUMNS + (_PATCH_COLUMN if patched else _NO_PATCH_COLUMN)
+    try:
+        rows = conn.execute(f"SELECT {columns} FROM revisions ORDER BY seq").fetchall()
     except DatabaseError as exc:
         result.errors.append(f"revisions scan: {exc}")
+        rows = _probe_rows(conn, db, columns, result)
+    _resolve(rows, result)
+
+
+def _probe_rows(
+    conn: Connection, db: Path, columns: str, result: Salvage
+) -> list[tuple[object, ...]]:
+    """Rows read one seq at a time, around pages that fail (in save order)."""
+    rows: list[tuple[object, ...]] = []
     try:
         upper: int | None = int(
             conn.execute("SELECT coalesce(max(seq), 0) FROM revisions").fetchone()[0])
@@ -99,16 +118,64 @@ def _read_revisions(conn: Connection, db: Path, result: Salvage) -> None:
         seq += 1
         try:
             row = conn.execute(
-                f"SELECT {_REVISION_COLUMNS} FROM revisions WHERE seq = ?", (seq,)
+                f"SELECT {columns} FROM revisions WHERE seq = ?", (seq,)
             ).fetchone()
         except DatabaseError:
             failed += 1
             continue
         misses = misses + 1 if row is None else 0
-        if row is not None and (rev := _to_revision(row)) is not None:
-            result.revisions.append(rev)
+        if row is not None:
+            rows.append(tuple(row))
     if failed:
         result.errors.append(f"{failed} revision rows unreadable")
+    return rows
+
+
+def _resolve(rows: Sequence[tuple[object, ...]], result: Salvage) -> None:
+    """Revisions from raw rows in save order (a patch's base is always saved before it);
+    patches whose base this file lacks wait in ``pending``."""
+    for row in rows:
+        _add_row(row, result, texts=result.texts)
+
+
+def _add_row(
+    row: tuple[object, ...], result: Salvage, *, texts: dict[tuple[str, int], str]
+) -> None:
+    try:
+        question_id, number, stored = str(row[0]), int(str(row[1])), str(row[2])
+        if row[7] is None:
+            text = stored
+        else:
+            base = texts.get((question_id, int(str(row[7]))))
+            if base is None:
+                result.pending.append(row)
+                return
+            text = patches.apply(base, patches.decode(stored))
+        revision = _to_revision(row, text=text)
+    except ValueError:  # an undecodable row is not worth failing a salvage for
+        return
+    texts[(question_id, number)] = text
+    result.revisions.append(revision)
+
+
+def resolve_across(salvages: Sequence[Salvage]) -> None:
+    """Apply pending patches with bases found in any of *salvages* (files of one store:
+    a revision's value is the same wherever it was read). Whatever still lacks its base
+    is lost, at most the rest of one chain (patches.KEYFRAME_EVERY), and said so."""
+    texts: dict[tuple[str, int], str] = {}
+    for salvage in salvages:
+        texts.update(salvage.texts)
+    waiting = [(salvage, row) for salvage in salvages for row in salvage.pending]
+    for salvage in salvages:
+        salvage.pending = []
+    # Bases have lower revision numbers than their patches: one pass in that order.
+    waiting.sort(key=lambda item: (str(item[1][0]), int(str(item[1][1]))))
+    for salvage, row in waiting:
+        _add_row(row, salvage, texts=texts)
+    for salvage in salvages:
+        if salvage.pending:
+            salvage.errors.append(
+                f"{len(salvage.pending)} revisions lost with the revision they patch")
 
 
 def _read_meta(conn: Connection, result: Salvage) -> None:
@@ -136,16 +203,14 @@ def _read_blobs(conn: Connection, result: Salvage) -> None:
         result.blobs.append((name, bytes(row[0]), str(row[1]), int(row[2])))
 
 
-def _to_revision(row: tuple[object, ...]) -> Revision | None:
-    try:
-        return Revision(
-            question_id=str(row[0]),
-            revision=int(str(row[1])),
-            value=decode_value(str(row[2])),
-            wall_time_ms=int(str(row[3])),
-            mono_time_ns=int(str(row[4])),
-            server_time_ms=None if row[5] is None else int(str(row[5])),
-            synced=bool(row[6]),
-        )
-    except ValueError:  # an undecodable value is not worth failing a salvage for
-        return None
+def _to_revision(row: tuple[object, ...], *, text: str) -> Revision:
+    """Raises ValueError for a row that does not parse."""
+    return Revision(
+        question_id=str(row[0]),
+        revision=int(str(row[1])),
+        value=decode_value(text),
+        wall_time_ms=int(str(row[3])),
+        mono_time_ns=int(str(row[4])),
+        server_time_ms=None if row[5] is None else int(str(row[5])),
+        synced=bool(row[6]),
+    )

@@ -38,6 +38,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             created_ms INTEGER NOT NULL
         )""",
     ),
+    # 3: fewer encrypted pages per save (three instead of five or six for an essay, two
+    # instead of three for a choice). Long values may be stored as a patch of the
+    # question's revision *patch_of* (client/store/patches.py; NULL: the whole value, as
+    # before). The unsynced index goes: AnswerStore finds unsynced rows from a seq
+    # watermark instead (a row's seq is above every older row's, and rows never go
+    # back to unsynced), so a save no longer updates a second index.
+    (
+        """ALTER TABLE revisions ADD COLUMN patch_of INTEGER
+            CHECK (patch_of IS NULL OR patch_of < revision)""",
+        "DROP INDEX revisions_unsynced",
+    ),
 )
 
 CURRENT_VERSION = len(MIGRATIONS)

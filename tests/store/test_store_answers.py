@@ -10,7 +10,7 @@ import pytest
 
 from client.store.database import AnswerStore
 from client.store.errors import StoreCorruptError
-from client.store.model import ServerAnswer
+from client.store.model import Revision, ServerAnswer
 
 
 def test_every_change_is_a_numbered_revision(store: AnswerStore) -> None:
@@ -69,6 +69,39 @@ def test_unsynced_and_mark_synced(store: AnswerStore) -> None:
     assert store.unsynced(limit=10) == []
     assert all(r.synced for r in store.revisions())
     store.mark_synced([])
+
+
+def test_acknowledgements_out_of_save_order_leave_nothing_behind(
+    store_path: Path, key: bytes
+) -> None:
+    """The outbox reads from a seq watermark (no index): rows acknowledged out of order,
+    restored rows, a reopen and "all synced" must all still give exactly the unsynced."""
+    def unsynced(store: AnswerStore) -> list[tuple[str, int]]:
+        return [(r.question_id, r.revision) for r in store.unsynced(limit=100)]
+
+    store = AnswerStore.open(store_path, key=key)
+    for question in ("q1", "q2", "q3", "q4"):
+        store.save(question_id=question, value="A", server_time_ms=None)
+    store.mark_synced([("q2", 1), ("q4", 1)])
+    assert store.unsynced_count() == 2
+    assert unsynced(store) == [("q1", 1), ("q3", 1)]
+    store.mark_synced([("q3", 1)])
+    assert unsynced(store) == [("q1", 1)] and store.unsynced_count() == 1
+    store.mark_synced([("q1", 1)])
+    assert unsynced(store) == [] and store.unsynced_count() == 0
+    store.save(question_id="q3", value="B", server_time_ms=None)
+    store.save(question_id="q2", value="B", server_time_ms=None)
+    store.restore_revisions([Revision("q9", 5, "D", 1, 1, None, False)])
+    assert unsynced(store) == [("q3", 2), ("q2", 2), ("q9", 5)]
+    store.close()
+
+    store = AnswerStore.open(store_path, key=key)
+    assert unsynced(store) == [("q3", 2), ("q2", 2), ("q9", 5)]
+    store.mark_synced([("q3", 2), ("q2", 2), ("q9", 5)])
+    assert store.unsynced_count() == 0 and unsynced(store) == []
+    store.save(question_id="q1", value="C", server_time_ms=None)
+    assert unsynced(store) == [("q1", 2)] and store.unsynced_count() == 1
+    store.close()
 
 
 def test_import_server_answers_never_lowers_a_revision(store: AnswerStore) -> None:

@@ -60,7 +60,7 @@ def test_old_store_upgrades_and_keeps_everything(tmp_path: Path, version: int) -
         got = [(r.question_id, r.revision, r.value, r.wall_time_ms, r.mono_time_ns,
                 r.server_time_ms, r.synced) for r in store.revisions()]
         expected = [(q, n, json.loads(v), w, m, s, bool(y))
-                    for q, n, v, w, m, s, y in fixtures.REVISIONS_V1]
+                    for q, n, v, w, m, s, y in fixtures.expected_revisions(version)]
         assert got == expected
         assert {n: store.get_meta(n) for n in fixtures.META_V1} == fixtures.META_V1
         if version >= 2:
