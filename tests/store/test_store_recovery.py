@@ -160,7 +160,7 @@ def test_an_essay_stored_as_patches_survives_a_destroyed_main_file(
     size = image.db.stat().st_size
     with open(image.db, "r+b") as handle:
         handle.write(random.Random(1).randbytes(PAGE if damage == "header" else size))
-    store, report = check_recovered(image, key, saved, reason="store.corrupt")
+    store, _ = check_recovered(image, key, saved, reason="store.corrupt")
     assert store.current_answers()["essay"].value == essay
     store.close()
 
