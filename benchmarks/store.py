@@ -81,11 +81,6 @@ def whole_values() -> Iterator[None]:
         patches.MIN_PATCHED_CHARS = saved
 
 
-def file_bytes(path: Path) -> int:
-    """Size of a closed store (closing checkpoints the WAL into the file)."""
-    return path.stat().st_size
-
-
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -156,14 +151,15 @@ def main(argv: list[str] | None = None) -> int:
                                      ("essay", "essay", contextlib.nullcontext),
                                      ("essay, whole values", "essay", whole_values)):
             name = label.replace(", ", "-").replace(" ", "-")
-            encrypted = open_encrypted(folder / f"{name}-enc.db", key)
+            encrypted_path = folder / f"{name}-enc.db"
+            encrypted = open_encrypted(encrypted_path, key)
             plain = open_plain(folder / f"{name}-plain.db")
             with storage():
                 samples = measure_direct({"encrypted": encrypted, "plain": plain}, kind,
                                          args.saves)
             encrypted.close()
             plain.close()
-            size = file_bytes(folder / f"{name}-enc.db")
+            size = encrypted_path.stat().st_size  # closing checkpointed the WAL into it
             enc, base = samples["encrypted"], samples["plain"]
             ratio_median = statistics.median(enc) / statistics.median(base)
             ratio_p99 = percentile(enc, 0.99) / percentile(base, 0.99)

@@ -33,7 +33,15 @@ from client.store.errors import (
     sqlite_error_code,
 )
 from client.store.fsutil import fsync_file, replace_durably
-from client.store.model import JsonValue, Revision, ServerAnswer, decode_value, encode_value
+from client.store.model import (
+    REVISION_COLUMNS,
+    JsonValue,
+    Revision,
+    ServerAnswer,
+    decode_value,
+    encode_value,
+    revision_from_row,
+)
 from client.store.paths import backup_path_for, shm_path, wal_path
 
 log = logging.getLogger(__name__)
@@ -43,8 +51,7 @@ REVISION_FLOOR_META = "revision_floor"
 # snapshot can be written (no room, or no snapshot policy), the WAL is checkpointed after
 # this many commits anyway, so that it cannot grow without bound.
 CHECKPOINT_WITHOUT_SNAPSHOT_COMMITS = 1000
-_COLUMNS = "question_id, revision, value, wall_time_ms, mono_time_ns, server_time_ms, synced"
-_STORED_COLUMNS = _COLUMNS + ", patch_of"  # what reading a revision needs (patches.py)
+_STORED_COLUMNS = REVISION_COLUMNS + ", patch_of"  # what reading a revision needs (patches.py)
 
 
 @dataclass(frozen=True)
@@ -219,7 +226,7 @@ class AnswerStore:
                 chain_depth=0 if previous is None else previous.depth,
             )
             self._conn.execute(
-                f"INSERT INTO revisions ({_COLUMNS}, patch_of) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+                f"INSERT INTO revisions ({_STORED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
                 (question_id, number, stored, wall_ms, mono_ns, server_time_ms,
                  last if is_patch else None),
             )
@@ -292,7 +299,7 @@ class AnswerStore:
                 text = encode_value(answer.value)
                 if answer.revision > self._last_revision(answer.question_id):
                     self._conn.execute(
-                        f"INSERT INTO revisions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 1)",
+                        f"INSERT INTO revisions ({REVISION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 1)",
                         (answer.question_id, answer.revision, text, wall_ms, mono_ns,
                          answer.server_time_ms),
                     )
@@ -318,7 +325,8 @@ class AnswerStore:
             for rev in revisions:
                 text = encode_value(rev.value)
                 cursor = self._conn.execute(
-                    f"INSERT OR IGNORE INTO revisions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT OR IGNORE INTO revisions ({REVISION_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (rev.question_id, rev.revision, text, rev.wall_time_ms,
                      rev.mono_time_ns, rev.server_time_ms, int(rev.synced)),
                 )
@@ -411,7 +419,7 @@ class AnswerStore:
                     depth=base.depth + 1,
                 )
             seen[question_id] = current
-            result.append(_revision(row, text=current.text))
+            result.append(revision_from_row(row, text=current.text))
         return result
 
     def _stored_text(self, question_id: str, revision: int) -> _StoredText:
@@ -441,7 +449,7 @@ class AnswerStore:
 
     def _apply_patch(self, question_id: str, revision: int, base: str, patch: str) -> str:
         try:
-            return patches.apply(base, patches.decode(patch))
+            return patches.apply_stored(base, patch)
         except ValueError as exc:
             raise _broken_chain(self._path, question_id, revision) from exc
 
@@ -510,15 +518,12 @@ class AnswerStore:
     def snapshot_if_due(self) -> bool:
         """Refresh the rolling backup when the policy says so; never raises."""
         policy = self._snapshot_policy
-        if policy is None or not policy.due(
+        if policy is not None and policy.due(
             saves_since=self._saves_since_snapshot,
             seconds_since=time.monotonic() - self._last_snapshot_mono,
-        ):
-            self._checkpoint_if_overdue()
-            return False
-        if self.snapshot():
+        ) and self.snapshot():
             return True
-        self._checkpoint_if_overdue()
+        self._checkpoint_if_overdue()  # not written (not due, or no room): bound the WAL
         return False
 
     def snapshot(self) -> bool:
@@ -614,19 +619,6 @@ def _broken_chain(path: Path | None, question_id: str, revision: int) -> StoreCo
     # a file that decrypts but breaks the chain is treated like any other damage.
     return StoreCorruptError("store.corrupt", _msg_corrupt(), path=str(path),
                              question_id=question_id, revision=revision)
-
-
-def _revision(row: Any, *, text: str) -> Revision:
-    """A revision from a row of ``_COLUMNS`` whose value's encoded text is *text*."""
-    return Revision(
-        question_id=str(row[0]),
-        revision=int(row[1]),
-        value=decode_value(text),
-        wall_time_ms=int(row[3]),
-        mono_time_ns=int(row[4]),
-        server_time_ms=None if row[5] is None else int(row[5]),
-        synced=bool(row[6]),
-    )
 
 
 def _msg_corrupt() -> str:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 # The JSON shape of an answer value (docs/contracts.md, "Paper"); None = no answer / cleared.
 JsonValue: TypeAlias = (
     bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"] | None
+)
+
+
+# The columns of the revisions table that make a Revision, in revision_from_row's order.
+REVISION_COLUMNS = (
+    "question_id, revision, value, wall_time_ms, mono_time_ns, server_time_ms, synced"
 )
 
 
@@ -52,3 +59,20 @@ def encode_value(value: JsonValue) -> str:
 def decode_value(text: str) -> JsonValue:
     value: JsonValue = json.loads(text)
     return value
+
+
+def revision_from_row(row: Sequence[Any], *, text: str) -> Revision:
+    """A revision from a row of REVISION_COLUMNS whose value's encoded text is *text*
+    (the row's own value, or a patch applied: client/store/patches.py).
+
+    Raises ValueError for a row that does not parse (salvage skips those).
+    """
+    return Revision(
+        question_id=str(row[0]),
+        revision=int(str(row[1])),
+        value=decode_value(text),
+        wall_time_ms=int(str(row[3])),
+        mono_time_ns=int(str(row[4])),
+        server_time_ms=None if row[5] is None else int(str(row[5])),
+        synced=bool(row[6]),
+    )

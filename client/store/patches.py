@@ -59,6 +59,11 @@ def apply(base: str, patch: TextPatch) -> str:
     return base[:patch.keep_start] + patch.insert + base[len(base) - patch.keep_end:]
 
 
+def apply_stored(base: str, stored: str) -> str:
+    """*base* with the stored (encoded) patch *stored* applied; ValueError if it does not fit."""
+    return apply(base, decode(stored))
+
+
 def encode(patch: TextPatch) -> str:
     return PREFIX + json.dumps([patch.keep_start, patch.keep_end, patch.insert],
                                ensure_ascii=False, separators=(",", ":"))

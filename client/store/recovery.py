@@ -178,7 +178,7 @@ def _fill_from_backup(
         from_server=from_server,
         server_checked=checked,
         server_error=error,
-        revisions_total=len(store.revisions()),
+        revisions_total=store.revision_count(),
         revision_floor=floor,
     )
 
@@ -240,7 +240,7 @@ def _recover(
             store.restore_blobs(salvage.blobs)
         from_server, checked, error = _ask_server(store, server_answers)
         floor = _protect_numbering(store, server_checked=checked)
-        total = len(store.revisions())
+        total = store.revision_count()
     finally:
         store.close()
     shutil.rmtree(work, ignore_errors=True)

@@ -16,14 +16,11 @@ from pathlib import Path
 
 from client.store import connection, patches, schema
 from client.store.connection import Connection, DatabaseError
-from client.store.model import Revision, decode_value
+from client.store.model import REVISION_COLUMNS, Revision, revision_from_row
 from client.store.paths import wal_path
 
 log = logging.getLogger(__name__)
 
-_REVISION_COLUMNS = (
-    "question_id, revision, value, wall_time_ms, mono_time_ns, server_time_ms, synced"
-)
 _PATCH_COLUMN = ", patch_of"
 _NO_PATCH_COLUMN = ", NULL"  # files before schema 3: every row holds its whole value
 # When max(seq) is unreadable, probing stops after this many seq values in a row that
@@ -91,7 +88,7 @@ def _read_revisions(conn: Connection, db: Path, result: Salvage) -> None:
         patched = schema.schema_version(conn) >= 3
     except DatabaseError:
         patched = True  # the header is unreadable: so is everything; try the newest shape
-    columns = _REVISION_COLUMNS + (_PATCH_COLUMN if patched else _NO_PATCH_COLUMN)
+    columns = REVISION_COLUMNS + (_PATCH_COLUMN if patched else _NO_PATCH_COLUMN)
     try:
         rows = conn.execute(f"SELECT {columns} FROM revisions ORDER BY seq").fetchall()
     except DatabaseError as exc:
@@ -150,8 +147,8 @@ def _add_row(
             if base is None:
                 result.pending.append(row)
                 return
-            text = patches.apply(base, patches.decode(stored))
-        revision = _to_revision(row, text=text)
+            text = patches.apply_stored(base, stored)
+        revision = revision_from_row(row, text=text)
     except ValueError:  # an undecodable row is not worth failing a salvage for
         return
     texts[(question_id, number)] = text
@@ -202,15 +199,3 @@ def _read_blobs(conn: Connection, result: Salvage) -> None:
             continue
         result.blobs.append((name, bytes(row[0]), str(row[1]), int(row[2])))
 
-
-def _to_revision(row: tuple[object, ...], *, text: str) -> Revision:
-    """Raises ValueError for a row that does not parse."""
-    return Revision(
-        question_id=str(row[0]),
-        revision=int(str(row[1])),
-        value=decode_value(text),
-        wall_time_ms=int(str(row[3])),
-        mono_time_ns=int(str(row[4])),
-        server_time_ms=None if row[5] is None else int(str(row[5])),
-        synced=bool(row[6]),
-    )
