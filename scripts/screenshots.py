@@ -65,9 +65,11 @@ def main() -> int:
     from client.config import load_settings
     from client.paper.model import QuestionType
     from client.session.factory import create_session
+    from client.store.paths import store_paths
     from client.ui.app import GuiOptions, build_window, ensure_application
     from client.ui.checks import camera_checks_from, replayed_integrity_checks
     from client.ui.input_simulation import type_text
+    from client.ui.main_window import ExamWindow
     from server.testing import live_server
 
     app = ensure_application()
@@ -224,6 +226,42 @@ def main() -> int:
             shot("10-second-login-needs-proctor-code")
             second.shutdown()
             second.hide()
+
+            # The third candidate's store is torn by a power cut after the first answer:
+            # logging in again recovers it, and the exam page says so to the proctor.
+            third = demo.candidates[2]
+            store_settings = settings.with_overrides({"data/directory": tmp / "torn-pc"})
+            clean = replayed_integrity_checks(snapshot)
+
+            def third_logs_in() -> ExamWindow:
+                shown = build_window(create_session(store_settings),
+                                     GuiOptions(server_url=server.url, integrity=clean))
+                shown.setGeometry(0, 0, WIDTH, HEIGHT)
+                shown.show()
+                shown.login_page.username.setText(third.student_no)
+                shown.login_page.password.setText(third.password)
+                click(shown.login_page.login_button)
+                wait_until(lambda: shown.current_page == "exam", timeout=40)
+                return shown
+
+            before = third_logs_in()
+            torn_page = before.exam_page
+            assert torn_page is not None
+            first = torn_page.panes[0]
+            click(first.editor.button(first.item.option_ids[0]))
+            wait_until(lambda: "已同步" in torn_page.save_state.text())
+            login = before.session.attempt.login
+            torn = store_paths(tmp / "torn-pc", exam_id=login.exam.id,
+                               candidate_id=login.candidate_id).db
+            before.shutdown()
+            before.hide()
+            with torn.open("r+b") as damaged:
+                damaged.write(b"\xa5" * 4096)
+            after = third_logs_in()
+            pump(1.0)
+            shot("12-exam-store-recovered")
+            after.shutdown()
+            after.hide()
 
             from client.readiness.runner import ReadinessContext
             from client.ui.readiness_screen import ReadinessScreen

@@ -508,11 +508,12 @@ class ExamSession:
         revisions jump past anything the other PC may still deliver late, so that the
         later answers (given here) win the merge on the server.
         """
+        fetched = True
         try:
             answers = self.api.attempt_answers()
         except (ServerUnreachable, ServerRefused) as exc:
             log.warning("could not fetch the server's answers: %s", exc)
-            answers = []
+            answers, fetched = [], False
         writer = self._require_writer()
 
         def seed(store: AnswerStore) -> int:
@@ -525,6 +526,10 @@ class ExamSession:
         count = writer.call(seed).result()
         if count or take_over:
             log.info("seeded %d answers from the server (take over: %s)", count, take_over)
+        recovery = self.recovery_report
+        if fetched and recovery is not None and recovery.recovered \
+                and not recovery.server_checked:
+            self.recovery_report = recovery.checked_with_server(imported=count)
         self._load_answers()
 
     def _server_answers(self) -> list[ServerAnswer]:

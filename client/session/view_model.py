@@ -14,6 +14,8 @@ Wiring, for the UI:
   itself every 10 s; if it comes back, ``unlock`` works the normal way.)
 - every page: ``connection_banner(session)`` and ``clock_warning(session)``; the exam
   page's save indicator: ``sync_state_text(status)`` for each SyncStatus.
+- waiting and exam pages: ``store_notices(session)`` (a recovered store, a data directory
+  on the system drive), shown until the exam ends: the proctor must see them.
 """
 
 from __future__ import annotations
@@ -75,6 +77,20 @@ def clock_warning(session: ExamSession) -> str:
     if reading is None or not reading.pc_clock_wrong:
         return ""
     return clock_wrong_message(reading.pc_offset_ms)
+
+
+def store_notices(session: ExamSession) -> list[str]:
+    """What the proctor must know about this PC's answer store, one line each: the store
+    was recovered at login (how, and where the damaged file is), or the data directory
+    is on the system drive or short of space (empty when all is well)."""
+    notices: list[str] = []
+    recovery = session.recovery_report
+    if recovery is not None and (message := recovery.message()):
+        notices.append(message)
+    data_dir = session.data_dir_report
+    if data_dir is not None:
+        notices.extend(warning.message for warning in data_dir.warnings)
+    return notices
 
 
 def sync_state_text(status: SyncStatus | None) -> tuple[str, str]:

@@ -25,7 +25,7 @@ import logging
 import shutil
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from client.i18n import _
@@ -72,6 +72,12 @@ class RecoveryReport:
     revisions_total: int = 0
     revision_floor: int | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def checked_with_server(self, *, imported: int) -> RecoveryReport:
+        """This report once the server's answers were fetched after all: a login on the
+        same PC recovers the store before it has a token (the token is in the store)."""
+        return replace(self, from_server=self.from_server + imported, server_checked=True,
+                       server_error=None, revisions_total=self.revisions_total + imported)
 
     def message(self) -> str:
         """A sentence for the candidate and the proctor (empty when nothing happened)."""

@@ -10,9 +10,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QStackedWidget
 
 from client.audio import play_wav
 from client.errors import UserFacingError
@@ -22,6 +22,7 @@ from client.session.view_model import (
     clock_warning,
     connection_banner,
     login_state,
+    store_notices,
     sync_state_text,
 )
 from client.store import Revision
@@ -70,6 +71,7 @@ class ExamWindow(QMainWindow):
         self.camera = camera
         self.camera_panel: Any = None
         self.camera_notice: Any = None
+        self.store_notice: QLabel | None = None  # reachable by tests
         self.identity_result: Any = None
         self._camera_monitor: Any = None
         self._identity_ok = camera is None or not camera.enforce  # demo: never blocks
@@ -539,9 +541,23 @@ class ExamWindow(QMainWindow):
         self.exam_page.playRequested.connect(self._play)
         self.pages.addWidget(self.exam_page)
         self._show("exam")
+        self._show_store_notices()
         self._protect_from_capture()
         self._start_integrity_monitor()
         self._start_camera_monitor()
+
+    def _show_store_notices(self) -> None:
+        """A recovered store or a data directory on the system drive stays in view for
+        the whole exam (the proctor may only walk past later); never a dialog."""
+        notices = store_notices(self.session)
+        if not notices or self.exam_page is None:
+            return
+        self.store_notice = QLabel("\n".join(notices), self.exam_page)
+        self.store_notice.setObjectName("storeNotice")
+        self.store_notice.setWordWrap(True)
+        self.store_notice.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.store_notice.setStyleSheet("color: #8a5300; padding: 2px 8px;")
+        self.exam_page.insert_notice(self.store_notice)
 
     def _protect_from_capture(self) -> None:
         from client.integrity.capture_protection import protect_window
@@ -557,7 +573,8 @@ class ExamWindow(QMainWindow):
             until_start = self.session.ms_until_start()
             self.waiting_page.set_countdown(until_start)
             warnings = [text for text in (connection_banner(self.session),
-                                          clock_warning(self.session)) if text]
+                                          clock_warning(self.session),
+                                          *store_notices(self.session)) if text]
             self.waiting_page.show_clock_warning("\n".join(warnings))
             if until_start is None and self.session.needs_start_code and self._preloaded \
                     and not self.waiting_page.start_code_box.isVisible():
