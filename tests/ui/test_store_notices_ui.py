@@ -74,8 +74,10 @@ def test_a_recovered_store_is_announced_on_the_exam_page(
         # was asked right after the login, so the notice does not send anyone looking.
         assert report.server_checked and report.server_error is None
         notice = again.store_notice
-        assert notice is not None
-        assert notice.isVisible() and notice.parent() is again.exam_page
+        assert notice is not None and notice.parent() is again.exam_page
+        # A widget added to a shown layout is shown by a queued call: wait for the event
+        # loop to turn, as a person looking at the screen would.
+        qtbot.waitUntil(notice.isVisible, timeout=5_000)
         assert report.message() in notice.text()
         assert "已恢复" in notice.text() and str(store.parent) in notice.text()
         assert "未能连接服务器" not in notice.text()
