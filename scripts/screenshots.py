@@ -66,10 +66,16 @@ def main() -> int:
     from client.paper.model import QuestionType
     from client.session.factory import create_session
     from client.store.paths import store_paths
+    from client.ui.answer_editors import ChoiceEditor
     from client.ui.app import GuiOptions, build_window, ensure_application
-    from client.ui.checks import camera_checks_from, replayed_integrity_checks
+    from client.ui.checks import (
+        IntegrityChecks,
+        camera_checks_from,
+        replayed_integrity_checks,
+    )
     from client.ui.input_simulation import type_text
     from client.ui.main_window import ExamWindow
+    from server.demo import DemoCandidate
     from server.testing import live_server
 
     app = ensure_application()
@@ -209,19 +215,26 @@ def main() -> int:
             window.shutdown()
             window.hide()
 
+            def log_in_on_pc(data_dir: Path, candidate: DemoCandidate, *,
+                             integrity: IntegrityChecks | None = None) -> ExamWindow:
+                """A fresh client on another PC (its own data directory) logs *candidate* in."""
+                shown = build_window(
+                    create_session(settings.with_overrides({"data/directory": data_dir})),
+                    GuiOptions(server_url=server.url, integrity=integrity))
+                shown.setGeometry(0, 0, WIDTH, HEIGHT)
+                shown.show()
+                shown.login_page.username.setText(candidate.student_no)
+                shown.login_page.password.setText(candidate.password)
+                click(shown.login_page.login_button)
+                return shown
+
             # 李四 already sits the exam on another PC: this PC needs the proctor's code.
             other = demo.candidates[1]
             first_pc = create_session(settings.with_overrides(
                 {"data/directory": tmp / "first-pc"}))
             first_pc.login(username=other.student_no, password=other.password)
             first_pc.close()
-            second = build_window(create_session(settings.with_overrides(
-                {"data/directory": tmp / "second-pc"})), GuiOptions(server_url=server.url))
-            second.setGeometry(0, 0, WIDTH, HEIGHT)
-            second.show()
-            second.login_page.username.setText(other.student_no)
-            second.login_page.password.setText(other.password)
-            click(second.login_page.login_button)
+            second = log_in_on_pc(tmp / "second-pc", other)
             wait_until(lambda: second.login_page.code_box.isVisible())
             shot("10-second-login-needs-proctor-code")
             second.shutdown()
@@ -230,17 +243,10 @@ def main() -> int:
             # The third candidate's store is torn by a power cut after the first answer:
             # logging in again recovers it, and the exam page says so to the proctor.
             third = demo.candidates[2]
-            store_settings = settings.with_overrides({"data/directory": tmp / "torn-pc"})
             clean = replayed_integrity_checks(snapshot)
 
             def third_logs_in() -> ExamWindow:
-                shown = build_window(create_session(store_settings),
-                                     GuiOptions(server_url=server.url, integrity=clean))
-                shown.setGeometry(0, 0, WIDTH, HEIGHT)
-                shown.show()
-                shown.login_page.username.setText(third.student_no)
-                shown.login_page.password.setText(third.password)
-                click(shown.login_page.login_button)
+                shown = log_in_on_pc(tmp / "torn-pc", third, integrity=clean)
                 wait_until(lambda: shown.current_page == "exam", timeout=40)
                 return shown
 
@@ -248,6 +254,7 @@ def main() -> int:
             torn_page = before.exam_page
             assert torn_page is not None
             first = torn_page.panes[0]
+            assert isinstance(first.editor, ChoiceEditor)  # the demo paper opens with one
             click(first.editor.button(first.item.option_ids[0]))
             wait_until(lambda: "已同步" in torn_page.save_state.text())
             login = before.session.attempt.login

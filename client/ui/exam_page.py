@@ -302,7 +302,7 @@ class ExamPage(QWidget):
                 pane.set_plays_left(plays_left, playing=playing)
 
     def insert_notice(self, notice: QWidget) -> None:
-        """A quiet notice bar under the top bar (camera proctoring)."""
+        """A quiet notice bar under the top bar (camera proctoring, the answer store)."""
         self._root.insertWidget(1, notice)
 
     def seal(self) -> None:

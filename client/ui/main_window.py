@@ -556,7 +556,6 @@ class ExamWindow(QMainWindow):
         self.store_notice.setObjectName("storeNotice")
         self.store_notice.setWordWrap(True)
         self.store_notice.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.store_notice.setStyleSheet("color: #8a5300; padding: 2px 8px;")
         self.exam_page.insert_notice(self.store_notice)
 
     def _protect_from_capture(self) -> None:

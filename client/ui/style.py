@@ -20,6 +20,7 @@ QLabel#countdown {{ font-size: 40px; font-weight: bold; color: {ACCENT}; }}
 QLabel#timer {{ font-size: 20px; font-weight: bold; color: #1b2a3a; }}
 QLabel#timer[urgent="true"] {{ color: {DANGER}; }}
 QLabel#saveState {{ color: #4a5a6a; }}
+QLabel#storeNotice {{ color: #8a5300; padding: 2px 8px; }}
 QLabel#saveState[state="offline"] {{ color: #8a5a00; }}
 QLabel#saveState[state="error"] {{ color: {DANGER}; font-weight: bold; }}
 QFrame#card {{ background: white; border: 1px solid #d5dde5; border-radius: 8px; }}
