@@ -87,6 +87,7 @@ def store_notices(session: ExamSession) -> list[str]:
     recovery = session.recovery_report
     if recovery is not None and (message := recovery.message()):
         notices.append(message)
+        recovery.mark_shown()  # kept on disk until shown once (client/store/recovery.py)
     data_dir = session.data_dir_report
     if data_dir is not None:
         notices.extend(warning.message for warning in data_dir.warnings)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from client.i18n import _
-from client.store import backup, connection, patches, schema
+from client.store import backup, connection, patches, reach, schema
 from client.store.backup import DEFAULT_SNAPSHOT_POLICY, SnapshotPolicy
 from client.store.connection import PAGE_SIZE, Connection, DatabaseError, OperationalError
 from client.store.errors import (
@@ -43,6 +43,7 @@ from client.store.model import (
     revision_from_row,
 )
 from client.store.paths import backup_path_for, shm_path, wal_path
+from client.store.reach import ChainKeys, ReachRecorder, reach_path_for
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class AnswerStore:
         path: Path | None,
         key: bytes | None,
         snapshot_policy: SnapshotPolicy | None,
+        recorder: ReachRecorder | None = None,
     ) -> None:
         # Direct construction is for AnswerStore.open and for benchmarks/store.py, which
         # runs the same code over a plain-SQLite connection to measure the cipher's cost.
@@ -89,6 +91,7 @@ class AnswerStore:
         self._path = path
         self._key = key
         self._snapshot_policy = snapshot_policy
+        self._recorder = recorder
         self._revision_floor = int(self.get_meta(REVISION_FLOOR_META) or 0)
         # Each question's latest text saved since this store was opened and since the
         # last checkpoint not preceded by a snapshot. Only these are patched against: such
@@ -104,7 +107,7 @@ class AnswerStore:
         if snapshot_policy is not None and path is not None and not backup_path_for(
             path
         ).exists():
-            self._saves_since_snapshot = 1  # no snapshot yet: make one at the first pause
+            self.request_snapshot()  # no snapshot yet: make one at the first pause
 
     # -- opening -------------------------------------------------------------------------
 
@@ -116,18 +119,22 @@ class AnswerStore:
         key: bytes,
         create: bool = True,
         snapshot_policy: SnapshotPolicy | None = DEFAULT_SNAPSHOT_POLICY,
+        track_reach: bool = False,
     ) -> AnswerStore:
         """Open (or, with *create*, atomically create) the store and verify it.
 
-        Raises StoreCorruptError (codes store.missing, store.truncated, store.corrupt) when
-        the file is damaged; client.store.recovery turns that into a recovery.
+        Raises StoreCorruptError (codes store.missing, store.truncated, store.corrupt,
+        store.behind_record, store.diverged) when the file is damaged or lacks revisions
+        it once held; client.store.recovery turns that into a recovery.
         *snapshot_policy* None: never write a rolling backup (helper copies, tests).
+        *track_reach*: compare the store with, and keep, the record of how far it
+        reached (client/store/reach.py): the candidate's store, not helper copies.
         """
         try:
             if not path.exists():
                 if not create:
                     raise StoreCorruptError("store.missing", _msg_missing(), path=str(path))
-                cls._create_file(path, key=key)
+                cls.create_file(path, key=key)
             size = path.stat().st_size
         except OSError as exc:
             raise cannot_open_error(exc, path) from exc
@@ -137,7 +144,8 @@ class AnswerStore:
             raise StoreCorruptError(
                 "store.truncated", _msg_corrupt(), path=str(path), size=size
             )
-        cls._check(path, key=key)
+        keys = ChainKeys(key) if track_reach else None
+        reached = cls._check(path, key=key, keys=keys)
         conn = connection.connect(path, key=key)
         try:
             conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
@@ -149,19 +157,41 @@ class AnswerStore:
         except BaseException:
             conn.close()
             raise
-        store = cls(conn, path=path, key=key, snapshot_policy=snapshot_policy)
+        recorder = None
+        if keys is not None and reached is not None:
+            try:
+                recorder = ReachRecorder(reach_path_for(path), keys, current=reached)
+            except OSError as exc:
+                conn.close()
+                raise cannot_open_error(exc, path) from exc
+        store = cls(conn, path=path, key=key, snapshot_policy=snapshot_policy,
+                    recorder=recorder)
         if found_version < schema.CURRENT_VERSION:
             # A backup of the old version would be read with the old version's rules.
             store.request_snapshot()
         return store
 
     @staticmethod
-    def _check(path: Path, *, key: bytes) -> None:
-        """Decrypt and verify every page (read-only, see connection.connect_for_check)."""
+    def _check(path: Path, *, key: bytes, keys: ChainKeys | None) -> reach.Point | None:
+        """Decrypt and verify every page (read-only, see connection.connect_for_check);
+        with *keys*, also that the store holds every revision its record says it reached.
+        Returns where the store is (for the record), or None without *keys*."""
         conn = connection.connect_for_check(path, key=key)
+        verdict: reach.Verdict | None = None
+        chain: reach.StoreChain | None = None
         try:
             conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
             problems = connection.integrity_problems(conn)
+            if keys is not None and not problems:
+                record = reach.read_record(reach_path_for(path), keys)
+                want = () if record is None else (record.base.seq, record.top.seq)
+                chain = reach.read_chain(conn, keys, want=want,
+                                         patched=schema.schema_version(conn) >= 3)
+                if record is None:
+                    if chain.count:
+                        log.warning("no reach record for %s: starting it over", path)
+                else:
+                    verdict = reach.judge(record, chain)
         except DatabaseError as exc:
             raise connection.open_error(exc, path) from exc
         finally:
@@ -172,9 +202,16 @@ class AnswerStore:
             raise StoreCorruptError(
                 "store.corrupt", _msg_corrupt(), path=str(path), problems=problems[:10]
             )
+        if verdict is not None and not verdict.complete:
+            raise StoreCorruptError(
+                "store.diverged" if verdict.diverged else "store.behind_record",
+                _msg_corrupt(), path=str(path), lost=verdict.lost, held=verdict.held,
+                expected=verdict.expected,
+            )
+        return None if chain is None else chain.last
 
     @staticmethod
-    def _create_file(path: Path, *, key: bytes) -> None:
+    def create_file(path: Path, *, key: bytes) -> None:
         """Build a new store under a temporary name, then rename it into place.
 
         So a store file that exists is always a complete, initialised store, and an empty
@@ -225,11 +262,13 @@ class AnswerStore:
                 new=text,
                 chain_depth=0 if previous is None else previous.depth,
             )
-            self._conn.execute(
+            cursor = self._conn.execute(
                 f"INSERT INTO revisions ({_STORED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
                 (question_id, number, stored, wall_ms, mono_ns, server_time_ms,
                  last if is_patch else None),
             )
+            self._record_row(cursor, question_id, number, stored,
+                             last if is_patch else None)
         depth = previous.depth + 1 if is_patch and previous is not None else 0
         self._latest[question_id] = _StoredText(revision=number, text=text, depth=depth)
         self._saves_since_snapshot += 1
@@ -298,11 +337,12 @@ class AnswerStore:
             for answer in answers:
                 text = encode_value(answer.value)
                 if answer.revision > self._last_revision(answer.question_id):
-                    self._conn.execute(
+                    cursor = self._conn.execute(
                         f"INSERT INTO revisions ({REVISION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 1)",
                         (answer.question_id, answer.revision, text, wall_ms, mono_ns,
                          answer.server_time_ms),
                     )
+                    self._record_row(cursor, answer.question_id, answer.revision, text, None)
                     latest[answer.question_id] = _StoredText(answer.revision, text, depth=0)
                     imported.append(
                         Revision(answer.question_id, answer.revision, decode_value(text),
@@ -332,6 +372,8 @@ class AnswerStore:
                 )
                 inserted = int(getattr(cursor, "rowcount", 0) or 0)
                 count += inserted
+                if inserted:
+                    self._record_row(cursor, rev.question_id, rev.revision, text, None)
                 known = latest.get(rev.question_id) or self._latest.get(rev.question_id)
                 if inserted and (known is None or rev.revision > known.revision):
                     latest[rev.question_id] = _StoredText(rev.revision, text, depth=0)
@@ -574,29 +616,52 @@ class AnswerStore:
             return wal_path(self._path).stat().st_size
         return 0
 
+    def settle_record(self) -> None:
+        """Write the settled reach record now instead of at the next pause."""
+        if self._recorder is not None:
+            self._recorder.settle()
+
     def close(self) -> None:
-        """Take a last snapshot if answers changed since the previous one, then close."""
+        """Take a last snapshot if answers changed since the previous one (only with a
+        snapshot policy: helper copies never leave a backup beside them), then close."""
         try:
-            if self._saves_since_snapshot:
+            if self._saves_since_snapshot and self._snapshot_policy is not None:
                 self.snapshot()
         finally:
-            self._conn.close()
+            try:
+                self._conn.close()
+            finally:
+                if self._recorder is not None:
+                    self._recorder.close()
+
+    def _record_row(self, cursor: Any, question_id: str, revision: int, stored: str,
+                    patch_of: int | None) -> None:
+        if self._recorder is not None:
+            self._recorder.add_row(seq=int(cursor.lastrowid), question_id=question_id,
+                                   revision=revision, stored=stored, patch_of=patch_of)
 
     # -- transactions --------------------------------------------------------------------
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[None]:
         """One durable write transaction; on any failure nothing of it is kept."""
+        recorder = self._recorder
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
+                if recorder is not None:
+                    recorder.begin()  # written while COMMIT fsyncs the WAL (reach.py)
                 self._conn.execute("COMMIT")
             except BaseException:
                 # SQLite may already have rolled back (disk full, I/O error): ignore that.
                 with contextlib.suppress(DatabaseError):
                     self._conn.execute("ROLLBACK")
+                if recorder is not None:
+                    recorder.finish(committed=False)
                 raise
+            if recorder is not None:
+                recorder.finish(committed=True)
         except DatabaseError as exc:
             raise _write_error(exc, self._path) from exc
         self._commits_since_checkpoint += 1

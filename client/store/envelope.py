@@ -80,6 +80,9 @@ class Envelope:
     credentials: CredentialWrap | None = None
     keyring: Wrap | None = None
     server: ServerWrap | None = None
+    # Set once the store file was created: from then on a missing store is a loss to
+    # report (client/store/recovery.py), never a first login.
+    store_made: bool = False
 
     def to_bytes(self) -> bytes:
         doc: dict[str, Any] = {"format": SIDECAR_FORMAT, "store_id": _b64(self.store_id)}
@@ -100,6 +103,8 @@ class Envelope:
                 "ephemeral": _b64(self.server.ephemeral),
                 **_wrap_doc(self.server.wrap),
             }
+        if self.store_made:
+            doc["store_made"] = True
         return json.dumps(doc, indent=1, sort_keys=True).encode("ascii")
 
     @classmethod
@@ -126,7 +131,8 @@ class Envelope:
                                     _wrap(s))
         except (KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
             raise ValueError(f"malformed key file: {exc!r}") from exc
-        return cls(store_id=store_id, credentials=credentials, keyring=keyring, server=server)
+        return cls(store_id=store_id, credentials=credentials, keyring=keyring, server=server,
+                   store_made=doc.get("store_made") is True)
 
 
 def new_data_key() -> bytes:

@@ -76,6 +76,17 @@ def open_store_key(
     key = _from_keyring(envelope, backend=backend, entry=entry, ids=ids)
     from_credentials = _from_credentials(envelope, ids=ids, username=username,
                                          password=password)
+    if from_credentials is None and key is None and login_verified_online:
+        # The server knows this password but the store was wrapped under another one
+        # (reset on the server) and the keyring entry that would open it is gone.
+        raise StoreKeyError(
+            "store.key_mismatch",
+            _("服务器已确认此密码，但本机保存的答案是用之前的密码加密的（密码可能已在服务器上"
+              "重置，且本机的系统钥匙串已被清除），因此无法在本机打开。本机答案文件没有被删除。"
+              "请监考老师为考生更换电脑继续考试，已上传到服务器的答案会自动恢复；"
+              "或使用之前的密码在本机登录。"),
+            exam_id=exam_id,
+        )
     if from_credentials is None and not (key is not None and login_verified_online):
         raise StoreKeyError(
             "store.wrong_credentials",
@@ -156,6 +167,30 @@ def load_envelope(paths: StorePaths) -> Envelope | None:
         with contextlib.suppress(OSError):
             move_aside(path, paths.damaged_dir / f"{path.name}-{stamp}")
     return None
+
+
+def store_was_made(paths: StorePaths) -> bool:
+    """The key file says a store file was created for it (a read only: damaged copies
+    are left where they are for load_envelope to deal with at the next login)."""
+    for path in (paths.sidecar, paths.sidecar_copy):
+        try:
+            if Envelope.from_bytes(path.read_bytes()).store_made:
+                return True
+        except (OSError, ValueError):
+            continue
+    return False
+
+
+def mark_store_made(paths: StorePaths) -> None:
+    """Note in the key file (when there is one) that its store now exists."""
+    for path in (paths.sidecar, paths.sidecar_copy):
+        try:
+            envelope = Envelope.from_bytes(path.read_bytes())
+        except (OSError, ValueError):
+            continue
+        if not envelope.store_made:
+            save_envelope(paths, replace(envelope, store_made=True))
+        return
 
 
 def save_envelope(paths: StorePaths, envelope: Envelope) -> None:

@@ -1,16 +1,23 @@
 """Open a store, and when it is damaged, recover everything recoverable, loudly.
 
-A damaged store (fails the integrity check, truncated, missing while its backup exists, or
-holding fewer answers than its own backup) is never replaced by an empty one in silence:
+A damaged store (fails the integrity check, truncated, missing while its backup, its reach
+record or its key file says it existed, holding fewer revisions than its reach record says
+it reached (client/store/reach.py), or fewer than its own backup) is never replaced by an
+empty one in silence:
 
 1. a new store is built under a temporary name from every source, most recent first:
-   the damaged file with its WAL (row by row, see salvage.py), the rolling backup with the
-   damaged WAL replayed on top, the rolling backup itself, then the server's answers;
+   the damaged file with its WAL (row by row, see salvage.py; the WAL re-chained past a
+   damaged frame, walfile.py), the rolling backup with the damaged WAL replayed on top,
+   the WAL replayed onto a fresh store when the main file is empty or gone, the rolling
+   backup itself, then the server's answers;
 2. only when it is complete and durable is a marker (recovery.json) written, the damaged
    files moved into damaged/ (kept, never deleted) and the new store renamed into place;
    a crash before the marker recovers again from scratch, after it the next open
    finishes the swap (roll forward);
-3. the caller gets a RecoveryReport to show (what was damaged, what came back from where).
+3. the caller gets a RecoveryReport to show: what was damaged, what came back from where,
+   and, from the reach record, whether every saved revision came back or exactly how many
+   did not. It is kept on disk (recovery-report.json) until ``mark_shown`` is called, so a
+   process that dies before the UI showed it shows it at the next open.
 
 If the server could not be asked, revisions lost with the damaged file might still be on
 the server with higher numbers than the recovered ones; new revisions then jump past a
@@ -41,9 +48,12 @@ from client.store.fsutil import (
     move_aside,
     replace_durably,
 )
+from client.store.keys import mark_store_made, store_was_made
 from client.store.model import ServerAnswer
-from client.store.paths import StorePaths, shm_path, wal_path
+from client.store.paths import StorePaths, backup_path_for, shm_path, wal_path
+from client.store.reach import ChainKeys, reach_path_for, read_record
 from client.store.salvage import Salvage, read_rows, resolve_across
+from client.store.walfile import rechain
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +62,7 @@ log = logging.getLogger(__name__)
 RECOVERY_REVISION_GAP = 100_000
 RECOVERING = ".recovering"  # suffix of the store being rebuilt (incomplete)
 REBUILT = ".rebuilt"  # suffix of the rebuilt store, complete and durable
+REPORT_NAME = "recovery-report.json"  # the last report, until it has been shown
 
 ServerAnswersSource = Callable[[], Iterable[ServerAnswer]]
 
@@ -72,6 +83,13 @@ class RecoveryReport:
     revisions_total: int = 0
     revision_floor: int | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # From the reach record: whether the loss could be counted, how many revisions the
+    # store had saved that did not come back from any local file, and the last seq
+    # before the first of them.
+    loss_checked: bool = False
+    lost_revisions: int = 0
+    lost_after_seq: int | None = None
+    report_file: str | None = None  # kept there until mark_shown()
 
     def checked_with_server(self, *, imported: int) -> RecoveryReport:
         """This report once the server's answers were fetched after all: a login on the
@@ -98,11 +116,29 @@ class RecoveryReport:
             text = _(
                 "答案文件缺少部分已保存的记录，已从备份补回 {backup} 条。"
             ).format(backup=self.from_backup)
+        if self.loss_checked and self.lost_revisions:
+            text += _(
+                "本机丢失了 {lost} 条已保存的作答记录（第 {after} 条之后）。"
+                "已上传到服务器的答案不受影响：请监考老师在服务器上核对该考生的答案，"
+                "或用之前导出的离线答卷补回。"
+            ).format(lost=self.lost_revisions, after=self.lost_after_seq or 0)
+        elif self.loss_checked:
+            text += _("已核对：本机保存过的作答记录全部恢复，没有丢失。")
+        else:
+            text += _(
+                "无法核对是否有已保存的作答记录丢失：请监考老师在服务器上核对该考生的答案，"
+                "或用之前导出的离线答卷补回。"
+            )
         if not self.server_checked:
             text += _("未能连接服务器核对答案，请告知监考老师。")
         if self.revisions_total == 0:
             text += _("没有找到可恢复的作答记录。")
         return text
+
+    def mark_shown(self) -> None:
+        """The candidate and proctor have seen it: it need not be shown at the next open."""
+        if self.report_file is not None:
+            Path(self.report_file).unlink(missing_ok=True)
 
 
 def open_or_recover(
@@ -116,13 +152,16 @@ def open_or_recover(
     the store can be neither opened nor rebuilt (locked, read-only, disk full)."""
     try:
         paths.directory.mkdir(parents=True, exist_ok=True)
-        finished = _finish_interrupted_recovery(paths)
+        _finish_interrupted_recovery(paths)
         _discard_leftovers(paths)
+        # Any trace of a store means it existed: a missing file is then a loss to report.
         existed = (paths.db.exists() or wal_path(paths.db).exists() or paths.backup.exists()
-                   or paths.damaged_dir.exists())
+                   or paths.damaged_dir.exists() or reach_path_for(paths.db).exists()
+                   or store_was_made(paths))
         try:
             store = AnswerStore.open(
-                paths.db, key=key, create=not existed, snapshot_policy=snapshot_policy
+                paths.db, key=key, create=not existed, snapshot_policy=snapshot_policy,
+                track_reach=True,
             )
         except StoreCorruptError as exc:
             log.error("answer store %s is damaged (%s): recovering", paths.db, exc.detail)
@@ -130,25 +169,54 @@ def open_or_recover(
                 paths, key=key, reason=exc.code, server_answers=server_answers,
                 snapshot_policy=snapshot_policy,
             )
+        try:
+            mark_store_made(paths)
+        except OSError as exc:
+            store.close()
+            raise cannot_open_error(exc, paths.db) from exc
     except OSError as exc:  # read-only or full data drive while checking/recovering
         raise cannot_open_error(exc, paths.db) from exc
     if not existed:
         return store, RecoveryReport(created=True)
     try:
         report = _fill_from_backup(store, paths, key=key, server_answers=server_answers)
+        if report.recovered:
+            report = _keep_until_shown(paths, report)
     except BaseException:
         store.close()
         raise
-    if finished is not None and not report.recovered:
-        store.snapshot()
-        return store, finished  # the crashed process never got to show it: show it now
+    if not report.recovered:
+        pending = _pending_report(paths)
+        if pending is not None:
+            return store, pending  # the process that recovered died before showing it
     return store, report
+
+
+def _keep_until_shown(paths: StorePaths, report: RecoveryReport) -> RecoveryReport:
+    report = replace(report, report_file=str(paths.directory / REPORT_NAME))
+    atomic_write_bytes(paths.directory / REPORT_NAME, _report_to_json(report, stamp=""))
+    return report
+
+
+def _pending_report(paths: StorePaths) -> RecoveryReport | None:
+    path = paths.directory / REPORT_NAME
+    try:
+        report, _stamp = _report_from_json(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError) as exc:
+        log.error("recovery report %s unreadable (%s)", path, exc)
+        return RecoveryReport(recovered=True, reason="store.report_lost",
+                              notes=(str(exc),), report_file=str(path))
+    return replace(report, report_file=str(path))
 
 
 def _discard_leftovers(paths: StorePaths) -> None:
     """Remove half-built files of an interrupted creation/snapshot/recovery."""
     for name in (".new", RECOVERING, REBUILT):
         backup.discard(paths.db.with_name(paths.db.name + name))
+        # Left by an earlier version, which snapshotted the store being rebuilt.
+        backup.discard(backup_path_for(paths.db.with_name(paths.db.name + name)))
     backup.discard(paths.backup.with_name(paths.backup.name + ".tmp"))
     shutil.rmtree(paths.directory / "salvage", ignore_errors=True)
 
@@ -224,15 +292,38 @@ def _recover(
     work = paths.directory / "salvage"
     work.mkdir(exist_ok=True)
     notes: list[str] = []
+    record = read_record(reach_path_for(paths.db), ChainKeys(key))
     damaged = _read_copy(paths, paths.db, key=key, label="damaged")
     wal_on_backup = Salvage()
+    wal_on_new = Salvage()
     if wal_path(paths.db).exists() and paths.backup.exists():
         wal_on_backup = _read_copy(paths, paths.backup, key=key, label="walreplay",
                                    wal_from=paths.db)
+    if wal_path(paths.db).exists() and not damaged.readable:
+        # The main file is empty, gone or lost its first page. A store's first pages are
+        # the same in every new store, so the WAL replays onto a fresh one: everything
+        # saved since the store was made, when it was never checkpointed.
+        template = work / "template.db"
+        AnswerStore.create_file(template, key=key)
+        wal_on_new = _read_copy(paths, template, key=key, label="walnew", wal_from=paths.db)
+        backup.discard(template)
     snapshot = _read_copy(paths, paths.backup, key=key, label="backup")
-    resolve_across([damaged, wal_on_backup, snapshot])
-    for name, salvage in (("damaged", damaged), ("wal", wal_on_backup), ("backup", snapshot)):
+    sources = (("damaged", damaged), ("wal", wal_on_backup), ("wal on new", wal_on_new),
+               ("backup", snapshot))
+    resolve_across([salvage for _name, salvage in sources])
+    for name, salvage in sources:
         notes.extend(f"{name}: {error}" for error in salvage.errors)
+    loss_checked, lost, lost_after = False, 0, None
+    if record is not None:
+        # Every row the store had certainly committed, by its own seq (reach.py).
+        expected = record.top.seq if record.settled else record.base.seq
+        found = set().union(*(salvage.seqs for _name, salvage in sources))
+        missing = [seq for seq in range(1, expected + 1) if seq not in found]
+        loss_checked, lost = True, len(missing)
+        lost_after = missing[0] - 1 if missing else None
+        if missing:
+            log.error("recovery of %s: %d saved revisions not found (seq %d..%d)",
+                      paths.db, len(missing), missing[0], missing[-1])
 
     building = paths.db.with_name(paths.db.name + RECOVERING)
     backup.discard(building)
@@ -240,8 +331,9 @@ def _recover(
     try:
         from_damaged = store.restore_revisions(damaged.revisions)
         from_damaged += store.restore_revisions(wal_on_backup.revisions)
+        from_damaged += store.restore_revisions(wal_on_new.revisions)
         from_backup = store.restore_revisions(snapshot.revisions)
-        for salvage in (damaged, wal_on_backup, snapshot):
+        for salvage in (damaged, wal_on_backup, wal_on_new, snapshot):
             store.restore_meta(salvage.meta)
             store.restore_blobs(salvage.blobs)
         from_server, checked, error = _ask_server(store, server_answers)
@@ -266,11 +358,16 @@ def _recover(
         revisions_total=total,
         revision_floor=floor,
         notes=tuple(notes),
+        loss_checked=loss_checked,
+        lost_revisions=lost,
+        lost_after_seq=lost_after,
+        report_file=str(paths.directory / REPORT_NAME),
     )
     # Roll-forward point: from here on the swap is finished even if this process dies.
     atomic_write_bytes(_marker(paths), _report_to_json(report, stamp=stamp))
-    _swap_in_rebuilt(paths, stamp)
-    store = AnswerStore.open(paths.db, key=key, create=False, snapshot_policy=snapshot_policy)
+    _complete_swap(paths, report, stamp)
+    store = AnswerStore.open(paths.db, key=key, create=False, snapshot_policy=snapshot_policy,
+                             track_reach=True)
     store.snapshot()
     log.error("answer store recovered: %s", report)
     return store, report
@@ -280,27 +377,30 @@ def _marker(paths: StorePaths) -> Path:
     return paths.directory / "recovery.json"
 
 
-def _finish_interrupted_recovery(paths: StorePaths) -> RecoveryReport | None:
-    """Complete a recovery whose process died after its rebuilt store was durable."""
+def _finish_interrupted_recovery(paths: StorePaths) -> None:
+    """Complete a recovery whose process died after its rebuilt store was durable; its
+    report is then shown by this open (recovery-report.json)."""
     marker = _marker(paths)
     if not marker.exists():
-        return None
+        return
     try:
         report, stamp = _report_from_json(marker.read_bytes())
     except (ValueError, KeyError, TypeError) as exc:
         # Written atomically, so this is damage, not a torn write: recover from scratch.
         log.error("recovery marker %s unreadable (%s): recovering again", marker, exc)
         marker.unlink()
-        return None
+        return
     log.error("finishing an interrupted recovery of %s", paths.db)
-    _swap_in_rebuilt(paths, stamp)
-    return report
+    _complete_swap(paths, report, stamp)
 
 
-def _swap_in_rebuilt(paths: StorePaths, stamp: str) -> None:
-    """Move the damaged files aside and the rebuilt store into place; idempotent.
+def _complete_swap(paths: StorePaths, report: RecoveryReport, stamp: str) -> None:
+    """Move the damaged files aside and the rebuilt store into place, keep the report
+    until it is shown, then drop the marker; idempotent.
 
-    WAL first: a damaged WAL left beside the new store would be replayed onto it.
+    WAL first: a damaged WAL left beside the new store would be replayed onto it. The
+    backup and the reach record describe the old store (its seq numbers): the backup is
+    kept as evidence, the record starts over with the rebuilt store.
     """
     rebuilt = paths.db.with_name(paths.db.name + REBUILT)
     if rebuilt.exists():
@@ -308,24 +408,19 @@ def _swap_in_rebuilt(paths: StorePaths, stamp: str) -> None:
                                   strict=False):
             if source.exists():
                 move_aside(source, target)
-        if paths.backup.exists():
-            # The backup as it was is evidence too; the next snapshot replaces it.
-            evidence = paths.damaged_dir / f"answers-{stamp}.backup.db"
-            if not evidence.exists():
-                paths.damaged_dir.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(paths.backup, evidence)
-                fsync_file(evidence)
-                fsync_dir(paths.damaged_dir)
+        reach_path_for(paths.db).unlink(missing_ok=True)
         replace_durably(rebuilt, paths.db)
+    atomic_write_bytes(paths.directory / REPORT_NAME, _report_to_json(report, stamp=stamp))
     _marker(paths).unlink(missing_ok=True)
     fsync_dir(paths.directory)
 
 
 def _damaged_sources(paths: StorePaths) -> list[Path]:
-    return [shm_path(paths.db), wal_path(paths.db), paths.db]
+    return [shm_path(paths.db), wal_path(paths.db), paths.db, paths.backup]
 
 
 def _aside_names(paths: StorePaths, stamp: str) -> list[Path]:
+    # answers.backup.db -> answers-<stamp>.backup.db
     return [paths.damaged_dir / source.name.replace("answers", f"answers-{stamp}", 1)
             for source in _damaged_sources(paths)]
 
@@ -359,6 +454,7 @@ def _read_copy(
     wal_source = wal_path(wal_from if wal_from is not None else source)
     if wal_source.exists():
         shutil.copyfile(wal_source, wal_path(copy))
+        rechain(wal_path(copy))  # replay past a damaged frame (walfile.py)
     try:
         return read_rows(copy, key=key)
     finally:

@@ -42,6 +42,9 @@ class Salvage:
     # those bases in the other files of the same store.
     texts: dict[tuple[str, int], str] = field(default_factory=dict)
     pending: list[tuple[object, ...]] = field(default_factory=list)
+    # The seq of every revision read: the store's own numbering (a backup made with
+    # SQLite's backup API or a WAL replay keeps it), compared with the reach record.
+    seqs: set[int] = field(default_factory=set)
 
 
 @contextlib.contextmanager
@@ -88,7 +91,7 @@ def _read_revisions(conn: Connection, db: Path, result: Salvage) -> None:
         patched = schema.schema_version(conn) >= 3
     except DatabaseError:
         patched = True  # the header is unreadable: so is everything; try the newest shape
-    columns = REVISION_COLUMNS + (_PATCH_COLUMN if patched else _NO_PATCH_COLUMN)
+    columns = REVISION_COLUMNS + (_PATCH_COLUMN if patched else _NO_PATCH_COLUMN) + ", seq"
     try:
         rows = conn.execute(f"SELECT {columns} FROM revisions ORDER BY seq").fetchall()
     except DatabaseError as exc:
@@ -153,6 +156,8 @@ def _add_row(
         return
     texts[(question_id, number)] = text
     result.revisions.append(revision)
+    with contextlib.suppress(IndexError, TypeError, ValueError):
+        result.seqs.add(int(str(row[8])))
 
 
 def resolve_across(salvages: Sequence[Salvage]) -> None:

@@ -9,6 +9,7 @@ from keyring.backend import KeyringBackend
 
 from client.store.envelope import KdfParams
 from client.store.paths import StorePaths, wal_path
+from client.store.reach import reach_path_for
 
 # Cheap argon2id for the many tests that create stores; test_store_keys.py also runs the
 # shipped parameters once.
@@ -55,7 +56,7 @@ def crash_image(paths: StorePaths, target: Path) -> StorePaths:
     (every commit is fsync'ed, so the files already hold all committed data)."""
     target.mkdir(parents=True, exist_ok=True)
     for source in (paths.db, wal_path(paths.db), paths.backup, paths.sidecar,
-                   paths.sidecar_copy):
+                   paths.sidecar_copy, reach_path_for(paths.db)):
         if source.exists():
             shutil.copyfile(source, target / source.name)
     return StorePaths(target)

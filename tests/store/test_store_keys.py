@@ -220,3 +220,21 @@ def test_shipped_kdf_parameters(tmp_path: Path, keyring_backend: DictKeyring) ->
     assert login(tmp_path, ALICE, DictKeyring()) == key  # parameters come from the file
     store = AnswerStore.open(paths.db, key=key)
     store.close()
+
+
+def test_password_reset_on_the_server_with_a_wiped_keyring_says_what_happened(
+    tmp_path: Path, keyring_backend: DictKeyring
+) -> None:
+    """The server accepted the new password, but nothing on this PC opens the store with
+    it: not "wrong password", which the candidate would retype forever."""
+    login(tmp_path, ALICE, keyring_backend)
+    changed = dict(ALICE, password="N3w-pass")
+    with pytest.raises(StoreKeyError) as caught:
+        login(tmp_path, changed, DictKeyring(), login_verified_online=True)
+    assert caught.value.code == "store.key_mismatch"
+    assert "服务器已确认此密码" in caught.value.message and "更换电脑" in caught.value.message
+    paths = store_paths(tmp_path, exam_id=EXAM, candidate_id=ALICE["candidate_id"])
+    assert paths.sidecar.exists()  # nothing was destroyed
+    with pytest.raises(StoreKeyError) as offline:
+        login(tmp_path, changed, DictKeyring())
+    assert offline.value.code == "store.wrong_credentials"

@@ -18,6 +18,7 @@ from client.store import backup
 from client.store.database import AnswerStore
 from client.store.model import Revision, ServerAnswer
 from client.store.paths import StorePaths, wal_path
+from client.store.reach import reach_path_for
 from client.store.recovery import RECOVERY_REVISION_GAP, open_or_recover
 
 PAGE = 4096
@@ -51,6 +52,7 @@ def build(tmp_path: Path, key: bytes, *, backup_after_all: bool = False
         # The snapshot alone, as when the process dies between it and the checkpoint
         # that follows it (AnswerStore.snapshot): the WAL still holds the second batch.
         backup.write_snapshot(store._conn, target=live.backup, key=key)
+    store.settle_record()  # a pause after the last save (reach.py)
     patched = store._conn.execute(
         "SELECT count(*) FROM revisions WHERE patch_of IS NOT NULL").fetchone()[0]
     assert patched == 12, "the essay is stored as patches in the main file and the WAL"
@@ -124,9 +126,11 @@ def test_garbage_over_the_header(tmp_path: Path, key: bytes) -> None:
 
 
 def test_garbage_in_the_wal_is_caught_by_the_backup(tmp_path: Path, key: bytes) -> None:
-    """A damaged WAL frame silently ends SQLite's replay; the store then lacks committed
-    revisions its own backup has, which the open-time comparison notices."""
+    """A damaged WAL frame silently ends SQLite's replay; without a reach record (a store
+    of an earlier version) the store then lacks committed revisions its own backup has,
+    which the open-time comparison notices."""
     paths, saved = build(tmp_path, key, backup_after_all=True)
+    reach_path_for(paths.db).unlink()
     with open(wal_path(paths.db), "r+b") as handle:
         handle.seek(32 + 24 + 100)  # inside the first frame's page
         handle.write(b"\xff" * 64)
@@ -239,6 +243,7 @@ def test_without_the_server_new_revisions_outrank_anything_lost(
     new = store.save(question_id="q1", value="after recovery", server_time_ms=None)
     assert new.revision >= RECOVERY_REVISION_GAP > highest_ever
     store.close()
+    report.mark_shown()
     store, again = open_or_recover(paths, key=key)  # the floor is durable
     assert not again.recovered
     assert store.save(question_id="q2", value="x", server_time_ms=None).revision >= (
@@ -328,6 +333,7 @@ def test_death_in_the_middle_of_the_swap_is_rolled_forward(
     kept = sorted(p.name for p in paths.damaged_dir.iterdir())
     assert any(n.endswith(".db") and "backup" not in n for n in kept), kept
     assert any(n.endswith(".db-wal") for n in kept), kept
+    report.mark_shown()
     store, again = open_or_recover(paths, key=key)
     assert not again.recovered
     store.close()
