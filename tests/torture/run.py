@@ -24,6 +24,7 @@ from pathlib import Path
 
 from client.store.backup import SnapshotPolicy
 from client.store.paths import StorePaths, store_paths
+from client.store.reach import ChainKeys, reach_path_for, read_record
 from client.store.recovery import open_or_recover
 from tests.torture.writer_process import CANDIDATE_ID, EXAM_ID, digest
 
@@ -48,7 +49,8 @@ class TortureResult:
     def summary(self) -> str:
         return (
             f"{self.kills} kills, {self.acked} acknowledged revisions all present, "
-            f"{self.revisions} revisions in store, integrity ok after every kill "
+            f"{self.revisions} revisions in store, integrity ok and the reach record "
+            f"covering every acknowledged revision after every kill "
             f"({self.killed_before_ready} kills before the store was open), "
             f"{self.seconds:.0f} s"
         )
@@ -125,6 +127,8 @@ def _wait_for_ready(log_path: Path, child: subprocess.Popen[bytes]) -> None:
 
 def _verify(paths: StorePaths, *, key: bytes, expected: dict[tuple[str, int], str],
             cycle: int, result: TortureResult) -> None:
+    # As the kill left it: opening the store settles (rewrites) the record.
+    record = read_record(reach_path_for(paths.db), ChainKeys(key))
     store, report = open_or_recover(paths, key=key, snapshot_policy=SnapshotPolicy())
     try:
         if report.recovered:
@@ -133,8 +137,19 @@ def _verify(paths: StorePaths, *, key: bytes, expected: dict[tuple[str, int], st
         if problems:
             raise TortureFailure(f"cycle {cycle}: integrity check: {problems[:5]}")
         revisions = store.revisions()
+        seqs = {(str(q), int(r)): int(s) for s, q, r in store._conn.execute(
+            "SELECT seq, question_id, revision FROM revisions").fetchall()}
     finally:
         store.close()
+    # The record is written before a save is acknowledged, so it covers every
+    # acknowledged revision: a loss of any of them would be counted (reach.py).
+    if expected and record is None:
+        raise TortureFailure(f"cycle {cycle}: acknowledged revisions but no reach record")
+    uncovered = [k for k in expected if k in seqs and record is not None
+                 and seqs[k] > record.top.seq]
+    if uncovered:
+        raise TortureFailure(f"cycle {cycle}: acknowledged before the reach record: "
+                             f"{sorted(uncovered)[:10]}")
     stored = {(r.question_id, r.revision): digest(r.value) for r in revisions}
     lost = [k for k in expected if k not in stored]
     if lost:
