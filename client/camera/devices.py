@@ -18,6 +18,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from client.devices.virtual_camera import (
+    virtual_camera_reason as shared_virtual_camera_reason,
+)
+
 if TYPE_CHECKING:
     from client.camera.sources import OpenCVCameraSource
 
@@ -51,17 +55,6 @@ _FRONT_WORDS = ("front", "user facing", "user-facing", "前置")
 _REAR_WORDS = ("rear", "back camera", "world facing", "world-facing", "后置")
 _INFRARED_WORDS = (" ir ", "infrared", "红外")
 
-# Software cameras that can feed any video (a recording, another person, a screen).
-_VIRTUAL_WORDS = (
-    "virtual", "虚拟", "obs-camera", "obs camera", "vcam", "manycam", "xsplit",
-    "snap camera", "splitcam", "e2esoft", "droidcam", "iriun", "epoccam", "ivcam",
-    "camtwist", "youcam", "altercam", "fakewebcam", "nvidia broadcast", "mmhmm",
-    "chromacam", "webcamoid", "sparkocam", "vmix", "ndi webcam", "newtek ndi", "streamlabs",
-    "reincubate",
-    "camo ", "logi capture", "screen capture", "屏幕",
-)
-
-
 def facing(device: CameraDevice) -> Facing:
     """Front/rear from the name Windows reports (Surface: "Microsoft Camera Front/Rear")."""
     name = f" {device.name.lower()} "
@@ -79,19 +72,10 @@ def is_infrared(device: CameraDevice) -> bool:
 
 
 def virtual_camera_reason(device: CameraDevice) -> str | None:
-    """Why *device* looks like a virtual (software) camera, or None. Used by e-02 too."""
-    name = f" {device.name.lower()} "
-    for word in _VIRTUAL_WORDS:
-        if word in name:
-            return f"name contains {word.strip()!r}"
-    path = (device.path or "").lower()
-    # Windows 11 virtual cameras (MFCreateVirtualCamera) are software devices.
-    if path.startswith("\\\\?\\swd#vcamdevapi"):
-        return "device path is a Windows virtual camera (swd#vcamdevapi)"
-    # A DirectShow capture filter with no DevicePath is software, not a device.
-    if device.backend == CAP_DSHOW and not path:
-        return "DirectShow filter without a hardware device path"
-    return None
+    """Why *device* looks like a virtual (software) camera, or None. The classifier is
+    shared with e-02 (client/devices/virtual_camera.py), so both agree."""
+    return shared_virtual_camera_reason(name=device.name, path=device.path,
+                                        missing_path_is_software=device.backend == CAP_DSHOW)
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,13 @@ import getpass
 import logging
 import os
 import platform
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
 
 import psutil
 
-from client.integrity.collector import ProcessRefresher
+from client.integrity.collector import ProcessRefresher, inspect_all
+from client.integrity.rules import Rules
 from client.integrity.snapshot import (
     CameraInfo,
     CpuInfo,
@@ -28,9 +28,17 @@ from client.integrity.snapshot import (
     SmbiosInfo,
     Snapshot,
 )
+from client.integrity.sources import (
+    DEFAULT_SOURCE_TIMEOUT_S,
+    Source,
+    SourceRunner,
+    instance_of,
+    pair_of,
+    text,
+    tuple_of,
+)
 
 log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
 # /sys/devices/system/clocksource: the kernel picks the hypervisor's clock in a guest, which
 # names the hypervisor without executing CPUID ourselves.
@@ -44,49 +52,60 @@ _INTERNAL_CONNECTORS = ("edp", "lvds", "dsi")
 
 
 class LinuxCollector:
-    def __init__(self, *, selected_camera: str | None = None, root: Path = Path("/")) -> None:
+    def __init__(self, *, selected_camera: str | None = None, root: Path = Path("/"),
+                 timeout_s: float = DEFAULT_SOURCE_TIMEOUT_S) -> None:
         self._selected_camera = selected_camera
         self._root = root
         self._refresher = ProcessRefresher(_inspect)
+        self._runner = SourceRunner(timeout_s=timeout_s)
 
     # ------------------------------------------------------------------ Collector API
 
+    def set_rules(self, rules: Rules) -> None:
+        """Nothing here depends on the rules (no signatures on Linux)."""
+
     def snapshot(self) -> Snapshot:
-        errors: list[str] = []
-
-        def guard(label: str, fn: Callable[[], _T], default: _T) -> _T:
-            try:
-                return fn()
-            except (OSError, ValueError, psutil.Error) as exc:
-                # One unreadable source must not hide the others (nor block the exam).
-                errors.append(f"{label}: {type(exc).__name__}: {exc}")
-                log.info("integrity collector: %s unavailable: %s", label, exc)
-                return default
-
-        none: tuple[str, ...] = ()
-        no_network: tuple[tuple[NetworkAdapter, ...], str] = ((), "")
-        pci = guard("pci", self._pci_ids, none)
-        adapters, default_mac = guard("network", self._network, no_network)
+        # Every source on its own thread behind a deadline (client/integrity/sources.py):
+        # one unreadable or hanging source must not hide the others (nor block the exam).
+        strings = tuple_of(str)
+        got, failures = self._runner.gather({
+            "os": Source(platform.platform, text, ""),
+            "username": Source(getpass.getuser, text, ""),
+            "machine_id": Source(self._machine_id, text, ""),
+            "processes": Source(lambda: inspect_all(_inspect, psutil.pids()),
+                                tuple_of(ProcessInfo), ()),
+            "session": Source(self.session, instance_of(SessionInfo), SessionInfo()),
+            "smbios": Source(self._smbios, instance_of(SmbiosInfo), SmbiosInfo()),
+            "pci": Source(self._pci_ids, strings, ()),
+            "usb": Source(self._usb_ids, strings, ()),
+            "block": Source(self._block_ids, strings, ()),
+            "modules": Source(self._modules, strings, ()),
+            "network": Source(self._network, pair_of(tuple_of(NetworkAdapter), text), ((), "")),
+            "cameras": Source(self._cameras, tuple_of(CameraInfo), ()),
+            "displays": Source(self._displays, tuple_of(DisplayInfo), ()),
+            "cpu": Source(self._cpu, instance_of(CpuInfo), CpuInfo()),
+        })
+        pci: tuple[str, ...] = got["pci"]
+        adapters, default_mac = got["network"]
         return Snapshot(
-            os=platform.platform(),
-            username=guard("username", getpass.getuser, ""),
-            machine_id=guard("machine_id", self._machine_id, ""),
-            processes=guard("processes", lambda: self.processes(()), tuple[ProcessInfo, ...]()),
+            os=got["os"],
+            username=got["username"],
+            machine_id=got["machine_id"],
+            processes=got["processes"],
             services=(),  # systemd units add nothing here: the process check sees daemons
-            session=self.session(),
-            smbios=guard("smbios", self._smbios, SmbiosInfo()),
+            session=got["session"],
+            smbios=got["smbios"],
             pci_vendor_ids=tuple(sorted({i.split("&")[0].removeprefix("PCI\\VEN_")
                                          for i in pci})),
-            pnp_device_ids=pci + guard("usb", self._usb_ids, none)
-            + guard("block", self._block_ids, none),
-            drivers_loaded=guard("modules", self._modules, none),
+            pnp_device_ids=pci + got["usb"] + got["block"],
+            drivers_loaded=got["modules"],
             default_route_mac=default_mac,
             network_adapters=adapters,
-            cameras=guard("cameras", self._cameras, tuple[CameraInfo, ...]()),
-            displays=guard("displays", self._displays, tuple[DisplayInfo, ...]()),
-            cpu=guard("cpu", self._cpu, CpuInfo()),
+            cameras=got["cameras"],
+            displays=got["displays"],
+            cpu=got["cpu"],
             loaded_modules_of_interest=(),
-            errors=tuple(errors),
+            errors=tuple(str(f) for f in failures),
         )
 
     def processes(self, previous: Sequence[ProcessInfo]) -> tuple[ProcessInfo, ...]:
@@ -246,4 +265,10 @@ def _inspect(pid: int) -> ProcessInfo | None:
         exe = proc.exe()
     except psutil.Error:
         exe = ""  # other users' processes: the name is still enough for the rules
-    return ProcessInfo(pid=pid, name=name, exe=exe)
+    try:
+        parent = proc.parent()
+        parent_name = parent.name() if parent is not None else ""
+        system = proc.uids().real == 0  # root: the candidate cannot end it
+    except psutil.Error:
+        parent_name, system = "", False
+    return ProcessInfo(pid=pid, name=name, exe=exe, parent=parent_name, system=system)

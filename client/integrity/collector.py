@@ -26,6 +26,16 @@ class Collector(Protocol):
         """Cheap session facts, re-read with every process scan (RDP can start mid-exam)."""
         ...
 
+    def set_rules(self, rules: Rules) -> None:
+        """The rules in force (they decide which processes' signatures are read)."""
+        ...
+
+
+def inspect_all(inspect: Callable[[int], ProcessInfo | None], pids: Iterable[int]
+                ) -> tuple[ProcessInfo, ...]:
+    """Every pid afresh (full scans): repairs reused pids, leaves the refresher alone."""
+    return tuple(info for pid in pids if (info := inspect(pid)) is not None)
+
 
 class ProcessRefresher:
     """Keeps what is known about surviving pids and inspects only new ones.

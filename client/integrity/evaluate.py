@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from client.devices.virtual_camera import virtual_camera_reason
 from client.integrity.findings import Code, Finding, Kind
 from client.integrity.imagepath import executable_name
 from client.integrity.rules import LocalizedName, Rules, ToolRule, norm
@@ -27,6 +28,8 @@ def evaluate(snapshot: Snapshot, rules: Rules) -> list[Finding]:
     findings += _sandboxes(snapshot, rules)
     findings += _cameras(snapshot, rules)
     findings += _displays(snapshot, rules)
+    findings += _virtual_audio(snapshot, rules)
+    findings += _unavailable_sources(snapshot)
     kept = [
         f
         for f in findings
@@ -57,6 +60,10 @@ def _remote_tools(snap: Snapshot, rules: Rules) -> Iterator[Finding]:
         )
         if tool is None:
             continue
+        if tool.excused(exe=proc.exe, parent=proc.parent, signer=proc.signer):
+            continue  # e.g. WSLg's msrdc.exe under wslhost.exe: not a remote session
+        if tool.category == "lab_management" and rules.policy(tool.category) == "allow":
+            continue
         if rules.process_allowed(
             name=proc.name, original_filename=proc.original_filename, signer=proc.signer
         ):
@@ -70,36 +77,49 @@ def _remote_tools(snap: Snapshot, rules: Rules) -> Iterator[Finding]:
         tool = rules.tool_for_service(svc.name) or rules.tool_for_process_name(binary)
         if tool is None or norm(svc.name) in allowed_services:
             continue
+        if tool.category == "lab_management" and rules.policy(tool.category) == "allow":
+            continue
         entry = hits.setdefault(tool.id, _ToolHits(tool))
         if norm(svc.state) == "running":
             entry.running_services.append(svc.name)
         elif norm(binary) not in allowed_binaries:
             entry.installed_services.append(svc.name)
     for entry in hits.values():
-        yield from _tool_findings(entry)
+        yield from _tool_findings(entry, rules)
 
 
-def _tool_findings(hits: _ToolHits) -> Iterator[Finding]:
+_CHECK_OF_CATEGORY = {"remote_control": "remote_tool", "screen_capture": "screen_capture",
+                      "lab_management": "lab_software"}
+_KIND_OF_CATEGORY: dict[str, Kind] = {"remote_control": "remote_tool_process",
+                                      "screen_capture": "screen_capture_process",
+                                      "lab_management": "lab_software_process"}
+
+
+def _tool_findings(hits: _ToolHits, rules: Rules) -> Iterator[Finding]:
     tool = hits.tool
     code: Code = "e-01"
-    check = "remote_tool" if tool.category == "remote_control" else "screen_capture"
-    desktop = [p for p in hits.processes if not p.service]
+    check = _CHECK_OF_CATEGORY[tool.category]
+    policy = rules.policy(tool.category)
+    severity = tool.severity if policy is None or policy == "allow" else policy
+    # Processes of the candidate's own session first: those they can close themselves.
+    desktop = sorted((p for p in hits.processes if not p.service), key=lambda p: p.system)
     service_procs = [p for p in hits.processes if p.service]
     running = sorted({*hits.running_services, *(p.service for p in service_procs)})
     evidence = tuple(_process_evidence(p) for p in hits.processes) + tuple(
         f"service running: {s}" for s in hits.running_services
     )
     if desktop:
-        kind: Kind = (
-            "remote_tool_process" if tool.category == "remote_control"
-            else "screen_capture_process"
-        )
-        yield Finding(code, check, kind, tool.severity, tool.id, tool.name, evidence,
-                      {"exe": desktop[0].name})
+        # A SYSTEM / session-0 process cannot be ended by a standard user: say "call the
+        # proctor" instead of "please exit" (the candidate could not comply).
+        who = "proctor" if all(p.system for p in desktop) else "candidate"
+        yield Finding(code, check, _KIND_OF_CATEGORY[tool.category], severity, tool.id,
+                      tool.name, evidence, {"exe": desktop[0].name, "who": who,
+                                            "category": tool.category})
     elif running:
         # Only a service is running: the candidate cannot stop it, a proctor must.
-        yield Finding(code, check, "remote_tool_service_running", tool.severity, tool.id,
-                      tool.name, evidence, {"service": running[0]})
+        yield Finding(code, check, "remote_tool_service_running", severity, tool.id,
+                      tool.name, evidence, {"service": running[0], "who": "proctor",
+                                            "category": tool.category})
     if hits.installed_services and not desktop and not running:
         yield Finding(
             code, "remote_tool_service", "remote_tool_service_installed", "warn", tool.id,
@@ -119,6 +139,10 @@ def _process_evidence(p: ProcessInfo) -> str:
         parts.append(f"signer={p.signer}")
     if p.service:
         parts.append(f"service={p.service}")
+    if p.parent:
+        parts.append(f"parent={p.parent}")
+    if p.system:
+        parts.append("system=true")
     return " ".join(parts)
 
 
@@ -177,18 +201,13 @@ def _sandboxes(snap: Snapshot, rules: Rules) -> Iterator[Finding]:
 
 
 def camera_is_virtual(camera: CameraInfo, rules: Rules) -> str | None:
-    """Why *camera* is virtual (structure first, then known names), or None if real."""
-    path = norm(camera.device_path)
-    if not path:
-        return "no device path (software DirectShow filter)"
-    for prefix in rules.cameras.software_path_prefixes:
-        if path.startswith(prefix):
-            return f"software device path {camera.device_path}"
-    name = norm(camera.name)
-    for known in rules.cameras.names:
-        if known in name:
-            return f"known virtual camera name {camera.name!r}"
-    return None
+    """Why *camera* is virtual, or None if real: the one classifier the camera module
+    uses too (client/devices/virtual_camera.py), extended by the rules' signed lists.
+    In a snapshot an empty device path means a DirectShow software filter."""
+    return virtual_camera_reason(name=camera.name, path=camera.device_path,
+                                 missing_path_is_software=True,
+                                 extra_names=rules.cameras.names,
+                                 extra_path_prefixes=rules.cameras.software_path_prefixes)
 
 
 def _cameras(snap: Snapshot, rules: Rules) -> Iterator[Finding]:
@@ -243,3 +262,62 @@ def _displays(snap: Snapshot, rules: Rules) -> Iterator[Finding]:
             tuple(f"display {d.name or d.device_id} monitor={d.monitor_id}" for d in physical),
             {"count": str(len(physical)), "allowed": str(allowed)},
         )
+
+
+def _virtual_audio(snap: Snapshot, rules: Rules) -> Iterator[Finding]:
+    audio = rules.audio
+    hits: dict[str, list[str]] = {}
+    for driver in snap.drivers_loaded:
+        value = norm(driver)
+        for prefix in audio.driver_prefixes:
+            if value.startswith(prefix):
+                hits.setdefault(prefix, []).append(f"driver loaded: {driver}")
+    for device in snap.pnp_device_ids:
+        value = norm(device)
+        for fragment in audio.pnp_contains:
+            if fragment in value:
+                hits.setdefault(fragment, []).append(f"device present: {device}")
+    by_name: dict[LocalizedName, list[str]] = {}
+    for fragment, evidence in hits.items():
+        name = audio.names.get(fragment, LocalizedName(fragment, fragment))
+        by_name.setdefault(name, []).extend(evidence)
+    for name, evidence in by_name.items():
+        yield Finding("e-02", "virtual_audio", "virtual_audio", audio.severity, name.en,
+                      name, tuple(evidence))
+
+
+_SOURCE_NAMES = {
+    "processes": LocalizedName("进程列表", "process list"),
+    "services": LocalizedName("服务列表", "service list"),
+    "session": LocalizedName("会话信息", "session information"),
+    "drivers": LocalizedName("已加载驱动列表", "loaded driver list"),
+    "cameras": LocalizedName("摄像头列表", "camera list"),
+    "displays": LocalizedName("显示器列表", "display list"),
+    "pnp_devices": LocalizedName("设备列表", "device list"),
+    "smbios": LocalizedName("主板信息", "firmware (SMBIOS) information"),
+    "cpu": LocalizedName("处理器与虚拟化信息", "processor and hypervisor information"),
+    "network": LocalizedName("网络适配器", "network adapters"),
+    "snapshot": LocalizedName("完整检测", "full scan"),
+}
+
+
+def source_label(error: str) -> str:
+    """"cameras: TypeError: ..." -> "cameras" (Snapshot.errors are "source: reason")."""
+    return error.split(":", 1)[0].strip() or "unknown"
+
+
+def _unavailable_sources(snap: Snapshot) -> Iterator[Finding]:
+    by_source: dict[str, list[str]] = {}
+    for error in snap.errors:
+        by_source.setdefault(source_label(error), []).append(error)
+    for source, errors in sorted(by_source.items()):
+        name = _SOURCE_NAMES.get(source, LocalizedName(source, source))
+        reason = errors[0].split(":", 1)[1].strip() if ":" in errors[0] else errors[0]
+        yield Finding("e-02" if source in _E02_SOURCES else "e-01", "source_unavailable",
+                      "source_unavailable", "warn", source, name, tuple(errors),
+                      {"reason": reason})
+
+
+# Which code a blind source weakens: device/VM sources e-02, process/session sources e-01.
+_E02_SOURCES = frozenset({"drivers", "cameras", "displays", "pnp_devices", "smbios", "cpu",
+                          "network", "modules"})

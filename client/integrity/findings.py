@@ -23,6 +23,9 @@ Kind = Literal[
     "virtual_camera_installed",
     "virtual_display",
     "display_count",
+    "lab_software_process",
+    "virtual_audio",
+    "source_unavailable",
 ]
 
 
@@ -41,6 +44,12 @@ class Finding:
     def key(self) -> str:
         """Identity across scans: the monitor reports new / resolved findings by key."""
         return f"{self.code}:{self.kind}:{self.subject}"
+
+    @property
+    def episode_key(self) -> str:
+        """Identity of the *situation* for the review record: a tool seen first as a process
+        and then, after the next full scan, as its running service is one episode."""
+        return f"{self.code}:{self.check}:{self.subject}:{self.severity}"
 
     @property
     def blocking(self) -> bool:

@@ -13,6 +13,10 @@ def describe(finding: Finding) -> str:
     d = finding.detail
     kind = finding.kind
     if kind == "remote_tool_process":
+        if d.get("who") == "proctor":
+            # A SYSTEM / session-0 process: "please exit" would ask the impossible.
+            return _("检测到远程控制软件：{name}（{exe}），它以系统权限运行，考生无法自行关闭，"
+                     "请举手请监考教师处理后点击重新检测").format(name=name, exe=d.get("exe", ""))
         return _("检测到远程控制软件：{name}（{exe}），请退出后点击重新检测").format(
             name=name, exe=d.get("exe", ""))
     if kind == "remote_tool_service_running":
@@ -20,6 +24,21 @@ def describe(finding: Finding) -> str:
             "检测到远程控制软件的后台服务：{name}（{service}），请监考教师停止该服务后点击重新检测"
         ).format(
             name=name, service=d.get("service", ""))
+    if kind == "lab_software_process":
+        if finding.blocking:
+            return _("检测到机房管理软件：{name}（{exe}），本考点要求考试时关闭，"
+                     "考生无法自行关闭，请监考教师处理后点击重新检测").format(
+                name=name, exe=d.get("exe", ""))
+        return _("检测到机房管理软件：{name}（{exe}），本考点允许运行，已记录").format(
+            name=name, exe=d.get("exe", ""))
+    if kind == "virtual_audio":
+        if finding.blocking:
+            return _("检测到虚拟音频设备：{name}，请监考教师卸载或停用后点击重新检测").format(
+                name=name)
+        return _("检测到虚拟音频设备：{name}，已记录").format(name=name)
+    if kind == "source_unavailable":
+        return _("无法读取{name}（{reason}），这部分检测暂不可用，已记录并告知监考教师").format(
+            name=name, reason=explain_error_text(d.get("reason", "")))
     if kind == "remote_tool_service_installed":
         return _("已安装远程控制软件的后台服务：{name}（{service}），当前未运行，已记录").format(
             name=name, service=d.get("service", ""))
@@ -59,3 +78,25 @@ def describe_verdict(verdict: Verdict) -> str:
 
 def severity_label(finding: Finding) -> str:
     return _("必须处理") if finding.blocking else _("提醒")
+
+
+def explain_error_text(reason: str) -> str:
+    """A collector failure in words ("TypeError: 'NoneType'..." means little to anyone)."""
+    lowered = reason.casefold()
+    if "no answer within" in lowered or "still hanging" in lowered:
+        return _("系统接口长时间无响应")
+    if "permission" in lowered or "access is denied" in lowered or "accessdenied" in lowered:
+        return _("没有读取权限")
+    if "zeroed addresses" in lowered or "restricted" in lowered:
+        return _("系统限制普通用户读取")
+    if "unusable answer" in lowered or "typeerror" in lowered or "nonetype" in lowered:
+        return _("系统接口返回了无法识别的数据")
+    if "windows only" in lowered or "windows api only" in lowered or "exist on windows" in lowered:
+        return _("本操作系统不提供此信息")
+    return _("读取失败：{reason}").format(reason=reason) if reason else _("读取失败")
+
+
+def explain_scan_error(error: BaseException) -> str:
+    """The pre-exam check failed as a whole: say what happened, not just the class name."""
+    text = f"{type(error).__name__}: {error}"
+    return explain_error_text(text) if str(error) else explain_error_text(type(error).__name__)

@@ -2,9 +2,19 @@
 
 The cheap tick compares pid sets and inspects only new pids (collector.processes), then
 re-runs the pure evaluation on the updated snapshot: with 300 processes this stays well
-below 1 % of one core (benchmarks/integrity.py). The full tick re-collects everything,
-which also repairs pids reused between ticks. The callback fires only when the set of
-findings changes; it runs on the monitor thread (the UI re-posts it to the Qt thread).
+below 1 % of one core (benchmarks/integrity.py).
+
+Nothing a collector does can blind the monitor:
+- the full scan runs on its own worker thread; the cheap process check runs on every tick
+  whatever the full scan does (fails, hangs, returns garbage), and a full scan that fails
+  still counts as done for the device interval, so it is not retried on every tick;
+- the cheap calls themselves run behind a deadline (client/integrity/sources.py);
+- every failure is a "source unavailable" finding: reported, shown to the proctor
+  (``degraded_sources``) and recorded for review like any other episode.
+
+The callback fires when the set of findings changes or an episode starts or ends
+(client/integrity/episodes.py); it runs on the monitor thread (the UI re-posts it to the
+Qt thread).
 """
 
 from __future__ import annotations
@@ -15,18 +25,33 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from client.integrity.collector import Collector
+from client.integrity.episodes import EpisodeChanges, EpisodeTracker
 from client.integrity.evaluate import evaluate
 from client.integrity.findings import Finding
 from client.integrity.rules import Rules
-from client.integrity.snapshot import Snapshot
+from client.integrity.snapshot import ProcessInfo, SessionInfo, Snapshot
+from client.integrity.sources import (
+    DEFAULT_SOURCE_TIMEOUT_S,
+    Source,
+    SourceFailure,
+    SourceRunner,
+    SourceUnavailable,
+    instance_of,
+    tuple_of,
+)
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PROCESS_INTERVAL_S = 3.0
 DEFAULT_DEVICE_INTERVAL_S = 45.0
+# A full scan bounds each source by its own deadline; this bounds the whole scan (for
+# collectors without per-source deadlines, e.g. a replayed file on a hung network share).
+DEFAULT_FULL_SCAN_TIMEOUT_S = 30.0
+# An episode ends after this long without its finding (one review record per episode).
+DEFAULT_EPISODE_GRACE_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -36,10 +61,34 @@ class MonitorUpdate:
     resolved_blocking: tuple[Finding, ...]
     new_warnings: tuple[Finding, ...]
     snapshot: Snapshot  # the evidence behind these findings, for the review record
+    episodes: EpisodeChanges = field(default_factory=EpisodeChanges)  # to record for review
 
     @property
     def blocked(self) -> bool:
         return any(f.blocking for f in self.findings)
+
+
+class _FullScan:
+    """The collector's full snapshot on a worker thread (one at a time)."""
+
+    def __init__(self, read: Callable[[], Snapshot], on_done: Callable[[], None]) -> None:
+        self.started = time.monotonic()
+        self.done = threading.Event()
+        self.result: Snapshot | None = None
+        self.error: BaseException | None = None
+        self.timeout_reported = False
+        self._read = read
+        self._on_done = on_done
+        threading.Thread(target=self._run, name="integrity-full-scan", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self.result = self._read()
+        except BaseException as exc:  # reported as an unavailable source
+            self.error = exc
+        finally:
+            self.done.set()
+            self._on_done()
 
 
 class IntegrityMonitor:
@@ -53,6 +102,9 @@ class IntegrityMonitor:
         device_interval_s: float = DEFAULT_DEVICE_INTERVAL_S,
         initial: Snapshot | None = None,
         clock: Callable[[], float] = time.monotonic,
+        source_timeout_s: float = DEFAULT_SOURCE_TIMEOUT_S,
+        full_scan_timeout_s: float = DEFAULT_FULL_SCAN_TIMEOUT_S,
+        episode_grace_s: float = DEFAULT_EPISODE_GRACE_S,
     ) -> None:
         if not 0 < process_interval_s <= device_interval_s:
             raise ValueError("need 0 < process_interval_s <= device_interval_s")
@@ -61,16 +113,25 @@ class IntegrityMonitor:
         self._on_update = on_update
         self._process_interval = process_interval_s
         self._device_interval = device_interval_s
+        self._full_timeout = full_scan_timeout_s
         self._clock = clock
+        self._base = initial if initial is not None else Snapshot()
         self._snapshot = initial
+        self._have_full = initial is not None
         self._last_full = clock() if initial is not None else float("-inf")
+        self._full_errors: tuple[str, ...] = initial.errors if initial is not None else ()
+        self._full_job: _FullScan | None = None
+        self._full_again = False
+        self._cheap = SourceRunner(timeout_s=source_timeout_s)
+        self._episodes = EpisodeTracker(grace_s=episode_grace_s)
         self._findings: dict[str, Finding] = {}
         self._reported = False
         self._lock = threading.Lock()  # tick() may run on the thread and from a re-check
         self._stop = threading.Event()
         self._full_requested = threading.Event()
-        self._wake = threading.Event()  # cuts the wait short: stop() or request_full_scan()
+        self._wake = threading.Event()  # cuts the wait short: stop(), a request, a result
         self._thread: threading.Thread | None = None
+        collector.set_rules(rules)
 
     # ------------------------------------------------------------------ control
 
@@ -89,7 +150,7 @@ class IntegrityMonitor:
             self._thread = None
 
     def request_full_scan(self) -> None:
-        """Re-check devices and displays at the next wake-up (device or display changed)."""
+        """Re-check devices and displays now (a monitor or device was plugged in)."""
         self._full_requested.set()
         self._wake.set()
 
@@ -97,37 +158,106 @@ class IntegrityMonitor:
         """Use newer rules (e.g. shipped with the paper package) from the next tick on."""
         with self._lock:
             self._rules = rules
+            self._collector.set_rules(rules)
 
     @property
     def findings(self) -> tuple[Finding, ...]:
         with self._lock:
             return tuple(self._findings.values())
 
+    @property
+    def degraded_sources(self) -> tuple[Finding, ...]:
+        """Sources that could not be read at the last scan (for the proctor view)."""
+        with self._lock:
+            return tuple(f for f in self._findings.values() if f.kind == "source_unavailable")
+
     # ------------------------------------------------------------------ work
 
-    def tick(self, *, full: bool = False) -> MonitorUpdate | None:
-        """One scan; returns (and reports) an update when the findings changed."""
+    def tick(self, *, full: bool = False, wait_full_s: float | None = None
+             ) -> MonitorUpdate | None:
+        """One scan; returns (and reports) an update when something changed.
+
+        *full* starts a full scan (if none is running); the tick waits for it up to
+        *wait_full_s* (default: the full-scan deadline; the monitor thread waits 0 s and
+        picks the result up when it arrives). The process check runs in any case.
+        """
         with self._lock:
             now = self._clock()
-            if full or self._snapshot is None or now - self._last_full >= self._device_interval:
-                snapshot = self._collector.snapshot()
-                self._last_full = now
-            else:
-                snapshot = dataclasses.replace(
-                    self._snapshot,
-                    processes=self._collector.processes(self._snapshot.processes),
-                    session=self._collector.session(),
-                )
+            due = full or not self._have_full or now - self._last_full >= self._device_interval
+            if full and self._full_job is not None:
+                self._full_again = True  # a device changed during the scan: scan again
+            self._start_full_if(due, now)
+            fresh = self._collect_full(self._full_timeout if wait_full_s is None
+                                       else wait_full_s)
+            if self._full_job is None and self._full_again:
+                self._full_again = False
+                self._start_full_if(True, now)
+            snapshot = fresh if fresh is not None else self._cheap_scan()
             self._snapshot = snapshot
             findings = evaluate(snapshot, self._rules)
-            update = self._diff(findings, snapshot)
+            episodes = self._episodes.update(findings, now=now)
+            update = self._diff(findings, snapshot, episodes)
         if update is not None:
             self._report(update)
         return update
 
-    def _diff(self, findings: list[Finding], snapshot: Snapshot) -> MonitorUpdate | None:
+    def _start_full_if(self, due: bool, now: float) -> None:
+        if due and self._full_job is None:
+            self._full_job = _FullScan(self._collector.snapshot, self._wake.set)
+            # Counted as done now: a failing scan is retried at the device interval, not
+            # on every tick (retrying on every tick starved the process check before).
+            self._last_full = now
+
+    def _collect_full(self, wait_s: float) -> Snapshot | None:
+        """The full snapshot if one just finished (with the process data it read)."""
+        job = self._full_job
+        if job is None:
+            return None
+        if not job.done.wait(max(0.0, wait_s)):
+            running = time.monotonic() - job.started
+            if running >= self._full_timeout and not job.timeout_reported:
+                job.timeout_reported = True
+                self._full_errors = (str(SourceFailure(
+                    "snapshot", f"no answer within {self._full_timeout:g} s")),)
+            return None
+        self._full_job = None
+        self._have_full = True
+        if job.error is not None or not isinstance(job.result, Snapshot):
+            what = (f"{type(job.error).__name__}: {job.error}" if job.error is not None
+                    else f"unusable answer: {type(job.result).__name__}")
+            self._full_errors = (str(SourceFailure("snapshot", what)),)
+            return None
+        self._base = job.result
+        self._full_errors = job.result.errors
+        return job.result
+
+    def _cheap_scan(self) -> Snapshot:
+        previous = self._snapshot if self._snapshot is not None else self._base
+        errors: list[str] = list(self._full_errors)
+        try:
+            processes = self._cheap.call("processes", Source(
+                lambda: self._collector.processes(previous.processes),
+                tuple_of(ProcessInfo), tuple[ProcessInfo, ...]()))
+        except SourceUnavailable as exc:
+            processes = previous.processes  # keep what was known; say it is stale
+            errors.append(str(exc.failure))
+        try:
+            session = self._cheap.call("session", Source(
+                self._collector.session, instance_of(SessionInfo), SessionInfo()))
+        except SourceUnavailable as exc:
+            session = previous.session
+            errors.append(str(exc.failure))
+        # A source reported by the full scan and again now is one entry, the fresher.
+        by_source: dict[str, str] = {}
+        for error in errors:
+            by_source[error.split(":", 1)[0]] = error
+        return dataclasses.replace(self._base, processes=processes, session=session,
+                                   errors=tuple(by_source.values()))
+
+    def _diff(self, findings: list[Finding], snapshot: Snapshot,
+              episodes: EpisodeChanges) -> MonitorUpdate | None:
         current = {f.key: f for f in findings}
-        if self._reported and current.keys() == self._findings.keys():
+        if self._reported and current.keys() == self._findings.keys() and not episodes:
             self._findings = current  # same findings; keep the freshest evidence
             return None
         before = self._findings
@@ -141,6 +271,7 @@ class IntegrityMonitor:
             new_warnings=tuple(f for k, f in current.items()
                                if not f.blocking and k not in before),
             snapshot=snapshot,
+            episodes=episodes,
         )
 
     def _report(self, update: MonitorUpdate) -> None:
@@ -161,7 +292,7 @@ class IntegrityMonitor:
             full = self._full_requested.is_set()
             self._full_requested.clear()
             try:
-                self.tick(full=full)
+                self.tick(full=full, wait_full_s=0.0)
             except Exception:  # keep watching: one failed scan is logged, not fatal
                 log.exception("integrity monitor scan failed")
             self._wake.wait(self._process_interval)

@@ -40,7 +40,7 @@ RULES_FORMAT = 1
 SIGNATURE_CONTEXT = b"exam-client/integrity-rules/v1\x00"
 # Public half of the vendor rules key (raw Ed25519, base64). Provenance:
 # resources/integrity/README.md.
-VENDOR_RULES_PUBLIC_KEY_B64 = "oHRkxgRMj7Ru//cBgjEbTyh0w1iiea7y/wAfHyy94qI="
+VENDOR_RULES_PUBLIC_KEY_B64 = "CrjB0mnHmy6ztpVxW1T0ra8I9hOYL14cAK9Lefb85xs="
 
 Severity = Literal["block", "warn"]
 CHECK_IDS = (
@@ -54,7 +54,13 @@ CHECK_IDS = (
     "virtual_camera",  # selected camera is virtual (block) / one is installed (warn) (e-02)
     "virtual_display",  # mirror driver or indirect virtual display active (e-02)
     "display_count",  # more active displays than allowed (e-02)
+    "lab_software",  # classroom management software (e-01), per-centre policy
+    "virtual_audio",  # virtual audio cable / mixer drivers (e-02)
+    "source_unavailable",  # a collector source could not be read (recorded, never blocks)
 )
+Category = Literal["remote_control", "screen_capture", "lab_management"]
+# What a centre decides for its classroom management software (rules "policies").
+Policy = Literal["block", "warn", "allow"]
 
 
 class RulesError(UserFacingError):
@@ -76,13 +82,39 @@ class LocalizedName:
 
 
 @dataclass(frozen=True)
+class ProcessException:
+    """A legitimate program that shares a tool's process name, e.g. WSLg's msrdc.exe.
+
+    All given conditions must hold: the executable lies under one of *exe_prefixes*, its
+    parent is one of *parents*, and its verified signer is one of *signers*.
+    """
+
+    exe_prefixes: tuple[str, ...] = ()
+    parents: frozenset[str] = frozenset()
+    signers: frozenset[str] = frozenset()
+    comment: str = ""
+
+    def excuses(self, *, exe: str, parent: str, signer: str) -> bool:
+        path = norm(exe).replace("/", "\\")
+        return (
+            (not self.exe_prefixes or any(path.startswith(p) for p in self.exe_prefixes))
+            and (not self.parents or norm(parent) in self.parents)
+            and (not self.signers or norm(signer) in self.signers)
+        )
+
+
+@dataclass(frozen=True)
 class ToolRule:
     id: str
     name: LocalizedName
-    category: Literal["remote_control", "screen_capture"]
+    category: Category
     severity: Severity
     processes: tuple[str, ...]  # normalised names or globs ("winvnc*.exe")
     services: tuple[str, ...]  # normalised service names
+    exceptions: tuple[ProcessException, ...] = ()
+
+    def excused(self, *, exe: str, parent: str, signer: str) -> bool:
+        return any(e.excuses(exe=exe, parent=parent, signer=signer) for e in self.exceptions)
 
 
 @dataclass(frozen=True)
@@ -99,6 +131,9 @@ class VmSignalRule:
     except_contains: tuple[str, ...] = ()
     smbios_fields: tuple[tuple[str, str], ...] = ()  # (field, substring), all must hold
     not_on_root_partition: bool = False  # Hyper-V evidence means nothing on a root partition
+    # Evidence no Hyper-V HOST has (SMBIOS "Virtual Machine", VMBus children, synthetic
+    # devices): seen together with the root-partition bit, the bit is not believed.
+    guest_only: bool = False
     weight_if_root_unknown: int | None = None  # weaker when the root bit is unreadable
     strong_if_root_unknown: bool | None = None
 
@@ -108,6 +143,18 @@ class VmRules:
     threshold: int
     families: Mapping[str, LocalizedName]
     signals: tuple[VmSignalRule, ...]
+    root_contradiction_weight: int = 30  # added when guest-only evidence meets the root bit
+
+
+@dataclass(frozen=True)
+class AudioRules:
+    """Virtual audio devices (VB-Audio Virtual Cable, VoiceMeeter...): driver base names
+    and PnP id fragments, both normalised."""
+
+    severity: Severity = "warn"
+    driver_prefixes: tuple[str, ...] = ()
+    pnp_contains: tuple[str, ...] = ()
+    names: Mapping[str, LocalizedName] = field(default_factory=dict)  # fragment -> name
 
 
 @dataclass(frozen=True)
@@ -171,6 +218,9 @@ class Rules:
     displays: DisplayRules
     allow: tuple[AllowEntry, ...] = ()
     source: str = "builtin"  # "builtin" or "server"; for logs and the verdict line
+    audio: AudioRules = field(default_factory=AudioRules)
+    # Per-centre decisions by tool category; "lab_management" is the one that exists now.
+    policies: Mapping[str, Policy] = field(default_factory=dict)
     _by_process: Mapping[str, ToolRule] = field(default_factory=dict, repr=False)
     _process_globs: tuple[tuple[re.Pattern[str], ToolRule], ...] = field(default=(), repr=False)
     _by_service: Mapping[str, ToolRule] = field(default_factory=dict, repr=False)
@@ -193,6 +243,11 @@ class Rules:
 
     def tool_for_service(self, service_name: str) -> ToolRule | None:
         return self._by_service.get(norm(service_name))
+
+    def policy(self, category: str) -> Policy | None:
+        """The centre's decision for a tool category, None where the tool's own severity
+        applies (remote control and screen capture have no centre policy)."""
+        return self.policies.get(category)
 
     def wants_signer(self, *, name: str, original_filename: str) -> bool:
         """Whether a collector should spend a signature check on this process.
@@ -257,6 +312,15 @@ def _parse(doc: Mapping[str, Any], *, source: str) -> Rules:
     vm = doc["vm"]
     families = {str(k): _name(v) for k, v in vm["families"].items()}
     signals = tuple(_vm_signal(s) for s in vm["signals"])
+    policies: dict[str, Policy] = {}
+    for category, value in dict(doc.get("policies", {})).items():
+        if category != "lab_management":
+            raise ValueError(f"policy for unknown category {category!r}")
+        if value not in ("block", "warn", "allow"):
+            raise ValueError(f"policy {category!r}: unknown value {value!r}")
+        policies[category] = value
+    if any(t.category == "lab_management" for t in tools) and "lab_management" not in policies:
+        raise ValueError("rules list lab_management tools but no policies.lab_management")
     for signal in signals:
         if signal.family not in families:
             raise ValueError(f"vm signal {signal.id!r}: unknown family {signal.family!r}")
@@ -268,7 +332,8 @@ def _parse(doc: Mapping[str, Any], *, source: str) -> Rules:
         expires_at=_time(doc["expires_at"]),
         enabled_checks=enabled,
         tools=tools,
-        vm=VmRules(threshold=int(vm["threshold"]), families=families, signals=signals),
+        vm=VmRules(threshold=int(vm["threshold"]), families=families, signals=signals,
+                   root_contradiction_weight=int(vm.get("root_contradiction_weight", 30))),
         sandboxes=tuple(
             SandboxRule(
                 id=str(s["id"]),
@@ -290,6 +355,8 @@ def _parse(doc: Mapping[str, Any], *, source: str) -> Rules:
         ),
         allow=tuple(_allow(a) for a in doc.get("allow", ())),
         source=source,
+        audio=_audio(doc.get("virtual_audio", {})),
+        policies=policies,
         _by_process=by_process,
         _process_globs=tuple(globs),
         _by_service=by_service,
@@ -316,7 +383,7 @@ def _glob(pattern: str) -> re.Pattern[str]:
 
 def _tool(t: Mapping[str, Any]) -> ToolRule:
     category = str(t.get("category", "remote_control"))
-    if category not in ("remote_control", "screen_capture"):
+    if category not in ("remote_control", "screen_capture", "lab_management"):
         raise ValueError(f"tool {t.get('id')!r}: unknown category {category!r}")
     severity = _severity(t.get("severity", "block"))
     processes = _norm_all(t.get("processes", ()))
@@ -329,6 +396,29 @@ def _tool(t: Mapping[str, Any]) -> ToolRule:
         severity=severity,
         processes=processes,
         services=_norm_all(t.get("services", ())),
+        exceptions=tuple(_exception(e) for e in t.get("except", ())),
+    )
+
+
+def _exception(e: Mapping[str, Any]) -> ProcessException:
+    found = ProcessException(
+        exe_prefixes=tuple(p.replace("/", "\\") for p in _norm_all(e.get("exe_prefixes", ()))),
+        parents=frozenset(_norm_all(e.get("parents", ()))),
+        signers=frozenset(_norm_all(e.get("signers", ()))),
+        comment=str(e.get("comment", "")),
+    )
+    if not (found.exe_prefixes and found.parents):
+        # A name-only excuse would let a renamed tool through; path AND parent, at least.
+        raise ValueError("a process exception needs exe_prefixes and parents")
+    return found
+
+
+def _audio(a: Mapping[str, Any]) -> AudioRules:
+    return AudioRules(
+        severity=_severity(a.get("severity", "warn")),
+        driver_prefixes=_norm_all(a.get("driver_prefixes", ())),
+        pnp_contains=_norm_all(a.get("pnp_contains", ())),
+        names={norm(k): _name(v) for k, v in dict(a.get("names", {})).items()},
     )
 
 
@@ -364,6 +454,7 @@ def _vm_signal(s: Mapping[str, Any]) -> VmSignalRule:
         except_contains=_norm_all(s.get("except_contains", ())),
         smbios_fields=tuple((str(k), norm(str(v))) for k, v in fields_.items()),
         not_on_root_partition=bool(s.get("not_on_root_partition", False)),
+        guest_only=bool(s.get("guest_only", False)),
         weight_if_root_unknown=(
             int(root_unknown["weight"]) if root_unknown is not None else None
         ),

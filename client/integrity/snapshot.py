@@ -3,7 +3,13 @@
 A Snapshot is the only thing the deciding code (evaluate.py, vm_score.py) looks at, so
 support can record one on a real PC (`exam-client check --dump-snapshot FILE`) and turn
 it into a test fixture unchanged. Empty strings / None mean "not readable here", never
-"absent": collectors record why in ``errors``.
+"absent": collectors record why in ``errors`` ("source: reason"), and the evaluation reports
+each such source as unavailable.
+
+Reading a file is strict (the schema is the dataclasses below): an unknown key (a typo such
+as "proceses") or a missing one is an error, never a silently empty part that would
+evaluate as 检测通过. Format 1 files (before ProcessInfo.parent/system existed) are still
+read; only the fields added since may be missing there.
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2
+# Fields that format 1 files do not have (added in format 2); every other key is required.
+_ADDED_IN_2 = {"ProcessInfo": frozenset({"parent", "system"})}
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,9 @@ class ProcessInfo:
     original_filename: str = ""  # PE version resource; survives renaming the file
     signer: str = ""  # subject of a *verified* Authenticode signature, else ""
     service: str = ""  # service name when this process hosts a Windows service
+    parent: str = ""  # image name of the parent process ("wslhost.exe"), "" if gone/unreadable
+    # Runs in session 0 / as root: the candidate cannot end it, a proctor or admin must.
+    system: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,29 +125,32 @@ class Snapshot:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Snapshot:
-        version = int(data.get("format", SNAPSHOT_FORMAT))
-        if version > SNAPSHOT_FORMAT:
-            raise ValueError(f"snapshot format {version} is newer than {SNAPSHOT_FORMAT}")
+        """Strict: unknown or missing keys raise ValueError naming them."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"snapshot: expected an object, got {type(data).__name__}")
+        version = data.get("format")
+        if not isinstance(version, int) or not 1 <= version <= SNAPSHOT_FORMAT:
+            raise ValueError(f"snapshot format {version!r} is not one this client reads "
+                             f"(1..{SNAPSHOT_FORMAT})")
+        _check_keys("snapshot", data, {f.name for f in fields(cls)}, optional=frozenset())
         return cls(
-            os=str(data.get("os", "")),
-            username=str(data.get("username", "")),
-            machine_id=str(data.get("machine_id", "")),
-            processes=_items(ProcessInfo, data.get("processes", ())),
-            services=_items(ServiceInfo, data.get("services", ())),
-            session=_one(SessionInfo, data.get("session", {})),
-            smbios=_one(SmbiosInfo, data.get("smbios", {})),
-            pci_vendor_ids=tuple(str(v) for v in data.get("pci_vendor_ids", ())),
-            pnp_device_ids=tuple(str(v) for v in data.get("pnp_device_ids", ())),
-            drivers_loaded=tuple(str(v) for v in data.get("drivers_loaded", ())),
-            default_route_mac=str(data.get("default_route_mac", "")),
-            network_adapters=_items(NetworkAdapter, data.get("network_adapters", ())),
-            cameras=_items(CameraInfo, data.get("cameras", ())),
-            displays=_items(DisplayInfo, data.get("displays", ())),
-            cpu=_one(CpuInfo, data.get("cpu", {})),
-            loaded_modules_of_interest=tuple(
-                str(v) for v in data.get("loaded_modules_of_interest", ())
-            ),
-            errors=tuple(str(v) for v in data.get("errors", ())),
+            os=_text(data, "os"),
+            username=_text(data, "username"),
+            machine_id=_text(data, "machine_id"),
+            processes=_items(ProcessInfo, data["processes"], version),
+            services=_items(ServiceInfo, data["services"], version),
+            session=_one(SessionInfo, data["session"], version),
+            smbios=_one(SmbiosInfo, data["smbios"], version),
+            pci_vendor_ids=_texts(data, "pci_vendor_ids"),
+            pnp_device_ids=_texts(data, "pnp_device_ids"),
+            drivers_loaded=_texts(data, "drivers_loaded"),
+            default_route_mac=_text(data, "default_route_mac"),
+            network_adapters=_items(NetworkAdapter, data["network_adapters"], version),
+            cameras=_items(CameraInfo, data["cameras"], version),
+            displays=_items(DisplayInfo, data["displays"], version),
+            cpu=_one(CpuInfo, data["cpu"], version),
+            loaded_modules_of_interest=_texts(data, "loaded_modules_of_interest"),
+            errors=_texts(data, "errors"),
             format=SNAPSHOT_FORMAT,
         )
 
@@ -148,18 +162,41 @@ class Snapshot:
 _T = TypeVar("_T")
 
 
-def _one(kind: type[_T], data: Any) -> _T:
-    if not isinstance(data, Mapping):
-        raise ValueError(f"{kind.__name__}: expected an object, got {type(data).__name__}")
-    known = {f.name for f in fields(kind)}  # type: ignore[arg-type]
+def _check_keys(what: str, data: Mapping[str, Any], known: set[str], *,
+                optional: frozenset[str]) -> None:
     unknown = set(data) - known
     if unknown:
         # A typo in a hand-written fixture must not silently become "field absent".
-        raise ValueError(f"{kind.__name__}: unknown fields {sorted(unknown)}")
+        raise ValueError(f"{what}: unknown fields {sorted(unknown)}")
+    missing = known - set(data) - optional
+    if missing:
+        raise ValueError(f"{what}: missing fields {sorted(missing)}")
+
+
+def _text(data: Mapping[str, Any], key: str) -> str:
+    value = data[key]
+    if not isinstance(value, str):
+        raise ValueError(f"snapshot.{key}: expected text, got {type(value).__name__}")
+    return value
+
+
+def _texts(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = data[key]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"snapshot.{key}: expected a list of text")
+    return tuple(value)
+
+
+def _one(kind: type[_T], data: Any, version: int = SNAPSHOT_FORMAT) -> _T:
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{kind.__name__}: expected an object, got {type(data).__name__}")
+    known = {f.name for f in fields(kind)}  # type: ignore[arg-type]
+    optional = _ADDED_IN_2.get(kind.__name__, frozenset()) if version < 2 else frozenset()
+    _check_keys(kind.__name__, data, known, optional=optional)
     return kind(**data)
 
 
-def _items(kind: type[_T], data: Any) -> tuple[_T, ...]:
-    if isinstance(data, str | bytes) or not hasattr(data, "__iter__"):
+def _items(kind: type[_T], data: Any, version: int = SNAPSHOT_FORMAT) -> tuple[_T, ...]:
+    if not isinstance(data, list | tuple):
         raise ValueError(f"{kind.__name__}: expected a list")
-    return tuple(_one(kind, item) for item in data)
+    return tuple(_one(kind, item, version) for item in data)

@@ -7,6 +7,9 @@ hosts safe:
 - On a Hyper-V root partition (a bare-metal PC with VBS/HVCI/WSL2/Sandbox enabled) every
   Hyper-V signal is dropped: the "hypervisor present" bit is set there for the host
   itself. Other vendors' signals still count (a VMware guest with VBS on is a VMware VM).
+  Unless the root bit is contradicted: guest-only Hyper-V evidence (rules mark it
+  ``guest_only``) never exists on a host, so a Hyper-V guest running VBS/WSL2 inside
+  (nested virtualisation sets the bit) keeps its Hyper-V signals plus a contradiction one.
 - Host-side virtualisation software (VMware Workstation, VirtualBox installed on the PC)
   never appears in the signal lists: only guest drivers, guest tools, guest PCI devices
   and the default-route NIC are evidence.
@@ -40,9 +43,12 @@ class VmVerdict:
 
 def score_vm(snapshot: Snapshot, rules: VmRules) -> VmVerdict:
     root = snapshot.cpu.hyperv_root_partition
+    # A Hyper-V host never has SMBIOS "Virtual Machine" or VMBus children; a guest that
+    # runs VBS/WSL2 (nested virtualisation) reports the root bit too. Believe the hardware.
+    root_contradicted = root is True and _guest_only_evidence(snapshot, rules)
     signals: list[VmSignal] = []
     for rule in rules.signals:
-        if rule.not_on_root_partition and root is True:
+        if rule.not_on_root_partition and root is True and not root_contradicted:
             continue
         evidence = _match(rule, snapshot)
         if evidence is None:
@@ -51,11 +57,21 @@ def score_vm(snapshot: Snapshot, rules: VmRules) -> VmVerdict:
         if root is None and rule.weight_if_root_unknown is not None:
             weight = rule.weight_if_root_unknown
             strong = bool(rule.strong_if_root_unknown)
+        if root_contradicted and rule.source in ("cpu_vendor", "hypervisor_present"):
+            continue  # the hypervisor bit of a nested guest proves nothing more
         signals.append(VmSignal(rule.id, rule.family, weight, strong, evidence))
+    if root_contradicted:
+        signals.append(VmSignal("hyperv.root_bit_contradicted", "hyperv",
+                                rules.root_contradiction_weight, True,
+                                "root-partition bit set, but guest-only Hyper-V devices present"))
     score = sum(s.weight for s in signals)
     is_vm = score >= rules.threshold and any(s.strong for s in signals)
     return VmVerdict(is_vm=is_vm, family=_leading_family(signals), score=score,
                      signals=tuple(signals))
+
+
+def _guest_only_evidence(snapshot: Snapshot, rules: VmRules) -> bool:
+    return any(rule.guest_only and _match(rule, snapshot) is not None for rule in rules.signals)
 
 
 def _leading_family(signals: Iterable[VmSignal]) -> str:

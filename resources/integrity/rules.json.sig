@@ -1,1 +1,1 @@
-kt8Foftw29eXIEnol/6ydWdK40QJbwnyVz87myIu2iU0XAs2TLRa4tl1fEs5e7oCIfYf8wxH+Su2DWoz4wkoAg==
+4DChNmwfIb7SXbxTp+Z68yJu0+MHraeZD/JGxuQpuXR7xnAzNrWyKkZR3nVPOfeJg/nnK4uuYre6xbMBoZnbCw==

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from integrity_fixtures import fixture_names, load_case, signature
+from integrity_fixtures import FIXTURES, fixture_names, load_case, signature
 
 from client.integrity.evaluate import evaluate
 from client.integrity.rules import builtin_rules
@@ -25,25 +27,49 @@ def test_fixture_produces_exactly_the_expected_findings(name: str) -> None:
 
 def test_suite_totals_and_coverage(capsys: pytest.CaptureFixture[str]) -> None:
     rules = builtin_rules()
-    expected_total = false_positives = misses = clean_fixtures = 0
+    expected_total = clean_fixtures = 0
+    # Per category (the finding kind): how many expected, false positives, misses.
+    table: dict[str, list[int]] = {}
     for name in NAMES:
         case = load_case(name)
         found = signature(evaluate(case.snapshot, case.rules(rules)))
         expected_total += len(case.expected)
-        false_positives += len(found - case.expected)
-        misses += len(case.expected - found)
         clean_fixtures += not case.expected
+        for (_c, kind, _s, _sev) in case.expected:
+            table.setdefault(kind, [0, 0, 0])[0] += 1
+        for (_c, kind, _s, _sev) in found - case.expected:
+            table.setdefault(kind, [0, 0, 0])[1] += 1
+        for (_c, kind, _s, _sev) in case.expected - found:
+            table.setdefault(kind, [0, 0, 0])[2] += 1
+    false_positives = sum(row[1] for row in table.values())
+    misses = sum(row[2] for row in table.values())
     with capsys.disabled():
         print(f"\ngolden suite: {len(NAMES)} fixtures, {expected_total} findings expected, "
               f"{clean_fixtures} must-stay-clean fixtures, false positives {false_positives}, "
               f"misses {misses}")
-    assert (false_positives, misses) == (0, 0)
+        for kind, (count, fps, missed) in sorted(table.items()):
+            print(f"  {kind:32} expected {count:3}  false positives {fps}  misses {missed}")
+    assert all(row[1:] == [0, 0] for row in table.values()), table
     # Every remote-control tool in the built-in rules has at least one fixture.
     covered = {subject for n in NAMES for (_c, _k, subject, _s) in load_case(n).expected}
     untested = {t.id for t in rules.tools} - covered
     assert not untested, f"tools without a golden fixture: {sorted(untested)}"
     assert {"vmware", "virtualbox", "qemu", "hyperv"} <= covered
     assert {"windows_sandbox", "sandboxie"} <= covered
+    kinds = {kind for n in NAMES for (_c, kind, _s, _sev) in load_case(n).expected}
+    assert {"lab_software_process", "virtual_audio", "source_unavailable"} <= kinds
+
+
+def test_every_cited_fixture_names_its_sources() -> None:
+    """Fixtures written from public facts carry where each fact comes from (issue 17:
+    every fixture added since must cite)."""
+    cited = 0
+    for name in NAMES:
+        doc = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+        if "sources" in doc:
+            assert doc["sources"] and all(isinstance(s, str) and s for s in doc["sources"]), name
+            cited += 1
+    assert cited >= 20
 
 
 def test_fixtures_round_trip_through_json() -> None:

@@ -172,10 +172,3 @@ def test_allow_entry_needs_name_original_and_signer_together() -> None:
                                      signer="")
     assert not rules.process_allowed(name="x.exe", original_filename="AnyDesk.exe",
                                      signer="AnyDesk Software GmbH")
-
-
-def test_unknown_fields_in_a_fixture_snapshot_are_an_error() -> None:
-    from client.integrity.snapshot import Snapshot
-
-    with pytest.raises(ValueError, match="unknown fields"):
-        Snapshot.from_json({"session": {"remote_sesion": True}})

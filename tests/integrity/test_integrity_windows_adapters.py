@@ -45,5 +45,5 @@ def test_windows_adapters_raise_off_windows(call: object) -> None:
 def test_windows_collector_degrades_to_recorded_errors_off_windows() -> None:
     snapshot = WindowsCollector(rules=builtin_rules()).snapshot()
     sources = {e.split(":")[0] for e in snapshot.errors}
-    assert {"services", "pnp_devices", "smbios", "drivers", "displays", "cpu_brand"} <= sources
+    assert {"services", "pnp_devices", "smbios", "drivers", "displays", "cpu"} <= sources
     assert snapshot.processes  # psutil works everywhere

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 
 _CM_GETIDLIST_FILTER_PRESENT = 0x00000100
 _CR_SUCCESS = 0
@@ -74,10 +75,29 @@ def loaded_drivers() -> tuple[str, ...]:
             if count <= capacity:
                 break
             capacity = count + 64
-        names: list[str] = []
-        name = ctypes.create_unicode_buffer(260)
-        for base in bases[:count]:
-            if base and psapi.GetDeviceDriverBaseNameW(base, name, 260):
-                names.append(re.sub(r"\.sys$", "", name.value, flags=re.IGNORECASE))
-        return tuple(names)
+        buffer = ctypes.create_unicode_buffer(260)
+
+        def base_name(base: int) -> str:
+            return buffer.value if psapi.GetDeviceDriverBaseNameW(base, buffer, 260) else ""
+
+        return driver_names([b or 0 for b in bases[:count]], base_name)
     raise OSError("kernel drivers are listed with the Windows API only")
+
+
+def driver_names(bases: list[int], base_name: Callable[[int], str]) -> tuple[str, ...]:
+    """Names for the EnumDeviceDrivers load addresses (pure; tested on any OS).
+
+    Windows 11 24H2 returns zeroed addresses to a standard user (kernel address
+    restriction): that is "unavailable", not "no drivers loaded", or every driver signal
+    would silently vanish.
+    """
+    if bases and not any(bases):
+        raise OSError(f"EnumDeviceDrivers returned {len(bases)} zeroed addresses "
+                      "(restricted for standard users since Windows 11 24H2)")
+    names: list[str] = []
+    for base in bases:
+        if base and (name := base_name(base)):
+            names.append(re.sub(r"\.sys$", "", name, flags=re.IGNORECASE))
+    if bases and not names:
+        raise OSError("no driver name readable for any loaded driver")
+    return tuple(names)

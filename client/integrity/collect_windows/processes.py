@@ -28,6 +28,10 @@ class ProcessReader:
         self._signer: dict[tuple[str, int, int], str] = {}
         self.services_by_pid: Mapping[int, ServiceInfo] = {}
 
+    def set_rules(self, rules: Rules) -> None:
+        self._rules = rules
+        self._signer.clear()  # a server-shipped tool's signer was perhaps never read
+
     def inspect(self, pid: int) -> ProcessInfo | None:
         try:
             proc = psutil.Process(pid)
@@ -44,11 +48,17 @@ class ProcessReader:
             # access to the process, so renamed tools running as SYSTEM are still caught.
             exe = executable_path(service.binary_path)
         original = self._original_filename(exe) if exe else ""
-        signer = ""
-        if exe and self._rules.wants_signer(name=name, original_filename=original):
-            signer = self._signer_of(exe)
+        signer = parent = ""
+        system = False
+        if self._rules.wants_signer(name=name, original_filename=original):
+            # Only for processes a rule names: the parent decides exceptions (WSLg's
+            # msrdc.exe under wslhost.exe), the session what the candidate is told.
+            signer = self._signer_of(exe) if exe else ""
+            parent = _parent_name(proc)
+            system = in_service_session(pid)
         return ProcessInfo(pid=pid, name=name, exe=exe, original_filename=original,
-                           signer=signer, service=service.name if service else "")
+                           signer=signer, service=service.name if service else "",
+                           parent=parent, system=system)
 
     def _file_key(self, path: str) -> tuple[str, int, int] | None:
         try:
@@ -80,6 +90,33 @@ class ProcessReader:
                 log.debug("signature of %s unreadable: %s", path, exc)
                 self._signer[key] = ""
         return self._signer[key]
+
+
+def _parent_name(proc: psutil.Process) -> str:
+    try:
+        parent = proc.parent()
+        return parent.name() if parent is not None else ""
+    except psutil.Error:
+        return ""
+
+
+def in_service_session(pid: int) -> bool:
+    """Session 0 (services, SYSTEM): a standard user cannot end it. Needs no handle to the
+    process, so it works for protected processes too."""
+    import sys
+
+    if sys.platform == "win32":
+        import ctypes
+        from ctypes import wintypes
+
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        kernel32.ProcessIdToSessionId.argtypes = [wintypes.DWORD, ctypes.POINTER(wintypes.DWORD)]
+        kernel32.ProcessIdToSessionId.restype = wintypes.BOOL
+        session = wintypes.DWORD()
+        if not kernel32.ProcessIdToSessionId(pid, ctypes.byref(session)):
+            return False  # gone, or not ours to ask: treat as the candidate's own
+        return session.value == 0
+    raise OSError("Windows only")
 
 
 def sandbox_modules_loaded(names: tuple[str, ...]) -> tuple[str, ...]:

@@ -1,0 +1,1 @@
+"""Device facts shared by the camera module and the integrity checks (Qt-free, plain data)."""
