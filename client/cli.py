@@ -11,7 +11,7 @@ import argparse
 import logging
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from client import __version__, i18n
@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=_("只做远程控制/虚拟机检测并打印结论"))
     check.add_argument("--dump-snapshot", type=Path,
                        help=_("记录本机检测快照到文件，供技术支持制作测试用例"))
+    check.add_argument("--snapshot", type=Path, metavar="FILE",
+                       help=_("不检测本机，改为评估记录下来的检测快照文件（技术支持复现问题）"))
     diagnostics = commands.add_parser("diagnostics", help=_("生成发给技术支持的诊断包（zip）"))
     diagnostics.add_argument("--out", type=Path, default=None, help=_("诊断包保存位置"))
     commands.add_parser("reset-render-level",
@@ -106,14 +108,36 @@ def run_check_command(settings: Settings, args: argparse.Namespace) -> int:
         from client.ui.readiness_screen import run_readiness_window
 
         return run_readiness_window(settings)
-    if args.integrity_only or args.dump_snapshot:
+    if args.integrity_only or args.dump_snapshot or args.snapshot:
         from client.integrity.cli import run_check
 
-        return run_check(dump_snapshot=args.dump_snapshot, as_json=args.json)
+        return run_check(dump_snapshot=args.dump_snapshot, as_json=args.json,
+                         snapshot_file=args.snapshot,
+                         selected_camera=selected_camera_of(settings, camera_source=None))
     from client.readiness.runner import run_readiness
 
     return run_readiness(settings=settings, as_json=args.json, out=args.out,
                          upload=not args.no_upload)
+
+
+def selected_camera_of(settings: Settings, *, camera_source: Path | None
+                       ) -> Callable[[], str | None]:
+    """The camera proctoring will open, for e-02 (a virtual one there blocks): the
+    candidate's remembered choice, read at each scan. Nothing when proctoring reads a file
+    or the camera is off. (By default the camera module never picks a virtual camera.)"""
+
+    def current() -> str | None:
+        if camera_source is not None or settings.get("camera/source") is not None \
+                or not settings.get("camera/enabled"):
+            return None
+        from client.camera.devices import DeviceChoiceStore
+
+        remembered = DeviceChoiceStore(settings.data_dir).load()
+        if remembered is None:
+            return None
+        return remembered.path or remembered.name
+
+    return current
 
 
 def run_diagnostics_command(settings: Settings, out: Path | None) -> int:
@@ -144,7 +168,9 @@ def run_exam(settings: Settings, *, errors_to_stderr: bool, camera_source: Path 
                          warnings=[problem.message() for problem in settings.problems],
                          readiness_first=not last_report_path(settings.data_dir).exists(),
                          integrity=platform_integrity_checks(
-                             enforce=True, low_end=launch.profile.low_end),
+                             enforce=True, low_end=launch.profile.low_end,
+                             selected_camera=selected_camera_of(
+                                 settings, camera_source=camera_source)),
                          camera=camera_checks_from(settings, enforce=True,
                                                    low_end=launch.profile.low_end,
                                                    source_override=camera_source),
@@ -191,7 +217,9 @@ def run_demo(settings: Settings, *, start_in_s: float, duration_min: float,
                                  font_scale=settings.get("ui/font_scale"), demo_hint=hint,
                                  warnings=[p.message() for p in settings.problems],
                                  integrity=platform_integrity_checks(
-                                     enforce=False, low_end=launch.profile.low_end),
+                                     enforce=False, low_end=launch.profile.low_end,
+                                     selected_camera=selected_camera_of(
+                                         settings, camera_source=camera_source)),
                                  camera=camera_checks_from(settings, enforce=False,
                                                            low_end=launch.profile.low_end,
                                                            source_override=camera_source),

@@ -5,6 +5,11 @@ exam). The admin runs ``exam-server set-integrity-rules EXAM rules.json``: the s
 the file with its own Ed25519 key and the package header carries it; the client uses it
 only when the signature is valid, it is not expired and it is newer than the built-in
 rules (client/integrity/rules.py choose_rules), otherwise it keeps the built-in rules.
+
+The server refuses to sign what every client would refuse (and only log): rules that are
+malformed, already expired by the server clock, older than the client's built-in rules,
+or older than the rules this exam already ships. Reporting success for those left a centre
+believing its new tool list was in force.
 """
 
 from __future__ import annotations
@@ -13,13 +18,14 @@ import argparse
 import base64
 import json
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, LargeBinary, String, Table, select
 
 from client.i18n import _
-from client.integrity.rules import sign_rules
+from client.integrity.rules import RulesError, builtin_rules, parse_rules, sign_rules
 from server import schema as t
 from server.db import Database
 from server.keys import ServerKeys
@@ -47,11 +53,43 @@ def ensure_tables(db: Database) -> None:
         _created.add(db)
 
 
+class RulesRefused(ValueError):
+    """The file would be refused by the clients: nothing was signed or stored."""
+
+
 def set_rules(db: Database, keys: ServerKeys, *, exam_id: str, data: bytes, now_ms: int) -> str:
-    """Sign and keep *data* for *exam_id*; returns the base64 signature."""
-    json.loads(data.decode("utf-8"))  # refuse a file that is not JSON before signing it
-    signature = sign_rules(data, key=keys.signing).decode("ascii").strip()
+    """Sign and keep *data* for *exam_id*; returns the base64 signature.
+
+    Raises RulesRefused (nothing stored) for rules the clients would not use.
+    """
+    try:
+        document = json.loads(data.decode("utf-8"))
+        if not isinstance(document, dict):
+            raise ValueError("top level is not an object")
+        offered = parse_rules(document, source="server")
+    except (UnicodeDecodeError, ValueError, RulesError) as exc:
+        raise RulesRefused(_("检测规则文件格式错误：{error}").format(
+            error=getattr(exc, "detail", {}).get("reason", exc))) from exc
+    now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
+    if offered.expires_at <= now:
+        raise RulesRefused(_("检测规则已于 {expires} 过期，考生电脑不会使用，未签名").format(
+            expires=offered.expires_at.isoformat()))
+    builtin = builtin_rules()
+    if offered.version < builtin.version:
+        raise RulesRefused(_(
+            "检测规则版本 {version} 比客户端内置规则（{builtin}）旧，考生电脑不会使用，未签名"
+        ).format(version=offered.version, builtin=builtin.version))
     ensure_tables(db)
+    with db.read() as conn:
+        current = conn.execute(select(exam_rules).where(exam_rules.c.exam_id == exam_id)).first()
+    if current is not None and bytes(current.rules) != data:
+        current_version = parse_rules(json.loads(bytes(current.rules).decode("utf-8")),
+                                      source="server").version
+        if offered.version <= current_version:
+            raise RulesRefused(_(
+                "检测规则版本 {version} 不比本考试当前的规则（{current}）新，未签名"
+            ).format(version=offered.version, current=current_version))
+    signature = sign_rules(data, key=keys.signing).decode("ascii").strip()
     with db.write() as conn:
         conn.execute(exam_rules.delete().where(exam_rules.c.exam_id == exam_id))
         conn.execute(exam_rules.insert().values(exam_id=exam_id, rules=data,
@@ -81,8 +119,11 @@ def cmd_set_rules(args: argparse.Namespace) -> int:
     try:
         set_rules(ctx.db, ctx.keys, exam_id=args.exam, data=Path(args.file).read_bytes(),
                   now_ms=ctx.clock.now_ms())
-    except (OSError, ValueError) as exc:
-        print(_("检测规则文件无法读取或不是 JSON：{error}").format(error=exc))
+    except RulesRefused as exc:
+        print(str(exc))
+        return 1
+    except OSError as exc:
+        print(_("检测规则文件无法读取：{error}").format(error=exc))
         return 1
     refresh_package(settings=ctx.settings, db=ctx.db, keys=ctx.keys, exam_id=args.exam)
     print(_("检测规则已签名并写入考试 {exam} 的试卷包；考生电脑重新下载试卷后生效").format(

@@ -1,6 +1,7 @@
 """`exam-client check`: print the integrity verdict; optionally record the snapshot.
 
-Exit code 0 = nothing found, 1 = warnings only, 2 = something blocks the exam.
+Exit code 0 = nothing found, 1 = warnings only, 2 = something blocks the exam,
+3 = the snapshot file given with --snapshot is unreadable or does not match the schema.
 `--dump-snapshot FILE` writes what the collectors saw, so support can turn a report from
 a real PC into a test fixture (docs/integrity.md); `--snapshot FILE` re-evaluates such a
 file instead of collecting (reproduce a report on any machine).
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from client.i18n import _
-from client.integrity.collector import Collector, platform_collector
+from client.integrity.collector import Collector, SelectedCamera, platform_collector
 from client.integrity.evaluate import evaluate
 from client.integrity.findings import verdict
 from client.integrity.messages import describe, describe_verdict, severity_label
@@ -23,6 +24,7 @@ from client.integrity.rules import Rules, builtin_rules
 from client.integrity.snapshot import Snapshot
 
 EXIT_CODES = {"ok": 0, "warn": 1, "block": 2}
+EXIT_BAD_SNAPSHOT = 3
 
 
 def run_check(
@@ -33,13 +35,22 @@ def run_check(
     rules: Rules | None = None,
     collector: Collector | None = None,
     out: TextIO | None = None,
+    selected_camera: SelectedCamera = None,
 ) -> int:
     stream = out if out is not None else sys.stdout
     active_rules = rules if rules is not None else builtin_rules()
     if snapshot_file is not None:
-        snapshot = Snapshot.loads(snapshot_file.read_text(encoding="utf-8"))
+        try:
+            snapshot = Snapshot.loads(snapshot_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            # A typo in a hand-edited file is an error, never an empty (passing) snapshot.
+            stream.write(_("检测快照文件 {path} 无法使用：{error}").format(
+                path=snapshot_file, error=exc) + "\n")
+            return EXIT_BAD_SNAPSHOT
     else:
-        source = collector if collector is not None else platform_collector(rules=active_rules)
+        source = collector if collector is not None else platform_collector(
+            rules=active_rules, selected_camera=selected_camera)
+        source.set_rules(active_rules)
         snapshot = source.snapshot()
     if dump_snapshot is not None:
         dump_snapshot.write_text(snapshot.dumps() + "\n", encoding="utf-8")

@@ -16,7 +16,12 @@ from pathlib import Path
 
 import psutil
 
-from client.integrity.collector import ProcessRefresher, inspect_all
+from client.integrity.collector import (
+    ProcessRefresher,
+    SelectedCamera,
+    inspect_all,
+    selected_camera_now,
+)
 from client.integrity.rules import Rules
 from client.integrity.snapshot import (
     CameraInfo,
@@ -52,7 +57,7 @@ _INTERNAL_CONNECTORS = ("edp", "lvds", "dsi")
 
 
 class LinuxCollector:
-    def __init__(self, *, selected_camera: str | None = None, root: Path = Path("/"),
+    def __init__(self, *, selected_camera: SelectedCamera = None, root: Path = Path("/"),
                  timeout_s: float = DEFAULT_SOURCE_TIMEOUT_S) -> None:
         self._selected_camera = selected_camera
         self._root = root
@@ -215,7 +220,7 @@ class LinuxCollector:
             if self._root != Path("/"):
                 resolved = "/" + os.path.relpath(resolved, self._root)
             name = self._read_or_empty(entry / "name") or entry.name
-            wanted = self._selected_camera
+            wanted = selected_camera_now(self._selected_camera)
             selected = wanted is not None and wanted in (f"/dev/{entry.name}", name, resolved)
             cameras.append(CameraInfo(name=name, device_path=resolved, is_selected=selected))
         return tuple(cameras)

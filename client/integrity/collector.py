@@ -69,7 +69,16 @@ class ProcessRefresher:
         return tuple(result)
 
 
-def platform_collector(*, rules: Rules, selected_camera: str | None = None) -> Collector:
+# The device path (or name) of the camera the proctoring module will open, or a callable
+# that says it at scan time (the candidate may choose another camera before the exam).
+SelectedCamera = str | None | Callable[[], str | None]
+
+
+def selected_camera_now(selected: SelectedCamera) -> str | None:
+    return selected() if callable(selected) else selected
+
+
+def platform_collector(*, rules: Rules, selected_camera: SelectedCamera = None) -> Collector:
     """The collector for this OS. *selected_camera* is the device path (or name) that the
     proctoring module will open, so a virtual camera there blocks instead of warning."""
     if sys.platform == "win32":

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from client.integrity.rules import Rules
 from client.integrity.snapshot import ProcessInfo, SessionInfo, Snapshot
 
 
@@ -25,3 +26,6 @@ class ReplayCollector:
 
     def session(self) -> SessionInfo:
         return self.snapshot().session
+
+    def set_rules(self, rules: Rules) -> None:
+        """A recording already holds what was read; the rules only change the verdict."""

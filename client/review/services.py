@@ -25,7 +25,7 @@ from client.review.uploader import ReviewUploader
 if TYPE_CHECKING:
     from client.camera.identity_check import IdentityResult
     from client.camera.proctor_monitor import ProctorEvent
-    from client.integrity.monitor import MonitorUpdate
+    from client.integrity.episodes import EpisodeChanges
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +65,13 @@ class ReviewServices:
     def camera_event(self, event: ProctorEvent) -> None:
         self.outbox.queue(camera_event_item(event))
 
-    def integrity(self, update: MonitorUpdate, *, phase: Any = "exam") -> None:
+    def integrity(self, changes: EpisodeChanges, *, phase: Any = "exam") -> None:
+        """One record when a warning or block starts and one when it ends (episodes are
+        debounced by client/integrity/episodes.py), each with its evidence."""
         now = self._now()
-        for finding in update.new_blocking:
+        for finding in changes.started:
             self.outbox.queue(integrity_item(finding, phase=phase, at_ms=now))
-        for finding in update.resolved_blocking:
+        for finding in changes.ended:
             self.outbox.queue(integrity_item(finding, phase=phase, at_ms=now, state="resolved"))
 
 

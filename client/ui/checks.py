@@ -14,7 +14,7 @@ from client.camera.devices import CameraSelection
 from client.camera.settings import CameraSettings
 from client.camera.sources import FrameSource
 from client.config import Settings
-from client.integrity.collector import Collector
+from client.integrity.collector import Collector, SelectedCamera
 from client.integrity.rules import Rules
 from client.integrity.snapshot import Snapshot
 
@@ -30,17 +30,36 @@ class IntegrityChecks:
 
 
 def platform_integrity_checks(*, enforce: bool = True, low_end: bool = False,
-                              selected_camera: str | None = None) -> IntegrityChecks:
+                              selected_camera: SelectedCamera = None) -> IntegrityChecks:
+    """*selected_camera*: the camera proctoring will open (path or name, or a callable
+    that reads the candidate's current choice), so a virtual one there blocks (e-02)."""
     from client.integrity.collector import platform_collector
     from client.integrity.rules import builtin_rules
 
-    def collector() -> Collector:
-        return platform_collector(rules=builtin_rules(), selected_camera=selected_camera)
+    # One collector for the whole session: it caches file facts and remembers which
+    # source still hangs, so a hung Windows call is not started again on every scan.
+    shared: list[Collector] = []
 
-    return IntegrityChecks(scan=lambda: collector().snapshot(), collector=collector,
-                           rules=builtin_rules, enforce=enforce,
-                           process_interval_s=6.0 if low_end else 3.0,
-                           device_interval_s=60.0 if low_end else 45.0)
+    def collector() -> Collector:
+        if not shared:
+            shared.append(platform_collector(rules=builtin_rules(),
+                                             selected_camera=selected_camera))
+        return shared[0]
+
+    checks = IntegrityChecks(scan=lambda: collector().snapshot(), collector=collector,
+                             rules=builtin_rules, enforce=enforce,
+                             process_interval_s=6.0 if low_end else 3.0,
+                             device_interval_s=60.0 if low_end else 45.0)
+
+    def scan() -> Snapshot:
+        # The rules in force decide whose signatures are read (server-shipped tools and
+        # allow entries), so the collector gets them before every pre-exam scan.
+        source = collector()
+        source.set_rules(checks.rules())
+        return source.snapshot()
+
+    checks.scan = scan
+    return checks
 
 
 def replayed_integrity_checks(snapshot_file: Path, *, enforce: bool = True) -> IntegrityChecks:

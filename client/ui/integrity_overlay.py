@@ -2,15 +2,17 @@
 
 The exam widgets underneath are disabled, not destroyed: answers already typed stay in
 their editors and in the store, and everything comes back when the finding is resolved.
+Its 重新检测 button asks for a full scan at once (recheckRequested); the monitor's next
+update re-enables it, whatever the outcome.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from client.i18n import _
 from client.integrity.findings import Finding
@@ -18,6 +20,8 @@ from client.integrity.messages import describe
 
 
 class IntegrityOverlay(QWidget):
+    recheckRequested = Signal()
+
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self.setObjectName("integrityOverlay")
@@ -34,11 +38,19 @@ class IntegrityOverlay(QWidget):
         self._body.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._footer = QLabel(_("处理完成后考试会自动恢复，已作答的内容已保存"))
         self._footer.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._recheck = QPushButton(_("重新检测"))
+        self._recheck.setObjectName("integrityOverlayRecheck")
+        self._recheck.clicked.connect(self._on_recheck)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self._recheck)
+        buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         layout.addWidget(self._title)
         layout.addWidget(self._body)
         layout.addWidget(self._footer)
+        layout.addLayout(buttons)
         layout.addStretch(1)
         self._disabled_siblings: list[QWidget] = []
         self._findings: list[Finding] = []
@@ -53,11 +65,18 @@ class IntegrityOverlay(QWidget):
         """Cover the parent while any finding blocks; uncover when none does."""
         blocking = [f for f in findings if f.blocking]
         self._findings = blocking
+        self._recheck.setEnabled(True)
+        self._recheck.setText(_("重新检测"))
         if not blocking:
             self._uncover()
             return
         self._body.setText("\n".join(f"[{f.code}] {describe(f)}" for f in blocking))
         self._cover()
+
+    def _on_recheck(self) -> None:
+        self._recheck.setEnabled(False)
+        self._recheck.setText(_("正在重新检测…"))
+        self.recheckRequested.emit()
 
     # ------------------------------------------------------------------ covering
 
@@ -77,7 +96,7 @@ class IntegrityOverlay(QWidget):
         self.setGeometry(parent.rect())
         self.show()
         self.raise_()
-        self.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._recheck.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _uncover(self) -> None:
         for widget in self._disabled_siblings:

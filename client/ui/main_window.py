@@ -79,6 +79,8 @@ class ExamWindow(QMainWindow):
         self.integrity_panel: Any = None
         self.integrity_overlay: Any = None
         self._integrity_monitor: Any = None
+        self._pre_exam_episodes: Any = None  # client.integrity.episodes.EpisodeTracker
+        self._device_watcher: Any = None
         self._integrity_ok = integrity is None or not integrity.enforce
         self.integrityUpdate.connect(self._on_integrity_update)
         self.language = language
@@ -234,7 +236,18 @@ class ExamWindow(QMainWindow):
         checks = self.integrity
         self.integrity_panel = IntegrityCheckPanel(scan=checks.scan, rules=checks.rules)
         self.integrity_panel.verdictChanged.connect(self._on_integrity_verdict)
+        self.integrity_panel.findingsChanged.connect(self._record_pre_exam_findings)
         self.waiting_page.add_check(self.integrity_panel)
+
+    def _record_pre_exam_findings(self, findings: list[Any]) -> None:
+        """Warnings and blocks shown before the exam are recorded too (start and end)."""
+        from client.integrity.episodes import EpisodeTracker
+
+        if self._pre_exam_episodes is None:
+            self._pre_exam_episodes = EpisodeTracker(grace_s=0)
+        changes = self._pre_exam_episodes.update(findings, now=0.0)
+        if changes and self.review is not None:
+            self.review.integrity(changes, phase="pre_exam")
 
     def _on_integrity_verdict(self, allowed: bool) -> None:
         assert self.integrity is not None
@@ -294,11 +307,15 @@ class ExamWindow(QMainWindow):
         self.proctor_panel.open()
 
     def _integrity_summary(self) -> str:
+        """For the proctor: the verdict, and which detection sources cannot be read."""
+        from client.integrity.status import proctor_summary
+
+        if self._integrity_monitor is not None:
+            return proctor_summary(self._integrity_monitor.findings)
         panel = self.integrity_panel
-        if panel is None:
-            return self.tr("未检测")
-        return self.tr("通过") if panel.allowed else self.tr("未通过（{n} 项）").format(
-            n=len(panel.findings))
+        if panel is None or (panel.busy and not panel.findings):
+            return proctor_summary(None)
+        return proctor_summary(panel.findings)
 
     def _identity_summary(self) -> str:
         result = self.identity_result
@@ -450,6 +467,8 @@ class ExamWindow(QMainWindow):
             return
         log.info("using the integrity rules shipped with the paper package")
         self.integrity.rules = lambda: choice.rules
+        if self._integrity_monitor is not None:
+            self._integrity_monitor.set_rules(choice.rules)
         if self.integrity_panel is not None:
             self.integrity_panel.set_rules(lambda: choice.rules)
             self.integrity_panel.recheck()
@@ -458,22 +477,40 @@ class ExamWindow(QMainWindow):
         if self.integrity is None or self.exam_page is None:
             return
         from client.integrity.monitor import IntegrityMonitor
+        from client.ui.device_changes import DeviceChangeWatcher
         from client.ui.integrity_overlay import IntegrityOverlay
 
         checks = self.integrity
         self.integrity_overlay = IntegrityOverlay(self.exam_page)
+        self.integrity_overlay.recheckRequested.connect(self._recheck_during_exam)
         self._integrity_monitor = IntegrityMonitor(
             collector=checks.collector(), rules=checks.rules(),
             on_update=self.integrityUpdate.emit,
             process_interval_s=checks.process_interval_s,
             device_interval_s=checks.device_interval_s)
         self._integrity_monitor.start()
+        # A monitor, display or device plugged in mid-exam: scan everything now.
+        self._device_watcher = DeviceChangeWatcher(self._integrity_monitor.request_full_scan,
+                                                   parent=self)
+
+    def _recheck_during_exam(self) -> None:
+        """The overlay's 重新检测: a full scan now, then show its result whatever it is."""
+        monitor, overlay = self._integrity_monitor, self.integrity_overlay
+        if monitor is None or overlay is None:
+            return
+
+        def shown(_update: Any) -> None:
+            if self.integrity is not None and self.integrity.enforce:
+                overlay.show_findings(monitor.findings)
+
+        run_in_background(lambda: monitor.tick(full=True, wait_full_s=15.0), on_done=shown,
+                          on_error=lambda error: shown(None))
 
     def _on_integrity_update(self, update: Any) -> None:
         for finding in update.new_blocking:
             log.warning("integrity finding during the exam: %s", finding.to_json())
-        if self.review is not None:
-            self.review.integrity(update)
+        if self.review is not None and update.episodes:
+            self.review.integrity(update.episodes)
         if self.integrity is not None and self.integrity.enforce \
                 and self.integrity_overlay is not None:
             self.integrity_overlay.show_findings(update.findings)
@@ -733,6 +770,9 @@ class ExamWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop timers and background work; answers are already durable."""
         self._tick.stop()
+        if self._device_watcher is not None:
+            self._device_watcher.stop()
+            self._device_watcher = None
         if self._integrity_monitor is not None:
             self._integrity_monitor.stop()
             self._integrity_monitor = None

@@ -68,3 +68,33 @@ def test_real_collection_dumps_this_machine(tmp_path: Path,
     assert code in (0, 1, 2)
     assert Snapshot.loads(dump.read_text(encoding="utf-8")).processes
     assert str(dump) in capsys.readouterr().out
+
+
+def test_exam_client_check_snapshot_works_as_documented(tmp_path: Path) -> None:
+    """`exam-client check --snapshot FILE` (docs/integrity.md) was an argparse error."""
+    import subprocess
+    import sys
+
+    path = dump_case("tool_todesk", tmp_path)
+    result = subprocess.run([sys.executable, "-m", "client", "check", "--snapshot", str(path)],
+                            capture_output=True, text=True, encoding="utf-8", timeout=120,
+                            cwd=tmp_path, env={**_env(), "PYTHONIOENCODING": "utf-8"})
+    assert result.returncode == 2, result.stderr
+    assert "ToDesk" in result.stdout and "检测未通过" in result.stdout
+
+
+def test_a_misspelled_snapshot_is_an_error_not_a_pass(tmp_path: Path) -> None:
+    path = dump_case("tool_todesk", tmp_path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["proceses"] = data.pop("processes")
+    path.write_text(json.dumps(data), encoding="utf-8")
+    out = io.StringIO()
+    assert run_check(dump_snapshot=None, as_json=False, snapshot_file=path, out=out) == 3
+    assert "proceses" in out.getvalue() and "检测通过" not in out.getvalue()
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    root = Path(__file__).resolve().parents[2]
+    return {**os.environ, "PYTHONPATH": str(root)}

@@ -32,7 +32,8 @@ def snapshot_with_process(tmp_path: Path, name: str) -> Path:
     path = integrity_file(tmp_path, "fp_clean_lab_pc")
     data = json.loads(path.read_text(encoding="utf-8"))
     data["processes"].append({"pid": 9100, "name": name, "exe": f"C:\\\\Tools\\\\{name}",
-                              "original_filename": name, "signer": "", "service": ""})
+                              "original_filename": name, "signer": "", "service": "",
+                              "parent": "explorer.exe", "system": False})
     path.write_text(Snapshot.from_json(data).dumps(), encoding="utf-8")
     return path
 

@@ -29,7 +29,12 @@ from client.integrity.collect_windows import (
     session,
 )
 from client.integrity.collect_windows.processes import ProcessReader, sandbox_modules_loaded
-from client.integrity.collector import ProcessRefresher, inspect_all
+from client.integrity.collector import (
+    ProcessRefresher,
+    SelectedCamera,
+    inspect_all,
+    selected_camera_now,
+)
 from client.integrity.rules import Rules
 from client.integrity.snapshot import (
     CameraInfo,
@@ -66,7 +71,7 @@ def windows_version() -> str:
 
 
 class WindowsCollector:
-    def __init__(self, *, rules: Rules, selected_camera: str | None = None,
+    def __init__(self, *, rules: Rules, selected_camera: SelectedCamera = None,
                  timeout_s: float = DEFAULT_SOURCE_TIMEOUT_S) -> None:
         self._rules = rules
         self._selected_camera = selected_camera
@@ -99,7 +104,8 @@ class WindowsCollector:
             "drivers": Source(devices.loaded_drivers, strings, ()),
             "network": Source(network.read_adapters,
                               pair_of(tuple_of(NetworkAdapter), text), ((), "")),
-            "cameras": Source(lambda: cameras.read_cameras(selected=self._selected_camera),
+            "cameras": Source(lambda: cameras.read_cameras(
+                selected=selected_camera_now(self._selected_camera)),
                               tuple_of(CameraInfo), ()),
             "displays": Source(displays.read_displays, tuple_of(DisplayInfo), ()),
             "cpu": Source(lambda: hypervisor.read_cpu(brand=registry.read_cpu_brand()),
