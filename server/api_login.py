@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from server import second_login
+from server import second_login, version_floor
 from server.auth import ADMIN, CANDIDATE, Context, client_ip, new_token
 from server.center_ip import ip_allowed
 from server.db import AUTO_SUBMITTED, Candidate, Exam
@@ -37,6 +37,8 @@ class LoginRequest(BaseModel):
     resume_token: str = Field(default="", max_length=200)
     # A proctor's second-login authorization code (client/session/authorization.py).
     authorization_code: str = Field(default="", max_length=40)
+    # The client's own version, checked against the exam's floor (server/version_floor.py).
+    client_version: str = Field(default="", max_length=40)
 
 
 class AdminLoginRequest(BaseModel):
@@ -65,6 +67,8 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
     center = ctx.db.get_center(candidate.center_id) if candidate.center_id else None
     if center is not None and not ip_allowed(seen_ip, center.allowed_ips):
         raise ApiError(403, "outside_center", seen_ip=seen_ip, center_id=center.id)
+    client_version = version_floor.login_version(request, body.client_version)
+    version_floor.check_login(ctx.db, exam=exam, client_version=client_version)
     existing = ctx.db.find_attempt(exam_id=exam.id, candidate_id=candidate.id)
     kind = second_login.decide(
         ctx,
@@ -107,6 +111,7 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
             "seen_ip": seen_ip,
             "login_count": attempt.login_count,
             "login_kind": kind,
+            "client_version": client_version,
         },
         at_ms=now,
     )

@@ -31,6 +31,8 @@ EXTENSION_ROUTERS: list[tuple[str, str, str]] = [
     ("server.admin_web", "router", ""),
     ("server.review", "router", "/api/v1"),
     ("server.base_photos", "router", "/api/v1"),
+    ("server.version_floor", "router", "/api/v1"),
+    ("server.pledges", "router", "/api/v1"),
 ]
 
 

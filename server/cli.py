@@ -46,6 +46,8 @@ EXTENSION_MODULES: list[str] = [
     "server.base_photos",
     "server.proctors",
     "server.integrity_rules",
+    "server.version_floor",
+    "server.pledges",
 ]
 
 Handler = Callable[[argparse.Namespace], int]

@@ -120,6 +120,10 @@ def _file_name(exam_id: str, sha256: str) -> str:
 
 def _build(*, source: PaperSource, db: Database, keys: ServerKeys, exam_id: str, title: str,
            start_ms: int, end_ms: int, paper_key: bytes) -> bytes:
+    # Imported here: these modules serve HTTP routes (server.auth), which import this one.
+    from server.pledges import pledge_extra
+    from server.version_floor import version_floor_extra
+
     extra = {
         "title": title,
         # Offline login verifiers, code digests and the start-code wrap (docs/offline.md)
@@ -130,6 +134,9 @@ def _build(*, source: PaperSource, db: Database, keys: ServerKeys, exam_id: str,
         **proctor_extra(db, exam_id),
         # Newer e-01/e-02 rules for this exam, signed by this server (server/integrity_rules.py)
         **rules_extra(db, exam_id),
+        # Exam-day rules: lowest client version and the exam pledge (client/paper/exam_rules.py)
+        **version_floor_extra(db, exam_id),
+        **pledge_extra(db, exam_id),
     }
     return build_package(source=source, exam_id=exam_id, paper_key=paper_key,
                          signing_key=keys.signing, extra_header=extra)

@@ -18,7 +18,7 @@ import requests
 
 from client.config import Settings
 from client.i18n import _
-from client.readiness import camera, display, integrity, network, system
+from client.readiness import camera, client_version, display, integrity, network, system
 from client.readiness.report import (
     build_report,
     exit_code,
@@ -119,6 +119,11 @@ def collect_results(context: ReadinessContext, *,
         add("tls", lambda: network.evaluate_tls(facts, now_ms=time.time_ns() // 1_000_000))
         add("clock", lambda: network.evaluate_clock(facts))
         add("center_ip", lambda: network.evaluate_center_ip(facts, center_id=context.center_id))
+        if facts.reachable:
+            add("client_version", lambda: client_version.evaluate_client_version(
+                client_version.fetch_floor(url=context.server_url, ca_file=context.ca_file,
+                                           cache_dir=context.cache_dir,
+                                           timeout_s=context.timeout_s)))
     add("integrity", integrity.check_integrity)
     return results
 

@@ -207,7 +207,8 @@ class ExamApi:
         """POST /login. *resume_token*: the token this PC got before a crash/restart;
         *authorization_code*: a proctor's second-login code. Raises ServerRefused."""
         payload = {"username": username, "password": password, "center_id": center_id,
-                   "client_id": self.client_id, **(extra or {})}
+                   "client_id": self.client_id, "client_version": __version__,
+                   **(extra or {})}
         if resume_token:
             payload["resume_token"] = resume_token
         if authorization_code:

@@ -41,6 +41,13 @@ def message_for_server_error(error: str, detail: dict[str, object]) -> str:
         "wrong_exam": _("该试卷不属于本场考试"),
         "not_submitted": _("试卷尚未提交"),
         "exam_ended": _("考试已结束"),
+        "client_too_old": _("本机客户端版本 {have} 已不能用于本场考试（要求 {need} 或更高版本），"
+                            "旧版本不再使用。请考点管理员从 {where} 下载最新版本客户端并安装"),
+        "pledge_required": _("请先阅读并同意考试承诺书"),
+        "pledge_changed": _("考试承诺书已更新，请重新下载试卷后阅读并同意"),
     }
     text = messages.get(error, _("服务器返回错误：{code}"))
-    return text.format(ip=detail.get("seen_ip", "?"), code=error)
+    return text.format(ip=detail.get("seen_ip", "?"), code=error,
+                       have=detail.get("client_version", "?"),
+                       need=detail.get("min_version", "?"),
+                       where=detail.get("download_hint", "?"))

@@ -106,6 +106,8 @@ class ExamWindow(QMainWindow):
         self._install_proctor_entry()
 
         self._preloaded = False
+        self._rules_ok = True  # exam-day rules from the package: pledge, version floor
+        self.pledge_flow: Any = None
         self._unlocking = False
         self._submitting = False
         self._auto_submit = False
@@ -529,6 +531,38 @@ class ExamWindow(QMainWindow):
         self._use_rules_from_package(header)
         self.waiting_page.set_preloaded(self.tr("试卷已下载并校验完毕，等待考试开始"))
         self.waiting_page.show_status("")
+        self._apply_exam_day_rules(header)
+
+    def _apply_exam_day_rules(self, header: Any) -> None:
+        """Version floor, then the exam pledge before the waiting room (issue 22)."""
+        from client.session.pledge import pledge_gate_for
+        from client.session.version_floor import package_refusal
+        from client.ui.pledge_page import PledgeFlow
+
+        refusal = package_refusal(header.extra)
+        self._rules_ok = refusal is None
+        if refusal is not None:
+            self.waiting_page.show_status(refusal.message)
+            return
+        if self.pledge_flow is not None:
+            return
+        self._rules_ok = False
+
+        def show_pledge(page: Any) -> None:
+            self.pages.addWidget(page)
+            self.pages.setCurrentWidget(page)
+            self.current_page = "pledge"
+            self.phaseShown.emit("pledge")
+
+        def done() -> None:
+            self._rules_ok = True
+            if self.current_page == "pledge":
+                self._show("waiting")
+
+        self.pledge_flow = PledgeFlow(gate=pledge_gate_for(self.session, header.extra),
+                                      language=self.language, show_page=show_pledge,
+                                      on_done=done, parent=self)
+        self.pledge_flow.start()
 
     def _on_preload_failed(self, error: BaseException) -> None:
         self.waiting_page.show_status(describe_error(error))
@@ -536,7 +570,7 @@ class ExamWindow(QMainWindow):
 
     def _unlock(self) -> None:
         if (self._unlocking or not self._preloaded or not self._integrity_ok
-                or not self._identity_ok):
+                or not self._identity_ok or not self._rules_ok):
             return
         self._unlocking = True
         self.waiting_page.enter_button.setEnabled(False)
@@ -617,7 +651,7 @@ class ExamWindow(QMainWindow):
                 self._unlock()  # asks for the start code when the server cannot be reached
             started = until_start is not None and until_start <= 0
             ready = (started and self._preloaded and self._integrity_ok
-                     and self._identity_ok)
+                     and self._identity_ok and self._rules_ok)
             self.waiting_page.enter_button.setEnabled(ready and not self._unlocking)
             if ready:
                 self._unlock()

@@ -9,9 +9,11 @@ from fastapi import APIRouter
 
 from server.admin_web.review_routes import router as _review_router
 from server.admin_web.routes import router as _pages_router
+from server.admin_web.seats import router as _seats_router
 
 router = APIRouter()
 router.include_router(_pages_router)
 router.include_router(_review_router)
+router.include_router(_seats_router)
 
 __all__ = ["router"]
