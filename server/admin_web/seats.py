@@ -80,7 +80,8 @@ def _pledge_cell(seat: Seat, pledge: Pledge | None) -> str:
     if pledge is None:
         return esc(_("本场考试无承诺书"))
     if seat.pledge is not None:
-        return f'<span class="ok">{esc(_("已同意"))}</span> {esc(_time(seat.pledge.accepted_at_ms))}'
+        when = _time(seat.pledge.accepted_at_ms)
+        return f'<span class="ok">{esc(_("已同意"))}</span> {esc(when)}'
     if seat.attempt_id is None:
         return "-"
     css = "missing" if pledge.required else ""
