@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     diagnostics.add_argument("--out", type=Path, default=None, help=_("诊断包保存位置"))
     commands.add_parser("reset-render-level",
                         help=_("清除本机记住的渲染级别（管理员）"))
+    unlock = commands.add_parser(
+        "unlock-pc", help=_("解除考试崩溃后遗留的锁定（任务管理器、关机等，技术支持）"))
+    unlock.add_argument("--all", action="store_true",
+                        help=_("没有锁定记录时，清除考试会设置的全部系统限制"))
     commands.add_parser("gpu-probe", help=_("显卡信息探测（诊断包内部使用）"))
     demo = commands.add_parser("demo", help=_("启动本机演示服务器和演示考试"))
     demo.add_argument("--start-in", type=float, default=45.0,
@@ -83,6 +87,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sentinel.reset_remembered_level(settings.data_dir / "render")
         print(_("已清除本机记住的渲染级别，下次启动将重新自动选择"))
         return 0
+    if command == "unlock-pc":
+        from client.lockdown.unlock import unlock_pc
+
+        lines: list[str] = []
+        code = unlock_pc(data_dir=settings.data_dir, remove_all=args.all, out=lines)
+        print("\n".join(lines))
+        return code
     if command == "gpu-probe":
         from client.ui.render_guard import main as gpu_probe
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from client.config import Settings
+from client.lockdown.restore import restore_at_start
 from client.render import levels, lowend, sentinel
 from client.render.lowend import PerformanceProfile
 from client.render.sentinel import LevelDecision
@@ -54,6 +55,8 @@ def prepare_launch(settings: Settings, *, errors_to_stderr: bool) -> LaunchConte
     if not deps.verify_or_explain():
         return None
     restart.wait_for_restarting_parent()
+    # A run that crashed mid-exam may have left Task Manager or shut-down disabled.
+    restore_at_start(data_dir)
     decision = sentinel.choose_level(
         levels.parse_level_setting(settings.get("OpenGL/Level")), data_dir / "render")
     levels.apply_environment(decision.level)
