@@ -8,6 +8,7 @@ a second loss before a regain (Qt can report both on one switch).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,6 +22,8 @@ class LockdownEvent:
     started_ms: int
     ended_ms: int | None = None
     detail: dict[str, object] = field(default_factory=dict)
+    # Unique across restarts of the client (numbers start again at 1 after a resume).
+    event_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
     def away_ms(self) -> int | None:
@@ -31,7 +34,8 @@ class LockdownEvent:
         reviewer; it does not hold the result by itself."""
         return {"code": "lockdown", "kind": self.kind, "severity": "warn",
                 "subject": self.kind, "number": self.number, "started_ms": self.started_ms,
-                "ended_ms": self.ended_ms, "detail": dict(self.detail)}
+                "ended_ms": self.ended_ms, "detail": dict(self.detail),
+                "event_id": self.event_id}
 
 
 @dataclass

@@ -75,6 +75,15 @@ class ReviewServices:
             self.outbox.queue(integrity_item(finding, phase=phase, at_ms=now, state="resolved"))
 
 
+    def lockdown(self, finding: dict[str, object], *, at_ms: int | None) -> None:
+        """A focus loss or display change (client/lockdown/focus.py): queued as a warning
+        finding, opened when it starts and again with ``ended_ms`` when it ends."""
+        event_id = f"lockdown-{finding['event_id']}"
+        state = "found" if finding.get("ended_ms") is None else "resolved"
+        self.outbox.queue(integrity_item(finding, phase="exam", at_ms=at_ms, state=state,
+                                         event_id=event_id))
+
+
 def transport_for(session: Any) -> HttpTransport:
     """JSON/bytes requests with the session's login token, TLS settings and connections."""
     api = session.api

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -18,13 +18,14 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QRadioButton,
     QVBoxLayout,
     QWidget,
 )
 
 from client.paper.model import Item, QuestionType
+from client.paper.richtext import plain_text
+from client.ui.limited_text import LimitedPlainTextEdit
 from client.ui.richtext_view import RichTextLabel
 
 
@@ -33,6 +34,11 @@ class AnswerEditor(QWidget):
 
     # value, coalesce: essays coalesce keystrokes (the store keeps the last one durable)
     valueChanged = Signal(object, bool)
+
+    def focus_first(self) -> None:
+        """Keyboard focus to this editor's first control (after PgDn/PgUp)."""
+        if self.focusProxy() is not None:
+            self.focusProxy().setFocus(Qt.FocusReason.TabFocusReason)
 
 
 def _clicker(button: QAbstractButton) -> Callable[[object], None]:
@@ -59,6 +65,7 @@ class ChoiceEditor(AnswerEditor):
         for row, option in enumerate(item.options):
             button: QAbstractButton = QCheckBox(option.id) if multiple else QRadioButton(option.id)
             button.setObjectName(f"option-{option.id}")
+            button.setAccessibleName(f"{option.id}. {plain_text(option.text.get(language))}")
             self._group.addButton(button)
             self._buttons[option.id] = button
             label = RichTextLabel(option.text.get(language), media=media)
@@ -68,6 +75,8 @@ class ChoiceEditor(AnswerEditor):
             layout.addWidget(label, row, 1)
         self._group.buttonClicked.connect(lambda _button: self.valueChanged.emit(self.value(),
                                                                                 False))
+        if self._buttons:
+            self.setFocusProxy(next(iter(self._buttons.values())))
 
     def value(self) -> Any:
         chosen = sorted(oid for oid, button in self._buttons.items() if button.isChecked())
@@ -96,6 +105,7 @@ class TrueFalseEditor(AnswerEditor):
             layout.addWidget(button)
         layout.addStretch(1)
         self._group.buttonClicked.connect(lambda _b: self.valueChanged.emit(self.value(), False))
+        self.setFocusProxy(self.true_button)
 
     def value(self) -> Any:
         if self.true_button.isChecked():
@@ -120,11 +130,15 @@ class FillBlankEditor(AnswerEditor):
             label = QLabel(self.tr("第 {n} 空").format(n=index + 1))
             edit = QLineEdit()
             edit.setObjectName(f"blank-{index + 1}")
+            edit.setAccessibleName(label.text())
+            label.setBuddy(edit)
             edit.textEdited.connect(lambda _text: self.valueChanged.emit(self.value(), True))
             edit.editingFinished.connect(lambda: self.valueChanged.emit(self.value(), False))
             layout.addWidget(label, index, 0)
             layout.addWidget(edit, index, 1)
             self.fields.append(edit)
+        if self.fields:
+            self.setFocusProxy(self.fields[0])
 
     def value(self) -> Any:
         texts = [edit.text() for edit in self.fields]
@@ -136,45 +150,63 @@ class FillBlankEditor(AnswerEditor):
 
 
 class EssayEditor(AnswerEditor):
+    """The essay box. At the length limit input is refused at the cursor, never cut from
+    the end; a paste is trimmed to the room left; the counter says which happened."""
+
     def __init__(self, item: Item) -> None:
         super().__init__()
         self._max_length = item.max_length
         layout = QVBoxLayout(self)
-        self.text = QPlainTextEdit()
+        self.text = LimitedPlainTextEdit(max_length=item.max_length)
         self.text.setObjectName("essay")
-        self.text.setMinimumHeight(220)
+        self.text.setMinimumHeight(160)
+        self.text.setTabChangesFocus(True)  # Tab leaves the box: keyboard-only use
+        self.text.setAccessibleName(self.tr("简答作答区") if item.max_length is None else
+                                    self.tr("简答作答区，最多 {limit} 字").format(
+                                        limit=item.max_length))
         self.counter = QLabel()
+        self.counter.setObjectName("counter")
         layout.addWidget(self.text)
         layout.addWidget(self.counter)
+        self.setFocusProxy(self.text)
         self.text.textChanged.connect(self._on_text_changed)
+        self.text.refused.connect(self._on_refused)
         # A last, non-coalesced save shortly after typing stops.
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.setInterval(800)
         self._settle.timeout.connect(lambda: self.valueChanged.emit(self.value(), False))
+        self._notice = ""
         self._update_counter()
 
     def _on_text_changed(self) -> None:
-        text = self.text.toPlainText()
-        if self._max_length is not None and len(text) > self._max_length:
-            cursor = self.text.textCursor()
-            position = min(cursor.position(), self._max_length)
-            self.text.blockSignals(True)
-            self.text.setPlainText(text[: self._max_length])
-            cursor.setPosition(position)
-            self.text.setTextCursor(cursor)
-            self.text.blockSignals(False)
+        self._notice = ""
         self._update_counter()
         self.valueChanged.emit(self.value(), True)
         self._settle.start()
 
-    def _update_counter(self) -> None:
-        count = len(self.text.toPlainText())
-        if self._max_length is None:
-            self.counter.setText(self.tr("已输入 {n} 字").format(n=count))
+    def _on_refused(self, dropped: int, pasted: bool) -> None:
+        if pasted:
+            self._notice = self.tr("粘贴的内容超出字数上限，只粘贴了前面部分（{n} 字未粘贴）"
+                                   ).format(n=dropped)
         else:
-            self.counter.setText(self.tr("已输入 {n} / {limit} 字").format(
-                n=count, limit=self._max_length))
+            self._notice = self.tr("已达字数上限，不能再输入")
+        self._update_counter()
+
+    def _update_counter(self) -> None:
+        count = self.text.length()
+        if self._max_length is None:
+            text = self.tr("已输入 {n} 字").format(n=count)
+        else:
+            text = self.tr("已输入 {n} / {limit} 字").format(n=count, limit=self._max_length)
+        if self._notice:
+            text += "　" + self._notice
+        self.counter.setText(text)
+        full = self._max_length is not None and count >= self._max_length
+        if self.counter.property("full") != ("true" if full else "false"):
+            self.counter.setProperty("full", "true" if full else "false")
+            self.counter.style().unpolish(self.counter)
+            self.counter.style().polish(self.counter)
 
     def value(self) -> Any:
         text = self.text.toPlainText()

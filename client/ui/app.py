@@ -22,9 +22,10 @@ from client.startup import early
 from client.startup.single_instance import instance_key
 from client.ui import crash_dialog, fonts, render_guard, single_instance
 from client.ui.checks import CameraChecks, IntegrityChecks
+from client.ui.lockdown_guard import attach_lockdown, present_full_screen
 from client.ui.main_window import ExamWindow
-from client.ui.style import STYLESHEET
-from client.ui.translator import CatalogTranslator
+from client.ui import theme
+from client.ui.translator import CatalogTranslator, qt_translator
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class GuiOptions:
     server_url: str
     language: str = "zh_CN"
     font_scale: float = 1.0
+    high_contrast: bool = False
     demo_hint: str | None = None
     warnings: list[str] = field(default_factory=list)
     integrity: IntegrityChecks | None = None
@@ -58,26 +60,33 @@ def install_language(language: str) -> None:
     """Switch core texts (client.i18n) and widget texts (Qt's translator) together."""
     app = ensure_application()
     i18n.set_language(language)
-    previous = getattr(app, "_catalog_translator", None)
-    if previous is not None:
-        app.removeTranslator(previous)
+    for attribute in ("_catalog_translator", "_qt_translator"):
+        previous = getattr(app, attribute, None)
+        if previous is not None:
+            app.removeTranslator(previous)
     translator = CatalogTranslator(language)
     app.installTranslator(translator)
-    # Qt does not own the translator: keep it alive as long as the application.
+    qt_own = qt_translator(language)  # Yes/No, OK, the folder picker in the UI's language
+    if qt_own is not None:
+        app.installTranslator(qt_own)
+    # Qt does not own the translators: keep them alive as long as the application.
     app._catalog_translator = translator  # type: ignore[attr-defined]
+    app._qt_translator = qt_own  # type: ignore[attr-defined]
 
 
 def build_window(session: ExamSession, options: GuiOptions) -> ExamWindow:
     """The exam window on an existing (or new) QApplication; used by tests and run_gui."""
     app = ensure_application()
-    app.setStyleSheet(STYLESHEET)
+    theme.apply_theme(high_contrast=options.high_contrast)
     fonts.setup_fonts(app)
     install_language(options.language)
-    return ExamWindow(session=session, server_url=options.server_url,
-                      language=options.language, demo_hint=options.demo_hint,
-                      warnings=options.warnings, font_scale=options.font_scale,
-                      integrity=options.integrity, camera=options.camera,
-                      review_factory=options.review_factory)
+    window = ExamWindow(session=session, server_url=options.server_url,
+                        language=options.language, demo_hint=options.demo_hint,
+                        warnings=options.warnings, font_scale=options.font_scale,
+                        integrity=options.integrity, camera=options.camera,
+                        review_factory=options.review_factory)
+    window.lockdown = attach_lockdown(window)
+    return window
 
 
 def run_gui(session: ExamSession, options: GuiOptions, launch: LaunchContext, *,
@@ -104,7 +113,7 @@ def run_gui(session: ExamSession, options: GuiOptions, launch: LaunchContext, *,
     if options.readiness_first:
         window.show_readiness_first(launch.settings)
     guard.arm()  # the start sentinel: cleared once a frame is painted and the app stays up
-    window.show()
+    present_full_screen(window)
     guard.watch(window)
     if before_loop is not None:
         before_loop(window)

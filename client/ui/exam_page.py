@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -22,8 +23,10 @@ from PySide6.QtWidgets import (
 from client.i18n import N_
 from client.paper.model import Item, Paper, QuestionType
 from client.timefmt import beijing_clock, countdown
+from client.ui import theme
 from client.ui.answer_editors import Editor, editor_for
 from client.ui.richtext_view import RichTextLabel
+from client.ui.style import next_zoom, stylesheet
 
 TYPE_NAMES = {
     QuestionType.SINGLE: N_("单选题"),
@@ -40,14 +43,61 @@ def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def is_answered(value: Any) -> bool:
+MESSAGE_MS = 8000  # how long a message (audio failure) stays in the notice slot
+
+
+def is_answered(value: Any, item: Item | None = None) -> bool:
+    """A fill-in counts as answered only when every blank is filled; other lists (multiple
+    choice) when one option is chosen."""
     if value is None:
         return False
     if isinstance(value, str):
         return bool(value.strip())
     if isinstance(value, list):
-        return any(str(v).strip() for v in value)
+        filled = [bool(str(v).strip()) for v in value]
+        if item is not None and item.type is QuestionType.FILL_BLANK:
+            return len(filled) >= item.blanks and all(filled[: item.blanks])
+        return any(filled)
     return True
+
+
+class NoticeSlot(QWidget):
+    """A fixed-height strip under the top bar for notices (camera, store, lockdown) and
+    messages (audio). It is always there, empty or not, so a notice that appears mid-exam
+    never moves the question under the candidate's mouse."""
+
+    LINES = 2
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("noticeSlot")
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(0)
+        self.message = QLabel()
+        self.message.setObjectName("message")
+        self.message.setWordWrap(True)
+        self.message.setAccessibleName(self.tr("提示"))
+        self._layout.addWidget(self.message)
+        self._layout.addStretch(1)
+        self._clear = QTimer(self)
+        self._clear.setSingleShot(True)
+        self._clear.timeout.connect(self.message.clear)
+        self.fit_height()
+
+    def add(self, notice: QWidget) -> None:
+        notice.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self._layout.insertWidget(self._layout.count() - 1, notice)
+
+    def show_message(self, text: str, *, timeout_ms: int = MESSAGE_MS) -> None:
+        self.message.setText(text)
+        self._clear.start(timeout_ms)
+
+    def fit_height(self) -> None:
+        """Two lines of the current font: set again when the zoom changes."""
+        line = self.fontMetrics().lineSpacing()
+        self.setFixedHeight(self.LINES * line + 8)
 
 
 class QuestionPane(QWidget):
@@ -63,9 +113,11 @@ class QuestionPane(QWidget):
                         + self.tr(TYPE_NAMES[item.type]) + "　"
                         + self.tr("（{score} 分）").format(score=f"{item.score:g}"))
         header.setObjectName("subtitle")
+        header.setWordWrap(True)
         layout.addWidget(header)
         self.stem = RichTextLabel(item.stem.get(language), media=paper.media)
         self.stem.setObjectName("stem")
+        self.stem.setAccessibleName(header.text())
         layout.addWidget(self.stem)
         self.play_button: QPushButton | None = None
         if item.audio is not None:
@@ -92,10 +144,15 @@ class QuestionPane(QWidget):
         self.play_button.setEnabled(plays_left > 0)
 
 
+SHORTCUTS = N_("快捷键：PgDn 下一题，PgUp 上一题，Ctrl+M 标记本题，Ctrl+= / Ctrl+- 放大/缩小，"
+               "Tab 在答题区内移动")
+
+
 class ExamPage(QWidget):
     answerChanged = Signal(str, object, bool)  # question id, value, coalesce
     submitRequested = Signal()
     playRequested = Signal(object)  # Item
+    zoomChanged = Signal(float)
 
     def __init__(self, *, paper: Paper, candidate: str, language: str,
                  answers: dict[str, Any], plays: dict[str, int], font_scale: float = 1.0) -> None:
@@ -107,12 +164,14 @@ class ExamPage(QWidget):
         self.answers = dict(answers)
         self.flagged: set[str] = set()
         self.current = 0
-        self._font_scale = font_scale
-        self._base_point_size = QFont().pointSizeF() or 11.0
+        self._font_scale = next_zoom(font_scale, step=0)
 
         root = QVBoxLayout(self)
-        self._root = root
+        root.setContentsMargins(8, 8, 8, 8)
+        root.setSpacing(6)
         root.addWidget(self._build_top_bar(candidate, language))
+        self.notice_slot = NoticeSlot()
+        root.addWidget(self.notice_slot)
         body = QHBoxLayout()
         root.addLayout(body, 1)
         body.addWidget(self._build_navigator(), 0)
@@ -136,15 +195,27 @@ class ExamPage(QWidget):
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             scroll.setWidget(pane)
             self.stack.addWidget(scroll)
             self.panes.append(pane)
         card_layout.addWidget(self.stack, 1)
         card_layout.addLayout(self._build_bottom_bar())
         body.addWidget(question_card, 1)
+        # The submit button last in the tab chain: after the question, not before it.
+        self.setTabOrder(self.next_button, self.submit_button)
 
-        QShortcut(QKeySequence(Qt.Key.Key_PageDown), self, self.next_question)
-        QShortcut(QKeySequence(Qt.Key.Key_PageUp), self, self.previous_question)
+        shortcuts = [
+            (Qt.Key.Key_PageDown, lambda: self.next_question(focus_editor=True)),
+            (Qt.Key.Key_PageUp, lambda: self.previous_question(focus_editor=True)),
+            (QKeySequence("Ctrl+M"), self.toggle_flag),
+            (QKeySequence("Ctrl+="), lambda: self.zoom(+1)),
+            (QKeySequence("Ctrl++"), lambda: self.zoom(+1)),
+            (QKeySequence("Ctrl+-"), lambda: self.zoom(-1)),
+            (QKeySequence("Ctrl+0"), self.reset_zoom),
+        ]
+        for key, action in shortcuts:
+            QShortcut(QKeySequence(key), self, action)
         self._apply_zoom()
         self.show_question(0)
 
@@ -154,28 +225,45 @@ class ExamPage(QWidget):
         bar = QFrame()
         bar.setObjectName("card")
         layout = QHBoxLayout(bar)
+        layout.setContentsMargins(10, 4, 10, 4)
         title = QLabel(self.paper.title.get(language))
-        title.setObjectName("subtitle")
-        title.setStyleSheet("font-weight: bold;")
-        layout.addWidget(title)
-        layout.addWidget(QLabel(candidate))
+        title.setObjectName("paperTitle")
+        title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        title.setMinimumWidth(80)
+        title.setToolTip(self.paper.title.get(language))
+        layout.addWidget(title, 2)
+        self.candidate_label = QLabel(candidate)
+        layout.addWidget(self.candidate_label)
         layout.addStretch(1)
         self.save_state = QLabel(self.tr("答案已保存到本机"))
         self.save_state.setObjectName("saveState")
         layout.addWidget(self.save_state)
-        layout.addSpacing(16)
-        zoom_out = QPushButton("A-")
-        zoom_out.setToolTip(self.tr("缩小字号"))
-        zoom_out.clicked.connect(lambda: self.zoom(-0.1))
-        zoom_in = QPushButton("A+")
-        zoom_in.setToolTip(self.tr("放大字号"))
-        zoom_in.clicked.connect(lambda: self.zoom(+0.1))
-        layout.addWidget(zoom_out)
-        layout.addWidget(zoom_in)
-        layout.addSpacing(16)
-        layout.addWidget(QLabel(self.tr("剩余时间")))
+        layout.addSpacing(12)
+        self.zoom_out_button = QPushButton("A-")
+        self.zoom_out_button.setToolTip(self.tr("缩小字号") + "（Ctrl+-）")
+        self.zoom_out_button.setAccessibleName(self.tr("缩小字号"))
+        self.zoom_out_button.clicked.connect(lambda: self.zoom(-1))
+        self.zoom_level = QLabel()
+        self.zoom_level.setObjectName("zoomLevel")
+        self.zoom_level.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.zoom_in_button = QPushButton("A+")
+        self.zoom_in_button.setToolTip(self.tr("放大字号") + "（Ctrl+=）")
+        self.zoom_in_button.setAccessibleName(self.tr("放大字号"))
+        self.zoom_in_button.clicked.connect(lambda: self.zoom(+1))
+        self.contrast_button = QPushButton(self.tr("高对比度"))
+        self.contrast_button.setCheckable(True)
+        self.contrast_button.setChecked(theme.is_high_contrast())
+        self.contrast_button.setAccessibleName(self.tr("高对比度显示"))
+        self.contrast_button.toggled.connect(self.set_high_contrast)
+        for widget in (self.zoom_out_button, self.zoom_level, self.zoom_in_button,
+                       self.contrast_button):
+            layout.addWidget(widget)
+        layout.addSpacing(12)
+        time_caption = QLabel(self.tr("剩余时间"))
+        layout.addWidget(time_caption)
         self.timer = QLabel("--:--:--")
         self.timer.setObjectName("timer")
+        self.timer.setAccessibleName(self.tr("剩余时间"))
         layout.addWidget(self.timer)
         return bar
 
@@ -186,7 +274,9 @@ class ExamPage(QWidget):
         caption = QLabel(self.tr("答题卡"))
         caption.setObjectName("subtitle")
         layout.addWidget(caption)
-        grid = QGridLayout()
+        grid_host = QWidget()
+        grid = QGridLayout(grid_host)
+        grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(6)
         self.nav_buttons: list[QPushButton] = []
         for index, _item in enumerate(self.items):
@@ -195,27 +285,47 @@ class ExamPage(QWidget):
             button.clicked.connect(lambda _checked=False, i=index: self.show_question(i))
             grid.addWidget(button, index // NAV_COLUMNS, index % NAV_COLUMNS)
             self.nav_buttons.append(button)
-        layout.addLayout(grid)
+        # A long paper scrolls inside the answer card; the frame itself never scrolls.
+        self.nav_scroll = QScrollArea()
+        self.nav_scroll.setWidget(grid_host)
+        self.nav_scroll.setWidgetResizable(True)
+        self.nav_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.nav_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.nav_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout.addWidget(self.nav_scroll, 1)
         legend = QLabel(self.tr("绿色：已答　橙框：已标记"))
-        legend.setStyleSheet("font-size: 12px; color: #4a5a6a;")
+        legend.setObjectName("legend")
+        legend.setWordWrap(True)
         layout.addWidget(legend)
+        self.shortcuts_label = QLabel(self.tr(SHORTCUTS))
+        self.shortcuts_label.setObjectName("legend")
+        self.shortcuts_label.setWordWrap(True)
+        layout.addWidget(self.shortcuts_label)
         self.progress_label = QLabel()
         layout.addWidget(self.progress_label)
-        layout.addStretch(1)
         self.submit_button = QPushButton(self.tr("交卷"))
         self.submit_button.setObjectName("primary")
         self.submit_button.clicked.connect(self.submitRequested)
         layout.addWidget(self.submit_button)
+        card.setFixedWidth(self._navigator_width())
         return card
+
+    def _navigator_width(self) -> int:
+        button = self.nav_buttons[0].sizeHint().width() if self.nav_buttons else 34
+        return max(220, NAV_COLUMNS * (button + 6) + 40)
 
     def _build_bottom_bar(self) -> QHBoxLayout:
         row = QHBoxLayout()
         self.previous_button = QPushButton(self.tr("上一题"))
+        self.previous_button.setToolTip("PgUp")
         self.previous_button.clicked.connect(self.previous_question)
-        self.flag_button = QPushButton(self.tr("标记本题"))
+        self.flag_button = QPushButton()
+        self.flag_button.setObjectName("flagButton")
         self.flag_button.setCheckable(True)
+        self.flag_button.setToolTip("Ctrl+M")
         self.flag_button.clicked.connect(self.toggle_flag)
         self.next_button = QPushButton(self.tr("下一题"))
+        self.next_button.setToolTip("PgDn")
         self.next_button.clicked.connect(self.next_question)
         row.addWidget(self.previous_button)
         row.addStretch(1)
@@ -231,19 +341,21 @@ class ExamPage(QWidget):
         self._refresh_navigator()
         self.answerChanged.emit(question_id, value, coalesce)
 
-    def show_question(self, index: int) -> None:
+    def show_question(self, index: int, *, focus_editor: bool = False) -> None:
         self.current = max(0, min(index, len(self.items) - 1))
         self.stack.setCurrentIndex(self.current)
         self.previous_button.setEnabled(self.current > 0)
         self.next_button.setEnabled(self.current < len(self.items) - 1)
-        self.flag_button.setChecked(self.items[self.current].id in self.flagged)
+        self._show_flag_state()
         self._refresh_navigator()
+        if focus_editor:
+            self.panes[self.current].editor.focus_first()
 
-    def next_question(self) -> None:
-        self.show_question(self.current + 1)
+    def next_question(self, *, focus_editor: bool = False) -> None:
+        self.show_question(self.current + 1, focus_editor=focus_editor)
 
-    def previous_question(self) -> None:
-        self.show_question(self.current - 1)
+    def previous_question(self, *, focus_editor: bool = False) -> None:
+        self.show_question(self.current - 1, focus_editor=focus_editor)
 
     def toggle_flag(self) -> None:
         qid = self.items[self.current].id
@@ -251,36 +363,78 @@ class ExamPage(QWidget):
             self.flagged.discard(qid)
         else:
             self.flagged.add(qid)
-        self.flag_button.setChecked(qid in self.flagged)
+        self._show_flag_state()
         self._refresh_navigator()
+
+    def _show_flag_state(self) -> None:
+        flagged = self.items[self.current].id in self.flagged
+        self.flag_button.setChecked(flagged)
+        self.flag_button.setText(self.tr("★ 已标记（点击取消）") if flagged
+                                 else self.tr("☆ 标记本题"))
+        self.flag_button.setAccessibleName(self.flag_button.text())
 
     def _refresh_navigator(self) -> None:
         for index, (button, item) in enumerate(zip(self.nav_buttons, self.items, strict=True)):
+            answered = is_answered(self.answers.get(item.id), item)
+            flagged = item.id in self.flagged
             # WORKAROUND: string properties, not Python bools: PySide6 6.12 mis-counts
             # references of bool QVariants and can abort at interpreter exit.
-            button.setProperty("answered", _flag(is_answered(self.answers.get(item.id))))
-            button.setProperty("flagged", _flag(item.id in self.flagged))
+            button.setProperty("answered", _flag(answered))
+            button.setProperty("flagged", _flag(flagged))
             button.setProperty("current", _flag(index == self.current))
+            state = self.tr("已答") if answered else self.tr("未答")
+            if flagged:
+                state += self.tr("，已标记")
+            button.setAccessibleName(self.tr("第 {n} 题（{state}）").format(n=index + 1,
+                                                                        state=state))
             button.style().unpolish(button)
             button.style().polish(button)
-        answered = sum(1 for item in self.items if is_answered(self.answers.get(item.id)))
+        answered_count = sum(1 for item in self.items
+                             if is_answered(self.answers.get(item.id), item))
         self.progress_label.setText(self.tr("已答 {done} / {total} 题").format(
-            done=answered, total=len(self.items)))
+            done=answered_count, total=len(self.items)))
 
     def unanswered_numbers(self) -> list[int]:
         return [index + 1 for index, item in enumerate(self.items)
-                if not is_answered(self.answers.get(item.id))]
+                if not is_answered(self.answers.get(item.id), item)]
 
-    def zoom(self, step: float) -> None:
-        self._font_scale = max(0.8, min(2.0, round(self._font_scale + step, 2)))
+    def flagged_numbers(self) -> list[int]:
+        return [index + 1 for index, item in enumerate(self.items) if item.id in self.flagged]
+
+    # -- zoom and theme -----------------------------------------------------------------
+
+    @property
+    def font_scale(self) -> float:
+        return self._font_scale
+
+    def zoom(self, steps: int) -> None:
+        self._font_scale = next_zoom(self._font_scale, step=steps)
+        self._apply_zoom()
+
+    def reset_zoom(self) -> None:
+        self._font_scale = 1.0
+        self._apply_zoom()
+
+    def set_high_contrast(self, enabled: bool) -> None:
+        theme.apply_theme(high_contrast=enabled)
         self._apply_zoom()
 
     def _apply_zoom(self) -> None:
-        font = QFont(self.font())
-        font.setPointSizeF(self._base_point_size * self._font_scale * 1.15)
-        self.stack.setFont(font)
-        for pane in self.panes:
-            pane.stem.setFont(font)
+        """The whole sheet at this zoom, set on the page: every element scales, not only
+        the question text."""
+        self.setStyleSheet(stylesheet(scale=self._font_scale,
+                                      high_contrast=theme.is_high_contrast()))
+        percent = round(self._font_scale * 100)
+        self.zoom_level.setText(f"{percent}%")
+        self.zoom_level.setAccessibleName(self.tr("字号 {percent}%").format(percent=percent))
+        self.zoom_out_button.setEnabled(self._font_scale > 0.8)
+        self.zoom_in_button.setEnabled(self._font_scale < 2.0)
+        self.ensurePolished()
+        self.notice_slot.ensurePolished()
+        self.notice_slot.fit_height()
+        self.zoomChanged.emit(self._font_scale)
+
+    # -- state shown --------------------------------------------------------------------
 
     def set_time_left(self, ms: int | None) -> None:
         self.timer.setText("--:--:--" if ms is None else countdown(ms))
@@ -296,14 +450,20 @@ class ExamPage(QWidget):
         self.save_state.style().unpolish(self.save_state)
         self.save_state.style().polish(self.save_state)
 
+    def show_message(self, text: str) -> None:
+        """A message for the candidate (audio cannot play) in the notice slot; the save
+        indicator keeps saying whether answers are saved."""
+        self.notice_slot.show_message(text)
+
     def set_plays_left(self, question_id: str, plays_left: int, *, playing: bool) -> None:
         for pane in self.panes:
             if pane.item.id == question_id:
                 pane.set_plays_left(plays_left, playing=playing)
 
     def insert_notice(self, notice: QWidget) -> None:
-        """A quiet notice bar under the top bar (camera proctoring, the answer store)."""
-        self._root.insertWidget(1, notice)
+        """A quiet notice (camera proctoring, the answer store, lockdown) in the fixed
+        notice slot: the page under it does not move."""
+        self.notice_slot.add(notice)
 
     def seal(self) -> None:
         """End time reached or submitted: nothing can be edited any more."""

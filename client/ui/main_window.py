@@ -86,7 +86,8 @@ class ExamWindow(QMainWindow):
         self.language = language
         self.font_scale = font_scale
         self.setWindowTitle(self.tr("考试客户端"))
-        self.resize(1200, 800)
+        self._fit_to_screen()
+        self.lockdown: Any = None  # client.ui.lockdown_guard.LockdownGuard, set by build_window
         self.bridge = SessionBridge()
         session.events = self.bridge.events()
         self.bridge.answerSaved.connect(self._on_answer_saved)
@@ -120,6 +121,17 @@ class ExamWindow(QMainWindow):
         self._approval_poll = QTimer(self)
         self._approval_poll.setInterval(APPROVAL_POLL_MS)
         self._approval_poll.timeout.connect(self._poll_for_approval)
+
+    def _fit_to_screen(self) -> None:
+        """1200x800 where it fits, never larger than the screen (a 1366x768 lab monitor
+        hid the status bar with the 监考 button); the exam itself runs full screen."""
+        from PySide6.QtGui import QGuiApplication
+
+        screen = QGuiApplication.primaryScreen()
+        available = screen.availableGeometry() if screen is not None else None
+        width = 1200 if available is None else min(1200, available.width())
+        height = 800 if available is None else min(800, available.height())
+        self.resize(width, height)
 
     def _build_pre_exam_pages(self) -> None:
         """Login, waiting and result pages; rebuilt when the candidate switches language."""
@@ -713,13 +725,18 @@ class ExamWindow(QMainWindow):
             play_wav(clip, on_finished=finished)
 
         run_in_background(lambda: self.session.record_play(item.id), on_done=started,
-                          on_error=lambda error: self._set_save_state(
-                              "error", describe_error(error)))
+                          on_error=self._show_play_error)
+
+    def _show_play_error(self, error: BaseException) -> None:
+        """Audio problems go to the page's message area; the save indicator keeps saying
+        whether answers are saved."""
+        if self.exam_page is not None:
+            self.exam_page.show_message(describe_error(error))
 
     def _on_played(self, item: Item, plays: int, error: BaseException | None) -> None:
         assert item.audio is not None and self.exam_page is not None
         if error is not None:
-            self._set_save_state("error", describe_error(error))
+            self._show_play_error(error)
             run_in_background(lambda: self.session.refund_play(item.id), on_done=lambda _r: None,
                               on_error=lambda _e: None)
             plays -= 1
@@ -730,6 +747,7 @@ class ExamWindow(QMainWindow):
     def _confirm_submit(self) -> None:
         assert self.exam_page is not None
         dialog = SubmitDialog(unanswered=self.exam_page.unanswered_numbers(),
+                              flagged=self.exam_page.flagged_numbers(),
                               total=len(self.exam_page.items), parent=self)
         self.submit_dialog = dialog  # reachable by tests
         dialog.accepted.connect(self._submit)
@@ -807,6 +825,8 @@ class ExamWindow(QMainWindow):
         if self._device_watcher is not None:
             self._device_watcher.stop()
             self._device_watcher = None
+        if self.lockdown is not None:
+            self.lockdown.release()
         if self._integrity_monitor is not None:
             self._integrity_monitor.stop()
             self._integrity_monitor = None

@@ -1,12 +1,23 @@
-"""交卷确认: lists unanswered questions before the candidate confirms."""
+"""交卷确认: lists unanswered and flagged questions; only a deliberate click submits.
+
+No button is the default, so Enter (typed by a candidate who was still answering) does
+nothing; the focus starts on 继续答题. Keyboard users reach 确认交卷 with Tab and press
+Space, which is as deliberate as a click.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPushButton, QVBoxLayout
+
+
+def _numbers(numbers: list[int]) -> str:
+    return "、".join(str(n) for n in numbers)
 
 
 class SubmitDialog(QDialog):
-    def __init__(self, *, unanswered: list[int], total: int, parent: object = None) -> None:
+    def __init__(self, *, unanswered: list[int], total: int, flagged: list[int] | None = None,
+                 parent: object = None) -> None:
         super().__init__(parent)  # type: ignore[arg-type]
         self.setWindowTitle(self.tr("确认交卷"))
         self.setMinimumWidth(440)
@@ -18,22 +29,34 @@ class SubmitDialog(QDialog):
         self.unanswered_label = QLabel()
         self.unanswered_label.setWordWrap(True)
         if unanswered:
-            numbers = "、".join(str(n) for n in unanswered)
             self.unanswered_label.setText(self.tr("以下题目尚未作答：第 {numbers} 题").format(
-                numbers=numbers))
+                numbers=_numbers(unanswered)))
             self.unanswered_label.setObjectName("error")
         else:
             self.unanswered_label.setText(self.tr("所有题目均已作答。"))
         layout.addWidget(self.unanswered_label)
+        self.flagged_label = QLabel()
+        self.flagged_label.setWordWrap(True)
+        if flagged:
+            self.flagged_label.setText(self.tr("以下题目标记了待检查：第 {numbers} 题").format(
+                numbers=_numbers(flagged)))
+            self.flagged_label.setObjectName("warning")
+            layout.addWidget(self.flagged_label)
         warning = QLabel(self.tr("交卷后将不能再修改答案。确定要交卷吗？"))
         warning.setWordWrap(True)
         layout.addWidget(warning)
         buttons = QDialogButtonBox()
+        self.cancel_button = buttons.addButton(self.tr("继续答题"),
+                                               QDialogButtonBox.ButtonRole.RejectRole)
         self.confirm_button = buttons.addButton(self.tr("确认交卷"),
                                                 QDialogButtonBox.ButtonRole.AcceptRole)
         self.confirm_button.setObjectName("primary")
-        self.cancel_button = buttons.addButton(self.tr("继续答题"),
-                                               QDialogButtonBox.ButtonRole.RejectRole)
+        for button in (self.cancel_button, self.confirm_button):
+            assert isinstance(button, QPushButton)
+            button.setAutoDefault(False)
+            button.setDefault(False)
+        self.confirm_button.setAccessibleName(self.tr("确认交卷（交卷后不能修改）"))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        self.cancel_button.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -74,7 +74,7 @@ def test_a_recovered_store_is_announced_on_the_exam_page(
         # was asked right after the login, so the notice does not send anyone looking.
         assert report.server_checked and report.server_error is None
         notice = again.store_notice
-        assert notice is not None and notice.parent() is again.exam_page
+        assert notice is not None and again.exam_page.isAncestorOf(notice)
         # A widget added to a shown layout is shown by a queued call: wait for the event
         # loop to turn, as a person looking at the screen would.
         qtbot.waitUntil(notice.isVisible, timeout=5_000)

@@ -1,0 +1,277 @@
+"""The exam window's lockdown, applied with what Qt offers plus the Windows adapters.
+
+Everywhere: a frameless full-screen window on the primary screen that the candidate cannot
+minimise or close (spontaneous close events, i.e. Alt+F4 or the taskbar, are refused while
+the exam runs); focus losses and display-count changes noticed, shown in the page's notice
+slot, counted and queued for review; the clipboard emptied at start and end, when the exam
+gets the focus back, and whenever another program fills it during the exam.
+On Windows also: the low-level keyboard hook (client/lockdown/windows/keyboard_hook.py),
+the Ctrl+Alt+Del screen policies with their crash-restore record, EmptyClipboard for other
+programs' clipboard content, and the name of the program that took the foreground.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QWindow
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
+
+from client.lockdown.focus import FocusLog, LockdownEvent, notice_text
+from client.lockdown.policy import KeyFilter, Profile, plan_for
+from client.lockdown.restore import apply_policies, platform_store, record_path, restore
+
+log = logging.getLogger(__name__)
+
+HOOK_DRAIN_MS = 500
+
+
+def present_full_screen(window: QWidget) -> None:
+    """The exam window as a lab PC shows it: frameless, full screen, on the primary screen
+    (a second monitor or a projector never gets the exam)."""
+    window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
+    window.setWindowFlag(Qt.WindowType.WindowMinimizeButtonHint, False)
+    screen = QGuiApplication.primaryScreen()
+    if screen is not None:
+        window.setGeometry(screen.geometry())
+    window.showFullScreen()
+    if window.windowHandle() is not None and screen is not None:
+        window.windowHandle().setScreen(screen)
+
+
+def _belongs_to(window: QWindow | None, top: QWidget) -> bool:
+    """*window* is the exam window or one of its dialogs (submit, proctor panel)."""
+    own = top.windowHandle()
+    while window is not None:
+        if window is own:
+            return True
+        window = window.transientParent()
+    return False
+
+
+class LockdownGuard(QObject):
+    def __init__(self, window: QWidget, *, now_ms: Callable[[], int],
+                 on_event: Callable[[LockdownEvent], None],
+                 show_notice: Callable[[QWidget], None],
+                 data_dir: Callable[[], Path | None]) -> None:
+        super().__init__(window)
+        self.window = window
+        self.focus_log = FocusLog(now_ms=now_ms)
+        self._on_event = on_event
+        self._show_notice = show_notice
+        self._data_dir = data_dir
+        self.engaged = False
+        self.profile: Profile | None = None
+        self.notice: QLabel | None = None
+        self._hook: Any = None
+        self._record: Any = None
+        self._drain = QTimer(self)
+        self._drain.setInterval(HOOK_DRAIN_MS)
+        self._drain.timeout.connect(self._drain_hook)
+        self.blocked_keys = 0
+
+    # -- engage / release ---------------------------------------------------------------
+
+    def engage(self, profile: Profile) -> None:
+        if self.engaged:
+            return
+        self.engaged = True
+        self.profile = profile
+        plan = plan_for(profile)
+        log.info("lockdown engaged: %s", plan)
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        self.window.installEventFilter(self)
+        app.focusWindowChanged.connect(self._on_focus_window)
+        app.applicationStateChanged.connect(self._on_application_state)
+        app.screenAdded.connect(self._on_screens)
+        app.screenRemoved.connect(self._on_screens)
+        app.clipboard().dataChanged.connect(self._on_clipboard)
+        self.focus_log.displays(len(QGuiApplication.screens()))
+        self.clear_clipboard()
+        self._engage_windows(profile)
+
+    def release(self) -> None:
+        if not self.engaged:
+            return
+        self.engaged = False
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        self.window.removeEventFilter(self)
+        for signal, slot in ((app.focusWindowChanged, self._on_focus_window),
+                             (app.applicationStateChanged, self._on_application_state),
+                             (app.screenAdded, self._on_screens),
+                             (app.screenRemoved, self._on_screens),
+                             (app.clipboard().dataChanged, self._on_clipboard)):
+            signal.disconnect(slot)
+        self.clear_clipboard()
+        self._drain.stop()
+        if self._hook is not None:
+            self._hook.stop()
+            self._hook = None
+        store = platform_store()
+        data_dir = self._data_dir()
+        if self._record is not None and store is not None and data_dir is not None:
+            restore(store=store, path=record_path(data_dir), record=self._record)
+            self._record = None
+        log.info("lockdown released: %s focus losses, %s keys blocked",
+                 self.focus_log.focus_losses, self.blocked_keys)
+
+    def _engage_windows(self, profile: Profile) -> None:
+        if sys.platform != "win32":
+            return
+        from client.lockdown.windows.keyboard_hook import KeyboardHook
+
+        self._hook = KeyboardHook(KeyFilter(profile))
+        if self._hook.start():
+            self._drain.start()
+        else:
+            log.error("keyboard hook not installed: Alt+Tab and Win stay usable")
+        store = platform_store()
+        data_dir = self._data_dir()
+        if store is not None and data_dir is not None:
+            try:
+                self._record = apply_policies(store=store, path=record_path(data_dir),
+                                              profile=profile.value,
+                                              policies=plan_for(profile).policies)
+            except OSError as exc:  # a locked-down lab account may not write its policies
+                log.error("desktop policies not set: %r", exc)
+
+    # -- what the guard watches ---------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.window and self.engaged:
+            if event.type() == QEvent.Type.Close and event.spontaneous():
+                log.warning("the candidate tried to close the exam window; refused")
+                event.ignore()
+                return True
+            if event.type() == QEvent.Type.WindowStateChange and self.window.isMinimized():
+                QTimer.singleShot(0, self.window, self.window.showFullScreen)
+        return False
+
+    def _exam_has_focus(self) -> bool:
+        return _belongs_to(QGuiApplication.focusWindow(), self.window)
+
+    def _on_focus_window(self, _window: QWindow | None) -> None:
+        self._focus_changed(self._exam_has_focus())
+
+    def _on_application_state(self, state: Qt.ApplicationState) -> None:
+        self._focus_changed(state == Qt.ApplicationState.ApplicationActive
+                            and self._exam_has_focus())
+
+    def _focus_changed(self, has_focus: bool) -> None:
+        if not has_focus:
+            taken_by = ""
+            if sys.platform == "win32":
+                from client.lockdown.windows.desktop import foreground_process_name
+
+                taken_by = foreground_process_name()
+            event = self.focus_log.lost(taken_by=taken_by)
+            if event is not None:
+                log.warning("focus lost (#%s) to %s", event.number, taken_by or "?")
+                self._record_event(event)
+            return
+        event = self.focus_log.regained()
+        if event is not None:
+            # Whatever was copied while away must not be pasted in.
+            self.clear_clipboard()
+            log.warning("focus back after %s ms", event.away_ms)
+            self._on_event(event)  # closes the event in the record (ended_ms)
+
+    def _on_screens(self, _screen: object) -> None:
+        event = self.focus_log.displays(len(QGuiApplication.screens()))
+        if event is None:
+            return
+        log.warning("display count changed: %s", event.detail)
+        present_full_screen(self.window)
+        self._record_event(event)
+
+    def _record_event(self, event: LockdownEvent) -> None:
+        if self.notice is None:
+            self.notice = QLabel()
+            self.notice.setObjectName("notice")
+            self.notice.setWordWrap(True)
+            self.notice.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            self._show_notice(self.notice)
+        self.notice.setText(notice_text(event))
+        self.notice.setAccessibleName(self.notice.text())
+        self._on_event(event)
+
+    # -- clipboard ----------------------------------------------------------------------
+
+    def clear_clipboard(self) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.clipboard().clear()
+        if sys.platform == "win32":
+            from client.lockdown.windows.desktop import empty_clipboard
+
+            empty_clipboard()  # also what other programs put there
+
+    def _on_clipboard(self) -> None:
+        app = QApplication.instance()
+        if not isinstance(app, QApplication) or not app.clipboard().text():
+            return
+        # Windows and X11 tell whether this process owns the clipboard; elsewhere a change
+        # while the exam has the focus is the candidate copying inside the exam.
+        owned = app.clipboard().ownsClipboard() if QGuiApplication.platformName() in (
+            "windows", "xcb") else self._exam_has_focus()
+        if not owned:
+            log.warning("clipboard filled by another program during the exam: emptied")
+            QTimer.singleShot(0, self, self.clear_clipboard)
+
+    def _drain_hook(self) -> None:
+        hook = self._hook
+        while hook is not None and hook.blocked:
+            _vk, decision = hook.blocked.popleft()
+            if decision.detected:
+                log.warning("detected %s (cannot be blocked)", decision.detected)
+            else:
+                self.blocked_keys += 1
+                log.info("blocked key: %s", decision.reason)
+
+
+def attach_lockdown(window: Any) -> LockdownGuard:
+    """Engage the lockdown when *window* (client.ui.main_window.ExamWindow) shows the exam
+    page and release it at the result page, at shutdown and when the application quits."""
+
+    def record(event: LockdownEvent) -> None:
+        review = window.review
+        if review is not None:
+            review.lockdown(event.finding(), at_ms=window.session.clock.now_ms())
+
+    def show_notice(notice: QWidget) -> None:
+        if window.exam_page is not None:
+            window.exam_page.insert_notice(notice)
+
+    def data_dir() -> Path | None:
+        settings = window.settings
+        return None if settings is None else Path(settings.data_dir)
+
+    guard = LockdownGuard(window, now_ms=lambda: window.session.clock.now_ms() or 0,
+                          on_event=record, show_notice=show_notice, data_dir=data_dir)
+
+    def on_page(name: str) -> None:
+        if name == "exam":
+            guard.engage(exam_profile(window.session))
+        elif name == "result":
+            guard.release()
+
+    window.phaseShown.connect(on_page)
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        app.aboutToQuit.connect(guard.release)
+    return guard
+
+
+def exam_profile(session: Any) -> Profile:
+    """The profile the signed package asks for (strict when it names none)."""
+    from client.lockdown.policy import profile_from_extra
+
+    header = getattr(getattr(session, "attempt", None), "header", None)
+    return profile_from_extra(header.extra if header is not None else {})
