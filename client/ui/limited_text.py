@@ -38,12 +38,17 @@ class LimitedPlainTextEdit(QPlainTextEdit):
         selected = _counted(self.textCursor().selectedText())
         return max(0, self.max_length - self.length() + selected)
 
-    def _trim(self, text: str, *, pasted: bool) -> str:
+    def _trim(self, text: str) -> tuple[str, int]:
+        """What fits at the cursor, and how many characters do not."""
         room = self.room()
         if room is None or _counted(text) <= room:
-            return text
-        self.refused.emit(_counted(text) - room, pasted)
-        return text[:room]
+            return text, 0
+        return text[:room], _counted(text) - room
+
+    def _report(self, dropped: int, *, pasted: bool) -> None:
+        # After the insertion: its textChanged must not wipe the message.
+        if dropped:
+            self.refused.emit(dropped, pasted)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         typed = event.text()
@@ -52,31 +57,34 @@ class LimitedPlainTextEdit(QPlainTextEdit):
             return
         if typed == "\r":
             typed = "\n"
-        allowed = self._trim(typed, pasted=False)
+        allowed, dropped = self._trim(typed)
         if allowed == typed:
             super().keyPressEvent(event)
         elif allowed:
             self.textCursor().insertText(allowed)
         event.accept()
+        self._report(dropped, pasted=False)
 
     def insertFromMimeData(self, source: QMimeData) -> None:
         if self.max_length is None or not source.hasText():
             super().insertFromMimeData(source)
             return
         text = source.text().replace("\r\n", "\n")
-        allowed = self._trim(text, pasted=True)
+        allowed, dropped = self._trim(text)
         if allowed:
             self.textCursor().insertText(allowed)
+        self._report(dropped, pasted=True)
 
     def inputMethodEvent(self, event: QInputMethodEvent) -> None:
         commit = event.commitString()
         if self.max_length is None or not commit:
             super().inputMethodEvent(event)
             return
-        allowed = self._trim(commit, pasted=False)
-        if allowed != commit:
-            trimmed = QInputMethodEvent(event.preeditString(), event.attributes())
-            trimmed.setCommitString(allowed, event.replacementStart(), event.replacementLength())
-            super().inputMethodEvent(trimmed)
+        allowed, dropped = self._trim(commit)
+        if not dropped:
+            super().inputMethodEvent(event)
             return
-        super().inputMethodEvent(event)
+        trimmed = QInputMethodEvent(event.preeditString(), event.attributes())
+        trimmed.setCommitString(allowed, event.replacementStart(), event.replacementLength())
+        super().inputMethodEvent(trimmed)
+        self._report(dropped, pasted=False)

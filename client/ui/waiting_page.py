@@ -44,9 +44,11 @@ class WaitingPage(QWidget):
         self.candidate = QLabel()
         self.candidate.setObjectName("subtitle")
         self.candidate.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.candidate.setWordWrap(True)
         layout.addWidget(self.candidate)
         self.schedule = QLabel()
         self.schedule.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.schedule.setWordWrap(True)
         layout.addWidget(self.schedule)
 
         caption = QLabel(self.tr("距离考试开始"))
@@ -58,6 +60,7 @@ class WaitingPage(QWidget):
         layout.addWidget(self.countdown)
 
         self.preload_label = QLabel(self.tr("正在下载试卷…"))
+        self.preload_label.setWordWrap(True)  # English is longer: wrap, never cut
         layout.addWidget(self.preload_label)
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
