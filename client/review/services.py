@@ -79,8 +79,9 @@ class ReviewServices:
         """A focus loss or display change (client/lockdown/focus.py): queued as a warning
         finding, opened when it starts and again with ``ended_ms`` when it ends."""
         event_id = f"lockdown-{finding['event_id']}"
-        state = "found" if finding.get("ended_ms") is None else "resolved"
-        self.outbox.queue(integrity_item(finding, phase="exam", at_ms=at_ms, state=state,
+        ended = finding.get("ended_ms") is not None
+        self.outbox.queue(integrity_item(finding, phase="exam", at_ms=at_ms,
+                                         state="resolved" if ended else "found",
                                          event_id=event_id))
 
 

@@ -37,8 +37,9 @@ class AnswerEditor(QWidget):
 
     def focus_first(self) -> None:
         """Keyboard focus to this editor's first control (after PgDn/PgUp)."""
-        if self.focusProxy() is not None:
-            self.focusProxy().setFocus(Qt.FocusReason.TabFocusReason)
+        proxy = self.focusProxy()
+        if proxy is not None:
+            proxy.setFocus(Qt.FocusReason.TabFocusReason)
 
 
 def _clicker(button: QAbstractButton) -> Callable[[object], None]:

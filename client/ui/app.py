@@ -20,11 +20,10 @@ from client.launch import LaunchContext
 from client.session.exam_session import ExamSession
 from client.startup import early
 from client.startup.single_instance import instance_key
-from client.ui import crash_dialog, fonts, render_guard, single_instance
+from client.ui import crash_dialog, fonts, render_guard, single_instance, theme
 from client.ui.checks import CameraChecks, IntegrityChecks
 from client.ui.lockdown_guard import attach_lockdown, present_full_screen
 from client.ui.main_window import ExamWindow
-from client.ui import theme
 from client.ui.translator import CatalogTranslator, qt_translator
 
 log = logging.getLogger(__name__)

@@ -205,14 +205,14 @@ class ExamPage(QWidget):
         # The submit button last in the tab chain: after the question, not before it.
         self.setTabOrder(self.next_button, self.submit_button)
 
-        shortcuts = [
-            (Qt.Key.Key_PageDown, lambda: self.next_question(focus_editor=True)),
-            (Qt.Key.Key_PageUp, lambda: self.previous_question(focus_editor=True)),
-            (QKeySequence("Ctrl+M"), self.toggle_flag),
-            (QKeySequence("Ctrl+="), lambda: self.zoom(+1)),
-            (QKeySequence("Ctrl++"), lambda: self.zoom(+1)),
-            (QKeySequence("Ctrl+-"), lambda: self.zoom(-1)),
-            (QKeySequence("Ctrl+0"), self.reset_zoom),
+        shortcuts: list[tuple[str, Callable[[], None]]] = [
+            ("PgDown", lambda: self.next_question(focus_editor=True)),
+            ("PgUp", lambda: self.previous_question(focus_editor=True)),
+            ("Ctrl+M", self.toggle_flag),
+            ("Ctrl+=", lambda: self.zoom(+1)),
+            ("Ctrl++", lambda: self.zoom(+1)),
+            ("Ctrl+-", lambda: self.zoom(-1)),
+            ("Ctrl+0", self.reset_zoom),
         ]
         for key, action in shortcuts:
             QShortcut(QKeySequence(key), self, action)

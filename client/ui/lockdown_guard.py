@@ -1,8 +1,8 @@
 """The exam window's lockdown, applied with what Qt offers plus the Windows adapters.
 
 Everywhere: a frameless full-screen window on the primary screen that the candidate cannot
-minimise or close (spontaneous close events, i.e. Alt+F4 or the taskbar, are refused while
-the exam runs); focus losses and display-count changes noticed, shown in the page's notice
+minimise or close while the exam runs (Alt+F4, the taskbar; the client's own exits release
+the lockdown first); focus losses and display-count changes noticed, shown in the page's notice
 slot, counted and queued for review; the clipboard emptied at start and end, when the exam
 gets the focus back, and whenever another program fills it during the exam.
 On Windows also: the low-level keyboard hook (client/lockdown/windows/keyboard_hook.py),
@@ -146,8 +146,10 @@ class LockdownGuard(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.window and self.engaged:
-            if event.type() == QEvent.Type.Close and event.spontaneous():
-                log.warning("the candidate tried to close the exam window; refused")
+            # Every close is refused while the exam runs: the client's own ways out
+            # (shutdown, the result page) release the lockdown first.
+            if event.type() == QEvent.Type.Close:
+                log.warning("closing the exam window refused during the exam")
                 event.ignore()
                 return True
             if event.type() == QEvent.Type.WindowStateChange and self.window.isMinimized():

@@ -8,7 +8,7 @@ Space, which is as deliberate as a click.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 
 def _numbers(numbers: list[int]) -> str:
@@ -45,18 +45,19 @@ class SubmitDialog(QDialog):
         warning = QLabel(self.tr("交卷后将不能再修改答案。确定要交卷吗？"))
         warning.setWordWrap(True)
         layout.addWidget(warning)
-        buttons = QDialogButtonBox()
-        self.cancel_button = buttons.addButton(self.tr("继续答题"),
-                                               QDialogButtonBox.ButtonRole.RejectRole)
-        self.confirm_button = buttons.addButton(self.tr("确认交卷"),
-                                                QDialogButtonBox.ButtonRole.AcceptRole)
+        # WORKAROUND: not a QDialogButtonBox: it makes its accept button the default when
+        # shown, and Enter would submit again.
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton(self.tr("继续答题"))
+        self.confirm_button = QPushButton(self.tr("确认交卷"))
         self.confirm_button.setObjectName("primary")
+        self.confirm_button.setAccessibleName(self.tr("确认交卷（交卷后不能修改）"))
         for button in (self.cancel_button, self.confirm_button):
-            assert isinstance(button, QPushButton)
             button.setAutoDefault(False)
             button.setDefault(False)
-        self.confirm_button.setAccessibleName(self.tr("确认交卷（交卷后不能修改）"))
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+            buttons.addWidget(button)
+        self.cancel_button.clicked.connect(self.reject)
+        self.confirm_button.clicked.connect(self.accept)
+        layout.addLayout(buttons)
         self.cancel_button.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -46,7 +46,8 @@ def cut_off_controls(top: QWidget) -> list[str]:
         if inside_scrolled_content(widget, top) or widget.width() == 0:
             continue
         rect = QRect(widget.mapTo(top, QPoint(0, 0)), widget.size())
-        name = f"{type(widget).__name__}({widget.objectName() or getattr(widget, 'text', lambda: '')()!r})"
+        label = widget.objectName() or getattr(widget, "text", lambda: "")()
+        name = f"{type(widget).__name__}({label!r})"
         if not window_rect.contains(rect):
             problems.append(f"{name} at {rect.getRect()} outside {window_rect.getRect()}")
             continue

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.qt
 def sizes(page: Any) -> dict[str, int]:
     choice = page.panes[0].editor
     assert isinstance(choice, ChoiceEditor)
-    option_text = [label for label in choice.findChildren(RichTextLabel)][0]
+    option_text = choice.findChildren(RichTextLabel)[0]
     found = {
         "stem": page.panes[0].stem,
         "option text": option_text,

@@ -1,0 +1,109 @@
+"""The lockdown on Linux with what Qt offers: a frameless full-screen window on the primary
+screen that the candidate cannot close or minimise during the exam, focus losses counted,
+shown in the notice slot and recorded, the clipboard kept empty of other programs' text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QLineEdit
+from screen_support import offline_window, show_page
+
+from client.lockdown.policy import Profile
+from client.ui.lockdown_guard import present_full_screen
+
+pytestmark = pytest.mark.qt
+
+
+@pytest.fixture
+def exam_window(qtbot: Any, tmp_path: Path) -> Any:
+    window = offline_window(qtbot, tmp_path)
+    present_full_screen(window)
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    yield window
+    window.lockdown.release()
+
+
+def test_full_screen_frameless_on_the_primary_screen(exam_window: Any) -> None:
+    assert exam_window.windowFlags() & Qt.WindowType.FramelessWindowHint
+    assert exam_window.isFullScreen()
+    screen = QGuiApplication.primaryScreen()
+    assert exam_window.windowHandle().screen() is screen
+    assert exam_window.geometry() == screen.geometry()
+
+
+def test_the_candidate_cannot_close_or_minimise_during_the_exam(qtbot: Any,
+                                                                exam_window: Any) -> None:
+    show_page(exam_window, "exam")
+    guard = exam_window.lockdown
+    assert guard.engaged and guard.profile is Profile.STRICT
+    exam_window.windowHandle().close()  # what the taskbar's close asks for
+    exam_window.close()
+    qtbot.wait(20)
+    assert exam_window.isVisible()
+    exam_window.showMinimized()
+    qtbot.waitUntil(lambda: exam_window.isFullScreen() and not exam_window.isMinimized())
+    show_page(exam_window, "result")  # submitted: the lockdown ends
+    assert not guard.engaged
+
+
+def test_focus_loss_is_counted_shown_and_the_clipboard_emptied(qtbot: Any,
+                                                               exam_window: Any) -> None:
+    clipboard = QApplication.clipboard()
+    clipboard.setText("copied before the exam")
+    show_page(exam_window, "exam")
+    guard = exam_window.lockdown
+    assert clipboard.text() == ""  # emptied at the start
+    # Another program takes the foreground (a top-level window that is not the exam's).
+    other = QLineEdit()
+    qtbot.addWidget(other)
+    other.show()
+    other.activateWindow()
+    qtbot.waitUntil(lambda: guard.focus_log.away)
+    clipboard.setText("answers from a chat window")  # filled while the exam is away
+    qtbot.waitUntil(lambda: clipboard.text() == "")
+    assert guard.focus_log.focus_losses == 1
+    assert guard.notice is not None and "第 1 次" in guard.notice.text()
+    assert exam_window.exam_page.isAncestorOf(guard.notice)
+    # The page does not move when the notice appears: the slot had its height already.
+    exam_window.activateWindow()
+    qtbot.waitUntil(lambda: not guard.focus_log.away)
+    event = guard.focus_log.events[0]
+    assert event.kind == "focus_lost" and event.away_ms is not None
+    # Copying inside the exam is allowed while it has the focus.
+    clipboard.setText("own text")
+    qtbot.wait(20)
+    assert clipboard.text() == "own text"
+    # The exam's own dialogs are not a focus loss.
+    from client.ui.submit_dialog import SubmitDialog
+
+    dialog = SubmitDialog(unanswered=[], total=8, parent=exam_window)
+    dialog.open()
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+    qtbot.wait(20)
+    assert guard.focus_log.focus_losses == 1
+    dialog.reject()
+    show_page(exam_window, "result")
+    assert clipboard.text() == ""  # emptied at the end
+
+
+def test_notice_slot_keeps_the_page_still(qtbot: Any, exam_window: Any) -> None:
+    show_page(exam_window, "exam")
+    page = exam_window.exam_page
+    qtbot.wait(10)
+    before = page.stack.mapTo(page, page.stack.rect().topLeft())
+    page.show_message("无法播放音频：请检查耳机")
+    from PySide6.QtWidgets import QLabel
+
+    notice = QLabel("摄像头提示")
+    page.insert_notice(notice)
+    qtbot.wait(10)
+    assert page.stack.mapTo(page, page.stack.rect().topLeft()) == before
+    assert page.save_state.text() == "答案已保存到本机"  # the save slot is not used for it
