@@ -12,7 +12,7 @@ from client.paper.model import Paper
 from client.paper.source import PaperSource
 from client.resources import resource_path
 from client.session.factory import create_session
-from client.ui.app import GuiOptions, build_window
+from client.ui.app import GuiOptions, build_window, install_language
 from client.ui.exam_page import ExamPage
 from client.ui.main_window import ExamWindow
 
@@ -25,6 +25,7 @@ def demo_paper() -> Paper:
 
 def exam_page(*, answers: dict[str, Any] | None = None, font_scale: float = 1.0,
               essay_limit: int | None = None) -> ExamPage:
+    install_language("zh_CN")  # an earlier test may have left the English catalog installed
     paper = demo_paper()
     if essay_limit is not None:
         sections = tuple(dataclasses.replace(section, items=tuple(
