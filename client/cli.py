@@ -197,6 +197,7 @@ def run_demo(settings: Settings, *, start_in_s: float, duration_min: float,
     from client.session.factory import create_session
     from client.ui.app import GuiOptions, run_gui
     from client.ui.checks import camera_checks_from, platform_integrity_checks
+    from server.console.demo_room import start_demo_room
     from server.testing import live_server
 
     with tempfile.TemporaryDirectory(prefix="exam-demo-") as scratch:
@@ -218,8 +219,13 @@ def run_demo(settings: Settings, *, start_in_s: float, duration_min: float,
                 username=demo.username, password=demo.password, others=others,
                 seconds=int(start_in_s), proctor=demo.proctor_name,
                 proctor_password=demo.proctor_password, start_code=demo.start_code)
+            # The console (a browser on this PC) shows the demo room with simulated seats.
+            room = start_demo_room(server)
+            print(room.banner, flush=True)
+            hint = f"{hint}\n{room.banner}"
             launch = prepare_launch(settings, errors_to_stderr=errors_to_stderr)
             if launch is None:
+                room.stop()
                 return 2
             session = create_session(settings)
             # A demo often runs in a VM or beside a remote-desktop tool: findings are
@@ -235,7 +241,10 @@ def run_demo(settings: Settings, *, start_in_s: float, duration_min: float,
                                                            low_end=launch.profile.low_end,
                                                            source_override=camera_source),
                                  review_factory=review_services_for)
-            return run_gui(session, options, launch)
+            try:
+                return run_gui(session, options, launch)
+            finally:
+                room.stop()
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ EXTENSION_ROUTERS: list[tuple[str, str, str]] = [
     ("server.base_photos", "router", "/api/v1"),
     ("server.version_floor", "router", "/api/v1"),
     ("server.pledges", "router", "/api/v1"),
+    ("server.console", "router", ""),
 ]
 
 

@@ -48,6 +48,7 @@ EXTENSION_MODULES: list[str] = [
     "server.integrity_rules",
     "server.version_floor",
     "server.pledges",
+    "server.console.cli",
 ]
 
 Handler = Callable[[argparse.Namespace], int]

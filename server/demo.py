@@ -127,6 +127,12 @@ def install_demo(
     # The package's offline login and proctor verifiers list who is registered: rebuild it.
     refresh_package(settings=settings, db=db, keys=keys, exam_id=DEMO_EXAM_ID)
     codes = ensure_exam_secrets(db, keys, DEMO_EXAM_ID)
+    # The invigilation console's demo accounts and the demo candidates' seats.
+    from server.console.demo_room import install_demo_room
+
+    install_demo_room(db, exam_id=DEMO_EXAM_ID, center_id=DEMO_CENTER_ID,
+                      student_nos=[c.student_no for c in DEMO_CANDIDATES],
+                      now_ms=clock.now_ms(), hasher=_demo_password_hash)
     first = DEMO_CANDIDATES[0]
     return DemoInfo(
         exam_id=DEMO_EXAM_ID,

@@ -1,0 +1,248 @@
+// The room page of the invigilation console: polls /console/api/room every 2 s and
+// renders one tile per seat. Every value from the server goes in through textContent,
+// never innerHTML. Texts come translated from the page (data-config).
+"use strict";
+
+(function () {
+  const config = JSON.parse(document.getElementById("config").dataset.config);
+  const T = config.text;
+  const POLL_MS = 2000;
+  const state = { view: null, filter: "all", selected: null, lastOk: 0, busy: false };
+  const examSelect = document.getElementById("exam");
+  const roomSelect = document.getElementById("room");
+  const search = document.getElementById("search");
+  const tilesBox = document.getElementById("tiles");
+  const countsBox = document.getElementById("counts");
+  const detail = document.getElementById("detail");
+  const notice = document.getElementById("notice");
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") node.className = v;
+      else if (k.startsWith("data-")) node.setAttribute(k, v);
+      else if (k === "on") for (const [ev, fn] of Object.entries(v)) node.addEventListener(ev, fn);
+      else node[k] = v;
+    }
+    for (const child of children) {
+      if (child === null || child === undefined) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  const clockFmt = new Intl.DateTimeFormat("zh-CN", {
+    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit",
+    hour12: false,
+  });
+  function clock(ms) { return ms ? clockFmt.format(new Date(ms)) : "—"; }
+  function ago(ms, now) {
+    if (!ms) return "—";
+    const s = Math.max(0, Math.round((now - ms) / 1000));
+    return s < 120 ? `${s} ${T.seconds_ago}` : `${Math.round(s / 60)} ${T.minutes_ago}`;
+  }
+
+  function matches(tile) {
+    const q = search.value.trim();
+    if (q && !(tile.name.includes(q) || tile.student_no.includes(q) || tile.seat === q)) return false;
+    switch (state.filter) {
+      case "all": return true;
+      case "absent": return tile.attendance === "absent";
+      case "attention": return needsAttention(tile);
+      default: return tile.state === state.filter;
+    }
+  }
+  function needsAttention(t) {
+    return t.state === "held" || t.state === "offline" || t.identity === "failed" ||
+      t.integrity_findings > 0 || t.review_pending;
+  }
+
+  function renderCounts(view) {
+    const order = ["all", "attention", "not_logged_in", "waiting", "answering", "offline",
+                   "held", "submitted", "absent"];
+    countsBox.replaceChildren(...order.map((key) => {
+      const n = key === "all" ? view.counts.total : view.counts[key] || 0;
+      return el("button", {
+        type: "button", class: "count" + (state.filter === key ? " active" : ""),
+        "data-filter": key, "aria-pressed": String(state.filter === key),
+        on: { click: () => { state.filter = key; render(); } },
+      }, `${T[key]} `, el("b", {}, n));
+    }));
+  }
+
+  function badge(cls, text) { return el("span", { class: "badge " + cls }, text); }
+
+  function renderTile(tile, now) {
+    const badges = [];
+    if (tile.attendance === "absent") badges.push(badge("absent", T.absent));
+    if (tile.identity !== "none") badges.push(badge("id-" + tile.identity, T["identity_" + tile.identity]));
+    if (tile.integrity_findings > 0) badges.push(badge("warn", `${T.integrity} ${tile.integrity_findings}`));
+    if (tile.review_pending) badges.push(badge("warn", T.review));
+    for (const id of tile.pending_requests) badges.push(badge("held", `${T.request} #${id}`));
+    const stateLine = tile.state === "offline" ? `${T.offline} ${T.since} ${clock(tile.since_ms)}`
+      : tile.state === "submitted" ? `${T.submitted} ${clock(tile.since_ms)}` : T[tile.state];
+    return el("button", {
+      type: "button", class: `tile state-${tile.state}` + (needsAttention(tile) ? " attention" : ""),
+      "data-candidate": String(tile.candidate_id), "data-state": tile.state,
+      "data-seat": tile.seat,
+      on: { click: () => { state.selected = tile.candidate_id; render(); } },
+    },
+      el("span", { class: "seat" }, `${T.seat} ${tile.seat}`),
+      el("span", { class: "name" }, tile.name),
+      el("span", { class: "no" }, tile.student_no),
+      el("span", { class: "state" }, stateLine),
+      el("span", { class: "meta" }, `${T.answered} ${tile.answered} · ${T.last_sync} ${ago(tile.last_sync_ms, now)}`),
+      el("span", { class: "badges" }, ...badges));
+  }
+
+  function render() {
+    const view = state.view;
+    if (!view) return;
+    renderCounts(view);
+    const now = view.server_time_ms;
+    const shown = view.tiles.filter(matches);
+    tilesBox.replaceChildren(...shown.map((t) => renderTile(t, now)));
+    renderDetail(view.tiles.find((t) => t.candidate_id === state.selected) || null, now);
+  }
+
+  function actionButton(action, tile, extra) {
+    if (!config.allowed.includes(action)) return null;
+    return el("button", {
+      type: "button", class: "action", "data-action": action,
+      on: { click: () => askReason(action, tile, extra || {}) },
+    }, extra && extra.label ? extra.label : T[action]);
+  }
+
+  function renderDetail(tile, now) {
+    if (!tile) { detail.hidden = true; detail.replaceChildren(); return; }
+    detail.hidden = false;
+    const photo = tile.has_photo
+      ? el("img", { src: `/console/photo/${encodeURIComponent(state.view.exam_id)}/${tile.candidate_id}`,
+                    alt: `${T.photo} ${tile.name}`, class: "photo" })
+      : el("p", { class: "muted" }, T.no_photo);
+    const rows = [
+      [T.seat, `${tile.room} / ${tile.seat}`], [T.status, T[tile.state]],
+      [T.answered, tile.answered], [T.last_save, `${clock(tile.last_save_ms)}（${ago(tile.last_save_ms, now)}）`],
+      [T.last_sync, `${clock(tile.last_sync_ms)}（${ago(tile.last_sync_ms, now)}）`],
+      [T.identity, T["identity_" + tile.identity]],
+      [T.integrity, tile.integrity_findings || T.none],
+    ];
+    const requestButtons = [];
+    for (const id of tile.pending_requests) {
+      requestButtons.push(actionButton("approve_login", tile, { request_id: id, label: `${T.approve} #${id}` }));
+      requestButtons.push(actionButton("refuse_login", tile, { request_id: id, label: `${T.refuse} #${id}` }));
+    }
+    detail.replaceChildren(
+      el("h2", {}, `${tile.name}（${tile.student_no}）`), photo,
+      el("dl", {}, ...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)])),
+      el("div", { class: "actions" }, ...requestButtons,
+        actionButton("issue_code", tile),
+        tile.attendance === "absent" ? actionButton("mark_present", tile) : actionButton("mark_absent", tile),
+        actionButton("incident", tile),
+        actionButton("reset_password", tile),
+        tile.attempt_status === "in_progress" ? actionButton("end_attempt", tile) : null),
+      el("div", { id: "dialog" }),
+      el("button", { type: "button", class: "close", on: { click: () => { state.selected = null; render(); } } }, T.close));
+  }
+
+  function askReason(action, tile, extra) {
+    const box = document.getElementById("dialog");
+    const reason = el("textarea", { id: "reason", rows: 2, maxLength: 500 });
+    const parts = [el("label", {}, T.reason, reason)];
+    let category = null;
+    if (action === "incident") {
+      category = el("select", { id: "category" }, ...Object.entries(config.categories).map(
+        ([k, v]) => el("option", { value: k }, v)));
+      parts.unshift(el("label", {}, T.category, category));
+    }
+    const confirm = el("button", {
+      type: "button", id: "confirm", class: "primary",
+      on: { click: async () => {
+        confirm.disabled = true;
+        const result = await post({
+          action, exam_id: state.view.exam_id, candidate_id: tile.candidate_id,
+          request_id: extra.request_id ?? null, reason: reason.value,
+          category: category ? category.value : "",
+        });
+        confirm.disabled = false;
+        if (result.ok) {
+          box.replaceChildren(result.code
+            ? el("p", { id: "issued-code", class: "code" }, `${T.code_is} ${result.code}（${T.valid_until} ${result.valid_until} ${T.beijing}）`)
+            : el("p", { class: "ok" }, T.done));
+          poll();
+        } else {
+          box.append(el("p", { class: "error", role: "alert" }, result.message || result.error));
+        }
+      } },
+    }, T.confirm);
+    box.replaceChildren(el("p", {}, extra.label || T[action]), ...parts, confirm,
+      el("button", { type: "button", on: { click: () => box.replaceChildren() } }, T.cancel));
+    reason.focus();
+  }
+
+  async function post(body) {
+    try {
+      const response = await fetch("/console/api/action", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": config.csrf },
+        body: JSON.stringify(body),
+      });
+      return await response.json();
+    } catch (err) {
+      return { ok: false, message: T.stale };
+    }
+  }
+
+  function fillRooms(view) {
+    const current = roomSelect.value;
+    const options = [el("option", { value: "" }, T.all)].concat(view.rooms.map(([c, r]) =>
+      el("option", { value: `${c}\u0000${r}` }, r)));
+    if (roomSelect.options.length !== options.length) {
+      roomSelect.replaceChildren(...options);
+      roomSelect.value = current;
+    }
+  }
+
+  async function poll() {
+    if (state.busy) return;
+    state.busy = true;
+    const [center, room] = roomSelect.value ? roomSelect.value.split("\u0000") : ["", ""];
+    const url = `/console/api/room?exam=${encodeURIComponent(examSelect.value)}` +
+      `&center=${encodeURIComponent(center)}&room=${encodeURIComponent(room)}`;
+    try {
+      const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+      if (response.status === 401) { window.location.href = "/console/login"; return; }
+      if (response.ok) {
+        state.view = await response.json();
+        state.lastOk = Date.now();
+        fillRooms(state.view);
+        render();
+        notice.hidden = true;
+        document.body.dataset.updatedAt = String(state.view.server_time_ms);
+      }
+    } catch (err) {
+      notice.hidden = false;
+      notice.textContent = T.stale;
+    } finally {
+      state.busy = false;
+    }
+  }
+
+  function tick() {
+    const view = state.view;
+    if (view) {
+      const drift = Date.now() - state.lastOk;
+      document.getElementById("clock").textContent = `${T.beijing} ${clock(view.server_time_ms + drift)}`;
+      document.getElementById("freshness").textContent = `${T.updated} ${Math.round(drift / 1000)} ${T.seconds_ago}`;
+    }
+  }
+
+  examSelect.addEventListener("change", () => {
+    window.location.search = `?exam=${encodeURIComponent(examSelect.value)}`;
+  });
+  roomSelect.addEventListener("change", poll);
+  search.addEventListener("input", render);
+  poll();
+  setInterval(poll, POLL_MS);
+  setInterval(tick, 1000);
+})();

@@ -1,0 +1,243 @@
+"""What a proctor or chief examiner does from the console, each with its audit row.
+
+Every action names a seat (exam + candidate) that must be inside the account's scope and
+an action the role may take; otherwise it raises ``ConsoleRefusal`` and changes nothing.
+The action and its audit row are written in one transaction where the action is a plain
+database change; actions that reuse another module's writer (approving a login, ending an
+attempt) write the audit row right after it, in the same request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from client.errors import UserFacingError
+from client.i18n import _
+from client.session.authorization import current_code
+from server import schema as t
+from server.console import audit
+from server.console import tables as ct
+from server.console.roles import Account, Action
+from server.db import IN_PROGRESS, Database, Exam
+from server.keys import ServerKeys
+from server.offline_package import exam_codes
+from server.passwords import default_password, hash_password
+
+REASON_MAX = 500
+
+INCIDENT_CATEGORIES = {
+    "identity": "身份存疑",
+    "device": "设备或网络故障",
+    "cheating": "违纪（作弊嫌疑）",
+    "disturbance": "扰乱考场秩序",
+    "health": "身体不适",
+    "other": "其他",
+}
+
+# Actions that change a candidate's exam or access need a stated reason for the record.
+_REASON_REQUIRED = {Action.APPROVE_LOGIN, Action.REFUSE_LOGIN, Action.ISSUE_CODE,
+                    Action.RESET_PASSWORD, Action.END_ATTEMPT, Action.INCIDENT}
+
+
+class ConsoleRefusal(UserFacingError):
+    """The action was not allowed or made no sense; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Who an action is about, why, and when (server time)."""
+
+    exam_id: str
+    candidate_id: int
+    reason: str
+    now_ms: int
+
+
+@dataclass(frozen=True)
+class Seat:
+    exam_id: str
+    candidate_id: int
+    center_id: str
+    room: str
+    seat: str
+    student_no: str
+    name: str
+    id_number: str
+
+
+def find_seat(db: Database, *, exam_id: str, candidate_id: int) -> Seat | None:
+    ct.ensure_tables(db)
+    with db.read() as conn:
+        row = conn.execute(
+            select(ct.seats, t.candidates.c.student_no, t.candidates.c.name,
+                   t.candidates.c.id_number)
+            .join(t.candidates, t.candidates.c.id == ct.seats.c.candidate_id)
+            .where(ct.seats.c.exam_id == exam_id,
+                   ct.seats.c.candidate_id == candidate_id)).first()
+    if row is None:
+        return None
+    return Seat(exam_id=row.exam_id, candidate_id=row.candidate_id, center_id=row.center_id,
+                room=row.room, seat=row.seat, student_no=row.student_no, name=row.name,
+                id_number=row.id_number)
+
+
+def _authorize(db: Database, account: Account, action: Action, target: Target) -> Seat:
+    if not account.may(action):
+        raise ConsoleRefusal("console.not_allowed",
+                             _("{role}无权执行此操作，请联系主考").format(role=account.role.label))
+    reason = target.reason
+    seat = find_seat(db, exam_id=target.exam_id, candidate_id=target.candidate_id)
+    # Outside the scope looks exactly like "no such seat": a proctor learns nothing about
+    # other rooms by guessing candidate ids.
+    if seat is None or not account.sees(center_id=seat.center_id, room=seat.room):
+        raise ConsoleRefusal("console.no_such_seat", _("找不到该考生的座位"))
+    if action in _REASON_REQUIRED and not reason.strip():
+        raise ConsoleRefusal("console.reason_required", _("请填写原因，它将写入考务记录"))
+    if len(reason) > REASON_MAX:
+        raise ConsoleRefusal("console.reason_too_long",
+                             _("原因不能超过 {n} 个字").format(n=REASON_MAX))
+    return seat
+
+
+def _attempt_id(db: Database, seat: Seat) -> int | None:
+    attempt = db.find_attempt(exam_id=seat.exam_id, candidate_id=seat.candidate_id)
+    return attempt.id if attempt is not None else None
+
+
+def _audit(db: Database, account: Account, seat: Seat, *, action: Action, now_ms: int,
+           reason: str, detail: dict[str, Any] | None = None) -> None:
+    with db.write() as conn:
+        audit.record(conn, account, action=action.value, at_ms=now_ms, reason=reason.strip(),
+                     exam_id=seat.exam_id, center_id=seat.center_id, room=seat.room,
+                     candidate_id=seat.candidate_id, detail=detail)
+
+
+def approve_login(db: Database, account: Account, target: Target, *, request_id: int) -> None:
+    seat = _authorize(db, account, Action.APPROVE_LOGIN, target)
+    reason, now_ms = target.reason, target.now_ms
+    attempt_id = _pending_request(db, seat, request_id)
+    db.approve_login_requests(attempt_id=attempt_id, request_id=request_id,
+                              approved_by=account.actor, now_ms=now_ms)
+    db.add_event(attempt_id=attempt_id, kind="second_login_approved",
+                 payload={"by": account.actor, "requests": [request_id],
+                          "reason": reason.strip()}, at_ms=now_ms)
+    _audit(db, account, seat, action=Action.APPROVE_LOGIN, now_ms=now_ms, reason=reason,
+           detail={"request_id": request_id})
+
+
+def refuse_login(db: Database, account: Account, target: Target, *, request_id: int) -> None:
+    """Close the request unapproved; the PC may ask again, which makes a new request."""
+    seat = _authorize(db, account, Action.REFUSE_LOGIN, target)
+    reason, now_ms = target.reason, target.now_ms
+    attempt_id = _pending_request(db, seat, request_id)
+    with db.write() as conn:
+        conn.execute(update(t.login_requests)
+                     .where(t.login_requests.c.id == request_id,
+                            t.login_requests.c.status == "pending")
+                     .values(status="refused", approved_by=account.actor,
+                             approved_at_ms=now_ms))
+        audit.record(conn, account, action=Action.REFUSE_LOGIN.value, at_ms=now_ms,
+                     reason=reason.strip(), exam_id=seat.exam_id, center_id=seat.center_id,
+                     room=seat.room, candidate_id=seat.candidate_id,
+                     detail={"request_id": request_id})
+    db.add_event(attempt_id=attempt_id, kind="second_login_refused",
+                 payload={"by": account.actor, "requests": [request_id],
+                          "reason": reason.strip()}, at_ms=now_ms)
+
+
+def _pending_request(db: Database, seat: Seat, request_id: int) -> int:
+    """The attempt id of the seat's pending request *request_id* (else a refusal)."""
+    request = db.get_login_request(request_id)
+    attempt_id = _attempt_id(db, seat)
+    if request is None or attempt_id is None or request.attempt_id != attempt_id:
+        raise ConsoleRefusal("console.no_such_request",
+                             _("该考生没有编号为 {n} 的登录请求").format(n=request_id))
+    if request.status != "pending":
+        raise ConsoleRefusal("console.request_closed",
+                             _("登录请求 {n} 已处理").format(n=request_id))
+    return attempt_id
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    code: str
+    valid_until_ms: int
+
+
+def issue_code(db: Database, account: Account, target: Target, *, keys: ServerKeys,
+               exam: Exam) -> IssuedCode:
+    """The candidate's current one-time authorization code (typed on the held PC)."""
+    seat = _authorize(db, account, Action.ISSUE_CODE, target)
+    reason, now_ms = target.reason, target.now_ms
+    codes = exam_codes(db, keys, exam.id)
+    if codes is None:
+        raise ConsoleRefusal("console.no_codes", _("这场考试没有授权码密钥，请重新导入试卷"))
+    code, valid_until = current_code(proctor_secret=codes.proctor_secret, exam_id=exam.id,
+                                     student_no=seat.student_no, now_ms=now_ms)
+    # The code itself is not written to the log: the record says that one was issued.
+    _audit(db, account, seat, action=Action.ISSUE_CODE, now_ms=now_ms, reason=reason,
+           detail={"valid_until_ms": valid_until})
+    return IssuedCode(code=code, valid_until_ms=valid_until)
+
+
+def reset_password(db: Database, account: Account, target: Target) -> None:
+    """Back to the seed's default rule (last 6 of the ID number; 123456 with brackets)."""
+    seat = _authorize(db, account, Action.RESET_PASSWORD, target)
+    reason, now_ms, candidate_id = target.reason, target.now_ms, target.candidate_id
+    new_hash = hash_password(default_password(seat.id_number))
+    with db.write() as conn:
+        conn.execute(update(t.candidates).where(t.candidates.c.id == candidate_id)
+                     .values(password_hash=new_hash))
+        audit.record(conn, account, action=Action.RESET_PASSWORD.value, at_ms=now_ms,
+                     reason=reason.strip(), exam_id=seat.exam_id, center_id=seat.center_id,
+                     room=seat.room, candidate_id=candidate_id)
+
+
+def mark_attendance(db: Database, account: Account, target: Target, *, present: bool) -> None:
+    action = Action.MARK_PRESENT if present else Action.MARK_ABSENT
+    seat = _authorize(db, account, action, target)
+    exam_id, candidate_id = target.exam_id, target.candidate_id
+    reason, now_ms = target.reason, target.now_ms
+    where = ((ct.attendance.c.exam_id == exam_id)
+             & (ct.attendance.c.candidate_id == candidate_id))
+    with db.write() as conn:
+        conn.execute(delete(ct.attendance).where(where))
+        conn.execute(insert(ct.attendance).values(
+            exam_id=exam_id, candidate_id=candidate_id,
+            status="present" if present else "absent", by=account.username, at_ms=now_ms))
+        audit.record(conn, account, action=action.value, at_ms=now_ms, reason=reason.strip(),
+                     exam_id=exam_id, center_id=seat.center_id, room=seat.room,
+                     candidate_id=candidate_id)
+
+
+def end_attempt(db: Database, account: Account, target: Target) -> None:
+    """Submit the attempt now with what the server has (违纪终止考试, 考生提前离场)."""
+    seat = _authorize(db, account, Action.END_ATTEMPT, target)
+    reason, now_ms = target.reason, target.now_ms
+    attempt = db.find_attempt(exam_id=target.exam_id, candidate_id=target.candidate_id)
+    if attempt is None or attempt.status != IN_PROGRESS:
+        raise ConsoleRefusal("console.not_in_progress", _("该考生没有正在进行的作答"))
+    db.submit_attempt(attempt.id, at_ms=now_ms)
+    db.add_event(attempt_id=attempt.id, kind="attempt_ended_by_staff",
+                 payload={"by": account.actor, "reason": reason.strip()}, at_ms=now_ms)
+    _audit(db, account, seat, action=Action.END_ATTEMPT, now_ms=now_ms, reason=reason)
+
+
+def record_incident(db: Database, account: Account, target: Target, *, category: str) -> None:
+    seat = _authorize(db, account, Action.INCIDENT, target)
+    exam_id, candidate_id = target.exam_id, target.candidate_id
+    reason, now_ms = target.reason, target.now_ms
+    if category not in INCIDENT_CATEGORIES:
+        raise ConsoleRefusal("console.bad_category", _("请选择异常类别"))
+    with db.write() as conn:
+        conn.execute(insert(ct.incidents).values(
+            exam_id=exam_id, candidate_id=candidate_id, center_id=seat.center_id,
+            room=seat.room, category=category, reason=reason.strip(), by=account.username,
+            at_ms=now_ms))
+        audit.record(conn, account, action=Action.INCIDENT.value, at_ms=now_ms,
+                     reason=reason.strip(), exam_id=exam_id, center_id=seat.center_id,
+                     room=seat.room, candidate_id=candidate_id,
+                     detail={"category": category})

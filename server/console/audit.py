@@ -1,0 +1,102 @@
+"""The console's audit log: one row per action, who, when, why; CSV for the exam record."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from client.i18n import _
+from client.timefmt import BEIJING
+from server import schema as t
+from server.console import tables as ct
+from server.console.roles import Account
+from server.db import Database
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at_ms: int
+    actor: str
+    role: str
+    action: str
+    exam_id: str | None
+    center_id: str | None
+    room: str | None
+    candidate_id: int | None
+    student_no: str | None
+    candidate_name: str | None
+    reason: str
+    detail: dict[str, Any]
+
+
+def record(conn: Connection, account: Account, *, action: str, at_ms: int, reason: str = "",
+           exam_id: str | None = None, center_id: str | None = None, room: str | None = None,
+           candidate_id: int | None = None, detail: dict[str, Any] | None = None) -> None:
+    """Write the audit row in the caller's transaction, so an action and its record
+    are committed together or not at all."""
+    conn.execute(insert(ct.audit).values(
+        at_ms=at_ms, actor=account.username, role=account.role.value, action=action,
+        exam_id=exam_id, center_id=center_id if center_id is not None else account.center_id,
+        room=room, candidate_id=candidate_id, reason=reason, detail=detail or {}))
+
+
+def entries(db: Database, account: Account, *, since_ms: int | None = None,
+            limit: int = 500) -> list[AuditEntry]:
+    """The newest entries this account may see (its center; a proctor: its room)."""
+    ct.ensure_tables(db)
+    query = (select(ct.audit, t.candidates.c.student_no, t.candidates.c.name)
+             .outerjoin(t.candidates, t.candidates.c.id == ct.audit.c.candidate_id)
+             .order_by(ct.audit.c.id.desc()).limit(limit))
+    if since_ms is not None:
+        query = query.where(ct.audit.c.at_ms >= since_ms)
+    if account.center_id is not None:
+        query = query.where(ct.audit.c.center_id == account.center_id)
+    with db.read() as conn:
+        rows = conn.execute(query).all()
+    found = [AuditEntry(id=r.id, at_ms=r.at_ms, actor=r.actor, role=r.role, action=r.action,
+                        exam_id=r.exam_id, center_id=r.center_id, room=r.room,
+                        candidate_id=r.candidate_id, student_no=r.student_no,
+                        candidate_name=r.name, reason=r.reason, detail=dict(r.detail or {}))
+             for r in rows]
+    if account.room is not None:
+        found = [e for e in found if e.room in (None, account.room) and
+                 (e.room is not None or e.actor == account.username)]
+    return found
+
+
+ACTION_LABELS = {
+    "log_in": "登录控制台", "log_out": "退出控制台",
+    "approve_login": "批准再次登录", "refuse_login": "拒绝再次登录",
+    "issue_code": "发放授权码", "reset_password": "重置密码",
+    "mark_present": "标记到场", "mark_absent": "标记缺考",
+    "end_attempt": "结束作答", "incident": "记录违纪/异常", "export_day": "导出当日记录",
+}
+
+
+def action_label(action: str) -> str:
+    return _(ACTION_LABELS[action]) if action in ACTION_LABELS else action
+
+
+def _beijing(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def to_csv(found: list[AuditEntry]) -> str:
+    """UTF-8 CSV with a BOM, so that Excel on a Chinese Windows opens it correctly."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow([_("时间（北京时间）"), _("操作人"), _("角色"), _("操作"), _("考试"),
+                     _("考点"), _("考场"), _("学号"), _("姓名"), _("原因"), _("详情")])
+    for e in sorted(found, key=lambda e: e.id):
+        detail = "; ".join(f"{k}={v}" for k, v in sorted(e.detail.items()))
+        writer.writerow([_beijing(e.at_ms), e.actor, e.role, action_label(e.action),
+                         e.exam_id or "", e.center_id or "", e.room or "", e.student_no or "",
+                         e.candidate_name or "", e.reason, detail])
+    return out.getvalue()

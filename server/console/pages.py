@@ -1,0 +1,134 @@
+"""HTML shells of the console. The room page is filled in by console.js from JSON; the
+server only interpolates values through ``esc``. Chinese first; English from catalogs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from html import escape
+
+from client.i18n import _, current_language
+from client.timefmt import BEIJING
+from server.console.actions import INCIDENT_CATEGORIES
+from server.console.audit import AuditEntry, action_label
+from server.console.roles import Account, Action
+from server.db import Exam
+
+
+def esc(value: object) -> str:
+    return escape("" if value is None else str(value), quote=True)
+
+
+def beijing(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _page(title: str, body: str, *, script: bool = False) -> str:
+    lang = "zh-CN" if current_language() == "zh_CN" else "en"
+    js = '<script src="/console/static/console.js" defer></script>' if script else ""
+    return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<title>{esc(title)}</title>'
+            f'<link rel="stylesheet" href="/console/static/console.css">{js}</head>'
+            f"<body>{body}</body></html>")
+
+
+def login_page(*, error: str | None = None, username: str = "") -> str:
+    error_html = f'<p class="error" id="error" role="alert">{esc(error)}</p>' if error else ""
+    return _page(_("考场监控台登录"), f"""
+<main class="card"><h1>{esc(_("考场监控台"))}</h1>
+<p class="hint">{esc(_("监考教师、主考和管理员使用各自的账号登录"))}</p>{error_html}
+<form method="post" action="/console/login">
+<label>{esc(_("用户名"))}<input name="username" id="username" value="{esc(username)}"
+ autocomplete="username" required></label>
+<label>{esc(_("密码"))}<input name="password" id="password" type="password"
+ autocomplete="current-password" required></label>
+<button type="submit" id="login">{esc(_("登录"))}</button>
+</form></main>""")
+
+
+def _header(account: Account, csrf: str) -> str:
+    scope = (_("全部考点") if account.center_id is None else
+             _("考点 {center}").format(center=account.center_id) if account.room is None else
+             _("考点 {center} · 考场 {room}").format(center=account.center_id, room=account.room))
+    audit_link = (f'<a href="/console/audit" id="audit-link">{esc(_("操作记录"))}</a>')
+    return f"""<header class="top">
+<strong>{esc(_("考场监控台"))}</strong>
+<span id="who">{esc(account.display_name)}（{esc(account.role.label)}） · {esc(scope)}</span>
+<nav><a href="/console">{esc(_("考场"))}</a> {audit_link}</nav>
+<form method="post" action="/console/logout" class="inline">
+<input type="hidden" name="csrf" value="{esc(csrf)}">
+<button type="submit" id="logout">{esc(_("退出"))}</button></form></header>"""
+
+
+def room_page(*, account: Account, csrf: str, exams: Sequence[Exam], exam: Exam | None) -> str:
+    options = "".join(
+        f'<option value="{esc(e.id)}"{" selected" if exam and e.id == exam.id else ""}>'
+        f"{esc(e.title)}（{esc(beijing(e.start_ms)[5:16])}）</option>" for e in exams)
+    allowed = [a.value for a in Action if account.may(a)]
+    config = {
+        "csrf": csrf, "role": account.role.value, "allowed": allowed,
+        "categories": {k: _(v) for k, v in INCIDENT_CATEGORIES.items()},
+        "text": _client_texts(),
+    }
+    body = f"""{_header(account, csrf)}
+<section class="bar">
+<label>{esc(_("考试"))} <select id="exam">{options}</select></label>
+<label>{esc(_("考场"))} <select id="room"></select></label>
+<input id="search" type="search" placeholder="{esc(_("按姓名、学号或座位号查找"))}"
+ aria-label="{esc(_("查找考生"))}">
+<span id="clock" aria-live="off"></span>
+<span id="freshness" class="muted"></span>
+</section>
+<section id="counts" class="counts" aria-label="{esc(_("筛选"))}"></section>
+<p id="notice" class="notice" role="status" hidden></p>
+<main id="tiles" class="tiles" aria-live="polite"></main>
+<aside id="detail" class="detail" hidden aria-label="{esc(_("考生详情"))}"></aside>
+<div id="config" hidden data-config="{esc(json.dumps(config, ensure_ascii=False))}"></div>"""
+    if exam is None:
+        body = f"""{_header(account, csrf)}<main class="card"><p id="no-exam">
+{esc(_("您的考点目前没有安排座位的考试。主考可用 exam-server assign-seats 导入考场安排表。"))}
+</p></main>"""
+    return _page(_("考场监控台"), body, script=exam is not None)
+
+
+def _client_texts() -> dict[str, str]:
+    """Every text console.js shows, translated here (the script holds no language)."""
+    return {
+        "all": _("全部"), "attention": _("需关注"), "absent": _("缺考"),
+        "not_logged_in": _("未登录"), "waiting": _("等待开考"), "answering": _("作答中"),
+        "offline": _("失去联系"), "held": _("待授权登录"), "submitted": _("已交卷"),
+        "seat": _("座位"), "answered": _("已答"), "last_save": _("最近保存"),
+        "last_sync": _("最近同步"), "since": _("自"), "identity_none": _("未核验"),
+        "identity_verified": _("人脸核验通过"), "identity_failed": _("人脸核验未通过"),
+        "identity_approved": _("监考已审批入场"), "integrity": _("环境检测告警"),
+        "review": _("待审核"), "request": _("登录请求"), "approve": _("批准登录"),
+        "refuse": _("拒绝"), "issue_code": _("发放授权码"),
+        "reset_password": _("重置为默认密码"), "mark_present": _("标记到场"),
+        "mark_absent": _("标记缺考"), "end_attempt": _("结束作答（强制交卷）"),
+        "incident": _("记录异常"), "reason": _("原因（写入考务记录）"),
+        "category": _("类别"), "confirm": _("确认"), "cancel": _("取消"),
+        "close": _("关闭"), "done": _("已完成"), "code_is": _("授权码"),
+        "valid_until": _("有效至"), "updated": _("已更新"), "stale": _("连接中断，正在重试"),
+        "beijing": _("北京时间"), "identity": _("身份核验"), "no_photo": _("无底照"),
+        "photo": _("底照"),
+        "present": _("已到场"), "status": _("状态"), "none": _("无"),
+        "seconds_ago": _("秒前"), "minutes_ago": _("分钟前"),
+    }
+
+
+def audit_page(*, account: Account, csrf: str, entries: Sequence[AuditEntry],
+               can_export: bool) -> str:
+    rows = "".join(
+        f'<tr data-action="{esc(e.action)}"><td>{esc(beijing(e.at_ms))}</td>'
+        f"<td>{esc(e.actor)}</td><td>{esc(action_label(e.action))}</td>"
+        f"<td>{esc(e.room or '')}</td><td>{esc(e.student_no or '')} "
+        f"{esc(e.candidate_name or '')}</td><td>{esc(e.reason)}</td></tr>" for e in entries)
+    head = "".join(f"<th>{esc(h)}</th>" for h in (
+        _("时间（北京时间）"), _("操作人"), _("操作"), _("考场"), _("考生"), _("原因")))
+    export = (f'<p><a id="export" href="/console/audit.csv">{esc(_("导出当日记录（CSV）"))}'
+              "</a></p>" if can_export else "")
+    return _page(_("操作记录"), f"""{_header(account, csrf)}
+<main class="wide"><h1>{esc(_("操作记录"))}</h1>{export}
+<table id="audit"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></main>""")

@@ -1,0 +1,214 @@
+"""The room view: one tile per seat, computed from what the server already knows.
+
+A tile's state follows the attempt (docs/lifecycle.md): not logged in, waiting for the
+start, answering, no contact for a while ("offline since"), held for a second login,
+submitted. Badges beside it say what a proctor should look at: identity not verified,
+integrity findings, held for review, absent. All values are plain data; the page renders
+them (server/console/static/console.js) and the tests read them as JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+
+from server import review_store as rs
+from server import schema as t
+from server.base_photos import has_base_photo
+from server.console import tables as ct
+from server.console.roles import Account
+from server.db import AUTO_SUBMITTED, SUBMITTED, Database, Exam
+
+# The client talks to the server at least every few seconds while it has answers to send
+# and checks the clock every minute; two minutes of silence is worth a proctor's look.
+OFFLINE_AFTER_MS = 120_000
+
+NOT_LOGGED_IN = "not_logged_in"
+WAITING = "waiting"
+ANSWERING = "answering"
+OFFLINE = "offline"
+HELD = "held"
+SUBMITTED_STATE = "submitted"
+STATES = (NOT_LOGGED_IN, WAITING, ANSWERING, OFFLINE, HELD, SUBMITTED_STATE)
+
+
+@dataclass(frozen=True)
+class Tile:
+    candidate_id: int
+    center_id: str
+    room: str
+    seat: str
+    student_no: str
+    name: str
+    has_photo: bool
+    state: str
+    since_ms: int | None  # offline: last contact; submitted: submission time
+    last_save_ms: int | None
+    last_sync_ms: int | None
+    answered: int
+    identity: str  # none|verified|failed|approved
+    integrity_findings: int
+    pending_requests: list[int]
+    review_pending: bool
+    attendance: str | None  # present|absent|None
+    attempt_status: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RoomView:
+    exam_id: str
+    rooms: list[tuple[str, str]]  # (center, room) pairs this account may choose from
+    tiles: list[Tile]
+    counts: dict[str, int]
+    server_time_ms: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"exam_id": self.exam_id, "rooms": [list(r) for r in self.rooms],
+                "tiles": [tile.to_json() for tile in self.tiles], "counts": self.counts,
+                "server_time_ms": self.server_time_ms}
+
+
+def visible_rooms(db: Database, account: Account, exam_id: str) -> list[tuple[str, str]]:
+    ct.ensure_tables(db)
+    with db.read() as conn:
+        pairs = conn.execute(
+            select(ct.seats.c.center_id, ct.seats.c.room).distinct()
+            .where(ct.seats.c.exam_id == exam_id)
+            .order_by(ct.seats.c.center_id, ct.seats.c.room)).all()
+    return [(c, r) for c, r in pairs if account.sees(center_id=c, room=r)]
+
+
+def _seat_key(seat: str) -> tuple[int, str]:
+    return (int(seat), "") if seat.isdigit() else (1 << 30, seat)
+
+
+def room_view(db: Database, account: Account, *, exam: Exam, center_id: str | None,
+              room: str | None, now_ms: int) -> RoomView:
+    """Tiles of one room (or of every visible room when *room* is None)."""
+    ct.ensure_tables(db)
+    rs.ensure_tables(db)
+    rooms = visible_rooms(db, account, exam.id)
+    chosen = [(c, r) for c, r in rooms
+              if (center_id is None or c == center_id) and (room is None or r == room)]
+    tiles = _tiles(db, exam=exam, rooms=chosen, now_ms=now_ms)
+    counts = {state: 0 for state in STATES}
+    for tile in tiles:
+        counts[tile.state] += 1
+    counts["total"] = len(tiles)
+    counts["absent"] = sum(tile.attendance == "absent" for tile in tiles)
+    counts["attention"] = sum(_needs_attention(tile) for tile in tiles)
+    return RoomView(exam_id=exam.id, rooms=rooms, tiles=tiles, counts=counts,
+                    server_time_ms=now_ms)
+
+
+def _needs_attention(tile: Tile) -> bool:
+    return (tile.state in (HELD, OFFLINE) or tile.identity == "failed"
+            or tile.integrity_findings > 0 or tile.review_pending)
+
+
+def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
+           now_ms: int) -> list[Tile]:
+    wanted = set(rooms)
+    if not wanted:
+        return []
+    with db.read() as conn:
+        seat_rows = [row for row in conn.execute(
+            select(ct.seats.c.candidate_id, ct.seats.c.center_id, ct.seats.c.room,
+                   ct.seats.c.seat, t.candidates.c.student_no, t.candidates.c.name)
+            .join(t.candidates, t.candidates.c.id == ct.seats.c.candidate_id)
+            .where(ct.seats.c.exam_id == exam.id)).all()
+            if (row.center_id, row.room) in wanted]
+        candidate_ids = [row.candidate_id for row in seat_rows]
+        attempts = {row.candidate_id: row for row in conn.execute(
+            select(t.attempts).where(t.attempts.c.exam_id == exam.id,
+                                     t.attempts.c.candidate_id.in_(candidate_ids))).all()}
+        attempt_ids = [row.id for row in attempts.values()]
+        answers = {row.attempt_id: row for row in conn.execute(
+            select(t.answers.c.attempt_id,
+                   func.sum(case((t.answers.c.value.is_not(None), 1), else_=0))
+                   .label("answered"),
+                   func.max(t.answers.c.client_time_ms).label("last_save"),
+                   func.max(t.answers.c.received_at_ms).label("last_sync"))
+            .where(t.answers.c.attempt_id.in_(attempt_ids))
+            .group_by(t.answers.c.attempt_id)).all()}
+        pending: dict[int, list[int]] = {}
+        for row in conn.execute(
+                select(t.login_requests.c.attempt_id, t.login_requests.c.id)
+                .where(t.login_requests.c.attempt_id.in_(attempt_ids),
+                       t.login_requests.c.status == "pending",
+                       t.login_requests.c.client_id.is_not(None))
+                .order_by(t.login_requests.c.id)):
+            pending.setdefault(row.attempt_id, []).append(row.id)
+        identity = _identity_by_attempt(conn, attempt_ids)
+        findings: dict[int, int] = dict(conn.execute(
+            select(rs.review_items.c.attempt_id, func.count())
+            .where(rs.review_items.c.attempt_id.in_(attempt_ids),
+                   rs.review_items.c.kind == "integrity")
+            .group_by(rs.review_items.c.attempt_id)).all())
+        marks = dict(conn.execute(
+            select(ct.attendance.c.candidate_id, ct.attendance.c.status)
+            .where(ct.attendance.c.exam_id == exam.id,
+                   ct.attendance.c.candidate_id.in_(candidate_ids))).all())
+    photos = has_base_photo(db, candidate_ids)
+    tiles = []
+    for seat in seat_rows:
+        attempt = attempts.get(seat.candidate_id)
+        attempt_id = attempt.id if attempt is not None else None
+        counted = answers.get(attempt_id) if attempt_id is not None else None
+        requests = pending.get(attempt_id, []) if attempt_id is not None else []
+        state, since = _state(attempt, exam=exam, held=bool(requests), now_ms=now_ms)
+        tiles.append(Tile(
+            candidate_id=seat.candidate_id, center_id=seat.center_id, room=seat.room,
+            seat=seat.seat, student_no=seat.student_no, name=seat.name,
+            has_photo=seat.candidate_id in photos, state=state, since_ms=since,
+            last_save_ms=counted.last_save if counted else None,
+            last_sync_ms=counted.last_sync if counted else None,
+            answered=int(counted.answered or 0) if counted else 0,
+            identity=identity.get(attempt_id, "none") if attempt_id is not None else "none",
+            integrity_findings=int(findings.get(attempt_id, 0)) if attempt_id else 0,
+            pending_requests=requests,
+            review_pending=attempt is not None and attempt.review_status == "pending_review",
+            attendance=marks.get(seat.candidate_id),
+            attempt_status=attempt.status if attempt is not None else None))
+    tiles.sort(key=lambda tile: (tile.center_id, tile.room, _seat_key(tile.seat)))
+    return tiles
+
+
+def _state(attempt: Any, *, exam: Exam, held: bool, now_ms: int) -> tuple[str, int | None]:
+    if attempt is None or attempt.login_count == 0:
+        return NOT_LOGGED_IN, None
+    if attempt.status in (SUBMITTED, AUTO_SUBMITTED):
+        return SUBMITTED_STATE, attempt.submitted_at_ms
+    if held:
+        return HELD, attempt.last_contact_ms
+    if now_ms < exam.start_ms:
+        return WAITING, None
+    last = attempt.last_contact_ms
+    if last is None or now_ms - last > OFFLINE_AFTER_MS:
+        return OFFLINE, last
+    return ANSWERING, None
+
+
+def _identity_by_attempt(conn: Any, attempt_ids: list[int]) -> dict[int, str]:
+    """The newest identity result per attempt: verified, approved by a proctor, or failed."""
+    newest = (select(rs.identity_results.c.attempt_id,
+                     func.max(rs.identity_results.c.id).label("id"))
+              .where(rs.identity_results.c.attempt_id.in_(attempt_ids))
+              .group_by(rs.identity_results.c.attempt_id).subquery())
+    rows = conn.execute(
+        select(rs.identity_results.c.attempt_id, rs.identity_results.c.passed,
+               rs.identity_results.c.approved_by_proctor)
+        .join(newest, and_(newest.c.id == rs.identity_results.c.id))).all()
+    result = {}
+    for row in rows:
+        if row.approved_by_proctor:
+            result[row.attempt_id] = "approved"
+        else:
+            result[row.attempt_id] = "verified" if row.passed else "failed"
+    return result

@@ -1,0 +1,60 @@
+"""Console login throttling: per account and per address, in the database.
+
+Kept in the database rather than in process memory so that every worker of a farm sees
+the same count. The limits let a proctor who mistypes a few times in, and hold a guesser
+to a handful of tries per quarter hour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, insert, select
+
+from server.console import tables as ct
+from server.db import Database
+
+WINDOW_MS = 15 * 60 * 1000
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after_s: int = 0
+
+
+def _keys(username: str, address: str) -> list[tuple[str, int]]:
+    return [(f"user:{username.lower()}", MAX_FAILURES_PER_ACCOUNT),
+            (f"addr:{address}", MAX_FAILURES_PER_ADDRESS)]
+
+
+def check(db: Database, *, username: str, address: str, now_ms: int) -> Verdict:
+    """May this login be tried now? (Checked before the password hash is computed.)"""
+    since = now_ms - WINDOW_MS
+    with db.read() as conn:
+        for key, limit in _keys(username, address):
+            count, oldest = conn.execute(
+                select(func.count(), func.min(ct.login_failures.c.at_ms))
+                .where(ct.login_failures.c.key == key, ct.login_failures.c.at_ms > since)).one()
+            if count >= limit:
+                # Allowed again when the oldest failure in the window leaves it.
+                wait_ms = int(oldest) + WINDOW_MS - now_ms
+                return Verdict(allowed=False, retry_after_s=max(1, -(-wait_ms // 1000)))
+    return Verdict(allowed=True)
+
+
+def record_failure(db: Database, *, username: str, address: str, now_ms: int) -> None:
+    with db.write() as conn:
+        conn.execute(insert(ct.login_failures),
+                     [{"key": key, "at_ms": now_ms} for key, _ in _keys(username, address)])
+        conn.execute(delete(ct.login_failures)
+                     .where(ct.login_failures.c.at_ms <= now_ms - WINDOW_MS))
+
+
+def clear_account(db: Database, *, username: str) -> None:
+    """A successful login forgives the account's failures (not the address's)."""
+    with db.write() as conn:
+        conn.execute(delete(ct.login_failures)
+                     .where(ct.login_failures.c.key == f"user:{username.lower()}"))

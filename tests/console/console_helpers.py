@@ -1,0 +1,75 @@
+"""Shared helpers for tests/console: a demo server, console and candidate HTTP clients."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from server.console.demo_room import DEMO_CONSOLE_PASSWORD, DEMO_ROOM
+from server.demo import DemoCandidate
+from server.testing import LiveServer
+
+CSRF_PATTERN = re.compile(r'&quot;csrf&quot;: &quot;([0-9a-f]{64})&quot;')
+
+
+@dataclass
+class ConsoleClient:
+    """A browser-like session of one console account (cookie + CSRF token)."""
+
+    srv: LiveServer
+    http: requests.Session
+    csrf: str
+
+    def room(self, **params: str) -> requests.Response:
+        return self.http.get(f"{self.srv.url}/console/api/room",
+                             params={"exam": self.srv.demo.exam_id, **params}, timeout=10)
+
+    def tiles(self, **params: str) -> list[dict[str, Any]]:
+        response = self.room(**params)
+        response.raise_for_status()
+        return list(response.json()["tiles"])
+
+    def tile(self, student_no: str) -> dict[str, Any]:
+        return next(t for t in self.tiles() if t["student_no"] == student_no)
+
+    def act(self, action: str, candidate_id: int, *, reason: str = "核对身份证后处理",
+            csrf: str | None = None, **extra: Any) -> requests.Response:
+        return self.http.post(
+            f"{self.srv.url}/console/api/action", timeout=10,
+            headers={"X-CSRF-Token": self.csrf if csrf is None else csrf},
+            json={"action": action, "exam_id": self.srv.demo.exam_id,
+                  "candidate_id": candidate_id, "reason": reason, **extra})
+
+
+def console_login(srv: LiveServer, username: str,
+                  password: str = DEMO_CONSOLE_PASSWORD) -> ConsoleClient:
+    http = requests.Session()
+    response = http.post(f"{srv.url}/console/login", timeout=30,
+                         data={"username": username, "password": password})
+    response.raise_for_status()
+    assert response.url.endswith("/console"), response.text[:300]
+    match = CSRF_PATTERN.search(response.text)
+    assert match, "the room page carries the CSRF token"
+    return ConsoleClient(srv=srv, http=http, csrf=match.group(1))
+
+
+def candidate_login(srv: LiveServer, person: DemoCandidate, *, client_id: str,
+                    resume_token: str = "") -> requests.Response:
+    return requests.post(srv.api("/login"), timeout=30, json={
+        "username": person.student_no, "password": person.password, "client_id": client_id,
+        "resume_token": resume_token})
+
+
+def save_answer(srv: LiveServer, token: str, *, question_id: str, revision: int,
+                value: Any) -> requests.Response:
+    return requests.post(srv.api("/attempt/answers"), timeout=10,
+                         headers={"Authorization": f"Bearer {token}"},
+                         json={"answers": [{"question_id": question_id, "revision": revision,
+                                            "value": value,
+                                            "client_time_ms": srv.clock.now_ms()}]})
+
+
+__all__ = ["DEMO_ROOM", "ConsoleClient", "candidate_login", "console_login", "save_answer"]

@@ -1,0 +1,126 @@
+"""The console in a real headless Chromium (Playwright, Debian's chromium): a proctor and
+a chief examiner log in, watch tiles change live, and act; a held PC is let in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from console_helpers import candidate_login, save_answer
+
+from server.console.demo_room import DEMO_CONSOLE_PASSWORD
+from server.demo import DEMO_CANDIDATES
+from server.testing import LiveServer
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+# Set by scripts/screenshots.py to keep the pictures in docs/screenshots/.
+SHOTS = os.environ.get("EXAM_CONSOLE_SCREENSHOTS")
+
+pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
+                                reason="needs Debian's chromium (.ci/run installs it)")
+ZHANG, LI, CHEN = DEMO_CANDIDATES
+
+
+@pytest.fixture
+def browser():
+    with playwright_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+def _shot(page, name: str) -> None:
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / name), full_page=True)
+
+
+def _log_in(browser, srv: LiveServer, username: str):
+    page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # HTTP errors the page handles itself (409 refusals, the browser's favicon probe) are
+    # logged by Chromium as console errors; script errors and CSP violations are not.
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error"
+            and "Failed to load resource" not in msg.text else None)
+    page.goto(f"{srv.url}/console")
+    assert page.url.endswith("/console/login")
+    page.fill("#username", username)
+    page.fill("#password", DEMO_CONSOLE_PASSWORD)
+    page.click("#login")
+    page.wait_for_url("**/console")
+    page.wait_for_selector(".tile")
+    return page, errors
+
+
+def test_proctor_watches_the_room_and_the_chief_lets_a_held_pc_in(browser,
+                                                                   srv: LiveServer) -> None:
+    proctor, proctor_errors = _log_in(browser, srv, "jiankao")
+    assert "监考教师" in proctor.inner_text("#who")
+    tile = proctor.locator('.tile[data-seat="1"]')
+    assert tile.get_attribute("data-state") == "not_logged_in"
+
+    token = candidate_login(srv, ZHANG, client_id="pc-01").json()["token"]
+    assert candidate_login(srv, LI, client_id="pc-02").status_code == 200
+    # The page updates by itself (no reload) within a few seconds.
+    proctor.wait_for_selector('.tile[data-seat="1"][data-state="waiting"]', timeout=6000)
+    srv.clock.advance(ms=601_000)
+    save_answer(srv, token, question_id="q1", revision=1, value="B")
+    proctor.wait_for_selector('.tile[data-seat="1"][data-state="answering"]', timeout=6000)
+    assert "已答 1" in proctor.inner_text('.tile[data-seat="1"]')
+
+    # 李四's PC breaks; the new PC is held, and the tile says so with the request number.
+    srv.clock.advance(ms=130_000)
+    held = candidate_login(srv, LI, client_id="pc-17")
+    request_id = held.json()["detail"]["request_id"]
+    proctor.wait_for_selector('.tile[data-seat="2"][data-state="held"]', timeout=6000)
+    assert f"#{request_id}" in proctor.inner_text('.tile[data-seat="2"]')
+    proctor.click('.count[data-filter="attention"]')
+    assert proctor.locator(".tile").count() >= 1
+    _shot(proctor, "console-01-room-proctor.png")
+
+    # The proctor marks the empty seat absent with the action panel.
+    proctor.click('.count[data-filter="all"]')
+    proctor.click('.tile[data-seat="3"]')
+    assert proctor.locator('[data-action="approve_login"]').count() == 0  # not theirs
+    proctor.click('[data-action="mark_absent"]')
+    proctor.fill("#reason", "未到考场")
+    proctor.click("#confirm")
+    proctor.wait_for_selector('.tile[data-seat="3"] .badge.absent', timeout=6000)
+    _shot(proctor, "console-02-seat-detail.png")
+
+    chief, chief_errors = _log_in(browser, srv, "zhukao")
+    chief.click('.tile[data-seat="2"]')
+    chief.click('[data-action="approve_login"]')
+    chief.click("#confirm")  # no reason: refused with a message, nothing changes
+    chief.wait_for_selector("#dialog .error")
+    assert "请填写原因" in chief.inner_text("#dialog")
+    chief.fill("#reason", "原电脑蓝屏，已核对身份证")
+    chief.click("#confirm")
+    chief.wait_for_selector("#dialog .ok")
+    assert candidate_login(srv, LI, client_id="pc-17").status_code == 200
+    chief.wait_for_selector('.tile[data-seat="2"][data-state="answering"]', timeout=6000)
+
+    chief.click('.tile[data-seat="1"]')
+    chief.click('[data-action="issue_code"]')
+    chief.fill("#reason", "学生机死机，换机")
+    chief.click("#confirm")
+    chief.wait_for_selector("#issued-code")
+    assert "有效至" in chief.inner_text("#issued-code")
+    _shot(chief, "console-03-chief-code.png")
+
+    chief.click("#audit-link")
+    chief.wait_for_selector("#audit")
+    audit = chief.inner_text("#audit")
+    for line in ("批准再次登录", "发放授权码", "标记缺考", "jiankao", "zhukao"):
+        assert line in audit
+    _shot(chief, "console-04-audit.png")
+    assert not proctor_errors and not chief_errors, proctor_errors + chief_errors

@@ -1,0 +1,76 @@
+"""The room view over real HTTP: every tile state, from real candidate logins and saves."""
+
+from __future__ import annotations
+
+from console_helpers import candidate_login, console_login, save_answer
+
+from server.console.room import OFFLINE_AFTER_MS
+from server.demo import DEMO_CANDIDATES
+from server.testing import LiveServer
+
+ZHANG, LI, CHEN = DEMO_CANDIDATES
+
+
+def test_tiles_follow_each_candidate_through_the_exam(srv: LiveServer) -> None:
+    proctor = console_login(srv, "jiankao")
+    tiles = proctor.tiles()
+    assert [(t["seat"], t["student_no"], t["state"]) for t in tiles] == [
+        ("1", ZHANG.student_no, "not_logged_in"), ("2", LI.student_no, "not_logged_in"),
+        ("3", CHEN.student_no, "not_logged_in")]
+
+    zhang = candidate_login(srv, ZHANG, client_id="pc-01")
+    li = candidate_login(srv, LI, client_id="pc-02")
+    assert zhang.status_code == li.status_code == 200
+    assert proctor.tile(ZHANG.student_no)["state"] == "waiting"
+
+    srv.clock.advance(ms=601_000)  # the exam has started
+    assert save_answer(srv, zhang.json()["token"], question_id="q1", revision=1,
+                       value="B").status_code == 200
+    tile = proctor.tile(ZHANG.student_no)
+    assert tile["state"] == "answering"
+    assert tile["answered"] == 1
+    assert tile["last_sync_ms"] is not None
+
+    # 李四 says nothing for longer than the offline threshold: the proctor should look.
+    srv.clock.advance(ms=OFFLINE_AFTER_MS + 1_000)
+    assert save_answer(srv, zhang.json()["token"], question_id="q2", revision=1,
+                       value="A").status_code == 200
+    li_tile = proctor.tile(LI.student_no)
+    assert li_tile["state"] == "offline"
+    assert li_tile["since_ms"] is not None
+    assert proctor.tile(ZHANG.student_no)["answered"] == 2
+
+    # 李四 again from another PC: held for the chief examiner, with the request number.
+    held = candidate_login(srv, LI, client_id="pc-17")
+    assert held.status_code == 409
+    request_id = held.json()["detail"]["request_id"]
+    li_tile = proctor.tile(LI.student_no)
+    assert li_tile["state"] == "held"
+    assert li_tile["pending_requests"] == [request_id]
+
+    assert requests_submit(srv, zhang.json()["token"]) == 200
+    assert proctor.tile(ZHANG.student_no)["state"] == "submitted"
+
+    counts = proctor.room().json()["counts"]
+    assert counts == {**counts, "total": 3, "submitted": 1, "held": 1, "not_logged_in": 1}
+    assert counts["attention"] >= 1
+
+
+def requests_submit(srv: LiveServer, token: str) -> int:
+    import requests
+
+    return requests.post(srv.api("/attempt/submit"), timeout=10, json={"answered_count": 2},
+                         headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+def test_room_json_needs_a_console_session(srv: LiveServer) -> None:
+    import requests
+
+    anonymous = requests.get(f"{srv.url}/console/api/room",
+                             params={"exam": srv.demo.exam_id}, timeout=10)
+    assert anonymous.status_code == 401
+    # A candidate's bearer token is not a console session.
+    token = candidate_login(srv, ZHANG, client_id="pc-01").json()["token"]
+    with_token = requests.get(f"{srv.url}/console/api/room", params={"exam": srv.demo.exam_id},
+                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert with_token.status_code == 401
