@@ -1,0 +1,31 @@
+"""Regenerate docs/screenshots/console-*.png: the invigilation console in headless Chromium.
+
+Runs the console's browser test (tests/console/test_console_browser.py) against a real
+server with EXAM_CONSOLE_SCREENSHOTS pointing at docs/screenshots/, so the pictures show
+exactly the path the test walks: a proctor's room with a held login, a seat's detail, the
+chief examiner's one-time code, and the audit log.
+
+    python scripts/console_screenshots.py
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    out = ROOT / "docs" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, EXAM_CONSOLE_SCREENSHOTS=str(out), PYTHONPATH=str(ROOT))
+    return subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                            str(ROOT / "tests" / "console" / "test_console_browser.py")],
+                           cwd=ROOT, env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
