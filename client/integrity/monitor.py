@@ -187,8 +187,14 @@ class IntegrityMonitor:
             if full and self._full_job is not None:
                 self._full_again = True  # a device changed during the scan: scan again
             self._start_full_if(due, now)
-            fresh = self._collect_full(self._full_timeout if wait_full_s is None
-                                       else wait_full_s)
+            job = self._full_job
+        wait_s = self._full_timeout if wait_full_s is None else wait_full_s
+        if job is not None and wait_s > 0:
+            # Waited for OUTSIDE the lock: the monitor thread's process check goes on
+            # meanwhile (a 重新检测 from the overlay waits here, not the monitor).
+            job.done.wait(wait_s)
+        with self._lock:
+            fresh = self._collect_full()
             if self._full_job is None and self._full_again:
                 self._full_again = False
                 self._start_full_if(True, now)
@@ -208,12 +214,12 @@ class IntegrityMonitor:
             # on every tick (retrying on every tick starved the process check before).
             self._last_full = now
 
-    def _collect_full(self, wait_s: float) -> Snapshot | None:
+    def _collect_full(self) -> Snapshot | None:
         """The full snapshot if one just finished (with the process data it read)."""
         job = self._full_job
         if job is None:
             return None
-        if not job.done.wait(max(0.0, wait_s)):
+        if not job.done.is_set():
             running = time.monotonic() - job.started
             if running >= self._full_timeout and not job.timeout_reported:
                 job.timeout_reported = True

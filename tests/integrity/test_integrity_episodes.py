@@ -71,3 +71,40 @@ def test_a_service_started_mid_exam_gives_one_start_and_one_end(tmp_path: Path) 
     started = [f.subject for u in updates for f in u.episodes.started]
     ended = [f.subject for u in updates for f in u.episodes.ended]
     assert started == ["teamviewer"] and ended == ["teamviewer"]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_POOL = findings_of("tool_several") + findings_of("lab_jiyu_default_warn")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sets(st.integers(0, len(_POOL) - 1)),
+                          st.floats(0.5, 8.0)), max_size=40),
+       st.sampled_from([0.0, 3.0, 10.0]))
+def test_episode_records_alternate_and_respect_the_grace(
+        scans: list[tuple[set[int], float]], grace: float) -> None:
+    """Whatever the scans show: per episode the records alternate start, end, start...;
+    an end comes only after *grace* seconds without the finding; nothing stays open
+    after a long quiet period."""
+    tracker = EpisodeTracker(grace_s=grace)
+    now = 0.0
+    state: dict[str, str] = {}
+    last_seen: dict[str, float] = {}
+    for present, step in [*scans, (set(), 0.0), (set(), grace + 1)]:
+        now += step
+        shown = [_POOL[i] for i in sorted(present)]
+        changes = tracker.update(shown, now=now)
+        for finding in changes.started:
+            assert state.get(finding.episode_key) != "open"
+            state[finding.episode_key] = "open"
+        for finding in changes.ended:
+            key = finding.episode_key
+            assert state.get(key) == "open"
+            assert now - last_seen[key] >= grace
+            state[key] = "closed"
+        for finding in shown:
+            last_seen[finding.episode_key] = now
+    assert all(v == "closed" for v in state.values())
+    assert tracker.open == ()

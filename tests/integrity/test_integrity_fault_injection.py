@@ -299,3 +299,35 @@ def test_mid_exam_sources_fail_then_a_remote_tool_is_caught_within_5_s(
         assert "摄像头列表" in summary and "显示器列表" in summary
     finally:
         monitor.stop()
+
+
+def test_a_recheck_waiting_for_a_slow_full_scan_does_not_hold_up_the_process_check(
+        fake_tool: Path) -> None:
+    """The overlay's 重新检测 waits for the full scan on another thread; meanwhile the
+    monitor thread's process tick must still run (it used to wait behind the lock)."""
+    release = threading.Event()
+
+    class SlowFull(LinuxCollector):
+        def snapshot(self) -> Snapshot:
+            release.wait(10)
+            return super().snapshot()
+
+    monitor = IntegrityMonitor(collector=SlowFull(), rules=builtin_rules(),
+                               on_update=lambda u: None, process_interval_s=3,
+                               device_interval_s=45, initial=LinuxCollector().snapshot())
+    waiter = threading.Thread(target=lambda: monitor.tick(full=True, wait_full_s=10))
+    waiter.start()
+    try:
+        time.sleep(0.2)
+        proc = subprocess.Popen([str(fake_tool), "30"])
+        try:
+            began = time.monotonic()
+            update = monitor.tick(wait_full_s=0.0)
+            assert time.monotonic() - began < 2
+            assert update is not None and "todesk" in {f.subject for f in update.new_blocking}
+        finally:
+            proc.kill()
+            proc.wait(5)
+    finally:
+        release.set()
+        waiter.join(15)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from integrity_fixtures import FIXTURES, fixture_names, load_case, signature
@@ -110,3 +111,18 @@ def test_false_positive_fixtures_contain_the_trap(name: str) -> None:
     """Negative control: each must-stay-clean fixture really carries what once fooled a
     naive detector, so its passing means something."""
     assert naive_flags(load_case(name).snapshot), f"{name} would not fool a naive detector"
+
+
+def test_docs_list_every_signal_with_its_weight() -> None:
+    """docs/integrity.md has one table row naming each VM signal id (grouped rows list the
+    ids after the first as '/ name'), so a new signal cannot go undocumented."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "integrity.md").read_text(
+        encoding="utf-8")
+    rows = [line.casefold() for line in doc.splitlines() if line.startswith("| ")]
+    missing = []
+    for signal in builtin_rules().vm.signals:
+        group, _, name = signal.id.partition(".")
+        if not any(f"{group}." in row and name in row and str(signal.weight) in row
+                   for row in rows):
+            missing.append(signal.id)
+    assert not missing, f"signals not in docs/integrity.md with their weight: {missing}"

@@ -15,10 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from client.resources import resource_path
-from server.config import ServerSettings
 from server.db import Database
 from server.integrity_rules import RulesRefused, exam_rules, set_rules
-from server.keys import load_keys
+from server.keys import ensure_keys
 
 REPO = Path(__file__).resolve().parents[2]
 NOW_MS = 1_796_000_000_000  # 2026-12-01, before the built-in rules expire (2027-06-30)
@@ -56,6 +55,7 @@ def builtin_version() -> int:
     return version
 
 
+@pytest.mark.slow  # two server subprocesses (init-demo, the command): ~10 s on a busy PC
 def test_expired_rules_are_refused_by_the_command(data_dir: Path, tmp_path: Path) -> None:
     path = tmp_path / "expired.json"
     path.write_bytes(rules(version=builtin_version() + 5, expires_at="2025-01-01T00:00:00Z"))
@@ -65,9 +65,9 @@ def test_expired_rules_are_refused_by_the_command(data_dir: Path, tmp_path: Path
     assert "已签名并写入" not in result.stdout
 
 
-def test_older_and_newer_rules(data_dir: Path) -> None:
-    db = Database(ServerSettings.load(data_dir).effective_database_url)
-    keys = load_keys(data_dir)
+def test_older_and_newer_rules(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'server.db'}")
+    keys = ensure_keys(tmp_path / "keys")
     base = builtin_version()
     with pytest.raises(RulesRefused, match="比客户端内置规则"):
         set_rules(db, keys, exam_id="demo-exam", data=rules(version=base - 1), now_ms=NOW_MS)

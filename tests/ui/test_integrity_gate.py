@@ -45,6 +45,16 @@ def test_remote_control_tool_locks_the_exam_until_closed(qtbot: Any, tmp_path: P
         write_fixture_snapshot(snapshot, "tool_anydesk")
         qtbot.waitUntil(lambda: window.integrity_overlay.isVisible(), timeout=10_000)
         assert "AnyDesk" in window.integrity_overlay._body.text()
+
+        # A source becomes unreadable: the proctor's status line names it (issue 17).
+        write_fixture_snapshot(snapshot, "source_cameras_none")
+        qtbot.waitUntil(lambda: "摄像头列表" in window._integrity_summary(), timeout=10_000)
+        assert "检测来源不可用" in window._integrity_summary()
+        # The overlay's 重新检测 runs a full scan and answers, whatever the outcome.
+        button = window.integrity_overlay._recheck
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(button.isEnabled, timeout=10_000)
+        assert "ToDesk" in window.integrity_overlay._body.text()
         write_fixture_snapshot(snapshot, "fp_clean_lab_pc")
         qtbot.waitUntil(lambda: not window.integrity_overlay.isVisible(), timeout=10_000)
         window.shutdown()

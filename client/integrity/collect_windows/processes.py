@@ -55,7 +55,10 @@ class ProcessReader:
             # msrdc.exe under wslhost.exe), the session what the candidate is told.
             signer = self._signer_of(exe) if exe else ""
             parent = _parent_name(proc)
-            system = in_service_session(pid)
+            try:
+                system = in_service_session(pid)
+            except OSError:
+                system = False  # unknown: the message then says "please exit"
         return ProcessInfo(pid=pid, name=name, exe=exe, original_filename=original,
                            signer=signer, service=service.name if service else "",
                            parent=parent, system=system)
