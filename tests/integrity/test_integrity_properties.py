@@ -25,6 +25,7 @@ def random_case(text: str, flips: list[bool]) -> str:
                    for c, flip in zip(text, flips + [False] * len(text), strict=False))
 
 
+@settings(deadline=None)
 @given(name=st.sampled_from(EXACT_NAMES), flips=st.lists(st.booleans(), max_size=40),
        as_original=st.booleans())
 def test_matching_is_case_insensitive(name: str, flips: list[bool], as_original: bool) -> None:
@@ -66,7 +67,7 @@ def on_the_list(name: str) -> bool:
     return key in EXACT or any(fnmatch.fnmatchcase(key, g) for g in GLOBS)
 
 
-@settings(suppress_health_check=[HealthCheck.filter_too_much])
+@settings(suppress_health_check=[HealthCheck.filter_too_much], deadline=None)
 @given(names=st.lists(benign_name.filter(lambda n: not on_the_list(n)), min_size=1,
                       max_size=30))
 def test_random_benign_process_names_never_match(names: list[str]) -> None:
@@ -94,7 +95,7 @@ def allow_from_snapshot(draw: st.DrawFn, snapshot: Snapshot) -> AllowEntry:
                       signer=proc.signer or draw(identifier))
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(data=st.data(), case_name=st.sampled_from(sorted(CASES)))
 def test_adding_an_allow_entry_never_adds_a_finding(data: st.DataObject, case_name: str) -> None:
     case = CASES[case_name]
