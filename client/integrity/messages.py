@@ -44,8 +44,9 @@ def describe(finding: Finding) -> str:
             name=name, service=d.get("service", ""))
     if kind == "screen_capture_process":
         if d.get("who") == "proctor":
-            return _("检测到屏幕共享或录制软件：{name}（{exe}），它以系统权限运行，考生无法自行关闭，"
-                     "请举手请监考教师处理后点击重新检测").format(name=name, exe=d.get("exe", ""))
+            return _("检测到屏幕共享或录制软件：{name}（{exe}），它以系统权限运行，"
+                     "考生无法自行关闭，请举手请监考教师处理后点击重新检测").format(
+                name=name, exe=d.get("exe", ""))
         return _("检测到屏幕共享或录制软件：{name}（{exe}），请退出后点击重新检测").format(
             name=name, exe=d.get("exe", ""))
     if kind == "remote_session":
