@@ -88,6 +88,12 @@ class AnswerStore:
         conn.execute("PRAGMA wal_autocheckpoint = 0")
         conn.execute(f"PRAGMA journal_size_limit = {4 * 1024 * 1024}")
         self._commits_since_checkpoint = 0
+        self._commits = 0  # every commit of this connection (a snapshot compares it)
+        # The WAL holds nothing the main file lacks (after a complete checkpoint, before
+        # the next commit restarts it): a snapshot then must not copy it (backup.py).
+        self._wal_backfilled = False
+        self._job: backup.SnapshotJob | None = None
+        self._job_commits = self._job_saves = 0
         self._path = path
         self._key = key
         self._snapshot_policy = snapshot_policy
@@ -558,19 +564,30 @@ class AnswerStore:
         self._last_snapshot_mono = float("-inf")
 
     def snapshot_if_due(self) -> bool:
-        """Refresh the rolling backup when the policy says so; never raises."""
+        """At a pause: start a snapshot on its own thread when the policy says so, and
+        finish one that is done (checkpoint). Saves never wait for a snapshot; never
+        raises. True while a snapshot is running or when one was just finished."""
+        if self._job is not None:
+            if self._job.done():
+                self._finish_job()
+            return True
         policy = self._snapshot_policy
         if policy is not None and policy.due(
             saves_since=self._saves_since_snapshot,
             seconds_since=time.monotonic() - self._last_snapshot_mono,
-        ) and self.snapshot():
+        ) and self._start_job():
             return True
         self._checkpoint_if_overdue()  # not written (not due, or no room): bound the WAL
         return False
 
     def snapshot(self) -> bool:
-        """Write the rolling backup now. A failed snapshot is logged, never fatal: the
-        store itself already holds every answer durably."""
+        """Write the rolling backup now and wait for it (recovery, close, tests). A failed
+        snapshot is logged, never fatal: the store already holds every answer durably."""
+        if self._job is not None:
+            self._finish_job()
+        return self._start_job() and self._finish_job()
+
+    def _start_job(self) -> bool:
         if self._path is None or self._key is None:
             return False
         self._last_snapshot_mono = time.monotonic()
@@ -578,16 +595,30 @@ class AnswerStore:
             if not backup.has_room_for_snapshot(store_file=self._path):
                 log.warning("not enough free space for a backup snapshot of %s", self._path)
                 return False
-            backup.write_snapshot(self._conn, target=backup_path_for(self._path), key=self._key)
-        except (OSError, DatabaseError) as exc:
+        except OSError as exc:
             log.warning("backup snapshot of %s failed: %s", self._path, exc)
             return False
-        self._saves_since_snapshot = 0
-        self._checkpoint(after_snapshot=True)
+        self._job = backup.SnapshotJob(store_file=self._path, target=backup_path_for(self._path),
+                                       key=self._key, copy_wal=not self._wal_backfilled)
+        self._job_commits, self._job_saves = self._commits, self._saves_since_snapshot
+        return True
+
+    def _finish_job(self) -> bool:
+        job, self._job = self._job, None
+        if job is None or not job.wait():
+            return False
+        self._saves_since_snapshot = max(0, self._saves_since_snapshot - self._job_saves)
+        if self._commits == self._job_commits:
+            # Nothing was committed since the copy began, so every row is in the backup:
+            # the WAL may now go into the main file (see _checkpoint). Otherwise the next
+            # snapshot checkpoints.
+            self._checkpoint(after_snapshot=True)
         return True
 
     def _checkpoint_if_overdue(self) -> None:
         """The WAL's bound when snapshots are not being written."""
+        if self._job is not None:
+            return  # a snapshot is copying the main file: it must not change meanwhile
         if self._commits_since_checkpoint >= CHECKPOINT_WITHOUT_SNAPSHOT_COMMITS:
             self._checkpoint(after_snapshot=False)
 
@@ -600,7 +631,9 @@ class AnswerStore:
         patch base: the next long save of every question is stored whole.
         """
         try:
-            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            _busy, frames, backfilled = self._conn.execute(
+                "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            self._wal_backfilled = int(frames) == int(backfilled)
         except DatabaseError as exc:
             log.warning("checkpoint of %s failed: %s", self._path, exc)
             return
@@ -625,6 +658,8 @@ class AnswerStore:
         """Take a last snapshot if answers changed since the previous one (only with a
         snapshot policy: helper copies never leave a backup beside them), then close."""
         try:
+            if self._job is not None:
+                self._finish_job()
             if self._saves_since_snapshot and self._snapshot_policy is not None:
                 self.snapshot()
         finally:
@@ -665,6 +700,8 @@ class AnswerStore:
         except DatabaseError as exc:
             raise _write_error(exc, self._path) from exc
         self._commits_since_checkpoint += 1
+        self._commits += 1
+        self._wal_backfilled = False
 
 
 def _write_error(exc: BaseException, path: Path | None) -> StoreError | BaseException:

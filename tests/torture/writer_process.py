@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             keyring_backend=backend, kdf=FAST_KDF,
         )
     paths = store_paths(args.data_dir, exam_id=EXAM_ID, candidate_id=CANDIDATE_ID)
-    policy = SnapshotPolicy(every_saves=args.snapshot_every, every_seconds=0.5)
+    policy = SnapshotPolicy(every_saves=args.snapshot_every, every_seconds=0.5, min_seconds=0)
     writer = StoreWriter(lambda: open_or_recover(paths, key=key, snapshot_policy=policy)[0],
                          coalesce_interval_s=0.05)
     writer.ready().result()
