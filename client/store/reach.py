@@ -296,7 +296,7 @@ class ReachRecorder:
                     self._cond.wait(None if due is None else max(0.0, due - time.monotonic()))
             try:
                 self._write(record)
-            except OSError as exc:
+            except Exception as exc:  # a save must never hang on the record (class doc)
                 if not self._broken:
                     log.error("cannot write the reach record %s: %s", self._path, exc)
                 self._broken = True

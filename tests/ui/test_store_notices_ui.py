@@ -83,4 +83,6 @@ def test_a_recovered_store_is_announced_on_the_exam_page(
         assert "未能连接服务器" not in notice.text()
         assert again.exam_page is not None
         assert again.exam_page.answers[question_id] == option
+        # Shown: the report kept for a process that died before showing it is gone.
+        assert not (store.parent / "recovery-report.json").exists()
         again.shutdown()
