@@ -205,9 +205,11 @@ def _pending_report(paths: StorePaths) -> RecoveryReport | None:
     except FileNotFoundError:
         return None
     except (ValueError, KeyError, TypeError) as exc:
-        log.error("recovery report %s unreadable (%s)", path, exc)
-        return RecoveryReport(recovered=True, reason="store.report_lost",
-                              notes=(str(exc),), report_file=str(path))
+        # Written atomically, so this is damage; the recovered store itself is fine and
+        # its damaged files are still in damaged/ for support.
+        log.error("recovery report %s unreadable (%s): dropped", path, exc)
+        path.unlink(missing_ok=True)
+        return None
     return replace(report, report_file=str(path))
 
 
