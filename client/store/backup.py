@@ -23,7 +23,7 @@ import contextlib
 import logging
 import shutil
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,23 +64,28 @@ def has_room_for_snapshot(*, store_file: Path) -> bool:
     return shutil.disk_usage(store_file.parent).free >= 2 * size + SPARE_BYTES
 
 
+_worker: ThreadPoolExecutor | None = None
+_worker_lock = threading.Lock()
+
+
+def snapshot_worker() -> ThreadPoolExecutor:
+    """The one thread that makes snapshots, started once (AnswerStore.open): starting a
+    thread waits until it runs, which a save must not wait for on a busy PC."""
+    global _worker
+    with _worker_lock:
+        if _worker is None:
+            _worker = ThreadPoolExecutor(max_workers=1,
+                                         thread_name_prefix="answer-store-snapshot")
+            _worker.submit(lambda: None).result()
+        return _worker
+
+
 class SnapshotJob:
-    """One snapshot of *store_file* being made on its own thread (see module doc)."""
+    """One snapshot of *store_file* being made on the snapshot thread (see module doc)."""
 
     def __init__(self, *, store_file: Path, target: Path, key: bytes, copy_wal: bool) -> None:
-        self.result: Future[None] = Future()
-        self._thread = threading.Thread(
-            target=self._run, args=(store_file, target, key, copy_wal),
-            name="answer-store-snapshot", daemon=True)
-        self._thread.start()
-
-    def _run(self, store_file: Path, target: Path, key: bytes, copy_wal: bool) -> None:
-        try:
-            copy_snapshot(store_file=store_file, target=target, key=key, copy_wal=copy_wal)
-        except BaseException as exc:
-            self.result.set_exception(exc)
-        else:
-            self.result.set_result(None)
+        self.result: Future[None] = snapshot_worker().submit(
+            _copy, store_file=store_file, target=target, key=key, copy_wal=copy_wal)
 
     def done(self) -> bool:
         return self.result.done()
@@ -93,6 +98,10 @@ class SnapshotJob:
             log.warning("backup snapshot failed: %s", exc)
             return False
         return True
+
+
+def _copy(**kwargs: object) -> None:
+    copy_snapshot(**kwargs)  # type: ignore[arg-type]  # looked up now: tests wrap it
 
 
 def copy_snapshot(*, store_file: Path, target: Path, key: bytes, copy_wal: bool = True) -> None:

@@ -110,6 +110,8 @@ class AnswerStore:
         self._unsynced_from = self._first_unsynced_seq()
         self._saves_since_snapshot = 0
         self._last_snapshot_mono = time.monotonic()
+        if snapshot_policy is not None and key is not None:
+            backup.snapshot_worker()  # started now, not when the first snapshot is due
         if snapshot_policy is not None and path is not None and not backup_path_for(
             path
         ).exists():
