@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from client.camera.models import ModelBytes, load_model_bytes
+from client.camera.pad import PassiveAntiSpoof
 from client.camera.settings import DEFAULT_SETTINGS, CameraSettings
 from client.camera.signals import FaceSignals, face_signals
 
@@ -136,6 +137,9 @@ class FaceAnalyzer:
             if landmarks
             else None
         )
+        self._pad: PassiveAntiSpoof | None = (
+            PassiveAntiSpoof(model_bytes.pad_v2, model_bytes.pad_v1se) if landmarks else None
+        )
         self._last_timestamp_ms = -1
         self._timestamp_offset_ms = 0
         self._previous_gray: Image | None = None
@@ -182,7 +186,14 @@ class FaceAnalyzer:
         return tuple(faces)
 
     def landmarks(self, image: Image, *, t_ms: int) -> npt.NDArray[np.float64] | None:
-        """The 478 landmarks (pixels) of the most prominent face, or None."""
+        """The 478 landmarks (pixels: x, y and depth z) of the most prominent face, or None."""
+        found = self.face_landmarks(image, t_ms=t_ms)
+        return None if found is None else found[0]
+
+    def face_landmarks(
+        self, image: Image, *, t_ms: int
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], dict[str, float]] | None:
+        """Landmarks (478x3 pixels), the facial transformation matrix and the blendshapes."""
         if self._landmarker is None:
             return None
         import mediapipe as mp
@@ -203,10 +214,27 @@ class FaceAnalyzer:
         if not result.face_landmarks:
             return None
         height, width = image.shape[:2]
-        return np.array(
-            [(point.x * width, point.y * height) for point in result.face_landmarks[0]],
+        points = np.array(
+            [(p.x * width, p.y * height, p.z * width) for p in result.face_landmarks[0]],
             dtype=np.float64,
         )
+        matrix = (
+            np.asarray(result.facial_transformation_matrixes[0], dtype=np.float64)
+            if result.facial_transformation_matrixes
+            else np.eye(4)
+        )
+        blendshapes = (
+            {c.category_name: float(c.score) for c in result.face_blendshapes[0]}
+            if result.face_blendshapes
+            else {}
+        )
+        return points, matrix, blendshapes
+
+    def spoof_score(self, image: Image, face: DetectedFace) -> float | None:
+        """MiniFASNet's probability that *face* is a live face (None without the models)."""
+        if self._pad is None:
+            return None
+        return self._pad.real_probability(_bgr(image), (face.x, face.y, face.width, face.height))
 
     # -- whole-frame analysis ---------------------------------------------------------
     def analyze(self, image: Image, *, t_ms: int, with_landmarks: bool = True) -> FrameAnalysis:
@@ -234,9 +262,10 @@ class FaceAnalyzer:
 
         signals = None
         if with_landmarks and faces:
-            points = self.landmarks(image, t_ms=t_ms)
-            if points is not None:
-                signals = face_signals(points)
+            found = self.face_landmarks(image, t_ms=t_ms)
+            if found is not None:
+                points, matrix, blendshapes = found
+                signals = face_signals(points, matrix=matrix, blendshapes=blendshapes)
         mean, std = cv2.meanStdDev(gray)
         return FrameAnalysis(
             width=width,
@@ -272,6 +301,7 @@ class FaceAnalyzer:
             self._landmarker.close()
             self._landmarker = None
         self._recognizer = None
+        self._pad = None
 
     def __enter__(self) -> FaceAnalyzer:
         return self
@@ -295,6 +325,10 @@ def _create_landmarker(model: bytes, *, video_mode: bool) -> Any:
         base_options=BaseOptions(model_asset_buffer=model),
         running_mode=vision.RunningMode.VIDEO if video_mode else vision.RunningMode.IMAGE,
         num_faces=1,
+        # The head pose (facial transformation matrix) and the eyeBlink / jawOpen scores
+        # are what the 3D liveness rules use; together they cost ~5 % of the frame time.
+        output_face_blendshapes=True,
+        output_facial_transformation_matrixes=True,
         min_face_detection_confidence=0.5,
         min_face_presence_confidence=0.5,
         min_tracking_confidence=0.5,

@@ -244,6 +244,7 @@ class CameraSelection:
             index=device.index,
             backend=device.backend,
             name=device.name,
+            path=device.path or "",
             width=self._width,
             height=self._height,
             flip_horizontal=self._flip,

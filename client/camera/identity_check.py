@@ -26,9 +26,11 @@ from client.camera.liveness import (
     LivenessSession,
     Observation,
     draw_challenges,
+    draw_prompt_delays,
     failure_message,
 )
-from client.camera.settings import DEFAULT_SETTINGS, CameraSettings
+from client.camera.pad_vote import PadVote
+from client.camera.settings import DEFAULT_SETTINGS, CameraSettings, security_digest
 from client.i18n import _
 
 if TYPE_CHECKING:
@@ -43,6 +45,7 @@ class Outcome(StrEnum):
     NOT_MATCHED = "not_matched"
     LIVENESS_FAILED = "liveness_failed"
     QUALITY_TIMEOUT = "quality_timeout"
+    PRESENTATION_ATTACK = "presentation_attack"
     NO_BASE_PHOTO = "no_base_photo"
     BASE_PHOTO_UNUSABLE = "base_photo_unusable"
     CAMERA_ERROR = "camera_error"
@@ -77,12 +80,19 @@ class IdentityResult:
     score: float | None = None          # lowest live-vs-base cosine; None if not matched
     scores: tuple[float, ...] = ()
     challenges: tuple[Challenge, ...] = ()
-    captures: tuple[bytes, ...] = ()    # JPEG frames a reviewer sees (never on disk here)
+    # JPEG frames a reviewer sees (never on disk here; never in a log line: repr=False)
+    captures: tuple[bytes, ...] = field(default=(), repr=False)
     candidate_time_s: float = 0.0       # first frame to decision, in frame time
     instructions: tuple[str, ...] = ()  # steps for camera errors
     admin_message: str | None = None    # for the center admin (missing base photo)
     # Live embeddings of this check: references for the proctor monitor.
     live_embeddings: tuple[Embedding, ...] = field(default=(), repr=False)
+    prompt_delays_ms: tuple[int, ...] = ()
+    parallax: tuple[float, ...] = ()    # per completed turn (geometry.homography_residual)
+    pad_median: float | None = None     # MiniFASNet median live probability
+    pad_frames: int = 0
+    source: dict[str, str] = field(default_factory=dict)   # kind, device, path, backend
+    settings_digest: dict[str, object] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -99,6 +109,12 @@ class IdentityResult:
             "challenges": [challenge.value for challenge in self.challenges],
             "candidate_time_s": round(self.candidate_time_s, 2),
             "capture_count": len(self.captures),
+            "prompt_delays_ms": list(self.prompt_delays_ms),
+            "parallax": list(self.parallax),
+            "pad_median": None if self.pad_median is None else round(self.pad_median, 4),
+            "pad_frames": self.pad_frames,
+            "source": dict(self.source),
+            "settings": dict(self.settings_digest),
         }
 
 
@@ -107,6 +123,7 @@ FAILED_OUTCOMES = frozenset(
         Outcome.NOT_MATCHED,
         Outcome.LIVENESS_FAILED,
         Outcome.QUALITY_TIMEOUT,
+        Outcome.PRESENTATION_ATTACK,
         Outcome.CAMERA_ERROR,
         Outcome.NO_BASE_PHOTO,
         Outcome.BASE_PHOTO_UNUSABLE,
@@ -152,6 +169,12 @@ class _Capture:
     image: Image
     face: DetectedFace
     quality: float
+
+
+def _source_facts(source: object) -> dict[str, str]:
+    from client.camera.sources import source_facts
+
+    return source_facts(source)
 
 
 ProgressCallback = Callable[[CheckProgress], None]
@@ -209,6 +232,9 @@ class _Check:
         self.best_baseline: _Capture | None = None
         self.final: _Capture | None = None
         self.last_face: _Capture | None = None
+        self.prompt_delays: tuple[int, ...] = ()
+        self.parallax: tuple[float, ...] = ()
+        self.pad = PadVote(min_live=settings.pad_min_live, min_frames=settings.pad_min_frames)
 
     # -- helpers ------------------------------------------------------------------------
     def _result(
@@ -237,6 +263,12 @@ class _Check:
             instructions=instructions,
             admin_message=admin_message,
             live_embeddings=live_embeddings,
+            prompt_delays_ms=self.prompt_delays,
+            parallax=self.parallax,
+            pad_median=self.pad.median,
+            pad_frames=len(self.pad.scores),
+            source=_source_facts(self.source),
+            settings_digest=security_digest(self.settings),
         )
 
     def _evidence_captures(self) -> tuple[bytes, ...]:
@@ -293,6 +325,7 @@ class _Check:
         quality_start: int | None = None
         good_frames = 0
         liveness: LivenessSession | None = None
+        liveness_frames = 0
         last_instruction = ""
         while True:
             if self.cancel.is_set():
@@ -328,7 +361,13 @@ class _Check:
                         min_count=settings.challenge_min_count,
                         max_count=settings.challenge_max_count,
                     )
-                    liveness = LivenessSession(challenges=self.challenges, settings=settings)
+                    self.prompt_delays = draw_prompt_delays(
+                        self.rng, len(self.challenges),
+                        min_s=settings.prompt_delay_min_s, max_s=settings.prompt_delay_max_s,
+                    )
+                    liveness = LivenessSession(challenges=self.challenges, settings=settings,
+                                               prompt_delays_ms=self.prompt_delays)
+                    liveness_frames = 0
                     log.info("quality ok after %d ms; challenges %s",
                              t - quality_start, [c.value for c in self.challenges])
                 elif t - quality_start > settings.quality_timeout_s * 1000:
@@ -346,12 +385,21 @@ class _Check:
                 continue
 
             assert liveness is not None
+            liveness_frames += 1
+            if (
+                settings.pad_enabled
+                and face is not None
+                and len(analysis.faces) == 1
+                and liveness_frames % max(settings.pad_every_n_frames, 1) == 0
+            ):
+                self.pad.add(self.analyzer.spoof_score(frame.image, face))
             status = liveness.feed(
                 Observation(
                     t_ms=t,
                     signals=analysis.signals,
                     face_count=len(analysis.faces),
                     motion=analysis.motion,
+                    nose_offset=face.frontal_yaw if face is not None else None,
                 )
             )
             if status.neutral_frame and face is not None and len(analysis.faces) == 1:
@@ -373,6 +421,7 @@ class _Check:
                 ),
                 frame,
             )
+            self.parallax = tuple(liveness.parallax)
             if status.phase is LivenessPhase.FAILED:
                 failure = status.failure or LivenessFailure.CHALLENGE_TIMEOUT
                 return self._result(
@@ -381,6 +430,16 @@ class _Check:
                     reason="liveness." + failure.value,
                 )
             if status.phase is LivenessPhase.PASSED:
+                if settings.pad_enabled and (self.pad.attack or not self.pad.decided):
+                    # Too few scored frames is a failure too: the vote must have run.
+                    log.info("passive PAD: median %s over %d frames", self.pad.median,
+                             len(self.pad.scores))
+                    return self._result(
+                        Outcome.PRESENTATION_ATTACK,
+                        message=_("画面不像是真人直接面对摄像头（疑似照片或屏幕），"
+                                  "请本人正对摄像头重新核验"),
+                        reason="pad.attack" if self.pad.decided else "pad.undecided",
+                    )
                 return None
 
     def _decide(self) -> IdentityResult:

@@ -1,22 +1,30 @@
-"""Active liveness: a random sequence of 2-3 challenges judged against the person's baseline.
+"""Active liveness: random challenges that only a live 3D head can do, judged per frame.
 
-The state machine is fed one observation per frame (signals from the landmarks, the face
+The state machine is fed one observation per frame (signals from FaceLandmarker, the face
 count, the pixel motion to the previous frame) with the frame's own timestamp, so that a
 replayed sequence is judged exactly as it was recorded and the tests need no real time.
 
-    BASELINE  collect ``baseline_frames`` frames looking ahead with open eyes; their
-              medians are the person's baseline. A stream whose pixels do not move over
-              the window is a frozen frame (virtual camera replaying a still, stuck driver).
-    CHALLENGE for each challenge: first back to neutral, then the action, relative to the
-              baseline (EAR ratio for a blink, yaw change for a turn, lip gap increase for
-              the mouth), within ``challenge_timeout_s``. Doing a different action than the
-              one asked fails at once: a recording of an earlier check does its own
-              sequence, not the one drawn now.
+    BASELINE  ``baseline_frames`` frames looking ahead with open eyes; their medians (pose,
+              EAR, blendshapes, rigid landmark shape) are the person's baseline. A stream
+              whose pixels do not move over the window is a frozen frame.
+    CHALLENGE for each challenge: a random pause (acting then fails: a recording keeps
+              its own clock), then the prompt; back to rest, then the action within
+              ``challenge_timeout_s``:
+              - turn: head-pose yaw (roll removed) beyond ``turn_yaw_deg`` for
+                ``hold_frames``, AND the rigid landmarks show parallax against the
+                baseline (no homography maps one onto the other): a sheet turned,
+                tilted or rotated in the hand fails here (``planar``);
+              - blink: eyes closed (EAR ratio and the eyeBlink blendshape) WHILE the head
+                pose holds (yaw/pitch, and the rigid landmarks keep their shape up to a
+                similarity), then open again: the foreshortening of a tilted sheet is
+                not a blink;
+              - open mouth: lip gap and jawOpen up while the pose holds.
+              Another turn or mouth action than the one asked fails at once.
     FINAL     look back at the camera (a frontal frame for the face match).
 
-Why a photo fails: it cannot blink or open its mouth, and every sequence holds at least
-one of those two (turning a flat photo does not move the nose between the eyes, see
-signals.py). Why a frozen frame fails: no pixel motion over the baseline window.
+Every sequence holds a turn (3D) and a blink or the mouth (non-rigid), in random order
+with random pauses: 2-3 of 4 actions, 20 orders, and timing that a recording matches
+rarely (docs/camera.md, threat model).
 """
 
 from __future__ import annotations
@@ -24,12 +32,14 @@ from __future__ import annotations
 import random
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from client.camera.settings import CameraSettings
 from client.camera.signals import FaceSignals
 from client.i18n import _
+
+Shape = tuple[tuple[float, float], ...]
 
 
 class Challenge(StrEnum):
@@ -40,6 +50,7 @@ class Challenge(StrEnum):
 
 
 NON_RIGID = (Challenge.BLINK, Challenge.OPEN_MOUTH)
+TURNS = (Challenge.TURN_LEFT, Challenge.TURN_RIGHT)
 
 
 def challenge_instruction(challenge: Challenge) -> str:
@@ -54,12 +65,25 @@ def challenge_instruction(challenge: Challenge) -> str:
 def draw_challenges(
     rng: random.Random, *, min_count: int = 2, max_count: int = 3
 ) -> tuple[Challenge, ...]:
-    """A random sequence without repeats that holds at least one blink or mouth challenge."""
-    count = rng.randint(min_count, max_count)
+    """A random sequence without repeats holding a turn and a blink or the mouth.
+
+    The turn is what a flat picture cannot do (parallax); the blink or the mouth is what
+    a rigid object cannot do. With one challenge allowed, a turn is drawn (the 3D test).
+    """
+    count = rng.randint(max(min_count, 1), max(max_count, 1))
+    if count == 1:
+        return (rng.choice(TURNS),)
     while True:
         sequence = tuple(rng.sample(list(Challenge), count))
-        if any(challenge in NON_RIGID for challenge in sequence):
+        if any(c in NON_RIGID for c in sequence) and any(c in TURNS for c in sequence):
             return sequence
+
+
+def draw_prompt_delays(
+    rng: random.Random, count: int, *, min_s: float, max_s: float
+) -> tuple[int, ...]:
+    """The pause (ms) before each prompt."""
+    return tuple(round(rng.uniform(min_s, max_s) * 1000) for _ in range(count))
 
 
 class LivenessPhase(StrEnum):
@@ -78,6 +102,9 @@ class LivenessFailure(StrEnum):
     FACE_LOST = "face_lost"
     MULTIPLE_FACES = "multiple_faces"
     FINAL_TIMEOUT = "final_timeout"
+    PLANAR = "planar"                   # a turn without parallax: a sheet or a screen
+    JUMP = "jump"                       # a turn in one frame: pictures swapped on cue
+    EARLY_ACTION = "early_action"       # acted before the prompt: a replay's own clock
 
 
 def failure_message(failure: LivenessFailure) -> str:
@@ -89,6 +116,9 @@ def failure_message(failure: LivenessFailure) -> str:
         LivenessFailure.FACE_LOST: _("脸离开了画面，请保持在框内"),
         LivenessFailure.MULTIPLE_FACES: _("画面中出现了多个人脸，请其他人离开镜头"),
         LivenessFailure.FINAL_TIMEOUT: _("完成动作后请看向摄像头"),
+        LivenessFailure.PLANAR: _("转头动作不像真实的人脸，请本人正对摄像头重新核验"),
+        LivenessFailure.EARLY_ACTION: _("请等提示出现后再做动作"),
+        LivenessFailure.JUMP: _("转头动作不连贯，请本人正对摄像头重新核验"),
     }[failure]
 
 
@@ -98,6 +128,9 @@ class Observation:
     signals: FaceSignals | None
     face_count: int
     motion: float | None = None     # mean |grey diff| to the previous frame
+    # Nose position between the eyes from the detector's 5 points, per frame and not
+    # smoothed (the landmarker's VIDEO mode smooths over frames): a turn's progression.
+    nose_offset: float | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +138,10 @@ class Baseline:
     ear: float
     mouth: float
     yaw: float
+    pitch: float = 0.0
+    blink: float = 0.0
+    jaw: float = 0.0
+    shape: Shape = ()
 
 
 @dataclass(frozen=True)
@@ -117,6 +154,7 @@ class LivenessStatus:
     failure: LivenessFailure | None = None
     # This frame shows the person at rest and facing the camera: a match candidate.
     neutral_frame: bool = False
+    prompted: bool = True               # False while the random pause before a prompt runs
 
 
 @dataclass
@@ -127,15 +165,28 @@ class _Action:
     right: int = 0
     mouth: int = 0
     eyes_closed_seen: bool = False
+    parallax: float = 0.0         # largest homography residual while the turn held
+    offsets: list[float] = field(default_factory=list)   # nose offsets since acting began
 
 
 class LivenessSession:
     """One liveness attempt over one challenge sequence (not thread-safe; one per check)."""
 
-    def __init__(self, *, challenges: Sequence[Challenge], settings: CameraSettings) -> None:
+    def __init__(
+        self,
+        *,
+        challenges: Sequence[Challenge],
+        settings: CameraSettings,
+        prompt_delays_ms: Sequence[int] = (),
+    ) -> None:
         if not challenges:
             raise ValueError("a liveness session needs at least one challenge")
         self.challenges = tuple(challenges)
+        self.prompt_delays_ms = tuple(prompt_delays_ms) or (0,) * len(self.challenges)
+        if len(self.prompt_delays_ms) != len(self.challenges):
+            raise ValueError("one prompt delay per challenge")
+        self._prompt_at_ms = 0
+        self.parallax: list[float] = []     # per completed turn, for the record
         self.settings = settings
         self._phase = LivenessPhase.BASELINE
         self._start_ms: int | None = None
@@ -187,7 +238,7 @@ class LivenessSession:
                 self._motions.append((t, observation.motion))
             return self._feed_baseline(t, signals)
         if self._phase is LivenessPhase.CHALLENGE:
-            return self._feed_challenge(t, signals)
+            return self._feed_challenge(t, signals, observation.nose_offset)
         return self._feed_final(t, signals)
 
     def _no_face(self, t: int) -> LivenessStatus:
@@ -210,7 +261,10 @@ class LivenessSession:
         assert self._start_ms is not None
         if t - self._start_ms > settings.baseline_timeout_s * 1000:
             return self._fail(LivenessFailure.BASELINE_TIMEOUT)
-        looking_ahead = abs(signals.yaw) <= settings.baseline_max_abs_yaw
+        looking_ahead = (
+            abs(signals.yaw) <= settings.baseline_max_abs_yaw
+            and abs(signals.pitch) <= settings.baseline_max_abs_pitch
+        )
         if not (looking_ahead and signals.ear >= settings.baseline_min_ear):
             return self._status(instruction=_("请正视摄像头，睁开眼睛，保持不动"))
         self._samples.append(signals)
@@ -219,10 +273,15 @@ class LivenessSession:
             return self._status(neutral_frame=True)
         if self._is_frozen():
             return self._fail(LivenessFailure.FROZEN)
+        samples = self._samples
         self._baseline = Baseline(
-            ear=statistics.median(sample.ear for sample in self._samples),
-            mouth=statistics.median(sample.mouth for sample in self._samples),
-            yaw=statistics.median(sample.yaw for sample in self._samples),
+            ear=statistics.median(sample.ear for sample in samples),
+            mouth=statistics.median(sample.mouth for sample in samples),
+            yaw=statistics.median(sample.yaw for sample in samples),
+            pitch=statistics.median(sample.pitch for sample in samples),
+            blink=statistics.median(sample.blink for sample in samples),
+            jaw=statistics.median(sample.jaw for sample in samples),
+            shape=_median_shape([sample.shape for sample in samples]),
         )
         self._phase = LivenessPhase.CHALLENGE
         self._start_challenge(t)
@@ -237,28 +296,69 @@ class LivenessSession:
         return max(motions) < self.settings.frozen_max_motion
 
     def _start_challenge(self, t: int) -> None:
-        self._challenge_start_ms = t
+        self._prompt_at_ms = t + self.prompt_delays_ms[self._index]
+        self._challenge_start_ms = self._prompt_at_ms
         self._acting = False
         self._action = _Action()
 
     def _timed_out(self, t: int) -> bool:
         return t - self._challenge_start_ms > self.settings.challenge_timeout_s * 1000
 
-    def _feed_challenge(self, t: int, signals: FaceSignals) -> LivenessStatus:
+    def _pose_holds(self, signals: FaceSignals, baseline: Baseline) -> bool:
+        """The head did not move in 3D: what a blink or an open mouth must keep."""
+        settings = self.settings
+        if abs(signals.yaw - baseline.yaw) > settings.pose_hold_deg:
+            return False
+        if abs(signals.pitch - baseline.pitch) > settings.pose_hold_deg:
+            return False
+        if signals.shape and baseline.shape:
+            from client.camera.geometry import similarity_residual
+
+            return similarity_residual(baseline.shape, signals.shape) <= (
+                settings.rigid_max_residual
+            )
+        return True
+
+    def _parallax(self, signals: FaceSignals, baseline: Baseline) -> float:
+        if not (signals.shape and baseline.shape):
+            return 0.0
+        from client.camera.geometry import homography_residual
+
+        return homography_residual(baseline.shape, signals.shape)
+
+    def _feed_challenge(
+        self, t: int, signals: FaceSignals, nose_offset: float | None = None
+    ) -> LivenessStatus:
         settings = self.settings
         baseline = self._baseline
         assert baseline is not None
-        if self._timed_out(t):
-            return self._fail(LivenessFailure.CHALLENGE_TIMEOUT)
         challenge = self.challenges[self._index]
         d_yaw = signals.yaw - baseline.yaw
         d_mouth = signals.mouth - baseline.mouth
         ear_ratio = signals.ear / baseline.ear if baseline.ear > 0 else 1.0
+        action = self._action
+        turned_left = d_yaw > settings.turn_yaw_deg
+        turned_right = d_yaw < -settings.turn_yaw_deg
+        mouth_open = d_mouth > settings.mouth_open_delta
+
+        if t < self._prompt_at_ms:
+            # The random pause before the prompt: someone live waits for it, a recording
+            # does not know when it comes. Blinks are involuntary and allowed.
+            action.left = action.left + 1 if turned_left else 0
+            action.right = action.right + 1 if turned_right else 0
+            action.mouth = action.mouth + 1 if mouth_open else 0
+            if settings.fail_on_wrong_action and max(
+                action.left, action.right, action.mouth
+            ) >= settings.hold_frames:
+                return self._fail(LivenessFailure.EARLY_ACTION)
+            return self._status(instruction=_("请保持正视摄像头，等待提示"), prompted=False)
+        if self._timed_out(t):
+            return self._fail(LivenessFailure.CHALLENGE_TIMEOUT)
 
         if not self._acting:
             # Each action must start from rest, so that the end of one challenge (a head
             # still turned, a mouth still open) does not count for the next.
-            at_rest = abs(d_yaw) < settings.turn_yaw_delta / 2 and (
+            at_rest = abs(d_yaw) < settings.turn_yaw_deg / 2 and (
                 d_mouth < settings.mouth_open_delta / 2
             )
             if challenge is Challenge.BLINK:
@@ -266,11 +366,20 @@ class LivenessSession:
             if not at_rest:
                 return self._status(instruction=_("请先恢复正视摄像头"))
             self._acting = True
+            action = self._action = _Action()
 
-        action = self._action
-        action.left = action.left + 1 if d_yaw > settings.turn_yaw_delta else 0
-        action.right = action.right + 1 if d_yaw < -settings.turn_yaw_delta else 0
-        action.mouth = action.mouth + 1 if d_mouth > settings.mouth_open_delta else 0
+        holds = (
+            challenge in NON_RIGID
+            and (mouth_open or ear_ratio < settings.blink_closed_ratio)
+            and self._pose_holds(signals, baseline)
+        )
+        action.left = action.left + 1 if turned_left else 0
+        action.right = action.right + 1 if turned_right else 0
+        action.mouth = action.mouth + 1 if mouth_open and holds else 0
+        if nose_offset is not None:
+            action.offsets.append(nose_offset)
+        if turned_left or turned_right:
+            action.parallax = max(action.parallax, self._parallax(signals, baseline))
         hold = settings.hold_frames
         done_by = {
             Challenge.TURN_LEFT: action.left >= hold,
@@ -278,7 +387,12 @@ class LivenessSession:
             Challenge.OPEN_MOUTH: action.mouth >= hold,
         }
         if challenge is Challenge.BLINK:
-            if ear_ratio < settings.blink_closed_ratio:
+            closed = (
+                ear_ratio < settings.blink_closed_ratio
+                and signals.blink >= baseline.blink + settings.blink_min_rise
+                and holds
+            )
+            if closed:
                 action.eyes_closed_seen = True
             done = action.eyes_closed_seen and ear_ratio >= settings.blink_open_ratio
         else:
@@ -289,6 +403,12 @@ class LivenessSession:
             return self._fail(LivenessFailure.WRONG_ACTION)
         if not done:
             return self._status()
+        if challenge in TURNS:
+            self.parallax.append(round(action.parallax, 4))
+            if action.parallax < settings.turn_min_parallax:
+                return self._fail(LivenessFailure.PLANAR)
+            if _largest_step_share(action.offsets) > settings.turn_max_step_share:
+                return self._fail(LivenessFailure.JUMP)
         self._completed_at.append(t)
         self._index += 1
         if self._index == len(self.challenges):
@@ -305,7 +425,7 @@ class LivenessSession:
         if t - self._final_start_ms > settings.final_timeout_s * 1000:
             return self._fail(LivenessFailure.FINAL_TIMEOUT)
         neutral = (
-            abs(signals.yaw - baseline.yaw) < settings.turn_yaw_delta / 2
+            abs(signals.yaw - baseline.yaw) < settings.turn_yaw_deg / 2
             and signals.mouth - baseline.mouth < settings.mouth_open_delta / 2
             and signals.ear >= baseline.ear * settings.blink_open_ratio
         )
@@ -320,11 +440,14 @@ class LivenessSession:
         return self._status()
 
     def _status(
-        self, *, instruction: str | None = None, neutral_frame: bool = False
+        self, *, instruction: str | None = None, neutral_frame: bool = False,
+        prompted: bool = True,
     ) -> LivenessStatus:
         phase = self._phase
         challenge = (
-            self.challenges[self._index] if phase is LivenessPhase.CHALLENGE else None
+            self.challenges[self._index]
+            if phase is LivenessPhase.CHALLENGE and prompted
+            else None
         )
         if instruction is None:
             if phase is LivenessPhase.BASELINE:
@@ -346,4 +469,33 @@ class LivenessSession:
             total=len(self.challenges),
             failure=self._failure,
             neutral_frame=neutral_frame,
+            prompted=prompted,
         )
+
+
+def _largest_step_share(offsets: Sequence[float]) -> float:
+    """The largest frame-to-frame change of a turn as a share of the whole turn.
+
+    A head turns through intermediate poses (at 25 fps a fast 20 deg turn still spans
+    3+ frames); pictures swapped on cue jump from one pose to the next in one frame.
+    """
+    if len(offsets) < 2:
+        return 1.0
+    total = max(abs(value - offsets[0]) for value in offsets)
+    if total <= 1e-6:
+        return 0.0
+    step = max(abs(b - a) for a, b in zip(offsets, offsets[1:], strict=False))
+    return step / total
+
+
+def _median_shape(shapes: Sequence[Shape]) -> Shape:
+    usable = [shape for shape in shapes if shape]
+    if not usable or len({len(shape) for shape in usable}) != 1:
+        return ()
+    return tuple(
+        (
+            statistics.median(shape[i][0] for shape in usable),
+            statistics.median(shape[i][1] for shape in usable),
+        )
+        for i in range(len(usable[0]))
+    )

@@ -40,28 +40,53 @@ class CameraSettings:
     black_max_contrast: float = 6.0        # frame grey std at or below: black/uniform
     black_window_s: float = 2.0            # all frames black this long: diagnose
 
-    # --- liveness (relative to the person's own baseline) ----------------------------
+    # --- liveness (relative to the person's own baseline; docs/camera.md calibration) ----
     challenge_min_count: int = 2
     challenge_max_count: int = 3
     challenge_timeout_s: float = 6.0
+    # Each prompt appears after a random pause in this window; acting before the prompt
+    # fails (a recording acts on its own clock).
+    prompt_delay_min_s: float = 0.2
+    prompt_delay_max_s: float = 1.0
     baseline_frames: int = 8
     baseline_timeout_s: float = 6.0
-    baseline_max_abs_yaw: float = 0.15     # the baseline is taken looking roughly ahead
+    baseline_max_abs_yaw: float = 20.0     # degrees: the baseline is taken looking ahead
+    baseline_max_abs_pitch: float = 25.0   # degrees
     baseline_min_ear: float = 0.12         # sanity floor: eyes must be visible at all
     blink_closed_ratio: float = 0.60       # EAR below 60 % of baseline: eyes closed
     blink_open_ratio: float = 0.85         # back above 85 %: eyes open again
-    turn_yaw_delta: float = 0.10           # nose offset change, ~14 degrees of head turn
+    blink_min_rise: float = 0.20           # eyeBlink blendshape rise over baseline
+    turn_yaw_deg: float = 10.0             # head-pose yaw change for a turn (roll removed)
     mouth_open_delta: float = 0.15         # lip gap / mouth width increase over baseline
     hold_frames: int = 2                   # turns and mouth must hold this many frames
+    # A blink or an open mouth counts only while the head pose holds: yaw and pitch
+    # within this many degrees of the baseline and the rigid landmarks within
+    # ``rigid_max_residual`` (similarity fit) of the baseline shape.
+    pose_hold_deg: float = 8.0
+    rigid_max_residual: float = 0.035
+    # A turn must show parallax: rigid landmarks at least this far from the best
+    # homography of the baseline shape (a sheet: ~0.005, a head turned 12 deg: ~0.03).
+    turn_min_parallax: float = 0.014
+    # The largest one-frame step of a turn as a share of the whole turn (detector's nose
+    # offset): a head passes through intermediate poses, swapped pictures jump.
+    turn_max_step_share: float = 0.7
     face_lost_timeout_s: float = 2.0
     fail_on_wrong_action: bool = True      # a replay doing another challenge fails at once
     frozen_max_motion: float = 0.3         # mean |grey diff| between frames, whole window
     final_timeout_s: float = 4.0           # looking back at the camera after the last action
 
+    # --- passive presentation-attack detection (MiniFASNet, pad.py) -------------------
+    pad_enabled: bool = True
+    pad_every_n_frames: int = 2            # score every n-th liveness frame
+    pad_min_frames: int = 5                # frames scored before the vote counts
+    pad_min_live: float = 0.40             # median live probability below: an attack
+
     # --- 1:1 match ---------------------------------------------------------------------
     # OpenCV zoo's SFace cosine threshold (LFW-calibrated). docs/camera.md: margins.
     match_threshold: float = 0.363
     max_failures_before_proctor: int = 3
+    # A pass after this many failed attempts is held for review (server and client).
+    review_failures_before_pass: int = 2
 
     # --- proctoring during the exam ----------------------------------------------------
     monitor_interval_s: float = 5.0
@@ -78,6 +103,8 @@ class CameraSettings:
             raise ValueError("challenge counts must satisfy 1 <= min <= max <= 4")
         if not 0.0 < self.blink_closed_ratio < self.blink_open_ratio <= 1.0:
             raise ValueError("need 0 < blink_closed_ratio < blink_open_ratio <= 1")
+        if self.prompt_delay_min_s > self.prompt_delay_max_s:
+            raise ValueError("prompt_delay_min_s must not exceed prompt_delay_max_s")
         if not -1.0 <= self.match_threshold <= 1.0:
             raise ValueError("match_threshold is a cosine similarity in [-1, 1]")
         for field in fields(self):
@@ -87,3 +114,17 @@ class CameraSettings:
 
 
 DEFAULT_SETTINGS = CameraSettings()
+
+
+# The settings that decide whether an impostor or an attack passes. They come only from
+# the signed paper package or the machine-wide config (client.config.camera), and every
+# attempt's record carries them so that the server can hold a weaker check.
+SECURITY_FIELDS = (
+    "match_threshold", "challenge_min_count", "challenge_max_count", "challenge_timeout_s",
+    "turn_yaw_deg", "turn_min_parallax", "turn_max_step_share", "rigid_max_residual", "pad_enabled",
+    "pad_min_live", "max_failures_before_proctor", "fail_on_wrong_action",
+)
+
+
+def security_digest(settings: CameraSettings) -> dict[str, object]:
+    return {name: getattr(settings, name) for name in SECURITY_FIELDS}

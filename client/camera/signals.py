@@ -1,19 +1,24 @@
-"""Liveness signals computed from MediaPipe's 478 face landmarks (pixel coordinates).
+"""Liveness signals of one face from MediaPipe FaceLandmarker's outputs.
 
-- eye aspect ratio (EAR): eyelid gap over eye width, ~0.3 open, drops on a blink;
-- mouth ratio: inner-lip gap over mouth width, grows when the mouth opens;
-- yaw: where the nose tip sits between the outer eye corners, minus 0.5. Positive means
-  the nose moved towards landmark 263 (the person's left eye), i.e. the person turned to
-  THEIR left in an unmirrored camera frame. A flat photo turned in the hand keeps this
-  ratio (an affine squeeze does not move the nose between the eyes), a real head does not.
+- head pose (yaw, pitch, roll in degrees) from the facial transformation matrix. Yaw and
+  pitch are read from the direction the face points (the model's forward axis), so they
+  do not change when the face rotates in the image plane: a printed photo turned in its
+  own plane changes roll only. Positive yaw: the person turned to THEIR left in an
+  unmirrored frame; positive pitch: looking down.
+- eye aspect ratio (EAR, eyelid gap over eye width) and the eyeBlink blendshapes;
+- mouth ratio (inner-lip gap over mouth width) and the jawOpen blendshape;
+- ``shape``: landmarks of the rigid part of the face (nose, forehead, outline, eye
+  corners; no eyelids, no lips), for the geometry tests in client.camera.geometry.
 
-solvePnP with a generic head model was tried and rejected (unstable on profile faces,
-see /work/shared/notes/camera.md); these ratios need no 3D model.
+solvePnP with a generic head model was tried earlier and rejected (unstable on profile
+faces, see /work/shared/notes/camera.md); the landmarker's own matrix is used instead.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -24,18 +29,34 @@ LEFT_EYE = (362, 385, 387, 263, 373, 380)   # the person's left eye (image right
 UPPER_LIP, LOWER_LIP, MOUTH_RIGHT, MOUTH_LEFT = 13, 14, 78, 308
 NOSE_TIP = 1
 RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 33, 263
+# Points that do not move when the eyes or the mouth do: the nose (nearest the camera),
+# the eye corners, the forehead and the face outline (farthest). A rigid head turning
+# moves them relative to each other (parallax); a flat sheet moves them by a homography.
+RIGID_POINTS = (
+    1, 4, 6, 168, 197, 195, 5,                     # nose bridge to tip
+    33, 133, 362, 263,                             # eye corners
+    10, 109, 338, 67, 297, 21, 251,                # forehead
+    234, 454, 127, 356, 93, 323, 132, 361,         # outline, temples to jaw
+    58, 288, 172, 397, 150, 379, 152,              # jaw and chin
+)
 
 
 @dataclass(frozen=True)
 class FaceSignals:
     ear: float            # mean of both eyes
     mouth: float
-    yaw: float
+    yaw: float            # degrees, roll removed
     eye_span: float       # outer eye corner distance in pixels (scale of the face)
+    pitch: float = 0.0    # degrees
+    roll: float = 0.0     # degrees, in-plane rotation
+    blink: float = 0.0    # mean eyeBlink blendshape, 0 open .. 1 closed
+    jaw: float = 0.0      # jawOpen blendshape
+    # (len(RIGID_POINTS), 2) pixel coordinates, or () when not available.
+    shape: tuple[tuple[float, float], ...] = field(default=(), repr=False, compare=False)
 
 
 def _distance(points: npt.NDArray[np.float64], a: int, b: int) -> float:
-    return float(np.linalg.norm(points[a] - points[b]))
+    return float(np.linalg.norm(points[a, :2] - points[b, :2]))
 
 
 def eye_aspect_ratio(points: npt.NDArray[np.float64], eye: tuple[int, ...]) -> float:
@@ -53,21 +74,45 @@ def mouth_ratio(points: npt.NDArray[np.float64]) -> float:
     return _distance(points, UPPER_LIP, LOWER_LIP) / width
 
 
-def nose_yaw(points: npt.NDArray[np.float64]) -> float:
-    span = points[LEFT_EYE_OUTER][0] - points[RIGHT_EYE_OUTER][0]
-    if abs(span) <= 1e-6:
-        return 0.0
-    return float((points[NOSE_TIP][0] - points[RIGHT_EYE_OUTER][0]) / span - 0.5)
+def head_pose(matrix: npt.NDArray[np.float64] | Sequence[Sequence[float]]) -> tuple[float, float, float]:
+    """(yaw, pitch, roll) in degrees from FaceLandmarker's 4x4 facial transformation.
+
+    Yaw and pitch come from the forward axis alone (third column of the rotation): a
+    rotation about that axis (roll, a sheet turned in its plane) leaves them unchanged.
+    """
+    rot = np.asarray(matrix, dtype=np.float64)[:3, :3]
+    forward = rot[:, 2]
+    yaw = math.degrees(math.atan2(forward[0], forward[2]))
+    pitch = math.degrees(math.atan2(-forward[1], math.hypot(forward[0], forward[2])))
+    right = rot[:, 0]
+    roll = math.degrees(math.atan2(right[1], right[0]))
+    return yaw, pitch, roll
 
 
-def face_signals(points: npt.NDArray[np.float64]) -> FaceSignals:
-    """Signals of one face; *points* is an (N >= 388, 2) array of pixel coordinates."""
-    if points.ndim != 2 or points.shape[0] <= max(LEFT_EYE) or points.shape[1] < 2:
-        raise ValueError(f"expected (478, 2) landmark array, got {points.shape}")
+def face_signals(
+    points: npt.NDArray[np.float64],
+    *,
+    matrix: npt.NDArray[np.float64] | None = None,
+    blendshapes: Mapping[str, float] | None = None,
+) -> FaceSignals:
+    """Signals of one face; *points* is an (N >= 468, 2 or 3) array of pixel coordinates."""
+    if points.ndim != 2 or points.shape[0] <= max(RIGID_POINTS) or points.shape[1] < 2:
+        raise ValueError(f"expected (478, 2|3) landmark array, got {points.shape}")
     ear = (eye_aspect_ratio(points, RIGHT_EYE) + eye_aspect_ratio(points, LEFT_EYE)) / 2.0
+    yaw = pitch = roll = 0.0
+    if matrix is not None:
+        yaw, pitch, roll = head_pose(matrix)
+    scores = blendshapes or {}
+    blink = (scores.get("eyeBlinkLeft", 0.0) + scores.get("eyeBlinkRight", 0.0)) / 2.0
+    shape = tuple((float(points[i, 0]), float(points[i, 1])) for i in RIGID_POINTS)
     return FaceSignals(
         ear=ear,
         mouth=mouth_ratio(points),
-        yaw=nose_yaw(points),
+        yaw=yaw,
         eye_span=_distance(points, RIGHT_EYE_OUTER, LEFT_EYE_OUTER),
+        pitch=pitch,
+        roll=roll,
+        blink=blink,
+        jaw=scores.get("jawOpen", 0.0),
+        shape=shape,
     )

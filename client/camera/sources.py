@@ -228,6 +228,7 @@ class OpenCVCameraSource:
         index: int,
         backend: int = 0,
         name: str = "",
+        path: str = "",
         width: int = 640,
         height: int = 480,
         flip_horizontal: bool = False,
@@ -235,6 +236,7 @@ class OpenCVCameraSource:
         self.index = index
         self.backend = backend
         self.name = name
+        self.path = path   # the driver's device path (MSMF / DirectShow / V4L2)
         self._width = width
         self._height = height
         self._flip = flip_horizontal
@@ -281,3 +283,26 @@ class OpenCVCameraSource:
         if self._capture is not None:
             self._capture.release()
             self._capture = None
+
+
+def backend_name(backend: int) -> str:
+    import cv2
+
+    names = {cv2.CAP_ANY: "any", cv2.CAP_MSMF: "msmf", cv2.CAP_DSHOW: "dshow",
+             cv2.CAP_V4L2: "v4l2", cv2.CAP_AVFOUNDATION: "avfoundation"}
+    return names.get(backend, str(backend))
+
+
+def source_facts(source: object) -> dict[str, str]:
+    """Where the frames came from, for the attempt record: the kind of source and, for a
+    camera, its name, driver path and backend. A file or memory source is never a
+    camera, and the record says so."""
+    if isinstance(source, OpenCVCameraSource):
+        return {"kind": "camera", "device": source.name, "index": str(source.index),
+                "path": source.path, "backend": backend_name(source.backend)}
+    if isinstance(source, FileSequenceSource):
+        return {"kind": "file", "path": str(source.path)}
+    if isinstance(source, MemorySequenceSource):
+        return {"kind": "memory"}
+    kind = getattr(source, "source_kind", None)
+    return {"kind": str(kind) if kind else "other", "class": type(source).__name__}

@@ -20,12 +20,14 @@ from skimage import data
 
 from client.camera.liveness import Challenge
 from client.camera.sources import Frame
+from head3d import Head3D
 
 Image = npt.NDArray[np.uint8]
 Points = npt.NDArray[np.float64]
 
 FPS = 25.0
 SIZE = (640, 480)
+_HEADS: dict[int, Head3D] = {}
 
 
 def astronaut_frame() -> Image:
@@ -159,7 +161,7 @@ def mouth_open(image: Image, points: Points, amount: float = 1.0) -> Image:
 def head_turned(image: Image, points: Points, shift_px: float) -> Image:
     """Push the nose region sideways (positive: towards the person's left = image right)."""
     height, width = image.shape[:2]
-    center_x, center_y = points[1]
+    center_x, center_y = points[1][0], points[1][1]
     sigma_x = (points[263][0] - points[33][0]) * 0.45
     sigma_y = (points[152][1] - points[10][1]) * 0.4
     xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
@@ -169,6 +171,7 @@ def head_turned(image: Image, points: Points, shift_px: float) -> Image:
 
 
 TURN_PX = 45.0
+TURN_DEG = 22.0     # a turn rendered in 3D (head3d.Head3D); the landmarker reads ~14 deg
 
 
 @dataclass(frozen=True)
@@ -183,16 +186,25 @@ class Actor:
     """A cooperative candidate built from one still frame and its landmarks."""
 
     frame: Image
-    points: Points
+    points: Points      # (478, 3): x, y, depth in pixels
 
-    def pose(self, *, eyes: float = 0.0, mouth: float = 0.0, turn: float = 0.0) -> Image:
+    @property
+    def head(self) -> Head3D:
+        cached = _HEADS.get(id(self))
+        if cached is None:
+            cached = _HEADS[id(self)] = Head3D(self.frame, self.points)
+        return cached
+
+    def pose(self, *, eyes: float = 0.0, mouth: float = 0.0, turn: float = 0.0,
+             pitch_deg: float = 0.0) -> Image:
+        """Eyes and mouth edited on the photo, then the head turned in 3D."""
         image = self.frame
-        if turn:
-            image = head_turned(image, self.points, turn * TURN_PX)
         if eyes:
             image = eyes_closed(image, self.points, eyes)
         if mouth:
             image = mouth_open(image, self.points, mouth)
+        if turn or pitch_deg:
+            image = self.head.render(image, yaw_deg=turn * TURN_DEG, pitch_deg=pitch_deg)
         return image
 
     @staticmethod

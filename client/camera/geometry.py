@@ -1,0 +1,70 @@
+"""Is the face a rigid 3D head or a flat sheet? Tests on the rigid landmarks of two frames.
+
+A photo or a screen is a plane: whatever the hand does with it (tilt it forward, turn it
+about any axis, rotate it in its plane, move it), the image of every point on it moves by
+one homography. A real head turning moves the nose tip against the face outline
+(parallax), which no homography reproduces. Conversely, while the eyes blink or the mouth
+opens the rest of a live face keeps its shape up to a similarity (move, scale, in-plane
+rotation), while a tilted sheet foreshortens it.
+
+Both residuals are the median point distance after the best fit, divided by the outer
+eye-corner distance, so they do not depend on the face's size in the frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+Shape = Sequence[tuple[float, float]]
+
+
+def _arrays(a: Shape, b: Shape) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    first = np.asarray(a, dtype=np.float64)
+    second = np.asarray(b, dtype=np.float64)
+    if first.shape != second.shape or first.ndim != 2 or first.shape[0] < 8:
+        raise ValueError("two shapes of the same >= 8 points are needed")
+    return first, second
+
+
+def _scale(points: npt.NDArray[np.float64]) -> float:
+    # Outer eye corners are entries 7 and 10 of signals.RIGID_POINTS.
+    return max(float(np.linalg.norm(points[7] - points[10])), 1e-6)
+
+
+def homography_residual(reference: Shape, current: Shape) -> float:
+    """How far *current* is from the best plane-to-plane mapping of *reference*.
+
+    ~0 for a sheet (only landmark noise), clearly above it for a head turned in 3D.
+    """
+    import cv2
+
+    src, dst = _arrays(reference, current)
+    matrix, _ = cv2.findHomography(src, dst, 0)
+    if matrix is None:
+        return 0.0
+    ones = np.ones((src.shape[0], 1))
+    mapped = np.hstack([src, ones]) @ matrix.T
+    mapped = mapped[:, :2] / mapped[:, 2:3]
+    return float(np.median(np.linalg.norm(mapped - dst, axis=1))) / _scale(dst)
+
+
+def similarity_residual(reference: Shape, current: Shape) -> float:
+    """How far *current* is from *reference* moved, scaled and rotated in the image plane.
+
+    ~0 while a live face blinks or opens the mouth, large when a sheet is tilted.
+    """
+    src, dst = _arrays(reference, current)
+    src_c, dst_c = src - src.mean(0), dst - dst.mean(0)
+    # Closed-form least-squares similarity (Umeyama without reflection).
+    cov = dst_c.T @ src_c / src.shape[0]
+    u, s, vt = np.linalg.svd(cov)
+    sign = np.sign(np.linalg.det(u @ vt)) or 1.0
+    d = np.diag([1.0, sign])
+    rot = u @ d @ vt
+    var = float((src_c**2).sum() / src.shape[0])
+    scale = float(np.trace(np.diag(s) @ d)) / var if var > 0 else 1.0
+    mapped = scale * src_c @ rot.T
+    return float(np.median(np.linalg.norm(mapped - dst_c, axis=1))) / _scale(dst)
