@@ -46,9 +46,17 @@ def homography_residual(reference: Shape, current: Shape) -> float:
     if matrix is None:
         return 0.0
     ones = np.ones((src.shape[0], 1))
-    mapped = np.hstack([src, ones]) @ matrix.T
+    homogeneous = np.hstack([src, ones])
+    # Broadcast products, not BLAS: tiny matrices, and OpenBLAS's thread pool costs more
+    # than it saves on a busy 2-core PC.
+    mapped = (homogeneous[:, None, :] * matrix[None, :, :]).sum(axis=2)
     mapped = mapped[:, :2] / mapped[:, 2:3]
     return float(np.median(np.linalg.norm(mapped - dst, axis=1))) / _scale(dst)
+
+
+def _mul2(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    product: npt.NDArray[np.float64] = (a[:, :, None] * b[None, :, :]).sum(axis=1)
+    return product
 
 
 def similarity_residual(reference: Shape, current: Shape) -> float:
@@ -59,12 +67,12 @@ def similarity_residual(reference: Shape, current: Shape) -> float:
     src, dst = _arrays(reference, current)
     src_c, dst_c = src - src.mean(0), dst - dst.mean(0)
     # Closed-form least-squares similarity (Umeyama without reflection).
-    cov = dst_c.T @ src_c / src.shape[0]
+    cov = (dst_c[:, :, None] * src_c[:, None, :]).sum(axis=0) / src.shape[0]
     u, s, vt = np.linalg.svd(cov)
-    sign = np.sign(np.linalg.det(u @ vt)) or 1.0
-    d = np.diag([1.0, sign])
-    rot = u @ d @ vt
+    sign = 1.0 if np.linalg.det(u) * np.linalg.det(vt) >= 0 else -1.0
+    d = np.array([1.0, sign])
+    rot = _mul2(u * d[None, :], vt)
     var = float((src_c**2).sum() / src.shape[0])
-    scale = float(np.trace(np.diag(s) @ d)) / var if var > 0 else 1.0
-    mapped = scale * src_c @ rot.T
+    scale = float((s * d).sum()) / var if var > 0 else 1.0
+    mapped = scale * (src_c[:, None, :] * rot[None, :, :]).sum(axis=2)
     return float(np.median(np.linalg.norm(mapped - dst_c, axis=1))) / _scale(dst)

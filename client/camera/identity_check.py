@@ -399,7 +399,6 @@ class _Check:
                     signals=analysis.signals,
                     face_count=len(analysis.faces),
                     motion=analysis.motion,
-                    nose_offset=face.frontal_yaw if face is not None else None,
                 )
             )
             if status.neutral_frame and face is not None and len(analysis.faces) == 1:

@@ -67,8 +67,8 @@ class CameraSettings:
     # A turn must show parallax: rigid landmarks at least this far from the best
     # homography of the baseline shape (a sheet: ~0.005, a head turned 12 deg: ~0.03).
     turn_min_parallax: float = 0.014
-    # The largest one-frame step of a turn as a share of the whole turn (detector's nose
-    # offset): a head passes through intermediate poses, swapped pictures jump.
+    # The largest one-frame yaw step of a turn as a share of the whole turn: a head
+    # passes through intermediate poses, pictures swapped on cue jump (liveness.py).
     turn_max_step_share: float = 0.7
     face_lost_timeout_s: float = 2.0
     fail_on_wrong_action: bool = True      # a replay doing another challenge fails at once
@@ -121,7 +121,8 @@ DEFAULT_SETTINGS = CameraSettings()
 # attempt's record carries them so that the server can hold a weaker check.
 SECURITY_FIELDS = (
     "match_threshold", "challenge_min_count", "challenge_max_count", "challenge_timeout_s",
-    "turn_yaw_deg", "turn_min_parallax", "turn_max_step_share", "rigid_max_residual", "pad_enabled",
+    "turn_yaw_deg", "turn_min_parallax", "turn_max_step_share", "rigid_max_residual",
+    "pad_enabled",
     "pad_min_live", "max_failures_before_proctor", "fail_on_wrong_action",
 )
 

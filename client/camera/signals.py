@@ -74,7 +74,9 @@ def mouth_ratio(points: npt.NDArray[np.float64]) -> float:
     return _distance(points, UPPER_LIP, LOWER_LIP) / width
 
 
-def head_pose(matrix: npt.NDArray[np.float64] | Sequence[Sequence[float]]) -> tuple[float, float, float]:
+def head_pose(
+    matrix: npt.NDArray[np.float64] | Sequence[Sequence[float]],
+) -> tuple[float, float, float]:
     """(yaw, pitch, roll) in degrees from FaceLandmarker's 4x4 facial transformation.
 
     Yaw and pitch come from the forward axis alone (third column of the rotation): a

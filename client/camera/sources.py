@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+DEFAULT_FILE_FPS = 25.0
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov", ".webm", ".wmv", ".m4v"})
 
@@ -107,15 +108,18 @@ class FileSequenceSource:
         self,
         path: Path,
         *,
-        fps: float = 25.0,
+        fps: float | None = None,
         realtime: bool = False,
         loop: bool = False,
         still_seconds: float = 10.0,
     ) -> None:
-        if fps <= 0:
+        if fps is not None and fps <= 0:
             raise ValueError("fps must be positive")
         self.path = Path(path)
-        self._fps = fps
+        # None: a video's own frame rate (images: 25 fps). Assuming 25 made a 15 fps
+        # recording play 1.7x too fast, and the timeouts judged it wrongly.
+        self._requested_fps = fps
+        self._fps = fps or DEFAULT_FILE_FPS
         self._realtime = realtime
         self._loop = loop
         self._still_seconds = still_seconds
@@ -144,7 +148,9 @@ class FileSequenceSource:
                 raise CameraError(
                     "camera.source_unreadable", _("文件夹中没有图片"), path=str(path)
                 )
-            self._frames = self._image_files(files)
+            # Decoded once: re-reading on every loop let a script that rewrites a file
+            # drive the "camera" (a reactive virtual camera).
+            self._frames = self._image_files([_read_image(file) for file in files])
         elif path.suffix.lower() in IMAGE_SUFFIXES:
             image = _read_image(path)
             count = max(1, round(self._still_seconds * self._fps))
@@ -152,10 +158,13 @@ class FileSequenceSource:
         else:
             self._frames = self._video_frames()
 
-    def _image_files(self, files: list[Path]) -> Iterator[Image]:
+    @property
+    def fps(self) -> float:
+        return self._fps
+
+    def _image_files(self, images: list[Image]) -> Iterator[Image]:
         while True:
-            for file in files:
-                yield _read_image(file)
+            yield from images
             if not self._loop:
                 return
 
@@ -168,6 +177,9 @@ class FileSequenceSource:
                 "camera.source_unreadable", _("无法读取视频文件"), path=str(self.path)
             )
         self._capture = capture
+        own_fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        if self._requested_fps is None and 1.0 <= own_fps <= 240.0:
+            self._fps = own_fps
         while True:
             ok, image = capture.read()
             if ok:

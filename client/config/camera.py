@@ -23,11 +23,17 @@ TUNABLE = (
 
 
 def camera_settings(settings: Settings, *, low_end: bool = False) -> CameraSettings:
+    """The machine's camera settings (security keys only from the machine-wide file:
+    client.config.loader). Values that do not fit together fall back one key at a
+    time, never the whole section."""
     values = {name: settings.get(f"camera/{name}") for name in TUNABLE}
     if low_end:
         values.update(capture_width=320, capture_height=240)
-    try:
-        return dataclasses.replace(CameraSettings(), **values)
-    except ValueError as exc:  # e.g. challenge_min_count > challenge_max_count
-        log.error("user.ini [camera] values do not fit together (%s); using the defaults", exc)
-        return CameraSettings()
+    result = CameraSettings()
+    for name, value in values.items():
+        try:
+            result = dataclasses.replace(result, **{name: value})
+        except ValueError as exc:  # e.g. challenge_min_count > challenge_max_count
+            log.error("[camera] %s = %r does not fit (%s); keeping %r", name, value, exc,
+                      getattr(result, name))
+    return result

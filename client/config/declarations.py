@@ -19,6 +19,10 @@ class Setting:
     type: t.ValueType[Any]
     default: Any
     meaning: str  # bilingual: admins read the example ini in Chinese first
+    # Decides security (who passes the identity check, whether it runs): read only from
+    # the machine-wide config, never from a file the candidate can write (per-user
+    # user.ini, --config, a portable copy's folder). client.config.loader enforces it.
+    trusted_only: bool = False
 
     @property
     def name(self) -> str:
@@ -54,28 +58,31 @@ SETTINGS: tuple[Setting, ...] = (
             "front camera"),
     Setting("camera", "source", t.OptionalPath(), None,
             "用视频/图片文件代替摄像头（测试、演示、技术支持） / Video or image file used instead "
-            "of a camera (tests, demos, support)"),
+            "of a camera (tests, demos, support)", trusted_only=True),
     Setting("camera", "enabled", t.Boolean(), True,
-            "是否进行人脸识别身份核验 / Whether identity is verified with the camera"),
+            "是否进行人脸识别身份核验 / Whether identity is verified with the camera",
+            trusted_only=True),
     Setting("camera", "match_threshold", t.Decimal(-1.0, 1.0), 0.363,
             "人脸比对阈值（SFace 余弦相似度，见 docs/camera.md 的余量说明） / Face match "
-            "threshold, SFace cosine similarity (margins: docs/camera.md)"),
+            "threshold, SFace cosine similarity (margins: docs/camera.md)", trusted_only=True),
     Setting("camera", "max_failures_before_proctor", t.Integer(1, 10), 3,
             "核验失败几次后可请监考教师人工核验 / Failures before the proctor can verify by "
-            "hand"),
+            "hand", trusted_only=True),
     Setting("camera", "challenge_min_count", t.Integer(1, 4), 2,
-            "活体检测最少动作数 / Fewest liveness challenges"),
+            "活体检测最少动作数 / Fewest liveness challenges", trusted_only=True),
     Setting("camera", "challenge_max_count", t.Integer(1, 4), 3,
-            "活体检测最多动作数 / Most liveness challenges"),
+            "活体检测最多动作数 / Most liveness challenges", trusted_only=True),
     Setting("camera", "challenge_timeout_s", t.Decimal(2.0, 30.0), 6.0,
-            "每个动作的限时（秒） / Seconds allowed per challenge"),
+            "每个动作的限时（秒） / Seconds allowed per challenge", trusted_only=True),
     Setting("camera", "monitor_interval_s", t.Decimal(1.0, 120.0), 5.0,
-            "考试中每隔几秒分析一帧画面 / Seconds between proctoring analyses"),
+            "考试中每隔几秒分析一帧画面 / Seconds between proctoring analyses",
+            trusted_only=True),
     Setting("camera", "monitor_debounce", t.Integer(1, 20), 2,
-            "连续几次异常才记录事件 / Consecutive anomalies before an event is recorded"),
+            "连续几次异常才记录事件 / Consecutive anomalies before an event is recorded",
+            trusted_only=True),
     Setting("camera", "review_no_face_total_s", t.Decimal(5.0, 3600.0), 60.0,
             "累计离开画面多少秒后成绩待审核 / Total seconds without a face before the result "
-            "is held for review"),
+            "is held for review", trusted_only=True),
     Setting("camera", "flip_horizontal", t.Boolean(), False,
             "镜像摄像头画面 / Mirror the camera picture"),
     Setting("logging", "level", t.Choice(("DEBUG", "INFO", "WARNING", "ERROR")), "INFO",

@@ -4,6 +4,13 @@ Lookup order (earlier wins, per key): ``--config PATH``, ``user.ini`` beside the
 executable, the machine-wide config dir, the per-user config dir. Values from different
 files merge key by key, so an admin's machine-wide file can set the server while a
 per-user file only sets the language.
+
+Settings declared ``trusted_only`` (the camera's security settings) are taken only from
+trusted files: the machine-wide config (%ProgramData%/ExamClient/user.ini, which an
+administrator writes). The candidate can write the per-user file, pass ``--config`` and
+edit a portable copy's folder; a security key there is ignored and reported, and the
+next trusted file or the default applies. The paper package's per-exam camera policy
+(client.config.camera) comes on top.
 """
 
 from __future__ import annotations
@@ -77,11 +84,16 @@ def executable_dir() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
+def machine_config_path() -> Path:
+    """The machine-wide config: the only file trusted with security settings."""
+    return Path(platformdirs.site_config_dir(APP_NAME, appauthor=False)) / INI_NAME
+
+
 def config_search_path(explicit: Path | None = None) -> list[Path]:
     """Candidate ini files, highest precedence first."""
     paths = [] if explicit is None else [explicit]
     paths.append(executable_dir() / INI_NAME)
-    paths.append(Path(platformdirs.site_config_dir(APP_NAME, appauthor=False)) / INI_NAME)
+    paths.append(machine_config_path())
     paths.append(Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / INI_NAME)
     return paths
 
@@ -103,8 +115,22 @@ def _lookup(parser: configparser.ConfigParser, setting: Setting) -> str | None:
     return None
 
 
-def load_settings(files: Iterable[Path]) -> Settings:
-    """Read the given files (highest precedence first); missing files are skipped."""
+def _same_file(path: Path, trusted: set[Path]) -> bool:
+    try:
+        return path.resolve() in trusted
+    except OSError:
+        return False
+
+
+def load_settings(files: Iterable[Path], *, trusted: Iterable[Path] | None = None) -> Settings:
+    """Read the given files (highest precedence first); missing files are skipped.
+
+    *trusted*: the files allowed to set ``trusted_only`` settings (default: the
+    machine-wide config only).
+    """
+    trusted_files = {
+        Path(p).resolve() for p in (trusted if trusted is not None else [machine_config_path()])
+    }
     values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
     sources: dict[str, Path] = {}
     problems: list[SettingProblem] = []
@@ -120,6 +146,7 @@ def load_settings(files: Iterable[Path]) -> Settings:
                                            "a readable UTF-8 INI file"))
             continue
         found.append(path)
+        is_trusted = _same_file(path, trusted_files)
         for section in parser.sections():
             for key in parser[section]:
                 if (section.casefold(), key.casefold()) not in known:
@@ -129,6 +156,13 @@ def load_settings(files: Iterable[Path]) -> Settings:
                 continue  # a file earlier in the lookup order already set it
             text = _lookup(parser, setting)
             if text is None:
+                continue
+            if setting.trusted_only and not is_trusted:
+                # A candidate-writable file: the key is ignored (a trusted file further
+                # down, or the default, applies) and the attempt is reported.
+                problems.append(SettingProblem(path, setting.section, setting.key, text,
+                                               _("仅限全机配置文件 {file}").format(
+                                                   file=machine_config_path())))
                 continue
             try:
                 values[setting.name] = setting.type.parse(text)

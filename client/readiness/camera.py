@@ -114,8 +114,11 @@ def evaluate_camera(facts: CameraFacts) -> CheckResult:
                                  "height": facts.height, "error_code": facts.error_code,
                                  "error_detail": facts.error_detail}
     if not facts.enabled:
-        return CheckResult("camera", Status.PASS, _(
-            "user.ini 中已关闭人脸识别身份核验（[camera] enabled = false），不检查摄像头"), detail)
+        # Without the check nobody verifies who sits the exam: a problem, not a pass (the
+        # server also holds every result the client reports with the check off).
+        return CheckResult("camera", Status.FAIL, _(
+            "全机配置中关闭了人脸识别身份核验（[camera] enabled = false）：考试时将无法核验"
+            "考生身份，成绩会被标记为待审核。请考点管理员重新开启"), detail)
     if facts.error_code is not None:
         steps = facts.error_detail.get("instructions")
         text = facts.error_message or facts.error_code

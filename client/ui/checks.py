@@ -6,6 +6,7 @@ file-backed camera while the real client hands in the platform collectors.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ from client.config import Settings
 from client.integrity.collector import Collector, SelectedCamera
 from client.integrity.rules import Rules
 from client.integrity.snapshot import Snapshot
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -92,7 +95,13 @@ class CameraChecks:
 
 def camera_checks_from(settings_values: Settings, *, enforce: bool, low_end: bool,
                        source_override: Path | None = None) -> CameraChecks | None:
-    """The camera part of the checks from user.ini, or None when [camera] enabled = false."""
+    """The camera part of the checks, or None when [camera] enabled = false (which only the
+    machine-wide config can say: client.config.loader).
+
+    A file instead of a camera (``--camera-source`` / ``[camera] source``) is for the demo
+    and tests only: in a real exam (*enforce*) it is refused and the real camera is used,
+    whatever file asked for it (a file rewritten by a script is a virtual camera).
+    """
     if not settings_values.get("camera/enabled"):
         return None
     from client.camera.sources import FileSequenceSource
@@ -101,7 +110,10 @@ def camera_checks_from(settings_values: Settings, *, enforce: bool, low_end: boo
     camera = camera_settings(settings_values, low_end=low_end)
     source_path = source_override or settings_values.get("camera/source")
     factory: Callable[[], FrameSource] | None = None
-    if source_path is not None:
+    if source_path is not None and enforce:
+        log.error("camera source %s refused: a file replaces the camera only in the demo",
+                  source_path)
+    elif source_path is not None:
         path = Path(source_path)
         factory = lambda: FileSequenceSource(path, realtime=True, loop=True)  # noqa: E731
     return CameraChecks(source_factory=factory, settings=camera,

@@ -270,6 +270,24 @@ def genuine_policy(face: Face, rng: random.Random) -> Policy:
     return frame
 
 
+def cooperative(face: Face, seed: int, *, reaction_f: int = 8) -> ReactiveSource:
+    """A typical cooperative candidate (the tests' and the benchmark's genuine user)."""
+    person = Person(reaction_f=reaction_f, turn_deg=22.0, blink_depth=1.0, mouth_depth=1.0,
+                    sway_deg=1.0, sway_phase=float(seed))
+
+    def frame(index: int, cue: Cue) -> Image:
+        pose: dict[str, float] = {"yaw": person.sway_deg * math.sin(index / 12.0 + seed)}
+        if cue.challenge is not None and index - cue.since >= person.reaction_f:
+            track = action_track(cue.challenge, person)
+            step = (index - cue.since - person.reaction_f) % (len(track) + 30)
+            if step < len(track):
+                for key, value in track[step].items():
+                    pose[key] = pose.get(key, 0.0) + value
+        return sensor_noise(face.render(**pose), index)
+
+    return ReactiveSource(frame, max_s=30.0)
+
+
 # -- attackers ------------------------------------------------------------------------------
 def _hand_tremor(index: int, seed: float) -> tuple[float, float, float]:
     return (2.0 * math.sin(index / 7.0 + seed), 1.5 * math.sin(index / 5.0 + 2 * seed),

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 import numpy.typing as npt
+from head3d import Head3D
 from skimage import data
 
 from client.camera.liveness import Challenge
 from client.camera.sources import Frame
-from head3d import Head3D
 
 Image = npt.NDArray[np.uint8]
 Points = npt.NDArray[np.float64]

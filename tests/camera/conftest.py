@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from attacks import Face
 from camera_sequences import Actor, astronaut_frame, astronaut_portrait, encode
 
 from client.camera.analyzer import FaceAnalyzer
@@ -41,3 +42,9 @@ def actor(image_analyzer: FaceAnalyzer, frame: np.ndarray) -> Actor:
 def base_photo() -> bytes:
     """The astronaut's whole portrait as the platform's base photo (JPEG)."""
     return encode(astronaut_portrait())
+
+
+@pytest.fixture(scope="session")
+def face(actor: Actor) -> Face:
+    """The astronaut as a 3D head (turns rendered from her landmarks' depth)."""
+    return Face(actor.frame, actor.points)

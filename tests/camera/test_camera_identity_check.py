@@ -10,6 +10,7 @@ import camera_sequences as cs
 import cv2
 import numpy as np
 import pytest
+from attacks import Face, ReactiveSource, cooperative
 
 from client.camera.analyzer import FaceAnalyzer
 from client.camera.identity_check import (
@@ -30,30 +31,39 @@ SETTINGS = CameraSettings()
 
 def check(
     analyzer: FaceAnalyzer,
-    frames: list[np.ndarray],
+    frames: list[np.ndarray] | ReactiveSource,
     *,
     base_photo: bytes | None,
     seed: int = 0,
     settings: CameraSettings = SETTINGS,
     progress: list[CheckProgress] | None = None,
 ) -> IdentityResult:
+    """Frames as recorded, or a reactive source that sees the prompts (a live person)."""
+    reactive = frames if isinstance(frames, ReactiveSource) else None
+
+    def observe(item: CheckProgress) -> None:
+        if progress is not None:
+            progress.append(item)
+        if reactive is not None:
+            reactive.observe(item)
+
     return run_identity_check(
-        source=MemorySequenceSource(frames, fps=cs.FPS),
+        source=reactive or MemorySequenceSource(frames, fps=cs.FPS),  # type: ignore[arg-type]
         analyzer=analyzer,
         base_photo=base_photo,
         settings=settings,
         rng=random.Random(seed),
-        on_progress=progress.append if progress is not None else None,
+        on_progress=observe,
     )
 
 
 @pytest.mark.parametrize("seed", [0, 5])
 def test_cooperative_candidate_is_verified(
-    analyzer: FaceAnalyzer, actor: cs.Actor, base_photo: bytes, seed: int
+    analyzer: FaceAnalyzer, face: Face, base_photo: bytes, seed: int
 ) -> None:
     challenges = cs.predicted_challenges(seed)
     progress: list[CheckProgress] = []
-    result = check(analyzer, actor.perform(challenges, seed=seed), base_photo=base_photo,
+    result = check(analyzer, cooperative(face, seed), base_photo=base_photo,
                    seed=seed, progress=progress)
     assert result.outcome is Outcome.VERIFIED, result
     assert result.challenges == challenges
@@ -68,6 +78,12 @@ def test_cooperative_candidate_is_verified(
     assert {challenge_instruction(c) for c in challenges} <= shown
     record = result.to_record()
     assert record["outcome"] == "verified" and record["score"] == result.score
+    # The turn showed parallax, the passive PAD voted live, the record says so.
+    assert record["parallax"] and min(record["parallax"]) >= SETTINGS.turn_min_parallax
+    assert record["pad_median"] >= SETTINGS.pad_min_live and record["pad_frames"] >= 5
+    assert record["source"] == {"kind": "test", "class": "ReactiveSource"}
+    assert record["settings"]["match_threshold"] == SETTINGS.match_threshold
+    assert "captures" not in repr(result) and b"JFIF" not in repr(result).encode()
 
 
 def test_frozen_photo_fails(analyzer: FaceAnalyzer, frame: np.ndarray, base_photo: bytes) -> None:
@@ -88,22 +104,24 @@ def test_printed_photo_in_front_of_a_camera_fails(
 
 
 def test_replayed_recording_fails(
-    analyzer: FaceAnalyzer, actor: cs.Actor, base_photo: bytes
+    analyzer: FaceAnalyzer, face: Face, base_photo: bytes
 ) -> None:
     recorded_seed, replay_seed = 1, 2
     assert cs.predicted_challenges(recorded_seed) != cs.predicted_challenges(replay_seed)
-    recording = actor.perform(cs.predicted_challenges(recorded_seed), seed=9)
-    result = check(analyzer, recording, base_photo=base_photo, seed=replay_seed)
+    earlier = cooperative(face, recorded_seed)
+    earlier.keep_frames = True
+    assert check(analyzer, earlier, base_photo=base_photo, seed=recorded_seed).passed
+    result = check(analyzer, earlier.frames, base_photo=base_photo, seed=replay_seed)
     assert result.outcome is Outcome.LIVENESS_FAILED
-    assert result.reason in ("liveness.wrong_action", "liveness.challenge_timeout")
+    assert result.reason in ("liveness.wrong_action", "liveness.challenge_timeout",
+                             "liveness.early_action")
 
 
-def test_live_person_who_is_not_the_base_photo(analyzer: FaceAnalyzer, actor: cs.Actor) -> None:
+def test_live_person_who_is_not_the_base_photo(analyzer: FaceAnalyzer, face: Face) -> None:
     stranger_base = cs.encode(cv2.cvtColor(
         __import__("skimage.data", fromlist=["camera"]).camera(), cv2.COLOR_GRAY2BGR))
     seed = 4
-    result = check(analyzer, actor.perform(cs.predicted_challenges(seed), seed=seed),
-                   base_photo=stranger_base, seed=seed)
+    result = check(analyzer, cooperative(face, seed), base_photo=stranger_base, seed=seed)
     assert result.outcome is Outcome.NOT_MATCHED
     assert result.score is not None and result.score < SETTINGS.match_threshold
     assert result.reason == "match.below_threshold"
@@ -111,11 +129,10 @@ def test_live_person_who_is_not_the_base_photo(analyzer: FaceAnalyzer, actor: cs
 
 
 def test_missing_base_photo_still_records_live_captures(
-    analyzer: FaceAnalyzer, actor: cs.Actor
+    analyzer: FaceAnalyzer, face: Face
 ) -> None:
     seed = 6
-    result = check(analyzer, actor.perform(cs.predicted_challenges(seed), seed=seed),
-                   base_photo=None, seed=seed)
+    result = check(analyzer, cooperative(face, seed), base_photo=None, seed=seed)
     assert result.outcome is Outcome.NO_BASE_PHOTO
     assert result.admin_message and "底照" in result.admin_message
     assert len(result.captures) == 2

@@ -19,24 +19,26 @@ SETTINGS = CameraSettings()
 
 
 def signals_of(analyzer: FaceAnalyzer, image: np.ndarray):  # type: ignore[no-untyped-def]
-    points = analyzer.landmarks(image, t_ms=0)
-    assert points is not None
-    return face_signals(points)
+    found = analyzer.face_landmarks(image, t_ms=0)
+    assert found is not None
+    points, matrix, blendshapes = found
+    return face_signals(points, matrix=matrix, blendshapes=blendshapes)
 
 
 # -- signals from the 478 landmarks -------------------------------------------------------
 def test_open_eyes_and_frontal_face(image_analyzer: FaceAnalyzer, frame: np.ndarray) -> None:
     signals = signals_of(image_analyzer, frame)
     assert 0.25 < signals.ear < 0.40
-    assert abs(signals.yaw) < 0.08
-    assert signals.eye_span > 100
+    assert abs(signals.yaw) < 8.0 and abs(signals.roll) < 8.0
+    assert signals.blink < 0.2 and signals.jaw < 0.2
+    assert signals.eye_span > 100 and len(signals.shape) == 33
 
 
 def test_mirroring_flips_the_yaw_sign(image_analyzer: FaceAnalyzer, actor: cs.Actor) -> None:
     turned = actor.pose(turn=1.0)
     yaw = signals_of(image_analyzer, turned).yaw
     mirrored_yaw = signals_of(image_analyzer, cs.mirrored(turned)).yaw
-    assert yaw > 0.05 and mirrored_yaw < -0.05
+    assert yaw > 5.0 and mirrored_yaw < -5.0
 
 
 def test_actions_move_the_right_signal(image_analyzer: FaceAnalyzer, actor: cs.Actor) -> None:
@@ -46,9 +48,23 @@ def test_actions_move_the_right_signal(image_analyzer: FaceAnalyzer, actor: cs.A
     left = signals_of(image_analyzer, actor.pose(turn=1.0))
     right = signals_of(image_analyzer, actor.pose(turn=-1.0))
     assert closed.ear / rest.ear < SETTINGS.blink_closed_ratio
+    assert closed.blink - rest.blink > SETTINGS.blink_min_rise
     assert mouth.mouth - rest.mouth > SETTINGS.mouth_open_delta
-    assert left.yaw - rest.yaw > SETTINGS.turn_yaw_delta
-    assert right.yaw - rest.yaw < -SETTINGS.turn_yaw_delta
+    assert left.yaw - rest.yaw > SETTINGS.turn_yaw_deg
+    assert right.yaw - rest.yaw < -SETTINGS.turn_yaw_deg
+
+
+def test_a_photo_rotated_in_its_plane_is_not_a_turn(
+        image_analyzer: FaceAnalyzer, frame: np.ndarray) -> None:
+    # Issue 16: rotating a printed photo 14-16 deg moved the old nose-offset yaw past the
+    # turn threshold. The pose's yaw ignores roll.
+    rest = signals_of(image_analyzer, frame)
+    for angle in (-16.0, 16.0):
+        matrix = cv2.getRotationMatrix2D((320.0, 240.0), angle, 1.0)
+        rotated = cv2.warpAffine(frame, matrix, cs.SIZE, borderMode=cv2.BORDER_REPLICATE)
+        turned = signals_of(image_analyzer, rotated)
+        assert abs(turned.yaw - rest.yaw) < SETTINGS.turn_yaw_deg / 3, angle
+        assert abs(abs(turned.roll - rest.roll) - 16.0) < 4.0
 
 
 # -- quality gate --------------------------------------------------------------------------

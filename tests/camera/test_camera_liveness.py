@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 import pytest
 
 from client.camera.liveness import (
     NON_RIGID,
+    TURNS,
     Challenge,
     LivenessFailure,
     LivenessPhase,
@@ -24,21 +27,48 @@ SETTINGS = CameraSettings()
 STEP_MS = 40
 
 
-class Person:
-    """A synthetic face: baseline signals and the deviations each action causes."""
+# A rigid head: 33 points with depth (pixels), like signals.RIGID_POINTS. Entries 7 and 10
+# are the outer eye corners (geometry.py scales by them).
+_HEAD = np.random.default_rng(5).normal(0.0, 1.0, (33, 3)) * np.array([55.0, 65.0, 30.0])
+_HEAD[7], _HEAD[10] = (-60.0, -20.0, 10.0), (60.0, -20.0, 10.0)
 
-    def __init__(self, *, ear: float = 0.30, mouth: float = 0.05, yaw: float = 0.0) -> None:
+
+def _project(points: np.ndarray, yaw_deg: float, pitch_deg: float = 0.0) -> np.ndarray:
+    y, p = math.radians(yaw_deg), math.radians(pitch_deg)
+    rot_y = np.array([[math.cos(y), 0, -math.sin(y)], [0, 1, 0], [math.sin(y), 0, math.cos(y)]])
+    rot_x = np.array([[1, 0, 0], [0, math.cos(p), -math.sin(p)], [0, math.sin(p), math.cos(p)]])
+    moved = points @ (rot_x @ rot_y).T
+    return moved[:, :2] + np.array([320.0, 240.0])
+
+
+class Person:
+    """A synthetic face: baseline signals and the deviations each action causes.
+
+    ``flat=True`` is a printed photo of it: the same points without depth, so turning
+    it moves them by a plane-to-plane mapping (no parallax).
+    """
+
+    def __init__(self, *, ear: float = 0.30, mouth: float = 0.05, yaw: float = 0.0,
+                 flat: bool = False) -> None:
         self.ear, self.mouth, self.yaw = ear, mouth, yaw
+        self.points = _HEAD * np.array([1.0, 1.0, 0.0]) if flat else _HEAD
         self.t = 0
         self.jitter = random.Random(7)
 
-    def signals(self, *, eyes: float = 1.0, mouth: float = 0.0, turn: float = 0.0) -> FaceSignals:
+    def signals(self, *, eyes: float = 1.0, mouth: float = 0.0, turn: float = 0.0,
+                pitch: float = 0.0) -> FaceSignals:
         noise = self.jitter.uniform(-0.004, 0.004)
+        yaw = self.yaw + turn + noise * 50
+        shape = _project(self.points, yaw, pitch)
         return FaceSignals(
             ear=self.ear * eyes + noise,
             mouth=self.mouth + mouth,
-            yaw=self.yaw + turn + noise,
+            yaw=yaw,
             eye_span=120.0,
+            pitch=pitch,
+            blink=0.05 + (1.0 - eyes) * 0.9,
+            jaw=mouth * 2,
+            shape=tuple((float(x), float(y)) for x, y in shape),
         )
 
     def obs(self, **pose: float) -> Observation:
@@ -55,7 +85,7 @@ class Person:
             poses = [{"mouth": m} for m in (0.1, 0.35, 0.4, 0.4, 0.2, 0.0)]
         else:
             sign = 1.0 if challenge is Challenge.TURN_LEFT else -1.0
-            poses = [{"turn": sign * y} for y in (0.05, 0.15, 0.25, 0.25, 0.25, 0.1, 0.0)]
+            poses = [{"turn": sign * y} for y in (3.0, 9.0, 15.0, 15.0, 15.0, 6.0, 0.0)]
         return [self.obs(**pose) for pose in poses]
 
     def perform(self, challenges: Iterable[Challenge], *, reaction: int = 8) -> list[Observation]:
@@ -87,8 +117,9 @@ def test_sequences_are_random_per_seed_and_reproducible() -> None:
     for sequence in drawn:
         assert 2 <= len(sequence) <= 3
         assert len(set(sequence)) == len(sequence)
-        # A photo can be turned but cannot blink or open its mouth.
+        # A photo cannot blink or open its mouth; a sheet cannot turn like a head.
         assert any(challenge in NON_RIGID for challenge in sequence)
+        assert any(challenge in TURNS for challenge in sequence)
 
 
 def test_sequence_length_follows_settings() -> None:
@@ -132,7 +163,7 @@ def test_blink_is_judged_against_the_persons_own_baseline() -> None:
 
 
 def test_turn_direction_is_relative_to_a_turned_baseline() -> None:
-    person = Person(yaw=0.1)   # sits a little turned; the baseline absorbs it
+    person = Person(yaw=6.0)   # sits a little turned; the baseline absorbs it
     status = run(session(Challenge.TURN_RIGHT, Challenge.BLINK),
                  person.perform([Challenge.TURN_RIGHT, Challenge.BLINK]))
     assert status.phase is LivenessPhase.PASSED
@@ -194,7 +225,7 @@ def test_an_action_must_start_from_rest() -> None:
     # left in a tolerant configuration) must not be completed by the same turn.
     person = Person()
     frames = person.still(SETTINGS.baseline_frames + 2)
-    frames += [person.obs(turn=0.25) for _ in range(60)]
+    frames += [person.obs(turn=t) for t in (3.0, 9.0)] + [person.obs(turn=15.0) for _ in range(60)]
     liveness = session(Challenge.TURN_LEFT, Challenge.OPEN_MOUTH)
     status = run(liveness, frames)
     assert status.completed == 1
@@ -219,7 +250,7 @@ def test_face_leaving_the_picture_fails() -> None:
 
 def test_no_steady_face_fails_the_baseline() -> None:
     person = Person()
-    turned_away = [person.obs(turn=0.4) for _ in range(250)]
+    turned_away = [person.obs(turn=30.0) for _ in range(250)]
     status = run(session(Challenge.BLINK), turned_away)
     assert status.failure is LivenessFailure.BASELINE_TIMEOUT
 
@@ -227,7 +258,7 @@ def test_no_steady_face_fails_the_baseline() -> None:
 def test_person_must_look_back_at_the_end() -> None:
     person = Person()
     frames = person.still(SETTINGS.baseline_frames + 2) + person.action(Challenge.TURN_LEFT)[:5]
-    frames += [person.obs(turn=0.25) for _ in range(200)]
+    frames += [person.obs(turn=15.0) for _ in range(200)]
     status = run(session(Challenge.TURN_LEFT), frames)
     assert status.failure is LivenessFailure.FINAL_TIMEOUT
 
@@ -247,3 +278,49 @@ def test_settings_are_validated() -> None:
         CameraSettings(challenge_min_count=3, challenge_max_count=2)
     with pytest.raises(ValueError):
         CameraSettings(monitor_interval_s=-1)
+
+
+# -- a live 3D head, not a sheet (issue 16) ---------------------------------------------------
+def test_a_sheet_turned_like_a_head_fails_for_lack_of_parallax() -> None:
+    # A print turned about its vertical axis reads as a yaw change; its landmarks still
+    # move by a homography.
+    photo = Person(flat=True)
+    frames = photo.still(SETTINGS.baseline_frames + 2) + photo.action(Challenge.TURN_LEFT)
+    liveness = session(Challenge.TURN_LEFT, Challenge.BLINK)
+    status = run(liveness, frames)
+    assert status.failure is LivenessFailure.PLANAR
+    assert liveness.parallax and liveness.parallax[0] < SETTINGS.turn_min_parallax
+    head = Person()
+    live = session(Challenge.TURN_LEFT, Challenge.BLINK)
+    assert run(live, head.perform([Challenge.TURN_LEFT, Challenge.BLINK])).phase is (
+        LivenessPhase.PASSED)
+    assert live.parallax[0] > 2 * SETTINGS.turn_min_parallax
+
+
+def test_a_sheet_tilted_forward_is_not_a_blink() -> None:
+    # Foreshortening shrinks the eye aspect ratio like a blink; the pose does not hold.
+    photo = Person(flat=True)
+    frames = photo.still(SETTINGS.baseline_frames + 2)
+    frames += [photo.obs(eyes=0.5, pitch=50.0) for _ in range(4)] + photo.still(200)
+    assert run(session(Challenge.BLINK), frames).failure is LivenessFailure.CHALLENGE_TIMEOUT
+
+
+def test_pictures_swapped_on_cue_jump_instead_of_turning() -> None:
+    person = Person()
+    frames = person.still(SETTINGS.baseline_frames + 2)
+    frames += [person.obs(turn=15.0) for _ in range(4)] + person.still(5)
+    assert run(session(Challenge.TURN_LEFT), frames).failure is LivenessFailure.JUMP
+
+
+def test_acting_before_the_prompt_fails() -> None:
+    person = Person()
+    frames = person.still(SETTINGS.baseline_frames) + person.action(Challenge.TURN_LEFT)
+    liveness = LivenessSession(challenges=(Challenge.TURN_LEFT,), settings=SETTINGS,
+                               prompt_delays_ms=(2000,))
+    assert run(liveness, frames).failure is LivenessFailure.EARLY_ACTION
+    # Waiting for the prompt passes.
+    late = Person()
+    waited = late.still(SETTINGS.baseline_frames + 55) + late.action(Challenge.TURN_LEFT)
+    patient = LivenessSession(challenges=(Challenge.TURN_LEFT,), settings=SETTINGS,
+                              prompt_delays_ms=(2000,))
+    assert run(patient, waited + late.still(5)).phase is LivenessPhase.PASSED

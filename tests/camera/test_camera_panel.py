@@ -7,6 +7,7 @@ from pathlib import Path
 import camera_sequences as cs
 import numpy as np
 import pytest
+from attacks import Face, ReactiveSource, cooperative
 
 from client.camera.analyzer import FaceAnalyzer
 from client.camera.devices import CAP_MSMF, CameraDevice, CameraSelection, DeviceChoiceStore
@@ -18,6 +19,7 @@ from client.camera.watermark import EvidencePhoto, WatermarkInfo
 pytestmark = pytest.mark.qt
 
 QtWidgets = pytest.importorskip("PySide6.QtWidgets", exc_type=ImportError)
+from PySide6 import QtCore  # noqa: E402
 
 from client.ui.camera_panel import CameraCheckPanel  # noqa: E402
 
@@ -26,14 +28,28 @@ def make_panel(  # type: ignore[no-untyped-def]
     qtbot, analyzer: FaceAnalyzer, frames_factory, *, base_photo: bytes | None,
     seed: int = 0, settings: CameraSettings = DEFAULT_SETTINGS,
 ) -> CameraCheckPanel:
+    """*frames_factory* gives recorded frames, or a ReactiveSource (a live person who
+    sees the prompts: it observes the check's progress on the worker thread)."""
+    reactive: list[ReactiveSource] = []
+
+    def source() -> MemorySequenceSource | ReactiveSource:
+        made = frames_factory()
+        if isinstance(made, ReactiveSource):
+            reactive.append(made)
+            return made
+        return MemorySequenceSource(made)
+
     panel = CameraCheckPanel(
-        source_factory=lambda: MemorySequenceSource(frames_factory()),
+        source_factory=source,
         base_photo=base_photo,
         analyzer_factory=lambda: analyzer,
         seed=seed,
         settings=settings,
         start=False,
     )
+    panel._progressed.connect(
+        lambda progress: reactive[-1].observe(progress) if reactive else None,
+        QtCore.Qt.ConnectionType.DirectConnection)
     qtbot.addWidget(panel)
     panel.resize(700, 640)
     panel.show()
@@ -41,11 +57,11 @@ def make_panel(  # type: ignore[no-untyped-def]
 
 
 def test_cooperative_candidate_is_verified_with_a_live_preview(
-    qtbot, analyzer: FaceAnalyzer, actor: cs.Actor, base_photo: bytes  # type: ignore[no-untyped-def]
+    qtbot, analyzer: FaceAnalyzer, face: Face, base_photo: bytes  # type: ignore[no-untyped-def]
 ) -> None:
     seed = 11
-    frames = actor.perform(cs.predicted_challenges(seed), seed=seed)
-    panel = make_panel(qtbot, analyzer, lambda: frames, base_photo=base_photo, seed=seed)
+    panel = make_panel(qtbot, analyzer, lambda: cooperative(face, seed), base_photo=base_photo,
+                       seed=seed)
     with qtbot.waitSignal(panel.verified, timeout=60000) as blocker:
         panel.start()
     result = blocker.args[0]
@@ -89,11 +105,11 @@ def test_repeated_failure_offers_the_proctor(
 
 
 def test_missing_base_photo_goes_to_the_proctor_at_once(
-    qtbot, analyzer: FaceAnalyzer, actor: cs.Actor  # type: ignore[no-untyped-def]
+    qtbot, analyzer: FaceAnalyzer, face: Face  # type: ignore[no-untyped-def]
 ) -> None:
     seed = 12
-    frames = actor.perform(cs.predicted_challenges(seed), seed=seed)
-    panel = make_panel(qtbot, analyzer, lambda: frames, base_photo=None, seed=seed)
+    panel = make_panel(qtbot, analyzer, lambda: cooperative(face, seed), base_photo=None,
+                       seed=seed)
     assert "底照" in panel._hint.text()
     with qtbot.waitSignal(panel.failedTooOften, timeout=60000) as blocker:
         panel.start()

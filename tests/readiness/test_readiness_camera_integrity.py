@@ -46,9 +46,10 @@ def test_a_missing_camera_source_fails(tmp_path: Path) -> None:
     assert result.detail["error_code"]
 
 
-def test_camera_not_checked_when_identity_verification_is_off(tmp_path: Path) -> None:
+def test_identity_verification_switched_off_is_a_problem(tmp_path: Path) -> None:
+    # Issue 16: a disabled camera check used to read as PASS.
     result = check_camera(enabled=False, device="", source=None, data_dir=tmp_path)
-    assert result.status is Status.PASS
+    assert result.status is Status.FAIL
     assert "enabled = false" in result.message
 
 
