@@ -14,7 +14,8 @@
 ;   /RENDERLEVEL=auto|0|1|2   [OpenGL] Level      }
 ;   /S  silent   /D=C:\Program Files\ExamClient  install folder
 ; Exit codes: 0 installed, 2 cancelled, 3 Windows older than 10, 4 not 64-bit Windows,
-;   5 /CONFIG or /CAFILE file not found, 6 invalid /RENDERLEVEL, 7 not an administrator.
+;   5 /CONFIG or /CAFILE file not found, 6 invalid /RENDERLEVEL, 7 not an administrator,
+;   8 Universal C Runtime missing or older than 10.0.14393 (installer/ucrt.nsh).
 ; Uninstaller: keeps the answer data folder; /PURGE (or "Yes" in the dialog) deletes it.
 
 Unicode true
@@ -166,6 +167,7 @@ FunctionEnd
   SetErrorLevel ${CODE}
   Quit
 !macroend
+!include "ucrt.nsh"
 
 ; GetDrives callback: the first fixed drive that is not the system drive.
 Function FirstDataDrive
@@ -199,6 +201,7 @@ Function .onInit
   ${IfNot} ${RunningX64}
     !insertmacro FailWith ${EXIT_NOT_64BIT} "$(MSG_NOT_64BIT)"
   ${EndIf}
+  !insertmacro CheckUcrt
   UserInfo::GetAccountType
   Pop $0
   ${If} $0 != "admin"

@@ -18,7 +18,7 @@ import requests
 
 from client.config import Settings
 from client.i18n import _
-from client.readiness import camera, client_version, display, integrity, network, system
+from client.readiness import camera, client_version, display, integrity, network, system, ucrt
 from client.readiness.report import (
     build_report,
     exit_code,
@@ -96,6 +96,7 @@ def collect_results(context: ReadinessContext, *,
             on_result(result)
 
     add("os", lambda: system.evaluate_os(system.os_facts()))
+    add("ucrt", ucrt.check_ucrt)
     add("memory", system.check_memory)
     add("data_dir", lambda: system.check_data_dir(context.data_dir,
                                                   configured=context.data_dir_configured))

@@ -46,6 +46,7 @@ class OsFacts:
     release: str           # "10", "6.1.0-18-amd64"
     build: int | None      # Windows build number
     description: str       # platform.platform(), for the report
+    machine: str = "AMD64"  # platform.machine(): "AMD64", "ARM64", "x86"
 
 
 def os_facts() -> OsFacts:
@@ -53,20 +54,39 @@ def os_facts() -> OsFacts:
     if sys.platform == "win32":
         build = sys.getwindowsversion().build
     return OsFacts(system=platform.system(), release=platform.release(), build=build,
-                   description=platform.platform())
+                   description=platform.platform(), machine=platform.machine())
+
+
+# Builds of the Windows versions the 2025 plan still names, to say which one a PC runs.
+_OLD_WINDOWS = ((7600, "Windows 7"), (9200, "Windows 8"), (9600, "Windows 8.1"))
+
+
+def _old_windows_name(build: int) -> str:
+    name = "Windows Vista"
+    for first_build, known in _OLD_WINDOWS:
+        if build >= first_build:
+            name = known
+    return name
 
 
 def evaluate_os(facts: OsFacts) -> CheckResult:
     detail = {"system": facts.system, "release": facts.release, "build": facts.build,
-              "platform": facts.description}
+              "platform": facts.description, "machine": facts.machine}
     if facts.system != "Windows" or facts.build is None:
         return CheckResult("os", Status.WARN, _(
             "操作系统为 {platform}，不是考点使用的 Windows，仅用于开发和测试").format(
                 platform=facts.description), detail)
     if facts.build < WINDOWS_10_BUILD:
         return CheckResult("os", Status.FAIL, _(
-            "Windows 版本过旧（内部版本 {build}）：考试客户端需要 Windows 10 或 Windows 11"
-            "（64 位）").format(build=facts.build), detail)
+            "{name}（内部版本 {build}）不能用于考试：考试客户端只支持 64 位的 Windows 10"
+            "（1809 及以上）和 Windows 11，因为它的图形界面库 Qt 6 和 Python 已不支持 "
+            "Windows 7/8/8.1。请将此电脑升级到 64 位 Windows 10/11，或换用符合要求的电脑"
+            ).format(name=_old_windows_name(facts.build), build=facts.build), detail)
+    if facts.machine.lower() in ("x86", "i386", "i686"):
+        return CheckResult("os", Status.FAIL, _(
+            "本机为 32 位 Windows（内部版本 {build}）：考试客户端只支持 64 位的 Windows 10"
+            "（1809 及以上）和 Windows 11，Qt 6 没有 32 位版本。请安装 64 位 Windows（需 64 位"
+            "处理器和至少 4 GB 内存），或换用符合要求的电脑").format(build=facts.build), detail)
     name = "Windows 11" if facts.build >= WINDOWS_11_BUILD else "Windows 10"
     if facts.build < QT6_SUPPORTED_BUILD:
         return CheckResult("os", Status.WARN, _(

@@ -21,7 +21,7 @@ from server.testing import LiveServer
 
 SettingsFactory = Callable[..., Settings]  # the make_settings fixture (conftest.py)
 
-ALL_CHECKS = ["os", "memory", "data_dir", "disk", "screen", "opengl", "camera", "server",
+ALL_CHECKS = ["os", "ucrt", "memory", "data_dir", "disk", "screen", "opengl", "camera", "server",
               "tls", "clock", "center_ip", "client_version", "integrity"]
 
 
