@@ -34,6 +34,7 @@ EXTENSION_ROUTERS: list[tuple[str, str, str]] = [
     ("server.version_floor", "router", "/api/v1"),
     ("server.pledges", "router", "/api/v1"),
     ("server.console", "router", ""),
+    ("server.materials", "router", "/api/v1"),
 ]
 
 

@@ -49,6 +49,7 @@ EXTENSION_MODULES: list[str] = [
     "server.version_floor",
     "server.pledges",
     "server.console.cli",
+    "server.materials",
 ]
 
 Handler = Callable[[argparse.Namespace], int]

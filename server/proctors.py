@@ -75,6 +75,15 @@ def verifiers_for(db: Database, exam_id: str) -> list[ProctorVerifier]:
                             encoded_hash=row.verifier["hash"]) for row in rows]
 
 
+def proctor_name(db: Database, *, exam_id: str, proctor_id: str) -> str | None:
+    """The name of a proctor of this exam; None when the id is not one of them."""
+    ensure_tables(db)
+    with db.read() as conn:
+        name = conn.execute(select(proctors.c.name).where(
+            (proctors.c.exam_id == exam_id) & (proctors.c.proctor_id == proctor_id))).scalar()
+    return None if name is None else str(name)
+
+
 def proctor_extra(db: Database, exam_id: str) -> dict[str, object]:
     """The fragment for the package header's ``extra`` (empty when there is no proctor)."""
     found = verifiers_for(db, exam_id)

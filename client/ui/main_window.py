@@ -315,7 +315,8 @@ class ExamWindow(QMainWindow):
             export=services.export,
             on_authorize_relogin=self._authorize_relogin_by_proctor,
             on_approve_entry=lambda who: self.approve_entry_by_proctor(proctor=who.name),
-            support_actions=[(self.tr("生成诊断包"), self._write_diagnostics),
+            support_actions=[(self.tr("应急材料"), self._open_materials),
+                             (self.tr("生成诊断包"), self._write_diagnostics),
                              (self.tr("查看崩溃日志"), self._show_crash_logs)],
             parent=self)
         self.proctor_panel.open()
@@ -343,6 +344,11 @@ class ExamWindow(QMainWindow):
             raise UserFacingError("proctor.relogin_not_needed", self.tr(
                 "该考生当前不需要授权登录。考生在其他电脑上登录时，请在那台电脑的登录页输入授权码"))
         self.login_page.ask_for_authorization(login_state(self.session).authorization_message)
+
+    def _open_materials(self) -> str:
+        from client.ui.materials_dialog import open_for_window
+
+        return open_for_window(self)
 
     def _write_diagnostics(self) -> str:
         from client.diagnostics.collect import collect_diagnostics

@@ -7,6 +7,7 @@ Server-rendered HTML from small string templates (every value escaped), no JavaS
 
 from fastapi import APIRouter
 
+from server.admin_web.materials_routes import router as _materials_router
 from server.admin_web.review_routes import router as _review_router
 from server.admin_web.routes import router as _pages_router
 from server.admin_web.seats import router as _seats_router
@@ -15,5 +16,6 @@ router = APIRouter()
 router.include_router(_pages_router)
 router.include_router(_review_router)
 router.include_router(_seats_router)
+router.include_router(_materials_router)
 
 __all__ = ["router"]

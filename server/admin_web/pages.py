@@ -51,7 +51,8 @@ def _header(admin: Admin, csrf: str) -> str:
 <button type="submit" id="logout">{esc(_("退出"))}</button></form></p>
 <nav><a href="/admin/offline">{esc(_("上传离线答卷"))}</a> ·
 <a href="/admin/review">{esc(_("身份核验与监控审核"))}</a> ·
-<a href="/admin/seats">{esc(_("考场座位"))}</a></nav>"""
+<a href="/admin/seats">{esc(_("考场座位"))}</a> ·
+<a href="/admin/materials">{esc(_("应急材料"))}</a></nav>"""
 
 
 def upload_page(*, admin: Admin, csrf: str, exams: Sequence[Exam],

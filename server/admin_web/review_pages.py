@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from client.i18n import _
@@ -99,7 +99,11 @@ def _status(entry: ReviewEntry) -> str:
 
 def review_page(*, admin: Admin, csrf: str, exams: Sequence[Exam], exam: Exam | None,
                 entries: Sequence[ReviewEntry], with_photo: set[int],
-                without_photo: Sequence[Candidate], message: str | None = None) -> str:
+                without_photo: Sequence[Candidate], message: str | None = None,
+                materials: Mapping[str, str] | None = None) -> str:
+    # materials: emergency materials HTML per student number (server/admin_web/
+    # materials_routes.py), shown beside the candidates they concern.
+    materials = materials or {}
     options = "".join(
         f'<option value="{esc(e.id)}"{" selected" if exam and e.id == exam.id else ""}>'
         f"{esc(e.id)} {esc(e.title)}</option>" for e in exams)
@@ -121,7 +125,8 @@ def review_page(*, admin: Admin, csrf: str, exams: Sequence[Exam], exam: Exam | 
             f"<td>{_status(entry)}<ul>{reasons}</ul>{clear}</td>"
             f"<td>{_identity_text(entry)}{_identity_rows(entry.identity)}"
             f"{_item_rows(entry.items)}</td>"
-            f"<td>{_images(entry, entry.candidate.id in with_photo)}</td></tr>")
+            f"<td>{_images(entry, entry.candidate.id in with_photo)}"
+            f"{materials.get(entry.candidate.student_no, '')}</td></tr>")
     head = "".join(f"<th>{esc(h)}</th>" for h in (_("考生"), _("审核状态"), _("记录"), _("图片")))
     table = (f'<table id="review"><tr>{head}</tr>{"".join(rows)}</table>' if rows
              else f'<p id="empty">{esc(_("没有需要审核的考生"))}</p>')
@@ -138,4 +143,4 @@ def review_page(*, admin: Admin, csrf: str, exams: Sequence[Exam], exam: Exam | 
 <form method="get" action="/admin/review"><label>{esc(_("考试"))}
 <select name="exam" id="exam">{options}</select></label>
 <button type="submit">{esc(_("查看"))}</button></form>
-{table}{missing}""")
+{table}{missing}{materials.get("", "")}""")

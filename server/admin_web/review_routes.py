@@ -75,10 +75,13 @@ def review_list(request: Request, ctx: Context, exam: str = "",
         with_photo = has_base_photo(ctx.db, [c.id for c in registered])
         without_photo = [c for c in registered if c.id not in with_photo]
     notes = {"cleared": _("已标记为已审核")}
+    from server.admin_web.materials_routes import review_materials
+
+    materials = review_materials(ctx, admin, chosen) if chosen is not None else {}
     return HTMLResponse(review_pages.review_page(
         admin=admin, csrf=csrf_token(token), exams=exams, exam=chosen, entries=entries,
         with_photo=with_photo, without_photo=without_photo,
-        message=notes.get(message)), headers=_PAGE_HEADERS)
+        message=notes.get(message), materials=materials), headers=_PAGE_HEADERS)
 
 
 @router.post("/clear", response_model=None)
