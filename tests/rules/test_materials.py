@@ -32,7 +32,7 @@ from server.proctors import verifiers_for
 from server.testing import LiveServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "review"))
-from review_helpers import login as candidate_login  # noqa: E402
+from review_helpers import login as candidate_login
 
 sys.path.pop(0)
 
