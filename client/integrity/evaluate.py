@@ -65,7 +65,8 @@ def _remote_tools(snap: Snapshot, rules: Rules) -> Iterator[Finding]:
         if tool.category == "lab_management" and rules.policy(tool.category) == "allow":
             continue
         if rules.process_allowed(
-            name=proc.name, original_filename=proc.original_filename, signer=proc.signer
+            name=proc.name, original_filename=proc.original_filename, signer=proc.signer,
+            exe=proc.exe,
         ):
             if proc.service:
                 allowed_services.add(norm(proc.service))

@@ -189,12 +189,22 @@ class AllowEntry:
     machine_id: str = ""
     checks: frozenset[str] = frozenset()  # machine entries: exempt checks (empty = all)
     comment: str = ""
+    # Optional: the approved copy's folder(s), e.g. "C:\\Program Files\\TeamViewer\\".
+    # Name, OriginalFilename and signer are the same for a candidate's own portable copy of
+    # the approved tool (TeamViewer QuickSupport from a USB stick); only the folder, which a
+    # standard user cannot write to, tells the centre's installation apart.
+    exe_prefixes: tuple[str, ...] = ()
 
-    def allows_process(self, *, name: str, original_filename: str, signer: str) -> bool:
+    def allows_process(self, *, name: str, original_filename: str, signer: str,
+                       exe: str = "") -> bool:
+        path = norm(exe).replace("/", "\\")
         return bool(self.name) and (
             self.name == norm(name)
             and self.original_filename == norm(original_filename)
             and self.signer == norm(signer)
+            # An unreadable path proves nothing: not allowed when a folder is required.
+            and (not self.exe_prefixes
+                 or (bool(path) and any(path.startswith(p) for p in self.exe_prefixes)))
         )
 
     def exempts_machine(self, machine_id: str, check: str) -> bool:
@@ -260,9 +270,11 @@ class Rules:
         keys = {norm(name), norm(original_filename)}
         return any(entry.name in keys for entry in self.allow if entry.name)
 
-    def process_allowed(self, *, name: str, original_filename: str, signer: str) -> bool:
+    def process_allowed(self, *, name: str, original_filename: str, signer: str,
+                        exe: str = "") -> bool:
         return any(
-            entry.allows_process(name=name, original_filename=original_filename, signer=signer)
+            entry.allows_process(name=name, original_filename=original_filename, signer=signer,
+                                 exe=exe)
             for entry in self.allow
         )
 
@@ -482,6 +494,7 @@ def _allow(a: Mapping[str, Any]) -> AllowEntry:
         machine_id=str(a.get("machine_id", "")),
         checks=frozenset(str(c) for c in a.get("checks", ())),
         comment=str(a.get("comment", "")),
+        exe_prefixes=tuple(str(p) for p in a.get("exe_prefixes", ())),
     )
     return _normalise_allow(entry)
 
@@ -494,10 +507,11 @@ def _normalise_allow(entry: AllowEntry) -> AllowEntry:
         machine_id=norm(entry.machine_id),
         checks=frozenset(entry.checks),
         comment=entry.comment,
+        exe_prefixes=tuple(norm(p).replace("/", "\\") for p in entry.exe_prefixes if p),
     )
     process_fields = (normalised.name, normalised.original_filename, normalised.signer)
     if normalised.machine_id:
-        if any(process_fields):
+        if any(process_fields) or normalised.exe_prefixes:
             raise ValueError("an allow entry is either a machine id or a process, not both")
         unknown = normalised.checks - set(CHECK_IDS)
         if unknown:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from integrity_fixtures import FIXTURES, fixture_names, load_case, signature
+from integrity_fixtures import ATTACKS, FIXTURES, fixture_names, load_case, signature
 
 from client.integrity.evaluate import evaluate
 from client.integrity.rules import builtin_rules
@@ -51,8 +51,12 @@ def test_suite_totals_and_coverage(capsys: pytest.CaptureFixture[str]) -> None:
         for kind, (count, fps, missed) in sorted(table.items()):
             print(f"  {kind:32} expected {count:3}  false positives {fps}  misses {missed}")
     assert all(row[1:] == [0, 0] for row in table.values()), table
-    # Every remote-control tool in the built-in rules has at least one fixture.
+    # Every remote-control tool in the built-in rules has at least one fixture (golden or
+    # attack set: tests/integrity/attacks/).
     covered = {subject for n in NAMES for (_c, _k, subject, _s) in load_case(n).expected}
+    for name in fixture_names(ATTACKS):
+        attack = load_case(name, ATTACKS)
+        covered |= {subject for (_c, _k, subject, _s) in attack.expected | attack.later_expected}
     untested = {t.id for t in rules.tools} - covered
     assert not untested, f"tools without a golden fixture: {sorted(untested)}"
     assert {"vmware", "virtualbox", "qemu", "hyperv"} <= covered
