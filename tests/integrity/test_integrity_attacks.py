@@ -9,6 +9,11 @@ change that closes it shows up here and the docs are updated with it.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 from attack_runner import DETECT_WITHIN_S, attack_names, load_attack, run
@@ -83,3 +88,46 @@ def test_machine_allow_entry_cannot_carry_a_folder(builtin_document: dict[str, o
     doc = {**builtin_document, "allow": [{"machine_id": "abc", "exe_prefixes": ["C:\\x\\"]}]}
     with pytest.raises(RulesError):
         parse_rules(doc)
+
+
+def test_overwritten_binary_cannot_inherit_a_harmless_cached_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cache poisoning without admin rights: run a harmless program padded to the tool's
+    size, overwrite the file in place with the (renamed) tool, restore the mtime and run it
+    again. The OriginalFilename used to come from a (path, size, mtime) cache, so the tool
+    inherited the harmless name. GetFileVersionInfoW is Windows-only; here a stand-in
+    reads the marker that plays the version resource from the same file."""
+    from client.integrity.collect_windows import processes
+
+    def version_resource(path: str) -> str:
+        return "AnyDesk.exe" if Path(path).read_bytes().endswith(b"ANYDESK!") else "helper.exe"
+
+    monkeypatch.setattr(processes, "original_filename", version_resource)
+    sleep = shutil.which("sleep")
+    assert sleep is not None
+    binary = tmp_path / "helper.exe"
+    body = Path(sleep).read_bytes()
+    binary.write_bytes(body + b"harmless")
+    binary.chmod(0o755)
+    reader = processes.ProcessReader(rules=builtin_rules())
+
+    def started_and_inspected() -> ProcessInfo | None:
+        proc = subprocess.Popen([str(binary), "30"])
+        try:
+            time.sleep(0.2)
+            return reader.inspect(proc.pid)
+        finally:
+            proc.kill()
+            proc.wait(5)
+
+    first = started_and_inspected()
+    assert first is not None and first.original_filename == "helper.exe"
+    stat = binary.stat()
+    with binary.open("r+b") as f:  # in place: same file, same size
+        f.write(body + b"ANYDESK!")
+    os.utime(binary, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert binary.stat().st_size == stat.st_size
+    second = started_and_inspected()
+    assert second is not None and second.original_filename == "AnyDesk.exe"
+    rules = builtin_rules()
+    assert rules.tool_for_process_name(second.original_filename) is not None

@@ -1,7 +1,13 @@
 """Processes with executable path, PE OriginalFilename and (where it matters) verified signer.
 
-Facts read from a file are cached by (path, size, mtime): the in-exam loop inspects only
-new pids, and a program started twice is read once.
+The OriginalFilename is read from the file for every new pid, never from a cache: a cache
+keyed by (path, size, mtime) can be poisoned without admin rights (run a harmless program
+padded to a tool's size, then overwrite it in place with the renamed tool and set the
+same mtime: the tool would inherit the harmless name). Reading the version resource maps
+only the file's resources and costs well under a millisecond. Signatures (a hash of the
+whole file) stay cached by (path, size, mtime); they are read only for processes a rule
+names, and decide only allow entries and exceptions, which also need a folder a standard
+user cannot write to (docs/integrity.md, Known gaps).
 """
 
 from __future__ import annotations
@@ -24,7 +30,6 @@ log = logging.getLogger(__name__)
 class ProcessReader:
     def __init__(self, *, rules: Rules) -> None:
         self._rules = rules
-        self._original: dict[tuple[str, int, int], str] = {}
         self._signer: dict[tuple[str, int, int], str] = {}
         self.services_by_pid: Mapping[int, ServiceInfo] = {}
 
@@ -71,16 +76,11 @@ class ProcessReader:
         return (os.path.normcase(path), st.st_size, st.st_mtime_ns)
 
     def _original_filename(self, path: str) -> str:
-        key = self._file_key(path)
-        if key is None:
+        try:
+            return original_filename(path)
+        except OSError as exc:
+            log.debug("no version resource for %s: %s", path, exc)
             return ""
-        if key not in self._original:
-            try:
-                self._original[key] = original_filename(path)
-            except OSError as exc:
-                log.debug("no version resource for %s: %s", path, exc)
-                self._original[key] = ""
-        return self._original[key]
 
     def _signer_of(self, path: str) -> str:
         key = self._file_key(path)
