@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
 from pathlib import Path
 
 from client.i18n import _
 from client.session.codes import format_code
+from client.timefmt import staff_datetime
 from server.candidates import CsvImportReport
 from server.db import (
     AUTO_SUBMITTED,
@@ -24,7 +24,8 @@ from server.offline_package import OfflineCodes
 
 
 def local_time(epoch_ms: int) -> str:
-    return datetime.fromtimestamp(epoch_ms / 1000).astimezone().isoformat(timespec="seconds")
+    """In the exam's time zone and labelled: staff compare it with what candidates see."""
+    return staff_datetime(epoch_ms)
 
 
 def display_width(text: str) -> int:

@@ -17,13 +17,13 @@ import ipaddress
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from client.i18n import _
+from client.timefmt import staff_datetime
 from server.auth import AdminAuth, Context, client_ip
 from server.db import Database
 from server.errors import ApiError
@@ -204,11 +204,10 @@ def format_table(pcs: Sequence[PcReadiness], *, center_id: str) -> str:
     if not pcs:
         return _("考点 {center}：还没有电脑上报考前检查结果").format(center=center_id) + "\n"
     lines = [_("{pc:<20} {status:<6} {ip:<18} {when:<19}  {problems}").format(
-        pc=_("电脑"), status=_("结果"), ip=_("服务器看到的 IP"), when=_("上报时间（UTC）"),
+        pc=_("电脑"), status=_("结果"), ip=_("服务器看到的 IP"), when=_("上报时间（北京时间）"),
         problems=_("问题"))]
     for pc in pcs:
-        when = datetime.fromtimestamp(pc.reported_at_ms / 1000, tz=UTC).strftime(
-            "%Y-%m-%d %H:%M:%S")
+        when = staff_datetime(pc.reported_at_ms, labelled=False)
         ip = pc.seen_ip + ("" if pc.ip_allowed else " (!)")
         problems = "; ".join(pc.problems) if pc.problems else "-"
         lines.append(f"{pc.hostname[:20]:<20} {pc.overall:<6} {ip:<18} {when:<19}  {problems}")

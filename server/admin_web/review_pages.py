@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 
 from client.i18n import _
+from client.timefmt import staff_datetime
 from server.admin_web.pages import _header, _page, esc
 from server.db import Admin, Candidate, Exam
 from server.review import ReviewEntry
@@ -21,7 +21,7 @@ img.capture{max-height:160px;margin:.2em;border:1px solid #999}
 def _time(ms: int | None) -> str:
     if ms is None:
         return "-"
-    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
+    return staff_datetime(ms)
 
 
 def _role_text(image: ImageRef) -> str:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from client.i18n import _
 from client.paper.exam_rules import Pledge, VersionFloor
+from client.timefmt import staff_datetime
 from server.admin_web.pages import _header, _page, esc
 from server.admin_web.routes import _SECURITY_HEADERS, visible_exams
 from server.admin_web.session import csrf_token, current_admin, session_token
@@ -64,7 +64,7 @@ def seats(db: Database, *, exam_id: str, center_id: str | None) -> list[Seat]:
 
 
 def _time(ms: int | None) -> str:
-    return "-" if ms is None else datetime.fromtimestamp(ms / 1000).strftime("%m-%d %H:%M:%S")
+    return "-" if ms is None else staff_datetime(ms, short=True)
 
 
 def _version_cell(seat: Seat, floor: VersionFloor | None) -> str:
