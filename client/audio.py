@@ -12,6 +12,7 @@ import logging
 import threading
 import wave
 from collections.abc import Callable
+from typing import Any
 
 from client.errors import UserFacingError
 from client.i18n import _
@@ -29,17 +30,28 @@ def decode_wav(data: bytes) -> tuple[bytes, int, int, int]:
         raise UserFacingError("audio.corrupt", _("听力音频已损坏，请联系监考教师")) from exc
 
 
+def pcm_samples(frames: bytes, *, width: int, channels: int) -> Any:
+    """Frames as a (samples, channels) numpy array PortAudio can play. 8-bit WAV is
+    UNSIGNED (silence is 128), unlike the wider formats: it is centred and widened to
+    int16, or every clip would play as loud clipped noise."""
+    import numpy as np
+
+    if width == 1:
+        centred = np.frombuffer(frames, dtype=np.uint8).astype(np.int16) - 128
+        return (centred << 8).reshape(-1, channels)
+    dtype = {2: np.int16, 4: np.int32}[width]
+    return np.frombuffer(frames, dtype=dtype).reshape(-1, channels)
+
+
 def play_wav(data: bytes, *, on_finished: Callable[[BaseException | None], None]) -> None:
     """Start playback on a worker thread; *on_finished* gets None or the failure."""
     frames, rate, channels, width = decode_wav(data)
 
     def run() -> None:
         try:
-            import numpy as np
             import sounddevice  # lazy: PortAudio loads only when a clip is played
 
-            dtype = {1: np.int8, 2: np.int16, 4: np.int32}[width]
-            samples = np.frombuffer(frames, dtype=dtype).reshape(-1, channels)
+            samples = pcm_samples(frames, width=width, channels=channels)
             sounddevice.play(samples, rate, blocking=True)
         except Exception as exc:  # no device, driver error, PortAudio missing
             log.warning("audio playback failed: %r", exc)

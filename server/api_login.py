@@ -11,6 +11,7 @@ server/second_login.py (409 ``second_login`` while a login waits for authorizati
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -51,7 +52,9 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
     now = ctx.clock.now_ms()
     seen_ip = client_ip(request, trust_proxy=ctx.settings.trust_proxy)
     sitting: list[tuple[Candidate, Exam]] = []
-    for candidate in ctx.db.candidates_by_username(body.username.strip()):
+    # Full-width forms typed by an input method ("（７）") match the registered ASCII.
+    username = unicodedata.normalize("NFKC", body.username).strip()
+    for candidate in ctx.db.candidates_by_username(username):
         exam = ctx.db.current_exam_for(candidate.id, now_ms=now)
         if exam is not None:
             sitting.append((candidate, exam))

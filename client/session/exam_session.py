@@ -53,6 +53,7 @@ from client.session.offline_login import (
 from client.session.outbox import StoreOutbox
 from client.session.server_keys import ServerKeys, load_pinned, pin
 from client.session.supervisor import SessionSupervisor, SupervisorHooks
+from client.session.username import clean_username
 from client.store import (
     AnswerStore,
     DataDirReport,
@@ -237,6 +238,7 @@ class ExamSession:
         Raises ServerRefused (``second_login``: see ``authorization``), or UserFacingError.
         """
         self._reset()
+        username = clean_username(username)
         try:
             result = self._server_login(username, password)
         except ServerRefused as exc:
