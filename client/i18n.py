@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from client.resources import resource_path
@@ -76,3 +77,14 @@ def translate(source: str, language: str) -> str:
     if language == _language:
         return _(source)
     return load_catalog(language).get(source, source)
+
+
+def join_items(items: Iterable[object]) -> str:
+    """A list in running text: 1、2、3 in Chinese, "1, 2, 3" in English (a literal 、
+    glued between translated words mixed Chinese punctuation into English)."""
+    return _("、").join(str(item) for item in items)
+
+
+def spaced(*parts: str) -> str:
+    """Parts of one line set apart: a full-width space in Chinese, two spaces in English."""
+    return _("　").join(part for part in parts if part)

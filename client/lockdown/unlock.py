@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from client.i18n import _
+from client.i18n import _, join_items
 from client.lockdown.policy import DESKTOP_POLICIES
 from client.lockdown.restore import (
     PolicyStore,
@@ -36,7 +36,7 @@ def unlock_pc(*, data_dir: Path, remove_all: bool, store: PolicyStore | None = N
         return 1
     if record is not None:
         names = restore(store=store, path=path, record=record)
-        out.append(_("已恢复考试前的系统设置：{names}").format(names="、".join(names) or "-"))
+        out.append(_("已恢复考试前的系统设置：{names}").format(names=join_items(names) or "-"))
         return 0 if not path.exists() else 1
     if not remove_all:
         out.append(_("没有找到锁定记录（{path}），本机设置未被考试修改。"
@@ -46,5 +46,5 @@ def unlock_pc(*, data_dir: Path, remove_all: bool, store: PolicyStore | None = N
     for policy in DESKTOP_POLICIES:
         store.delete(policy.key, policy.name)
     out.append(_("已清除考试会设置的全部系统限制：{names}").format(
-        names="、".join(p.name for p in DESKTOP_POLICIES)))
+        names=join_items(p.name for p in DESKTOP_POLICIES)))
     return 0

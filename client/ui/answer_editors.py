@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.i18n import spaced
 from client.paper.model import Item, QuestionType
 from client.paper.richtext import plain_text
 from client.ui.limited_text import LimitedPlainTextEdit
@@ -200,8 +201,7 @@ class EssayEditor(AnswerEditor):
             text = self.tr("已输入 {n} 字").format(n=count)
         else:
             text = self.tr("已输入 {n} / {limit} 字").format(n=count, limit=self._max_length)
-        if self._notice:
-            text += "　" + self._notice
+        text = spaced(text, self._notice)
         self.counter.setText(text)
         full = self._max_length is not None and count >= self._max_length
         if self.counter.property("full") != ("true" if full else "false"):

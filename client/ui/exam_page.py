@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.i18n import N_
+from client.i18n import N_, spaced
 from client.paper.model import Item, Paper, QuestionType
 from client.timefmt import beijing_clock, countdown
 from client.ui import theme
@@ -109,9 +109,9 @@ class QuestionPane(QWidget):
         self.item = item
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
-        header = QLabel(self.tr("第 {n} 题").format(n=number) + "　"
-                        + self.tr(TYPE_NAMES[item.type]) + "　"
-                        + self.tr("（{score} 分）").format(score=f"{item.score:g}"))
+        header = QLabel(spaced(self.tr("第 {n} 题").format(n=number),
+                               self.tr(TYPE_NAMES[item.type]),
+                               self.tr("（{score} 分）").format(score=f"{item.score:g}")))
         header.setObjectName("subtitle")
         header.setWordWrap(True)
         layout.addWidget(header)
@@ -240,14 +240,14 @@ class ExamPage(QWidget):
         layout.addWidget(self.save_state)
         layout.addSpacing(12)
         self.zoom_out_button = QPushButton("A-")
-        self.zoom_out_button.setToolTip(self.tr("缩小字号") + "（Ctrl+-）")
+        self.zoom_out_button.setToolTip(self.tr("缩小字号（{keys}）").format(keys="Ctrl+-"))
         self.zoom_out_button.setAccessibleName(self.tr("缩小字号"))
         self.zoom_out_button.clicked.connect(lambda: self.zoom(-1))
         self.zoom_level = QLabel()
         self.zoom_level.setObjectName("zoomLevel")
         self.zoom_level.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.zoom_in_button = QPushButton("A+")
-        self.zoom_in_button.setToolTip(self.tr("放大字号") + "（Ctrl+=）")
+        self.zoom_in_button.setToolTip(self.tr("放大字号（{keys}）").format(keys="Ctrl+="))
         self.zoom_in_button.setAccessibleName(self.tr("放大字号"))
         self.zoom_in_button.clicked.connect(lambda: self.zoom(+1))
         self.contrast_button = QPushButton(self.tr("高对比度"))

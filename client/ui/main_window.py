@@ -621,8 +621,9 @@ class ExamWindow(QMainWindow):
     def _on_unlocked(self, outcome: tuple[Any, dict[str, int]]) -> None:
         paper, plays = outcome
         login = self.session.attempt.login
-        self.exam_page = ExamPage(paper=paper, candidate=f"{login.candidate_name}"
-                                  f"（{login.student_no}）", language=self.language,
+        self.exam_page = ExamPage(paper=paper, candidate=self.tr("{name}（{student_no}）").format(
+                                      name=login.candidate_name, student_no=login.student_no),
+                                  language=self.language,
                                   answers=self.session.answers(), plays=plays,
                                   font_scale=self.font_scale)
         self.exam_page.answerChanged.connect(self._on_answer_changed)

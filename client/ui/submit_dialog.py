@@ -10,9 +10,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
+from client.i18n import join_items
+
 
 def _numbers(numbers: list[int]) -> str:
-    return "、".join(str(n) for n in numbers)
+    return join_items(numbers)
 
 
 class SubmitDialog(QDialog):

@@ -24,15 +24,15 @@ def demo_paper() -> Paper:
 
 
 def exam_page(*, answers: dict[str, Any] | None = None, font_scale: float = 1.0,
-              essay_limit: int | None = None) -> ExamPage:
-    install_language("zh_CN")  # an earlier test may have left the English catalog installed
+              essay_limit: int | None = None, language: str = "zh_CN") -> ExamPage:
+    install_language(language)  # an earlier test may have left another catalog installed
     paper = demo_paper()
     if essay_limit is not None:
         sections = tuple(dataclasses.replace(section, items=tuple(
             dataclasses.replace(item, max_length=essay_limit) if item.type.value == "essay"
             else item for item in section.items)) for section in paper.sections)
         paper = dataclasses.replace(paper, sections=sections)
-    return ExamPage(paper=paper, candidate="张三（20260001）", language="zh_CN",
+    return ExamPage(paper=paper, candidate="张三（20260001）", language=language,
                     answers=answers or {}, plays={}, font_scale=font_scale)
 
 
@@ -56,7 +56,7 @@ def show_page(window: ExamWindow, name: str) -> None:
         window.waiting_page.set_preloaded(window.tr("试卷已下载并校验完毕，等待考试开始"))
     elif name == "exam":
         if window.exam_page is None:
-            window.exam_page = exam_page()
+            window.exam_page = exam_page(language=window.language)
             window.pages.addWidget(window.exam_page)
     elif name == "result":
         window.result_page.show_score(score=38.0, max_score=50.0, pending_review=False)
