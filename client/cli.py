@@ -176,6 +176,7 @@ def run_exam(settings: Settings, *, errors_to_stderr: bool, camera_source: Path 
     options = GuiOptions(server_url=settings.get("server/url"),
                          language=settings.get("ui/language"),
                          font_scale=settings.get("ui/font_scale"),
+                         high_contrast=settings.get("ui/high_contrast"),
                          warnings=[problem.message() for problem in settings.problems],
                          readiness_first=not last_report_path(settings.data_dir).exists(),
                          integrity=platform_integrity_checks(
@@ -231,7 +232,9 @@ def run_demo(settings: Settings, *, start_in_s: float, duration_min: float,
             # A demo often runs in a VM or beside a remote-desktop tool: findings are
             # shown as in a real exam, but do not lock the demo.
             options = GuiOptions(server_url=server.url, language=settings.get("ui/language"),
-                                 font_scale=settings.get("ui/font_scale"), demo_hint=hint,
+                                 font_scale=settings.get("ui/font_scale"),
+                                 high_contrast=settings.get("ui/high_contrast"),
+                                 demo_hint=hint,
                                  warnings=[p.message() for p in settings.problems],
                                  integrity=platform_integrity_checks(
                                      enforce=False, low_end=launch.profile.low_end,

@@ -1,6 +1,9 @@
 """Regenerate docs/screenshots/: every screen, as the X server shows it under Xvfb.
 
     python scripts/screenshots.py            # starts Xvfb itself when there is no DISPLAY
+    python scripts/screenshots.py --only screens   # just the page matrix (docs/screenshots/
+                                             # screen/): every page at 1366x768, full
+                                             # screen, in Chinese, English and high contrast
 
 Drives the real client against the real reference server (demo exam) and grabs the
 screen (QScreen.grabWindow of the root window: what a person would see, not a widget
@@ -20,7 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
-WIDTH, HEIGHT = 1280, 800
+WIDTH, HEIGHT = 1366, 768  # the typical lab monitor
+SCREEN_OUT = OUT / "screen"
 
 
 def ensure_display() -> None:
@@ -53,7 +57,99 @@ def write_candidate_photo(target: Path) -> None:
     cv2.imwrite(str(target), frame)
 
 
+def page_matrix(*, pump: Callable[[float], None], shot: Callable[[str], None],
+                scratch: Path) -> None:
+    """Every page of the exam window, presented as in an exam room (frameless, full screen
+    on the primary screen), in Chinese, in English and in the high-contrast theme. No
+    server: the pages carry representative content, as tests/ui/screen_support.py does."""
+    from PySide6.QtWidgets import QLabel, QMessageBox
+
+    from client.config import load_settings
+    from client.paper.source import PaperSource
+    from client.resources import resource_path
+    from client.session.factory import create_session
+    from client.ui.answer_editors import EssayEditor, FillBlankEditor
+    from client.ui.app import GuiOptions, build_window, install_language
+    from client.ui.exam_page import ExamPage
+    from client.ui.input_simulation import type_text
+    from client.ui.lockdown_guard import present_full_screen
+    from client.ui.submit_dialog import SubmitDialog
+
+    paper = PaperSource.from_path(resource_path("demo", "paper")).load()
+    variants = [("zh", "zh_CN", False), ("en", "en", False), ("zh-high-contrast", "zh_CN", True)]
+    for label, language, high_contrast in variants:
+        settings = load_settings([]).with_overrides({
+            "server/url": "http://127.0.0.1:9", "data/directory": scratch / label})
+        window = build_window(create_session(settings), GuiOptions(
+            server_url="http://127.0.0.1:9", language=language, high_contrast=high_contrast,
+            demo_hint="演示考生：用户名 2024000001，密码 011234" if language == "zh_CN"
+            else None))
+        present_full_screen(window)
+        pump(0.5)
+        shot(f"screen/{label}-01-login")
+        window.waiting_page.set_exam(title=paper.title.get(language), candidate="张三",
+                                     student_no="2024000001", start_ms=1_780_000_000_000,
+                                     end_ms=1_780_005_400_000)
+        window.waiting_page.set_countdown(754_000)
+        window.waiting_page.set_preloaded(window.tr("试卷已下载并校验完毕，等待考试开始"))
+        window._show("waiting")
+        shot(f"screen/{label}-02-waiting")
+        page = ExamPage(paper=paper, candidate=window.tr("{name}（{student_no}）").format(
+            name="张三", student_no="2024000001"), language=language, answers={}, plays={})
+        window.exam_page = page
+        window.pages.addWidget(page)
+        window._show("exam")
+        page.panes[0].editor.focus_first()
+        shot(f"screen/{label}-03-exam-single")
+        page.show_question(6)
+        fill_in = page.panes[6].editor
+        assert isinstance(fill_in, FillBlankEditor)
+        for field, text in zip(fill_in.fields, ["Beijing", ""], strict=True):
+            type_text(field, text)
+        shot(f"screen/{label}-04-exam-fill-in-one-blank")
+        page.show_question(7)
+        essay = page.panes[7].editor
+        assert isinstance(essay, EssayEditor)
+        type_text(essay.text, "网络中断时，答案先保存在本机，恢复后自动上传。" * 14)
+        page.toggle_flag()
+        shot(f"screen/{label}-05-exam-essay-at-limit-flagged")
+        notice = QLabel(window.tr("检测到离开考试窗口（第 {n} 次），已记录并会告知监考教师。"
+                                  "请留在考试窗口内答题。").format(n=1))
+        notice.setObjectName("notice")
+        notice.setWordWrap(True)
+        page.insert_notice(notice)
+        page.show_message(window.tr(
+            "无法播放音频：请检查耳机或音箱是否连接，并告知监考教师（本次播放不计次数）"))
+        page.show_question(0)
+        page.zoom(+3)
+        shot(f"screen/{label}-06-exam-zoomed-with-notice")
+        page.zoom(-3)
+        dialog = SubmitDialog(unanswered=page.unanswered_numbers(),
+                              flagged=page.flagged_numbers(), total=len(page.items),
+                              parent=window)
+        dialog.open()
+        shot(f"screen/{label}-07-submit-dialog")
+        dialog.reject()
+        box = QMessageBox(QMessageBox.Icon.Question, window.tr("退出考试"),
+                          window.tr("考试正在进行中，答案已保存在本机。确定要退出吗？"
+                                    "重新登录需监考教师授权。"),
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                          window)
+        box.open()
+        shot(f"screen/{label}-08-qt-message-box")
+        box.reject()
+        window.result_page.show_score(score=38.0, max_score=50.0, pending_review=False)
+        window._show("result")
+        shot(f"screen/{label}-09-result")
+        window.shutdown()
+        window.hide()
+        window.deleteLater()
+        pump(0.3)
+    install_language("zh_CN")
+
+
 def main() -> int:
+    only_screens = "--only" in sys.argv and "screens" in sys.argv
     ensure_display()
     sys.path.insert(0, str(ROOT))
     os.environ["QT_QPA_PLATFORM"] = "xcb"
@@ -99,12 +195,19 @@ def main() -> int:
         screen = QGuiApplication.primaryScreen()
         image = screen.grabWindow(0).toImage()
         path = OUT / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
         image.save(str(path))
         print(f"screenshot {path.relative_to(ROOT)} {image.width()}x{image.height()}")
 
     def click(widget: QWidget) -> None:
         QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
         pump(0.1)
+
+    if only_screens:
+        with tempfile.TemporaryDirectory() as scratch:
+            page_matrix(pump=pump, shot=shot, scratch=Path(scratch))
+        QApplication.quit()
+        return 0
 
     with tempfile.TemporaryDirectory() as scratch:
         tmp = Path(scratch)
@@ -199,10 +302,10 @@ def main() -> int:
             pump(0.3)
             page.show_question(len(page.panes) - 1)
             page.toggle_flag()
-            page.zoom(+0.3)
+            page.zoom(+3)
             wait_until(lambda: "已同步" in page.save_state.text())
             shot("05-exam-zoomed-flagged-synced")
-            page.zoom(-0.3)
+            page.zoom(-3)
 
             click(page.submit_button)
             pump(0.5)

@@ -50,6 +50,8 @@ SETTINGS: tuple[Setting, ...] = (
             "界面语言 / User interface language"),
     Setting("ui", "font_scale", t.Decimal(0.8, 2.0), 1.0,
             "题目字号缩放 / Initial zoom of question text"),
+    Setting("ui", "high_contrast", t.Boolean(), False,
+            "高对比度显示（黑底白字） / High-contrast theme (white on black)"),
     Setting("OpenGL", "Level", t.Choice(("auto", "0", "1", "2")), "auto",
             "渲染级别：auto 自动，2 硬件，1 兼容，0 软件（白屏/黑屏时设为 0） / Rendering level: "
             "auto, 2 hardware, 1 compatibility, 0 software"),

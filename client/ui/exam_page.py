@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -59,6 +59,25 @@ def is_answered(value: Any, item: Item | None = None) -> bool:
             return len(filled) >= item.blanks and all(filled[: item.blanks])
         return any(filled)
     return True
+
+
+class ElidedLabel(QLabel):
+    """One line that ends in … when the bar is short (a long paper title at 150 % zoom),
+    instead of being cut through a character; the whole text is in the tooltip."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._full = text
+        self.setToolTip(text)
+        self.setAccessibleName(text)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(80)
+        self.setText(text)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight,
+                                                   self.width()))
 
 
 class NoticeSlot(QWidget):
@@ -226,11 +245,8 @@ class ExamPage(QWidget):
         bar.setObjectName("card")
         layout = QHBoxLayout(bar)
         layout.setContentsMargins(10, 4, 10, 4)
-        title = QLabel(self.paper.title.get(language))
+        title = ElidedLabel(self.paper.title.get(language))
         title.setObjectName("paperTitle")
-        title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        title.setMinimumWidth(80)
-        title.setToolTip(self.paper.title.get(language))
         layout.addWidget(title, 2)
         self.candidate_label = QLabel(candidate)
         layout.addWidget(self.candidate_label)
@@ -275,9 +291,13 @@ class ExamPage(QWidget):
         caption.setObjectName("subtitle")
         layout.addWidget(caption)
         grid_host = QWidget()
-        grid = QGridLayout(grid_host)
-        grid.setContentsMargins(0, 0, 0, 0)
+        grid_host.setObjectName("navGrid")
+        host_layout = QVBoxLayout(grid_host)
+        host_layout.setContentsMargins(0, 0, 0, 0)
+        grid = QGridLayout()
         grid.setSpacing(6)
+        host_layout.addLayout(grid)
+        host_layout.addStretch(1)  # rows stay together at the top, however tall the card
         self.nav_buttons: list[QPushButton] = []
         for index, _item in enumerate(self.items):
             button = QPushButton(str(index + 1))
@@ -292,6 +312,8 @@ class ExamPage(QWidget):
         self.nav_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.nav_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.nav_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.nav_scroll.viewport().setAutoFillBackground(False)
+        grid_host.setAutoFillBackground(False)
         layout.addWidget(self.nav_scroll, 1)
         legend = QLabel(self.tr("绿色：已答　橙框：已标记"))
         legend.setObjectName("legend")
@@ -307,12 +329,13 @@ class ExamPage(QWidget):
         self.submit_button.setObjectName("primary")
         self.submit_button.clicked.connect(self.submitRequested)
         layout.addWidget(self.submit_button)
-        card.setFixedWidth(self._navigator_width())
+        self.navigator = card
         return card
 
     def _navigator_width(self) -> int:
-        button = self.nav_buttons[0].sizeHint().width() if self.nav_buttons else 34
-        return max(220, NAV_COLUMNS * (button + 6) + 40)
+        """Five answer-sheet buttons (34 px at 100 %, scaled like the sheet) and margins."""
+        button = round(34 * self._font_scale)
+        return max(220, NAV_COLUMNS * (button + 6) + 44)
 
     def _build_bottom_bar(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -427,6 +450,7 @@ class ExamPage(QWidget):
         percent = round(self._font_scale * 100)
         self.zoom_level.setText(f"{percent}%")
         self.zoom_level.setAccessibleName(self.tr("字号 {percent}%").format(percent=percent))
+        self.navigator.setFixedWidth(self._navigator_width())
         self.zoom_out_button.setEnabled(self._font_scale > 0.8)
         self.zoom_in_button.setEnabled(self._font_scale < 2.0)
         self.ensurePolished()

@@ -86,7 +86,7 @@ QLabel#counter[full="true"] {{ color: {p.danger}; font-weight: bold; }}
 QLabel#message {{ color: {p.danger}; }}
 QFrame#card {{ background: {p.card}; border: 1px solid {p.border}; border-radius: 8px; }}
 QWidget#page {{ background: {p.page}; }}
-QWidget#questionPane {{ background: {p.card}; }}
+QWidget#questionPane, QWidget#navGrid {{ background: {p.card}; }}
 QDialog {{ background: {p.card}; }}
 QPushButton {{ padding: {px(7)} {px(16)}; border-radius: 4px; border: 1px solid {p.border};
                background: {p.card}; }}
@@ -100,6 +100,7 @@ QPushButton#primary {{ background: {p.accent}; color: {p.accent_text}; border: n
 QPushButton#primary:focus {{ border: 3px solid {p.text if high_contrast else '#0b3a60'}; }}
 QPushButton#primary:disabled {{ background: {p.disabled_ground};
                                 color: {p.disabled_text}; }}
+QPushButton:checked {{ border: 3px solid {p.focus}; font-weight: bold; }}
 QPushButton#flagButton:checked {{ border: 3px solid {p.flagged}; font-weight: bold; }}
 QPushButton#navButton {{ min-width: {px(34)}; max-width: {px(34)}; min-height: {px(30)};
                          padding: 0; background: {p.card}; }}
