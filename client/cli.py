@@ -8,6 +8,8 @@ stack is broken.
 from __future__ import annotations
 
 import argparse
+import importlib
+import json
 import logging
 import sys
 import tempfile
@@ -33,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help=_("用视频/图片文件或图片目录代替摄像头（测试、演示、技术支持）"))
     parser.add_argument("--self-test", action="store_true",
                         help=_("加载全部子系统并退出（安装包自检）"))
+    # Build check (tools/build_frozen.py): import every module named in a JSON list and
+    # print "MISSING name: error" for those that fail. Not for candidates, so not listed.
+    parser.add_argument("--import-check", type=Path, help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help=_("开始考试（默认）"))
     check = commands.add_parser(
@@ -71,6 +76,8 @@ def read_settings(config: Path | None) -> Settings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.import_check is not None:
+        return run_import_check(args.import_check)
     settings = read_settings(args.config)
     if args.self_test:
         from client.selftest import run_self_test
@@ -95,14 +102,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n".join(lines))
         return code
     if command == "gpu-probe":
-        from client.ui.render_guard import main as gpu_probe
-
+        try:
+            from client.ui.render_guard import main as gpu_probe
+        except ImportError as exc:
+            qt_unavailable(exc)
+            return QT_UNAVAILABLE_EXIT
         return gpu_probe()
-    if command == "demo":
-        return run_demo(settings, start_in_s=args.start_in, duration_min=args.duration,
-                        errors_to_stderr=args.errors_to_stderr, camera_source=args.camera_source)
-    return run_exam(settings, errors_to_stderr=args.errors_to_stderr,
-                    camera_source=args.camera_source)
+    try:
+        if command == "demo":
+            return run_demo(settings, start_in_s=args.start_in, duration_min=args.duration,
+                            errors_to_stderr=args.errors_to_stderr,
+                            camera_source=args.camera_source)
+        return run_exam(settings, errors_to_stderr=args.errors_to_stderr,
+                        camera_source=args.camera_source)
+    except QtUnavailable:
+        return QT_UNAVAILABLE_EXIT
+
+
+QT_UNAVAILABLE_EXIT = 3
+
+
+class QtUnavailable(Exception):
+    """client.ui (PySide6) could not be imported; the candidate has been told in plain text."""
+
+
+def qt_unavailable(exc: ImportError) -> QtUnavailable:
+    """A client.ui import failed (Qt DLL missing, broken install): tell the person in plain
+    text (Windows message box / stderr, no Qt needed) instead of a raw traceback."""
+    from client.startup.deps import report_qt_import_failure
+
+    log.error("cannot import the user interface: %s", exc)
+    report_qt_import_failure(exc)
+    return QtUnavailable(str(exc))
+
+
+def run_import_check(modules_file: Path) -> int:
+    """Import every module listed in *modules_file* (a JSON list of names)."""
+    names: list[str] = json.loads(modules_file.read_text(encoding="utf-8"))
+    missing = 0
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # any failure to import is what this check reports
+            missing += 1
+            print(f"MISSING {name}: {type(exc).__name__}: {exc}")
+    print(f"imported {len(names) - missing} of {len(names)} modules")
+    return 1 if missing else 0
 
 
 def _login_window_check() -> str:
@@ -116,8 +161,11 @@ def _login_window_check() -> str:
 def run_check_command(settings: Settings, args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING)
     if args.gui:
-        from client.ui.readiness_screen import run_readiness_window
-
+        try:
+            from client.ui.readiness_screen import run_readiness_window
+        except ImportError as exc:
+            qt_unavailable(exc)
+            return QT_UNAVAILABLE_EXIT
         return run_readiness_window(settings)
     if args.integrity_only or args.dump_snapshot or args.snapshot:
         from client.integrity.cli import run_check
@@ -167,8 +215,12 @@ def run_exam(settings: Settings, *, errors_to_stderr: bool, camera_source: Path 
         return 2
     from client.review.services import review_services_for
     from client.session.factory import create_session
-    from client.ui.app import GuiOptions, run_gui
-    from client.ui.checks import camera_checks_from, platform_integrity_checks
+
+    try:
+        from client.ui.app import GuiOptions, run_gui
+        from client.ui.checks import camera_checks_from, platform_integrity_checks
+    except ImportError as exc:
+        raise qt_unavailable(exc) from exc
 
     session = create_session(settings)
     from client.readiness.runner import last_report_path
@@ -196,10 +248,14 @@ def run_demo(settings: Settings, *, start_in_s: float, duration_min: float,
     from client.launch import prepare_launch
     from client.review.services import review_services_for
     from client.session.factory import create_session
-    from client.ui.app import GuiOptions, run_gui
-    from client.ui.checks import camera_checks_from, platform_integrity_checks
     from server.console.demo_room import start_demo_room
     from server.testing import live_server
+
+    try:
+        from client.ui.app import GuiOptions, run_gui
+        from client.ui.checks import camera_checks_from, platform_integrity_checks
+    except ImportError as exc:
+        raise qt_unavailable(exc) from exc
 
     with tempfile.TemporaryDirectory(prefix="exam-demo-") as scratch:
         root = Path(scratch)

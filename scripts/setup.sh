@@ -16,6 +16,17 @@ APT_PACKAGES=(
   fonts-noto-cjk xvfb xauth espeak-ng nsis chromium binutils
 )
 
+# -- frozen build and installer checks (issue 14) -----------------------------------------
+# Wine runs the 32-bit NSIS installer (tests/deploy/test_installer_wine.py): Debian's wine32
+# is an i386 package. xdotool, D-Bus, AT-SPI and python3-pyatspi drive the frozen client
+# through a whole exam (tools/frozen_exam.py).
+APT_PACKAGES+=(wine wine32 wine64 xdotool dbus dbus-x11 at-spi2-core python3-pyatspi)
+if ! dpkg --print-foreign-architectures | grep -qx i386; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO dpkg --add-architecture i386
+fi
+# -- end of the frozen build block --------------------------------------------------------
+
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -33,8 +33,25 @@ EXAM_BLOCK_QT=1 python -m pytest -q -p no:pytest-qt -p no:cacheprovider -m "not 
 step "full test suite"
 python -m pytest -q -p no:cacheprovider
 
-step "frozen build (PyInstaller) and its headless self-test"
-python tools/build_frozen.py
+# -- frozen build, frozen end-to-end exam, installer (issue 14) ----------------------------
+step "modules the source tree's end-to-end exam imports"
+EXAM_RECORD_MODULES=build/e2e-modules.json PYTHONPATH=tools python -m pytest -q \
+  -p no:cacheprovider -p record_modules \
+  "tests/ui/test_end_to_end.py::test_candidate_takes_the_demo_exam"
+
+step "frozen build (PyInstaller, locked build environment): bundle check, imports, self-test"
+frozen_started=$SECONDS
+python tools/build_frozen.py --required-modules build/e2e-modules.json --max-mb 530
+echo "frozen build step: $((SECONDS - frozen_started)) s"
+
+step "the frozen client takes a whole exam (Xvfb, AT-SPI, xdotool) and the frozen demo"
+exam_started=$SECONDS
+python tools/frozen_exam.py
+echo "frozen exam step: $((SECONDS - exam_started)) s"
+
+step "startup benchmark: source and frozen time to first frame"
+python benchmarks/startup.py --frozen dist/ExamClient
+# -- end of the frozen build block --------------------------------------------------------
 
 step "every runtime dependency has a Windows x64 wheel"
 python tools/check_windows_wheels.py

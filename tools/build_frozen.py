@@ -1,12 +1,19 @@
 """Build the frozen client with build.spec and prove it runs: ``python tools/build_frozen.py``.
 
 Steps (CI runs this on Linux; the Windows release build runs the same script):
-1. PyInstaller with build.spec into dist/ExamClient/.
-2. Check the bundle carries what the client loads by path (models, fonts, rules,
+1. A build environment made from installer/build.lock (exact versions, every wheel checked
+   against its sha256; ``pip install --require-hashes --no-deps``) in build/frozen-venv,
+   remade when the lock changes. ``--current-env`` builds with the running interpreter
+   instead (quicker while iterating, not for a release).
+2. PyInstaller with build.spec into dist/ExamClient/.
+3. Check the bundle carries what the client loads by path (models, fonts, rules,
    translations, the MediaPipe library, the Qt platform plugins, on Windows opengl32sw.dll).
-3. Run the frozen ``ExamClient-console --self-test`` headless (QT_QPA_PLATFORM=offscreen):
+4. ``--required-modules FILE`` (the modules the source tree's end-to-end exam imported,
+   recorded by tools/record_modules.py): every one must import inside the bundle.
+5. Run the frozen ``ExamClient-console --self-test`` headless (QT_QPA_PLATFORM=offscreen):
    it must exit 0 and write nothing to stderr except the known-benign lines below.
-4. Print the bundle size, its 15 largest items and the frozen start time.
+6. Print the bundle size per component, its 15 largest items and the frozen start time;
+   ``--max-mb`` fails a bundle above the size budget.
 
 Exit status 0 when every step passed, 1 otherwise.
 """
@@ -14,6 +21,8 @@ Exit status 0 when every step passed, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -29,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WINDOWS = sys.platform == "win32"
 EXE_SUFFIX = ".exe" if WINDOWS else ""
 SELF_TEST_TIMEOUT_S = 300
+LOCK_FILE = ROOT / "installer" / "build.lock"
+BUILD_VENV = ROOT / "build" / "frozen-venv"
 
 # stderr lines the frozen self-test may print. Everything else fails the build.
 BENIGN_STDERR: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -110,6 +121,44 @@ def tree_size(path: Path) -> int:
     return sum(f.lstat().st_size for f in path.rglob("*") if f.is_file() or f.is_symlink())
 
 
+# Where the bytes of a bundle go: first matching pattern (path relative to the bundle,
+# "/" separators) names the component.
+COMPONENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("executables", re.compile(r"^ExamClient[^/]*$")),
+    ("Qt (PySide6, shiboken6)", re.compile(r"^_internal/(?:PySide6|shiboken6)/")),
+    ("Qt libraries (top level)", re.compile(r"^_internal/libQt6|^_internal/Qt6")),
+    ("OpenCV (cv2)", re.compile(r"^_internal/(?:cv2|opencv[^/]*)/")),
+    ("MediaPipe", re.compile(r"^_internal/mediapipe/")),
+    ("NumPy", re.compile(r"^_internal/numpy(?:\.libs)?/")),
+    ("models (resources/models)", re.compile(r"^_internal/resources/models/")),
+    ("fonts (resources/fonts)", re.compile(r"^_internal/resources/fonts/")),
+    ("other resources", re.compile(r"^_internal/resources/")),
+    ("cryptography, SQLCipher", re.compile(r"^_internal/(?:cryptography|sqlcipher3)[^/]*/")),
+    ("Pillow", re.compile(r"^_internal/(?:PIL|pillow\.libs)/")),
+    ("Python modules (PYZ)", re.compile(r"^_internal/base_library\.zip$|\.pyz$")),
+    ("Python runtime and extensions", re.compile(r"^_internal/(?:libpython|python3|"
+                                                  r"lib-dynload/)")),
+)
+
+
+def component_of(relative: str) -> str:
+    for name, pattern in COMPONENTS:
+        if pattern.search(relative):
+            return name
+    return "other libraries"
+
+
+def component_sizes(bundle: Bundle) -> list[tuple[int, str]]:
+    """Bytes per component (COMPONENTS), largest first."""
+    sizes: dict[str, int] = {}
+    for path in bundle.folder.rglob("*"):
+        if path.is_file() or path.is_symlink():
+            relative = path.relative_to(bundle.folder).as_posix()
+            name = component_of(relative)
+            sizes[name] = sizes.get(name, 0) + path.lstat().st_size
+    return sorted(((size, name) for name, size in sizes.items()), reverse=True)
+
+
 def largest_items(bundle: Bundle, *, count: int = 15) -> list[tuple[int, str]]:
     """The biggest entries: the executables and each top-level item of _internal."""
     items = [(tree_size(p), p.name) for p in bundle.folder.iterdir() if p.is_file()]
@@ -117,8 +166,36 @@ def largest_items(bundle: Bundle, *, count: int = 15) -> list[tuple[int, str]]:
     return sorted(items, reverse=True)[:count]
 
 
-def run_pyinstaller(*, dist: Path, work: Path) -> None:
-    command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean",
+def lock_digest(lock: Path) -> str:
+    return hashlib.sha256(lock.read_bytes()).hexdigest()[:16]
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if WINDOWS else "bin/python")
+
+
+def ensure_build_venv(*, lock: Path = LOCK_FILE, venv: Path = BUILD_VENV) -> Path:
+    """A virtual environment with exactly the locked, hash-checked packages; its python.
+
+    --no-deps: the lock is complete (uv resolved it) and overrides mediapipe's
+    opencv-contrib-python with the headless wheel, which pip's resolver would undo.
+    """
+    stamp = venv / f".lock-{lock_digest(lock)}"
+    if stamp.is_file():
+        return venv_python(venv)
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv_python(venv)
+    command = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+               "--require-hashes", "--no-deps", "--only-binary", ":all:", "-r", str(lock)]
+    print("$", " ".join(command), flush=True)
+    subprocess.run(command, check=True)
+    stamp.write_text(lock.name, encoding="utf-8")
+    return python
+
+
+def run_pyinstaller(*, python: Path, dist: Path, work: Path) -> None:
+    command = [str(python), "-m", "PyInstaller", "--noconfirm", "--clean",
                "--distpath", str(dist), "--workpath", str(work), str(ROOT / "build.spec")]
     print("$", " ".join(command), flush=True)
     subprocess.run(command, cwd=ROOT, check=True)
@@ -142,16 +219,34 @@ def run_frozen(exe: Path, args: Sequence[str], *,
     return result, time.perf_counter() - started
 
 
+def unimportable_modules(bundle: Bundle, modules_file: Path, *, cwd: Path) -> list[str]:
+    """Modules of *modules_file* that the frozen program cannot import (or its error)."""
+    result, _seconds = run_frozen(bundle.console_exe, ["--import-check", str(modules_file)],
+                                  cwd=cwd)
+    failed = [line.removeprefix("MISSING ") for line in result.stdout.splitlines()
+              if line.startswith("MISSING ")]
+    if result.returncode != 0 and not failed:
+        failed.append(f"--import-check exited {result.returncode}: {result.stderr[-2000:]}")
+    return failed
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dist", type=Path, default=ROOT / "dist")
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "pyinstaller")
     parser.add_argument("--skip-build", action="store_true",
                         help="check and run an existing dist/ExamClient")
+    parser.add_argument("--current-env", action="store_true",
+                        help="build with this interpreter instead of the locked build/frozen-venv")
+    parser.add_argument("--required-modules", type=Path,
+                        help="JSON list of modules that must import inside the bundle")
+    parser.add_argument("--max-mb", type=float, default=None,
+                        help="fail when the bundle is larger (MB, 10^6 bytes)")
     args = parser.parse_args(argv)
 
     if not args.skip_build:
-        run_pyinstaller(dist=args.dist, work=args.work)
+        python = Path(sys.executable) if args.current_env else ensure_build_venv()
+        run_pyinstaller(python=python, dist=args.dist, work=args.work)
     bundle = Bundle(args.dist / "ExamClient")
     failures: list[str] = []
 
@@ -176,6 +271,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             break
         starts.append(seconds)
 
+    if args.required_modules is not None:
+        wanted = json.loads(args.required_modules.read_text(encoding="utf-8"))
+        failed = unimportable_modules(bundle, args.required_modules.resolve(), cwd=scratch)
+        print(f"modules the source end-to-end exam imported: {len(wanted)}, "
+              f"not importable in the bundle: {len(failed)}")
+        failures += [f"not importable in the bundle: {name}" for name in failed]
+
     result, self_test_s = run_frozen(bundle.console_exe, ["--self-test"], cwd=scratch)
     print(result.stdout, end="")
     if result.returncode != 0:
@@ -186,8 +288,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     total = tree_size(bundle.folder)
     print(f"\nbundle: {bundle.folder} {total / 1e6:.1f} MB")
+    print("per component:")
+    for size, name in component_sizes(bundle):
+        print(f"  {size / 1e6:8.1f} MB  {name}")
+    print("largest items:")
     for size, name in largest_items(bundle):
         print(f"  {size / 1e6:8.1f} MB  {name}")
+    if args.max_mb is not None and total / 1e6 > args.max_mb:
+        failures.append(f"bundle is {total / 1e6:.1f} MB, budget {args.max_mb:.0f} MB")
     if starts:
         print(f"frozen start (--version), median of {len(starts)}: "
               f"{statistics.median(starts):.2f} s (first {starts[0]:.2f} s)")

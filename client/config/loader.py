@@ -20,7 +20,7 @@ import logging
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 import platformdirs
@@ -115,6 +115,17 @@ def _lookup(parser: configparser.ConfigParser, setting: Setting) -> str | None:
     return None
 
 
+def relative_to_file(value: Any, ini: Path) -> Any:
+    """A relative path in a config file means a path next to that file (center.ini's
+    ``ca_file = center-ca.pem``), never one relative to whatever folder the client was
+    started from. Windows-style absolute paths count as absolute on every platform."""
+    if not isinstance(value, Path):
+        return value
+    if value.is_absolute() or PureWindowsPath(str(value)).is_absolute():
+        return value
+    return ini.resolve().parent / value
+
+
 def _same_file(path: Path, trusted: set[Path]) -> bool:
     try:
         return path.resolve() in trusted
@@ -165,7 +176,7 @@ def load_settings(files: Iterable[Path], *, trusted: Iterable[Path] | None = Non
                                                    file=machine_config_path())))
                 continue
             try:
-                values[setting.name] = setting.type.parse(text)
+                values[setting.name] = relative_to_file(setting.type.parse(text), path)
             except InvalidValue:
                 problems.append(SettingProblem(path, setting.section, setting.key, text,
                                                setting.type.allowed()))

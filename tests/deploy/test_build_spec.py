@@ -97,9 +97,19 @@ def test_analysis_entry_resources_and_exclusions(spec: dict[str, Any]) -> None:
     assert (str(ROOT / "resources"), "resources") in analysis.kwargs["datas"]
     assert any(dest == "mediapipe/tasks/c" for _src, dest in analysis.kwargs["binaries"])
     excludes = set(analysis.kwargs["excludes"])
-    assert {"matplotlib", "tkinter", "PySide6.QtQml", "PySide6.QtQuick",
-            "PySide6.QtNetwork"} <= excludes
+    assert {"matplotlib", "tkinter", "PySide6.QtQml", "PySide6.QtQuick"} <= excludes
+    # The single-instance guard (client/ui/single_instance.py) needs QtNetwork; the
+    # watermark's Chinese line needs Pillow: both must be in the bundle.
+    assert "PySide6.QtNetwork" not in excludes
+    assert "PIL" not in excludes and "PIL.ImageFont" not in excludes
     assert "client.ui.readiness_screen" in analysis.kwargs["hiddenimports"]
+    # The demo server's routers are imported by name (server/app.py).
+    assert "server.readiness" in analysis.kwargs["hiddenimports"]
+    # Frozen diagnostics read component versions from package metadata.
+    metadata = {dest for _src, dest in analysis.kwargs["datas"] if dest.endswith(".dist-info")}
+    for name in ("PySide6_Essentials", "sqlcipher3", "opencv_contrib_python_headless",
+                 "mediapipe", "psutil"):
+        assert any(dest.lower().startswith(name.lower() + "-") for dest in metadata), name
     assert any(hook.endswith("rth_matplotlib_absent.py")
                for hook in analysis.kwargs["runtime_hooks"])
 

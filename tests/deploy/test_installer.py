@@ -62,7 +62,7 @@ def script() -> str:
 def test_every_documented_option_is_parsed() -> None:
     text = script()
     documented = set(re.findall(r"^;\s+(/[A-Z]+)=", text, re.MULTILINE))
-    parsed = set(re.findall(r'\$\{GetOptions\} \$R0 "(/[A-Z]+)="', text))
+    parsed = set(re.findall(r'!insertmacro GetOption \$R0 "(/[A-Z]+)="', text))
     assert documented == parsed == {"/CONFIG", "/SERVER", "/CENTER", "/CAFILE", "/DATADIR",
                                     "/RENDERLEVEL"}
     readme = README.read_text(encoding="utf-8")

@@ -1,0 +1,292 @@
+"""The frozen client takes a whole exam: ``python tools/frozen_exam.py [--bundle DIR]``.
+
+What a candidate does, done to the built program (dist/ExamClient, not this source tree)
+on a virtual X display (Xvfb) with real input events (xdotool), the widgets found through
+Qt's accessibility tree (AT-SPI; tools/frozen_exam_driver.py runs with Debian's
+python3-pyatspi):
+
+1. ``ExamClient demo``: the frozen program starts its own reference server (the server
+   code inside the bundle) and the demo exam; the driver reads the demo login from the
+   login page, logs in, waits in the waiting room while the paper is preloaded, answers
+   every question type (single, multiple, true/false, fill-in-the-blank, essay), waits
+   until the server acknowledged every answer, submits and reads the score on the result
+   page, which must equal the objective score of the answers given.
+2. ``ExamClient run`` (what the Start-menu shortcut starts) against a real reference
+   server started here (server.testing.live_server, 127.0.0.1): login and preload, checked
+   on the server too; then the exam as above, or, on a virtual machine (CI), the enforced
+   integrity check's gate, which keeps the exam closed there by design.
+
+Exit status 0 when both runs went through, 1 otherwise. Prints the timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DRIVER = ROOT / "tools" / "frozen_exam_driver.py"
+SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's, with python3-pyatspi (scripts/setup.sh)
+SCREEN = "1366x768x24"  # the smallest screen in the exam rooms (docs/deploy.md)
+
+
+def demo_paper() -> dict[str, Any]:
+    paper = ROOT / "resources" / "demo" / "paper" / "paper.json"
+    return dict(json.loads(paper.read_text(encoding="utf-8")))
+
+
+def answer_plan() -> tuple[list[dict[str, Any]], float]:
+    """One answer per question, every objective one right, and the score that earns."""
+    plan: list[dict[str, Any]] = []
+    expected = 0.0
+    for section in demo_paper()["sections"]:
+        for item in section["items"]:
+            kind = item["type"]
+            stem = item["stem"]["zh_CN"] if isinstance(item["stem"], dict) else item["stem"]
+            if kind == "essay":
+                value: Any = "诚信考试 honesty matters"
+            elif kind == "fill_blank":
+                value = [variants[0] for variants in item["key"]]
+            else:
+                value = item["key"]
+            if kind != "essay":
+                expected += float(item["score"])
+            plan.append({"stem": stem, "type": kind, "value": value})
+    return plan, expected
+
+
+def free_display() -> int:
+    for number in range(90, 190):
+        if not Path(f"/tmp/.X11-unix/X{number}").exists() and \
+                not Path(f"/tmp/.X{number}-lock").exists():
+            return number
+    raise RuntimeError("no free X display number")
+
+
+@contextmanager
+def desktop_session() -> Iterator[dict[str, str]]:
+    """Xvfb, a D-Bus session bus and the accessibility bus: the environment for the client
+    and the driver. Everything started here is stopped on exit."""
+    processes: list[subprocess.Popen[bytes]] = []
+    display = free_display()
+    try:
+        xvfb = subprocess.Popen(["Xvfb", f":{display}", "-screen", "0", SCREEN,
+                                 "-nolisten", "tcp"], stderr=subprocess.DEVNULL)
+        processes.append(xvfb)
+        deadline = time.monotonic() + 10
+        while not Path(f"/tmp/.X11-unix/X{display}").exists():
+            if time.monotonic() > deadline or xvfb.poll() is not None:
+                raise RuntimeError("Xvfb did not start")
+            time.sleep(0.1)
+        bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        processes.append(bus)
+        assert bus.stdout is not None
+        address = bus.stdout.readline().decode().strip()
+        env = dict(os.environ)
+        for name in ("PYTHONPATH", "PYTHONHOME", "QT_QPA_PLATFORM"):
+            env.pop(name, None)
+        env.update(DISPLAY=f":{display}", DBUS_SESSION_BUS_ADDRESS=address,
+                   QT_QPA_PLATFORM="xcb", QT_LINUX_ACCESSIBILITY_ALWAYS_ON="1",
+                   QT_ACCESSIBILITY="1", NO_AT_BRIDGE="0")
+        # Qt looks for the accessibility bus once, at start: it must be up before.
+        launcher = subprocess.Popen(["/usr/libexec/at-spi-bus-launcher",
+                                     "--launch-immediately"], env=env,
+                                    stderr=subprocess.DEVNULL)
+        processes.append(launcher)
+        time.sleep(1.0)
+        yield env
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def run_client_and_driver(*, exe: Path, client_args: list[str], plan: dict[str, Any],
+                          env: dict[str, str], scratch: Path, label: str,
+                          inspect: Callable[[], dict[str, Any]] | None = None,
+                          ) -> dict[str, Any]:
+    """Start the frozen client, drive it, then (client still running) call *inspect*."""
+    plan_file = scratch / f"{label}-plan.json"
+    plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+    client_log = scratch / f"{label}-client.log"
+    started = time.perf_counter()
+    with client_log.open("wb") as log_handle:
+        client = subprocess.Popen([str(exe), "--errors-to-stderr", *client_args],
+                                  cwd=scratch, env=env, stdout=log_handle,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            driver = subprocess.run([SYSTEM_PYTHON, str(DRIVER), str(plan_file)], env=env,
+                                    capture_output=True, text=True, timeout=600, check=False)
+            inspected = inspect() if inspect is not None and driver.returncode == 0 else {}
+        finally:
+            alive = client.poll() is None
+            if alive:
+                os.killpg(client.pid, signal.SIGTERM)
+                try:
+                    client.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(client.pid, signal.SIGKILL)
+                    client.wait()
+    seconds = time.perf_counter() - started
+    print(driver.stdout, end="")
+    result: dict[str, Any] = {"ok": driver.returncode == 0, "seconds": round(seconds, 1),
+                              "client_alive_at_end": alive, **inspected}
+    for line in driver.stdout.splitlines():
+        if line.startswith("RESULT "):
+            result.update(json.loads(line.removeprefix("RESULT ")))
+    if driver.returncode != 0 or not alive:
+        print(f"--- {label}: driver stderr ---\n{driver.stderr[-3000:]}")
+        print(f"--- {label}: client output (last lines) ---")
+        print("\n".join(client_log.read_text(encoding="utf-8", errors="replace")
+                        .splitlines()[-40:]))
+    return result
+
+
+def write_user_ini(path: Path, values: dict[str, dict[str, str]]) -> None:
+    lines = []
+    for section, keys in values.items():
+        lines.append(f"[{section}]")
+        lines += [f"{key} = {value}" for key, value in keys.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def attempt_facts(db: Any, exam_id: str, student_no: str | None) -> dict[str, Any]:
+    """What the server recorded for the candidate (None: whoever logged in): status and
+    the score it computed."""
+    rows = db.exam_results(exam_id)
+    mine = next((row for row in rows if row.attempt is not None and
+                 student_no in (None, row.candidate.student_no)), None)
+    if mine is None or mine.attempt is None:
+        return {"server_attempt": None}
+    return {"server_attempt": mine.attempt.status, "server_score": mine.attempt.score,
+            "server_review": mine.attempt.review_status}
+
+
+def demo_server_facts(tmp: Path) -> dict[str, Any]:
+    """Read the database of the server inside the frozen demo (its temporary folder)."""
+    from server.config import ServerSettings
+    from server.db import Database
+
+    [server_dir] = tmp.glob("exam-demo-*/server")
+    db = Database(ServerSettings.load(server_dir).effective_database_url)
+    try:
+        return attempt_facts(db, "demo-exam", None)
+    finally:
+        db.close()
+
+
+def check_exam(label: str, result: dict[str, Any], expected: float) -> list[str]:
+    """The driver got to the result page and the server holds the submitted answers,
+    scored as the plan says."""
+    if not result["ok"]:
+        return [f"{label}: the driver did not get through the exam"]
+    failures = []
+    if result.get("server_attempt") not in ("submitted", "auto_submitted"):
+        failures.append(f"{label}: server attempt is {result.get('server_attempt')}")
+    score = result.get("server_score")
+    if score is None or not math.isclose(score, expected):
+        failures.append(f"{label}: server score {score}, expected {expected:g}")
+    return failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bundle", type=Path, default=ROOT / "dist" / "ExamClient")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    args = parser.parse_args(argv)
+    exe = args.bundle / "ExamClient"  # the windowed program candidates start
+    if not exe.is_file():
+        print(f"no frozen client at {exe}", file=sys.stderr)
+        return 1
+    for tool in ("Xvfb", "xdotool", "dbus-daemon", SYSTEM_PYTHON):
+        if shutil.which(tool) is None:
+            print(f"missing {tool} (scripts/setup.sh installs it)", file=sys.stderr)
+            return 1
+
+    from server.testing import live_server
+
+    plan, expected = answer_plan()
+    failures: list[str] = []
+    scratch = Path(tempfile.mkdtemp(prefix="frozen-exam-"))
+    try:
+        with desktop_session() as env:
+            # 1. the frozen demo: its own server, the whole exam.
+            (scratch / "demo").mkdir()
+            demo_tmp = scratch / "demo-tmp"
+            demo_tmp.mkdir()
+            write_user_ini(scratch / "demo" / "user.ini", {"sync": {"interval_seconds": "1"}})
+            demo = run_client_and_driver(
+                exe=exe, env={**env, "TMPDIR": str(demo_tmp)}, scratch=scratch, label="demo",
+                client_args=["--config", str(scratch / "demo" / "user.ini"), "demo",
+                             "--start-in", "30", "--duration", "30"],
+                plan={"username": None, "password": None, "answers": plan,
+                      "timeout_s": 120},
+                inspect=lambda: demo_server_facts(demo_tmp))
+            print(f"frozen demo: {json.dumps(demo, ensure_ascii=False)}")
+            failures += check_exam("frozen demo", demo, expected)
+
+            # 2. exam-client run against a reference server started here.
+            with live_server(scratch / "server", demo=True, start_in_s=45,
+                             duration_s=1800) as server:
+                info = server.demo
+                assert info is not None
+                user_ini = scratch / "run-user.ini"
+                write_user_ini(user_ini, {
+                    "server": {"url": server.url, "center_id": info.center_id},
+                    "data": {"directory": str(scratch / "run-data")},
+                    "camera": {"enabled": "false"},  # no camera on a CI machine
+                    "sync": {"interval_seconds": "1"},
+                })
+                # The admin's readiness check on the installed copy comes first (without
+                # a report the client opens on the readiness screen).
+                check = subprocess.run(
+                    [str(args.bundle / "ExamClient-console"), "--config", str(user_ini),
+                     "check", "--json", "--no-upload"], env=env, cwd=scratch,
+                    capture_output=True, text=True, timeout=300, check=False)
+                print(f"frozen check --json: exit {check.returncode}")
+                run = run_client_and_driver(
+                    exe=exe, env=env, scratch=scratch, label="run",
+                    client_args=["--config", str(user_ini), "run"],
+                    plan={"username": info.username, "password": info.password,
+                          "answers": plan, "timeout_s": 120, "enforced": True},
+                    inspect=lambda: attempt_facts(server.db, info.exam_id, info.username))
+                print(f"frozen run: {json.dumps(run, ensure_ascii=False)}")
+                if "gate" in run:
+                    # A virtual machine: logged in and preloaded, exam closed by design.
+                    if not run["ok"] or run.get("server_attempt") is None:
+                        failures.append("frozen run: no login reached the server")
+                    print("frozen run: the enforced integrity check keeps the exam closed "
+                          "on this (virtual) machine; login and preload went through")
+                else:
+                    failures += check_exam("frozen run", run, expected)
+    finally:
+        if args.keep:
+            print(f"scratch kept: {scratch}")
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+    if failures:
+        print("\nFROZEN EXAM FAILED:\n  - " + "\n  - ".join(failures), file=sys.stderr)
+        return 1
+    print("\nfrozen exam OK")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,282 @@
+"""Drive a running Exam Client through a whole exam with real X input events.
+
+Runs with the system Python (Debian's python3-pyatspi, GObject introspection), not the
+project's virtual environment: tools/frozen_exam.py starts it inside the X display and the
+D-Bus session where the frozen client runs. The client is found through Qt's
+accessibility tree (AT-SPI): roles, names and on-screen rectangles of its widgets. Every
+action is a real input event sent with xdotool (mouse clicks, key presses, typed text),
+so the frozen program handles it exactly as it handles a candidate's mouse and keyboard.
+
+    python3 frozen_exam_driver.py PLAN.json
+
+PLAN.json: {"username": ..., "password": ... or null (read the demo hint on the login
+page), "answers": [{"stem": text, "type": ..., "value": ...}], "timeout_s": ...}. Prints
+one line per step and, last, a JSON line ``RESULT {...}``: the score shown on the result
+page, or the integrity gate's message when the enforced check keeps the exam closed.
+Exit status 0 when every step was seen through, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pyatspi  # type: ignore[import-not-found]
+
+APP_NAME = "ExamClient"
+
+
+class DriverError(Exception):
+    pass
+
+
+def step(message: str) -> None:
+    print(f"[driver {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def xdotool(*args: str) -> None:
+    subprocess.run(["xdotool", *args], check=True)
+
+
+# -- the accessibility tree -------------------------------------------------------------
+
+
+def application() -> Any:
+    desktop = pyatspi.Registry.getDesktop(0)
+    for app in desktop:
+        if app is not None and app.name == APP_NAME:
+            return app
+    return None
+
+
+def walk(node: Any) -> Iterator[Any]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        try:
+            children = list(current)
+        except Exception:  # a widget destroyed while walking (page switch)
+            continue
+        stack.extend(child for child in reversed(children) if child is not None)
+
+
+def extents(node: Any) -> tuple[int, int, int, int]:
+    rect = node.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+    return rect.x, rect.y, rect.width, rect.height
+
+
+def visible(node: Any) -> bool:
+    try:
+        states = node.getState()
+        if not states.contains(pyatspi.STATE_SHOWING):
+            return False
+        _x, _y, width, height = extents(node)
+    except Exception:
+        return False
+    return width > 0 and height > 0
+
+
+def widgets(role: str, name: str | Callable[[str], bool] | None = None) -> list[Any]:
+    app = application()
+    if app is None:
+        return []
+    found = []
+    for node in walk(app):
+        try:
+            if node.getRoleName() != role:
+                continue
+            label = node.name or ""
+        except Exception:
+            continue
+        matches = name is None or (label == name if isinstance(name, str) else name(label))
+        if matches and visible(node):
+            found.append(node)
+    return found
+
+
+def wait_for(description: str, probe: Callable[[], Any], *, timeout_s: float) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            value = probe()
+        except Exception:  # the tree changes under us while pages switch
+            value = None
+        if value:
+            return value
+        time.sleep(0.3)
+    raise DriverError(f"timed out after {timeout_s:.0f} s waiting for {description}")
+
+
+def one(role: str, name: str | Callable[[str], bool] | None = None, *,
+        timeout_s: float = 30.0) -> Any:
+    label = name if isinstance(name, str) or name is None else "(matching)"
+    return wait_for(f"{role} {label!r}", lambda: (widgets(role, name) or [None])[0],
+                    timeout_s=timeout_s)
+
+
+def labels() -> list[str]:
+    return [node.name for node in widgets("label") if node.name]
+
+
+# -- real input ---------------------------------------------------------------------------
+
+
+def click(node: Any) -> None:
+    x, y, width, height = extents(node)
+    xdotool("mousemove", "--sync", str(x + width // 2), str(y + height // 2))
+    xdotool("click", "1")
+    time.sleep(0.15)
+
+
+def type_into(node: Any, text: str) -> None:
+    click(node)
+    xdotool("key", "ctrl+a")
+    # --delay: Qt under Xvfb drops keys typed faster than it processes the keymap changes
+    # xdotool makes for characters outside the keyboard layout (Chinese).
+    xdotool("type", "--delay", "40", text)
+    time.sleep(0.2)
+
+
+def key(name: str) -> None:
+    xdotool("key", name)
+    time.sleep(0.15)
+
+
+# -- the exam -----------------------------------------------------------------------------
+
+
+def demo_credentials() -> tuple[str, str]:
+    hint = wait_for("the demo hint on the login page", lambda: next(
+        (text for text in labels() if "演示考生" in text), None), timeout_s=60)
+    match = re.search(r"用户名 (\S+)，密码 (\S+)", hint)
+    if match is None:
+        raise DriverError(f"no credentials in the demo hint: {hint!r}")
+    return match.group(1), match.group(2)
+
+
+def log_in(username: str, password: str) -> None:
+    type_into(one("text", "用户名", timeout_s=60), username)
+    type_into(one("password text", "密码"), password)
+    click(one("push button", "登录"))
+    step(f"logged in as {username}")
+
+
+def plain(html: str) -> str:
+    return re.sub(r"\s+", "", re.sub(r"<[^>]+>", "", html))
+
+
+def current_question(plan: list[dict[str, Any]]) -> dict[str, Any]:
+    """The plan entry whose stem is on screen (the order on screen may be shuffled)."""
+    shown = [plain(node.name or "") for node in widgets("label")]
+    shown += [plain(node.name or "") for node in widgets("text")]
+    for entry in plan:
+        stem = plain(entry["stem"])[:12]
+        if stem and any(stem in text for text in shown):
+            return entry
+    raise DriverError("none of the planned stems is on screen: " + " | ".join(shown)[:600])
+
+
+def answer(entry: dict[str, Any]) -> None:
+    kind, value = entry["type"], entry["value"]
+    if value is None:
+        return
+    if kind == "single":
+        click(one("radio button", value))
+    elif kind == "multiple":
+        for option in value:
+            click(one("check box", option))
+    elif kind == "true_false":
+        click(one("radio button", "正确" if value else "错误"))
+    elif kind == "fill_blank":
+        fields = sorted(widgets("text", lambda name: name == ""), key=lambda n: extents(n)[1])
+        if len(fields) < len(value):
+            raise DriverError(f"{len(fields)} blank fields on screen, {len(value)} answers")
+        for field, text in zip(fields, value, strict=False):
+            type_into(field, text)
+            key("Tab")  # editingFinished: the blank's answer is saved
+    elif kind == "essay":
+        fields = widgets("text", lambda name: name == "")
+        if not fields:
+            raise DriverError("no essay field on screen")
+        type_into(max(fields, key=lambda n: extents(n)[3]), value)
+    else:
+        raise DriverError(f"unknown question type {kind}")
+
+
+def take_exam(plan: list[dict[str, Any]], *, timeout_s: float) -> str:
+    one("push button", "交卷", timeout_s=timeout_s)
+    step("exam page shown")
+    done: set[int] = set()
+    for _turn in range(len(plan) * 2):
+        entry = wait_for("a question of the plan", lambda: current_question(plan), timeout_s=20)
+        index = plan.index(entry)
+        if index not in done:
+            answer(entry)
+            done.add(index)
+            step(f"answered {entry['type']}: {json.dumps(entry['value'], ensure_ascii=False)}")
+        if len(done) == len(plan):
+            break
+        click(one("push button", "下一题"))
+    if len(done) != len(plan):
+        raise DriverError(f"answered {len(done)} of {len(plan)} questions")
+    wait_for("every answer acknowledged by the server",
+             lambda: any("已同步" in text for text in labels()), timeout_s=60)
+    step("answers synchronised with the server")
+    click(one("push button", "交卷"))
+    click(one("push button", "确认交卷"))
+    step("submitted")
+    # The score, or "成绩计算中" while the server holds the attempt for review (it does on
+    # a virtual machine: the integrity finding goes with the answers).
+    shown = wait_for("the result page", lambda: next(
+        (text for text in labels()
+         if re.fullmatch(r"\s*[\d.]+\s*/\s*[\d.]+\s*", text) or "成绩计算中" in text), None),
+        timeout_s=60)
+    step(f"result page shows {shown}")
+    return str(shown)
+
+
+def main(argv: list[str]) -> int:
+    plan = json.loads(open(argv[1], encoding="utf-8").read())  # noqa: SIM115
+    timeout_s = float(plan.get("timeout_s", 120))
+    try:
+        wait_for("the client's window in the accessibility tree",
+                 lambda: widgets("frame"), timeout_s=90)
+        username, password = plan.get("username"), plan.get("password")
+        if username is None:
+            username, password = demo_credentials()
+        log_in(username, password)
+        # Waiting room with the paper preloaded, or straight into the exam when it has
+        # already started.
+        wait_for("the paper preloaded (waiting room) or the exam page", lambda: any(
+            "试卷已下载" in text for text in labels()) or widgets("push button", "交卷"),
+            timeout_s=90)
+        step("paper preloaded")
+        if plan.get("enforced"):
+            # exam-client run enforces the integrity check: on a virtual machine its gate
+            # keeps the exam closed, which is the expected end of the run there.
+            outcome = wait_for("the exam page or the integrity gate", lambda: next(
+                (text for text in labels() if "请在实体电脑上考试" in text
+                 or "远程控制" in text), None) or (
+                "exam" if widgets("push button", "交卷") else None), timeout_s=timeout_s)
+            if outcome != "exam":
+                step(f"integrity gate shows: {outcome}")
+                print("RESULT " + json.dumps({"gate": outcome}, ensure_ascii=False),
+                      flush=True)
+                return 0
+        score = take_exam(plan["answers"], timeout_s=timeout_s)
+        print("RESULT " + json.dumps({"score": score}, ensure_ascii=False), flush=True)
+        return 0
+    except DriverError as exc:
+        step(f"FAILED: {exc}")
+        step("labels on screen: " + " | ".join(labels())[:1500])
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
