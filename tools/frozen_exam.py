@@ -30,6 +30,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -118,6 +119,33 @@ def desktop_session() -> Iterator[dict[str, str]]:
                 process.kill()
 
 
+class PeakRss:
+    """Samples the client's resident memory (process and children) twice a second."""
+
+    def __init__(self, pid: int) -> None:
+        self.peak = 0
+        self._pid = pid
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        import psutil
+
+        while not self._stop.wait(0.5):
+            try:
+                root = psutil.Process(self._pid)
+                total = sum(p.memory_info().rss for p in [root, *root.children(True)])
+            except psutil.Error:
+                continue
+            self.peak = max(self.peak, total)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        return self.peak
+
+
 def run_client_and_driver(*, exe: Path, client_args: list[str], plan: dict[str, Any],
                           env: dict[str, str], scratch: Path, label: str,
                           inspect: Callable[[], dict[str, Any]] | None = None,
@@ -131,11 +159,13 @@ def run_client_and_driver(*, exe: Path, client_args: list[str], plan: dict[str, 
         client = subprocess.Popen([str(exe), "--errors-to-stderr", *client_args],
                                   cwd=scratch, env=env, stdout=log_handle,
                                   stderr=subprocess.STDOUT, start_new_session=True)
+        rss = PeakRss(client.pid)
         try:
             driver = subprocess.run([SYSTEM_PYTHON, str(DRIVER), str(plan_file)], env=env,
                                     capture_output=True, text=True, timeout=600, check=False)
             inspected = inspect() if inspect is not None and driver.returncode == 0 else {}
         finally:
+            peak_rss = rss.stop()
             alive = client.poll() is None
             if alive:
                 os.killpg(client.pid, signal.SIGTERM)
@@ -147,7 +177,8 @@ def run_client_and_driver(*, exe: Path, client_args: list[str], plan: dict[str, 
     seconds = time.perf_counter() - started
     print(driver.stdout, end="")
     result: dict[str, Any] = {"ok": driver.returncode == 0, "seconds": round(seconds, 1),
-                              "client_alive_at_end": alive, **inspected}
+                              "client_alive_at_end": alive,
+                              "client_rss_peak_mb": round(peak_rss / 2**20), **inspected}
     for line in driver.stdout.splitlines():
         if line.startswith("RESULT "):
             result.update(json.loads(line.removeprefix("RESULT ")))

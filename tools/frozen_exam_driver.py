@@ -261,8 +261,8 @@ def main(argv: list[str]) -> int:
             # exam-client run enforces the integrity check: on a virtual machine its gate
             # keeps the exam closed, which is the expected end of the run there.
             outcome = wait_for("the exam page or the integrity gate", lambda: next(
-                (text for text in labels() if "请在实体电脑上考试" in text
-                 or "远程控制" in text), None) or (
+                (text for text in labels() if "检测未通过" in text
+                 or "请在实体电脑上考试" in text), None) or (
                 "exam" if widgets("push button", "交卷") else None), timeout_s=timeout_s)
             if outcome != "exam":
                 step(f"integrity gate shows: {outcome}")

@@ -32,6 +32,7 @@ def check_title(name: str) -> str:
         "os": _("操作系统"),
         "memory": _("内存"),
         "disk": _("磁盘空间"),
+        "exam_day": _("考试日设置"),
         "data_dir": _("数据目录"),
         "screen": _("屏幕"),
         "opengl": _("显卡"),

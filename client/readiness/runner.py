@@ -101,6 +101,7 @@ def collect_results(context: ReadinessContext, *,
     add("data_dir", lambda: system.check_data_dir(context.data_dir,
                                                   configured=context.data_dir_configured))
     add("disk", lambda: system.check_disk(context.data_dir))
+    add("exam_day", system.check_exam_day)
     add("screen", lambda: display.evaluate_screen(context.screen_probe()))
     add("opengl", lambda: display.evaluate_opengl(context.opengl_probe()))
     add("camera", lambda: camera.check_camera(

@@ -190,3 +190,75 @@ def evaluate_data_dir(*, path: Path, configured: bool, write_error: str | None,
 def check_data_dir(data_dir: Path, *, configured: bool) -> CheckResult:
     return evaluate_data_dir(path=data_dir, configured=configured,
                              write_error=probe_writable(data_dir), system_drive=system_drive())
+
+
+# -- exam-day Windows settings ------------------------------------------------------------
+
+# The hours a lab PC must not sleep, blank or restart on an exam day (08:00-18:00 covers
+# morning, afternoon and make-up sessions); Windows allows active hours of up to 18 h.
+EXAM_DAY_START_HOUR = 8
+EXAM_DAY_END_HOUR = 18
+
+
+@dataclass(frozen=True)
+class ExamDaySettings:
+    """What Windows will do on its own during an exam; None = could not be read (or not
+    Windows). Timeouts in seconds, 0 = never."""
+
+    sleep_after_s: int | None = None
+    hibernate_after_s: int | None = None
+    display_off_after_s: int | None = None
+    screen_saver_active: bool | None = None
+    screen_saver_after_s: int | None = None
+    active_hours_start: int | None = None  # Windows Update: no automatic restart between
+    active_hours_end: int | None = None    # these hours (0-23)
+    no_auto_restart_with_user: bool | None = None  # policy NoAutoRebootWithLoggedOnUsers
+
+
+def active_hours_cover(start: int, end: int, *, first: int, last: int) -> bool:
+    """Do active hours [start, end) (they may wrap past midnight) cover [first, last)?"""
+    hours = {(start + offset) % 24 for offset in range((end - start) % 24 or 24)}
+    return all(hour in hours for hour in range(first, last))
+
+
+def evaluate_exam_day(facts: ExamDaySettings, *, is_windows: bool) -> CheckResult:
+    """Sleep, hibernation, screen saver and Windows Update restarts during the exam day."""
+    detail = {key: getattr(facts, key) for key in facts.__dataclass_fields__}
+    if not is_windows:
+        return CheckResult("exam_day", Status.PASS, _(
+            "考试日 Windows 设置（睡眠、屏保、更新重启）只在 Windows 上检查"), detail)
+    problems: list[str] = []
+    if facts.sleep_after_s:
+        problems.append(_("接通电源 {minutes} 分钟后睡眠").format(
+            minutes=facts.sleep_after_s // 60))
+    if facts.hibernate_after_s:
+        problems.append(_("接通电源 {minutes} 分钟后休眠").format(
+            minutes=facts.hibernate_after_s // 60))
+    if facts.screen_saver_active and facts.screen_saver_after_s:
+        problems.append(_("{minutes} 分钟后启动屏幕保护程序").format(
+            minutes=facts.screen_saver_after_s // 60))
+    if not facts.no_auto_restart_with_user:
+        start, end = facts.active_hours_start, facts.active_hours_end
+        if start is None or end is None:
+            problems.append(_("未设置 Windows 更新的使用时段，更新后可能在考试中自动重启"))
+        elif not active_hours_cover(start, end, first=EXAM_DAY_START_HOUR,
+                                    last=EXAM_DAY_END_HOUR):
+            problems.append(_("Windows 更新的使用时段为 {start}:00–{end}:00，没有覆盖考试日 "
+                              "{first}:00–{last}:00，更新后可能自动重启").format(
+                start=start, end=end, first=EXAM_DAY_START_HOUR, last=EXAM_DAY_END_HOUR))
+    unreadable = facts.sleep_after_s is None and facts.screen_saver_active is None
+    if problems:
+        return CheckResult("exam_day", Status.WARN, _(
+            "考试日 Windows 设置：{problems}。请按部署指南第 13 节统一设置").format(
+            problems="；".join(problems)), detail)
+    if unreadable:
+        return CheckResult("exam_day", Status.WARN, _(
+            "无法读取本机的睡眠和屏保设置，请按部署指南第 13 节人工确认"), detail)
+    return CheckResult("exam_day", Status.PASS, _(
+        "考试日 Windows 设置正常：不睡眠、无屏保、更新不会在考试时段重启"), detail)
+
+
+def check_exam_day() -> CheckResult:
+    from client.readiness.windows_settings import read_exam_day_settings
+
+    return evaluate_exam_day(read_exam_day_settings(), is_windows=sys.platform == "win32")

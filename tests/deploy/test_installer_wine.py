@@ -115,7 +115,7 @@ def wine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wine]:
         nsis(str(SCRIPT), c_drive / "ExamClient-Setup.exe", "-DVERSION=0.1.0",
              f"-DPAYLOAD={payload}")
         sleeper = work / "sleeper.nsi"
-        sleeper.write_text('Unicode true\nOutFile "sleeper.exe"\nSilentInstall silent\n'
+        sleeper.write_text('Unicode true\nOutFile "${OUTFILE}"\nSilentInstall silent\n'
                            'RequestExecutionLevel user\nSection\n  Sleep 60000\nSectionEnd\n',
                            encoding="utf-8")
         nsis(str(sleeper), c_drive / "sleeper.exe")
@@ -237,6 +237,9 @@ def test_a_removable_disk_is_not_chosen_for_the_data(wine: Wine, tmp_path: Path)
     # D: becomes a removable disk (a USB stick), E: an internal one
     subprocess.run(["wine", "reg", "add", r"HKLM\Software\Wine\Drives", "/v", "d:", "/d",
                     "floppy", "/f"], env=wine.env, capture_output=True, timeout=60, check=True)
+    # Wine reads drive types when it starts: restart it
+    subprocess.run(["wineserver", "-k"], env=wine.env, capture_output=True, timeout=60,
+                   check=False)
     (tmp_path / "disk-e").mkdir()
     drive_e = wine.prefix / "dosdevices" / "e:"
     drive_e.symlink_to(tmp_path / "disk-e")
@@ -248,6 +251,8 @@ def test_a_removable_disk_is_not_chosen_for_the_data(wine: Wine, tmp_path: Path)
     finally:
         subprocess.run(["wine", "reg", "delete", r"HKLM\Software\Wine\Drives", "/v", "d:",
                         "/f"], env=wine.env, capture_output=True, timeout=60, check=False)
+        subprocess.run(["wineserver", "-k"], env=wine.env, capture_output=True, timeout=60,
+                       check=False)
         drive_e.unlink()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,11 +12,15 @@ from client.readiness.result import Status
 from client.readiness.system import (
     GIB,
     MIB,
+    ExamDaySettings,
     OsFacts,
+    active_hours_cover,
     check_data_dir,
     check_disk,
+    check_exam_day,
     evaluate_data_dir,
     evaluate_disk,
+    evaluate_exam_day,
     evaluate_memory,
     evaluate_os,
     existing_ancestor,
@@ -116,3 +121,59 @@ def test_no_system_drive_warning_off_windows(tmp_path: Path) -> None:
     result = check_data_dir(tmp_path / "data", configured=False)
     assert result.status is Status.PASS
     assert result.detail["system_drive"] is None
+
+
+# -- exam-day Windows settings (issue 14) --------------------------------------------------
+
+def exam_day(**changes: object) -> ExamDaySettings:
+    """A lab PC set up as docs/deploy.md section 13 says, with *changes*."""
+    ready = ExamDaySettings(sleep_after_s=0, hibernate_after_s=0, display_off_after_s=0,
+                            screen_saver_active=False, screen_saver_after_s=600,
+                            active_hours_start=7, active_hours_end=21,
+                            no_auto_restart_with_user=None)
+    return replace(ready, **changes)  # type: ignore[arg-type]
+
+
+def test_a_room_set_up_for_the_exam_day_passes() -> None:
+    assert evaluate_exam_day(exam_day(), is_windows=True).status is Status.PASS
+    # the restart policy makes active hours irrelevant
+    policy = exam_day(active_hours_start=None, active_hours_end=None,
+                      no_auto_restart_with_user=True)
+    assert evaluate_exam_day(policy, is_windows=True).status is Status.PASS
+
+
+@pytest.mark.parametrize(("changes", "words"), [
+    ({"sleep_after_s": 1800}, "30 分钟后睡眠"),
+    ({"hibernate_after_s": 3600}, "60 分钟后休眠"),
+    ({"screen_saver_active": True, "screen_saver_after_s": 300}, "5 分钟后启动屏幕保护程序"),
+    ({"active_hours_start": None, "active_hours_end": None}, "未设置 Windows 更新的使用时段"),
+    ({"active_hours_start": 8, "active_hours_end": 17}, "8:00–17:00"),
+])
+def test_each_setting_that_would_interrupt_an_exam_warns(changes: dict[str, object],
+                                                         words: str) -> None:
+    result = evaluate_exam_day(exam_day(**changes), is_windows=True)
+    assert result.status is Status.WARN
+    assert words in result.message
+    assert "第 13 节" in result.message
+
+
+def test_unreadable_settings_ask_for_a_manual_check() -> None:
+    result = evaluate_exam_day(exam_day(sleep_after_s=None, screen_saver_active=None),
+                               is_windows=True)
+    assert result.status is Status.WARN and "人工确认" in result.message
+
+
+@pytest.mark.parametrize(("start", "end", "covered"), [
+    (8, 18, True), (7, 21, True), (9, 18, False), (8, 17, False),
+    (20, 19, True),   # wraps past midnight
+    (18, 8, False),   # night hours only
+])
+def test_active_hours_cover_the_exam_day(start: int, end: int, covered: bool) -> None:
+    assert active_hours_cover(start, end, first=8, last=18) is covered
+
+
+def test_the_check_runs_on_any_platform() -> None:
+    result = check_exam_day()
+    assert result.name == "exam_day"
+    if sys.platform != "win32":
+        assert result.status is Status.PASS and "只在 Windows 上检查" in result.message
