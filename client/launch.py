@@ -60,8 +60,8 @@ def prepare_launch(settings: Settings, *, errors_to_stderr: bool) -> LaunchConte
     decision = sentinel.choose_level(
         levels.parse_level_setting(settings.get("OpenGL/Level")), data_dir / "render")
     levels.apply_environment(decision.level)
-    profile = lowend.decide_profile(level=decision.level,
-                                    total_ram_bytes=lowend.total_ram_bytes())
+    profile = lowend.decide_profile(total_ram_bytes=lowend.total_ram_bytes(),
+                                    logical_cpus=lowend.logical_cpus())
     log.info("rendering level %s (%s); low-end mode: %s", int(decision.level), decision.reason,
              profile.low_end)
     early.install_excepthooks(crash_dir=data_dir / "crash", show_error=None,

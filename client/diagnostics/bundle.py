@@ -56,8 +56,9 @@ def system_facts() -> dict[str, Any]:
     import importlib.metadata
 
     versions: dict[str, str | None] = {"exam-client": __version__, "python": sys.version}
+    # The frozen build carries these packages' metadata (build.spec, copy_metadata).
     for dist in ("PySide6-Essentials", "shiboken6", "sqlcipher3", "cryptography", "requests",
-                 "opencv-contrib-python", "mediapipe", "numpy", "psutil"):
+                 "opencv-contrib-python-headless", "mediapipe", "numpy", "psutil", "pillow"):
         try:
             versions[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
@@ -139,6 +140,13 @@ def build_diagnostics_zip(*, out: Path, inputs: DiagnosticsInputs) -> Path:
             for name in (sentinel.HISTORY_FILE, sentinel.REMEMBERED_FILE, sentinel.SENTINEL_FILE):
                 if (state_dir / name).is_file():
                     add_text_file("render", state_dir / name)
+            remembered = sentinel.read_remembered(state_dir)
+            add_json("render/level.json", {
+                "remembered_level": None if remembered is None else int(remembered.level),
+                "name": None if remembered is None else remembered.level.label,
+                "reason": None if remembered is None else remembered.reason,
+                "configured": inputs.config.get("OpenGL/Level", "auto"),
+            })
         add_json("config.json", scrub_config(inputs.config))
         for name, provider in (("integrity", inputs.integrity_snapshot),
                                ("network", inputs.network_test), ("gpu", inputs.gpu_info)):

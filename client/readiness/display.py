@@ -16,6 +16,7 @@ from typing import Any
 
 from client.i18n import _
 from client.readiness.result import CheckResult, Status
+from client.render.sentinel import RememberedLevel
 
 # The exam window is laid out for 1280x720; 1024x768 (old 4:3 monitors) still works with
 # scrolling. Sizes are logical pixels (after Windows display scaling), what layout sees.
@@ -156,3 +157,22 @@ def evaluate_opengl(info: OpenGLInfo | None) -> CheckResult:
                 renderer=info.renderer), detail)
     return CheckResult("opengl", Status.PASS, _("显卡 {renderer}，OpenGL {version}").format(
         renderer=info.renderer, version=info.version), detail)
+
+
+def with_remembered_level(result: CheckResult, remembered: RememberedLevel | None, *,
+                          configured: str) -> CheckResult:
+    """The graphics line also says which rendering level this PC starts with and why:
+    what earlier starts left behind (client/render/sentinel.py) or user.ini's fixed level."""
+    if configured != "auto":
+        note = _("渲染级别 {level}（user.ini 中固定）").format(level=configured)
+        facts: dict[str, object] = {"level": configured, "source": "user.ini"}
+    elif remembered is None:
+        note = _("渲染级别：自动（本机尚无记录，从最高级别开始）")
+        facts = {"level": None, "source": "auto"}
+    else:
+        note = _("本机记住的渲染级别 {level}（{name}）：{reason}").format(
+            level=int(remembered.level), name=remembered.level.label, reason=remembered.reason)
+        facts = {"level": int(remembered.level), "source": "remembered",
+                 "reason": remembered.reason, "updated_at": remembered.updated_at}
+    return CheckResult(result.name, result.status, f"{result.message}；{note}",
+                       {**result.detail, "render_level": facts})

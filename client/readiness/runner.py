@@ -28,6 +28,7 @@ from client.readiness.report import (
     summary_line,
 )
 from client.readiness.result import CheckResult, Status
+from client.render.sentinel import read_remembered
 from client.sync.api import API_PREFIX, ca_bundle
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class ReadinessContext:
     camera_source: Path | None
     screen_probe: display.ScreenProbe
     opengl_probe: display.OpenGLProbe
+    render_level: str = "auto"  # [OpenGL] Level: "auto" or a fixed level
 
     @property
     def cache_dir(self) -> Path:
@@ -70,6 +72,7 @@ class ReadinessContext:
             camera_source=settings.get("camera/source"),
             screen_probe=screen_probe or default_screen,
             opengl_probe=opengl_probe or default_opengl,
+            render_level=str(settings.get("OpenGL/Level")),
         )
 
 
@@ -103,7 +106,9 @@ def collect_results(context: ReadinessContext, *,
     add("disk", lambda: system.check_disk(context.data_dir))
     add("exam_day", system.check_exam_day)
     add("screen", lambda: display.evaluate_screen(context.screen_probe()))
-    add("opengl", lambda: display.evaluate_opengl(context.opengl_probe()))
+    add("opengl", lambda: display.with_remembered_level(
+        display.evaluate_opengl(context.opengl_probe()),
+        read_remembered(context.data_dir / "render"), configured=context.render_level))
     add("camera", lambda: camera.check_camera(
         enabled=context.camera_enabled, device=context.camera_device,
         source=context.camera_source, data_dir=context.data_dir))

@@ -1,6 +1,9 @@
-"""Low-end mode: what an old lab PC (software rendering or < 4 GB RAM) gives up.
+"""Low-end mode: what an old lab PC (< 4 GB RAM or a dual-core CPU) gives up.
 
-Decided from plain data so it is testable; total_ram_bytes() is the only probe.
+Decided by the PC's capability, not by the render level: the client paints with Qt Widgets
+(no OpenGL surface), so software rendering costs it nothing, and a level lowered by one
+bad start must not switch a capable PC to 320x240 at 8 fps for good. Decided from plain
+data so it is testable; total_ram_bytes() and logical_cpus() are the only probes.
 """
 
 from __future__ import annotations
@@ -8,13 +11,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from client.render.levels import RenderLevel
-
 log = logging.getLogger(__name__)
 
 # Windows reports a little less than the installed size (firmware/GPU reservations), so a
 # "4 GB" PC shows about 3.8 GiB: compare against 3.5 GiB to keep such PCs in normal mode.
 LOW_RAM_THRESHOLD_BYTES = int(3.5 * 1024**3)
+# Face checks, the integrity monitor and the UI share the CPU: two logical processors
+# (old Celeron/Pentium lab PCs) cannot keep the camera at 15 fps beside the rest.
+LOW_CPU_THRESHOLD = 2
 
 
 @dataclass(frozen=True)
@@ -43,14 +47,14 @@ NORMAL = PerformanceProfile(
 
 
 def decide_profile(
-    *, level: RenderLevel, total_ram_bytes: int | None, forced: bool | None = None
+    *, total_ram_bytes: int | None, logical_cpus: int | None, forced: bool | None = None
 ) -> PerformanceProfile:
-    """Low-end under software rendering or low RAM; *forced* (user.ini) overrides both ways."""
+    """Low-end with little RAM or few CPUs; *forced* (user.ini) overrides both ways."""
     reasons: list[str] = []
-    if level is RenderLevel.SOFTWARE:
-        reasons.append("software rendering (level 0)")
     if total_ram_bytes is not None and total_ram_bytes < LOW_RAM_THRESHOLD_BYTES:
         reasons.append(f"{total_ram_bytes / 1024**3:.1f} GiB RAM")
+    if logical_cpus is not None and logical_cpus <= LOW_CPU_THRESHOLD:
+        reasons.append(f"{logical_cpus} logical CPUs")
     if forced is False:
         return NORMAL
     if forced is True:
@@ -72,3 +76,10 @@ def total_ram_bytes() -> int | None:
     except Exception as exc:  # psutil missing or the OS call failed: decide without RAM
         log.warning("cannot read installed RAM: %s", exc)
         return None
+
+
+def logical_cpus() -> int | None:
+    """Logical processors as the OS reports them, or None if unknown."""
+    import os
+
+    return os.cpu_count()

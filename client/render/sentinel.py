@@ -2,10 +2,12 @@
 
 Files in the per-PC state directory (machine-wide, not per candidate):
 
-``start-sentinel.json``   written just before the first window is created; removed once
-                          the first frame was painted and the client stayed up a few
-                          seconds, or on a clean exit after the first frame. Finding it at
-                          the next start means that start died or hung before that point.
+``start-sentinel.json``   written just before the first window is created, marked when the
+                          first frame is painted (mark_first_frame), removed once the client
+                          stayed up a few seconds, or on a clean exit. Finding it unmarked at
+                          the next start means that start died or hung before its first
+                          frame; a marked one means it was ended later (a crash, a kill, a
+                          power cut), which says nothing about rendering.
 ``render-level.json``     the level that works on this PC (or the one a failure lowered it
                           to), with the reason. Deleting it (reset_remembered_level) makes
                           the next ``auto`` start try the highest level again.
@@ -57,6 +59,7 @@ class SentinelRecord:
     level: RenderLevel
     pid: int
     started_at: float
+    first_frame_at: float | None = None  # set by mark_first_frame
 
 
 @dataclass(frozen=True)
@@ -150,10 +153,12 @@ def read_sentinel(state_dir: Path) -> SentinelRecord | None:
     level = _level_from(data.get("level"))
     pid = data.get("pid")
     started = data.get("started_at")
+    first_frame = data.get("first_frame_at")
     return SentinelRecord(
         level=level if level is not None else HIGHEST,
         pid=pid if isinstance(pid, int) else -1,
         started_at=float(started) if isinstance(started, int | float) else 0.0,
+        first_frame_at=float(first_frame) if isinstance(first_frame, int | float) else None,
     )
 
 
@@ -200,6 +205,18 @@ def choose_level(configured: LevelSetting, state_dir: Path) -> LevelDecision:
             code="configured", automatic=False,
         )
     remembered = read_remembered(state_dir)
+    if sentinel is not None and sentinel.first_frame_at is not None:
+        # The previous start painted its first frame and was ended later (crash elsewhere,
+        # killed, power cut): not a rendering failure, the level stays.
+        append_history(
+            state_dir, "ended_after_first_frame", level=int(sentinel.level), pid=sentinel.pid,
+            seconds_after_first_frame=round(time.time() - sentinel.first_frame_at, 1),
+            action="level kept",
+        )
+        _remove(state_dir / SENTINEL_FILE)
+        log.info("the previous start at level %d ended after its first frame; level kept",
+                 int(sentinel.level))
+        sentinel = None
     if sentinel is not None:
         failed = sentinel.level
         lower = failed.lower()
@@ -235,6 +252,19 @@ def mark_starting(state_dir: Path, decision: LevelDecision) -> None:
     _atomic_write_text(state_dir / SENTINEL_FILE, json.dumps(payload))
     append_history(state_dir, "start", level=int(decision.level), code=decision.code,
                    reason=decision.reason, pid=os.getpid())
+
+
+def mark_first_frame(state_dir: Path, decision: LevelDecision) -> None:
+    """The first frame was painted: from now on an abrupt end is not a rendering failure.
+    (Qt's graphics errors and the white-screen probe still report through record_failure.)"""
+    payload = {
+        "level": int(decision.level), "pid": os.getpid(), "code": decision.code,
+        "started_at": time.time(), "first_frame_at": time.time(),
+    }
+    existing = _read_json(state_dir / SENTINEL_FILE)
+    if existing is not None and isinstance(existing.get("started_at"), int | float):
+        payload["started_at"] = existing["started_at"]
+    _atomic_write_text(state_dir / SENTINEL_FILE, json.dumps(payload))
 
 
 def mark_healthy(state_dir: Path, decision: LevelDecision, *, detail: str = "") -> None:

@@ -27,6 +27,7 @@ from PySide6.QtCore import (
     QEvent,
     QMessageLogContext,
     QObject,
+    QRect,
     Qt,
     QTimer,
     QtMsgType,
@@ -141,15 +142,32 @@ def _analyse(image: QImage, *, tolerance: int) -> tuple[bool, int | None, int]:
     return True, first, len(colors)
 
 
+def visible_part(window: QRect, screen: QRect) -> QRect | None:
+    """The part of *window* (screen coordinates) that is on *screen*, in window coordinates;
+    None when none is. Rows and columns beyond the screen grab as black: a window larger
+    than a 1366x768 or 1024x768 screen would otherwise never look blank."""
+    shown = window.intersected(screen)
+    if shown.isEmpty():
+        return None
+    return shown.translated(-window.x(), -window.y())
+
+
 def grab_window_image(widget: QWidget) -> tuple[QImage, str]:
-    """What the screen shows for *widget*'s window; the widget's own rendering if the
-    platform cannot grab windows."""
+    """What the screen shows of *widget*'s window (only its part on the screen); the
+    widget's own rendering if the platform cannot grab windows."""
     window = widget.window()
     screen = window.screen()
     if screen is not None and window.windowHandle() is not None:
         pixmap = screen.grabWindow(window.winId())
         if not pixmap.isNull():
-            return pixmap.toImage(), "screen"
+            image = pixmap.toImage()
+            part = visible_part(window.geometry(), screen.geometry())
+            if part is not None:
+                ratio = image.width() / max(1, window.width())
+                image = image.copy(QRect(round(part.x() * ratio), round(part.y() * ratio),
+                                         round(part.width() * ratio),
+                                         round(part.height() * ratio)))
+            return image, "screen"
     return window.grab().toImage(), "widget"
 
 
@@ -256,6 +274,7 @@ class RenderGuard(QObject):
             if app is not None:
                 app.removeEventFilter(self)
             log.info("first frame painted at level %d", int(self._decision.level))
+            sentinel.mark_first_frame(self._state_dir, self._decision)
             QTimer.singleShot(self._healthy_after_ms, self._check_after_first_frame)
             self.first_frame.emit()
         return False

@@ -49,7 +49,8 @@ def test_zip_has_everything_support_needs_and_no_secret(tmp_path):
     files = zip_text(out)
     assert set(files) == {
         "system.json", "logs/exam-client.log", f"crash/{crash.name}",
-        "render/render-history.jsonl", "render/start-sentinel.json", "config.json",
+        "render/render-history.jsonl", "render/start-sentinel.json", "render/level.json",
+        "config.json",
         "integrity.json", "gpu.json", "manifest.json"}
     everything = "\n".join(files.values())
     for secret in SECRETS:
@@ -88,3 +89,23 @@ def test_scrub_text_keeps_ordinary_lines():
     line = "2026-05-01 INFO client.sync: pushed 3 answers in 120 ms (revision 7)"
     assert scrub.scrub_text(line) == line
     assert scrub.scrub_text("token: abc123def") == "token: <removed>"
+
+
+def test_the_remembered_render_level_and_component_versions_are_in_the_zip(tmp_path):
+    """Issue 14: support sees which level this PC starts with and why, and the versions of
+    the components (the frozen build ships their metadata)."""
+    from client.render.levels import RenderLevel
+
+    state = tmp_path / "render"
+    sentinel.remember_level(state, RenderLevel.COMPATIBILITY, reason="white screen at level 2")
+    out = bundle.build_diagnostics_zip(
+        out=tmp_path / "d.zip",
+        inputs=DiagnosticsInputs(render_state_dir=state, config={"OpenGL/Level": "auto"}))
+    with zipfile.ZipFile(out) as archive:
+        level = json.loads(archive.read("render/level.json"))
+        versions = json.loads(archive.read("system.json"))["versions"]
+    assert level == {"remembered_level": 1, "name": RenderLevel.COMPATIBILITY.label,
+                     "reason": "white screen at level 2", "configured": "auto"}
+    for name in ("PySide6-Essentials", "sqlcipher3", "opencv-contrib-python-headless",
+                 "mediapipe", "psutil", "pillow"):
+        assert versions[name], name

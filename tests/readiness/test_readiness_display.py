@@ -73,3 +73,25 @@ def test_the_command_line_measures_in_a_child_process() -> None:
     screen = screen_probe()
     assert screen is not None and screen.width > 0
     assert opengl.error or opengl.version
+
+
+def test_the_graphics_line_names_the_rendering_level_this_pc_starts_with() -> None:
+    """Issue 14: the readiness check shows the remembered level and why."""
+    from client.readiness.display import with_remembered_level
+    from client.readiness.result import CheckResult, Status
+    from client.render.levels import RenderLevel
+    from client.render.sentinel import RememberedLevel
+
+    base = CheckResult("opengl", Status.PASS, "显卡 X，OpenGL 4.6", {"major": 4})
+    remembered = RememberedLevel(RenderLevel.SOFTWARE, "white screen at level 1", 0.0)
+    line = with_remembered_level(base, remembered, configured="auto")
+    assert line.status is Status.PASS and line.message.startswith("显卡 X")
+    assert "本机记住的渲染级别 0" in line.message and "white screen at level 1" in line.message
+    assert line.detail["render_level"] == {"level": 0, "source": "remembered",
+                                           "reason": "white screen at level 1",
+                                           "updated_at": 0.0}
+    assert line.detail["major"] == 4
+    fixed = with_remembered_level(base, remembered, configured="1")
+    assert "user.ini 中固定" in fixed.message
+    fresh = with_remembered_level(base, None, configured="auto")
+    assert "尚无记录" in fresh.message

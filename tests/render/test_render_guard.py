@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 from client.render import sentinel
 from client.render.levels import RenderLevel
 from client.ui import render_guard
-from client.ui.render_guard import RenderGuard, is_flat, probe_window
+from client.ui.render_guard import RenderGuard, is_flat, probe_window, visible_part
 
 pytestmark = pytest.mark.qt
 
@@ -56,6 +56,33 @@ def test_probe_detects_a_deliberately_blank_window(qtbot):
     assert result.flat and result.color is not None
     assert result.color & 0xFFFFFF == 0xF0F0F0
     assert (result.width, result.height) == (320, 200)
+
+
+def test_a_blank_window_larger_than_the_screen_is_still_seen_as_blank(qtbot):
+    """Issue 14: at 1366x768 or 1024x768 the window reaches past the screen, and the rows
+    beyond it grab as black, so a white window looked like content."""
+    blank = QWidget()
+    blank.setStyleSheet("background: #ffffff;")
+    blank.setAutoFillBackground(True)
+    qtbot.addWidget(blank)
+    blank.show()
+    qtbot.waitExposed(blank)
+    screen = blank.screen().geometry()
+    blank.setGeometry(screen.x(), screen.y(), screen.width() + 176, screen.height() + 100)
+    qtbot.wait(50)
+    result = probe_window(blank)
+    assert result.flat, result
+    assert result.color is not None and result.color & 0xFFFFFF == 0xFFFFFF
+    assert result.width <= screen.width() and result.height <= screen.height()
+
+
+def test_visible_part_is_the_window_clipped_to_the_screen():
+    from PySide6.QtCore import QRect
+
+    screen = QRect(0, 0, 1366, 768)
+    assert visible_part(QRect(83, 0, 1200, 800), screen) == QRect(0, 0, 1200, 768)
+    assert visible_part(QRect(-50, -20, 400, 300), screen) == QRect(50, 20, 350, 280)
+    assert visible_part(QRect(2000, 0, 100, 100), screen) is None
 
 
 def test_probe_passes_a_window_with_content(qtbot):

@@ -95,3 +95,26 @@ def test_sentinel_content(tmp_path):
     assert data["level"] == 2 and data["pid"] > 0 and data["code"] == "default"
     sentinel.disarm(tmp_path, why="test")
     assert sentinel.choose_level("auto", tmp_path).code == "default"
+
+
+def test_an_end_after_the_first_frame_keeps_the_level(tmp_path):
+    """Issue 14: a start that painted its first frame and was then killed (crash elsewhere,
+    task manager, power cut) is not a rendering failure; repeated ones never step down."""
+    for _ in range(3):
+        decision = sentinel.choose_level("auto", tmp_path)
+        assert decision.level is RenderLevel.HARDWARE and not decision.fell_back
+        sentinel.mark_starting(tmp_path, decision)
+        sentinel.mark_first_frame(tmp_path, decision)  # ... and it is killed here
+    assert sentinel.read_remembered(tmp_path) is None
+    assert events(tmp_path).count("ended_after_first_frame") == 2
+    assert "fallback" not in events(tmp_path)
+    record = sentinel.read_sentinel(tmp_path)
+    assert record is not None and record.first_frame_at is not None
+
+
+def test_a_start_that_never_painted_still_steps_down(tmp_path):
+    decision = sentinel.choose_level("auto", tmp_path)
+    sentinel.mark_starting(tmp_path, decision)  # dies before its first frame
+    again = sentinel.choose_level("auto", tmp_path)
+    assert again.fell_back and again.level is RenderLevel.COMPATIBILITY
+    assert "did not reach its first frame" in again.reason
