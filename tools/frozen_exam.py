@@ -241,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle", type=Path, default=ROOT / "dist" / "ExamClient")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--screenshots", type=Path, default=None,
+                        help="save screenshots of the frozen demo exam here")
     args = parser.parse_args(argv)
     exe = args.bundle / "ExamClient"  # the windowed program candidates start
     if not exe.is_file():
@@ -254,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     from server.testing import live_server
 
     plan, expected = answer_plan()
+    screenshots = None
+    if args.screenshots is not None:
+        args.screenshots.mkdir(parents=True, exist_ok=True)
+        screenshots = {"python": sys.executable, "folder": str(args.screenshots.resolve())}
     failures: list[str] = []
     scratch = Path(tempfile.mkdtemp(prefix="frozen-exam-"))
     try:
@@ -268,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
                 client_args=["--config", str(scratch / "demo" / "user.ini"), "demo",
                              "--start-in", "30", "--duration", "30"],
                 plan={"username": None, "password": None, "answers": plan,
-                      "timeout_s": 120},
+                      "timeout_s": 120, "screenshots": screenshots},
                 inspect=lambda: demo_server_facts(demo_tmp))
             print(f"frozen demo: {json.dumps(demo, ensure_ascii=False)}")
             failures += check_exam("frozen demo", demo, expected)

@@ -143,6 +143,22 @@ def type_into(node: Any, text: str) -> None:
     time.sleep(0.2)
 
 
+SNAPSHOT: dict[str, str] = {}  # plan["screenshots"]: {"python": ..., "folder": ...}
+
+
+def screenshot(name: str) -> None:
+    """Save the X screen as <folder>/<name>.png (with the project's Pillow, which this
+    system Python lacks)."""
+    if not SNAPSHOT:
+        return
+    target = f"{SNAPSHOT['folder']}/{name}.png"
+    subprocess.run([SNAPSHOT["python"], "-c",
+                    "import os, sys; from PIL import ImageGrab; "
+                    "ImageGrab.grab(xdisplay=os.environ['DISPLAY']).save(sys.argv[1])", target],
+                   check=False, timeout=60)
+    step(f"screenshot {target}")
+
+
 def key(name: str) -> None:
     xdotool("key", name)
     time.sleep(0.15)
@@ -161,47 +177,58 @@ def demo_credentials() -> tuple[str, str]:
 
 
 def log_in(username: str, password: str) -> None:
-    type_into(one("text", "用户名", timeout_s=60), username)
+    field = one("text", "用户名", timeout_s=60)
+    screenshot("1-login")
+    type_into(field, username)
     type_into(one("password text", "密码"), password)
     click(one("push button", "登录"))
     step(f"logged in as {username}")
 
 
-def plain(html: str) -> str:
-    return re.sub(r"\s+", "", re.sub(r"<[^>]+>", "", html))
+TYPE_NAMES = {"single": "单选题", "multiple": "多选题", "true_false": "判断题",
+              "fill_blank": "填空题", "essay": "简答题"}
 
 
 def current_question(plan: list[dict[str, Any]]) -> dict[str, Any]:
-    """The plan entry whose stem is on screen (the order on screen may be shuffled)."""
-    shown = [plain(node.name or "") for node in widgets("label")]
-    shown += [plain(node.name or "") for node in widgets("text")]
-    for entry in plan:
-        stem = plain(entry["stem"])[:12]
-        if stem and any(stem in text for text in shown):
-            return entry
-    raise DriverError("none of the planned stems is on screen: " + " | ".join(shown)[:600])
+    """The plan entry of the question on screen, from its header ("第 3 题　单选题"): the
+    plan is in the paper's order; the header's type must agree with the plan's."""
+    for text in labels():
+        match = re.search(r"第 (\d+) 题\s*(\S+题)", text)
+        if match is None:
+            continue
+        entry = plan[int(match.group(1)) - 1]
+        if TYPE_NAMES[entry["type"]] != match.group(2):
+            raise DriverError(f"question {match.group(1)} is {match.group(2)} on screen, "
+                              f"{entry['type']} in the paper")
+        return entry
+    raise DriverError("no question header on screen")
 
 
 def answer(entry: dict[str, Any]) -> None:
     kind, value = entry["type"], entry["value"]
     if value is None:
         return
+    # Options are named "B. H2O" (id and text), or just "B" by older clients.
+    def option(option_id: str) -> Callable[[str], bool]:
+        return lambda name: name == option_id or name.startswith(f"{option_id}. ")
+
     if kind == "single":
-        click(one("radio button", value))
+        click(one("radio button", option(value)))
     elif kind == "multiple":
-        for option in value:
-            click(one("check box", option))
+        for option_id in value:
+            click(one("check box", option(option_id)))
     elif kind == "true_false":
         click(one("radio button", "正确" if value else "错误"))
     elif kind == "fill_blank":
-        fields = sorted(widgets("text", lambda name: name == ""), key=lambda n: extents(n)[1])
+        fields = sorted(widgets("text", lambda name: name == "" or re.fullmatch(
+            r"第 \d+ 空", name) is not None), key=lambda n: extents(n)[1])
         if len(fields) < len(value):
             raise DriverError(f"{len(fields)} blank fields on screen, {len(value)} answers")
         for field, text in zip(fields, value, strict=False):
             type_into(field, text)
             key("Tab")  # editingFinished: the blank's answer is saved
     elif kind == "essay":
-        fields = widgets("text", lambda name: name == "")
+        fields = widgets("text", lambda name: name == "" or name.startswith("简答作答区"))
         if not fields:
             raise DriverError("no essay field on screen")
         type_into(max(fields, key=lambda n: extents(n)[3]), value)
@@ -225,11 +252,13 @@ def take_exam(plan: list[dict[str, Any]], *, timeout_s: float) -> str:
         click(one("push button", "下一题"))
     if len(done) != len(plan):
         raise DriverError(f"answered {len(done)} of {len(plan)} questions")
+    screenshot("3-exam-answered")
     wait_for("every answer acknowledged by the server",
              lambda: any("已同步" in text for text in labels()), timeout_s=60)
     step("answers synchronised with the server")
     click(one("push button", "交卷"))
-    click(one("push button", "确认交卷"))
+    # "确认交卷（交卷后不能修改）" (its accessible name), or "确认交卷" in older clients
+    click(one("push button", lambda name: name.startswith("确认交卷")))
     step("submitted")
     # The score, or "成绩计算中" while the server holds the attempt for review (it does on
     # a virtual machine: the integrity finding goes with the answers).
@@ -238,11 +267,13 @@ def take_exam(plan: list[dict[str, Any]], *, timeout_s: float) -> str:
          if re.fullmatch(r"\s*[\d.]+\s*/\s*[\d.]+\s*", text) or "成绩计算中" in text), None),
         timeout_s=60)
     step(f"result page shows {shown}")
+    screenshot("4-result")
     return str(shown)
 
 
 def main(argv: list[str]) -> int:
     plan = json.loads(open(argv[1], encoding="utf-8").read())  # noqa: SIM115
+    SNAPSHOT.update(plan.get("screenshots") or {})
     timeout_s = float(plan.get("timeout_s", 120))
     try:
         wait_for("the client's window in the accessibility tree",
@@ -257,6 +288,7 @@ def main(argv: list[str]) -> int:
             "试卷已下载" in text for text in labels()) or widgets("push button", "交卷"),
             timeout_s=90)
         step("paper preloaded")
+        screenshot("2-waiting-or-exam")
         if plan.get("enforced"):
             # exam-client run enforces the integrity check: on a virtual machine its gate
             # keeps the exam closed, which is the expected end of the run there.
