@@ -208,9 +208,9 @@ def test_invalid_values_are_refused_before_anything_changes(
 
 
 def test_data_folder_on_the_system_drive_has_its_own_exit_code(wine: Wine) -> None:
-    assert wine.install(r"/DATADIR=C:\ExamData") == 8
+    assert wine.install(r"/DATADIR=C:\ExamData") == 9
     assert str(load_settings([wine.user_ini()]).get("data/directory")) == r"C:\ExamData"
-    assert "exit code 8" in read_log(wine, "C:")
+    assert "exit code 9" in read_log(wine, "C:")
     assert wine.install(r"/DATADIR=D:\ExamClientData") == 0
 
 
@@ -223,7 +223,7 @@ def test_a_running_client_is_not_replaced(wine: Wine) -> None:
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(3)
-        assert wine.install() == 9
+        assert wine.install() == 10
         assert marker.is_file()  # _internal untouched
     finally:
         running.kill()
