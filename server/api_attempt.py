@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
 from server.auth import CandidateAuth, Context
-from server.db import PENDING_REVIEW, SUBMITTED
+from server.db import PENDING_REVIEW, SUBMITTED, Attempt, Database, Exam
 from server.errors import ApiError
-from server.merge import IncomingRevision, merge_revisions
+from server.merge import IncomingRevision, MergeReport, Outcome, merge_revisions
 
 router = APIRouter(prefix="/attempt")
 
@@ -42,10 +42,35 @@ class SubmitIn(BaseModel):
     answered_count: int = Field(default=0, ge=0)
 
 
+def answers_close_ms(attempt: Attempt, exam: Exam) -> int:
+    """Until when a revision may have been made: the end, or the submission if earlier.
+
+    A submitted attempt changes only by revisions stamped before it closed, arriving late
+    (docs/lifecycle.md); merge_revisions refuses the rest for good.
+    """
+    if attempt.is_submitted and attempt.submitted_at_ms is not None:
+        return min(exam.end_ms, attempt.submitted_at_ms)
+    return exam.end_ms
+
+
+def record_late_revisions(db: Database, *, attempt: Attempt, report: MergeReport, source: str,
+                          client_id: str, at_ms: int) -> bool:
+    """Audit: a submitted attempt changed (late sync or file); True: score it again."""
+    if not attempt.is_submitted or not report.changed_answers:
+        return False
+    db.add_event(attempt_id=attempt.id, kind="late_revisions", payload={
+        "source": source, "client_id": client_id,
+        "applied": [[o.question_id, o.revision] for o in report.outcomes
+                    if o.outcome is Outcome.APPLIED],
+        "submitted_at_ms": attempt.submitted_at_ms}, at_ms=at_ms)
+    return True
+
+
 @router.post("/answers", response_model=None)
 def push_answers(
-    body: AnswersIn, session: CandidateAuth, ctx: Context
+    body: AnswersIn, session: CandidateAuth, ctx: Context, background: BackgroundTasks
 ) -> dict[str, Any] | JSONResponse:
+    session.require_writer()
     now = ctx.clock.now_ms()
     report = merge_revisions(
         ctx.db,
@@ -55,9 +80,12 @@ def push_answers(
             for a in body.answers
         ],
         source="sync",
-        exam_end_ms=session.exam.end_ms,
+        exam_end_ms=answers_close_ms(session.attempt, session.exam),
         received_at_ms=now,
     )
+    if record_late_revisions(ctx.db, attempt=session.attempt, report=report, source="sync",
+                             client_id=session.client_id, at_ms=now):
+        background.add_task(ctx.grader.grade, session.attempt.id)
     acked = [[qid, rev] for qid, rev in report.acked]
     if report.rejected:
         # Only possible after the end, when the attempt is already (auto-)submitted:
@@ -103,6 +131,7 @@ def current_answers(session: CandidateAuth, ctx: Context) -> dict[str, Any]:
 def submit(
     body: SubmitIn, session: CandidateAuth, ctx: Context, background: BackgroundTasks
 ) -> dict[str, Any]:
+    session.require_writer()
     now = ctx.clock.now_ms()
     already = session.attempt.is_submitted
     attempt = ctx.db.submit_attempt(

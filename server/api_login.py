@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from server import second_login, version_floor
 from server.auth import ADMIN, CANDIDATE, Context, client_ip, new_token
 from server.center_ip import ip_allowed
-from server.db import AUTO_SUBMITTED, Candidate, Exam
+from server.db import AUTO_SUBMITTED, CANDIDATE_VIEW_TOKEN, Attempt, Candidate, Exam
 from server.errors import ApiError
 from server.passwords import verify_password
 
@@ -40,6 +40,8 @@ class LoginRequest(BaseModel):
     authorization_code: str = Field(default="", max_length=40)
     # The client's own version, checked against the exam's floor (server/version_floor.py).
     client_version: str = Field(default="", max_length=40)
+    # The exam this PC answers (a late sync after the end asks for it by id).
+    exam_id: str = Field(default="", max_length=100)
 
 
 class AdminLoginRequest(BaseModel):
@@ -54,8 +56,12 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
     sitting: list[tuple[Candidate, Exam]] = []
     # Full-width forms typed by an input method ("（７）") match the registered ASCII.
     username = unicodedata.normalize("NFKC", body.username).strip()
+    # After the end a candidate still logs in for as long as tokens live: a PC delivers
+    # the answers given before the end (late sync) and reads the result.
+    after_end_ms = ctx.settings.token_grace_s * 1000
     for candidate in ctx.db.candidates_by_username(username):
-        exam = ctx.db.current_exam_for(candidate.id, now_ms=now)
+        exam = ctx.db.current_exam_for(candidate.id, now_ms=now, after_end_ms=after_end_ms,
+                                       exam_id=body.exam_id)
         if exam is not None:
             sitting.append((candidate, exam))
     if not sitting:
@@ -95,10 +101,23 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
             at_ms=now,
         )
     attempt = ctx.db.open_attempt(exam_id=exam.id, candidate_id=candidate.id, now_ms=now)
+    token_kind = _token_kind(ctx, attempt=attempt, kind=kind, client_id=body.client_id)
+    if token_kind == CANDIDATE:
+        # One writer per attempt: a take-over (or any login of another PC) ends the old
+        # PC's token; it is told "revoked" and stops taking answers.
+        revoked = ctx.db.revoke_other_tokens(attempt_id=attempt.id,
+                                             keep_client_id=body.client_id)
+        if revoked:
+            ctx.db.add_event(attempt_id=attempt.id, kind="tokens_revoked",
+                             payload={"client_id": body.client_id, "count": revoked,
+                                      "login_kind": kind}, at_ms=now)
+    if body.client_id:
+        ctx.db.cancel_login_requests(attempt_id=attempt.id, client_id=body.client_id,
+                                     now_ms=now)
     token = new_token()
     ctx.db.store_token(
         token,
-        kind=CANDIDATE,
+        kind=token_kind,
         candidate_id=candidate.id,
         attempt_id=attempt.id,
         client_id=body.client_id or None,
@@ -138,12 +157,24 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
             "status": attempt.status,
             "login_count": attempt.login_count,
             "login_kind": kind,
+            "may_write": token_kind == CANDIDATE,
             "submitted_at_ms": attempt.submitted_at_ms,
             "resume_window_s": ctx.settings.resume_window_s,
         },
         "epoch_ms": now,
         "seen_ip": seen_ip,
     }
+
+
+def _token_kind(ctx: Context, *, attempt: Attempt, kind: str, client_id: str) -> str:
+    """After submission only the PC that held the attempt may still write (late revisions
+    stamped before the end); any other PC gets a token that reads (the result)."""
+    if kind != second_login.AFTER_SUBMISSION:
+        return CANDIDATE
+    holder = ctx.db.writer_client_id(attempt.id)
+    if client_id and holder == client_id:
+        return CANDIDATE
+    return CANDIDATE_VIEW_TOKEN
 
 
 @router.post("/admin/login")

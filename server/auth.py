@@ -9,10 +9,19 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from server.context import ServerContext, get_context
-from server.db import IN_PROGRESS, Admin, Attempt, Candidate, Exam
+from server.db import (
+    CANDIDATE_TOKEN,
+    CANDIDATE_VIEW_TOKEN,
+    IN_PROGRESS,
+    REVOKED_TOKEN,
+    Admin,
+    Attempt,
+    Candidate,
+    Exam,
+)
 from server.errors import ApiError
 
-CANDIDATE = "candidate"
+CANDIDATE = CANDIDATE_TOKEN
 ADMIN = "admin"
 # Write last_contact_ms at most this often: it feeds the "continue within 30 minutes"
 # rule, which needs minutes of precision, not a database write per request.
@@ -26,6 +35,12 @@ class CandidateSession:
     candidate: Candidate
     attempt: Attempt
     exam: Exam
+    may_write: bool = True  # False: a PC that logged in after submission only reads
+    client_id: str = ""
+
+    def require_writer(self) -> None:
+        if not self.may_write:
+            raise ApiError(403, "read_only", attempt_status=self.attempt.status)
 
 
 def new_token() -> str:
@@ -57,7 +72,11 @@ def _bearer(request: Request) -> str:
 def candidate_session(request: Request, ctx: Context) -> CandidateSession:
     now = ctx.clock.now_ms()
     token = ctx.db.resolve_token(_bearer(request), now_ms=now)
-    if token is None or token.kind != CANDIDATE or token.attempt_id is None:
+    if token is not None and token.kind == REVOKED_TOKEN:
+        # Another PC took the attempt over: this one must stop answering (docs/lifecycle.md).
+        raise ApiError(401, "revoked")
+    if (token is None or token.kind not in (CANDIDATE, CANDIDATE_VIEW_TOKEN)
+            or token.attempt_id is None):
         raise ApiError(401, "unauthorized")
     attempt = ctx.db.get_attempt(token.attempt_id)
     exam = ctx.db.get_exam(attempt.exam_id) if attempt else None
@@ -71,7 +90,8 @@ def candidate_session(request: Request, ctx: Context) -> CandidateSession:
         attempt = ctx.db.get_attempt(attempt.id) or attempt
     if attempt.last_contact_ms is None or now - attempt.last_contact_ms >= CONTACT_RESOLUTION_MS:
         ctx.db.touch_attempt(attempt.id, now_ms=now)
-    return CandidateSession(candidate=candidate, attempt=attempt, exam=exam)
+    return CandidateSession(candidate=candidate, attempt=attempt, exam=exam,
+                            may_write=token.kind == CANDIDATE, client_id=token.client_id or "")
 
 
 def admin_session(request: Request, ctx: Context) -> Admin:

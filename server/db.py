@@ -150,6 +150,11 @@ IN_PROGRESS = "in_progress"
 SUBMITTED = "submitted"
 AUTO_SUBMITTED = "auto_submitted"
 PENDING_REVIEW = "pending_review"
+# Token kinds of a candidate (tokens.kind): the one PC that may write, a PC that may only
+# read (a login after submission from another PC), a PC whose attempt was taken over.
+CANDIDATE_TOKEN = "candidate"
+CANDIDATE_VIEW_TOKEN = "candidate_view"
+REVOKED_TOKEN = "candidate_revoked"
 
 
 def token_digest(token: str) -> str:
@@ -310,19 +315,32 @@ class Database:
                     t.registrations.insert().values(exam_id=exam_id, candidate_id=candidate_id)
                 )
 
-    def current_exam_for(self, candidate_id: int, *, now_ms: int) -> Exam | None:
-        """The exam this candidate sits now or next: registered and not yet ended."""
+    def current_exam_for(
+        self, candidate_id: int, *, now_ms: int, after_end_ms: int = 0, exam_id: str = ""
+    ) -> Exam | None:
+        """The exam this candidate sits now or next: registered and not yet ended.
+
+        *after_end_ms*: an exam that ended less than this long ago still counts (answers
+        given before the end are delivered after it, docs/lifecycle.md); a running or
+        coming exam is preferred, then the one that ended last. *exam_id*: the exam the
+        client asks for (a late sync), preferred when it qualifies.
+        """
+        registered = t.registrations.c.candidate_id == candidate_id
         with self.read() as conn:
-            row = conn.execute(
+            rows = conn.execute(
                 select(t.exams)
                 .join(t.registrations, t.registrations.c.exam_id == t.exams.c.id)
-                .where(
-                    (t.registrations.c.candidate_id == candidate_id) & (t.exams.c.end_ms > now_ms)
-                )
+                .where(registered & (t.exams.c.end_ms + after_end_ms > now_ms))
                 .order_by(t.exams.c.start_ms)
-                .limit(1)
-            ).first()
-        return _exam(row) if row else None
+            ).all()
+        exams = [_exam(r) for r in rows]
+        asked = [e for e in exams if e.id == exam_id]
+        if asked:
+            return asked[0]
+        running = [e for e in exams if e.end_ms > now_ms]
+        if running:
+            return running[0]
+        return max(exams, key=lambda e: e.end_ms) if exams else None
 
     def registered_candidates(self, exam_id: str) -> list[Candidate]:
         with self.read() as conn:
@@ -736,6 +754,50 @@ class Database:
             row.client_id,
             row.expires_ms,
         )
+
+    def revoke_other_tokens(self, *, attempt_id: int, keep_client_id: str) -> int:
+        """One writer per attempt: the candidate tokens of other PCs stop working.
+
+        The rows stay (kind ``candidate_revoked``) so the old PC is told why (401 ``revoked``).
+        """
+        tk = t.tokens
+        with self.write() as conn:
+            result = conn.execute(
+                tk.update()
+                .where(
+                    (tk.c.attempt_id == attempt_id)
+                    & tk.c.kind.in_((CANDIDATE_TOKEN, CANDIDATE_VIEW_TOKEN))
+                    & ((tk.c.client_id != keep_client_id) | tk.c.client_id.is_(None))
+                )
+                .values(kind=REVOKED_TOKEN)
+            )
+            return int(result.rowcount or 0)
+
+    def writer_client_id(self, attempt_id: int) -> str | None:
+        """The PC (client id) holding the attempt: the latest writing token's, or None."""
+        tk = t.tokens
+        with self.read() as conn:
+            row = conn.execute(
+                select(tk.c.client_id)
+                .where((tk.c.attempt_id == attempt_id) & (tk.c.kind == CANDIDATE_TOKEN))
+                .order_by(tk.c.created_at_ms.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else row.client_id
+
+    def cancel_login_requests(self, *, attempt_id: int, client_id: str, now_ms: int) -> None:
+        """This PC got in: its own held requests must not be approved later (no phantoms)."""
+        lr = t.login_requests
+        with self.write() as conn:
+            conn.execute(
+                lr.update()
+                .where(
+                    (lr.c.attempt_id == attempt_id)
+                    & (lr.c.status == "pending")
+                    & (lr.c.client_id == client_id)
+                )
+                .values(status="cancelled", used_at_ms=now_ms)
+            )
 
     # -- events -------------------------------------------------------------------------
 

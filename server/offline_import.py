@@ -7,7 +7,9 @@ order of checks matters: nothing is written until the file has passed all of the
 each refusal has its own code (docs/formats.md, "Offline answer file"):
 
 1. structure (offline.not_a_file / truncated / unsupported_version / corrupt)
-2. the signing key must be a registered client session key (offline.unknown_client_key)
+2. the signing key must be a registered client session key (offline.unknown_client_key),
+   or the file carries a certificate that proves it (offline.bad_certificate otherwise;
+   client/export/key_certificate.py): a PC that never reached the server
 3. the signature (offline.signature_invalid: any changed byte)
 4. the name it arrived under (offline.renamed)
 5. the header's exam/candidate must be those the key was registered for
@@ -59,7 +61,14 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from client.errors import UserFacingError
+from client.export.key_certificate import (
+    bad_certificate,
+    certificate_message,
+    mac_matches,
+    open_certificate,
+)
 from client.export.offline_file import (
+    Envelope,
     OfflineFileError,
     check_file_name,
     key_id,
@@ -71,11 +80,13 @@ from client.export.offline_file import (
 from client.export.session_key import registration_message
 from client.i18n import _
 from server import schema as t
+from server.api_attempt import answers_close_ms, record_late_revisions
 from server.auth import CandidateAuth, Context
 from server.context import ServerContext
 from server.db import IN_PROGRESS, Database
 from server.errors import ApiError
 from server.merge import IncomingRevision, MergeReport, Outcome, merge_revisions
+from server.passwords import verify_password
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +199,7 @@ api_router = APIRouter(prefix="/attempt")
 def post_session_key(body: SessionKeyIn, session: CandidateAuth,
                      ctx: Context) -> dict[str, Any]:
     """Register the client session's offline-file signing key (docs/formats.md)."""
+    session.require_writer()
     now = ctx.clock.now_ms()
     if now >= session.exam.end_ms:
         # A key born after the end could only sign answers nobody saw being given.
@@ -326,9 +338,8 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
     envelope = read_envelope(data)
     key = find_client_key(db, envelope.session_public_key)
     if key is None:
-        raise _refusal("offline.unknown_client_key",
-                       _("离线答卷文件来自本服务器不认识的客户端会话（签名密钥未登记）"),
-                       key_id=envelope.session_key_id)
+        # A PC that never reached the server: its key rides in the file, certified.
+        key = _certified_key(ctx, envelope, file_name=file_name, scope=scope)
     verify_signature(envelope,
                      session_public_key=Ed25519PublicKey.from_public_bytes(key.public_key))
     header = parse_header(envelope)
@@ -365,9 +376,11 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
             for r in payload.revisions
         ],
         source="offline_file",
-        exam_end_ms=exam.end_ms,
+        exam_end_ms=answers_close_ms(attempt, exam),
         received_at_ms=now,
     )
+    record_late_revisions(db, attempt=attempt, report=merge, source="offline_file",
+                          client_id=key.client_id, at_ms=now)
     submitted_by_import = False
     if payload.submission.state != "answering" and attempt.status == IN_PROGRESS:
         claimed = payload.submission.submitted_server_ms
@@ -408,6 +421,60 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
         score_after=scored.score if scored else None,
         previously_imported_at_ms=previously,
     )
+
+
+def _certified_key(ctx: ServerContext, envelope: Envelope, *, file_name: str,
+                   scope: ImportScope) -> ClientKey:
+    """Register the key of a file whose certificate proves it (client/export/key_certificate.py).
+
+    Refused as ``offline.unknown_client_key`` without a certificate, as
+    ``offline.bad_certificate`` when it does not hold: wrong password, a MAC not made with
+    this exam's paper key, or ids and key other than those it was sealed for.
+    """
+    unknown = _refusal("offline.unknown_client_key",
+                       _("离线答卷文件来自本服务器不认识的客户端会话（签名密钥未登记）"),
+                       key_id=envelope.session_key_id)
+    try:
+        verify_signature(envelope, session_public_key=Ed25519PublicKey.from_public_bytes(
+            envelope.session_public_key))
+        header = parse_header(envelope)
+    except (OfflineFileError, ValueError):
+        raise unknown from None
+    if not header.key_certificate:
+        raise unknown
+    check_file_name(header, actual_name=file_name)
+    ids = header.identity
+    db = ctx.db
+    exam = db.get_exam(ids.exam_id)
+    candidate = db.get_candidate(int(ids.candidate_id)) if ids.candidate_id.isdigit() else None
+    if exam is None or candidate is None or candidate.id not in {
+            c.id for c in db.registered_candidates(exam.id)}:
+        raise _refusal("offline.unknown_attempt", _("服务器上找不到该文件对应的考试记录"))
+    if scope.exam_id is not None and scope.exam_id != exam.id:
+        raise _refusal("offline.wrong_exam",
+                       _("离线答卷文件属于考试 {exam}，不是本次导入的考试").format(exam=exam.id),
+                       file_exam=exam.id, expected_exam=scope.exam_id)
+    if scope.center_id is not None and candidate.center_id != scope.center_id:
+        raise _refusal("offline.other_center", _("该考生不属于您管理的考点"),
+                       candidate_center=candidate.center_id)
+    message = certificate_message(exam_id=exam.id, candidate_id=str(candidate.id),
+                                  client_id=ids.client_id,
+                                  session_public_key=envelope.session_public_key)
+    claim = open_certificate(header.key_certificate, message=message,
+                             server_box_key=ctx.keys.box)
+    if not verify_password(candidate.password_hash, claim.password) or not mac_matches(
+            claim, paper_key=ctx.papers.paper_key(exam), message=message):
+        raise bad_certificate()
+    now = ctx.clock.now_ms()
+    attempt = db.find_attempt(exam_id=exam.id, candidate_id=candidate.id) or db.open_attempt(
+        exam_id=exam.id, candidate_id=candidate.id, now_ms=now)
+    registered = register_client_key(db, attempt_id=attempt.id,
+                                     public_key=envelope.session_public_key,
+                                     client_id=ids.client_id, now_ms=now)
+    db.add_event(attempt_id=attempt.id, kind="key_certified",
+                 payload={"key_id": registered.key_id, "client_id": ids.client_id,
+                          "file_name": file_name}, at_ms=now)
+    return registered
 
 
 def _question_changes(merge: MergeReport, *, before: dict[str, int],

@@ -5,8 +5,9 @@ The rule (docs/offline.md, "Sessions"), checked after the password:
 1. the first login of an attempt, or any login before the exam starts (nothing answered
    yet, the paper still locked), or after the attempt was submitted (to see the result):
    allowed;
-2. the same PC coming back (after a crash or the client's own restart) with the token it
-   was given, within the token's life: allowed with no proctor;
+2. the same PC coming back (after a crash, the client's own restart, or a retry whose
+   answer was lost): the PC (client id) that holds the attempt's writing token, or that
+   presents such a token: allowed with no proctor;
 3. another PC (or a PC without its saved token) more than ``resume_window_s`` after the
    attempt's last contact: the attempt is submitted automatically with what the server
    has, and the login says so;
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 from client.session.authorization import check_with_secret
 from server.context import ServerContext
-from server.db import Attempt, Candidate, Exam
+from server.db import CANDIDATE_TOKEN, Attempt, Candidate, Exam
 from server.errors import ApiError
 from server.offline_package import code_verifiers_for, exam_codes
 
@@ -51,11 +52,8 @@ def decide(ctx: ServerContext, *, candidate: Candidate, exam: Exam, attempt: Att
         return AFTER_SUBMISSION
     if now_ms < exam.start_ms:
         return BEFORE_START
-    if facts.resume_token and facts.client_id:
-        token = ctx.db.resolve_token(facts.resume_token, now_ms=now_ms)
-        if (token is not None and token.attempt_id == attempt.id
-                and token.client_id == facts.client_id):
-            return SAME_CLIENT
+    if same_client(ctx, attempt=attempt, facts=facts, now_ms=now_ms):
+        return SAME_CLIENT
     since = max(attempt.last_contact_ms or 0, exam.start_ms)
     if now_ms - since > ctx.settings.resume_window_s * 1000:
         return RESUME_WINDOW_OVER
@@ -69,6 +67,24 @@ def decide(ctx: ServerContext, *, candidate: Candidate, exam: Exam, attempt: Att
         return APPROVED
     raise _held(ctx, candidate=candidate, exam=exam, attempt=attempt, facts=facts,
                 now_ms=now_ms)
+
+
+def same_client(ctx: ServerContext, *, attempt: Attempt, facts: LoginAttemptFacts,
+                now_ms: int) -> bool:
+    """The PC that holds the attempt (its client id has the writing token) logs in again.
+
+    Logins are idempotent per PC: a retry whose answer was lost, or a restart that lost
+    its token, is the same login, never a second one (docs/lifecycle.md).
+    """
+    if not facts.client_id:
+        return False
+    if ctx.db.writer_client_id(attempt.id) == facts.client_id:
+        return True
+    if facts.resume_token:
+        token = ctx.db.resolve_token(facts.resume_token, now_ms=now_ms)
+        return (token is not None and token.kind == CANDIDATE_TOKEN
+                and token.attempt_id == attempt.id and token.client_id == facts.client_id)
+    return False
 
 
 def _check_code(ctx: ServerContext, *, candidate: Candidate, exam: Exam, attempt: Attempt,

@@ -41,6 +41,7 @@ class ExportSnapshot:
     proctor_log: Sequence[ProctorEvent]
     client_info: Mapping[str, str]
     export_seq: int
+    key_certificate: str = ""  # client/export/key_certificate.py; "" once registered
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ def export_offline_file(
         export_seq=snapshot.export_seq,
         session_key=session_key,
         server_box_key=server_box_key,
+        key_certificate=snapshot.key_certificate,
     )
     written = atomic_write_verified(folder / file_name, data)
     try:

@@ -106,6 +106,7 @@ class OfflineFileHeader:
     revision_count: int
     question_count: int
     proctor_event_count: int
+    key_certificate: str = ""
 
 
 @dataclass(frozen=True)
@@ -153,9 +154,10 @@ def build_offline_file(
     export_seq: int,
     session_key: Ed25519PrivateKey,
     server_box_key: X25519PublicKey,
+    key_certificate: str = "",
 ) -> bytes:
     session_public = raw_public_bytes(session_key.public_key())
-    header = {
+    header: dict[str, object] = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "exam_id": identity.exam_id,
@@ -174,6 +176,9 @@ def build_offline_file(
         "export_seq": export_seq,
         "counts": _counts(payload),
     }
+    if key_certificate:
+        # A PC that never registered its key (client/export/key_certificate.py).
+        header["key_certificate"] = key_certificate
     header_bytes = _canonical_json(header)
     plaintext = zlib.compress(_canonical_json(_payload_to_json(payload)), 6)
     # total_length needs the sealed size: HPKE adds enc (32) + GCM tag (16) bytes.
@@ -310,6 +315,7 @@ def parse_header(envelope: Envelope) -> OfflineFileHeader:
         revision_count=_int(counts, "revisions"),
         question_count=_int(counts, "questions"),
         proctor_event_count=_int(counts, "proctor_events"),
+        key_certificate=_opt_str(raw, "key_certificate"),
     )
     if header.session_key_id != envelope.session_key_id:
         raise _corrupt("session_key_id")
@@ -410,6 +416,13 @@ def _str(raw: Mapping[str, object], name: str) -> str:
     value = raw.get(name)
     if not isinstance(value, str):
         raise _corrupt(f"field:{name}")
+    return value
+
+
+def _opt_str(raw: Mapping[str, object], name: str) -> str:
+    value = raw.get(name, "")
+    if not isinstance(value, str):
+        raise _corrupt(f"header_{name}")
     return value
 
 

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from client import __version__
 from client.export.exporter import ExportResult, ExportSnapshot, export_offline_file
+from client.export.key_certificate import CERTIFICATE_META
 from client.export.offline_file import FileIdentity, SubmissionInfo
 from client.export.session_key import (
     SESSION_KEY_META,
@@ -113,6 +114,7 @@ class OfflineExporter:
             proctor_log=read_events(store),
             client_info=self._client_info,
             export_seq=seq,
+            key_certificate=store.get_meta(CERTIFICATE_META) or "",
         )
         return _Read(snapshot=snapshot, session_key=ensure_session_key(store))
 

@@ -19,3 +19,6 @@ class CandidateStatus:
     submission: str                    # answering | submitted | auto_submitted
     integrity: str                     # already translated one-line status
     identity: str                      # already translated one-line status
+    # An offline file exported now will be accepted by the server (key registered or
+    # certified); None: not known (no session).
+    file_importable: bool | None = None

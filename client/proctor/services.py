@@ -8,18 +8,19 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
+from client.errors import UserFacingError
 from client.export.exporter import ExportResult
 from client.export.offline_file import FileIdentity
 from client.export.session_export import OfflineExporter
 from client.i18n import _
 from client.proctor.candidate_status import CandidateStatus
 from client.proctor.proctor_log import ProctorLog
-from client.proctor.proctor_mode import ProctorMode
+from client.proctor.proctor_mode import ProctorMode, ProctorState
 from client.proctor.store_sink import (
     SYNC_PATH,
     StoreEventSink,
@@ -45,7 +46,8 @@ class ProctorServices:
         self._post_json = post_json
         self.log = ProctorLog(sink=StoreEventSink(session.run_on_store),
                               server_time_ms=session.clock.now_ms)
-        self.mode = ProctorMode(verifiers=verifiers_from_extra(header.extra), log=self.log)
+        self._verifiers = verifiers_from_extra(header.extra)
+        self.mode = ProctorMode(verifiers=self._verifiers, log=self.log)
         login = session.attempt.login
         package_sha = hashlib.sha256(session.attempt.package_path.read_bytes()).hexdigest()
         self.exporter = OfflineExporter(
@@ -60,6 +62,13 @@ class ProctorServices:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sync_loop, name="proctor-log-sync",
                                         daemon=True)
+
+    def open_mode(self) -> ProctorMode:
+        """The mode for this opening of the panel: a fresh one once the last was ended, so
+        proctor mode can be entered any number of times in one run."""
+        if self.mode.state is ProctorState.ENDED:
+            self.mode = ProctorMode(verifiers=self._verifiers, log=self.log)
+        return self.mode
 
     def start(self) -> None:
         self._thread.start()
@@ -90,7 +99,8 @@ class ProctorServices:
             question_total=total, revisions_saved=len(revisions),
             unsynced=sum(1 for rev in revisions if not rev.synced),
             synced_up_to_server_ms=session.last_synced_ms, submission=submission,
-            integrity=integrity, identity=identity)
+            integrity=integrity, identity=identity,
+            file_importable=session.file_importable())
 
     def sync_once(self) -> int:
         """Send unsynced proctor-log events; returns how many the server took."""
@@ -109,6 +119,49 @@ class ProctorServices:
                 self.sync_once()
             except Exception as exc:  # offline: the log stays in the store for later
                 log.info("proctor log not synced yet: %s", exc)
+
+
+class _MemorySink:
+    """A held login has no answer store open yet: the actions go to the client log."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, object]]] = []
+
+    def append(self, kind: str, payload: Mapping[str, object]) -> None:
+        self.events.append((kind, dict(payload)))
+        log.info("proctor action on a held login: %s %s", kind, dict(payload))
+
+
+class HeldLoginProctor:
+    """Proctor mode on the login page of a PC whose login the server holds (second login):
+    the proctor proves who they are with the package's verifiers, then authorizes the
+    login on this PC (the authorization code). Nothing to export: no answers here yet."""
+
+    def __init__(self, *, header: Any, student_no: str, exam_id: str,
+                 server_time_ms: Callable[[], int | None]) -> None:
+        self.log = ProctorLog(sink=_MemorySink(), server_time_ms=server_time_ms)
+        self._verifiers = verifiers_from_extra(header.extra)
+        self.mode = ProctorMode(verifiers=self._verifiers, log=self.log)
+        self._student_no, self._exam_id = student_no, exam_id
+
+    def open_mode(self) -> ProctorMode:
+        if self.mode.state is ProctorState.ENDED:
+            self.mode = ProctorMode(verifiers=self._verifiers, log=self.log)
+        return self.mode
+
+    def export(self, folder: Any) -> ExportResult:
+        raise UserFacingError("proctor.nothing_to_export", _(
+            "该考生尚未在本机登录，本机没有可导出的答卷"))
+
+    def candidate_status(self, *, integrity: str, identity: str) -> CandidateStatus:
+        return CandidateStatus(
+            candidate_no=self._student_no, candidate_name="", exam_id=self._exam_id,
+            exam_title="", answered=0, question_total=0, revisions_saved=0, unsynced=0,
+            synced_up_to_server_ms=None, submission="answering", integrity=integrity,
+            identity=identity)
+
+    def stop(self) -> None:
+        """Nothing runs in the background."""
 
 
 def no_verifiers_message() -> str:

@@ -34,7 +34,15 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+
 from client.errors import UserFacingError
+from client.export.key_certificate import (
+    CERTIFICATE_META,
+    build_certificate,
+    certificate_message,
+)
+from client.export.offline_file import raw_public_bytes
 from client.export.session_export import ensure_session_key
 from client.export.session_key import registration_body
 from client.i18n import _
@@ -67,6 +75,7 @@ from client.store import (
     open_store_key,
     store_paths,
 )
+from client.store.errors import StoreKeyError
 from client.store.recovery import RECOVERY_REVISION_GAP
 from client.sync.api import ExamApi, ExamInfo, LoginResult, PushOutcome
 from client.sync.clock import ServerClock, load_snapshot, save_snapshot
@@ -84,6 +93,8 @@ META_TOKEN = "resume_token"
 META_SEALED = "sealed"
 META_SUBMITTED = "submitted_at_ms"
 META_PAPER_KEY = "paper_key"
+META_KEY_REGISTERED = "session_key_registered"  # key id the server confirmed
+META_FLAGS = "flags"  # the questions the candidate marked, with the answers (JSON list)
 
 
 class Phase(Enum):
@@ -93,6 +104,7 @@ class Phase(Enum):
     RUNNING = "running"        # paper unlocked, answers accepted
     SEALED = "sealed"          # end time reached or candidate submitted; no more edits
     SUBMITTED = "submitted"    # the server confirmed the submission
+    REVOKED = "revoked"        # another PC took the attempt over: this one stops answering
 
 
 @dataclass
@@ -298,9 +310,13 @@ class ExamSession:
 
     def _server_login(self, username: str, password: str, *, code: str = "") -> LoginResult:
         """POST /login; a held second login is retried once with this PC's saved token."""
+        attempt = self._attempt
+        # A late sync after the end names its exam (the candidate may sit the next one).
+        extra = {"exam_id": attempt.login.exam.id} if attempt is not None else None
         try:
             return self.api.login(username=username, password=password,
-                                  center_id=self.center_id, authorization_code=code)
+                                  center_id=self.center_id, authorization_code=code,
+                                  extra=extra)
         except ServerRefused as exc:
             if exc.code != "second_login":
                 raise
@@ -310,7 +326,7 @@ class ExamSession:
             log.info("logging in again on the same PC with its saved token")
             return self.api.login(username=username, password=password,
                                   center_id=self.center_id, resume_token=token,
-                                  authorization_code=code)
+                                  authorization_code=code, extra=extra)
 
     def _saved_token(self, detail: Mapping[str, object], *, username: str,
                      password: str) -> str | None:
@@ -322,6 +338,7 @@ class ExamSession:
             return None
         # The server just accepted this password (the hold comes after the password check).
         writer = self._open_store(str(exam_id), str(candidate_id), username=username,
+                                  student_no=str(detail.get("student_no", "")),
                                   password=password, verified_online=True)
         token = writer.call(lambda store: store.get_meta(META_TOKEN)).result()
         return token or None
@@ -368,7 +385,8 @@ class ExamSession:
         except ServerUnreachable as exc:  # cut right after the login answer
             keys, unreachable = load_pinned(self.data_dir), exc
         writer = self._open_store(result.exam.id, result.candidate_id, username=username,
-                                  password=password, verified_online=True,
+                                  student_no=result.student_no, password=password,
+                                  verified_online=True,
                                   box_key=keys.box_public_key if keys else None)
         # The token first: if anything below fails, logging in again on this PC is a
         # resume with this token, not a second login that needs a proctor.
@@ -407,8 +425,8 @@ class ExamSession:
             seen_ip="", raw={}, login_kind="offline")
         self.data_dir_report = check_data_dir(self.data_dir)
         writer = self._open_store(facts.exam_id, profile.candidate_id, username=username,
-                                  password=password, verified_online=False,
-                                  box_key=keys.box_public_key)
+                                  student_no=profile.student_no, password=password,
+                                  verified_online=False, box_key=keys.box_public_key)
         self._restore_clock(writer)
         attempt = _Attempt(login=result, store_dir=store_paths(
             self.data_dir, exam_id=facts.exam_id, candidate_id=profile.candidate_id).directory,
@@ -441,6 +459,18 @@ class ExamSession:
         if submitted is not None:
             self._set_phase(Phase.SUBMITTED)
             return
+        if result.attempt_status in SUBMITTED_STATUSES and not result.may_write:
+            # Submitted, and this PC did not hold the attempt: it only reads the result.
+            # What it holds locally (if anything) leaves by the proctor's file.
+            at = str(result.submitted_at_ms or result.exam.end_ms)
+
+            def mark_submitted(store: AnswerStore) -> None:
+                store.set_meta(META_SEALED, "1")
+                store.set_meta(META_SUBMITTED, at)
+
+            writer.call(mark_submitted).result()
+            self._set_phase(Phase.SUBMITTED)
+            return
         if result.attempt_status in SUBMITTED_STATUSES:
             # Submitted by the server (resume window over, or the end time passed while
             # this PC was away). Answer no more; what this PC still holds is delivered
@@ -466,7 +496,8 @@ class ExamSession:
             username, password = self._credentials
             try:
                 result = self._server_login(username, password, code=self._authorization_code)
-            except ServerUnreachable:
+            except ServerUnreachable as exc:
+                log.info("background login: server unreachable (%s)", exc.detail.get("reason"))
                 return False
             attempt = self.attempt
             if (result.candidate_id, result.exam.id) != (attempt.login.candidate_id,
@@ -490,9 +521,12 @@ class ExamSession:
     def _push_batch(self, batch: list[dict[str, Any]]) -> PushOutcome:
         if not self._ensure_online():
             raise ServerUnreachable("offline login: the server has not been reached yet")
+        self._ensure_key_registered()
         try:
             return self.api.push_answers(batch)
         except ServerRefused as exc:
+            if exc.code == "revoked":
+                self._on_revoked()
             if exc.code != "unauthorized":
                 raise
             log.warning("token refused: logging in again")
@@ -540,17 +574,93 @@ class ExamSession:
             raise ServerUnreachable("offline")
         return self.api.attempt_answers()
 
-    def _register_session_key(self) -> None:
-        """Register this session's offline-file signing key (best effort, idempotent)."""
+    def _register_session_key(self) -> bool:
+        """Register this session's offline-file signing key with the server (idempotent).
+
+        True once the server confirmed it (kept in the store: a file from this PC will be
+        importable). Failures are logged and retried (``_ensure_key_registered``); the
+        paper key is not asked for before it succeeded (``unlock``).
+        """
         attempt = self.attempt
+        writer = self._require_writer()
         try:
-            key = self._require_writer().call(ensure_session_key).result()
-            self.api.register_session_key(registration_body(
+            key = writer.call(ensure_session_key).result()
+            answer = self.api.register_session_key(registration_body(
                 key, exam_id=attempt.login.exam.id, candidate_id=attempt.login.candidate_id,
                 client_id=self.api.client_id))
         except UserFacingError as exc:
-            log.warning("offline-file key not registered (%s); retried at the next login",
-                        exc.code)
+            if isinstance(exc, ServerRefused) and exc.code == "revoked":
+                self._on_revoked()
+            log.warning("offline-file key not registered (%s); retried", exc.code)
+            return False
+        key_id = str(answer.get("key_id", "")) if isinstance(answer, Mapping) else ""
+        writer.call(lambda store: store.set_meta(META_KEY_REGISTERED, key_id or "1")).result()
+        return True
+
+    def _ensure_key_registered(self) -> None:
+        """Before the end, a session online without a confirmed key registers it now."""
+        left = self.ms_until_end()
+        if self.key_registered() or not self.api.token or (left is not None and left <= 0):
+            return
+        self._register_session_key()
+
+    def key_registered(self) -> bool:
+        """*Blocking* (store read). The server confirmed this PC's offline-file key."""
+        writer = self._writer
+        if writer is None:
+            return False
+        return writer.call(lambda store: store.get_meta(META_KEY_REGISTERED)).result() is not None
+
+    def file_importable(self) -> bool:
+        """*Blocking.* An offline file exported now will be accepted by the server: its key
+        is registered, or the file carries a certificate (client/export/key_certificate.py)."""
+        writer = self._writer
+        if writer is None:
+            return False
+        registered, certified = writer.call(lambda store: (
+            store.get_meta(META_KEY_REGISTERED), store.get_meta(CERTIFICATE_META))).result()
+        return registered is not None or certified is not None
+
+    def _certify_session_key(self, paper_key: bytes) -> None:
+        """With the paper open and the password in memory, make the key's certificate, so
+        that a file from this PC is importable even if it never reaches the server."""
+        credentials, keys = self._credentials, self._keys or load_pinned(self.data_dir)
+        if credentials is None or keys is None:
+            return
+        attempt = self.attempt
+        client_id = self.api.client_id
+        box = X25519PublicKey.from_public_bytes(keys.box_public_key)
+
+        def certify(store: AnswerStore) -> None:
+            if store.get_meta(CERTIFICATE_META) is not None:
+                return
+            key = ensure_session_key(store)
+            message = certificate_message(
+                exam_id=attempt.login.exam.id, candidate_id=attempt.login.candidate_id,
+                client_id=client_id, session_public_key=raw_public_bytes(key.public_key()))
+            store.set_meta(CERTIFICATE_META, build_certificate(
+                message=message, password=credentials[1], paper_key=paper_key,
+                server_box_key=box))
+
+        self._require_writer().call(certify).result()
+
+    def _on_revoked(self) -> None:
+        """The server says another PC holds the attempt now (take-over): stop answering.
+
+        The local answers stay in the store for the proctor's file; no background login
+        (it would only be held as a second login).
+        """
+        with self._lock:
+            if self.phase in (Phase.REVOKED, Phase.LOGGED_OUT):
+                return
+            self._online = False
+            self._credentials = None
+            self.api.token = None
+        pusher = self._pusher
+        if pusher is not None:
+            pusher.pause(True)  # may run on the pusher's own thread: it cannot join itself
+        log.warning("token revoked: the attempt continues on another PC")
+        self._set_phase(Phase.REVOKED)
 
     # -- paper --------------------------------------------------------------------------
 
@@ -596,6 +706,13 @@ class ExamSession:
         paper_key = self._stored_paper_key()
         if paper_key is None:
             online = self._online or self._try_online()
+            if online and not self.key_registered() and not self._register_session_key():
+                # The paper key is asked for only once the server has this PC's key, so
+                # that every answer saved here can leave in a file the server accepts.
+                # Unreachable: the start code opens the paper, and the file is certified.
+                if self.phase is Phase.REVOKED:
+                    raise _revoked_error()
+                online = False
             if online:
                 try:
                     paper_key = self.api.paper_key(attempt.login.exam.id)
@@ -629,6 +746,26 @@ class ExamSession:
             "unlocked_with_start_code", str(self.clock.now_ms()))).result()
         return self._open_paper(paper_key)
 
+    def package_header(self) -> PackageHeader:
+        """*Blocking.* The verified header of this exam's package on this PC. Proctor mode
+        needs it also when no preload ran in this run (a restart after submission)."""
+        attempt = self.attempt
+        if attempt.header is None:
+            self._material()
+        if attempt.header is None:
+            raise offline_unavailable()
+        return attempt.header
+
+    def held_package_header(self) -> PackageHeader | None:
+        """*Blocking.* For a held second login: the header of the exam's package, if it is
+        on this PC (proctor mode on the login page, to authorize the login here)."""
+        pending = self.authorization
+        keys = self._keys or load_pinned(self.data_dir)
+        if pending is None or keys is None:
+            return None
+        exam = preloaded_exam(self.data_dir, keys, pending.exam_id)
+        return None if exam is None else exam.header
+
     def _material(self) -> OfflineMaterial:
         attempt = self.attempt
         if attempt.material is None and attempt.package_path.exists():
@@ -657,6 +794,7 @@ class ExamSession:
         encoded = base64.b64encode(paper_key).decode()
         self._require_writer().call(
             lambda store: store.set_meta(META_PAPER_KEY, encoded)).result()
+        self._certify_session_key(paper_key)
         attempt.paper = paper
         self._start_code_needed = False
         self._start_pusher()
@@ -676,6 +814,8 @@ class ExamSession:
         """*Blocking.* Seal, upload every outstanding revision, then submit. Idempotent:
         after a confirmed submission it returns the same time without the network."""
         with self._submit_lock:
+            if self.phase is Phase.REVOKED:
+                raise _revoked_error()
             done = self._require_writer().call(
                 lambda store: store.get_meta(META_SUBMITTED)).result()
             if done is not None:
@@ -696,7 +836,12 @@ class ExamSession:
                     "还有 {n} 条答案未能上传，已保存在本机。网络恢复后会自动交卷，"
                     "也可由监考教师导出离线答卷").format(n=status.pending), pending=status.pending)
             answered = sum(1 for value in self.answers().values() if value not in (None, "", []))
-            submitted_at = self.api.submit(answered_count=answered)
+            try:
+                submitted_at = self.api.submit(answered_count=answered)
+            except ServerRefused as exc:
+                if exc.code == "revoked":
+                    self._on_revoked()
+                raise
             self._require_writer().call(
                 lambda store: store.set_meta(META_SUBMITTED, str(submitted_at))).result()
             self._set_phase(Phase.SUBMITTED)
@@ -714,20 +859,29 @@ class ExamSession:
         left = self.ms_until_end() if self._attempt is not None else None
         if self.phase is Phase.RUNNING and left is not None and left <= 0:
             self._seal_now(wait=False)  # the end time is the server's, whatever the UI shows
+        if self.phase is Phase.REVOKED:
+            raise _revoked_error()
         if self.phase is not Phase.RUNNING:
             raise UserFacingError("answer.sealed", _("考试已结束或已交卷，答案不能再修改"))
         with self._lock:
             self.attempt.answers[question_id] = value
         pusher = self._pusher
 
+        writer = self._require_writer()
+
         def done(result: Revision | BaseException) -> None:
             self.events.on_answer_saved(result)
             if pusher is not None and isinstance(result, Revision):
+                # Runs on the writer thread: queue the count, never wait for it here.
+                def report(future: Future[int]) -> None:
+                    if future.exception() is None:
+                        pusher.note_pending(future.result())
+
+                writer.call(lambda store: store.unsynced_count()).add_done_callback(report)
                 pusher.poke()
 
-        self._require_writer().save(question_id=question_id, value=value,
-                                    server_time_ms=self.clock.now_ms(), coalesce=coalesce,
-                                    on_done=done)
+        writer.save(question_id=question_id, value=value,
+                    server_time_ms=self.clock.now_ms(), coalesce=coalesce, on_done=done)
 
     def plays(self) -> dict[str, int]:
         """*Blocking.* How often each listening clip has been played (kept across restarts)."""
@@ -849,9 +1003,15 @@ class ExamSession:
                 else:
                     self.phase = Phase.LOGGED_OUT
 
-    def _open_store(self, exam_id: str, candidate_id: str, *, username: str, password: str,
-                    verified_online: bool, box_key: bytes | None = None) -> StoreWriter:
-        """The candidate's answer store (created on first use), on its writer thread."""
+    def _open_store(self, exam_id: str, candidate_id: str, *, username: str, student_no: str,
+                    password: str, verified_online: bool,
+                    box_key: bytes | None = None) -> StoreWriter:
+        """The candidate's answer store (created on first use), on its writer thread.
+
+        The store key is wrapped under the candidate's student number, whichever form of
+        the username (ID number, student number) was typed: the answers belong to the
+        candidate. A store made by an older client under the typed form still opens.
+        """
         if self._writer is not None and self._writer_ids == (exam_id, candidate_id):
             return self._writer
         if self._writer is not None:
@@ -859,10 +1019,18 @@ class ExamSession:
         if box_key is None:
             pinned = self._keys or load_pinned(self.data_dir)
             box_key = pinned.box_public_key if pinned is not None else None
-        store_key = open_store_key(data_dir=self.data_dir, exam_id=exam_id,
-                                   candidate_id=candidate_id, username=username,
-                                   password=password, server_box_public_key=box_key,
-                                   login_verified_online=verified_online)
+        forms = [student_no] if student_no else []
+        forms += [username] if username not in forms else []
+        for index, form in enumerate(forms):
+            try:
+                store_key = open_store_key(data_dir=self.data_dir, exam_id=exam_id,
+                                           candidate_id=candidate_id, username=form,
+                                           password=password, server_box_public_key=box_key,
+                                           login_verified_online=verified_online)
+                break
+            except StoreKeyError as exc:
+                if exc.code != "store.wrong_credentials" or index == len(forms) - 1:
+                    raise
         paths = store_paths(self.data_dir, exam_id=exam_id, candidate_id=candidate_id)
 
         def open_store() -> AnswerStore:
@@ -965,6 +1133,12 @@ class ExamSession:
         self.clock.restore_snapshot(snapshot, floor_ms=floor)
         log.info("server clock restored from %s (estimated: %s)", CLOCK_FILE,
                  self.clock.estimated)
+
+
+def _revoked_error() -> UserFacingError:
+    return UserFacingError("session.revoked", _(
+        "已在其他电脑登录：本场考试已在另一台电脑上继续，本机不能再作答。"
+        "本机保存的答案仍可由监考教师导出"))
 
 
 def _code_refused() -> UserFacingError:

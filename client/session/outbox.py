@@ -25,6 +25,9 @@ class StoreOutbox:
                  "client_time_ms": rev.server_time_ms, "wall_time_ms": rev.wall_time_ms}
                 for rev in revisions]
 
+    def pending_count(self) -> int:
+        return self._writer.call(lambda store: store.unsynced_count()).result()
+
     def acknowledge(self, acks: Sequence[tuple[str, int]]) -> int:
         def apply(store: AnswerStore) -> int:
             store.mark_synced(acks)

@@ -56,6 +56,7 @@ class LoginResult:
     attempt_status: str = "in_progress"  # in_progress | submitted | auto_submitted
     login_kind: str = "first"  # server/second_login.py; "offline" for an offline login
     submitted_at_ms: int | None = None
+    may_write: bool = True  # False: submitted and held by another PC; this one only reads
 
     @property
     def offline(self) -> bool:
@@ -228,7 +229,8 @@ class ExamApi:
             seen_ip=body.get("seen_ip", ""), raw=body,
             attempt_status=str(attempt.get("status", "in_progress")),
             login_kind=str(attempt.get("login_kind", "first")),
-            submitted_at_ms=None if submitted is None else int(submitted))
+            submitted_at_ms=None if submitted is None else int(submitted),
+            may_write=bool(attempt.get("may_write", True)))
 
     def admin_login(self, *, username: str, password: str) -> str:
         """POST /admin/login; the admin token then authorizes room preloads."""
@@ -315,9 +317,11 @@ class ExamApi:
                              else int(a["server_time_ms"]))
                 for a in body["answers"]]
 
-    def register_session_key(self, body: Mapping[str, str]) -> None:
-        """POST /attempt/session-key (client/export/session_key.py); idempotent."""
-        self._request("POST", "/attempt/session-key", json=dict(body))
+    def register_session_key(self, body: Mapping[str, str]) -> Mapping[str, Any]:
+        """POST /attempt/session-key (client/export/session_key.py); idempotent.
+        Returns the server's answer (``key_id``, ``registered_at_ms``)."""
+        answer = self._json(self._request("POST", "/attempt/session-key", json=dict(body)))
+        return answer if isinstance(answer, dict) else {}
 
     def submit(self, *, answered_count: int) -> int:
         body = self._json(self._request("POST", "/attempt/submit",

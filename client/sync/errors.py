@@ -45,6 +45,8 @@ def message_for_server_error(error: str, detail: dict[str, object]) -> str:
                             "旧版本不再使用。请考点管理员从 {where} 下载最新版本客户端并安装"),
         "pledge_required": _("请先阅读并同意考试承诺书"),
         "pledge_changed": _("考试承诺书已更新，请重新下载试卷后阅读并同意"),
+        "revoked": _("已在其他电脑登录，本机不能再作答"),
+        "read_only": _("试卷已在另一台电脑上交卷，本机只能查看成绩"),
     }
     text = messages.get(error, _("服务器返回错误：{code}"))
     return text.format(ip=detail.get("seen_ip", "?"), code=error,

@@ -34,6 +34,7 @@ class Outbox(Protocol):
 
     def unsynced_batch(self, limit: int) -> Sequence[dict[str, Any]]: ...
     def acknowledge(self, acks: Sequence[tuple[str, int]]) -> int: ...  # returns pending left
+    def pending_count(self) -> int: ...  # every unacknowledged revision, not one batch
 
 
 class PushResult(Protocol):
@@ -86,6 +87,17 @@ class AnswerPusher:
         """A new revision was saved: push soon (unless backing off)."""
         self._wake.set()
 
+    def note_pending(self, pending: int) -> None:
+        """A save just made *pending* revisions unacknowledged: say so now, even while an
+        upload hangs (the indicator must not keep saying "synced" until it times out)."""
+        if pending <= 0:
+            return
+        self._pending = pending
+        state = "offline" if self._offline_since is not None else "pending"
+        self._on_status(SyncStatus(state=state, pending=pending,
+                                   offline_since_ms=self._offline_since,
+                                   last_synced_ms=self._last_synced))
+
     def pause(self, paused: bool) -> None:
         self._paused = paused
         self._wake.set()
@@ -136,7 +148,12 @@ class AnswerPusher:
                 self._offline_since = self._now_ms()
             state = "offline" if exc.code.startswith(("net.", "tls.")) else "refused"
             log.info("answer upload failed (%s), %d pending", exc.code, len(batch))
-            return self._report(state, max(self._pending, len(batch)), error=exc.code)
+            try:
+                pending = self._outbox.pending_count()
+            except Exception as count_error:  # the store failing too: say at least the batch
+                log.warning("pending count unavailable: %s", count_error)
+                pending = max(self._pending, len(batch))
+            return self._report(state, pending, error=exc.code)
         self._failures = 0
         self._offline_since = None
         if result.rejected:

@@ -42,6 +42,8 @@ TICK_MS = 250
 RESULT_POLL_MS = 2000
 RETRY_MS = 3000
 APPROVAL_POLL_MS = 5000
+REMINDER_MINUTES = (15, 5)  # before the end
+RESULT_FAILURES_SHOWN = 2  # failed result fetches before the page offers a retry
 
 
 def describe_error(error: BaseException) -> str:
@@ -93,6 +95,9 @@ class ExamWindow(QMainWindow):
         self.bridge.answerSaved.connect(self._on_answer_saved)
         self.bridge.syncStatus.connect(self._on_sync_status)
         self.bridge.storeStatus.connect(self._on_store_status)
+        # The window follows the session's phase (end of time, submission, take-over)
+        # by signal, never by watching a clock.
+        self.bridge.phaseChanged.connect(self._on_phase_changed)
         self._store_problem: str = ""
 
         self.pages = QStackedWidget()
@@ -115,6 +120,14 @@ class ExamWindow(QMainWindow):
         self._last_sync: SyncStatus | None = None
         self.pending_crash_reports: list[Any] = []  # shown to proctors, not candidates
         self._leave_confirmed = False
+        self._result_failures = 0
+        self._polling_result = False
+        self._closed = False
+        self.reminder_notice: QLabel | None = None
+        self.reminders_shown: list[int] = []  # minutes, for tests
+        self._reminder = QTimer(self)
+        self._reminder.setSingleShot(True)
+        self._reminder.timeout.connect(self._remind)
         self._tick = QTimer(self)
         self._tick.setInterval(TICK_MS)
         self._tick.timeout.connect(self._on_tick)
@@ -144,6 +157,7 @@ class ExamWindow(QMainWindow):
         self.waiting_page.enterRequested.connect(self._unlock)
         self.waiting_page.startCodeEntered.connect(self._unlock_with_start_code)
         self.result_page = ResultPage()
+        self.result_page.retryRequested.connect(self._poll_result)
         for page in (self.login_page, self.waiting_page, self.result_page):
             self.pages.addWidget(page)
 
@@ -221,9 +235,12 @@ class ExamWindow(QMainWindow):
     def _on_logged_in(self, result: Any) -> None:
         self._approval_poll.stop()
         if self.session.phase in (Phase.SEALED, Phase.SUBMITTED):
-            # The server already submitted (resume window over, or the exam ended).
+            # The server already submitted (resume window over, or the exam ended), or
+            # this PC restarted after submission: the result, and proctor mode for an
+            # export of what this PC holds.
             self.result_page.show_pending_submission(self.session.notice)
             self._show("result")
+            self._start_proctor_services_after_submission()
             if self.session.phase is Phase.SUBMITTED:
                 self._poll_result()
             return
@@ -295,11 +312,39 @@ class ExamWindow(QMainWindow):
             return
         self.proctor.start()
 
+    def _start_proctor_services_after_submission(self) -> None:
+        """No preload ran in this run (a restart after submission): read the package's
+        header first (its signature is checked), then proctor mode works as before."""
+        if self.proctor is not None:
+            return
+
+        def loaded(_header: Any) -> None:
+            self._start_proctor_services()
+
+        def failed(error: BaseException) -> None:
+            self.proctor_unavailable = describe_error(error)
+
+        run_in_background(self.session.package_header, on_done=loaded, on_error=failed)
+
+    def _held_login_proctor(self) -> Any:
+        """Proctor mode on the login page of a held second login (package on this PC)."""
+        from client.proctor.services import HeldLoginProctor
+
+        pending = self.session.authorization
+        header = self.session.held_package_header()
+        if pending is None or header is None:
+            return None
+        return HeldLoginProctor(header=header, student_no=pending.student_no,
+                                exam_id=pending.exam_id, server_time_ms=self.session.clock.now_ms)
+
     def open_proctor_panel(self) -> None:
         from client.proctor.services import no_verifiers_message
         from client.ui.proctor_panel import ProctorPanel
 
-        if self.proctor is None:
+        services = self.proctor
+        if services is None and self.session.phase is Phase.AUTHORIZING:
+            services = self._held_login_proctor()
+        if services is None:
             QMessageBox.information(self, self.tr("监考模式"),
                                     getattr(self, "proctor_unavailable", "")
                                     or no_verifiers_message())
@@ -307,9 +352,8 @@ class ExamWindow(QMainWindow):
         if self.proctor_panel is not None and self.proctor_panel.isVisible():
             self.proctor_panel.raise_()
             return
-        services = self.proctor
         self.proctor_panel = ProctorPanel(
-            mode=services.mode,
+            mode=services.open_mode(),
             candidate_status=lambda: services.candidate_status(
                 integrity=self._integrity_summary(), identity=self._identity_summary()),
             export=services.export,
@@ -631,6 +675,7 @@ class ExamWindow(QMainWindow):
         self.exam_page.playRequested.connect(self._play)
         self.pages.addWidget(self.exam_page)
         self._show("exam")
+        self._arm_reminder()
         self._show_store_notices()
         self._protect_from_capture()
         self._start_integrity_monitor()
@@ -674,12 +719,10 @@ class ExamWindow(QMainWindow):
             self.waiting_page.enter_button.setEnabled(ready and not self._unlocking)
             if ready:
                 self._unlock()
-        elif phase in (Phase.RUNNING, Phase.SEALED) and self.exam_page is not None:
-            until_end = self.session.ms_until_end()
-            self.exam_page.set_time_left(until_end)
-            # The session seals by itself at the server's end time, even offline.
-            if phase is Phase.SEALED or (until_end is not None and until_end <= 0):
-                self._time_is_up()
+        elif phase is Phase.RUNNING and self.exam_page is not None:
+            # Display only: the end of the exam arrives as a phase change (the session's
+            # supervisor seals at the server's end time, even offline).
+            self.exam_page.set_time_left(self.session.ms_until_end())
 
     def _on_answer_changed(self, question_id: str, value: Any, coalesce: bool) -> None:
         try:
@@ -760,12 +803,67 @@ class ExamWindow(QMainWindow):
         dialog.accepted.connect(self._submit)
         dialog.open()
 
+    def _on_phase_changed(self, phase: Phase) -> None:
+        """The session moved on (from any thread, delivered here on the UI thread)."""
+        if self.current_page not in ("exam", "waiting", "result"):
+            return  # a login still finishing: _on_logged_in decides what to show
+        if phase is Phase.SEALED:
+            left = self.session.ms_until_end()
+            if left is not None and left <= 0:
+                self._time_is_up()
+        elif phase is Phase.SUBMITTED:
+            if not self._polling_result:
+                self._on_submitted(None)
+        elif phase is Phase.REVOKED:
+            self._tick.stop()
+            self._reminder.stop()
+            if self.exam_page is not None:
+                self.exam_page.seal()
+            self.result_page.show_revoked()
+            self._show("result")
+
+    def _arm_reminder(self) -> None:
+        """Reminders at 15 and 5 minutes before the end: one timer to the next one."""
+        left = self.session.ms_until_end()
+        if left is None:
+            return
+        for minutes in REMINDER_MINUTES:
+            due = left - minutes * 60_000
+            if minutes not in self.reminders_shown and due > -60_000:
+                self._reminder.start(max(0, due))
+                return
+
+    def _remind(self) -> None:
+        left = self.session.ms_until_end()
+        if self.session.phase is not Phase.RUNNING or left is None or self.exam_page is None:
+            return
+        due = [m for m in REMINDER_MINUTES if m not in self.reminders_shown
+               and left <= m * 60_000 + 500]
+        if due:
+            minutes = min(due)
+            self.reminders_shown.extend(m for m in due)
+            text = self.tr("距考试结束还有 {minutes} 分钟，请注意检查并保存答案").format(
+                minutes=minutes)
+            if self.reminder_notice is None:
+                self.reminder_notice = QLabel(self.exam_page)
+                self.reminder_notice.setObjectName("reminderNotice")
+                self.reminder_notice.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+                self.exam_page.insert_notice(self.reminder_notice)
+            self.reminder_notice.setText(text)
+        self._arm_reminder()
+
     def _time_is_up(self) -> None:
+        """The end time passed (the session sealed): the result page within a second,
+        from any page; the submission goes on in the background."""
         if self._auto_submit:
             return
         self._auto_submit = True
+        self._reminder.stop()
         if self.exam_page is not None:
             self.exam_page.seal()
+        self.result_page.show_time_up()
+        self._show("result")
+        self._submitting = False  # a hanging manual submission must not block this one
         self._submit()
 
     def _submit(self) -> None:
@@ -774,28 +872,59 @@ class ExamWindow(QMainWindow):
         self._submitting = True
         if self.exam_page is not None:
             self.exam_page.seal()
+        if self.session.phase is Phase.REVOKED:
+            return
+        self.result_page.show_submitting()
+        self._show("result")
         run_in_background(self.session.submit, on_done=self._on_submitted,
                           on_error=self._on_submit_failed)
 
     def _on_submit_failed(self, error: BaseException) -> None:
         self._submitting = False
+        if self._closed:
+            return
+        if self.session.phase is Phase.REVOKED:
+            return
+        if self.session.phase is Phase.SUBMITTED:
+            return  # the supervisor's submission got there first
         waiting = self.tr("答案已保存在本机，正在等待网络恢复后自动交卷。")
         self.result_page.show_pending_submission(waiting + "\n" + describe_error(error))
         self._show("result")
         QTimer.singleShot(RETRY_MS, self, self._submit)
 
     def _on_submitted(self, _submitted_at: Any) -> None:
+        if self._closed:
+            return
         self._tick.stop()
+        self._reminder.stop()
         self.result_page.show_computing()
         self._show("result")
         self._poll_result()
 
     def _poll_result(self) -> None:
+        if self._closed:
+            return  # background answers after the window closed: nobody to show them to
+        self._polling_result = True
         run_in_background(self.session.result, on_done=self._on_result,
-                          on_error=lambda _error: QTimer.singleShot(RESULT_POLL_MS, self,
-                                                                    self._poll_result))
+                          on_error=self._on_result_failed)
+
+    def _on_result_failed(self, error: BaseException) -> None:
+        """The result cannot be fetched (offline, server busy): say so, offer a retry,
+        and keep trying by itself."""
+        if self._closed:
+            return
+        self._result_failures += 1
+        if self._result_failures >= RESULT_FAILURES_SHOWN:
+            self.result_page.show_unavailable(describe_error(error))
+        QTimer.singleShot(RESULT_POLL_MS, self, self._poll_result)
 
     def _on_result(self, result: Any) -> None:
+        if self._closed:
+            return
+        self._result_failures = 0
+        if result.status == "pending_review" and result.score is None:
+            self.result_page.show_pending_review()
+            return
         if result.status == "computing" or result.score is None:
             self.result_page.show_computing()
             QTimer.singleShot(RESULT_POLL_MS, self, self._poll_result)
@@ -828,7 +957,9 @@ class ExamWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop timers and background work; answers are already durable."""
+        self._closed = True
         self._tick.stop()
+        self._reminder.stop()
         if self._device_watcher is not None:
             self._device_watcher.stop()
             self._device_watcher = None

@@ -310,6 +310,12 @@ class ProctorPanel(QDialog):
                 count=status.unsynced, time=_time_text(status.synced_up_to_server_ms))
         else:
             sync = _("全部已同步（{time}）").format(time=_time_text(status.synced_up_to_server_ms))
+        if status.file_importable is True:
+            sync += "\n" + _("本机导出的离线答卷可被服务器导入")
+        elif status.file_importable is False:
+            sync += "\n" + _(
+                "注意：本机的答卷签名密钥尚未在服务器登记，导出的离线答卷暂时无法导入；"
+                "请保持联网直至登记完成，或联系考点管理员")
         labels["sync"].setText(sync)
         labels["submission"].setText(_submission_text(status.submission))
         labels["integrity"].setText(status.integrity)

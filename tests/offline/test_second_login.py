@@ -1,6 +1,7 @@
 """Second logins: held until authorized (code online or offline, admin approval), the same PC
 after a crash needs nobody, another PC continues within the resume window and is
-submitted automatically after it; the old PC's late answers merge by revision."""
+submitted automatically after it; the old PC is revoked and its late answers merge by
+revision from the proctor's file."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from fault_proxy import FaultProxy
 from offline_support import attempt_of, build_session, start_exam, wait_until
 
 from client.errors import UserFacingError
+from client.proctor.services import ProctorServices
 from client.session.authorization import authorization_code, window_of
 from client.session.exam_session import ExamSession, Phase
 from client.session.preload import preload_exam
@@ -22,6 +24,7 @@ from client.sync.api import ExamApi
 from client.sync.clock import ServerClock
 from client.sync.errors import ServerRefused
 from server.cli import main as server_cli
+from server.offline_import import ImportScope, import_offline_file
 from server.testing import LiveServer
 
 
@@ -96,11 +99,19 @@ def test_code_on_another_pc_and_the_old_pcs_late_answers(server: LiveServer, pro
                 "username": server.demo.username, "password": server.demo.password,
                 "client_id": "pc-third", "authorization_code": code}, timeout=10)
             assert third.status_code == 409 and third.json()["error"] == "authorization_code_used"
-            # The old PC's answers arrive late and merge by revision: q2 (untouched on the
-            # new PC) takes the old PC's later value; q1 keeps the new PC's.
+            # One writer per attempt: back on the network, the old PC learns that its
+            # token was revoked and stops; nothing of it arrives by sync ...
             proxy.set_mode("pass")
-            wait_until(lambda: server.db.current_answers(attempt_of(server).id)
-                       == {"q1": "C", "q2": "B"}, message="late answers merged")
+            wait_until(lambda: old.phase is Phase.REVOKED, message="old PC revoked")
+            assert server.db.current_answers(attempt_of(server).id) == {"q1": "C", "q2": "A"}
+            # ... its answers leave in the proctor's file and merge by revision: q2
+            # (untouched on the new PC) takes the old PC's later value; q1 keeps the new PC's.
+            exported = ProctorServices(session=old, post_json=lambda path, body: None).export(
+                tmp_path / "usb")
+            report = import_offline_file(server.context, data=exported.path.read_bytes(),
+                                         file_name=exported.file_name, scope=ImportScope())
+            assert report.code == "offline.merged", report.message
+            assert server.db.current_answers(attempt_of(server).id) == {"q1": "C", "q2": "B"}
         finally:
             new.close()
             old.close()

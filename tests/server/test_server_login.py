@@ -87,10 +87,32 @@ def test_unknown_user_and_unregistered_user_look_the_same(api, server: LiveServe
 
 
 def test_login_after_the_exam_ended_is_not_registered(api, server: LiveServer) -> None:
-    server.clock.set_now(server.demo.end_ms + 1)
+    # Tokens live 6 h past the end (late sync, the result); after that nobody sits it.
+    server.clock.set_now(server.demo.end_ms + server.context.settings.token_grace_s * 1000 + 1)
     response = api.login()
     assert response.status_code == 403
     assert response.json()["error"] == "not_registered"
+
+
+def test_a_pc_that_never_reached_the_server_logs_in_after_the_end(api, server: LiveServer) -> None:
+    """Issue 15: the background login after the end was refused (current_exam_for wanted
+    end_ms > now), so answers saved offline before the end could never arrive by sync."""
+    server.clock.set_now(server.demo.end_ms + 60_000)
+    response = api.login()
+    assert response.status_code == 200, response.text
+    token = response.json()["token"]
+    body = {"answers": [{"question_id": "q1", "revision": 1, "value": "B",
+                         "client_time_ms": server.demo.end_ms - 5_000},
+                        {"question_id": "q2", "revision": 1, "value": "A",
+                         "client_time_ms": server.demo.end_ms + 5_000}]}
+    pushed = requests.post(server.api("/attempt/answers"), json=body, timeout=10,
+                           headers={"Authorization": f"Bearer {token}"})
+    assert pushed.status_code == 409 and pushed.json()["detail"]["acked"] == [["q1", 1]]
+    attempt = server.db.find_attempt(exam_id=server.demo.exam_id,
+                                     candidate_id=server.db.find_candidate(
+                                         student_no=server.demo.username).id)
+    assert attempt.status == "auto_submitted" and attempt.submitted_at_ms == server.demo.end_ms
+    assert server.db.current_answers(attempt.id) == {"q1": "B"}
 
 
 def test_login_count_is_kept(api, server: LiveServer) -> None:

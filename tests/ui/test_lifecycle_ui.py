@@ -1,0 +1,233 @@
+"""The real exam window follows the attempt's life (issue 15): at time-up it reaches the
+result page with "时间到，已自动交卷" within a second from every phase, shows 待审核 with
+what to do, and proctor mode opens again and again (also after a restart)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from PySide6.QtCore import Qt
+from ui_support import log_in
+
+from client.config import load_settings
+from client.session.exam_session import Phase
+from client.session.factory import create_session
+from client.ui.app import GuiOptions, build_window
+from client.ui.main_window import ExamWindow
+from server.testing import LiveServer, live_server
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "offline"))
+from fault_proxy import FaultProxy  # noqa: E402
+
+pytestmark = pytest.mark.qt
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    with live_server(tmp_path / "server", demo=True, start_in_s=1, duration_s=3600) as live:
+        yield live
+
+
+@pytest.fixture
+def proxy(server: LiveServer) -> Iterator[FaultProxy]:
+    with FaultProxy(("127.0.0.1", int(server.url.rsplit(":", 1)[1]))) as fault:
+        yield fault
+
+
+def window_for(qtbot: Any, server: LiveServer, url: str, data_dir: Path) -> ExamWindow:
+    assert server.demo is not None
+    settings = load_settings([]).with_overrides({
+        "server/url": url, "server/center_id": server.demo.center_id,
+        "data/directory": data_dir, "sync/interval_seconds": 0.5,
+        "server/timeout_seconds": 15})
+    window = build_window(create_session(settings), GuiOptions(server_url=url))
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def into_the_exam(qtbot: Any, window: ExamWindow, server: LiveServer) -> None:
+    assert server.demo is not None
+    log_in(qtbot, window, server.demo.username, server.demo.password)
+    qtbot.waitUntil(lambda: window.current_page == "exam", timeout=60_000)
+
+
+def near_the_end(qtbot: Any, window: ExamWindow, server: LiveServer, *, ms_left: int) -> None:
+    """Move the server's time close to the end and let the PC learn it (next sync)."""
+    assert server.demo is not None
+    server.clock.set_now(server.demo.end_ms - ms_left)  # type: ignore[attr-defined]
+    window.session.api.server_time_ms()
+    left = window.session.ms_until_end()
+    assert left is not None and left <= ms_left
+
+
+def wait_for_the_end(qtbot: Any, window: ExamWindow) -> None:
+    """Returns when the PC's own clock says the exam is over."""
+    deadline = time.monotonic() + 30
+    while (window.session.ms_until_end() or 1) > 0:
+        assert time.monotonic() < deadline
+        qtbot.wait(10)
+
+
+def finish(window: ExamWindow) -> None:
+    if window.proctor_panel is not None:
+        window.proctor_panel.close()
+    window.shutdown()
+
+
+@pytest.mark.parametrize("phase", ["running", "offline", "saving", "proctor_panel"])
+def test_time_up_reaches_the_result_page_within_a_second(
+        qtbot: Any, server: LiveServer, proxy: FaultProxy, tmp_path: Path, phase: str) -> None:
+    """Before: the window polled a clock and only reacted to RUNNING/SEALED; 2 of 4 clients
+    stayed on the exam page at 00:00:01 with 交卷 clickable."""
+    window = window_for(qtbot, server, proxy.url, tmp_path / "pc")
+    try:
+        into_the_exam(qtbot, window, server)
+        near_the_end(qtbot, window, server, ms_left=2_500)
+        page = window.exam_page
+        assert page is not None
+        if phase == "offline":
+            proxy.set_mode("down")
+        elif phase == "proctor_panel":
+            window.open_proctor_panel()
+            assert window.proctor_panel is not None and window.proctor_panel.isVisible()
+        wait_for_the_end(qtbot, window)
+        if phase == "saving":  # the candidate clicks in the very last moment
+            first = page.panes[0]
+            qtbot.mouseClick(first.editor.button(first.item.option_ids[0]),
+                             Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: window.current_page == "result", timeout=1_000)
+        assert window.result_page.heading.text() == "时间到，已自动交卷"
+        assert not page.submit_button.isEnabled()
+        if phase != "offline":
+            qtbot.waitUntil(lambda: window.session.phase is Phase.SUBMITTED, timeout=20_000)
+    finally:
+        finish(window)
+
+
+def test_reminders_at_15_and_5_minutes(qtbot: Any, server: LiveServer, tmp_path: Path) -> None:
+    window = window_for(qtbot, server, server.url, tmp_path / "pc")
+    try:
+        into_the_exam(qtbot, window, server)
+        near_the_end(qtbot, window, server, ms_left=15 * 60_000 + 300)
+        window._arm_reminder()  # the exam page opened long before: re-arm for the new time
+        qtbot.waitUntil(lambda: window.reminders_shown == [15], timeout=5_000)
+        notice = window.reminder_notice
+        assert notice is not None and "15 分钟" in notice.text()
+        near_the_end(qtbot, window, server, ms_left=5 * 60_000 + 300)
+        window._arm_reminder()
+        qtbot.waitUntil(lambda: window.reminders_shown == [15, 5], timeout=5_000)
+        assert "5 分钟" in notice.text()
+    finally:
+        finish(window)
+
+
+def test_pending_review_is_shown_with_what_to_do(qtbot: Any, server: LiveServer,
+                                                 tmp_path: Path) -> None:
+    """Before: the server's pending_review with score null kept 成绩计算中 forever."""
+    assert server.demo is not None
+    window = window_for(qtbot, server, server.url, tmp_path / "pc")
+    try:
+        into_the_exam(qtbot, window, server)
+        candidate = server.db.find_candidate(student_no=server.demo.username)
+        assert candidate is not None
+        attempt = server.db.find_attempt(exam_id=server.demo.exam_id, candidate_id=candidate.id)
+        assert attempt is not None
+        server.db.set_review(attempt.id, pending=True, reason="identity")
+        window._submit()
+        qtbot.waitUntil(lambda: window.result_page.detail.text() == "待审核", timeout=20_000)
+        assert "审核完成后成绩将在考试平台公布" in window.result_page.note.text()
+        assert "无需重新考试" in window.result_page.note.text()
+    finally:
+        finish(window)
+
+
+def test_a_result_that_cannot_be_fetched_offers_a_retry(
+        qtbot: Any, server: LiveServer, proxy: FaultProxy, tmp_path: Path) -> None:
+    window = window_for(qtbot, server, proxy.url, tmp_path / "pc")
+    try:
+        into_the_exam(qtbot, window, server)
+        window._submit()
+        qtbot.waitUntil(lambda: window.session.phase is Phase.SUBMITTED, timeout=20_000)
+        proxy.set_mode("down")
+        qtbot.waitUntil(lambda: window.result_page.retry_button.isVisible(), timeout=20_000)
+        assert "暂时无法获取成绩" in window.result_page.detail.text()
+        proxy.set_mode("pass")
+        qtbot.mouseClick(window.result_page.retry_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not window.result_page.retry_button.isVisible(), timeout=20_000)
+    finally:
+        finish(window)
+
+
+def unlock_panel(qtbot: Any, window: ExamWindow, server: LiveServer) -> Any:
+    assert server.demo is not None
+    window.open_proctor_panel()
+    panel = window.proctor_panel
+    assert panel is not None
+    panel.name_edit.setText(server.demo.proctor_name)
+    panel.password_edit.setText(server.demo.proctor_password)
+    qtbot.mouseClick(panel.unlock_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(panel.is_unlocked, timeout=20_000)
+    return panel
+
+
+def test_proctor_mode_opens_again_and_after_a_restart(qtbot: Any, server: LiveServer,
+                                                     tmp_path: Path) -> None:
+    """Before: the panel worked once per run (then 正在验证… forever), and after a restart
+    of a submitted session there was no proctor mode ("试卷包中没有监考教师信息")."""
+    assert server.demo is not None
+    window = window_for(qtbot, server, server.url, tmp_path / "pc")
+    try:
+        into_the_exam(qtbot, window, server)
+        for _ in range(3):
+            panel = unlock_panel(qtbot, window, server)
+            panel.end_proctor_mode()
+            qtbot.waitUntil(lambda: not panel.isVisible(), timeout=5_000)
+        window._submit()
+        qtbot.waitUntil(lambda: window.session.phase is Phase.SUBMITTED, timeout=20_000)
+    finally:
+        finish(window)
+    restarted = window_for(qtbot, server, server.url, tmp_path / "pc")
+    try:
+        log_in(qtbot, restarted, server.demo.username, server.demo.password)
+        qtbot.waitUntil(lambda: restarted.current_page == "result", timeout=60_000)
+        qtbot.waitUntil(lambda: restarted.proctor is not None, timeout=20_000)
+        panel = unlock_panel(qtbot, restarted, server)
+        panel.refresh_status()
+        qtbot.waitUntil(lambda: "可被服务器导入" in panel.status_labels["sync"].text(),
+                        timeout=20_000)
+    finally:
+        finish(restarted)
+
+
+def test_proctor_mode_on_the_login_page_of_a_held_pc(qtbot: Any, server: LiveServer,
+                                                     tmp_path: Path) -> None:
+    """Before: on a PC held for a second login proctor mode was unreachable, so its
+    授权重新登录 could not be used there."""
+    assert server.demo is not None
+    from client.session.preload import preload_exam
+    from client.sync.api import ExamApi
+    from client.sync.clock import ServerClock
+    first = requests.post(server.api("/login"), timeout=15, json={
+        "username": server.demo.username, "password": server.demo.password,
+        "client_id": "pc-1"})
+    assert first.status_code == 200  # the candidate sat down at another PC first
+    pc = tmp_path / "pc-2"
+    preload_exam(api=ExamApi(server.url, clock=ServerClock(), timeout_s=15), data_dir=pc,
+                 exam_id=server.demo.exam_id, admin_username=server.demo.admin_username,
+                 admin_password=server.demo.admin_password)
+    window = window_for(qtbot, server, server.url, pc)
+    try:
+        log_in(qtbot, window, server.demo.username, server.demo.password)
+        qtbot.waitUntil(lambda: window.session.phase is Phase.AUTHORIZING, timeout=60_000)
+        panel = unlock_panel(qtbot, window, server)
+        qtbot.mouseClick(panel.relogin_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "已授权" in panel.action_message.text(), timeout=5_000)
+    finally:
+        finish(window)
