@@ -73,12 +73,14 @@ def live_server(
     start_in_s: float = 600.0,
     duration_s: float = 3600.0,
     demo_paper: Path | None = None,
+    port: int = 0,
     **settings: Any,
 ) -> Iterator[LiveServer]:
     """Run the server on a free port of 127.0.0.1 until the ``with`` block ends.
 
     *clock* defaults to an :class:`OffsetClock` (exposed as ``LiveServer.clock``) so a test
     can move time. *settings* override :class:`ServerSettings` fields (e.g. trust_proxy).
+    *port*: 0 for a free one; a fixed one restarts a server where clients expect it.
     """
     clock = clock if clock is not None else OffsetClock()
     settings.setdefault("sweep_interval_s", 0.2)
@@ -100,7 +102,7 @@ def live_server(
     ctx = ServerContext.build(settings=config, db=db, keys=keys, clock=clock)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn_config(create_app(ctx), host="127.0.0.1", port=port))
     thread = threading.Thread(

@@ -184,6 +184,7 @@ class ExamSession:
         self._authorization_code = ""
         self._online = False
         self._start_code_needed = False
+        self._key_registration_closed = False  # the server said exam_ended
         self.recovery_report: RecoveryReport | None = None
         self.data_dir_report: DataDirReport | None = None
 
@@ -591,6 +592,9 @@ class ExamSession:
         except UserFacingError as exc:
             if isinstance(exc, ServerRefused) and exc.code == "revoked":
                 self._on_revoked()
+            if isinstance(exc, ServerRefused) and exc.code == "exam_ended":
+                # For good: this PC's files carry the key's certificate instead.
+                self._key_registration_closed = True
             log.warning("offline-file key not registered (%s); retried", exc.code)
             return False
         key_id = str(answer.get("key_id", "")) if isinstance(answer, Mapping) else ""
@@ -600,7 +604,8 @@ class ExamSession:
     def _ensure_key_registered(self) -> None:
         """Before the end, a session online without a confirmed key registers it now."""
         left = self.ms_until_end()
-        if self.key_registered() or not self.api.token or (left is not None and left <= 0):
+        if (self._key_registration_closed or not self.api.token
+                or (left is not None and left <= 0) or self.key_registered()):
             return
         self._register_session_key()
 
