@@ -30,7 +30,7 @@ def preload_pc(srv: LiveServer, url: str, data_dir: Path) -> None:
 def offline_pc(srv: LiveServer, url: str, data_dir: Path, *, index: int = 0) -> ExamSession:
     """A PC that logs in offline and opens the paper with the start code (never online)."""
     assert srv.demo is not None
-    session = build_session(url, data_dir)
+    session = build_session(url, data_dir, timeout_s=15)
     who = srv.demo.candidates[index]
     login = session.login(username=who.student_no, password=who.password)
     assert login.offline

@@ -23,7 +23,7 @@ from client.ui.main_window import ExamWindow
 from server.testing import LiveServer, live_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "offline"))
-from fault_proxy import FaultProxy  # noqa: E402
+from fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.qt
 
@@ -188,7 +188,7 @@ def test_proctor_mode_opens_again_and_after_a_restart(qtbot: Any, server: LiveSe
         for _ in range(3):
             panel = unlock_panel(qtbot, window, server)
             panel.end_proctor_mode()
-            qtbot.waitUntil(lambda: not panel.isVisible(), timeout=5_000)
+            qtbot.waitUntil(lambda shown=panel: not shown.isVisible(), timeout=5_000)
         window._submit()
         qtbot.waitUntil(lambda: window.session.phase is Phase.SUBMITTED, timeout=20_000)
     finally:
