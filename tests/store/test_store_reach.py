@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from store_helpers import FAST_KDF, DictKeyring, crash_image
 
 from client.store import reach
@@ -284,3 +287,67 @@ def test_the_record_reveals_nothing_about_the_answers(tmp_path: Path, key: bytes
                                          revision=1, stored=json.dumps("A"), patch_of=None)
     assert digest in data  # keyed: without the store key, "A" cannot be tried against it
     assert b"q1" not in data
+
+
+DAMAGES = ("wal deleted", "wal frame", "main truncated", "main deleted", "store deleted")
+
+
+@settings(max_examples=25, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_damage_is_recovered_or_counted_exactly(tmp_path: Path, data: st.DataObject) -> None:
+    """Invariant over random histories (saves, snapshots, pauses) and random damage:
+    what comes back is exactly what was saved, except a counted number of revisions, and
+    the open is never silent."""
+    key = data.draw(st.binary(min_size=32, max_size=32), label="key")
+    run = Path(tempfile.mkdtemp(dir=tmp_path))  # one folder per example
+    live = StorePaths(run / "live")
+    store, _ = open_or_recover(live, key=key, snapshot_policy=None)
+    saved: list[Revision] = []
+    steps = data.draw(st.lists(st.sampled_from(["save", "essay", "snapshot", "pause"]),
+                               min_size=5, max_size=60), label="history")
+    essay = "答" * 600
+    for step in steps:
+        if step == "save":
+            saved.append(store.save(question_id=f"q{len(saved) % 5}", value=len(saved),
+                                    server_time_ms=None))
+        elif step == "essay":
+            essay = essay[:30] + str(len(saved)) + essay[30:]
+            saved.append(store.save(question_id="essay", value=essay, server_time_ms=None))
+        elif step == "snapshot":
+            store.snapshot()
+        else:
+            store.settle_record()
+    store.settle_record()
+    image = crash_image(live, run / "image")
+    store.close()
+    damage = data.draw(st.sampled_from(DAMAGES), label="damage")
+    wal = wal_path(image.db)
+    if damage == "wal deleted":
+        wal.unlink(missing_ok=True)
+    elif damage == "wal frame" and wal.exists() and wal.stat().st_size >= 32 + FRAME:
+        frames = (wal.stat().st_size - 32) // FRAME
+        frame = data.draw(st.integers(0, frames - 1), label="frame")
+        with open(wal, "r+b") as handle:
+            handle.seek(32 + frame * FRAME + data.draw(st.integers(0, FRAME - 64), label="at"))
+            handle.write(os.urandom(64))
+    elif damage == "main truncated":
+        os.truncate(image.db, 0)
+    elif damage == "main deleted":
+        image.db.unlink()
+    elif damage == "store deleted":
+        for path in (image.db, wal, image.backup):
+            path.unlink(missing_ok=True)
+    store, report = open_or_recover(image, key=key)
+    try:
+        got = pairs(store.revisions())
+        assert set(got.items()) <= set(pairs(saved).items())
+        missing = len(saved) - len(got)
+        if missing:
+            assert report.recovered and report.message(), f"{missing} lost in silence"
+            assert report.loss_checked and report.lost_revisions == missing
+        elif report.recovered:
+            assert report.lost_revisions == 0 and report.message()
+        assert store.integrity_problems() == []
+    finally:
+        store.close()
