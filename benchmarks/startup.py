@@ -144,7 +144,7 @@ def verdict(seconds: float, target: float) -> str:
 def first_frame_figures(frozen: Path | None, runs: int, env: dict[str, str]) -> None:
     commands = {"source": [sys.executable, "-m", "client"]}
     if frozen is not None:
-        commands["frozen"] = [str(frozen / "ExamClient")]
+        commands["frozen"] = [str((frozen / "ExamClient").resolve())]
     frozen_env = {k: v for k, v in env.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     medians = {}
     print(f"time to first frame of `exam-client run` (median of {runs}, offscreen):")

@@ -288,7 +288,6 @@ def main(argv: list[str] | None = None) -> int:
                 write_user_ini(user_ini, {
                     "server": {"url": server.url, "center_id": info.center_id},
                     "data": {"directory": str(scratch / "run-data")},
-                    "camera": {"enabled": "false"},  # no camera on a CI machine
                     "sync": {"interval_seconds": "1"},
                 })
                 # The admin's readiness check on the installed copy comes first (without

@@ -134,13 +134,28 @@ def click(node: Any) -> None:
     time.sleep(0.15)
 
 
-def type_into(node: Any, text: str) -> None:
-    click(node)
-    xdotool("key", "ctrl+a")
-    # --delay: Qt under Xvfb drops keys typed faster than it processes the keymap changes
-    # xdotool makes for characters outside the keyboard layout (Chinese).
-    xdotool("type", "--delay", "40", text)
-    time.sleep(0.2)
+def text_of(node: Any) -> str | None:
+    try:
+        return str(node.queryText().getText(0, -1))
+    except Exception:  # a widget without the text interface
+        return None
+
+
+def type_into(node: Any, text: str, *, verify: bool = True) -> None:
+    """Click into the field and type *text*; read it back through the accessibility tree
+    and type again (slower) when a key was lost: xdotool types characters outside the
+    keyboard layout (Chinese) by remapping a key, which an X server under load can drop.
+    A password field shows only bullets: *verify* False."""
+    for delay_ms in (40, 120, 250):
+        click(node)
+        xdotool("key", "ctrl+a")
+        xdotool("type", "--delay", str(delay_ms), text)
+        time.sleep(0.3)
+        shown = text_of(node) if verify else None
+        if shown is None or shown == text:
+            return
+        step(f"typed {text!r}, the field shows {shown!r}: typing again")
+    raise DriverError(f"could not type {text!r} into the field")
 
 
 SNAPSHOT: dict[str, str] = {}  # plan["screenshots"]: {"python": ..., "folder": ...}
@@ -180,7 +195,7 @@ def log_in(username: str, password: str) -> None:
     field = one("text", "用户名", timeout_s=60)
     screenshot("1-login")
     type_into(field, username)
-    type_into(one("password text", "密码"), password)
+    type_into(one("password text", "密码"), password, verify=False)
     click(one("push button", "登录"))
     step(f"logged in as {username}")
 
