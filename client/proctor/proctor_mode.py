@@ -39,7 +39,11 @@ class ProctorMode:
         max_failures: int = 5,
         lockout_s: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
+        face_check: Callable[[str, str], object] | None = None,
     ) -> None:
+        # face_check(proctor_id, name): the exam's 1:1 face match after the password
+        # (client/proctor/identity.py); raises UserFacingError when it fails.
+        self._face_check = face_check
         self._verifiers = verifiers
         self._log = log
         self._idle_timeout_s = idle_timeout_s
@@ -86,6 +90,12 @@ class ProctorMode:
         # The hash check runs outside the lock so that the idle timer and the UI are not
         # held up by it.
         identity = self._verifiers.check(name=name, password=password)
+        face_error: UserFacingError | None = None
+        if identity is not None and self._face_check is not None:
+            try:
+                self._face_check(identity.proctor_id, identity.name)
+            except UserFacingError as error:
+                face_error = error
         with self._lock:
             self._refuse_if_ended()
             if identity is None:
@@ -99,6 +109,12 @@ class ProctorMode:
                                               + self._lockout_s * 2 ** (self._lockouts - 1))
                 raise UserFacingError("proctor.wrong_credentials",
                                       _("监考教师姓名或密码错误"))
+            if face_error is not None:
+                self._failures += 1
+                self._log.record(ProctorAction.UNLOCK_FAILED, proctor_id=identity.proctor_id,
+                                 name=identity.name, reason=face_error.code,
+                                 failures=self._failures)
+                raise face_error
             self._failures = 0
             self._state = ProctorState.UNLOCKED
             self._proctor = identity

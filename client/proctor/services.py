@@ -19,6 +19,7 @@ from client.export.offline_file import FileIdentity
 from client.export.session_export import OfflineExporter
 from client.i18n import _
 from client.proctor.candidate_status import CandidateStatus
+from client.proctor.identity import identities_from_extra, proctor_face_check
 from client.proctor.proctor_log import ProctorLog
 from client.proctor.proctor_mode import ProctorMode, ProctorState
 from client.proctor.store_sink import (
@@ -38,7 +39,9 @@ SYNC_INTERVAL_S = 15.0
 class ProctorServices:
     """Built once the package is preloaded (its signed header carries the verifiers)."""
 
-    def __init__(self, *, session: Any, post_json: Callable[[str, dict[str, Any]], Any]) -> None:
+    def __init__(self, *, session: Any, post_json: Callable[[str, dict[str, Any]], Any],
+                 face_source_factory: Callable[[], Any] | None = None,
+                 match_threshold: float = 0.363) -> None:
         self.session = session
         header = session.attempt.header
         if header is None:
@@ -47,7 +50,13 @@ class ProctorServices:
         self.log = ProctorLog(sink=StoreEventSink(session.run_on_store),
                               server_time_ms=session.clock.now_ms)
         self._verifiers = verifiers_from_extra(header.extra)
-        self.mode = ProctorMode(verifiers=self._verifiers, log=self.log)
+        # Proctors by real name: masked ID numbers, and the exam's face match on unlock.
+        self.cards, face_match = identities_from_extra(header.extra)
+        self.face_check = (proctor_face_check(self.cards, face_source_factory,
+                                              threshold=match_threshold)
+                           if face_match else None)
+        self.mode = ProctorMode(verifiers=self._verifiers, log=self.log,
+                                face_check=self.face_check)
         login = session.attempt.login
         package_sha = hashlib.sha256(session.attempt.package_path.read_bytes()).hexdigest()
         self.exporter = OfflineExporter(

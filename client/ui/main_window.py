@@ -304,8 +304,12 @@ class ExamWindow(QMainWindow):
         from client.review.services import transport_for
 
         try:
-            self.proctor = ProctorServices(session=self.session,
-                                           post_json=transport_for(self.session).post_json)
+            camera = self.camera
+            self.proctor = ProctorServices(
+                session=self.session, post_json=transport_for(self.session).post_json,
+                face_source_factory=None if camera is None else (
+                    camera.source_factory or (lambda: camera.selection().open_source())),
+                match_threshold=camera.settings.match_threshold if camera else 0.363)
         except UserFacingError as error:  # a package without proctors: say so when opened
             log.error("proctor mode unavailable: %s", error.message)
             self.proctor_unavailable = error.message
@@ -362,7 +366,7 @@ class ExamWindow(QMainWindow):
             support_actions=[(self.tr("应急材料"), self._open_materials),
                              (self.tr("生成诊断包"), self._write_diagnostics),
                              (self.tr("查看崩溃日志"), self._show_crash_logs)],
-            parent=self)
+            cards=services.cards, parent=self)
         self.proctor_panel.open()
 
     def _integrity_summary(self) -> str:

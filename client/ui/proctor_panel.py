@@ -10,8 +10,9 @@ prompt and nothing else. The state machine, the password check and the log are Q
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -86,6 +87,7 @@ class ProctorPanel(QDialog):
         locations: Callable[[], list[ExportLocation]] = list_export_locations,
         choose_folder: Callable[[QWidget], Path | None] = _choose_folder_dialog,
         support_actions: Sequence[tuple[str, Callable[[], str]]] = (),
+        cards: Mapping[str, Any] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -101,6 +103,8 @@ class ProctorPanel(QDialog):
         self._locations = locations
         # (button text, action returning a line to show): diagnostics, crash logs, ...
         self._support_actions = tuple(support_actions)
+        # Proctors by real name (client/proctor/identity.py ProctorCard per proctor id).
+        self._cards = dict(cards or {})
         self._choose_folder = choose_folder
         self._busy = False
         self.last_export: ExportResult | None = None
@@ -251,7 +255,12 @@ class ProctorPanel(QDialog):
         self.name_edit.setFocus()
 
     def _show_main(self, identity: ProctorIdentity) -> None:
-        self.proctor_label.setText(_("监考教师：{name}").format(name=identity.name))
+        card = self._cards.get(identity.proctor_id)
+        if card is not None and card.id_number_masked:
+            self.proctor_label.setText(_("监考教师：{name}（身份证号 {id_number}）").format(
+                name=identity.name, id_number=card.id_number_masked))
+        else:
+            self.proctor_label.setText(_("监考教师：{name}").format(name=identity.name))
         self.export_result.clear()
         self.action_message.clear()
         self._stack.setCurrentIndex(1)

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from client.i18n import _
 from client.paper.exam_rules import Pledge, VersionFloor
+from client.proctor.identity import mask_id_number
 from client.timefmt import staff_datetime
 from server.admin_web.pages import _header, _page, esc
 from server.admin_web.routes import _SECURITY_HEADERS, visible_exams
@@ -21,11 +22,20 @@ from server.admin_web.session import csrf_token, current_admin, session_token
 from server.auth import Context
 from server.db import Admin, Candidate, Database, Exam
 from server.pledges import Acceptance, acceptances, pledge_for
+from server.proctors import ProctorRecord, face_match_required, proctor_photo, proctor_records
 from server.version_floor import floor_for
 
 router = APIRouter(prefix="/admin/seats")
 
-_STYLE = "<style>.old{color:#b00;font-weight:bold}.missing{color:#b00}.ok{color:#060}</style>"
+# The page shows proctors' photos from this server; everything else stays as strict.
+_PAGE_HEADERS = {
+    **_SECURITY_HEADERS,
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                               "img-src 'self'; form-action 'self'; frame-ancestors 'none'",
+}
+
+_STYLE = ("<style>.old{color:#b00;font-weight:bold}.missing{color:#b00}.ok{color:#060}"
+          "img.proctor{height:96px;vertical-align:middle;border:1px solid #999}</style>")
 
 
 @dataclass(frozen=True)
@@ -88,8 +98,24 @@ def _pledge_cell(seat: Seat, pledge: Pledge | None) -> str:
     return f'<span class="{css}">{esc(_("未同意"))}</span>'
 
 
+def proctors_html(exam: Exam, records: Sequence[ProctorRecord], *, face_match: bool) -> str:
+    """The exam's proctors by real name: name, masked ID number, photo."""
+    if not records:
+        return f'<p id="no-proctors">{esc(_("本场考试尚未登记监考教师"))}</p>'
+    items = []
+    for r in records:
+        photo = (f'<img class="proctor" alt="" src="/admin/seats/proctor-photo/{esc(exam.id)}/'
+                 f'{esc(r.proctor_id)}">' if r.has_photo else esc(_("（无照片）")))
+        items.append(f'<li id="proctor-{esc(r.proctor_id)}">{photo} <b>{esc(r.name)}</b> '
+                     f"{esc(_('身份证号'))} {esc(mask_id_number(r.id_number) or '-')}</li>")
+    rule = (_("解锁监考模式需要监考教师人脸比对") if face_match
+            else _("解锁监考模式不需要人脸比对"))
+    return f'<p id="face-rule">{esc(rule)}</p><ul id="proctors">{"".join(items)}</ul>'
+
+
 def seats_page(*, admin: Admin, csrf: str, exams: Sequence[Exam], exam: Exam | None,
-               rows: Sequence[Seat], floor: VersionFloor | None, pledge: Pledge | None) -> str:
+               rows: Sequence[Seat], floor: VersionFloor | None, pledge: Pledge | None,
+               proctors: str = "") -> str:
     options = "".join(
         f'<option value="{esc(e.id)}"{" selected" if exam and e.id == exam.id else ""}>'
         f"{esc(e.id)} {esc(e.title)}</option>" for e in exams)
@@ -110,7 +136,8 @@ def seats_page(*, admin: Admin, csrf: str, exams: Sequence[Exam], exam: Exam | N
 <select name="exam" id="exam">{options}</select></label>
 <button type="submit">{esc(_("查看"))}</button></form>
 <p id="floor">{esc(rule)}</p>
-<table id="seats"><tr>{head}</tr>{body}</table>""")
+<table id="seats"><tr>{head}</tr>{body}</table>
+<h2>{esc(_("监考教师"))}</h2>{proctors}""")
 
 
 @router.get("", response_model=None)
@@ -125,4 +152,23 @@ def seats_list(request: Request, ctx: Context, exam: str = "") -> Response:
     return HTMLResponse(seats_page(
         admin=admin, csrf=csrf_token(token), exams=exams, exam=chosen, rows=rows,
         floor=floor_for(ctx.db, chosen.id) if chosen else None,
-        pledge=pledge_for(ctx.db, chosen.id) if chosen else None), headers=_SECURITY_HEADERS)
+        pledge=pledge_for(ctx.db, chosen.id) if chosen else None,
+        proctors=proctors_html(chosen, proctor_records(ctx.db, chosen.id),
+                               face_match=face_match_required(ctx.db, chosen.id))
+        if chosen else ""), headers=_PAGE_HEADERS)
+
+
+@router.get("/proctor-photo/{exam_id}/{proctor_id}", response_model=None)
+def proctor_photo_image(exam_id: str, proctor_id: str, request: Request,
+                        ctx: Context) -> Response:
+    admin = current_admin(request, ctx)
+    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+               "Content-Security-Policy": "default-src 'none'"}
+    if admin is None:
+        return Response(status_code=401, headers=headers)
+    visible = {e.id for e in visible_exams(ctx, admin)}
+    photo = proctor_photo(ctx.db, ctx.keys, exam_id=exam_id, proctor_id=proctor_id) \
+        if exam_id in visible else None
+    if photo is None:
+        return Response(status_code=404, headers=headers)
+    return Response(photo, media_type="image/jpeg", headers=headers)

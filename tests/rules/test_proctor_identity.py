@@ -1,0 +1,158 @@
+"""Proctors by real name: name, ID number and photo on the server; masked ID number and the
+face reference in the signed package; a 1:1 face match on unlock when the exam asks for it
+(real SFace inference on real photos); the admin page lists them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rules_support import make_session, rebuild_package
+
+from client.camera.sources import MemorySequenceSource
+from client.errors import UserFacingError
+from client.proctor.identity import identities_from_extra, mask_id_number
+from client.proctor.proctor_log import ProctorAction
+from client.proctor.proctor_mode import ProctorState
+from client.proctor.services import ProctorServices
+from client.proctor.store_sink import read_events
+from client.review.services import transport_for
+from server import cli as server_cli
+from server.proctors import add_proctor, proctor_photo, proctor_records, set_face_match
+from server.testing import LiveServer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "camera"))
+from camera_sequences import (
+    astronaut_frame,
+    astronaut_portrait,
+    cameraman_closeup,
+    encode,
+)
+
+sys.path.pop(0)
+
+ID_NUMBER = "110101198002023456"
+PASSWORD = "Kq7pW3xZa9"
+
+
+def add_real_proctor(server: LiveServer, *, face_match: bool) -> str:
+    assert server.demo is not None
+    ctx = server.context
+    proctor_id, _password = add_proctor(
+        server.db, exam_id=server.demo.exam_id, name="王监考", now_ms=server.clock.now_ms(),
+        password=PASSWORD, id_number=ID_NUMBER, photo=encode(astronaut_portrait()),
+        keys=ctx.keys)
+    set_face_match(server.db, exam_id=server.demo.exam_id, required=face_match)
+    rebuild_package(server)
+    return proctor_id
+
+
+def services_with_camera(server: LiveServer, tmp_path: Path,
+                         frames: list[Any] | None) -> tuple[Any, ProctorServices]:
+    assert server.demo is not None
+    session = make_session(server, tmp_path / "pc")
+    session.login(username=server.demo.username, password=server.demo.password)
+    session.preload()
+    factory = None if frames is None else (lambda: MemorySequenceSource(frames))
+    services = ProctorServices(session=session, post_json=transport_for(session).post_json,
+                               face_source_factory=factory)
+    return session, services
+
+
+def test_real_name_data_is_kept_sealed_and_shipped_masked(server: LiveServer,
+                                                          tmp_path: Path) -> None:
+    assert server.demo is not None
+    proctor_id = add_real_proctor(server, face_match=False)
+    [record] = [r for r in proctor_records(server.db, server.demo.exam_id)
+                if r.proctor_id == proctor_id]
+    assert (record.name, record.id_number, record.has_photo) == ("王监考", ID_NUMBER, True)
+    assert proctor_photo(server.db, server.context.keys, exam_id=server.demo.exam_id,
+                         proctor_id=proctor_id) == encode(astronaut_portrait())
+    session = make_session(server, tmp_path / "pc")
+    session.login(username=server.demo.username, password=server.demo.password)
+    header = session.preload()
+    cards, face_match = identities_from_extra(header.extra)
+    assert not face_match
+    card = cards[proctor_id]
+    assert card.id_number_masked == "110101********3456" == mask_id_number(ID_NUMBER)
+    assert ID_NUMBER not in str(header.extra)  # the header is readable by anyone
+    assert card.face is not None and card.face.shape == (128,)
+    session.close()
+
+
+def test_unlock_needs_the_proctors_face_when_the_exam_asks(server: LiveServer,
+                                                           tmp_path: Path) -> None:
+    add_real_proctor(server, face_match=True)
+    session, services = services_with_camera(server, tmp_path, [astronaut_frame()] * 24)
+    identity = services.mode.unlock(name="王监考", password=PASSWORD)
+    assert services.mode.state is ProctorState.UNLOCKED and identity.name == "王监考"
+    assert services.face_check is not None
+    result = services.face_check.last_result  # type: ignore[attr-defined]
+    assert result is not None and result.matched and result.score > 0.8
+    session.close()
+
+
+def test_someone_else_at_the_camera_cannot_unlock(server: LiveServer, tmp_path: Path) -> None:
+    proctor_id = add_real_proctor(server, face_match=True)
+    session, services = services_with_camera(server, tmp_path, [cameraman_closeup()] * 24)
+    with pytest.raises(UserFacingError) as refused:
+        services.mode.unlock(name="王监考", password=PASSWORD)
+    assert refused.value.code == "proctor.face_mismatch"
+    assert "监考教师人脸比对未通过" in refused.value.message
+    assert services.mode.state is ProctorState.LOCKED
+    assert services.face_check is not None
+    assert services.face_check.last_result.score < 0.363  # type: ignore[attr-defined]
+    # The failed unlock is in the proctor log with the proctor it claimed to be.
+    events = session.run_on_store(read_events).result()
+    logged = [e for e in events if e.kind == ProctorAction.UNLOCK_FAILED]
+    assert logged and logged[-1].proctor_id == proctor_id
+    assert logged[-1].detail["reason"] == "proctor.face_mismatch"
+    session.close()
+
+
+def test_no_camera_or_no_face_refuses_and_no_rule_needs_neither(server: LiveServer,
+                                                                tmp_path: Path) -> None:
+    add_real_proctor(server, face_match=True)
+    session, services = services_with_camera(server, tmp_path, None)
+    with pytest.raises(UserFacingError) as no_camera:
+        services.mode.unlock(name="王监考", password=PASSWORD)
+    assert no_camera.value.code == "proctor.face_no_camera"
+    session.close()
+    blank = astronaut_frame() * 0
+    session, services = services_with_camera(server, tmp_path / "2", [blank] * 24)
+    with pytest.raises(UserFacingError) as unseen:
+        services.mode.unlock(name="王监考", password=PASSWORD)
+    assert unseen.value.code == "proctor.face_not_seen"
+    session.close()
+    set_face_match(server.db, exam_id=server.demo.exam_id, required=False)  # type: ignore[union-attr]
+    rebuild_package(server)
+    session, services = services_with_camera(server, tmp_path / "3", None)
+    services.mode.unlock(name="王监考", password=PASSWORD)
+    assert services.mode.state is ProctorState.UNLOCKED
+    session.close()
+
+
+def test_cli_and_admin_page(server: LiveServer, tmp_path: Path,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    from admin_web import admin_session
+
+    assert server.demo is not None
+    photo = tmp_path / "wang.jpg"
+    photo.write_bytes(encode(astronaut_portrait()))
+    data = ["--data", str(server.data_dir)]
+    assert server_cli.main(["add-proctor", *data, server.demo.exam_id, "李监考",
+                            "--id-number", "bad id!", "--photo", str(photo)]) == 1
+    assert "身份证号格式不正确" in capsys.readouterr().out
+    assert server_cli.main(["add-proctor", *data, server.demo.exam_id, "李监考",
+                            "--id-number", ID_NUMBER, "--photo", str(photo)]) == 0
+    assert server_cli.main(["set-proctor-face-match", *data, server.demo.exam_id, "on"]) == 0
+    browser = admin_session(server)
+    page = browser.get(f"{server.url}/admin/seats", timeout=10).text
+    assert "解锁监考模式需要监考教师人脸比对" in page
+    assert "李监考" in page and "110101********3456" in page and ID_NUMBER not in page
+    [src] = [part.split('"')[0] for part in page.split('src="')[1:]
+             if part.startswith("/admin/seats/proctor-photo/")]
+    image = browser.get(f"{server.url}{src}", timeout=10)
+    assert image.status_code == 200 and image.content == photo.read_bytes()
