@@ -23,6 +23,7 @@ import argparse
 import hashlib
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ from sqlalchemy import (
 
 from client.errors import UserFacingError
 from client.i18n import _
+from server import photo_history
 from server import schema as t
 from server.auth import AdminAuth, CandidateAuth, Context
 from server.db import Candidate, Database
@@ -130,13 +132,17 @@ def put_base_photo(db: Database, keys: ServerKeys, *, candidate_id: int, jpeg: b
     where = base_photos.c.candidate_id == candidate_id
     with db.write() as conn:
         found = conn.execute(select(base_photos.c.sha256).where(where)).first()
+        if found is not None and found.sha256 == sha:
+            return StoreOutcome.UNCHANGED
         if found is None:
             conn.execute(base_photos.insert().values(candidate_id=candidate_id, **values))
-            return StoreOutcome.ADDED
-        if found.sha256 == sha:
-            return StoreOutcome.UNCHANGED
-        conn.execute(base_photos.update().where(where).values(values))
-    return StoreOutcome.REPLACED
+        else:
+            conn.execute(base_photos.update().where(where).values(values))
+    outcome = StoreOutcome.ADDED if found is None else StoreOutcome.REPLACED
+    # Who uploaded which photo when (server/photo_history.py).
+    photo_history.record(db, candidate_id=candidate_id, action=outcome.value, sha256=sha,
+                         at_ms=now_ms, by=uploaded_by, problems=list(problems))
+    return outcome
 
 
 def get_base_photo(db: Database, keys: ServerKeys, candidate_id: int) -> BasePhoto | None:
@@ -161,11 +167,17 @@ def has_base_photo(db: Database, candidate_ids: Sequence[int]) -> set[int]:
             .where(base_photos.c.candidate_id.in_(list(candidate_ids)))).scalars())
 
 
-def delete_base_photo(db: Database, candidate_id: int) -> bool:
+def delete_base_photo(db: Database, candidate_id: int, *, by: str = "cli",
+                      now_ms: int | None = None) -> bool:
     ensure_tables(db)
     with db.write() as conn:
         result = conn.execute(delete(base_photos).where(base_photos.c.candidate_id == candidate_id))
-    return bool(result.rowcount)
+    removed = bool(result.rowcount)
+    if removed:
+        at_ms = now_ms if now_ms is not None else time.time_ns() // 1_000_000
+        photo_history.record(db, candidate_id=candidate_id, action="removed", sha256=None,
+                             at_ms=at_ms, by=by)
+    return removed
 
 
 # -- HTTP ------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ EXTENSION_MODULES: list[str] = [
     "server.pledges",
     "server.console.cli",
     "server.materials",
+    "server.photo_report",
 ]
 
 Handler = Callable[[argparse.Namespace], int]

@@ -1,8 +1,11 @@
 """``exam-server check-photos DIR [--report FILE]``: base photos (底照) against the rules.
 
-Every image in DIR (and its subfolders) is checked with client.camera.base_photo (one
-face, centred, frontal, eyes open, even light without glare or backlight, clothing that
-contrasts with the background, resolution, sharpness) and gets one line in the report:
+Every image in DIR (and its subfolders) is checked against the whole standard:
+client.camera.base_photo (one face, centred, frontal, eyes open, even light without glare
+or backlight, clothing that contrasts with the background, resolution, sharpness) and
+client.camera.photo_standard (head covering, hair over the eyebrows, eyes and shoulders
+level, jewelry, lips closed, make-up, glasses, clothing pattern, plain background), and
+gets one line in the report:
 CSV (UTF-8 with BOM, opens in Excel) or JSON when FILE ends in .json. The exit code is
 1 when any photo needs replacing, so a script can stop an upload.
 """
@@ -26,6 +29,11 @@ MEASURE_COLUMNS = (
     "width", "height", "face_count", "face_width", "center_x", "center_y", "yaw",
     "eye_aspect_ratio", "face_brightness", "background_brightness", "side_light_ratio",
     "glare_fraction", "sharpness", "background_contrast",
+    # The rest of the standard (client/camera/photo_standard.py)
+    "crown_chroma", "forehead_to_cheek", "roll_deg", "shoulder_offset", "jewelry_fraction",
+    "mouth_gap", "jaw_open", "lip_saturation_over_skin", "lid_saturation_over_skin",
+    "eye_to_cheek", "frame_row_darkness", "eye_glare_fraction", "clothes_edge_density",
+    "clothes_chroma_spread", "background_edge_density", "background_lightness_std",
 )
 DEFAULT_REPORT_NAME = "photo_check_report.csv"
 
@@ -64,7 +72,7 @@ def check_photos(directory: Path, *, analyzer: Any = None) -> list[PhotoResult]:
                 data = path.read_bytes()
             except OSError:
                 data = b""
-            report = check_base_photo(data, instance)
+            report = check_base_photo(data, instance, full_standard=True)
             results.append(
                 PhotoResult(
                     file=path.relative_to(directory).as_posix(),

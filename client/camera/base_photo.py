@@ -2,9 +2,10 @@
 
 The rules (domain notes, the platform's collection guidance): one face, head centred,
 eyes open, even light without glare or backlight, clothing that contrasts with the
-background, enough resolution and sharpness. Head coverings and tinted glasses are in
-the guidance too but are NOT checked: no model here recognises them reliably.
-Used by ``exam-server check-photos DIR`` (server/photo_check.py).
+background, enough resolution and sharpness. With ``full_standard`` the rest of the
+standard is checked too (client/camera/photo_standard.py: head covering, hair over the
+eyebrows, eyes and shoulders level, jewelry, lips closed, make-up, glasses, clothing
+pattern, plain background). Used by ``exam-server check-photos`` (server/photo_check.py).
 """
 
 from __future__ import annotations
@@ -56,9 +57,26 @@ class PhotoProblem(StrEnum):
     GLARE = "glare"
     LOW_BACKGROUND_CONTRAST = "low_background_contrast"
     BLURRY = "blurry"
+    # The rest of the standard (client/camera/photo_standard.py StandardProblem).
+    HEAD_COVERING = "head_covering"
+    HAIR_OVER_BROWS = "hair_over_brows"
+    EYES_NOT_LEVEL = "eyes_not_level"
+    SHOULDERS_NOT_LEVEL = "shoulders_not_level"
+    JEWELRY = "jewelry"
+    MOUTH_OPEN = "mouth_open"
+    HEAVY_MAKEUP = "heavy_makeup"
+    TINTED_GLASSES = "tinted_glasses"
+    FRAME_OVER_EYES = "frame_over_eyes"
+    GLASSES_REFLECTION = "glasses_reflection"
+    BUSY_CLOTHES = "busy_clothes"
+    BACKGROUND_NOT_PLAIN = "background_not_plain"
 
 
 def problem_text(problem: PhotoProblem) -> str:
+    from client.camera.photo_standard import StandardProblem, standard_problem_text
+
+    if problem.value in {p.value for p in StandardProblem}:
+        return standard_problem_text(StandardProblem(problem.value))
     return {
         PhotoProblem.UNREADABLE: _("文件不是可读取的图片"),
         PhotoProblem.LOW_RESOLUTION: _("分辨率太低"),
@@ -116,17 +134,19 @@ def background_contrast(image: Image, face: DetectedFace) -> float | None:
 
 
 def check_base_photo(
-    data: bytes, analyzer: FaceAnalyzer, rules: PhotoRules = PhotoRules()
+    data: bytes, analyzer: FaceAnalyzer, rules: PhotoRules = PhotoRules(), *,
+    full_standard: bool = False,
 ) -> PhotoReport:
     """Every problem of one base photo (*analyzer* may be in IMAGE or VIDEO mode)."""
     image = decode_image(data)
     if image is None:
         return PhotoReport(problems=(PhotoProblem.UNREADABLE,))
-    return check_base_image(image, analyzer, rules)
+    return check_base_image(image, analyzer, rules, full_standard=full_standard)
 
 
 def check_base_image(
-    image: Image, analyzer: FaceAnalyzer, rules: PhotoRules = PhotoRules()
+    image: Image, analyzer: FaceAnalyzer, rules: PhotoRules = PhotoRules(), *,
+    full_standard: bool = False,
 ) -> PhotoReport:
     height, width = image.shape[:2]
     measures: dict[str, float | int | None] = {"width": width, "height": height}
@@ -157,7 +177,8 @@ def check_base_image(
     measures["yaw"] = round(face.frontal_yaw, 3)
     if abs(face.frontal_yaw) > rules.max_abs_yaw:
         problems.append(PhotoProblem.NOT_FRONTAL)
-    points = analyzer.landmarks(image, t_ms=0)
+    found = analyzer.face_landmarks(image, t_ms=0)
+    points = None if found is None else found[0]
     ear = face_signals(points).ear if points is not None else None
     measures["eye_aspect_ratio"] = None if ear is None else round(ear, 3)
     if ear is None:
@@ -200,4 +221,10 @@ def check_base_image(
         problems.append(PhotoProblem.LOW_BACKGROUND_CONTRAST)
     if sharpness < rules.min_sharpness:
         problems.append(PhotoProblem.BLURRY)
+    if full_standard and found is not None:
+        from client.camera.photo_standard import check_standard
+
+        standard = check_standard(image, face, found[0], found[2])
+        problems.extend(PhotoProblem(p.value) for p in standard.problems)
+        measures.update(standard.measures)
     return PhotoReport(problems=tuple(problems), measures=measures)

@@ -52,7 +52,8 @@ def _header(admin: Admin, csrf: str) -> str:
 <nav><a href="/admin/offline">{esc(_("上传离线答卷"))}</a> ·
 <a href="/admin/review">{esc(_("身份核验与监控审核"))}</a> ·
 <a href="/admin/seats">{esc(_("考场座位"))}</a> ·
-<a href="/admin/materials">{esc(_("应急材料"))}</a></nav>"""
+<a href="/admin/materials">{esc(_("应急材料"))}</a> ·
+<a href="/admin/photos">{esc(_("底照报告"))}</a></nav>"""
 
 
 def upload_page(*, admin: Admin, csrf: str, exams: Sequence[Exam],

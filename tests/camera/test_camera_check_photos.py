@@ -47,14 +47,17 @@ def test_check_photos_writes_a_csv_report(
         rows = {row["文件"]: row for row in csv.DictReader(stream)}
     assert set(rows) == {"2023001.jpg", "2023002.png", "class2/2023003.jpg", "2023004.jpg",
                          "2023005.jpg"}
-    assert rows["2023001.jpg"]["结果"] == "合格"
+    # The astronaut stands before a flag and a spacecraft: the whole standard (issue 22)
+    # asks for a plain background, and that is all it finds wrong with him.
+    assert rows["2023001.jpg"]["结果"] == "不合格"
+    assert rows["2023001.jpg"]["问题代码"] == "background_not_plain"
     assert "too_dark" in rows["2023002.png"]["问题代码"]
     assert rows["class2/2023003.jpg"]["问题代码"] == "multiple_faces"
     assert rows["2023004.jpg"]["问题代码"] == "unreadable"
     assert "low_resolution" in rows["2023005.jpg"]["问题代码"]
     assert rows["2023001.jpg"]["face_count"] == "1"
     out = capsys.readouterr().out
-    assert "共检查 5 张底照，合格 1 张，不合格 4 张" in out
+    assert "共检查 5 张底照，合格 0 张，不合格 5 张" in out
 
 
 def test_json_report_and_all_good(tmp_path: Path, base_photo: bytes, image_analyzer) -> None:  # type: ignore[no-untyped-def]
@@ -62,10 +65,12 @@ def test_json_report_and_all_good(tmp_path: Path, base_photo: bytes, image_analy
     folder.mkdir()
     (folder / "a.jpg").write_bytes(base_photo)
     report = tmp_path / "out" / "report.json"
-    assert run_cli(["check-photos", str(folder), "--report", str(report)]) == 0
+    # Only the plain-background rule of the whole standard fails (see the test above).
+    assert run_cli(["check-photos", str(folder), "--report", str(report)]) == 1
     payload = json.loads(report.read_text(encoding="utf-8"))
-    assert payload[0]["ok"] is True and payload[0]["measures"]["face_count"] == 1
-    assert check_photos(folder, analyzer=image_analyzer)[0].ok
+    assert payload[0]["problems"] == ["background_not_plain"]
+    assert payload[0]["measures"]["face_count"] == 1
+    assert check_photos(folder, analyzer=image_analyzer)[0].problems == ("background_not_plain",)
 
 
 def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
