@@ -76,7 +76,8 @@ class ProctorServices:
         """The mode for this opening of the panel: a fresh one once the last was ended, so
         proctor mode can be entered any number of times in one run."""
         if self.mode.state is ProctorState.ENDED:
-            self.mode = ProctorMode(verifiers=self._verifiers, log=self.log)
+            self.mode = ProctorMode(verifiers=self._verifiers, log=self.log,
+                                    face_check=self.face_check)
         return self.mode
 
     def start(self) -> None:

@@ -366,7 +366,7 @@ class ExamWindow(QMainWindow):
             support_actions=[(self.tr("应急材料"), self._open_materials),
                              (self.tr("生成诊断包"), self._write_diagnostics),
                              (self.tr("查看崩溃日志"), self._show_crash_logs)],
-            cards=services.cards, parent=self)
+            cards=getattr(services, "cards", None), parent=self)
         self.proctor_panel.open()
 
     def _integrity_summary(self) -> str:
