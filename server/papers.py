@@ -19,6 +19,7 @@ from pathlib import Path
 
 from client.errors import UserFacingError
 from client.i18n import _
+from client.lockdown.policy import LOCKDOWN_EXTRA_KEY
 from client.paper.model import Paper
 from client.paper.package import build_package, open_package
 from client.paper.source import PaperSource
@@ -126,6 +127,9 @@ def _build(*, source: PaperSource, db: Database, keys: ServerKeys, exam_id: str,
 
     extra = {
         "title": title,
+        # Readable before the paper key is released, and signed: the lockdown profile is
+        # a security setting, so it comes only from the signed header (client/lockdown).
+        LOCKDOWN_EXTRA_KEY: source.load().lockdown,
         # Offline login verifiers, code digests and the start-code wrap (docs/offline.md)
         OFFLINE_EXTRA_KEY: offline_extra(db=db, keys=keys, exam_id=exam_id, title=title,
                                          start_ms=start_ms, end_ms=end_ms,

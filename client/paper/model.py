@@ -107,6 +107,10 @@ class Paper:
     duration_minutes: int
     sections: tuple[Section, ...]
     media: Mapping[str, bytes] = field(default_factory=_frozen_media)
+    # The exam-time lockdown profile (client/lockdown/policy.py): "strict", or "assistive"
+    # for a sitting where screen readers, on-screen keyboards and the approved IME stay on.
+    # The server copies it into the signed package header, where the client reads it.
+    lockdown: str = "strict"
 
     def __post_init__(self) -> None:
         # A caller's dict must not be able to change a built paper behind its back.
@@ -163,6 +167,7 @@ class Paper:
             "paper_id": self.paper_id,
             "title": _text_json(self.title),
             "duration_minutes": self.duration_minutes,
+            "lockdown": self.lockdown,
             "sections": [
                 {
                     "id": section.id,

@@ -26,7 +26,9 @@ MAX_TEXT_CHARS = 100_000
 MAX_BLANKS = 50
 MAX_PLAYS = 20
 
-_PAPER_FIELDS = {"format_version", "exam_id", "paper_id", "title", "duration_minutes", "sections"}
+_PAPER_FIELDS = {"format_version", "exam_id", "paper_id", "title", "duration_minutes", "sections",
+                 "lockdown"}
+LOCKDOWN_PROFILES = ("strict", "assistive")  # client/lockdown/policy.py Profile
 _SECTION_FIELDS = {"id", "title", "items"}
 _ITEM_FIELDS = {"id", "type", "stem", "options", "blanks", "max_length", "score", "key", "audio"}
 
@@ -302,6 +304,10 @@ def parse_paper(document: object, media: Mapping[str, bytes]) -> Paper:
     title = _localized(_required(paper, "title", root), root.at("title"), media)
     duration = _integer(_required(paper, "duration_minutes", root),
                         root.at("duration_minutes"), low=1, high=24 * 60)
+    lockdown = paper.get("lockdown", "strict")
+    if lockdown not in LOCKDOWN_PROFILES:
+        raise _fail(root.at("lockdown"), _("锁定方式只能是 {allowed}").format(
+            allowed=" / ".join(LOCKDOWN_PROFILES)))
     sections: list[Section] = []
     seen_items: set[str] = set()
     for number, raw in enumerate(_list(_required(paper, "sections", root),
@@ -317,4 +323,5 @@ def parse_paper(document: object, media: Mapping[str, bytes]) -> Paper:
         duration_minutes=duration,
         sections=tuple(sections),
         media=_used_media(sections, title, media),
+        lockdown=str(lockdown),
     )
