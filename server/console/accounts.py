@@ -76,22 +76,24 @@ class LoginResult:
     account: Account | None
     token: str | None
     retry_after_s: int = 0  # > 0: throttled, nothing was checked
+    # The existing account a wrong password was tried on (for its audit trail).
+    failed_account: Account | None = None
 
 
 def log_in(db: Database, *, username: str, password: str, address: str,
            now_ms: int) -> LoginResult:
     ct.ensure_tables(db)
     username = username.strip()[:64]
-    verdict = throttle.check(db, username=username, address=address, now_ms=now_ms)
+    verdict = throttle.reserve(db, username=username, address=address, now_ms=now_ms)
     if not verdict.allowed:
         return LoginResult(account=None, token=None, retry_after_s=verdict.retry_after_s)
     with db.read() as conn:
         row = conn.execute(select(ct.console_accounts)
                            .where(ct.console_accounts.c.username == username)).first()
     if not verify_password(row.password_hash if row else None, password[:128]) or row is None:
-        throttle.record_failure(db, username=username, address=address, now_ms=now_ms)
-        return LoginResult(account=None, token=None)
-    throttle.clear_account(db, username=username)
+        return LoginResult(account=None, token=None,
+                           failed_account=_account(row) if row is not None else None)
+    throttle.forgive(db, username=username, verdict=verdict)
     token = secrets.token_urlsafe(32)
     with db.write() as conn:
         conn.execute(insert(ct.sessions).values(

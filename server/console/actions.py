@@ -119,8 +119,11 @@ def approve_login(db: Database, account: Account, target: Target, *, request_id:
     seat = _authorize(db, account, Action.APPROVE_LOGIN, target)
     reason, now_ms = target.reason, target.now_ms
     attempt_id = _pending_request(db, seat, request_id)
-    db.approve_login_requests(attempt_id=attempt_id, request_id=request_id,
-                              approved_by=account.actor, now_ms=now_ms)
+    # The write approves only a still-pending request: of two decisions sent at once
+    # (double click, two tabs, chief and admin) the second finds it closed.
+    if not db.approve_login_requests(attempt_id=attempt_id, request_id=request_id,
+                                     approved_by=account.actor, now_ms=now_ms):
+        raise _closed(request_id)
     db.add_event(attempt_id=attempt_id, kind="second_login_approved",
                  payload={"by": account.actor, "requests": [request_id],
                           "reason": reason.strip()}, at_ms=now_ms)
@@ -134,11 +137,13 @@ def refuse_login(db: Database, account: Account, target: Target, *, request_id: 
     reason, now_ms = target.reason, target.now_ms
     attempt_id = _pending_request(db, seat, request_id)
     with db.write() as conn:
-        conn.execute(update(t.login_requests)
-                     .where(t.login_requests.c.id == request_id,
-                            t.login_requests.c.status == "pending")
-                     .values(status="refused", approved_by=account.actor,
-                             approved_at_ms=now_ms))
+        refused = conn.execute(update(t.login_requests)
+                               .where(t.login_requests.c.id == request_id,
+                                      t.login_requests.c.status == "pending")
+                               .values(status="refused", approved_by=account.actor,
+                                       approved_at_ms=now_ms))
+        if refused.rowcount != 1:  # decided meanwhile: no refusal, no audit row
+            raise _closed(request_id)
         audit.record(conn, account, action=Action.REFUSE_LOGIN.value, at_ms=now_ms,
                      reason=reason.strip(), exam_id=seat.exam_id, center_id=seat.center_id,
                      room=seat.room, candidate_id=seat.candidate_id,
@@ -156,9 +161,12 @@ def _pending_request(db: Database, seat: Seat, request_id: int) -> int:
         raise ConsoleRefusal("console.no_such_request",
                              _("该考生没有编号为 {n} 的登录请求").format(n=request_id))
     if request.status != "pending":
-        raise ConsoleRefusal("console.request_closed",
-                             _("登录请求 {n} 已处理").format(n=request_id))
+        raise _closed(request_id)
     return attempt_id
+
+
+def _closed(request_id: int) -> ConsoleRefusal:
+    return ConsoleRefusal("console.request_closed", _("登录请求 {n} 已处理").format(n=request_id))
 
 
 @dataclass(frozen=True)

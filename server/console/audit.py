@@ -71,7 +71,7 @@ def entries(db: Database, account: Account, *, since_ms: int | None = None,
 
 
 ACTION_LABELS = {
-    "log_in": "登录控制台", "log_out": "退出控制台",
+    "log_in": "登录控制台", "log_in_failed": "登录失败（密码错误）", "log_out": "退出控制台",
     "approve_login": "批准再次登录", "refuse_login": "拒绝再次登录",
     "issue_code": "发放授权码", "reset_password": "重置密码",
     "mark_present": "标记到场", "mark_absent": "标记缺考",
@@ -87,8 +87,20 @@ def _beijing(epoch_ms: int) -> str:
     return datetime.fromtimestamp(epoch_ms / 1000, tz=BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
+# A cell Excel or WPS would read as a formula (=HYPERLINK(...), +cmd|..., @SUM, -1+1, and
+# tab/CR that some versions skip before one). Names and reasons come from registration
+# forms and proctors, so every such cell is written as text (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
 def to_csv(found: list[AuditEntry]) -> str:
-    """UTF-8 CSV with a BOM, so that Excel on a Chinese Windows opens it correctly."""
+    """UTF-8 CSV with a BOM, so that Excel on a Chinese Windows opens it correctly.
+
+    Every cell that would start a formula gets a leading apostrophe (shown as text)."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
@@ -96,7 +108,8 @@ def to_csv(found: list[AuditEntry]) -> str:
                      _("考点"), _("考场"), _("学号"), _("姓名"), _("原因"), _("详情")])
     for e in sorted(found, key=lambda e: e.id):
         detail = "; ".join(f"{k}={v}" for k, v in sorted(e.detail.items()))
-        writer.writerow([_beijing(e.at_ms), e.actor, e.role, action_label(e.action),
-                         e.exam_id or "", e.center_id or "", e.room or "", e.student_no or "",
-                         e.candidate_name or "", e.reason, detail])
+        writer.writerow([_cell(value) for value in (
+            _beijing(e.at_ms), e.actor, e.role, action_label(e.action), e.exam_id or "",
+            e.center_id or "", e.room or "", e.student_no or "", e.candidate_name or "",
+            e.reason, detail)])
     return out.getvalue()

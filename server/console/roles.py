@@ -63,6 +63,7 @@ class Action(StrEnum):
     INCIDENT = "incident"
     EXPORT_DAY = "export_day"
     LOG_IN = "log_in"
+    LOG_IN_FAILED = "log_in_failed"  # recorded by the server, never taken from the page
     LOG_OUT = "log_out"
 
 
@@ -82,5 +83,6 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.MARK_ABSENT: _EVERYONE,
     Action.INCIDENT: _EVERYONE,
     Action.LOG_IN: _EVERYONE,
+    Action.LOG_IN_FAILED: _EVERYONE,
     Action.LOG_OUT: _EVERYONE,
 }

@@ -23,6 +23,8 @@ MAX_FAILURES_PER_ADDRESS = 20
 class Verdict:
     allowed: bool
     retry_after_s: int = 0
+    # Rows written for this try (counted as failures until the password proves right).
+    reserved: tuple[int, ...] = ()
 
 
 def _keys(username: str, address: str) -> list[tuple[str, int]]:
@@ -30,10 +32,16 @@ def _keys(username: str, address: str) -> list[tuple[str, int]]:
             (f"addr:{address}", MAX_FAILURES_PER_ADDRESS)]
 
 
-def check(db: Database, *, username: str, address: str, now_ms: int) -> Verdict:
-    """May this login be tried now? (Checked before the password hash is computed.)"""
+def reserve(db: Database, *, username: str, address: str, now_ms: int) -> Verdict:
+    """May this login be tried now? If so, count it as a failure right away.
+
+    Checking and counting happen in one write transaction (BEGIN IMMEDIATE on SQLite, so
+    across every worker process too): guesses sent at once cannot all pass the check
+    while the slow password hash of each is still running. ``forgive`` takes the rows back
+    when the password was right.
+    """
     since = now_ms - WINDOW_MS
-    with db.read() as conn:
+    with db.write() as conn:
         for key, limit in _keys(username, address):
             count, oldest = conn.execute(
                 select(func.count(), func.min(ct.login_failures.c.at_ms))
@@ -42,19 +50,22 @@ def check(db: Database, *, username: str, address: str, now_ms: int) -> Verdict:
                 # Allowed again when the oldest failure in the window leaves it.
                 wait_ms = int(oldest) + WINDOW_MS - now_ms
                 return Verdict(allowed=False, retry_after_s=max(1, -(-wait_ms // 1000)))
-    return Verdict(allowed=True)
-
-
-def record_failure(db: Database, *, username: str, address: str, now_ms: int) -> None:
-    with db.write() as conn:
-        conn.execute(insert(ct.login_failures),
-                     [{"key": key, "at_ms": now_ms} for key, _ in _keys(username, address)])
         conn.execute(delete(ct.login_failures)
                      .where(ct.login_failures.c.at_ms <= now_ms - WINDOW_MS))
+        reserved = []
+        for key, _ in _keys(username, address):
+            row = conn.execute(insert(ct.login_failures).values(key=key, at_ms=now_ms))
+            primary_key = row.inserted_primary_key
+            assert primary_key is not None
+            reserved.append(int(primary_key[0]))
+    return Verdict(allowed=True, reserved=tuple(reserved))
 
 
-def clear_account(db: Database, *, username: str) -> None:
-    """A successful login forgives the account's failures (not the address's)."""
+def forgive(db: Database, *, username: str, verdict: Verdict) -> None:
+    """A successful login: drop this try's rows and the account's earlier failures (an
+    address keeps its earlier failures: one good password does not clear a spray)."""
     with db.write() as conn:
+        conn.execute(delete(ct.login_failures)
+                     .where(ct.login_failures.c.id.in_(verdict.reserved)))
         conn.execute(delete(ct.login_failures)
                      .where(ct.login_failures.c.key == f"user:{username.lower()}"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -42,7 +43,9 @@ _HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    # Not "no-referrer": under it Chromium sends "Origin: null" with the page's own form
+    # posts, and the origin check below could not tell them from a foreign page's.
+    "Referrer-Policy": "same-origin",
 }
 
 
@@ -52,6 +55,31 @@ def csrf_token(session: str) -> str:
 
 def _csrf_ok(session: str | None, submitted: str) -> bool:
     return session is not None and hmac.compare_digest(csrf_token(session), submitted)
+
+
+def same_origin(request: Request, *, trust_proxy: bool) -> bool:
+    """False when a browser says the request comes from another site.
+
+    Browsers send Origin with every POST (Referer as the fallback); a page of another
+    site cannot leave it out or change it. Without either header the caller is not a
+    browser following a foreign page (a script, curl), and the cookie and CSRF token
+    decide. "null" (sandboxed frames, data: URLs) counts as foreign. Behind a trusted
+    reverse proxy that rewrites Host, the host the browser used is X-Forwarded-Host.
+    """
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source:
+        return True
+    hosts = {request.headers.get("host", "")}
+    if trust_proxy:
+        hosts.add(request.headers.get("x-forwarded-host", "").split(",")[-1].strip())
+    hosts.discard("")
+    parsed = urlsplit(source)
+    return parsed.scheme in ("http", "https") and parsed.netloc in hosts
+
+
+def _foreign() -> HTMLResponse:
+    return _html(pages.login_page(error=_("请求来自其他网站，已拒绝。请直接打开监控台页面操作")),
+                 403)
 
 
 def _session(request: Request) -> str | None:
@@ -101,6 +129,9 @@ def login_form() -> HTMLResponse:
 @router.post("/login", response_model=None)
 def login_submit(request: Request, ctx: Context, username: Annotated[str, Form()] = "",
                  password: Annotated[str, Form()] = "") -> Response:
+    if not same_origin(request, trust_proxy=ctx.settings.trust_proxy):
+        # Login CSRF: another site must not log this browser into an account it chose.
+        return _foreign()
     now = ctx.clock.now_ms()
     address = client_ip(request, trust_proxy=ctx.settings.trust_proxy)
     result = accounts.log_in(ctx.db, username=username, password=password, address=address,
@@ -111,6 +142,12 @@ def login_submit(request: Request, ctx: Context, username: Annotated[str, Form()
             error=_("登录失败次数过多，请 {n} 分钟后再试").format(n=minutes),
             username=username[:64]), 429, headers={"Retry-After": str(result.retry_after_s)})
     if result.account is None or result.token is None:
+        if result.failed_account is not None:
+            # On the account's own trail, so its chief sees a guesser at work.
+            with ctx.db.write() as conn:
+                audit.record(conn, result.failed_account, action=Action.LOG_IN_FAILED.value,
+                             at_ms=now, room=result.failed_account.room,
+                             detail={"address": address})
         return _html(pages.login_page(error=_("用户名或密码错误"), username=username[:64]), 401)
     with ctx.db.write() as conn:
         audit.record(conn, result.account, action=Action.LOG_IN.value, at_ms=now,
@@ -127,7 +164,8 @@ def logout(request: Request, ctx: Context, csrf: Annotated[str, Form()] = "") ->
     token = _session(request)
     account = _account(request, ctx)
     if token is not None and account is not None:
-        if not _csrf_ok(token, csrf):
+        trust_proxy = ctx.settings.trust_proxy
+        if not _csrf_ok(token, csrf) or not same_origin(request, trust_proxy=trust_proxy):
             # Another site cannot log a proctor out in the middle of an exam either.
             return RedirectResponse("/console", status_code=303, headers=_HEADERS)
         accounts.end_session(ctx.db, token)
@@ -198,7 +236,8 @@ def take_action(body: ActionIn, request: Request, ctx: Context) -> Response:
     account = _account(request, ctx)
     if account is None:
         return _json({"error": "unauthorized", "message": _("登录已过期，请重新登录")}, 401)
-    if not _csrf_ok(token, request.headers.get(CSRF_HEADER, "")):
+    if (not _csrf_ok(token, request.headers.get(CSRF_HEADER, ""))
+            or not same_origin(request, trust_proxy=ctx.settings.trust_proxy)):
         return _json({"error": "csrf", "message": _("页面已过期，请刷新后重试")}, 403)
     exam = ctx.db.get_exam(body.exam_id)
     now = ctx.clock.now_ms()
