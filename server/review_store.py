@@ -260,7 +260,9 @@ class CameraEventsIn(BaseModel):
 class FindingIn(BaseModel):
     """client.integrity.findings.Finding.to_json()"""
 
-    code: str = Field(pattern=r"^e-0[12]$")
+    # e-01/e-02 from client/integrity; lockdown: focus losses and display changes
+    # (client/lockdown/focus.py), warnings for the reviewer.
+    code: str = Field(pattern=r"^(e-0[12]|lockdown)$")
     check: str = Field(default="", max_length=60)
     kind: str = Field(max_length=60)
     severity: Literal["block", "warn"]

@@ -32,10 +32,14 @@ class LockdownEvent:
     def finding(self) -> dict[str, object]:
         """As an integrity finding for the review outbox: a warning that is shown to the
         reviewer; it does not hold the result by itself."""
-        return {"code": "lockdown", "kind": self.kind, "severity": "warn",
-                "subject": self.kind, "number": self.number, "started_ms": self.started_ms,
-                "ended_ms": self.ended_ms, "detail": dict(self.detail),
-                "event_id": self.event_id}
+        names = {"focus_lost": ("离开考试窗口", "Left the exam window"),
+                 "display_changed": ("显示器数量变化", "Number of displays changed")}
+        zh, en = names.get(self.kind, (self.kind, self.kind))
+        return {"code": "lockdown", "check": "lockdown", "kind": self.kind, "severity": "warn",
+                "subject": str(self.detail.get("taken_by") or self.kind),
+                "name": {"zh_CN": zh, "en": en},
+                "detail": {"number": self.number, "started_ms": self.started_ms,
+                           "ended_ms": self.ended_ms, **self.detail}}
 
 
 @dataclass

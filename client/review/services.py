@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from client.review.base_photo import BasePhotoProvider
 from client.review.outbox import (
@@ -75,14 +75,14 @@ class ReviewServices:
             self.outbox.queue(integrity_item(finding, phase=phase, at_ms=now, state="resolved"))
 
 
-    def lockdown(self, finding: dict[str, object], *, at_ms: int | None) -> None:
+    def lockdown(self, finding: dict[str, object], *, event_id: str, ended: bool,
+                 at_ms: int | None) -> None:
         """A focus loss or display change (client/lockdown/focus.py): queued as a warning
-        finding, opened when it starts and again with ``ended_ms`` when it ends."""
-        event_id = f"lockdown-{finding['event_id']}"
-        ended = finding.get("ended_ms") is not None
-        self.outbox.queue(integrity_item(finding, phase="exam", at_ms=at_ms,
-                                         state="resolved" if ended else "found",
-                                         event_id=event_id))
+        finding when it starts ("found") and another when it ends ("resolved", with its end
+        time), as integrity findings come and go (the server keeps the first copy of an id)."""
+        state: Literal["found", "resolved"] = "resolved" if ended else "found"
+        self.outbox.queue(integrity_item(finding, phase="exam", at_ms=at_ms, state=state,
+                                         event_id=f"lockdown-{event_id}-{state}"))
 
 
 def transport_for(session: Any) -> HttpTransport:

@@ -245,7 +245,9 @@ def attach_lockdown(window: Any) -> LockdownGuard:
     def record(event: LockdownEvent) -> None:
         review = window.review
         if review is not None:
-            review.lockdown(event.finding(), at_ms=window.session.clock.now_ms())
+            review.lockdown(event.finding(), event_id=event.event_id,
+                            ended=event.ended_ms is not None,
+                            at_ms=window.session.clock.now_ms())
 
     def show_notice(notice: QWidget) -> None:
         if window.exam_page is not None:
