@@ -10,7 +10,6 @@ the form: every submission of the exam in the admin's scope, with its photos.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -51,7 +50,8 @@ label.cand{display:inline-block;min-width:14em}</style>"""
 
 
 def _time(ms: int | None) -> str:
-    return "-" if ms is None else datetime.fromtimestamp(ms / 1000).strftime("%m-%d %H:%M:%S")
+    # The exam's time zone (Beijing), like the deadline above it: never the server's own.
+    return "-" if ms is None else beijing_datetime(ms)
 
 
 def material_html(material: Material, names: dict[str, str]) -> str:
