@@ -50,17 +50,17 @@ def pump(app: Any, seconds: float) -> None:
 
 
 def qt_screens(server: Any, scratch: Path) -> None:
+    from photo_synth import permitted_samples
     from PySide6.QtWidgets import QApplication
+    from rules_support import rebuild_package
 
     from client.config import load_settings
     from client.paper.exam_rules import Pledge
     from client.session.factory import create_session
     from client.ui.app import GuiOptions, build_window
     from client.ui.materials_dialog import MaterialsDialog
-    from photo_synth import permitted_samples
     from server.pledges import set_pledge
     from server.proctors import verifiers_for
-    from rules_support import rebuild_package
 
     app = QApplication.instance() or QApplication([])
     set_pledge(server.db, exam_id=server.demo.exam_id,
@@ -123,10 +123,10 @@ def qt_screens(server: Any, scratch: Path) -> None:
 
 def web_screens(server: Any) -> None:
     import cv2
+    from photo_synth import VIOLATIONS, permitted_samples
     from playwright.sync_api import sync_playwright
 
     from client.camera.analyzer import FaceAnalyzer
-    from photo_synth import VIOLATIONS, permitted_samples
     from server.base_photos import put_base_photo
     from server.proctors import add_proctor, set_face_match
 
