@@ -27,6 +27,7 @@ from client.paper.values import JsonValue
 from client.session.offline_header import OFFLINE_EXTRA_KEY
 from server.config import ServerSettings
 from server.db import Database, Exam
+from server.identity_audit import policy_extra
 from server.integrity_rules import rules_extra
 from server.keys import ServerKeys
 from server.offline_package import offline_extra
@@ -138,6 +139,8 @@ def _build(*, source: PaperSource, db: Database, keys: ServerKeys, exam_id: str,
         **proctor_extra(db, exam_id),
         # Newer e-01/e-02 rules for this exam, signed by this server (server/integrity_rules.py)
         **rules_extra(db, exam_id),
+        # The exam's camera policy (server/identity_audit.py), signed with the header
+        **policy_extra(db, exam_id),
         # Exam-day rules: lowest client version and the exam pledge (client/paper/exam_rules.py)
         **version_floor_extra(db, exam_id),
         **pledge_extra(db, exam_id),

@@ -17,7 +17,10 @@ The rule (one implementation, here; the camera part is client/camera/review.py's
 1. an identity check failed and the proctor approved entry (人脸识别认证未通过), or
 2. camera events match the camera rule (covered, too dark, several people, another
    person, camera lost, or no face for >= 60 s in total), or
-3. a blocking integrity finding (e-01/e-02) appeared during the exam.
+3. a blocking integrity finding (e-01/e-02) appeared during the exam, or
+4. server/identity_audit.py finds the identity checks wanting (the check switched off,
+   weaker settings than the exam's policy, frames not from a camera, a pass after too
+   many failures, or the server's own re-computed match disagreeing).
 
 A reviewer's clearance covers what existed when it was given; anything new that would
 hold the result (a new reason, or a new event of a holding kind) holds it again.
@@ -40,13 +43,16 @@ from client.i18n import _
 from server import schema as t
 from server.auth import CandidateAuth, Context
 from server.db import PENDING_REVIEW, Attempt, Candidate, Database
+from server.identity_audit import attempt_identity_reasons, recheck
 from server.review_store import (
+    MAX_IMAGE_BYTES,
     CameraEventsIn,
     IdentityIn,
     IdentityRow,
     ImageRef,
     IntegrityEventsIn,
     ItemRow,
+    decode_jpeg,
     ensure_tables,
     identity_results,
     image_refs,
@@ -145,6 +151,8 @@ def evaluate_attempt(db: Database, attempt_id: int, *, now_ms: int) -> Verdict:
         identity, items, state = load_material(db, attempt_id)
         reasons = attempt_reasons(identity=identity, items=items,
                                   end_ms=_end_ms(attempt, exam.end_ms, now_ms))
+        # The server's own look at the identity checks (server/identity_audit.py).
+        reasons += attempt_identity_reasons(db, attempt_id, attempt.exam_id)
         codes = tuple(r.code for r in reasons)
         pending = bool(reasons)
         if pending and state is not None and state.cleared_codes is not None:
@@ -284,6 +292,12 @@ def post_identity(body: IdentityIn, session: CandidateAuth, ctx: Context) -> dic
     now = ctx.clock.now_ms()
     stored = store_identity(ctx.db, ctx.keys, attempt_id=session.attempt.id, body=body,
                             now_ms=now)
+    if stored and body.passed and body.captures:
+        recheck(ctx.db, ctx.keys, attempt_id=session.attempt.id,
+                candidate_id=session.attempt.candidate_id, event_id=body.event_id,
+                passed=body.passed, client_score=body.score,
+                captures=[decode_jpeg(c, field_name="captures", limit=MAX_IMAGE_BYTES)
+                          for c in body.captures], now_ms=now)
     if stored:
         evaluate_attempt(ctx.db, session.attempt.id, now_ms=now)
     return {"event_id": body.event_id, "duplicate": not stored, "epoch_ms": now}

@@ -145,7 +145,7 @@ class FaceAnalyzer:
         self._previous_gray: Image | None = None
 
     # -- detection --------------------------------------------------------------------
-    def detect(self, image: Image) -> tuple[DetectedFace, ...]:
+    def detect(self, image: Image, *, full_resolution: bool = False) -> tuple[DetectedFace, ...]:
         """YuNet faces, in *image* coordinates, largest first.
 
         Frames wider than ``detection_max_width`` are searched at that width: a third
@@ -155,7 +155,7 @@ class FaceAnalyzer:
         height, width = image.shape[:2]
         scale = 1.0
         searched = _bgr(image)
-        limit = self._settings.detection_max_width
+        limit = 0 if full_resolution else self._settings.detection_max_width
         if limit > 0 and width > limit:
             scale = limit / width
             size = (limit, max(1, round(height * scale)))
@@ -237,10 +237,13 @@ class FaceAnalyzer:
         return self._pad.real_probability(_bgr(image), (face.x, face.y, face.width, face.height))
 
     # -- whole-frame analysis ---------------------------------------------------------
-    def analyze(self, image: Image, *, t_ms: int, with_landmarks: bool = True) -> FrameAnalysis:
+    def analyze(self, image: Image, *, t_ms: int, with_landmarks: bool = True,
+                full_resolution: bool = False) -> FrameAnalysis:
+        """*full_resolution*: search faces in the whole frame (proctoring: small faces of
+        a camera on the monitor; the check's quality gate wants large faces anyway)."""
         gray = to_gray(image)
         height, width = gray.shape[:2]
-        faces = self.detect(image)
+        faces = self.detect(image, full_resolution=full_resolution)
         # Full-resolution difference: sensor noise alone keeps it above ~1 grey level on
         # a live camera, a frozen (repeated) frame gives exactly 0.
         motion = None

@@ -8,6 +8,7 @@ Captures are returned as JPEG bytes; the caller stores them in the encrypted sto
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import threading
@@ -50,6 +51,9 @@ class Outcome(StrEnum):
     BASE_PHOTO_UNUSABLE = "base_photo_unusable"
     CAMERA_ERROR = "camera_error"
     CANCELLED = "cancelled"
+    # The check is switched off on this PC (machine-wide config): reported so that the
+    # server holds the result (nobody verified who sat the exam).
+    DISABLED = "disabled"
 
 
 class Stage(StrEnum):
@@ -93,6 +97,8 @@ class IdentityResult:
     pad_frames: int = 0
     source: dict[str, str] = field(default_factory=dict)   # kind, device, path, backend
     settings_digest: dict[str, object] = field(default_factory=dict)
+    attempt: int = 0                    # 1, 2, ... on this PC (set by IdentityAttempts)
+    failures_before: int = 0            # failed attempts before this one
 
     @property
     def passed(self) -> bool:
@@ -115,6 +121,8 @@ class IdentityResult:
             "pad_frames": self.pad_frames,
             "source": dict(self.source),
             "settings": dict(self.settings_digest),
+            "attempt": self.attempt,
+            "failures_before": self.failures_before,
         }
 
 
@@ -142,9 +150,19 @@ class IdentityAttempts:
         self.max_failures = max_failures
         self.results: list[IdentityResult] = []
 
-    def record(self, result: IdentityResult) -> None:
-        if result.outcome is not Outcome.CANCELLED:
-            self.results.append(result)
+    def record(self, result: IdentityResult) -> IdentityResult:
+        """Keep *result*; returns it numbered (attempt, failures before it) for the record."""
+        if result.outcome is Outcome.CANCELLED:
+            return result
+        numbered = dataclasses.replace(result, attempt=len(self.results) + 1,
+                                       failures_before=self.failures)
+        self.results.append(numbered)
+        return numbered
+
+    @property
+    def exhausted(self) -> bool:
+        """No more attempts: the proctor path is the only way in (N from the package)."""
+        return self.proctor_available and not self.verified
 
     @property
     def failures(self) -> int:
@@ -485,8 +503,8 @@ class _Check:
 class IdentityCheckRunner:
     """Runs one identity check on a daemon thread (camera and models live on that thread).
 
-    Callbacks run on the worker thread. ``analyzer_factory`` defaults to a FaceAnalyzer
-    built on the thread; passing one lets a test or the UI reuse loaded models.
+    Callbacks run on the worker thread. ``analyzer_factory`` defaults to the process's
+    shared models (client.camera.shared), built once and reused by every retry.
     """
 
     def __init__(
@@ -526,6 +544,18 @@ class IdentityCheckRunner:
     def running(self) -> bool:
         return self._thread.is_alive()
 
+    def _check(self, analyzer: FaceAnalyzer) -> IdentityResult:
+        return run_identity_check(
+            source=self._source_factory(),
+            analyzer=analyzer,
+            base_photo=self._base_photo,
+            settings=self._settings,
+            rng=self._rng,
+            on_progress=self._on_progress,
+            on_frame=self._on_frame,
+            cancel=self._cancel,
+        )
+
     def _run(self) -> None:
         started = time.monotonic()
         try:
@@ -534,27 +564,13 @@ class IdentityCheckRunner:
                     CheckProgress(stage=Stage.STARTING, instruction=_("正在加载人脸识别模型…"))
                 )
             if self._analyzer_factory is not None:
-                analyzer = self._analyzer_factory()
-                owns_analyzer = False
+                result = self._check(self._analyzer_factory())
             else:
-                from client.camera.analyzer import FaceAnalyzer
+                from client.camera import shared
 
-                analyzer = FaceAnalyzer(settings=self._settings)
-                owns_analyzer = True
-            try:
-                result = run_identity_check(
-                    source=self._source_factory(),
-                    analyzer=analyzer,
-                    base_photo=self._base_photo,
-                    settings=self._settings,
-                    rng=self._rng,
-                    on_progress=self._on_progress,
-                    on_frame=self._on_frame,
-                    cancel=self._cancel,
-                )
-            finally:
-                if owns_analyzer:
-                    analyzer.close()
+                # The process's one set of models: a retry loads nothing.
+                with shared.lease(self._settings) as analyzer:
+                    result = self._check(analyzer)
         except CameraError as error:
             result = IdentityResult(
                 outcome=Outcome.CAMERA_ERROR,

@@ -1,9 +1,10 @@
 """Proctoring during the exam: every few seconds, one frame -> one condition -> debounced events.
 
 Conditions, most specific first: the lens is covered (a uniform, near-black picture),
-the room is too dark, nobody is there, several people are, or a different person is
-(SFace against the references: the live frames of the identity check and the base
-photo). A face turned away or too small gives no identity verdict at all rather than a
+the room is too dark, nobody is there, several people are, the head is turned away or
+bowed (head pose from the landmarker), or a different person is there (SFace against
+the references: the live frames of the identity check and the base photo). A face
+turned away or too small (in pixels) gives no identity verdict at all rather than a
 false "different person".
 
 A condition becomes an event only after ``monitor_debounce`` analyses in a row and ends
@@ -19,7 +20,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -41,6 +43,8 @@ class Condition(StrEnum):
     MULTIPLE_FACES = "multiple_faces"
     DIFFERENT_PERSON = "different_person"
     CAMERA_LOST = "camera_lost"      # no frame at all (unplugged, taken by another app)
+    LOOKING_AWAY = "looking_away"    # head turned far to a side (head pose)
+    LOOKING_DOWN = "looking_down"    # head bowed (head pose), before the face is lost
 
 
 def notice_text(condition: Condition) -> str:
@@ -52,6 +56,8 @@ def notice_text(condition: Condition) -> str:
         Condition.MULTIPLE_FACES: _("画面中有其他人，请保持独立作答"),
         Condition.DIFFERENT_PERSON: _("检测到的人与考生本人不符，已记录，待监考审核"),
         Condition.CAMERA_LOST: _("摄像头已断开，请举手联系监考老师，作答不受影响"),
+        Condition.LOOKING_AWAY: _("请面向屏幕作答"),
+        Condition.LOOKING_DOWN: _("请抬头面向屏幕作答"),
     }[condition]
 
 
@@ -81,6 +87,11 @@ def classify(
         condition = Condition.NO_FACE
     elif face_count > 1:
         condition = Condition.MULTIPLE_FACES
+    elif analysis.signals is not None:
+        if abs(analysis.signals.yaw) > settings.monitor_away_yaw_deg:
+            condition = Condition.LOOKING_AWAY
+        elif analysis.signals.pitch > settings.monitor_down_pitch_deg:
+            condition = Condition.LOOKING_DOWN
     if condition is not None or similarity is None:
         return Reading(condition, identity_checked=False, face_count=face_count,
                        brightness=brightness)
@@ -95,12 +106,17 @@ def classify(
 
 
 def identity_measurable(analysis: FrameAnalysis, settings: CameraSettings) -> bool:
-    """One face, large enough and frontal enough for SFace to mean something."""
+    """One face, large enough (in pixels: what SFace gets) and frontal enough for SFace
+    to mean something. Not a share of the frame width: a 640x480 camera on a monitor
+    70 cm away sees a face of ~13 %, which the old 15 % rule never judged."""
     if len(analysis.faces) != 1:
         return False
     face = analysis.faces[0]
-    large_enough = face.width / analysis.width >= settings.min_face_width_ratio * 0.75
-    return large_enough and abs(face.frontal_yaw) <= settings.monitor_max_identity_yaw
+    large_enough = face.width >= settings.monitor_min_identity_face_px
+    frontal = abs(face.frontal_yaw) <= settings.monitor_max_identity_yaw
+    if analysis.signals is not None:
+        frontal = frontal and abs(analysis.signals.yaw) <= settings.monitor_away_yaw_deg
+    return large_enough and frontal
 
 
 @dataclass(frozen=True)
@@ -215,11 +231,13 @@ def analyse_frame(
     *,
     references: Sequence[Embedding],
     settings: CameraSettings,
+    t_ms: int = 0,
 ) -> Reading:
-    """One proctoring analysis of one frame (no landmarks: boxes, light, identity)."""
+    """One proctoring analysis of one frame: boxes at full resolution (small faces),
+    light, head pose (looking away / down), identity."""
     from client.camera.match import best_similarity
 
-    analysis = analyzer.analyze(image, t_ms=0, with_landmarks=False)
+    analysis = analyzer.analyze(image, t_ms=t_ms, with_landmarks=True, full_resolution=True)
     similarity = None
     if references and identity_measurable(analysis, settings):
         embedding = analyzer.embed(image, analysis.faces[0])
@@ -285,29 +303,26 @@ class MonitorRunner:
         return latest
 
     def _run(self) -> None:
-        from client.camera.analyzer import FaceAnalyzer, encode_jpeg
+        from client.camera.analyzer import encode_jpeg
         from client.camera.errors import CameraError
 
         settings = self._settings
+        references = list(self._references)
         try:
-            analyzer = (
-                self._analyzer_factory()
-                if self._analyzer_factory is not None
-                else FaceAnalyzer(settings=settings, landmarks=False)
-            )
+            with self._analyzer() as analyzer:
+                if self._base_photo:
+                    from client.camera.match import base_photo_reference
+
+                    try:
+                        references.append(base_photo_reference(analyzer, self._base_photo))
+                    except CameraError as error:
+                        log.warning("base photo not usable as a proctoring reference: %s",
+                                    error.code)
         except Exception as exc:
             log.exception("proctor monitor could not load the models")
             if self._on_error is not None:
                 self._on_error(exc)
             return
-        references = list(self._references)
-        if self._base_photo:
-            from client.camera.match import base_photo_reference
-
-            try:
-                references.append(base_photo_reference(analyzer, self._base_photo))
-            except CameraError as error:
-                log.warning("base photo not usable as a proctoring reference: %s", error.code)
         source = self._source_factory()
         source_open = False
         try:
@@ -328,9 +343,9 @@ class MonitorRunner:
                     source_open = False
                     reading = Reading(Condition.CAMERA_LOST, identity_checked=False, face_count=0)
                 else:
-                    reading = analyse_frame(
-                        analyzer, frame.image, references=references, settings=settings
-                    )
+                    with self._analyzer() as analyzer:
+                        reading = analyse_frame(analyzer, frame.image, references=references,
+                                                settings=settings, t_ms=frame.t_ms)
                 self.analyses += 1
                 captured = frame.image if frame is not None else None
 
@@ -347,5 +362,15 @@ class MonitorRunner:
                 self._on_error(exc)
         finally:
             source.close()
-            if self._analyzer_factory is None:
-                analyzer.close()
+
+    @contextmanager
+    def _analyzer(self) -> Iterator[FaceAnalyzer]:
+        """The given analyzer, or a turn with the process's shared models (the same ones
+        the identity check used: nothing is loaded again)."""
+        if self._analyzer_factory is not None:
+            yield self._analyzer_factory()
+            return
+        from client.camera import shared
+
+        with shared.lease(self._settings) as analyzer:
+            yield analyzer

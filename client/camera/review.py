@@ -9,8 +9,8 @@ different person"):
 1. the identity check did not pass (entry approved by the proctor instead), or
 2. any debounced event of kind covered, too_dark, multiple_faces, different_person or
    camera_lost, or
-3. no face for ``review_no_face_total_s`` seconds or more in total over the exam
-   (a candidate briefly out of view is normal; a long absence is not).
+3. no face, or the head turned away or bowed, for ``review_no_face_total_s`` seconds or
+   more in total over the exam (a glance away is normal; a long absence is not).
 
 Events are already debounced (client.camera.proctor_monitor), so one dark frame or a
 colleague walking past never counts.
@@ -42,7 +42,14 @@ def _kind_text(kind: str) -> str:
         "multiple_faces": _("画面中出现多人"),
         "different_person": _("检测到非考生本人"),
         "camera_lost": _("摄像头断开"),
+        "looking_away": _("转头看向别处"),
+        "looking_down": _("低头"),
     }.get(kind, kind)
+
+
+# Away from the screen: counted together against ``review_no_face_total_s``. Looking
+# down until the face is lost used to count only once the face was gone.
+AWAY_KINDS = frozenset({"no_face", "looking_away", "looking_down"})
 
 
 def review_reasons(
@@ -74,7 +81,7 @@ def review_reasons(
         if kind in ALWAYS_REVIEW and kind not in seen:
             seen.add(kind)
             reasons.append(ReviewReason("camera." + kind, _kind_text(kind)))
-        elif kind == "no_face":
+        elif kind in AWAY_KINDS:
             no_face_ms += duration
     if no_face_ms >= settings.review_no_face_total_s * 1000:
         reasons.append(

@@ -95,6 +95,13 @@ class CameraSettings:
     monitor_dark_brightness: float = 40.0  # frame mean below: too dark
     monitor_covered_contrast: float = 8.0  # frame grey std below: covered / black
     monitor_max_identity_yaw: float = 0.25 # more turned than this: identity inconclusive
+    # Smallest face (pixels wide in the captured frame) that gets an identity verdict.
+    # Measured (docs/camera.md): YuNet finds the astronaut down to ~32 px; SFace's cosine
+    # to her base photo is 0.92-0.98 from 53 px up, 0.63-0.86 at 32-40 px. A USB camera on
+    # a monitor 70 cm away sees a face ~13 % of 640 px = ~83 px.
+    monitor_min_identity_face_px: float = 56.0
+    monitor_away_yaw_deg: float = 35.0     # head turned further: looking away
+    monitor_down_pitch_deg: float = 25.0   # head bowed further: looking down
     review_no_face_total_s: float = 60.0   # cumulative absence that holds the result
     snapshot_width: int = 160
 

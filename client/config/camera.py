@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 
 from client.camera.settings import CameraSettings
 from client.config.loader import Settings
@@ -36,4 +37,39 @@ def camera_settings(settings: Settings, *, low_end: bool = False) -> CameraSetti
         except ValueError as exc:  # e.g. challenge_min_count > challenge_max_count
             log.error("[camera] %s = %r does not fit (%s); keeping %r", name, value, exc,
                       getattr(result, name))
+    return result
+
+
+# The exam's camera policy in the signed package header (server/identity_policy.py puts
+# it there): the server's choice per exam. It comes after the machine-wide config.
+POLICY_KEY = "camera_policy"
+_POLICY_FIELDS: dict[str, tuple[str, type, float, float]] = {
+    # package key: (CameraSettings field, type, low, high)
+    "match_threshold": ("match_threshold", float, 0.0, 1.0),
+    "max_attempts": ("max_failures_before_proctor", int, 1, 10),
+    "challenge_min_count": ("challenge_min_count", int, 1, 4),
+    "challenge_max_count": ("challenge_max_count", int, 1, 4),
+    "challenge_timeout_s": ("challenge_timeout_s", float, 2.0, 30.0),
+}
+
+
+def apply_package_policy(camera: CameraSettings, extra: Mapping[str, object]) -> CameraSettings:
+    """*camera* with the package's per-exam policy applied (a bad value is skipped)."""
+    policy = extra.get(POLICY_KEY)
+    if not isinstance(policy, Mapping):
+        return camera
+    result = camera
+    for key, (name, kind, low, high) in _POLICY_FIELDS.items():
+        value = policy.get(key)
+        if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if kind is int and not float(value).is_integer():
+            continue
+        if not low <= float(value) <= high:
+            log.error("package camera policy %s = %r out of range; ignored", key, value)
+            continue
+        try:
+            result = dataclasses.replace(result, **{name: kind(value)})
+        except ValueError as exc:
+            log.error("package camera policy %s = %r does not fit (%s)", key, value, exc)
     return result

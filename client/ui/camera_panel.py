@@ -250,9 +250,15 @@ class CameraCheckPanel(QWidget):
     def running(self) -> bool:
         return self._runner is not None and self._runner.running
 
+    def set_settings(self, settings: CameraSettings) -> None:
+        """The exam's policy (signed package) arrived: used from the next attempt on."""
+        self._settings = settings
+        self.attempts.max_failures = settings.max_failures_before_proctor
+
     def start(self) -> None:
-        """Start (or retry) a check; ignored while one is running."""
-        if self.running:
+        """Start (or retry) a check; ignored while one is running and once the attempts
+        are used up (then only the proctor path remains)."""
+        if self.running or self.attempts.exhausted:
             return
         self.retry_button.setVisible(False)
         self.details.setVisible(False)
@@ -322,7 +328,7 @@ class CameraCheckPanel(QWidget):
         self.preview.set_guide_color(color)
 
     def _on_finished(self, result: IdentityResult) -> None:
-        self.attempts.record(result)
+        result = self.attempts.record(result)
         self.resultRecorded.emit(result)
         self.instruction.setText(result.message)
         if result.passed:
@@ -342,7 +348,8 @@ class CameraCheckPanel(QWidget):
                 lines.append(_("还可以再试 {count} 次").format(count=remaining))
         self.details.setText("\n".join(f"• {line}" for line in lines))
         self.details.setVisible(bool(lines))
-        self.retry_button.setVisible(True)
+        # Retries are limited (issue 16: they were unlimited); then the proctor decides.
+        self.retry_button.setVisible(not self.attempts.exhausted)
         if self.attempts.proctor_available:
             self.proctor_button.setVisible(True)
             if not self._proctor_signalled:

@@ -419,7 +419,10 @@ class ExamWindow(QMainWindow):
     # -- identity (camera) ------------------------------------------------------------
 
     def _start_identity_check(self) -> None:
-        if self.camera is None or self.camera_panel is not None:
+        if self.camera is None:
+            self._report_identity_check_off()
+            return
+        if self.camera_panel is not None:
             return
         review = self.review
         loader = review.fetch_base_photo if review is not None else (lambda: None)
@@ -439,20 +442,44 @@ class ExamWindow(QMainWindow):
                                      settings=checks.settings)
         panel.verified.connect(self._on_identity_verified)
         panel.failedTooOften.connect(self._on_identity_failed)
+        # Every attempt, pass or fail, is queued for upload (issue 16: only two were).
+        panel.resultRecorded.connect(self._record_identity_attempt)
         self.camera_panel = panel
         self.waiting_page.add_check(panel)
+
+    def _record_identity_attempt(self, result: Any) -> None:
+        from client.camera.identity_check import Outcome
+
+        if self.review is not None and result.outcome is not Outcome.CANCELLED:
+            self.review.identity(result)
+
+    def _report_identity_check_off(self) -> None:
+        """The machine-wide config switched the check off: the server is told, and holds
+        the result (nobody verified who sat the exam)."""
+        from client.camera.identity_check import IdentityResult, Outcome
+
+        if self.review is None:
+            return
+        self.review.identity(IdentityResult(
+            outcome=Outcome.DISABLED, message="", reason="camera.disabled", threshold=0.0))
+        log.warning("identity check switched off by the machine-wide config; reported")
+
+    def _use_camera_policy_from_package(self, header: Any) -> None:
+        from client.config.camera import apply_package_policy
+
+        if self.camera is None:
+            return
+        self.camera.settings = apply_package_policy(self.camera.settings, header.extra)
+        if self.camera_panel is not None:
+            self.camera_panel.set_settings(self.camera.settings)
 
     def _on_identity_verified(self, result: Any) -> None:
         self.identity_result = result
         self._identity_ok = True
-        if self.review is not None:
-            self.review.identity(result)
         log.info("identity verified: %s", result.to_record())
 
     def _on_identity_failed(self, result: Any) -> None:
         self.identity_result = result
-        if self.review is not None:
-            self.review.identity(result)
         assert self.camera is not None
         if not self.camera.enforce:
             self._identity_ok = True
@@ -595,6 +622,7 @@ class ExamWindow(QMainWindow):
         self._preloaded = True
         self._start_proctor_services()
         self._use_rules_from_package(header)
+        self._use_camera_policy_from_package(header)
         self.waiting_page.set_preloaded(self.tr("试卷已下载并校验完毕，等待考试开始"))
         self.waiting_page.show_status("")
         self._apply_exam_day_rules(header)

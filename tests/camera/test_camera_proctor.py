@@ -82,13 +82,14 @@ def test_conditions_on_real_frames(
 def test_different_person_is_recognised(
     image_analyzer: FaceAnalyzer, references: list[np.ndarray]
 ) -> None:
-    # The man in camera() is in profile: no identity verdict from that pose ...
+    # The man in camera() is in profile: no identity verdict from that pose, he is
+    # looking away ...
     closeup = cs.cameraman_closeup()
     profile = analyse_frame(image_analyzer, closeup, references=references, settings=SETTINGS)
     assert profile.face_count == 1
-    assert profile.condition is None and not profile.identity_checked
-    # ... with a permissive pose limit SFace sees a different person.
-    lenient = CameraSettings(monitor_max_identity_yaw=1.0)
+    assert profile.condition is Condition.LOOKING_AWAY and not profile.identity_checked
+    # ... with permissive pose limits SFace sees a different person.
+    lenient = CameraSettings(monitor_max_identity_yaw=1.0, monitor_away_yaw_deg=90.0)
     reading = analyse_frame(image_analyzer, closeup, references=references, settings=lenient)
     assert reading.identity_checked
     assert reading.condition is Condition.DIFFERENT_PERSON
@@ -242,7 +243,8 @@ def test_runner_uses_the_base_photo_as_reference(
         base_photo=base_photo,
         on_opened=on_opened,
         on_closed=lambda event: None,
-        settings=CameraSettings(monitor_interval_s=0.01, monitor_max_identity_yaw=1.0),
+        settings=CameraSettings(monitor_interval_s=0.01, monitor_max_identity_yaw=1.0,
+                                monitor_away_yaw_deg=90.0),
         analyzer_factory=lambda: image_analyzer,
     )
     runner.start()
@@ -253,3 +255,57 @@ def test_runner_uses_the_base_photo_as_reference(
     assert opened[0].kind is Condition.DIFFERENT_PERSON
     similarity = opened[0].detail["similarity"]
     assert isinstance(similarity, float) and similarity < SETTINGS.match_threshold
+
+
+# -- the lab's camera on top of the monitor (issue 16) -------------------------------------
+def _small_face(frame: np.ndarray, width_ratio: float) -> np.ndarray:
+    """The frame shrunk so that the face is *width_ratio* of a 640 px frame (a USB camera
+    on a monitor 70 cm away: ~13 %), on a plain wall."""
+    import cv2
+
+    scale = width_ratio / 0.30       # the astronaut's face is ~30 % of astronaut_frame()
+    small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    canvas = np.full_like(frame, 120)
+    height, width = small.shape[:2]
+    top, left = (480 - height) // 2, (640 - width) // 2
+    canvas[top:top + height, left:left + width] = small
+    return cs.sensor_noise(canvas, 1)
+
+
+def test_identity_verdict_at_a_monitor_mounted_cameras_face_size(
+    image_analyzer: FaceAnalyzer, frame: np.ndarray, references: list[np.ndarray]
+) -> None:
+    # Before: no verdict below 15 % of the frame width.
+    reading = analyse_frame(image_analyzer, _small_face(frame, 0.13), references=references,
+                            settings=SETTINGS)
+    assert reading.identity_checked and reading.condition is None
+    assert reading.similarity is not None and reading.similarity > 0.8
+    # Too small for SFace to mean anything: no verdict (neither for nor against).
+    tiny = analyse_frame(image_analyzer, _small_face(frame, 0.06), references=references,
+                         settings=SETTINGS)
+    assert not tiny.identity_checked
+
+
+def test_looking_down_is_a_condition_before_the_face_is_lost(
+    image_analyzer: FaceAnalyzer, face: object, references: list[np.ndarray]
+) -> None:
+    from attacks import Face
+
+    assert isinstance(face, Face)
+    bowed = cs.sensor_noise(face.render(pitch=32.0), 2)
+    reading = analyse_frame(image_analyzer, bowed, references=references, settings=SETTINGS)
+    assert reading.face_count == 1
+    assert reading.condition is Condition.LOOKING_DOWN, reading
+    turned = cs.sensor_noise(face.render(yaw=45.0), 3)
+    away = analyse_frame(image_analyzer, turned, references=references,
+                         settings=CameraSettings(monitor_away_yaw_deg=20.0))
+    assert away.condition is Condition.LOOKING_AWAY and not away.identity_checked
+
+
+def test_looking_away_counts_with_absence_for_review() -> None:
+    from client.camera.review import review_reasons
+
+    events = [{"kind": "looking_down", "started_ms": 0, "ended_ms": 40_000},
+              {"kind": "no_face", "started_ms": 50_000, "ended_ms": 75_000}]
+    reasons = review_reasons(identity_verified=True, events=events, end_ms=100_000)
+    assert [r.code for r in reasons] == ["camera.no_face_total"]

@@ -1,0 +1,95 @@
+"""The server's own look at identity checks (server/identity_audit.py), over real HTTP.
+
+Each of these used to leave the result unheld (issue 16): the client's word was final.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from review_helpers import astronaut, jpeg, login
+from skimage import data
+
+from client.review.outbox import identity_item
+from server import base_photos, identity_audit
+from server.keys import load_keys
+
+SETTINGS = {"match_threshold": 0.363, "challenge_min_count": 2, "pad_enabled": True}
+CAMERA = {"kind": "camera", "device": "USB2.0 HD UVC WebCam", "path": "\\\\?\\usb#vid_0bda"}
+
+
+def cameraman() -> np.ndarray:
+    gray = data.camera()[40:340, 60:460]
+    return np.ascontiguousarray(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR))
+
+
+def passed(*, captures: list[bytes], score: float = 0.95, **record: object) -> dict:
+    body = {"outcome": "verified", "settings": SETTINGS, "source": CAMERA, **record}
+    return identity_item(passed=True, reason="verified", score=score, threshold=0.363,
+                         record=body, at_ms=None, captures=captures).request_entry()
+
+
+def failed() -> dict:
+    return identity_item(passed=False, reason="liveness.planar", score=None, threshold=0.363,
+                         record={"outcome": "liveness_failed"}, at_ms=None).request_entry()
+
+
+def test_the_server_recomputes_the_match_and_holds_a_disagreement(srv) -> None:
+    keys = load_keys(srv.data_dir)
+    alice, bob = login(srv, 0), login(srv, 1)
+    for candidate in (alice, bob):
+        base_photos.put_base_photo(srv.db, keys, candidate_id=candidate.candidate_id,
+                                   jpeg=jpeg(astronaut()), now_ms=1, uploaded_by="test")
+    # Alice: the captures are her (the base photo's person): nothing held.
+    assert alice.post("/attempt/identity", passed(captures=[jpeg(astronaut())])).status_code \
+        == 200
+    assert alice.attempt().review_status == "none"
+    # Bob: a tampered client says "passed, 0.95" for someone else's face.
+    assert bob.post("/attempt/identity", passed(captures=[jpeg(cameraman())])).status_code \
+        == 200
+    attempt = bob.attempt()
+    assert attempt.review_status == "pending_review"
+    assert "服务器复核" in attempt.review_reason
+
+
+def test_check_switched_off_is_held(srv) -> None:
+    alice = login(srv)
+    off = identity_item(passed=False, reason="camera.disabled", score=None, threshold=0.0,
+                        record={"outcome": "disabled"}, at_ms=None).request_entry()
+    assert alice.post("/attempt/identity", off).status_code == 200
+    assert "关闭了人脸识别" in alice.attempt().review_reason
+
+
+def test_weaker_settings_or_a_file_source_are_held(srv) -> None:
+    alice, bob = login(srv, 0), login(srv, 1)
+    weak = passed(captures=[], settings={**SETTINGS, "match_threshold": 0.0})
+    assert alice.post("/attempt/identity", weak).status_code == 200
+    assert "低于本场考试要求" in alice.attempt().review_reason
+    replay = passed(captures=[], source={"kind": "file", "path": "C:/me.mp4"})
+    assert bob.post("/attempt/identity", replay).status_code == 200
+    assert "不是来自摄像头" in bob.attempt().review_reason
+
+
+def test_many_failures_before_a_pass_are_held(srv) -> None:
+    alice, bob = login(srv, 0), login(srv, 1)
+    for _ in range(2):
+        alice.post("/attempt/identity", failed())
+    alice.post("/attempt/identity", passed(captures=[]))
+    assert alice.attempt().review_status == "none"      # within the 3 attempts allowed
+    for _ in range(8):
+        bob.post("/attempt/identity", failed())
+    bob.post("/attempt/identity", passed(captures=[]))
+    assert "失败 8 次后才通过" in bob.attempt().review_reason
+
+
+def test_the_policy_is_per_exam_and_travels_in_the_package(srv) -> None:
+    exam_id = login(srv).attempt().exam_id
+    assert identity_audit.exam_policy(srv.db, exam_id)["max_attempts"] == 3
+    identity_audit.set_exam_policy(srv.db, exam_id, {"match_threshold": 0.45,
+                                                     "max_attempts": 2})
+    extra = identity_audit.policy_extra(srv.db, exam_id)
+    from client.camera.settings import CameraSettings
+    from client.config.camera import apply_package_policy
+
+    applied = apply_package_policy(CameraSettings(), extra)
+    assert applied.match_threshold == 0.45 and applied.max_failures_before_proctor == 2
