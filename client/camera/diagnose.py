@@ -11,6 +11,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
 
 from client.camera.devices import CameraDevice, virtual_camera_reason
 from client.camera.errors import CameraError
@@ -124,6 +126,16 @@ def black_frames(*, name: str = "") -> CameraError:
     )
 
 
+def covered_lens(*, name: str = "") -> CameraError:
+    return CameraError(
+        "camera.covered",
+        _("摄像头被遮挡：画面有光但看不到任何东西"),
+        instructions=[_("移开挡住镜头的手指、纸张或胶带，并擦拭镜头"),
+                      _("让摄像头对着你的脸")],
+        device=name,
+    )
+
+
 def virtual_camera_selected(device: CameraDevice) -> CameraError | None:
     reason = virtual_camera_reason(device)
     if reason is None:
@@ -149,20 +161,59 @@ def only_unsuitable_cameras(devices: Sequence[CameraDevice]) -> CameraError:
     )
 
 
-class FrameHealth:
-    """Watches the first seconds of a stream for frames that are all black.
+def scene_detail(gray: Any) -> float:
+    """Structure in the picture at a coarse scale: the Laplacian's spread on a 40x30
+    float copy (averaging removes sensor noise; float avoids 8-bit rounding noise).
+    Measured: a black or covered lens 0.2-0.7, a plain wall 0.4, a dark room 2.2-9.4,
+    a lit room ~64."""
+    import cv2
+    import numpy as np
 
-    Only a stream that has been black from its first frame for ``window_ms`` is
-    diagnosed: someone covering the lens later is the proctor monitor's business.
+    small = cv2.resize(np.asarray(gray, dtype=np.float32), (40, 30),
+                       interpolation=cv2.INTER_AREA)
+    return float(cv2.Laplacian(small, cv2.CV_32F).std())
+
+
+class FrameState(StrEnum):
+    BLACK = "black"         # no signal: privacy shutter, blocked by software or driver
+    COVERED = "covered"     # light but no structure: a finger, paper, tape on the lens
+    DARK = "dark"           # a scene, too dim: the room's light
+    OK = "ok"
+
+
+def frame_state(*, brightness: float, contrast: float, detail: float | None,
+                black_max_brightness: float, black_max_contrast: float,
+                covered_max_detail: float, dark_brightness: float) -> FrameState:
+    """Dark vs black vs covered (issue 16: a very dark room read as black with
+    lens-cover advice, and a finger on the lens as "no face")."""
+    flat = detail is None or detail <= covered_max_detail
+    if brightness <= black_max_brightness and contrast <= black_max_contrast and flat:
+        return FrameState.BLACK
+    if detail is not None and detail <= covered_max_detail:
+        return FrameState.COVERED
+    if brightness < dark_brightness:
+        return FrameState.DARK
+    return FrameState.OK
+
+
+class FrameHealth:
+    """Watches a stream for a black or covered picture that lasts ``window_ms``.
+
+    Black is only diagnosed when the stream was black from its first frame (a camera
+    that never delivered a picture); a covered lens whenever it stays covered.
     """
 
     def __init__(
-        self, *, window_ms: int, max_brightness: float, max_contrast: float
+        self, *, window_ms: int, max_brightness: float, max_contrast: float,
+        covered_max_detail: float = 1.2, dark_brightness: float = 40.0,
     ) -> None:
         self._window_ms = window_ms
         self._max_brightness = max_brightness
         self._max_contrast = max_contrast
+        self._covered_max_detail = covered_max_detail
+        self._dark_brightness = dark_brightness
         self._first_ms: int | None = None
+        self._covered_since: int | None = None
         self._seen_picture = False
 
     @staticmethod
@@ -170,14 +221,35 @@ class FrameHealth:
                  max_contrast: float) -> bool:
         return brightness <= max_brightness and contrast <= max_contrast
 
-    def feed(self, *, t_ms: int, brightness: float, contrast: float) -> bool:
-        """True when the stream is diagnosed as black."""
+    def state(self, *, brightness: float, contrast: float,
+              detail: float | None = None) -> FrameState:
+        return frame_state(brightness=brightness, contrast=contrast, detail=detail,
+                           black_max_brightness=self._max_brightness,
+                           black_max_contrast=self._max_contrast,
+                           covered_max_detail=self._covered_max_detail,
+                           dark_brightness=self._dark_brightness)
+
+    def diagnose(self, *, t_ms: int, brightness: float, contrast: float,
+                 detail: float | None = None) -> FrameState | None:
+        """BLACK or COVERED once it lasted the window, else None."""
+        state = self.state(brightness=brightness, contrast=contrast, detail=detail)
+        if state is FrameState.COVERED:
+            if self._covered_since is None:
+                self._covered_since = t_ms
+            if t_ms - self._covered_since >= self._window_ms:
+                return FrameState.COVERED
+        else:
+            self._covered_since = None
         if self._seen_picture:
-            return False
-        if not self.is_black(brightness, contrast, max_brightness=self._max_brightness,
-                             max_contrast=self._max_contrast):
+            return None
+        if state is not FrameState.BLACK:
             self._seen_picture = True
-            return False
+            return None
         if self._first_ms is None:
             self._first_ms = t_ms
-        return t_ms - self._first_ms >= self._window_ms
+        return FrameState.BLACK if t_ms - self._first_ms >= self._window_ms else None
+
+    def feed(self, *, t_ms: int, brightness: float, contrast: float) -> bool:
+        """True when the stream is diagnosed as black (brightness and contrast only)."""
+        return self.diagnose(t_ms=t_ms, brightness=brightness,
+                             contrast=contrast) is FrameState.BLACK

@@ -338,6 +338,8 @@ class _Check:
             window_ms=round(settings.black_window_s * 1000),
             max_brightness=settings.black_max_brightness,
             max_contrast=settings.black_max_contrast,
+            covered_max_detail=settings.covered_max_detail,
+            dark_brightness=settings.min_face_brightness * 0.8,
         )
         stage = Stage.QUALITY
         quality_start: int | None = None
@@ -359,8 +361,12 @@ class _Check:
             analysis = self.analyzer.analyze(
                 frame.image, t_ms=t, with_landmarks=stage is Stage.LIVENESS
             )
-            if health.feed(t_ms=t, brightness=analysis.brightness, contrast=analysis.contrast):
+            diagnosed = health.diagnose(t_ms=t, brightness=analysis.brightness,
+                                        contrast=analysis.contrast, detail=analysis.detail)
+            if diagnosed is diagnose.FrameState.BLACK:
                 return self._camera_error(diagnose.black_frames())
+            if diagnosed is diagnose.FrameState.COVERED:
+                return self._camera_error(diagnose.covered_lens())
             face = analysis.face
             box = (face.x, face.y, face.width, face.height) if face is not None else None
             if face is not None and len(analysis.faces) == 1:

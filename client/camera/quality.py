@@ -61,6 +61,11 @@ class QualityVerdict:
 def find_issue(analysis: FrameAnalysis, settings: CameraSettings) -> QualityIssue | None:
     """The first quality problem of a frame, or None if the frame is good enough."""
     if not analysis.faces:
+        # A dim room hides the face: say "light", not "face the camera". (A picture
+        # without any structure is black or covered: client.camera.diagnose says so.)
+        dim_scene = analysis.detail is None or analysis.detail > settings.covered_max_detail
+        if analysis.brightness < settings.min_face_brightness * 0.8 and dim_scene:
+            return QualityIssue.TOO_DARK
         return QualityIssue.NO_FACE
     if len(analysis.faces) > 1:
         return QualityIssue.MULTIPLE_FACES
@@ -87,6 +92,9 @@ def find_issue(analysis: FrameAnalysis, settings: CameraSettings) -> QualityIssu
         return QualityIssue.FACE_TOO_LOW if offset_y > 0 else QualityIssue.FACE_TOO_HIGH
     if analysis.sharpness is not None and analysis.sharpness < settings.min_sharpness:
         return QualityIssue.BLURRY
+    directional = analysis.directional_sharpness
+    if directional is not None and directional < settings.min_directional_sharpness:
+        return QualityIssue.BLURRY     # motion blur: the weaker direction has no detail
     return None
 
 

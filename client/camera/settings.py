@@ -32,12 +32,18 @@ class CameraSettings:
     min_face_brightness: float = 50.0      # mean grey level in the face box, 0-255
     max_backlight_delta: float = 70.0      # background mean minus face mean
     min_sharpness: float = 18.0            # normalised Laplacian variance of the face
+    # analyzer.directional_sharpness: sharp ~44, Gaussian sigma 1.5: 15, 9-15 px of
+    # motion blur: 4-14 (docs/camera.md, quality gate).
+    min_directional_sharpness: float = 12.0
     quality_stable_frames: int = 3         # consecutive good frames before liveness
     quality_timeout_s: float = 30.0
 
     # --- camera health ---------------------------------------------------------------
+    # Black needs all three: dark, uniform and no structure (a very dark room has
+    # structure: diagnose.scene_detail 2.2-9.4; a black or covered lens 0.2-0.7).
     black_max_brightness: float = 12.0     # frame mean at or below: black
     black_max_contrast: float = 6.0        # frame grey std at or below: black/uniform
+    covered_max_detail: float = 1.2        # light but no structure: a covered lens
     black_window_s: float = 2.0            # all frames black this long: diagnose
 
     # --- liveness (relative to the person's own baseline; docs/camera.md calibration) ----

@@ -108,6 +108,30 @@ def covered(rng: np.random.Generator, level: int = 3) -> Image:
     return with_noise(base, rng, sigma=1.0)
 
 
+def finger_over_lens(rng: np.random.Generator, index: int = 0) -> Image:
+    """A fingertip on the lens in a lit room: light through skin, reddish, out of focus,
+    brighter towards one edge, a little sensor noise; no edges at all."""
+    xs = np.linspace(0.0, 1.0, SIZE[0], dtype=np.float32)[None, :]
+    ys = np.linspace(0.0, 1.0, SIZE[1], dtype=np.float32)[:, None]
+    glow = 0.55 + 0.45 * (0.6 * xs + 0.4 * ys)
+    image = np.stack([28 * glow, 45 * glow, 110 * glow], axis=2) + 0 * index
+    return with_noise(np.clip(image, 0, 255).astype(np.uint8), rng, sigma=1.5)
+
+
+def dark_room(image: Image, rng: np.random.Generator, level: float = 0.08) -> Image:
+    """The same scene with the light off: dim, with the camera's gain noise."""
+    return with_noise(darkened(image, level), rng, sigma=3.0)
+
+
+def motion_blurred(image: Image, length: int, *, vertical: bool = False) -> Image:
+    kernel = np.zeros((length, length), np.float32)
+    if vertical:
+        kernel[:, length // 2] = 1.0 / length
+    else:
+        kernel[length // 2, :] = 1.0 / length
+    return cv2.filter2D(image, -1, kernel)
+
+
 def blurred(image: Image, sigma: float) -> Image:
     return cv2.GaussianBlur(image, (0, 0), sigma)
 
