@@ -62,13 +62,15 @@ def main() -> int:
                                     max_attempts=args.attempts, seed=args.seed))
             summary = results[kind]
             print(f"  ... {kind}: {summary.candidates} candidates, {summary.attempts} "
-                  f"attempts ({time.monotonic() - started:.0f} s)", flush=True)
+                  f"attempts, accepted {summary.accepted_candidates} candidates / "
+                  f"{summary.accepted_attempts} attempts ({time.monotonic() - started:.0f} s)",
+                  flush=True)
 
     print()
     print(f"{'type':<15} {'cand':>4} {'att':>4}  {'per attempt':>22}  {'per candidate':>24}"
           "   reasons (attempts)")
     worst_apcer = 0.0
-    bpcer_attempt = bpcer_candidate = 0.0
+    bpcer_attempt = bpcer_candidate = float("nan")
     for kind, s in results.items():
         if kind == "genuine":
             rejected = s.attempts - s.accepted_attempts
