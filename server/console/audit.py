@@ -76,6 +76,7 @@ ACTION_LABELS = {
     "issue_code": "发放授权码", "reset_password": "重置密码",
     "mark_present": "标记到场", "mark_absent": "标记缺考",
     "end_attempt": "结束作答", "incident": "记录违纪/异常", "export_day": "导出当日记录",
+    "action_refused": "越权操作被拒绝",
 }
 
 

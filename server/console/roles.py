@@ -65,6 +65,7 @@ class Action(StrEnum):
     LOG_IN = "log_in"
     LOG_IN_FAILED = "log_in_failed"  # recorded by the server, never taken from the page
     LOG_OUT = "log_out"
+    ACTION_REFUSED = "action_refused"  # recorded by the server, never taken from the page
 
 
 _EVERYONE = frozenset(Role)
@@ -84,5 +85,6 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.INCIDENT: _EVERYONE,
     Action.LOG_IN: _EVERYONE,
     Action.LOG_IN_FAILED: _EVERYONE,
+    Action.ACTION_REFUSED: _EVERYONE,
     Action.LOG_OUT: _EVERYONE,
 }

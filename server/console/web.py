@@ -271,6 +271,14 @@ def take_action(body: ActionIn, request: Request, ctx: Context) -> Response:
     except UserFacingError as exc:
         status = 403 if exc.code == "console.not_allowed" else (
             404 if exc.code == "console.no_such_seat" else 409)
+        if status != 409:
+            # Outside the role or the scope: on the actor's own trail (their room, no
+            # candidate joined in, so nothing of the other room shows), for the chief.
+            with ctx.db.write() as conn:
+                audit.record(conn, account, action=Action.ACTION_REFUSED.value, at_ms=now,
+                             room=account.room, detail={
+                                 "tried": body.action.value, "exam_id": body.exam_id,
+                                 "candidate_id": body.candidate_id, "error": exc.code})
         return _json({"error": exc.code, "message": str(exc)}, status)
     return _json({"ok": True, **result})
 

@@ -498,13 +498,17 @@ def test_closed_request_cannot_be_replayed(world: World, held_request: int) -> N
 
 @attack("audit")
 def test_every_accepted_action_leaves_exactly_one_audit_row(world: World) -> None:
-    before = len(world.audit_rows(actor="room2"))
+    def taken() -> list[str]:
+        return [r.action for r in world.audit_rows(actor="room2")
+                if r.action != "action_refused"]
+
+    before = len(taken())
     assert world.room2.act("mark_present", world.chen, reason="").status_code == 200
     assert world.room2.act("incident", world.chen, category="health",
                            reason="头晕").status_code == 200
     refused = world.room2.act("end_attempt", world.chen, reason="越权")
     assert refused.status_code == 403
-    assert len(world.audit_rows(actor="room2")) == before + 2
+    assert taken()[before:] == ["mark_present", "incident"]
 
 
 @attack("audit")
@@ -517,6 +521,21 @@ def test_failed_logins_of_an_account_are_on_its_audit_trail(world: World) -> Non
     assert "log_in_failed" in world.chief.http.get(f"{world.url}/console/audit",
                                                    timeout=10).text or \
         "登录失败" in world.chief.http.get(f"{world.url}/console/audit", timeout=10).text
+
+
+@attack("audit")
+def test_out_of_scope_tries_are_on_the_actors_trail(world: World) -> None:
+    """A proctor probing another room's seats, or a chief decision, leaves a record their
+    chief examiner sees; the record names no candidate of the other room."""
+    before = len(world.audit_rows(actor="jiankao", action="action_refused"))
+    assert world.proctor.act("mark_absent", world.chen, reason="试探").status_code == 404
+    assert world.proctor.act("reset_password", world.zhang, reason="试探").status_code == 403
+    rows = world.audit_rows(actor="jiankao", action="action_refused")
+    assert len(rows) == before + 2
+    assert {r.detail["tried"] for r in rows[-2:]} == {"mark_absent", "reset_password"}
+    assert all(r.room == "第1考场" and r.candidate_id is None for r in rows[-2:])
+    assert "越权操作被拒绝" in world.chief.http.get(f"{world.url}/console/audit",
+                                              timeout=10).text
 
 
 @attack("audit")
