@@ -8,25 +8,33 @@ Baseline in the same run: the same revisions as plain JSON written with the same
 write + read-back (no signing, no encryption): the ratio is what the file format costs.
 
 Import: every candidate's file through ``import_offline_file`` (structure, key lookup,
-signature, name, identity, HPKE decryption, per-answer merge) into a fresh SQLite server
-database; then the same files again (replay, all duplicates). Baseline in the same run:
-``merge_revisions`` alone with the same revisions into a second fresh database, so the
-ratio is what verification and decryption add on top of the merge itself.
+signature, name, identity, HPKE decryption, limits, set-based merge) into a fresh server
+database, on SQLite and on PostgreSQL (a throwaway cluster from scripts/postgres_temp.sh,
+or --postgres-url); then the same files again (replay, all duplicates). Baseline in the
+same run: ``merge_revisions`` alone with the same revisions into a second fresh database,
+so the ratio is what verification and decryption add on top of the merge itself. The
+exam's paper has exactly the items answered (answers to ids not in the paper are refused).
+Target: >= 10,000 answers merged per second on both engines.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from client.export.atomic_write import atomic_write_verified
 from client.export.naming import offline_file_name
@@ -117,15 +125,60 @@ def bench_export(tmp: Path, *, items: int, revisions: int) -> None:
           f"ratio {export_ms / base_ms:.2f}x")
 
 
-def make_server(data_dir: Path) -> tuple[ServerContext, str]:
-    settings = ServerSettings.load(data_dir)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def question_id(item: int) -> str:
+    return f"q{item:03d}"
+
+
+def write_paper(directory: Path, items: int) -> Path:
+    """A paper whose items are the ones answer() answers (by item % 4)."""
+    def zh(text_: str) -> dict[str, str]:
+        return {"zh_CN": text_, "en": text_}
+
+    def item(n: int) -> dict[str, object]:
+        kind = n % 4
+        base: dict[str, object] = {"id": question_id(n), "stem": zh(f"第{n}题"), "score": 1}
+        options = [{"id": o, "text": zh(o)} for o in "ABCD"]
+        if kind == 0:
+            return {**base, "type": "single", "options": options, "key": "A"}
+        if kind == 1:
+            return {**base, "type": "multiple", "options": options, "key": ["A", "C"]}
+        if kind == 2:
+            return {**base, "type": "fill_blank", "blanks": 2, "key": [["北京"], ["1"]]}
+        return {**base, "type": "essay", "max_length": 2000}
+
+    paper = {"format_version": 1, "paper_id": "bench-offline", "title": zh("离线导入基准"),
+             "duration_minutes": 120,
+             "sections": [{"id": "s1", "title": zh("全部"), "items": [item(n) for n in
+                                                                    range(items)]}]}
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "paper.json").write_text(json.dumps(paper, ensure_ascii=False), "utf-8")
+    return directory
+
+
+def fresh_database(postgres_admin_url: str | None) -> str:
+    if not postgres_admin_url:
+        return ""
+    name = f"exam_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def make_server(data_dir: Path, *, items: int,
+                postgres_admin_url: str | None) -> tuple[ServerContext, str]:
+    settings = ServerSettings.load(data_dir, database_url=fresh_database(postgres_admin_url))
     keys = ensure_keys(data_dir)
     db = Database(settings.effective_database_url)
     db.init_schema()
     ensure_tables(db)
     clock = SystemClock()
     info = install_demo(settings=settings, db=db, keys=keys, clock=clock, start_in_s=-60,
-                        duration_s=7200)
+                        duration_s=7200, paper_source=write_paper(data_dir / "paper", items))
     return ServerContext.build(settings=settings, db=db, keys=keys, clock=clock), info.exam_id
 
 
@@ -145,12 +198,14 @@ def add_candidates(ctx: ServerContext, exam_id: str, count: int) -> list[int]:
 
 
 def revisions_for(items: int, revisions: int, now: int) -> list[Revision]:
-    return [Revision(f"q{i:03d}", r, answer(i, r), now, r, now, False)  # type: ignore[arg-type]
+    return [Revision(question_id(i), r, answer(i, r), now, r, now, False)  # type: ignore[arg-type]
             for i in range(items) for r in range(1, revisions + 1)]
 
 
-def bench_import(tmp: Path, *, candidates: int, items: int, revisions: int) -> None:
-    ctx, exam_id = make_server(tmp / "server")
+def bench_import(tmp: Path, *, candidates: int, items: int, revisions: int,
+                 engine: str, postgres_admin_url: str | None) -> None:
+    admin_url = postgres_admin_url if engine == "postgresql" else None
+    ctx, exam_id = make_server(tmp / "server", items=items, postgres_admin_url=admin_url)
     attempts = add_candidates(ctx, exam_id, candidates)
     now = ctx.clock.now_ms()
     revs = revisions_for(items, revisions, now)
@@ -176,7 +231,7 @@ def bench_import(tmp: Path, *, candidates: int, items: int, revisions: int) -> N
     build_s = time.perf_counter() - build_start
     total_revisions = candidates * len(revs)
     size = sum(len(data) for _name, data in files)
-    print(f"center: {candidates} candidates x {items} items x {revisions} revisions = "
+    print(f"[{engine}] center: {candidates} candidates x {items} items x {revisions} revisions = "
           f"{total_revisions} revisions in {size / 1024:.0f} KiB of files "
           f"(built in {build_s:.1f} s)")
 
@@ -193,7 +248,8 @@ def bench_import(tmp: Path, *, candidates: int, items: int, revisions: int) -> N
     assert all(r.status is ImportStatus.UNCHANGED for r in replays)
     ctx.db.close()
 
-    base_ctx, base_exam = make_server(tmp / "baseline")
+    base_ctx, base_exam = make_server(tmp / "baseline", items=items,
+                                      postgres_admin_url=admin_url)
     base_attempts = add_candidates(base_ctx, base_exam, candidates)
     incoming = [IncomingRevision(r.question_id, r.revision, r.value, r.server_time_ms)
                 for r in revs]
@@ -204,9 +260,9 @@ def bench_import(tmp: Path, *, candidates: int, items: int, revisions: int) -> N
     base_s = time.perf_counter() - start
     base_ctx.db.close()
 
-    print(f"import, first time: {first_s:.2f} s, {total_revisions / first_s:,.0f} answers "
-          f"merged/s, {candidates / first_s:.1f} files/s")
-    print(f"import, replay (all duplicates): {replay_s:.2f} s, "
+    print(f"[{engine}] import, first time: {first_s:.2f} s, {total_revisions / first_s:,.0f} "
+          f"answers merged/s, {candidates / first_s:.1f} files/s (target >= 10,000 answers/s)")
+    print(f"[{engine}] import, replay (all duplicates): {replay_s:.2f} s, "
           f"{total_revisions / replay_s:,.0f} answers checked/s")
     print(f"  baseline (merge_revisions alone, same revisions): {base_s:.2f} s, "
           f"{total_revisions / base_s:,.0f} answers/s; import/baseline time ratio "
@@ -218,13 +274,31 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=100)
     parser.add_argument("--items", type=int, default=200)
     parser.add_argument("--revisions", type=int, default=3)
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--postgres-url", default=os.environ.get("EXAM_SERVER_TEST_POSTGRES_URL"),
+                        help="an admin URL of a PostgreSQL server (default: a throwaway one)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        (tmp / "export").mkdir()
-        bench_export(tmp / "export", items=args.items, revisions=args.revisions)
-        bench_import(tmp, candidates=args.candidates, items=args.items,
-                     revisions=args.revisions)
+    engines = args.engines.split(",")
+    cluster_dir, admin_url = None, args.postgres_url
+    if "postgresql" in engines and not admin_url:
+        out = subprocess.run(["bash", str(ROOT / "scripts" / "postgres_temp.sh"), "start"],
+                             check=True, capture_output=True, text=True).stdout
+        found = dict(line.removeprefix("export ").split("=", 1) for line in out.splitlines())
+        cluster_dir, admin_url = found["EXAM_PG_DIR"], found["EXAM_SERVER_TEST_POSTGRES_URL"]
+    try:
+        with tempfile.TemporaryDirectory() as tmp_name:
+            tmp = Path(tmp_name)
+            (tmp / "export").mkdir()
+            bench_export(tmp / "export", items=args.items, revisions=args.revisions)
+            for engine in engines:
+                (tmp / engine).mkdir()
+                bench_import(tmp / engine, candidates=args.candidates, items=args.items,
+                             revisions=args.revisions, engine=engine,
+                             postgres_admin_url=admin_url)
+    finally:
+        if cluster_dir:
+            subprocess.run(["bash", str(ROOT / "scripts" / "postgres_temp.sh"), "stop",
+                            cluster_dir], check=False)
 
 
 if __name__ == "__main__":

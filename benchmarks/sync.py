@@ -1,19 +1,27 @@
-"""The reference server under N candidates who sync their answers every few seconds.
+"""The reference server through a modelled exam: logins, answer uploads, submissions.
 
-The server runs as its own process (``exam-server serve``, uvicorn, SQLite in WAL mode),
-as in an exam center; this process plays N candidates with asyncio + httpx. Each
-candidate holds a keep-alive connection and every ``--interval`` seconds (with jitter,
-as the client's pusher does) POSTs a batch of 1-3 new revisions to /api/v1/attempt/answers.
-Candidates, registrations, attempts and tokens are written straight into the database
-beforehand, so the figures measure answer sync, not argon2 logins.
+The server runs as its own processes (``exam-server serve --workers W``), as in an exam
+center, once on SQLite (one worker) and once on PostgreSQL (several workers; a throwaway
+cluster from scripts/postgres_temp.sh unless --postgres-url is given). This process plays
+N candidates with asyncio + httpx, one keep-alive connection each, as each PC has its own:
 
-Printed per N: requests/s offered (N / interval) and served (completed over the level,
-which includes a ramp of up to one interval while candidates start), latency
-p50/p99/max, errors, the server's CPU per request and share of a core (the load
-generator shares the machine), and the ratios against the first N and against a
-baseline measured in the same run (one candidate, so the server's floor latency).
+1. **logins**: every candidate logs in once, at a random moment of the login window
+   (``--login-window``, default 20 s: a hall within a minute), with the client's 10 s
+   timeout; a 429 is retried after its Retry-After, as the candidate clicks again. Who is
+   logged in starts uploading at once, so uploads are measured while logins run.
+2. **exam**: each candidate uploads 1-3 new revisions every ``--interval`` seconds
+   (the pusher's cadence: one request per interval, jittered by +-25 %).
+3. **submit**: every candidate sends its last revisions and submits within
+   ``--submit-window`` seconds (the end of the exam, when everyone submits at once).
 
-    python benchmarks/sync.py [--candidates 100,1000] [--interval 3] [--duration 20]
+Per engine and N it prints, per phase: requests/s, latency p50/p99/max, errors; how long
+the logins took and the longest upload during them (the targets: 1000 logins within 30 s,
+no upload stalled over 1 s; uploads p99 <= 100 ms with 0 errors on PostgreSQL at N=1000);
+and the server's CPU per upload (workers + database processes) with what 10,000
+candidates would need. The load generator shares the machine (its CPU is printed too).
+
+    python benchmarks/sync.py [--candidates 100,1000] [--engines sqlite,postgresql]
+        [--workers 2] [--interval 3] [--duration 20] [--login-window 20]
 """
 
 from __future__ import annotations
@@ -22,76 +30,116 @@ import argparse
 import asyncio
 import os
 import random
-import secrets
 import socket
 import ssl
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import psutil
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server.auth import CANDIDATE
+from server import schema as t
 from server.clock import SystemClock
 from server.config import ServerSettings
+from server.context import ServerContext
 from server.db import Database
 from server.demo import DEMO_CENTER_ID, DEMO_EXAM_ID, install_demo
 from server.keys import ensure_keys
 from server.passwords import hash_password
 
-QUESTIONS = [f"q{i}" for i in range(1, 9)]
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "bench-password"
+CLIENT_TIMEOUT_S = 10.0  # client/sync/api.py's read timeout for a login
+PROJECT_TO = 10_000
 
 
 @dataclass
-class Figures:
-    candidates: int
-    requests: int
-    errors: int
-    seconds: float
-    offered_per_s: float
-    latencies_ms: list[float]
-    server_cpu_s: float = 0.0  # CPU time the server process used during the level
-    client_cpu_s: float = 0.0  # CPU time this load generator used (same 2 cores)
+class Phase:
+    name: str
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    started: float = 0.0
+    ended: float = 0.0
 
-    @property
-    def served_per_s(self) -> float:
-        return self.requests / self.seconds
+    def record(self, ms: float) -> None:
+        self.latencies_ms.append(ms)
+
+    def error(self, kind: str) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
 
     def pct(self, q: float) -> float:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
+    def line(self) -> str:
+        seconds = max(1e-9, self.ended - self.started)
+        worst = max(self.latencies_ms, default=float("nan"))
+        errors = sum(self.errors.values())
+        kinds = f" {self.errors}" if self.errors else ""
+        rate = len(self.latencies_ms) / seconds
+        return (f"{self.name:<22} {len(self.latencies_ms):>6} req {rate:7.1f} req/s  "
+                f"p50 {self.pct(0.5):7.1f} ms  p99 {self.pct(0.99):7.1f} ms  "
+                f"max {worst:7.1f} ms  errors {errors}{kinds}")
 
-def prepare(data_dir: Path, count: int) -> list[str]:
-    """Demo exam running now, *count* registered candidates, a token each."""
-    settings = ServerSettings.load(data_dir)
+
+@dataclass
+class Run:
+    logins: Phase = field(default_factory=lambda: Phase("logins"))
+    uploads_during_logins: Phase = field(
+        default_factory=lambda: Phase("uploads during logins"))
+    uploads: Phase = field(default_factory=lambda: Phase("uploads (exam)"))
+    submits: Phase = field(default_factory=lambda: Phase("final upload + submit"))
+    login_retries_429: int = 0
+    logged_in_at: list[float] = field(default_factory=list)
+
+
+# -- setup ---------------------------------------------------------------------------------
+
+def fresh_postgres_database(admin_url: str) -> str:
+    name = f"exam_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def prepare(data_dir: Path, count: int, database_url: str) -> tuple[list[str], list[str]]:
+    """Demo exam running now, *count* registered candidates; their usernames and the
+    paper's question ids."""
+    settings = ServerSettings.load(data_dir, database_url=database_url)
     keys = ensure_keys(data_dir)
     db = Database(settings.effective_database_url)
     db.init_schema()
     clock = SystemClock()
-    info = install_demo(settings=settings, db=db, keys=keys, clock=clock, start_in_s=-60,
-                        duration_s=4 * 3600)
-    shared_hash = hash_password("bench-password")  # one hash: logins are not measured
-    tokens = []
-    now = clock.now_ms()
-    for n in range(count):
-        candidate_id = db.insert_candidate(student_no=f"B{n:07d}", id_number=f"ID{n:016d}",
-                                           name=f"考生{n}", center_id=DEMO_CENTER_ID,
-                                           password_hash=shared_hash)
-        db.register(exam_id=DEMO_EXAM_ID, candidate_id=candidate_id)
-        attempt = db.open_attempt(exam_id=DEMO_EXAM_ID, candidate_id=candidate_id, now_ms=now)
-        token = secrets.token_urlsafe(32)
-        db.store_token(token, kind=CANDIDATE, candidate_id=candidate_id, attempt_id=attempt.id,
-                       client_id=f"bench-{n}", created_at_ms=now, expires_ms=info.end_ms)
-        tokens.append(token)
+    install_demo(settings=settings, db=db, keys=keys, clock=clock, start_in_s=-60,
+                 duration_s=4 * 3600)
+    shared_hash = hash_password(PASSWORD)  # one hash made here; every login verifies it
+    usernames = [f"B{n:07d}" for n in range(count)]
+    with db.write() as conn:
+        conn.execute(t.candidates.insert(), [
+            {"student_no": u, "id_number": f"ID{n:016d}", "name": f"考生{n}",
+             "center_id": DEMO_CENTER_ID, "password_hash": shared_hash}
+            for n, u in enumerate(usernames)])
+        ids = conn.execute(t.candidates.select().with_only_columns(t.candidates.c.id)
+                           .where(t.candidates.c.student_no.in_(usernames))).scalars().all()
+        conn.execute(t.registrations.insert(),
+                     [{"exam_id": DEMO_EXAM_ID, "candidate_id": i} for i in ids])
+    ctx = ServerContext.build(settings=settings, db=db, keys=keys, clock=clock)
+    exam = db.get_exam(DEMO_EXAM_ID)
+    assert exam is not None
+    questions = sorted(ctx.papers.question_ids(exam))
     db.close()
-    return tokens
+    return usernames, questions
 
 
 def free_port() -> int:
@@ -100,16 +148,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+def start_server(data_dir: Path, port: int, *, workers: int,
+                 database_url: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "EXAM_SERVER_DATABASE_URL": database_url}
     process = subprocess.Popen(
         [sys.executable, "-m", "server", "serve", "--data", str(data_dir), "--host",
-         "127.0.0.1", "--port", str(port)], env=env,
+         "127.0.0.1", "--port", str(port), "--workers", str(workers)], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             httpx.get(f"http://127.0.0.1:{port}/api/v1/time", timeout=1).raise_for_status()
+            time.sleep(1.0 if workers > 1 else 0)  # let every worker come up
             return process
         except httpx.HTTPError:
             time.sleep(0.2)
@@ -117,118 +167,304 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("server did not start")
 
 
-async def candidate(client: httpx.AsyncClient, url: str, token: str, *, interval: float,
-                     until: float, rng: random.Random, out: list[float],
-                     errors: list[int]) -> None:
-    revisions = dict.fromkeys(QUESTIONS, 0)
-    headers = {"Authorization": f"Bearer {token}"}
-    await asyncio.sleep(rng.uniform(0, interval))  # candidates do not start in step
-    while time.monotonic() < until:
-        batch = []
-        for question in rng.sample(QUESTIONS, rng.randint(1, 3)):
-            revisions[question] += 1
-            batch.append({"question_id": question, "revision": revisions[question],
-                          "value": rng.choice("ABCD"), "client_time_ms": None})
+class CpuMeter:
+    """CPU seconds of a process tree (the server's workers, or the database's backends)."""
+
+    def __init__(self, root_pid: int | None) -> None:
+        self.root = psutil.Process(root_pid) if root_pid else None
+        self._seen: dict[int, float] = {}
+
+    def _now(self) -> dict[int, float]:
+        if self.root is None:
+            return {}
+        found = {}
+        for process in [self.root, *self.root.children(recursive=True)]:
+            try:
+                times = process.cpu_times()
+                found[process.pid] = times.user + times.system
+            except psutil.Error:
+                continue
+        return found
+
+    def start(self) -> None:
+        self._seen = self._now()
+
+    def seconds(self) -> float:
+        now = self._now()
+        return sum(v - self._seen.get(pid, 0.0) for pid, v in now.items())
+
+
+def postmaster_pid(database_url: str) -> int | None:
+    if not database_url.startswith("postgresql"):
+        return None
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    engine.dispose()
+    return psutil.Process(backend).ppid()
+
+
+# -- the modelled exam ---------------------------------------------------------------------
+
+class Candidate:
+    def __init__(self, username: str, n: int, questions: list[str], base_url: str,
+                 tls: ssl.SSLContext) -> None:
+        self.username = username
+        self.rng = random.Random(n)
+        self.questions = questions
+        self.revisions = dict.fromkeys(questions, 0)
+        self.client = httpx.AsyncClient(base_url=base_url, timeout=30.0, verify=tls,
+                                        limits=httpx.Limits(max_connections=1))
+        self.token = ""
+
+    def batch(self) -> list[dict[str, object]]:
+        out: list[dict[str, object]] = []
+        for question in self.rng.sample(self.questions, self.rng.randint(1, 3)):
+            self.revisions[question] += 1
+            out.append({"question_id": question, "revision": self.revisions[question],
+                        "value": self.rng.choice("ABCD"), "client_time_ms": None})
+        return out
+
+    async def login(self, run: Run) -> bool:
+        while True:
+            started = time.perf_counter()
+            try:
+                response = await self.client.post(
+                    "/api/v1/login", timeout=CLIENT_TIMEOUT_S,
+                    json={"username": self.username, "password": PASSWORD,
+                          "center_id": DEMO_CENTER_ID, "client_id": f"pc-{self.username}"})
+            except httpx.TimeoutException:
+                run.logins.error("timeout")
+                return False
+            except httpx.HTTPError as exc:
+                run.logins.error(type(exc).__name__)
+                return False
+            run.logins.record((time.perf_counter() - started) * 1000)
+            if response.status_code == 429:
+                run.login_retries_429 += 1
+                await asyncio.sleep(float(response.headers.get("Retry-After", "1"))
+                                    * self.rng.uniform(1.0, 1.3))
+                continue
+            if response.status_code != 200:
+                run.logins.error(str(response.status_code))
+                return False
+            self.token = response.json()["token"]
+            run.logged_in_at.append(time.monotonic())
+            return True
+
+    async def upload(self, phase: Phase) -> None:
         started = time.perf_counter()
         try:
-            response = await client.post(url, json={"answers": batch}, headers=headers)
+            response = await self.client.post(
+                "/api/v1/attempt/answers", json={"answers": self.batch()},
+                headers={"Authorization": f"Bearer {self.token}"})
             if response.status_code != 200:
-                errors.append(response.status_code)
-        except httpx.HTTPError:
-            errors.append(0)
-        out.append((time.perf_counter() - started) * 1000)
-        # The pusher's cadence: the interval, jittered so that a room does not beat in step.
-        await asyncio.sleep(rng.uniform(0.8, 1.2) * interval)
+                phase.error(str(response.status_code))
+        except httpx.HTTPError as exc:
+            phase.error(type(exc).__name__)
+        phase.record((time.perf_counter() - started) * 1000)
+
+    async def submit(self, phase: Phase) -> None:
+        await self.upload(phase)
+        started = time.perf_counter()
+        try:
+            response = await self.client.post(
+                "/api/v1/attempt/submit", json={"answered_count": len(self.questions)},
+                headers={"Authorization": f"Bearer {self.token}"})
+            if response.status_code != 200:
+                phase.error(str(response.status_code))
+        except httpx.HTTPError as exc:
+            phase.error(type(exc).__name__)
+        phase.record((time.perf_counter() - started) * 1000)
 
 
-async def run_load(port: int, tokens: list[str], *, interval: float,
-                   duration: float) -> Figures:
-    url = f"http://127.0.0.1:{port}/api/v1/attempt/answers"
-    latencies: list[float] = []
-    errors: list[int] = []
-    # One client (one keep-alive connection) per candidate, as each PC has its own: a
-    # shared pool of 1000 connections costs the load generator more than the server.
-    # One TLS context for all (plain HTTP here; httpx would build one per client).
+@dataclass
+class Schedule:
+    """When the exam phase runs: it starts once every login has finished (plus one
+    interval, so that the last logins' first uploads are in), whenever that is."""
+
+    exam_from: float = float("inf")
+    exam_until: float = float("inf")
+    logins_left: int = 0
+    logins_done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def login_finished(self) -> None:
+        self.logins_left -= 1
+        if self.logins_left == 0:
+            self.logins_done.set()
+
+
+async def play(candidate: Candidate, run: Run, schedule: Schedule, *, login_at: float,
+               submit_offset: float, interval: float) -> None:
+    await asyncio.sleep(max(0.0, login_at - time.monotonic()))
+    ok = await candidate.login(run)
+    schedule.login_finished()
+    if not ok:
+        return
+    # The pusher's first upload comes one jittered interval after the start.
+    next_upload = time.monotonic() + interval * candidate.rng.uniform(0.75, 1.25)
+    while True:
+        wait = next_upload - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        now = time.monotonic()
+        if now >= schedule.exam_until:
+            break
+        phase = run.uploads_during_logins if now < schedule.exam_from else run.uploads
+        await candidate.upload(phase)
+        next_upload += interval * candidate.rng.uniform(0.75, 1.25)
+        if next_upload > schedule.exam_until:
+            await asyncio.sleep(max(0.0, schedule.exam_until - time.monotonic()))
+            break
+    await asyncio.sleep(max(0.0, schedule.exam_until + submit_offset - time.monotonic()))
+    await candidate.submit(run.submits)
+
+
+async def baseline_cpu(base_url: str, username: str, questions: list[str],
+                       meters: list[CpuMeter], requests: int = 300) -> tuple[float, Phase]:
+    """Server CPU per upload, one candidate back to back (no queueing, no contention
+    between requests): the figure to project from."""
     tls = ssl.create_default_context()
-    clients = [httpx.AsyncClient(limits=httpx.Limits(max_connections=1), timeout=30.0,
-                                 verify=tls) for _ in tokens]
-    started = time.monotonic()
-    until = started + duration
+    candidate = Candidate(username, 0, questions, base_url, tls)
+    phase = Phase("baseline (1 candidate)")
     try:
-        await asyncio.gather(*(
-            candidate(client, url, token, interval=interval, until=until,
-                      rng=random.Random(n), out=latencies, errors=errors)
-            for n, (client, token) in enumerate(zip(clients, tokens, strict=True))))
+        await candidate.login(Run())
+        for _ in range(20):  # warm up caches and connections
+            await candidate.upload(phase)
+        phase = Phase("baseline (1 candidate)")
+        for meter in meters:
+            meter.start()
+        phase.started = time.monotonic()
+        for _ in range(requests):
+            await candidate.upload(phase)
+        phase.ended = time.monotonic()
+        cpu = sum(meter.seconds() for meter in meters)
     finally:
-        seconds = time.monotonic() - started
-        for client in clients:
-            await client.aclose()
-    return Figures(candidates=len(tokens), requests=len(latencies), errors=len(errors),
-                   seconds=seconds, offered_per_s=len(tokens) / interval,
-                   latencies_ms=latencies)
+        await candidate.client.aclose()
+    return cpu * 1000 / requests, phase
 
 
-def measured(server: subprocess.Popen[bytes], port: int, tokens: list[str], *,
-             interval: float, duration: float) -> Figures:
-    """One load level, with the CPU time of the server process and of this process."""
-    process = psutil.Process(server.pid)
-    server_before = sum(process.cpu_times()[:2])
-    client_before = time.process_time()
-    figures = asyncio.run(run_load(port, tokens, interval=interval, duration=duration))
-    figures.server_cpu_s = sum(process.cpu_times()[:2]) - server_before
-    figures.client_cpu_s = time.process_time() - client_before
-    return figures
+async def exam(base_url: str, usernames: list[str], questions: list[str], *,
+               interval: float, duration: float, login_window: float,
+               submit_window: float, meters: list[CpuMeter]) -> tuple[Run, float]:
+    """Run the three phases; returns the figures and the CPU seconds of the exam phase."""
+    tls = ssl.create_default_context()  # one context for all (plain HTTP here)
+    candidates = [Candidate(u, n, questions, base_url, tls) for n, u in enumerate(usernames)]
+    run = Run()
+    schedule = Schedule(logins_left=len(candidates))
+    start = time.monotonic() + 0.5
+    rng = random.Random(0)
+    for phase in (run.logins, run.uploads_during_logins):
+        phase.started = start
+    cpu_exam = 0.0
+
+    async def conduct() -> None:
+        nonlocal cpu_exam
+        await schedule.logins_done.wait()
+        run.logins.ended = time.monotonic()
+        schedule.exam_from = time.monotonic() + interval
+        schedule.exam_until = schedule.exam_from + duration
+        run.uploads_during_logins.ended = run.uploads.started = schedule.exam_from
+        run.uploads.ended = run.submits.started = schedule.exam_until
+        await asyncio.sleep(max(0.0, schedule.exam_from - time.monotonic()))
+        for meter in meters:
+            meter.start()
+        await asyncio.sleep(max(0.0, schedule.exam_until - time.monotonic()))
+        cpu_exam = sum(meter.seconds() for meter in meters)
+
+    try:
+        await asyncio.gather(conduct(), *(
+            play(c, run, schedule, login_at=start + rng.uniform(0, login_window),
+                 submit_offset=rng.uniform(0, submit_window), interval=interval)
+            for c in candidates))
+    finally:
+        for c in candidates:
+            await c.client.aclose()
+    run.submits.ended = time.monotonic()
+    return run, cpu_exam
 
 
-def report(figures: Figures, *, first: Figures | None, baseline: Figures) -> None:
-    p50, p99 = figures.pct(0.50), figures.pct(0.99)
-    line = (f"N={figures.candidates:>5}: offered {figures.offered_per_s:7.1f} req/s, "
-            f"served {figures.served_per_s:7.1f} req/s, p50 {p50:7.1f} ms, "
-            f"p99 {p99:7.1f} ms, max {max(figures.latencies_ms):7.1f} ms, "
-            f"errors {figures.errors}, server CPU "
-            f"{figures.server_cpu_s * 1000 / max(1, figures.requests):.1f} ms/req "
-            f"({figures.server_cpu_s / figures.seconds:.0%} of a core), load generator "
-            f"{figures.client_cpu_s / figures.seconds:.0%} of a core")
-    line += f"; p50 x{p50 / baseline.pct(0.5):.1f}, p99 x{p99 / baseline.pct(0.99):.1f} vs N=1"
-    if first is not None and first is not figures:
-        grow = figures.candidates / first.candidates
-        line += (f"; vs N={first.candidates}: N x{grow:g}, served "
-                 f"x{figures.served_per_s / first.served_per_s:.1f}, "
-                 f"p99 x{p99 / first.pct(0.99):.1f}")
-    print(line, flush=True)
+def one_level(engine: str, count: int, *, workers: int, postgres_admin_url: str | None,
+              args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="sync-bench-") as folder:
+        data_dir = Path(folder)
+        database_url = (fresh_postgres_database(postgres_admin_url)
+                        if engine == "postgresql" and postgres_admin_url else "")
+        usernames, questions = prepare(data_dir, count, database_url)
+        port = free_port()
+        server = start_server(data_dir, port, workers=workers, database_url=database_url)
+        meters = [CpuMeter(server.pid), CpuMeter(postmaster_pid(database_url))]
+        client_before = time.process_time()
+        wall_before = time.monotonic()
+        try:
+            base_ms, base = asyncio.run(baseline_cpu(f"http://127.0.0.1:{port}", usernames[-1],
+                                                     questions, meters))
+            run, cpu_exam = asyncio.run(exam(
+                f"http://127.0.0.1:{port}", usernames, questions, interval=args.interval,
+                duration=args.duration, login_window=args.login_window,
+                submit_window=args.submit_window, meters=meters))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        client_share = (time.process_time() - client_before) / (time.monotonic() - wall_before)
+    label = f"{engine}, {workers} worker{'s' if workers > 1 else ''}"
+    print(f"\n== {label}, N={count} (offered {count / args.interval:.0f} uploads/s) ==")
+    logged_in = len(run.logged_in_at)
+    took = run.logins.ended - run.logins.started
+    print("  " + base.line())
+    stalls = sum(1 for ms in run.uploads_during_logins.latencies_ms if ms > 1000)
+    print(f"logins: {logged_in}/{count} in {took:.1f} s (window {args.login_window:g} s), "
+          f"429 retried {run.login_retries_429}; uploads during logins over 1 s: {stalls}")
+    for phase in (run.logins, run.uploads_during_logins, run.uploads, run.submits):
+        print("  " + phase.line())
+    served = len(run.uploads.latencies_ms)
+    per_upload_ms = cpu_exam * 1000 / max(1, served)
+    offered_10k = PROJECT_TO / args.interval
+    print(f"server CPU per upload (workers + database): {base_ms:.2f} ms one candidate back "
+          f"to back, {per_upload_ms:.2f} ms in the exam phase (sweeper and scoring included) "
+          f"-> {PROJECT_TO:,} candidates ({offered_10k:.0f} uploads/s) need "
+          f"{offered_10k * base_ms / 1000:.1f}-{offered_10k * per_upload_ms / 1000:.1f} cores; "
+          f"load generator used {client_share:.0%} of a core", flush=True)
+
+
+def start_postgres() -> tuple[str, str]:
+    out = subprocess.run(["bash", str(ROOT / "scripts" / "postgres_temp.sh"), "start"],
+                         check=True, capture_output=True, text=True).stdout
+    values = dict(line.removeprefix("export ").split("=", 1) for line in out.splitlines())
+    return values["EXAM_PG_DIR"], values["EXAM_SERVER_TEST_POSTGRES_URL"]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--candidates", default="100,1000")
-    parser.add_argument("--interval", type=float, default=3.0, help="seconds between syncs")
-    parser.add_argument("--duration", type=float, default=20.0, help="seconds per load level")
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--workers", type=int, default=2, help="workers on PostgreSQL")
+    parser.add_argument("--interval", type=float, default=3.0, help="seconds between uploads")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of exam phase")
+    parser.add_argument("--login-window", type=float, default=20.0)
+    parser.add_argument("--submit-window", type=float, default=5.0)
+    parser.add_argument("--postgres-url", default=os.environ.get("EXAM_SERVER_TEST_POSTGRES_URL"),
+                        help="an admin URL of a PostgreSQL server (default: a throwaway one)")
     args = parser.parse_args()
     levels = [int(n) for n in args.candidates.split(",")]
-    print(f"sync benchmark: interval {args.interval:g} s, {args.duration:g} s per level, "
-          f"{os.cpu_count()} CPUs, server = exam-server serve (uvicorn, SQLite WAL)")
-    first: Figures | None = None
-    for count in levels:
-        with tempfile.TemporaryDirectory(prefix="sync-bench-") as folder:
-            data_dir = Path(folder)
-            tokens = prepare(data_dir, count)
-            port = free_port()
-            server = start_server(data_dir, port)
-            try:
-                baseline = measured(server, port, tokens[:1], interval=0.05,
-                                    duration=min(5.0, args.duration))
-                figures = measured(server, port, tokens, interval=args.interval,
-                                   duration=args.duration)
-            finally:
-                server.terminate()
-                server.wait(timeout=15)
-        if first is None:
-            first = figures
-            print(f"baseline N=1 (one candidate syncing back to back): "
-                  f"p50 {baseline.pct(0.5):.1f} ms, p99 {baseline.pct(0.99):.1f} ms, "
-                  f"{baseline.served_per_s:.0f} req/s, server CPU "
-                  f"{baseline.server_cpu_s * 1000 / max(1, baseline.requests):.1f} ms/req")
-        report(figures, first=first, baseline=baseline)
+    engines = args.engines.split(",")
+    print(f"sync benchmark: {os.cpu_count()} CPUs (shared with the load generator and with "
+          f"whatever else runs), interval {args.interval:g} s, logins within "
+          f"{args.login_window:g} s, exam phase {args.duration:g} s, submits within "
+          f"{args.submit_window:g} s")
+    cluster_dir = None
+    admin_url = args.postgres_url
+    if "postgresql" in engines and not admin_url:
+        cluster_dir, admin_url = start_postgres()
+    try:
+        for engine in engines:
+            for count in levels:
+                one_level(engine, count, workers=1 if engine == "sqlite" else args.workers,
+                          postgres_admin_url=admin_url, args=args)
+    finally:
+        if cluster_dir:
+            subprocess.run(["bash", str(ROOT / "scripts" / "postgres_temp.sh"), "stop",
+                            cluster_dir], check=False)
     return 0
 
 

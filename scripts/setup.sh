@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepare a fresh Debian/Ubuntu machine: system libraries Qt needs, fonts, Xvfb, espeak-ng,
-# NSIS and Chromium (tests), then a virtual environment with the project installed.
+# NSIS and Chromium (tests), PostgreSQL (server tests), then a virtual environment with the project installed.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,9 @@ APT_PACKAGES=(
   libportaudio2
   # fonts for screenshots and rendering tests; virtual display; test tools
   fonts-noto-cjk xvfb xauth espeak-ng nsis chromium binutils
+  # the server tests and benchmarks against PostgreSQL (a throwaway cluster per run:
+  # scripts/postgres_temp.sh; Debian's default cluster is not used)
+  postgresql
 )
 
 # -- frozen build and installer checks (issue 14) -----------------------------------------

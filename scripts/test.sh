@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fresh machine -> every check CI runs: lint, types, the Qt boundary, the core tests with
-# Qt unavailable, the whole test suite (offscreen Qt, real server on 127.0.0.1), the
-# frozen build's self-test and the Windows wheel check. .ci/run calls exactly this script.
+# Qt unavailable, the whole test suite (offscreen Qt, real server on 127.0.0.1, SQLite),
+# the server tests again against PostgreSQL, the frozen build's self-test and the Windows
+# wheel check. .ci/run calls exactly this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -32,6 +33,14 @@ EXAM_BLOCK_QT=1 python -m pytest -q -p no:pytest-qt -p no:cacheprovider -m "not 
 
 step "full test suite"
 python -m pytest -q -p no:cacheprovider
+
+step "server tests against PostgreSQL (a throwaway cluster)"
+eval "$(bash scripts/postgres_temp.sh start)"
+trap 'bash scripts/postgres_temp.sh stop "$EXAM_PG_DIR"' EXIT
+python -m pytest -q -p no:cacheprovider tests/server
+bash scripts/postgres_temp.sh stop "$EXAM_PG_DIR"
+trap - EXIT
+unset EXAM_SERVER_TEST_POSTGRES_URL
 
 # -- frozen build, frozen end-to-end exam, installer (issue 14) ----------------------------
 step "modules the source tree's end-to-end exam imports"

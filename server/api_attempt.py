@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
-from server.auth import CandidateAuth, Context
+from server.auth import CONTACT_RESOLUTION_MS, CandidateAuth, Context, upload_target
 from server.db import PENDING_REVIEW, SUBMITTED, Attempt, Database, Exam
 from server.errors import ApiError
-from server.merge import IncomingRevision, MergeReport, Outcome, merge_revisions
+from server.merge import IncomingRevision, MergeReport, Outcome, close_ms, merge_upload
 
 router = APIRouter(prefix="/attempt")
 
@@ -48,9 +48,8 @@ def answers_close_ms(attempt: Attempt, exam: Exam) -> int:
     A submitted attempt changes only by revisions stamped before it closed, arriving late
     (docs/lifecycle.md); merge_revisions refuses the rest for good.
     """
-    if attempt.is_submitted and attempt.submitted_at_ms is not None:
-        return min(exam.end_ms, attempt.submitted_at_ms)
-    return exam.end_ms
+    return close_ms(status=attempt.status, submitted_at_ms=attempt.submitted_at_ms,
+                    end_ms=exam.end_ms)
 
 
 def record_late_revisions(db: Database, *, attempt: Attempt, report: MergeReport, source: str,
@@ -67,25 +66,46 @@ def record_late_revisions(db: Database, *, attempt: Attempt, report: MergeReport
 
 
 @router.post("/answers", response_model=None)
-def push_answers(
-    body: AnswersIn, session: CandidateAuth, ctx: Context, background: BackgroundTasks
-) -> dict[str, Any] | JSONResponse:
-    session.require_writer()
+def push_answers(body: AnswersIn, request: Request, ctx: Context,
+                 background: BackgroundTasks) -> JSONResponse:
+    # The hot path of an exam (every candidate, every few seconds): cached session lookup,
+    # limits checked before any database work, then one transaction that re-checks the
+    # token (revoked, read-only) while it holds the attempt (server/merge.py).
     now = ctx.clock.now_ms()
-    report = merge_revisions(
+    target = upload_target(request, ctx, now_ms=now)
+    known = ctx.papers.question_ids(target.exam)
+    unknown = sorted({a.question_id for a in body.answers} - known)
+    if unknown:
+        raise ApiError(422, "unknown_question", question_ids=unknown[:20])
+    if now >= target.exam.end_ms:
+        # As candidate_session does: no upload sees an attempt still open after the end
+        # (what it delivers then is a late delivery, audited below).
+        ctx.db.auto_submit_ended(now_ms=now)
+    upload = merge_upload(
         ctx.db,
-        attempt_id=session.attempt.id,
+        token_sha256=target.token_sha256,
+        attempt_id=target.attempt_id,
         revisions=[
             IncomingRevision(a.question_id, a.revision, a.value, a.client_time_ms)
             for a in body.answers
         ],
-        source="sync",
-        exam_end_ms=answers_close_ms(session.attempt, session.exam),
+        exam_end_ms=target.exam.end_ms,
         received_at_ms=now,
+        contact_resolution_ms=CONTACT_RESOLUTION_MS,
     )
-    if record_late_revisions(ctx.db, attempt=session.attempt, report=report, source="sync",
-                             client_id=session.client_id, at_ms=now):
-        background.add_task(ctx.grader.grade, session.attempt.id)
+    if upload.refusal == "revoked":
+        raise ApiError(401, "revoked")
+    if upload.refusal == "read_only":
+        raise ApiError(403, "read_only", attempt_status=upload.status)
+    if upload.refusal is not None or upload.report is None:
+        raise ApiError(401, "unauthorized")
+    report = upload.report
+    if upload.was_submitted and report.changed_answers:
+        attempt = ctx.db.get_attempt(target.attempt_id)  # rare: a late delivery
+        if attempt is not None and record_late_revisions(
+                ctx.db, attempt=attempt, report=report, source="sync",
+                client_id=upload.client_id, at_ms=now):
+            background.add_task(ctx.grader.grade, attempt.id)
     acked = [[qid, rev] for qid, rev in report.acked]
     if report.rejected:
         # Only possible after the end, when the attempt is already (auto-)submitted:
@@ -96,13 +116,15 @@ def push_answers(
                 "detail": {
                     "acked": acked,
                     "rejected": [[qid, rev] for qid, rev in report.rejected],
-                    "end_ms": session.exam.end_ms,
+                    "end_ms": target.exam.end_ms,
                     "epoch_ms": now,
                 },
             },
             status_code=409,
         )
-    return {"acked": acked, "epoch_ms": now}
+    # A ready response: FastAPI's generic encoding of a returned dict costs more CPU
+    # than this whole answer on the hot path.
+    return JSONResponse({"acked": acked, "epoch_ms": now})
 
 
 @router.get("/answers")

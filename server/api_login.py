@@ -17,12 +17,17 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from server import second_login, version_floor
+from server import login_throttle, second_login, version_floor
 from server.auth import ADMIN, CANDIDATE, Context, client_ip, new_token
 from server.center_ip import ip_allowed
 from server.db import AUTO_SUBMITTED, CANDIDATE_VIEW_TOKEN, Attempt, Candidate, Exam
 from server.errors import ApiError
-from server.passwords import verify_password
+from server.passwords import (
+    hash_password,
+    needs_rehash,
+    verify_admin_password,
+    verify_password,
+)
 
 router = APIRouter()
 
@@ -73,6 +78,8 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
     if match is None:
         raise ApiError(401, "wrong_password", seen_ip=seen_ip)
     candidate, exam = match
+    if needs_rehash(candidate.password_hash):  # made with older, costlier parameters
+        ctx.db.update_candidate(candidate.id, password_hash=hash_password(body.password))
     center = ctx.db.get_center(candidate.center_id) if candidate.center_id else None
     if center is not None and not ip_allowed(seen_ip, center.allowed_ips):
         raise ApiError(403, "outside_center", seen_ip=seen_ip, center_id=center.id)
@@ -178,12 +185,21 @@ def _token_kind(ctx: Context, *, attempt: Attempt, kind: str, client_id: str) ->
 
 
 @router.post("/admin/login")
-def admin_login(body: AdminLoginRequest, ctx: Context) -> dict[str, Any]:
+def admin_login(body: AdminLoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
     now = ctx.clock.now_ms()
+    address = client_ip(request, trust_proxy=ctx.settings.trust_proxy)
+    # Throttled per account and address before any password is checked (login_throttle).
+    wait_s = login_throttle.blocked_for_s(ctx.db, username=body.username, address=address,
+                                          now_ms=now)
+    if wait_s:
+        raise ApiError(429, "too_many_attempts", retry_after_s=wait_s)
     admin = ctx.db.get_admin(body.username.strip())
-    if not verify_password(admin.password_hash if admin else None, body.password):
+    if not verify_admin_password(admin.password_hash if admin else None, body.password):
+        login_throttle.record_failure(ctx.db, username=body.username, address=address,
+                                      now_ms=now)
         raise ApiError(401, "wrong_password")
     assert admin is not None
+    login_throttle.record_success(ctx.db, username=body.username)
     token = new_token()
     expires_ms = now + ctx.settings.admin_token_ttl_s * 1000
     ctx.db.store_token(

@@ -1,5 +1,10 @@
 """The FastAPI application: routers under /api/v1, error format, server-time headers,
-and the sweeper that auto-submits ended attempts and scores submitted ones."""
+request limits, the login gate, and the sweeper that auto-submits ended attempts and
+scores submitted ones (in exactly one process of a farm: server/leader.py).
+
+Several workers (``exam-server serve --workers N``) each build their app with
+:func:`app_from_environment`; they share nothing but the database.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,9 @@ from server import api_admin, api_attempt, api_exam, api_login
 from server.clock import Clock
 from server.context import ServerContext
 from server.errors import install_error_handlers
+from server.leader import Leadership
+from server.login_gate import LoginGate, default_slots
+from server.request_limits import RequestLimits
 
 log = logging.getLogger(__name__)
 
@@ -78,19 +86,43 @@ def sweep(ctx: ServerContext) -> None:
     ctx.grader.grade_pending()
 
 
-async def _sweep_forever(ctx: ServerContext) -> None:
-    while True:
-        try:
-            await run_in_threadpool(sweep, ctx)
-        except Exception:  # the sweeper must survive one bad attempt or a busy database
-            log.exception("sweep failed")
-        await asyncio.sleep(ctx.settings.sweep_interval_s)
+SWEEPER = "sweeper"
+
+
+def _sweep_if_leader(ctx: ServerContext, leadership: Leadership, app: FastAPI) -> None:
+    if leadership.try_lead(now_ms=ctx.clock.now_ms()):
+        sweep(ctx)
+        app.state.sweeps += 1
+
+
+async def _sweep_forever(ctx: ServerContext, app: FastAPI) -> None:
+    # A lease outlives a few missed runs, so a busy leader is not replaced needlessly.
+    leadership = Leadership(ctx.db, SWEEPER,
+                            lease_ms=int(max(3 * ctx.settings.sweep_interval_s, 2.0) * 1000))
+    try:
+        while True:
+            try:
+                await run_in_threadpool(_sweep_if_leader, ctx, leadership, app)
+            except Exception:  # the sweeper must survive one bad attempt or a busy database
+                log.exception("sweep failed")
+            await asyncio.sleep(ctx.settings.sweep_interval_s)
+    finally:
+        await run_in_threadpool(leadership.release)
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker of ``serve --workers N`` (uvicorn factory): settings, keys
+    and database from the data directory in $EXAM_SERVER_DATA, as ``serve`` set them."""
+    from server.cli import context_for_data_dir
+    from server.config import default_data_dir
+
+    return create_app(context_for_data_dir(default_data_dir()))
 
 
 def create_app(ctx: ServerContext) -> FastAPI:
     @contextlib.asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_sweep_forever(ctx))
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_sweep_forever(ctx, app))
         try:
             yield
         finally:
@@ -100,10 +132,14 @@ def create_app(ctx: ServerContext) -> FastAPI:
 
     app = FastAPI(title="Exam server", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.ctx = ctx
+    app.state.sweeps = 0  # sweeps this process ran (tests: exactly one sweeper per farm)
     install_error_handlers(app)
     for module in (api_exam, api_login, api_attempt, api_admin):
         app.include_router(module.router, prefix=API_PREFIX)
     for module_name, attribute, prefix in EXTENSION_ROUTERS:
         app.include_router(getattr(importlib.import_module(module_name), attribute), prefix=prefix)
+    app.add_middleware(RequestLimits)
+    app.add_middleware(LoginGate, slots=ctx.settings.login_slots or default_slots(),
+                       max_wait_s=ctx.settings.login_max_wait_s)
     app.add_middleware(ServerTimeHeaders, clock=ctx.clock)
     return app

@@ -18,6 +18,7 @@ from server.db import (
     Attempt,
     Candidate,
     Exam,
+    token_digest,
 )
 from server.errors import ApiError
 
@@ -41,6 +42,20 @@ class CandidateSession:
     def require_writer(self) -> None:
         if not self.may_write:
             raise ApiError(403, "read_only", attempt_status=self.attempt.status)
+
+
+@dataclass(frozen=True)
+class UploadTarget:
+    """Who an answer upload is for, from per-process caches (no database round trip).
+
+    The upload's own transaction re-checks the token against the database while it
+    holds the attempt (server/merge.py, merge_upload), so a token revoked or made
+    read-only since it was cached stops there.
+    """
+
+    token_sha256: str
+    attempt_id: int
+    exam: Exam
 
 
 def new_token() -> str:
@@ -69,6 +84,22 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
+def upload_target(request: Request, ctx: ServerContext, *, now_ms: int) -> UploadTarget:
+    bearer = _bearer(request)
+    token = ctx.db.resolve_token(bearer, now_ms=now_ms, cached=True)
+    if token is not None and token.kind == REVOKED_TOKEN:
+        raise ApiError(401, "revoked")  # revocation is final: the cache may say so
+    if token is None or token.kind != CANDIDATE or token.attempt_id is None:
+        if token is not None and token.kind == CANDIDATE_VIEW_TOKEN:
+            raise ApiError(403, "read_only")
+        raise ApiError(401, "unauthorized")
+    exam_id = ctx.db.cached_exam_of_attempt(token.attempt_id)
+    exam = ctx.db.cached_exam(exam_id) if exam_id is not None else None
+    if exam is None:
+        raise ApiError(401, "unauthorized")
+    return UploadTarget(token_digest(bearer), token.attempt_id, exam)
+
+
 def candidate_session(request: Request, ctx: Context) -> CandidateSession:
     now = ctx.clock.now_ms()
     token = ctx.db.resolve_token(_bearer(request), now_ms=now)
@@ -79,8 +110,8 @@ def candidate_session(request: Request, ctx: Context) -> CandidateSession:
             or token.attempt_id is None):
         raise ApiError(401, "unauthorized")
     attempt = ctx.db.get_attempt(token.attempt_id)
-    exam = ctx.db.get_exam(attempt.exam_id) if attempt else None
-    candidate = ctx.db.get_candidate(attempt.candidate_id) if attempt else None
+    exam = ctx.db.cached_exam(attempt.exam_id) if attempt else None
+    candidate = ctx.db.cached_candidate(attempt.candidate_id) if attempt else None
     if attempt is None or exam is None or candidate is None:
         raise ApiError(401, "unauthorized")
     if attempt.status == IN_PROGRESS and now >= exam.end_ms:

@@ -1,7 +1,7 @@
 """``exam-server``: set up and run the reference exam server.
 
     exam-server init-demo [--data DIR] [--start-in SECONDS] [--duration MINUTES]
-    exam-server serve [--host H] [--port P] [--data DIR] [--trust-proxy]
+    exam-server serve [--host H] [--port P] [--data DIR] [--trust-proxy] [--workers N]
     exam-server add-center ID NAME [--allowed-ip IP ...]
     exam-server add-admin USERNAME [--center ID] [--password PW]
     exam-server add-candidates --csv FILE --exam EXAM
@@ -64,10 +64,13 @@ def add_data_argument(parser: argparse.ArgumentParser) -> None:
 
 def open_context(args: argparse.Namespace, **overrides: object) -> ServerContext:
     """Settings, keys (created if missing) and database (schema created if missing)."""
-    data_dir: Path = args.data or default_data_dir()
+    return context_for_data_dir(args.data or default_data_dir(), **overrides)
+
+
+def context_for_data_dir(data_dir: Path, **overrides: object) -> ServerContext:
     settings = ServerSettings.load(data_dir, **overrides)
     keys = ensure_keys(data_dir)
-    db = Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url, pool_size=settings.db_pool_size)
     db.init_schema()
     return ServerContext.build(settings=settings, db=db, keys=keys, clock=SystemClock())
 
@@ -104,15 +107,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.app import create_app
-    from server.testing import uvicorn_config
+    from server.testing import UVICORN_OPTIONS, uvicorn_config
 
     ctx = open_context(
-        args, host=args.host, port=args.port, trust_proxy=True if args.trust_proxy else None
+        args, host=args.host, port=args.port, trust_proxy=True if args.trust_proxy else None,
+        workers=args.workers,
     )
-    config = uvicorn_config(
-        create_app(ctx), host=ctx.settings.host, port=ctx.settings.port, log_level="info"
-    )
-    uvicorn.Server(config).run()
+    workers = ctx.settings.workers
+    if workers <= 1:
+        config = uvicorn_config(
+            create_app(ctx), host=ctx.settings.host, port=ctx.settings.port, log_level="info"
+        )
+        uvicorn.Server(config).run()
+        return 0
+    # Each worker builds its own context from the same data directory and settings (the
+    # environment carries what was given on this command line); the schema exists now.
+    ctx.db.close()
+    os.environ["EXAM_SERVER_DATA"] = str(ctx.settings.data_dir.resolve())
+    os.environ["EXAM_SERVER_WORKERS"] = str(workers)
+    os.environ["EXAM_SERVER_TRUST_PROXY"] = "1" if ctx.settings.trust_proxy else "0"
+    uvicorn.run("server.app:app_from_environment", factory=True, workers=workers,
+                host=ctx.settings.host, port=ctx.settings.port, log_level="info",
+                **UVICORN_OPTIONS)
     return 0
 
 
@@ -124,7 +140,7 @@ def cmd_add_center(args: argparse.Namespace) -> int:
 
 
 def cmd_add_admin(args: argparse.Namespace) -> int:
-    from server.passwords import hash_password
+    from server.passwords import hash_admin_password
 
     ctx = open_context(args)
     if args.center and ctx.db.get_center(args.center) is None:
@@ -133,7 +149,7 @@ def cmd_add_admin(args: argparse.Namespace) -> int:
         )
     password = args.password or secrets.token_urlsafe(9)
     ctx.db.upsert_admin(
-        username=args.username, password_hash=hash_password(password), center_id=args.center
+        username=args.username, password_hash=hash_admin_password(password), center_id=args.center
     )
     print(_("管理员 {user} 已保存，密码：{password}").format(user=args.username, password=password))
     return 0
@@ -254,6 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--trust-proxy", action="store_true", help=_("从 X-Forwarded-For 读取考生 IP"))
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help=_("工作进程数（多于 1 个时请使用 PostgreSQL）"))
 
     p = command("add-center", cmd_add_center, _("添加或修改考点"))
     p.add_argument("id")

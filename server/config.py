@@ -51,6 +51,24 @@ class ServerSettings:
         default=15 * 60,
         metadata={"help": "an admin's approval of a second login is usable this long"},
     )
+    workers: int = field(
+        default=1,
+        metadata={"help": "worker processes of `serve` (use PostgreSQL for more than one)"},
+    )
+    db_pool_size: int = field(
+        default=10,
+        metadata={"help": "database connections per worker (PostgreSQL); "
+                  "workers x (pool + pool/2) must stay under max_connections"},
+    )
+    login_slots: int = field(
+        default=0,
+        metadata={"help": "logins (argon2 hashes) one worker runs at once; 0: CPUs / workers"},
+    )
+    login_max_wait_s: float = field(
+        default=6.0,
+        metadata={"help": "a login that would queue longer gets 429 with Retry-After "
+                  "(keep it under the client's 10 s timeout)"},
+    )
     sweep_interval_s: float = field(
         default=5.0,
         metadata={"help": "how often to auto-submit ended attempts and score pending ones"},

@@ -1,21 +1,30 @@
 """The server database: one :class:`Database` with explicit methods, SQLAlchemy Core.
 
-SQLite by default (a file in the data directory); PostgreSQL works with another URL.
-Write transactions go through :meth:`Database.write`, which serializes writers inside the
-process and, on SQLite, takes the write lock up front (``BEGIN IMMEDIATE``) so that two
-requests cannot deadlock upgrading read locks.
+PostgreSQL is the production engine (several workers, one database: docs/server-deploy.md);
+SQLite (a file in the data directory, the default) serves one room or a laptop.
+
+Write transactions go through :meth:`Database.write`. On SQLite it serializes writers
+inside the process and takes the write lock up front (``BEGIN IMMEDIATE``), so that two
+requests cannot deadlock upgrading read locks. On PostgreSQL there is no process-wide
+lock: rows are locked where it matters (``SELECT ... FOR UPDATE`` on the attempt) and
+upserts are guarded, so workers and threads write in parallel.
+
+Durability: an acknowledged write is on disk. SQLite runs ``synchronous=FULL`` (WAL is
+fsynced at every commit); PostgreSQL sessions run ``synchronous_commit=on``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
 from server import schema as t
@@ -161,18 +170,82 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Rows that hardly change during an exam are kept per process this long: a token's
+# owner, an exam's times, a candidate's name. Short enough that an admin's change (new
+# exam times, a replaced paper) reaches every worker within seconds.
+CACHE_TTL_S = 5.0
+# Default connections per worker process (PostgreSQL); see docs/server-deploy.md.
+DEFAULT_POOL_SIZE = 10
+# A fixed key for pg_advisory_xact_lock around schema creation: several workers start at
+# once and must not race creating the same tables.
+_SCHEMA_LOCK_KEY = 0x6578616D5F736368  # "exam_sch"
+
+
+class _TtlCache:
+    """A small thread-safe map whose entries expire; misses are not cached."""
+
+    def __init__(self, ttl_s: float, max_entries: int = 50_000) -> None:
+        self._ttl_s = ttl_s
+        self._max = max_entries
+        self._lock = threading.Lock()
+        self._entries: dict[Any, tuple[float, Any]] = {}
+
+    def get(self, key: Any) -> Any | None:
+        with self._lock:
+            found = self._entries.get(key)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            if len(self._entries) >= self._max:
+                self._entries.clear()  # rare (more live sessions than a farm has): start over
+            self._entries[key] = (time.monotonic() + self._ttl_s, value)
+
+    def forget(self, key: Any) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        connect_args: dict[str, Any] = {"timeout": 30} if self.is_sqlite else {}
-        self.engine: Engine = create_engine(url, connect_args=connect_args)
-        self._write_lock = threading.RLock()
+        self.is_postgres = url.startswith("postgresql")
         if self.is_sqlite:
+            self.engine: Engine = create_engine(url, connect_args={"timeout": 30})
             _use_explicit_sqlite_transactions(self.engine)
+        else:
+            connect_args: dict[str, Any] = {}
+            if self.is_postgres:
+                # Durable commits whatever the cluster's default says: an answer the
+                # server acknowledged survives a crash of the database host.
+                connect_args["options"] = "-c synchronous_commit=on"
+                connect_args["application_name"] = "exam-server"
+            self.engine = create_engine(
+                url, connect_args=connect_args, pool_size=pool_size,
+                max_overflow=max(2, pool_size // 2), pool_timeout=30,
+            )
+        # SQLite has one writer anyway; waiting here is cheaper than busy-retrying.
+        self._write_lock: AbstractContextManager[Any] = (
+            threading.RLock() if self.is_sqlite else nullcontext()
+        )
+        self._tokens = _TtlCache(CACHE_TTL_S)
+        self._exams = _TtlCache(CACHE_TTL_S)
+        self._candidates = _TtlCache(CACHE_TTL_S)
+        self._attempt_exams = _TtlCache(24 * 3600.0)
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def dialect_insert(self) -> Any:
+        """The dialect's INSERT construct (it has ``on_conflict_do_*``)."""
+        return sqlite.insert if self.is_sqlite else postgresql.insert
 
     # -- transactions -------------------------------------------------------------------
 
@@ -189,16 +262,25 @@ class Database:
                 yield conn
 
     def init_schema(self) -> None:
-        """Create missing tables and record (or check) the schema version."""
-        t.metadata.create_all(self.engine)
+        """Create missing tables, run pending migrations, record the schema version.
+
+        Safe to call from several workers starting at once (PostgreSQL: an advisory
+        transaction lock; SQLite: the write lock).
+        """
         with self.write() as conn:
+            if self.is_postgres:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
+            t.metadata.create_all(conn)
             found = conn.execute(select(func.max(t.schema_version.c.version))).scalar()
-            if found is None:
-                conn.execute(t.schema_version.insert().values(version=t.SCHEMA_VERSION))
-            elif found > t.SCHEMA_VERSION:
+            if found is not None and found > t.SCHEMA_VERSION:
                 raise SchemaVersionError(
                     f"database schema {found} is newer than this server ({t.SCHEMA_VERSION})"
                 )
+            for version in t.pending_migrations(found):
+                t.MIGRATIONS[version](conn)
+                conn.execute(t.schema_version.insert().values(version=version))
+            if found is None:
+                conn.execute(t.schema_version.insert().values(version=t.SCHEMA_VERSION))
 
     def schema_version(self) -> int | None:
         with self.read() as conn:
@@ -268,7 +350,15 @@ class Database:
             row = conn.execute(
                 select(t.candidates).where(t.candidates.c.id == candidate_id)
             ).first()
-        return _candidate(row) if row else None
+        candidate = _candidate(row) if row else None
+        if candidate is not None:
+            self._candidates.put(candidate_id, candidate)
+        return candidate
+
+    def cached_candidate(self, candidate_id: int) -> Candidate | None:
+        """The candidate row, at most CACHE_TTL_S old (per-request session lookups)."""
+        candidate: Candidate | None = self._candidates.get(candidate_id)
+        return candidate if candidate is not None else self.get_candidate(candidate_id)
 
     def insert_candidate(
         self,
@@ -301,6 +391,7 @@ class Database:
             conn.execute(
                 t.candidates.update().where(t.candidates.c.id == candidate_id).values(values)
             )
+        self._candidates.forget(candidate_id)
 
     def register(self, *, exam_id: str, candidate_id: int) -> None:
         with self.write() as conn:
@@ -361,11 +452,20 @@ class Database:
                 conn.execute(t.exams.update().where(t.exams.c.id == exam.id).values(values))
             else:
                 conn.execute(t.exams.insert().values(values))
+        self._exams.forget(exam.id)
 
     def get_exam(self, exam_id: str) -> Exam | None:
         with self.read() as conn:
             row = conn.execute(select(t.exams).where(t.exams.c.id == exam_id)).first()
-        return _exam(row) if row else None
+        exam = _exam(row) if row else None
+        if exam is not None:
+            self._exams.put(exam_id, exam)
+        return exam
+
+    def cached_exam(self, exam_id: str) -> Exam | None:
+        """The exam row, at most CACHE_TTL_S old (per-request paths: upload, session)."""
+        exam: Exam | None = self._exams.get(exam_id)
+        return exam if exam is not None else self.get_exam(exam_id)
 
     def list_exams(self) -> list[Exam]:
         with self.read() as conn:
@@ -409,30 +509,44 @@ class Database:
         """Return the candidate's attempt for this exam, creating it; counts the login."""
         where = (t.attempts.c.exam_id == exam_id) & (t.attempts.c.candidate_id == candidate_id)
         with self.write() as conn:
-            row = conn.execute(select(t.attempts).where(where)).first()
-            if row is None:
-                conn.execute(
-                    t.attempts.insert().values(
-                        exam_id=exam_id,
-                        candidate_id=candidate_id,
-                        status=IN_PROGRESS,
-                        login_count=1,
-                        last_contact_ms=now_ms,
-                        review_status="none",
-                    )
+            # One statement, so two PCs logging in at once cannot both insert (PostgreSQL
+            # has no process-wide write lock).
+            conn.execute(
+                self.dialect_insert()(t.attempts)
+                .values(
+                    exam_id=exam_id,
+                    candidate_id=candidate_id,
+                    status=IN_PROGRESS,
+                    login_count=1,
+                    last_contact_ms=now_ms,
+                    review_status="none",
                 )
-            else:
-                conn.execute(
-                    t.attempts.update()
-                    .where(t.attempts.c.id == row.id)
-                    .values(login_count=row.login_count + 1, last_contact_ms=now_ms)
+                .on_conflict_do_update(
+                    index_elements=[t.attempts.c.exam_id, t.attempts.c.candidate_id],
+                    set_={
+                        "login_count": t.attempts.c.login_count + 1,
+                        "last_contact_ms": now_ms,
+                    },
                 )
+            )
             return _attempt(conn.execute(select(t.attempts).where(where)).one())
 
     def get_attempt(self, attempt_id: int) -> Attempt | None:
         with self.read() as conn:
             row = conn.execute(select(t.attempts).where(t.attempts.c.id == attempt_id)).first()
         return _attempt(row) if row else None
+
+    def cached_exam_of_attempt(self, attempt_id: int) -> str | None:
+        """The exam an attempt belongs to (never changes, so cached for good)."""
+        exam_id: str | None = self._attempt_exams.get(attempt_id)
+        if exam_id is None:
+            with self.read() as conn:
+                exam_id = conn.execute(
+                    select(t.attempts.c.exam_id).where(t.attempts.c.id == attempt_id)
+                ).scalar()
+            if exam_id is not None:
+                self._attempt_exams.put(attempt_id, exam_id)
+        return exam_id
 
     def find_attempt(self, *, exam_id: str, candidate_id: int) -> Attempt | None:
         with self.read() as conn:
@@ -739,21 +853,31 @@ class Database:
                 )
             )
 
-    def resolve_token(self, token: str, *, now_ms: int) -> Token | None:
-        with self.read() as conn:
-            row = conn.execute(
-                select(t.tokens).where(t.tokens.c.token_sha256 == token_digest(token))
-            ).first()
-        if row is None or row.expires_ms <= now_ms:
-            return None
-        return Token(
-            row.kind,
-            row.candidate_id,
-            row.attempt_id,
-            row.admin_username,
-            row.client_id,
-            row.expires_ms,
-        )
+    def resolve_token(self, token: str, *, now_ms: int, cached: bool = False) -> Token | None:
+        """The token's owner, or None if unknown or expired.
+
+        ``cached=True`` may answer from a per-process cache up to CACHE_TTL_S old: for
+        paths that re-check the token inside their own transaction (answer upload).
+        """
+        digest = token_digest(token)
+        found: Token | None = self._tokens.get(digest) if cached else None
+        if found is None:
+            with self.read() as conn:
+                row = conn.execute(
+                    select(t.tokens).where(t.tokens.c.token_sha256 == digest)
+                ).first()
+            if row is None:
+                return None
+            found = Token(
+                row.kind,
+                row.candidate_id,
+                row.attempt_id,
+                row.admin_username,
+                row.client_id,
+                row.expires_ms,
+            )
+            self._tokens.put(digest, found)
+        return found if found.expires_ms > now_ms else None
 
     def revoke_other_tokens(self, *, attempt_id: int, keep_client_id: str) -> int:
         """One writer per attempt: the candidate tokens of other PCs stop working.
@@ -842,7 +966,9 @@ def _use_explicit_sqlite_transactions(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL: WAL is fsynced at every commit, so an acknowledged answer survives a power
+        # cut (NORMAL may lose the last commits; the client never resends those).
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -21,7 +21,7 @@ from server.db import Database
 from server.keys import ServerKeys
 from server.offline_package import ensure_exam_secrets
 from server.papers import import_paper, refresh_package
-from server.passwords import default_password, hash_password
+from server.passwords import default_password, hash_admin_password, hash_password
 
 DEMO_EXAM_ID = "demo-exam"
 DEMO_CENTER_ID = "demo-center"
@@ -93,7 +93,7 @@ def install_demo(
     admin_password = admin_password or secrets.token_urlsafe(9)
     db.upsert_admin(
         username=DEMO_ADMIN_USERNAME,
-        password_hash=hash_password(admin_password),
+        password_hash=hash_admin_password(admin_password),
         center_id=DEMO_CENTER_ID,
     )
     start_ms = clock.now_ms() + int(start_in_s * 1000)

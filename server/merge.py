@@ -10,18 +10,27 @@ Used by answer sync (POST /attempt/answers) and by the offline answer file impor
   delivered later (sync after reconnect, offline file) is still accepted.
 - Every distinct revision is kept in ``answer_revisions`` (audit trail), even older ones.
 - New answers for a submitted attempt clear its score, so it is scored again.
+
+Set-based: a batch costs a fixed handful of statements whatever its size (look up the
+revisions already kept, the current revision per question, insert the history rows,
+upsert the newest revision per question guarded by ``revision <``), with keys sorted so
+concurrent merges lock rows in one order. The attempt row is locked first
+(``FOR UPDATE`` on PostgreSQL, the write lock on SQLite), so merges into one attempt run
+one after another.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import JSON, Connection, TextClause, bindparam, select, text
 
 from server import schema as t
-from server.db import IN_PROGRESS, Database, JsonValue
+from server.db import CANDIDATE_TOKEN, IN_PROGRESS, REVOKED_TOKEN, Database, JsonValue
 
 SOURCES = ("sync", "offline_file")
 
@@ -85,6 +94,59 @@ class MergeReport:
         return result
 
 
+# Bound parameters per statement stay well under SQLite's limit (32,766).
+_CHUNK = 2_000
+
+# The hot path's statements, written once as SQL that both engines accept: building and
+# cache-keying SQLAlchemy expressions on every upload cost more CPU than running them.
+_SESSION = (
+    "SELECT k.kind, k.client_id, k.expires_ms, a.status, a.submitted_at_ms, a.last_contact_ms"
+    " FROM attempts a"
+    " JOIN tokens k ON k.attempt_id = a.id WHERE k.token_sha256 = :token AND a.id = :attempt"
+)
+_SESSION_SQLITE = text(_SESSION)
+_SESSION_POSTGRES = text(_SESSION + " FOR UPDATE OF a")
+_STORED = text(
+    "SELECT question_id, revision, value FROM answer_revisions"
+    " WHERE attempt_id = :attempt AND question_id IN :questions AND revision >= :lowest"
+).bindparams(bindparam("questions", expanding=True)).columns(value=JSON())
+_CURRENT = text(
+    "SELECT question_id, revision FROM answers"
+    " WHERE attempt_id = :attempt AND question_id IN :questions"
+).bindparams(bindparam("questions", expanding=True))
+# New revisions travel as ONE JSON parameter and are inserted by one set-based statement
+# per table, whatever the batch size (an offline file holds thousands): one round trip,
+# no per-row statement overhead in the driver.
+_COLUMNS = "attempt_id, question_id, revision, value, client_time_ms, received_at_ms, source"
+_ROWS_POSTGRES = (
+    "SELECT :attempt, r.q, r.r, r.v, r.t, :received, :source"
+    " FROM json_to_recordset(CAST(:rows AS json)) AS r(q text, r integer, v json, t bigint)"
+)
+# SQLite: "->" keeps a value's JSON text; "WHERE true" lets ON CONFLICT follow a SELECT.
+_ROWS_SQLITE = (
+    "SELECT :attempt, e.value ->> '$.q', e.value ->> '$.r', e.value -> '$.v',"
+    " e.value ->> '$.t', :received, :source FROM json_each(:rows) AS e WHERE true"
+)
+_HISTORY = f"INSERT INTO answer_revisions ({_COLUMNS}) {{rows}} ON CONFLICT DO NOTHING"
+# Guarded upsert: never replaces a newer revision, also against a concurrent writer.
+_CURRENT_UPSERT = (
+    f"INSERT INTO answers ({_COLUMNS}) {{rows}}"
+    " ON CONFLICT (attempt_id, question_id) DO UPDATE SET revision = excluded.revision,"
+    " value = excluded.value, client_time_ms = excluded.client_time_ms,"
+    " received_at_ms = excluded.received_at_ms, source = excluded.source"
+    " WHERE answers.revision < excluded.revision"
+)
+_INSERT_HISTORY = {
+    "sqlite": text(_HISTORY.format(rows=_ROWS_SQLITE)),
+    "postgresql": text(_HISTORY.format(rows=_ROWS_POSTGRES)),
+}
+_UPSERT_CURRENT = {
+    "sqlite": text(_CURRENT_UPSERT.format(rows=_ROWS_SQLITE)),
+    "postgresql": text(_CURRENT_UPSERT.format(rows=_ROWS_POSTGRES)),
+}
+_TOUCH = text("UPDATE attempts SET last_contact_ms = :now WHERE id = :attempt")
+
+
 def merge_revisions(
     db: Database,
     *,
@@ -95,97 +157,210 @@ def merge_revisions(
     received_at_ms: int,
 ) -> MergeReport:
     """Merge *revisions* into the attempt in one transaction and report each one's fate."""
+    with db.write() as conn:
+        status = lock_attempt(conn, attempt_id)
+        return merge_locked(
+            db, conn, attempt_id=attempt_id, attempt_status=status, revisions=revisions,
+            source=source, exam_end_ms=exam_end_ms, received_at_ms=received_at_ms,
+        )
+
+
+def close_ms(*, status: str, submitted_at_ms: int | None, end_ms: int) -> int:
+    """Until when a revision may have been made: the end, or the submission if earlier
+    (docs/lifecycle.md; server/api_attempt.py answers_close_ms)."""
+    if status != IN_PROGRESS and submitted_at_ms is not None:
+        return min(end_ms, submitted_at_ms)
+    return end_ms
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    report: MergeReport | None
+    refusal: str | None = None  # "unauthorized" | "revoked" | "read_only": nothing merged
+    status: str = IN_PROGRESS  # the attempt's status when the upload began
+    client_id: str = ""
+
+    @property
+    def was_submitted(self) -> bool:
+        return self.status != IN_PROGRESS
+
+
+def merge_upload(
+    db: Database,
+    *,
+    token_sha256: str,
+    attempt_id: int,
+    revisions: Iterable[IncomingRevision],
+    exam_end_ms: int,
+    received_at_ms: int,
+    contact_resolution_ms: int,
+) -> UploadResult:
+    """An answer upload in one transaction: check the session, merge, note the contact.
+
+    The token is checked here, under the attempt's lock, although the caller found it in
+    a cache: taken over (revoked) or read-only since, nothing is merged.
+    """
+    session: TextClause = _SESSION_SQLITE if db.is_sqlite else _SESSION_POSTGRES
+    with db.write() as conn:
+        row = conn.execute(session, {"token": token_sha256, "attempt": attempt_id}).first()
+        if row is None or row.expires_ms <= received_at_ms:
+            return UploadResult(None, "unauthorized")
+        if row.kind == REVOKED_TOKEN:
+            return UploadResult(None, "revoked", row.status)
+        if row.kind != CANDIDATE_TOKEN:
+            return UploadResult(None, "read_only", row.status)
+        report = merge_locked(
+            db, conn, attempt_id=attempt_id, attempt_status=row.status, revisions=revisions,
+            source="sync", received_at_ms=received_at_ms,
+            exam_end_ms=close_ms(status=row.status, submitted_at_ms=row.submitted_at_ms,
+                                 end_ms=exam_end_ms),
+        )
+        last = row.last_contact_ms
+        if last is None or received_at_ms - last >= contact_resolution_ms:
+            conn.execute(_TOUCH, {"now": received_at_ms, "attempt": attempt_id})
+        return UploadResult(report, None, row.status, row.client_id or "")
+
+
+def lock_attempt(conn: Connection, attempt_id: int) -> str:
+    """Lock the attempt row (PostgreSQL) and return its status."""
+    status: str = conn.execute(
+        select(t.attempts.c.status).where(t.attempts.c.id == attempt_id).with_for_update()
+    ).scalar_one()
+    return status
+
+
+def merge_locked(
+    db: Database,
+    conn: Connection,
+    *,
+    attempt_id: int,
+    attempt_status: str,
+    revisions: Iterable[IncomingRevision],
+    source: str,
+    exam_end_ms: int,
+    received_at_ms: int,
+) -> MergeReport:
+    """The merge inside a transaction that already holds the attempt (see lock_attempt)."""
     if source not in SOURCES:
         raise ValueError(f"unknown answer source {source!r}")
     ordered = sorted(revisions, key=lambda r: (r.question_id, r.revision))
     for rev in ordered:
         if rev.revision < 1:
             raise ValueError(f"revision numbers start at 1: {rev}")
+    received_after_end = received_at_ms > exam_end_ms
+    fate: dict[int, Outcome] = {}  # index in ordered -> outcome decided before the lookup
+    first_of: dict[tuple[str, int], IncomingRevision] = {}
+    conflicts: list[tuple[IncomingRevision, JsonValue]] = []
+    for index, rev in enumerate(ordered):
+        made_after_end = received_after_end and (
+            rev.client_time_ms is None or rev.client_time_ms > exam_end_ms
+        )
+        if made_after_end:
+            fate[index] = Outcome.REJECTED_AFTER_END
+        elif (rev.question_id, rev.revision) in first_of:
+            # The same revision twice in one batch: the first counts (an upsert must
+            # not meet one key twice).
+            fate[index] = Outcome.DUPLICATE
+            first = first_of[(rev.question_id, rev.revision)]
+            if first.value != rev.value:
+                conflicts.append((rev, first.value))
+        else:
+            first_of[(rev.question_id, rev.revision)] = rev
+
+    stored = _stored_values(conn, attempt_id, list(first_of))
+    current = _current_revisions(conn, attempt_id, sorted({q for q, _r in first_of}))
+    newest = dict(current)
+    history: list[dict[str, Any]] = []
+    latest: dict[str, dict[str, Any]] = {}
     outcomes: list[RevisionOutcome] = []
-    with db.write() as conn:
-        # Row lock (PostgreSQL): concurrent merges into one attempt run one after another.
-        attempt = conn.execute(
-            select(t.attempts.c.status).where(t.attempts.c.id == attempt_id).with_for_update()
-        ).one()
-        received_after_end = received_at_ms > exam_end_ms
-        for rev in ordered:
-            made_after_end = received_after_end and (
-                rev.client_time_ms is None or rev.client_time_ms > exam_end_ms
-            )
-            if made_after_end:
-                outcome = Outcome.REJECTED_AFTER_END
+    for index, rev in enumerate(ordered):
+        outcome = fate.get(index)
+        if outcome is None:
+            key = (rev.question_id, rev.revision)
+            if key in stored:
+                outcome = Outcome.DUPLICATE
+                if stored[key] != rev.value:
+                    conflicts.append((rev, stored[key]))
             else:
-                outcome = _merge_one(
-                    conn, attempt_id=attempt_id, rev=rev, source=source, at_ms=received_at_ms
-                )
-            outcomes.append(RevisionOutcome(rev.question_id, rev.revision, outcome))
-        report = MergeReport(tuple(outcomes))
-        if report.changed_answers and attempt.status != IN_PROGRESS:
-            conn.execute(
-                t.attempts.update()
-                .where(t.attempts.c.id == attempt_id)
-                .values(score=None, max_score=None, scored_at_ms=None)
-            )
+                row = {"q": rev.question_id, "r": rev.revision, "v": rev.value,
+                       "t": rev.client_time_ms}
+                history.append(row)
+                if rev.revision > newest.get(rev.question_id, 0):
+                    newest[rev.question_id] = rev.revision
+                    latest[rev.question_id] = row
+                    outcome = Outcome.APPLIED
+                else:
+                    outcome = Outcome.IGNORED_OLDER
+        outcomes.append(RevisionOutcome(rev.question_id, rev.revision, outcome))
+
+    engine = "sqlite" if db.is_sqlite else "postgresql"
+    common = {"attempt": attempt_id, "received": received_at_ms, "source": source}
+    if history:
+        conn.execute(_INSERT_HISTORY[engine], {**common, "rows": _json_rows(history)})
+    if latest:
+        conn.execute(_UPSERT_CURRENT[engine],
+                     {**common, "rows": _json_rows([latest[q] for q in sorted(latest)])})
+    if conflicts:
+        # Same revision number, different content: the client lost its numbering
+        # (e.g. a wiped answer store). Keep the first one, leave evidence for staff.
+        conn.execute(t.events.insert(), [
+            {
+                "attempt_id": attempt_id,
+                "kind": "revision_conflict",
+                "payload": {
+                    "question_id": rev.question_id,
+                    "revision": rev.revision,
+                    "rejected_value": rev.value,
+                    "source": source,
+                },
+                "at_ms": received_at_ms,
+            }
+            for rev, _kept in conflicts
+        ])
+    report = MergeReport(tuple(outcomes))
+    if report.changed_answers and attempt_status != IN_PROGRESS:
+        conn.execute(
+            t.attempts.update()
+            .where(t.attempts.c.id == attempt_id)
+            .values(score=None, max_score=None, scored_at_ms=None)
+        )
     return report
 
 
-def _merge_one(
-    conn: Connection, *, attempt_id: int, rev: IncomingRevision, source: str, at_ms: int
-) -> Outcome:
-    history = t.answer_revisions
-    seen = conn.execute(
-        select(history.c.value).where(
-            (history.c.attempt_id == attempt_id)
-            & (history.c.question_id == rev.question_id)
-            & (history.c.revision == rev.revision)
-        )
-    ).first()
-    if seen is not None:
-        if seen.value != rev.value:
-            # Same revision number, different content: the client lost its numbering
-            # (e.g. a wiped answer store). Keep the first one, leave evidence for staff.
-            conn.execute(
-                t.events.insert().values(
-                    attempt_id=attempt_id,
-                    kind="revision_conflict",
-                    payload={
-                        "question_id": rev.question_id,
-                        "revision": rev.revision,
-                        "rejected_value": rev.value,
-                        "source": source,
-                    },
-                    at_ms=at_ms,
-                )
-            )
-        return Outcome.DUPLICATE
-    values = {
-        "revision": rev.revision,
-        "value": rev.value,
-        "client_time_ms": rev.client_time_ms,
-        "received_at_ms": at_ms,
-        "source": source,
-    }
-    conn.execute(
-        history.insert().values(attempt_id=attempt_id, question_id=rev.question_id, **values)
-    )
-    current = conn.execute(
-        select(t.answers.c.revision).where(
-            (t.answers.c.attempt_id == attempt_id) & (t.answers.c.question_id == rev.question_id)
-        )
-    ).first()
-    if current is None:
-        conn.execute(
-            t.answers.insert().values(attempt_id=attempt_id, question_id=rev.question_id, **values)
-        )
-        return Outcome.APPLIED
-    if rev.revision > current.revision:
-        conn.execute(
-            t.answers.update()
-            .where(
-                (t.answers.c.attempt_id == attempt_id)
-                & (t.answers.c.question_id == rev.question_id)
-            )
-            .values(values)
-        )
-        return Outcome.APPLIED
-    return Outcome.IGNORED_OLDER
+def _json_rows(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+
+
+def _stored_values(
+    conn: Connection, attempt_id: int, keys: Sequence[tuple[str, int]]
+) -> dict[tuple[str, int], JsonValue]:
+    """The kept value of each (question, revision) in *keys* that is already stored.
+
+    Asks for the batch's questions from its lowest revision up: new revisions are above
+    everything stored, so this reads little more than the batch itself.
+    """
+    if not keys:
+        return {}
+    wanted = set(keys)
+    lowest = min(r for _q, r in keys)
+    questions = sorted({q for q, _r in keys})
+    found: dict[tuple[str, int], JsonValue] = {}
+    for start in range(0, len(questions), _CHUNK):
+        rows = conn.execute(_STORED, {"attempt": attempt_id, "lowest": lowest,
+                                      "questions": questions[start:start + _CHUNK]})
+        for question_id, revision, value in rows:
+            key = (question_id, int(revision))
+            if key in wanted:
+                found[key] = value
+    return found
+
+
+def _current_revisions(
+    conn: Connection, attempt_id: int, question_ids: Sequence[str]
+) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(question_ids), _CHUNK):
+        rows = conn.execute(_CURRENT, {"attempt": attempt_id,
+                                       "questions": question_ids[start:start + _CHUNK]})
+        found.update({question_id: int(revision) for question_id, revision in rows})
+    return found

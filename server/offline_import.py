@@ -33,6 +33,7 @@ import argparse
 import base64
 import binascii
 import hashlib
+import json
 import logging
 import threading
 import weakref
@@ -50,6 +51,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Connection,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -58,7 +60,6 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.exc import IntegrityError
 
 from client.errors import UserFacingError
 from client.export.key_certificate import (
@@ -83,9 +84,9 @@ from server import schema as t
 from server.api_attempt import answers_close_ms, record_late_revisions
 from server.auth import CandidateAuth, Context
 from server.context import ServerContext
-from server.db import IN_PROGRESS, Database
+from server.db import IN_PROGRESS, Database, Exam
 from server.errors import ApiError
-from server.merge import IncomingRevision, MergeReport, Outcome, merge_revisions
+from server.merge import IncomingRevision, MergeReport, Outcome, lock_attempt, merge_locked
 from server.passwords import verify_password
 
 log = logging.getLogger(__name__)
@@ -363,43 +364,50 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
         raise _refusal("offline.other_center", _("该考生不属于您管理的考点"),
                        candidate_center=candidate.center_id)
     payload = open_payload(envelope, header, server_box_key=ctx.keys.box)
+    _check_answers(ctx, exam, payload.revisions)
 
     now = ctx.clock.now_ms()
-    before = db.current_revisions(attempt.id)
-    merge = merge_revisions(
-        db,
-        attempt_id=attempt.id,
-        revisions=[
-            # The trusted time of a revision is the client's server-clock estimate at save
-            # (docs/formats.md); the PC wall clock in the file is informational only.
-            IncomingRevision(r.question_id, r.revision, r.value, r.server_time_ms)
-            for r in payload.revisions
-        ],
-        source="offline_file",
-        exam_end_ms=answers_close_ms(attempt, exam),
-        received_at_ms=now,
-    )
+    incoming = [
+        # The trusted time of a revision is the client's server-clock estimate at save
+        # (docs/formats.md); the PC wall clock in the file is informational only.
+        IncomingRevision(r.question_id, r.revision, r.value, r.server_time_ms)
+        for r in payload.revisions
+    ]
+    ensure_tables(db)
+    # One transaction per file: the merge, the submission it records and the import
+    # record commit together (the audit event and scoring follow, outside it).
+    with db.write() as conn:
+        status_before = lock_attempt(conn, attempt.id)
+        before = _revisions_of(conn, attempt.id)
+        merge = merge_locked(
+            db, conn, attempt_id=attempt.id, attempt_status=status_before, revisions=incoming,
+            source="offline_file", exam_end_ms=answers_close_ms(attempt, exam),
+            received_at_ms=now,
+        )
+        submitted_by_import = False
+        if payload.submission.state != "answering" and status_before == IN_PROGRESS:
+            claimed = payload.submission.submitted_server_ms
+            at_ms = min(claimed if claimed is not None else now, exam.end_ms, now)
+            submitted_by_import = conn.execute(
+                t.attempts.update()
+                .where((t.attempts.c.id == attempt.id)
+                       & (t.attempts.c.status == IN_PROGRESS))
+                .values(status=payload.submission.state, submitted_at_ms=at_ms,
+                        score=None, max_score=None, scored_at_ms=None)
+            ).rowcount > 0
+        after = _revisions_of(conn, attempt.id)
+        counts = {o.value: merge.count(o) for o in Outcome}
+        previously = _record_import(
+            conn, sha=sha, attempt_id=attempt.id, file_name=file_name, key=key,
+            export_seq=header.export_seq, scope=scope, now=now, counts=counts,
+            proctor_log=[{"kind": e.kind, **e.to_payload()} for e in payload.proctor_log])
     record_late_revisions(db, attempt=attempt, report=merge, source="offline_file",
                           client_id=key.client_id, at_ms=now)
-    submitted_by_import = False
-    if payload.submission.state != "answering" and attempt.status == IN_PROGRESS:
-        claimed = payload.submission.submitted_server_ms
-        at_ms = min(claimed if claimed is not None else now, exam.end_ms, now)
-        after_submit = db.submit_attempt(attempt.id, at_ms=at_ms,
-                                         status=payload.submission.state)
-        submitted_by_import = after_submit.status != IN_PROGRESS
-    after = db.current_revisions(attempt.id)
     if merge.changed_answers or submitted_by_import:
         ctx.grader.grade(attempt.id)
     scored = db.get_attempt(attempt.id)
     status = (ImportStatus.MERGED if merge.changed_answers or submitted_by_import
               else ImportStatus.UNCHANGED)
-    counts = {o.value: merge.count(o) for o in Outcome}
-    previously = _record_import(db, sha=sha, attempt_id=attempt.id, file_name=file_name,
-                                key=key, export_seq=header.export_seq, scope=scope, now=now,
-                                counts=counts, proctor_log=[
-                                    {"kind": e.kind, **e.to_payload()}
-                                    for e in payload.proctor_log])
     message = (_("已合并：{applied} 个答案更新").format(applied=counts[Outcome.APPLIED])
                if status is ImportStatus.MERGED else
                _("没有变化：服务器已有该文件中的全部答案（重复导入不会改变任何内容）"))
@@ -477,6 +485,22 @@ def _certified_key(ctx: ServerContext, envelope: Envelope, *, file_name: str,
     return registered
 
 
+def _check_answers(ctx: ServerContext, exam: Exam, revisions: Sequence[Any]) -> None:
+    """The same limits as answer sync: questions of this paper, values of bounded size.
+    A signed file from a real client never breaks them, so one that does is refused whole."""
+    from server.api_attempt import MAX_VALUE_BYTES
+
+    known = ctx.papers.question_ids(exam)
+    unknown = sorted({r.question_id for r in revisions} - known)
+    if unknown:
+        raise _refusal("offline.unknown_question", _("离线答卷文件含有本试卷没有的题目"),
+                       question_ids=unknown[:20])
+    for r in revisions:
+        if len(json.dumps(r.value, ensure_ascii=False).encode()) > MAX_VALUE_BYTES:
+            raise _refusal("offline.value_too_large", _("离线答卷文件中的答案超过允许的大小"),
+                           question_id=r.question_id, revision=r.revision)
+
+
 def _question_changes(merge: MergeReport, *, before: dict[str, int],
                       after: dict[str, int]) -> tuple[QuestionChange, ...]:
     rejected: dict[str, int] = {}
@@ -491,30 +515,26 @@ def _question_changes(merge: MergeReport, *, before: dict[str, int],
     )
 
 
-def _record_import(db: Database, *, sha: str, attempt_id: int, file_name: str, key: ClientKey,
-                   export_seq: int, scope: ImportScope, now: int, counts: dict[str, int],
-                   proctor_log: list[dict[str, object]]) -> int | None:
+def _revisions_of(conn: Connection, attempt_id: int) -> dict[str, int]:
+    rows = conn.execute(select(t.answers.c.question_id, t.answers.c.revision)
+                        .where(t.answers.c.attempt_id == attempt_id))
+    return {question_id: int(revision) for question_id, revision in rows}
+
+
+def _record_import(conn: Connection, *, sha: str, attempt_id: int, file_name: str,
+                   key: ClientKey, export_seq: int, scope: ImportScope, now: int,
+                   counts: dict[str, int], proctor_log: list[dict[str, object]]) -> int | None:
     """Keep the first import of each file (with its proctor log); return an earlier
-    import's time if this exact file was imported before."""
-    ensure_tables(db)
-    with db.read() as conn:
-        found = conn.execute(select(offline_imports.c.imported_at_ms)
-                             .where(offline_imports.c.file_sha256 == sha)).first()
+    import's time if this exact file was imported before. Inside the file's transaction,
+    which holds the attempt: a concurrent import of the same file waits for it."""
+    found = conn.execute(select(offline_imports.c.imported_at_ms)
+                         .where(offline_imports.c.file_sha256 == sha)).first()
     if found is not None:
         return int(found.imported_at_ms)
-    try:
-        with db.write() as conn:
-            conn.execute(offline_imports.insert().values(
-                file_sha256=sha, attempt_id=attempt_id, file_name=file_name, key_id=key.key_id,
-                export_seq=export_seq, imported_at_ms=now, imported_by=scope.imported_by,
-                summary={"counts": counts, "proctor_log": proctor_log}))
-    except IntegrityError:
-        # A concurrent import of the same file recorded it first; the merge itself was
-        # serialized by merge_revisions, so at most one of the two changed anything.
-        with db.read() as conn:
-            row = conn.execute(select(offline_imports.c.imported_at_ms)
-                               .where(offline_imports.c.file_sha256 == sha)).first()
-        return int(row.imported_at_ms) if row else None
+    conn.execute(offline_imports.insert().values(
+        file_sha256=sha, attempt_id=attempt_id, file_name=file_name, key_id=key.key_id,
+        export_seq=export_seq, imported_at_ms=now, imported_by=scope.imported_by,
+        summary={"counts": counts, "proctor_log": proctor_log}))
     return None
 
 
@@ -523,7 +543,12 @@ def import_paths(ctx: ServerContext, paths: Sequence[Path], *,
     reports = []
     for path in paths:
         try:
-            data = path.read_bytes()
+            if path.stat().st_size > MAX_FILE_BYTES:  # refuse before reading it into memory
+                reports.append(_refused(path.name, "", UserFacingError(
+                    "offline.too_large", _("离线答卷文件过大"), size=path.stat().st_size)))
+                continue
+            with path.open("rb") as fh:
+                data = fh.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
             reports.append(_refused(path.name, "", UserFacingError(
                 "offline.unreadable", _("无法读取文件：{error}").format(error=exc.strerror or exc),

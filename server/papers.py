@@ -197,6 +197,7 @@ class PaperStore:
         self._packages_dir = packages_dir
         self._lock = threading.Lock()
         self._scoring: dict[tuple[str, str], Paper] = {}
+        self._question_ids: dict[tuple[str, str], frozenset[str]] = {}
 
     def package_file(self, exam: Exam) -> Path:
         return self._packages_dir / exam.package_path
@@ -237,6 +238,25 @@ class PaperStore:
         with self._lock:
             self._scoring[cache_key] = keyed
         return keyed
+
+    def question_ids(self, exam: Exam) -> frozenset[str]:
+        """The ids a candidate may answer in this exam (checked on every upload)."""
+        cache_key = (exam.id, exam.package_sha256)
+        with self._lock:
+            cached = self._question_ids.get(cache_key)
+        if cached is None:
+            try:
+                paper = self.scoring_paper(exam)
+            except FileNotFoundError:
+                # *exam* came from a cache and the package was rebuilt since: read it anew.
+                fresh = self._db.get_exam(exam.id)
+                if fresh is None or fresh.package_sha256 == exam.package_sha256:
+                    raise
+                return self.question_ids(fresh)
+            cached = frozenset(item.id for item in paper.items())
+            with self._lock:
+                self._question_ids[cache_key] = cached
+        return cached
 
     def max_objective_score(self, exam: Exam) -> float:
         """What the machine can award: essays are read by a person and not counted."""

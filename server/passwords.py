@@ -12,10 +12,20 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 PARENTHESES_DEFAULT_PASSWORD = "123456"
 
-_hasher = PasswordHasher()
+# Candidates: argon2id with OWASP's first recommended setting (19 MiB, t=2, p=1), about
+# 30 ms of one core. A whole hall logs in within a minute, and the old setting (64 MiB,
+# t=3, p=4: ~200 ms of CPU, 2.7 GiB for 1000 at once) made 1000 logins take 200 s on
+# two cores. A candidate password is usually the last 6 characters of an ID number, so a
+# costlier hash would not make it strong; what protects it is the server (center IPs,
+# second-login approval, tokens bound to a PC). Older hashes still verify (argon2 keeps
+# its parameters in the hash) and are replaced at the next good login.
+_hasher = PasswordHasher(memory_cost=19_456, time_cost=2, parallelism=1)
+# Admins: few logins, much more power (every result, imports): the strong setting.
+_admin_hasher = PasswordHasher(memory_cost=65_536, time_cost=3, parallelism=4)
 # A real hash to verify against when the user is unknown, so that "no such user" costs
 # the same time as "wrong password" and response timing does not reveal who exists.
 _DUMMY_HASH = _hasher.hash("not-a-password")
+_ADMIN_DUMMY_HASH = _admin_hasher.hash("not-a-password")
 
 
 def normalize_id_number(id_number: str) -> str:
@@ -31,12 +41,31 @@ def default_password(id_number: str) -> str:
 
 
 def hash_password(password: str) -> str:
+    """A candidate's password hash."""
     return _hasher.hash(password)
 
 
-def verify_password(password_hash: str | None, password: str) -> bool:
+def hash_admin_password(password: str) -> str:
+    return _admin_hasher.hash(password)
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """True for a candidate hash made with other parameters than today's."""
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return False
+
+
+def verify_admin_password(password_hash: str | None, password: str) -> bool:
+    """As verify_password; an unknown admin costs as much as a real admin's hash."""
+    return verify_password(password_hash, password, dummy=_ADMIN_DUMMY_HASH)
+
+
+def verify_password(password_hash: str | None, password: str, *, dummy: str = "") -> bool:
     """True when *password* matches; a None hash burns the same time and returns False."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return (_hasher.verify(password_hash or dummy or _DUMMY_HASH, password)
+                and password_hash is not None)
     except (VerificationError, InvalidHashError):
         return False

@@ -2,9 +2,17 @@
 
 Times are epoch milliseconds from the server clock (``*_ms``). Answer values are JSON
 (the shapes in docs/contracts.md); JSON ``null`` means "no answer".
+
+Schema versions: a new database gets every table of :data:`metadata` and
+``SCHEMA_VERSION``. An older database gets the tables it lacks (``create_all``) and then
+each migration above its version, in order, in the same transaction
+(:meth:`server.db.Database.init_schema`). A migration does what ``create_all`` cannot:
+indexes and columns on tables that already exist. Write them for both engines.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlalchemy import (
     JSON,
@@ -20,9 +28,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
+from sqlalchemy.engine import Connection
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -203,3 +213,44 @@ authorization_code_uses = Table(
 Index("ix_events_attempt", events.c.attempt_id, events.c.kind)
 Index("ix_login_requests_attempt", login_requests.c.attempt_id, login_requests.c.status)
 Index("ix_attempts_status", attempts.c.status)
+
+# Failed admin logins per account and per address (server/login_throttle.py); shared by
+# every worker of a farm, so a guesser cannot spread attempts over workers.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key", String(200), primary_key=True),  # "account:<name>" | "address:<ip>"
+    Column("failures", Integer, nullable=False),
+    Column("window_start_ms", BigInteger, nullable=False),
+    Column("blocked_until_ms", BigInteger, nullable=False),
+)
+
+# Jobs that exactly one process of a farm runs (the sweeper), on SQLite: a lease renewed
+# by its holder. PostgreSQL uses an advisory lock instead (server/leader.py).
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(100), nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+)
+
+Index("ix_tokens_attempt", tokens.c.attempt_id)
+
+
+def _v2_token_index(conn: Connection) -> None:
+    # Sessions are looked up by attempt when one is taken over (revocation).
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_tokens_attempt ON tokens (attempt_id)"))
+
+
+# version -> what turns the previous version into it
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    2: _v2_token_index,
+}
+
+
+def pending_migrations(found: int | None) -> list[int]:
+    """Versions to migrate through from *found* (None: a new database, none)."""
+    if found is None:
+        return []
+    return [v for v in sorted(MIGRATIONS) if found < v <= SCHEMA_VERSION]

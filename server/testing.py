@@ -42,26 +42,28 @@ class LiveServer:
     box_public_key: bytes
     clock: Clock
     context: ServerContext
+    app: Any  # the FastAPI app (its state: e.g. how many sweeps this process ran)
 
     def api(self, path: str) -> str:
         return f"{self.url}/api/v1{path}"
 
 
+# Date comes from the server clock (ServerTimeHeaders); X-Forwarded-For is read only when
+# settings.trust_proxy is on (server/auth.py), never by uvicorn itself. No access log: one
+# info line per request costs CPU on the hot path of an exam; handlers log errors.
+UVICORN_OPTIONS: dict[str, Any] = {
+    "lifespan": "on",
+    "date_header": False,
+    "server_header": False,
+    "proxy_headers": False,
+    "access_log": False,
+    "timeout_graceful_shutdown": 2,
+}
+
+
 def uvicorn_config(app: Any, *, host: str, port: int, log_level: str = "warning") -> uvicorn.Config:
     """The one uvicorn configuration (CLI and tests)."""
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        lifespan="on",
-        # Date comes from the server clock (ServerTimeHeaders); X-Forwarded-For is read
-        # only when settings.trust_proxy is on (server/auth.py), never by uvicorn itself.
-        date_header=False,
-        server_header=False,
-        proxy_headers=False,
-        timeout_graceful_shutdown=2,
-    )
+    return uvicorn.Config(app, host=host, port=port, log_level=log_level, **UVICORN_OPTIONS)
 
 
 @contextmanager
@@ -104,7 +106,8 @@ def live_server(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn_config(create_app(ctx), host="127.0.0.1", port=port))
+    app = create_app(ctx)
+    server = uvicorn.Server(uvicorn_config(app, host="127.0.0.1", port=port))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True
     )
@@ -120,6 +123,7 @@ def live_server(
             box_public_key=keys.box_public_raw(),
             clock=clock,
             context=ctx,
+            app=app,
         )
     finally:
         server.should_exit = True

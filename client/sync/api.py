@@ -177,6 +177,8 @@ class ExamApi:
 
     @staticmethod
     def _refusal(response: requests.Response) -> ServerRefused | ServerUnreachable:
+        # "Retry-After: seconds" (429 busy, 503): whoever retries waits at least that long.
+        retry_after = _retry_after_s(response)
         try:
             body = response.json()
             code = str(body.get("error", "server_error"))
@@ -185,8 +187,13 @@ class ExamApi:
             # A proxy's HTML error page or a body cut by the network: not the exam server
             # speaking, so treat it like no answer (the caller retries).
             if response.status_code >= 500 or response.status_code in (407, 408, 429):
-                return ServerUnreachable(f"HTTP {response.status_code}")
+                unreachable = ServerUnreachable(f"HTTP {response.status_code}")
+                if retry_after is not None:
+                    unreachable.detail["retry_after_s"] = retry_after
+                return unreachable
             code, detail = "server_error", {}
+        if retry_after is not None:
+            detail.setdefault("retry_after_s", retry_after)
         if response.status_code == 401 and code == "server_error":
             code = "unauthorized"
         return ServerRefused(code, message_for_server_error(code, detail),
@@ -333,6 +340,11 @@ class ExamApi:
         score = body.get("score")
         return ResultInfo(status=body["status"], score=None if score is None else float(score),
                           max_score=float(body.get("max_score") or 0.0), raw=body)
+
+
+def _retry_after_s(response: requests.Response) -> int | None:
+    value = response.headers.get("Retry-After", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 def _pairs(value: object) -> list[tuple[str, int]]:

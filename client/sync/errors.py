@@ -47,9 +47,15 @@ def message_for_server_error(error: str, detail: dict[str, object]) -> str:
         "pledge_changed": _("考试承诺书已更新，请重新下载试卷后阅读并同意"),
         "revoked": _("已在其他电脑登录，本机不能再作答"),
         "read_only": _("试卷已在另一台电脑上交卷，本机只能查看成绩"),
+        # 429 at the start of an exam: logins are let in one after another (server
+        # login gate). Calm on purpose: nothing is wrong and nothing is lost.
+        "busy": _("考试服务器正在依次为考生登录，请稍候约 {seconds} 秒后再点击登录。"
+                  "这不是错误，您的信息不会丢失"),
+        "too_many_attempts": _("密码错误次数过多，请 {seconds} 秒后再试"),
     }
     text = messages.get(error, _("服务器返回错误：{code}"))
     return text.format(ip=detail.get("seen_ip", "?"), code=error,
                        have=detail.get("client_version", "?"),
                        need=detail.get("min_version", "?"),
-                       where=detail.get("download_hint", "?"))
+                       where=detail.get("download_hint", "?"),
+                       seconds=detail.get("retry_after_s", "?"))

@@ -4,10 +4,18 @@ Every revision stays in the local store until the server acknowledges it by
 (question, revision); the server keeps the highest revision per question, so a batch
 replayed after a lost acknowledgement changes nothing. The pusher never blocks the UI:
 it runs on its own thread and reports a SyncStatus through a callback.
+
+Load: at most one upload per interval, carrying every revision saved since the last one
+(typing an essay saves about once a second; uploading each save multiplied a hall's load
+3-10 times). Each wait is jittered so a room that started together does not upload in
+step. Sooner only when asked (:meth:`AnswerPusher.push_now` at submission, or
+:meth:`AnswerPusher.flush` at the end). A server that answers ``429`` with
+``Retry-After`` is not asked again before that time.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -18,6 +26,12 @@ from typing import Any, Protocol
 from client.errors import UserFacingError
 
 log = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL_S = 3.0  # [sync] interval_seconds when user.ini does not say
+JITTER = 0.25  # each wait is the interval x a random factor in [1 - JITTER, 1 + JITTER]
+MAX_BATCH_REVISIONS = 500
+# Under the server's 8 MiB body limit for an upload (server/request_limits.py).
+MAX_BATCH_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -56,10 +70,19 @@ class Backoff:
         return float(rng.uniform(0, min(self.cap_s, self.base_s * 2 ** min(failures, 16))))
 
 
+def retry_after_s(error: UserFacingError) -> float | None:
+    """The server's ``Retry-After`` carried by a refusal (client/sync/api.py), if any."""
+    value = error.detail.get("retry_after_s")
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None
+
+
 class AnswerPusher:
     def __init__(self, *, outbox: Outbox, push: Callable[[list[dict[str, Any]]], PushResult],
                  now_ms: Callable[[], int], interval_s: float,
-                 on_status: Callable[[SyncStatus], None], batch_size: int = 200,
+                 on_status: Callable[[SyncStatus], None],
+                 batch_size: int = MAX_BATCH_REVISIONS,
                  backoff: Backoff = Backoff(), rng: random.Random | None = None) -> None:
         self._outbox = outbox
         self._push = push
@@ -77,6 +100,7 @@ class AnswerPusher:
         self._last_synced: int | None = None
         self._pending = 0
         self._paused = False
+        self._retry_after_s: float | None = None
         self._busy = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="answer-pusher", daemon=True)
 
@@ -84,7 +108,11 @@ class AnswerPusher:
         self._thread.start()
 
     def poke(self) -> None:
-        """A new revision was saved: push soon (unless backing off)."""
+        """A new revision was saved. It goes with the next upload, at the interval: a
+        save does not cause an upload of its own."""
+
+    def flush(self) -> None:
+        """Upload now, not at the next interval (the end of the exam)."""
         self._wake.set()
 
     def note_pending(self, pending: int) -> None:
@@ -124,6 +152,9 @@ class AnswerPusher:
                 before = status.pending
 
     def _run(self) -> None:
+        # The first wait is jittered too: PCs that logged in together spread out.
+        self._wake.wait(self._jittered(self._interval_s))
+        self._wake.clear()
         while not self._stopping.is_set():
             delay = self._interval_s
             if not self._paused:
@@ -131,18 +162,32 @@ class AnswerPusher:
                     status = self._push_once()
                 if status.state in ("offline", "refused"):
                     delay = max(self._backoff.delay(self._failures, self._rng), 0.2)
-                elif status.pending:
-                    delay = 0.0
-            self._wake.wait(delay)
+                    if self._retry_after_s is not None:
+                        delay = max(delay, self._retry_after_s * self._rng.uniform(1.0, 1.2))
+            self._wake.wait(self._jittered(delay))
             self._wake.clear()
 
-    def _push_once(self) -> SyncStatus:
+    def _jittered(self, delay: float) -> float:
+        return delay * self._rng.uniform(1 - JITTER, 1 + JITTER)
+
+    def _batch(self) -> list[dict[str, Any]]:
+        """The oldest unsent revisions, at most MAX_BATCH_BYTES of them (at least one)."""
         batch = list(self._outbox.unsynced_batch(self._batch_size))
+        size = 0
+        for index, revision in enumerate(batch):
+            size += len(json.dumps(revision, ensure_ascii=False, default=str).encode())
+            if size > MAX_BATCH_BYTES and index > 0:
+                return batch[:index]
+        return batch
+
+    def _push_once(self) -> SyncStatus:
+        batch = self._batch()
         if not batch:
             return self._report("synced", 0)
         try:
             result = self._push(batch)
         except UserFacingError as exc:
+            self._retry_after_s = retry_after_s(exc)
             self._failures += 1
             if self._offline_since is None:
                 self._offline_since = self._now_ms()
@@ -155,6 +200,7 @@ class AnswerPusher:
                 pending = max(self._pending, len(batch))
             return self._report(state, pending, error=exc.code)
         self._failures = 0
+        self._retry_after_s = None
         self._offline_since = None
         if result.rejected:
             # Made after the end by the server's rules: never accepted, so never resent.

@@ -21,9 +21,10 @@ from server.admin_web.session import (
     log_out,
     session_token,
 )
-from server.auth import Context
+from server.auth import Context, client_ip
 from server.context import ServerContext
 from server.db import Admin, Exam
+from server.errors import ApiError
 from server.offline_import import (
     MAX_FILE_BYTES,
     ImportReport,
@@ -82,7 +83,15 @@ def login_form() -> HTMLResponse:
 @router.post("/login", response_model=None)
 def login_submit(request: Request, ctx: Context, username: Annotated[str, Form()] = "",
                  password: Annotated[str, Form()] = "") -> Response:
-    result = log_in(ctx, username=username[:64], password=password[:128])
+    try:
+        result = log_in(ctx, username=username[:64], password=password[:128],
+                        address=client_ip(request, trust_proxy=ctx.settings.trust_proxy))
+    except ApiError as exc:
+        wait_s = exc.detail.get("retry_after_s", 60)
+        page = pages.login_page(error=_("登录失败次数过多，请 {n} 秒后再试").format(n=wait_s),
+                                username=username[:64])
+        return HTMLResponse(page, status_code=exc.status,
+                            headers={**_SECURITY_HEADERS, "Retry-After": str(wait_s)})
     if result is None:
         return _html(pages.login_page(error=_("用户名或密码错误"), username=username[:64]), 401)
     _admin, token = result

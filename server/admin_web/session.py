@@ -15,11 +15,13 @@ import hmac
 from fastapi import Request
 from sqlalchemy import delete
 
+from server import login_throttle
 from server import schema as t
 from server.auth import ADMIN, new_token
 from server.context import ServerContext
 from server.db import Admin
-from server.passwords import verify_password
+from server.errors import ApiError
+from server.passwords import verify_admin_password
 
 COOKIE_NAME = "exam_admin"
 COOKIE_PATH = "/admin"
@@ -40,12 +42,22 @@ def current_admin(request: Request, ctx: ServerContext) -> Admin | None:
     return ctx.db.get_admin(resolved.admin_username)
 
 
-def log_in(ctx: ServerContext, *, username: str, password: str) -> tuple[Admin, str] | None:
-    """Check the password (argon2, constant work for unknown users); issue a token."""
-    admin = ctx.db.get_admin(username.strip())
-    if not verify_password(admin.password_hash if admin else None, password) or admin is None:
-        return None
+def log_in(ctx: ServerContext, *, username: str, password: str,
+           address: str) -> tuple[Admin, str] | None:
+    """Check the password (argon2, constant work for unknown users); issue a token.
+
+    Raises ApiError 429 while the account or address is throttled (login_throttle).
+    """
     now = ctx.clock.now_ms()
+    wait_s = login_throttle.blocked_for_s(ctx.db, username=username, address=address,
+                                          now_ms=now)
+    if wait_s:
+        raise ApiError(429, "too_many_attempts", retry_after_s=wait_s)
+    admin = ctx.db.get_admin(username.strip())
+    if not verify_admin_password(admin.password_hash if admin else None, password) or admin is None:
+        login_throttle.record_failure(ctx.db, username=username, address=address, now_ms=now)
+        return None
+    login_throttle.record_success(ctx.db, username=username)
     token = new_token()
     ctx.db.store_token(token, kind=ADMIN, admin_username=admin.username, created_at_ms=now,
                        expires_ms=now + ctx.settings.admin_token_ttl_s * 1000)
