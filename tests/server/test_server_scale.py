@@ -137,6 +137,19 @@ def test_upload_with_a_revoked_token_is_refused_although_cached(api: Api, token:
     assert server.db.current_revisions(_attempt_id_of(server)) == {"q1": 1}
 
 
+def test_upload_after_a_take_over_is_refused_although_cached(api: Api, token: str,
+                                                              server: LiveServer) -> None:
+    ok = api.post("/attempt/answers", {"answers": [
+        {"question_id": "q1", "revision": 1, "value": "A"}]}, token=token)
+    assert ok.status_code == 200  # cached now
+    attempt_id = _attempt_id(server, token)
+    assert server.db.revoke_other_tokens(attempt_id=attempt_id, keep_client_id="pc-new") == 1
+    refused = api.post("/attempt/answers", {"answers": [
+        {"question_id": "q1", "revision": 2, "value": "B"}]}, token=token)
+    assert refused.status_code == 401 and refused.json()["error"] == "revoked"
+    assert server.db.current_revisions(attempt_id) == {"q1": 1}
+
+
 def _attempt_id_of(server: LiveServer) -> int:
     with server.db.read() as conn:
         found: int = conn.execute(select(t.attempts.c.id)).scalar_one()
