@@ -42,6 +42,7 @@ T = TypeVar("T")
 EXPORT_SEQ_META = "offline_export_seq"
 SUBMITTED_AT_META = "submitted_at_ms"   # written by the session after a confirmed submit
 SEALED_META = "sealed"                  # written by the session when answering stopped
+SEALED_AT_META = "sealed_at_ms"         # the session's server-time estimate at the seal
 
 
 class WriterLike(Protocol):
@@ -125,6 +126,10 @@ class OfflineExporter:
         if store.get_meta(SEALED_META) == "1":
             # Sealed without a confirmed submit: at the end time that is the automatic
             # submission; before it, the candidate pressed submit and the network failed.
+            sealed_at = store.get_meta(SEALED_AT_META)
+            if sealed_at is not None and int(sealed_at) < self._exam_end_ms:
+                # The candidate pressed 交卷 then, not when the proctor exported.
+                return SubmissionInfo(state="submitted", submitted_server_ms=int(sealed_at))
             if now_server is not None and now_server >= self._exam_end_ms:
                 return SubmissionInfo(state="auto_submitted",
                                       submitted_server_ms=self._exam_end_ms)

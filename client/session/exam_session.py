@@ -888,6 +888,17 @@ class ExamSession:
         writer.save(question_id=question_id, value=value,
                     server_time_ms=self.clock.now_ms(), coalesce=coalesce, on_done=done)
 
+    def save_flags(self, question_ids: list[str]) -> None:
+        """Keep the candidate's marked questions in the store, with the answers."""
+        encoded = json.dumps(sorted(question_ids))
+        self._require_writer().call(lambda store: store.set_meta(META_FLAGS, encoded))
+
+    def flags(self) -> list[str]:
+        """*Blocking.* The marked questions saved with the answers."""
+        raw = self._require_writer().call(lambda store: store.get_meta(META_FLAGS)).result()
+        value = json.loads(raw) if raw else []
+        return [str(qid) for qid in value] if isinstance(value, list) else []
+
     def plays(self) -> dict[str, int]:
         """*Blocking.* How often each listening clip has been played (kept across restarts)."""
         paper = self.paper

@@ -11,15 +11,18 @@ from __future__ import annotations
 import base64
 import email.utils
 import logging
+import ssl
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import urlsplit
 
 import certifi
 import requests
+from cryptography import x509
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -136,6 +139,21 @@ class ExamApi:
         if server_ms is not None:
             self.clock.observe(server_ms=server_ms, sent_mono_ns=sent, received_mono_ns=received)
 
+    def _certificate_dates_unverified(self) -> tuple[int, int] | None:
+        """The server certificate's validity (epoch ms), read WITHOUT verification, only to
+        explain a TLS error (which one is wrong: the PC clock or the certificate)."""
+        parts = urlsplit(self.base_url)
+        if parts.scheme != "https" or not parts.hostname:
+            return None
+        try:
+            pem = ssl.get_server_certificate((parts.hostname, parts.port or 443),
+                                             timeout=self.timeouts[0])
+            certificate = x509.load_pem_x509_certificate(pem.encode("ascii"))
+        except (OSError, ValueError):
+            return None
+        return (int(certificate.not_valid_before_utc.timestamp() * 1000),
+                int(certificate.not_valid_after_utc.timestamp() * 1000))
+
     def _measure_pc_offset_unverified(self) -> int | None:
         """Ask the server's time over an UNVERIFIED connection, only to explain a TLS error.
 
@@ -166,7 +184,9 @@ class ExamApi:
                                             verify=self._verify, stream=stream)
         except requests.exceptions.SSLError as exc:
             raise diagnose_tls_failure(
-                str(exc), measure_pc_offset_ms=self._measure_pc_offset_unverified) from exc
+                str(exc), measure_pc_offset_ms=self._measure_pc_offset_unverified,
+                certificate_dates=self._certificate_dates_unverified,
+                host=urlsplit(self.base_url).hostname or "") from exc
         except (requests.ConnectionError, requests.Timeout,
                 requests.exceptions.ChunkedEncodingError) as exc:
             raise ServerUnreachable(type(exc).__name__) from exc

@@ -9,10 +9,12 @@ second case usually means a proxy or a center server with its own CA.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from client.errors import UserFacingError
 from client.i18n import _
+from client.timefmt import beijing_datetime
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +57,50 @@ def clock_wrong_message(offset_ms: int) -> str:
              ).format(difference=describe_offset(offset_ms))
 
 
+CLOCK_TOLERANCE_MS = 60_000  # the PC clock is "right" within this (docs/offline.md)
+_HOSTNAME_MARKERS = ("hostname mismatch", "doesn't match", "does not match",
+                     "ip address mismatch")
+
+
 def diagnose_tls_failure(error_text: str, *,
-                         measure_pc_offset_ms: Callable[[], int | None]) -> UserFacingError:
-    """Classify an SSL error; *measure_pc_offset_ms* asks the server's time without trust."""
+                         measure_pc_offset_ms: Callable[[], int | None],
+                         certificate_dates: Callable[[], tuple[int, int] | None] = lambda: None,
+                         host: str = "",
+                         wall_now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+                         ) -> UserFacingError:
+    """Classify an SSL error. *measure_pc_offset_ms* asks the server's time without trust
+    (PC minus server); *certificate_dates* reads the server certificate's validity (epoch
+    ms, without trust). Together they say which one is wrong: the PC clock, or the
+    certificate itself (expired / not yet valid at the server's own time)."""
     lowered = error_text.lower()
+    if any(marker in lowered for marker in _HOSTNAME_MARKERS):
+        return UserFacingError(
+            "tls.hostname_mismatch",
+            _("服务器证书上的名称与所连接的地址（{host}）不一致：请考点管理员核对 user.ini 中的"
+              "服务器地址，或为该地址配置正确的证书").format(host=host or "?"),
+            host=host, ssl_error=error_text)
     if any(marker in lowered for marker in _CLOCK_MARKERS):
         offset = measure_pc_offset_ms()
-        if offset is not None:
+        if offset is not None and abs(offset) > CLOCK_TOLERANCE_MS:
             return UserFacingError("tls.clock_wrong", clock_wrong_message(offset),
                                    pc_offset_ms=offset, ssl_error=error_text)
+        dates = certificate_dates()
+        if offset is not None and dates is not None:
+            # The PC clock is right: the certificate is outside its own validity.
+            server_now = wall_now_ms() - offset
+            not_before, not_after = dates
+            if server_now < not_before:
+                return UserFacingError(
+                    "tls.certificate_not_yet_valid",
+                    _("服务器证书尚未生效（生效时间 {time}），电脑时间正确。"
+                      "请考点管理员检查服务器证书").format(time=_utc_text(not_before)),
+                    pc_offset_ms=offset, not_before_ms=not_before, ssl_error=error_text)
+            if server_now > not_after:
+                return UserFacingError(
+                    "tls.certificate_expired",
+                    _("服务器证书已于 {time} 过期，电脑时间正确。请考点管理员更换服务器证书").format(
+                        time=_utc_text(not_after)),
+                    pc_offset_ms=offset, not_after_ms=not_after, ssl_error=error_text)
         return UserFacingError(
             "tls.clock_wrong",
             _("服务器证书显示为“尚未生效/已过期”，通常是电脑时间不正确。"
@@ -79,3 +116,7 @@ def diagnose_tls_failure(error_text: str, *,
                            _("与服务器的加密连接失败，请联系技术支持（{error}）").format(
                                error=error_text[:200]),
                            ssl_error=error_text)
+
+
+def _utc_text(epoch_ms: int) -> str:
+    return beijing_datetime(epoch_ms)

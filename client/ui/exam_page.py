@@ -172,6 +172,7 @@ class ExamPage(QWidget):
     submitRequested = Signal()
     playRequested = Signal(object)  # Item
     zoomChanged = Signal(float)
+    flagsChanged = Signal(list)  # the marked question ids: kept with the answers
 
     def __init__(self, *, paper: Paper, candidate: str, language: str,
                  answers: dict[str, Any], plays: dict[str, int], font_scale: float = 1.0) -> None:
@@ -386,6 +387,14 @@ class ExamPage(QWidget):
             self.flagged.discard(qid)
         else:
             self.flagged.add(qid)
+        self._show_flag_state()
+        self._refresh_navigator()
+        self.flagsChanged.emit(sorted(self.flagged))
+
+    def set_flags(self, question_ids: list[str]) -> None:
+        """The marks saved with the answers (after a restart or on another PC)."""
+        known = {item.id for item in self.items}
+        self.flagged = {qid for qid in question_ids if qid in known}
         self._show_flag_state()
         self._refresh_navigator()
 

@@ -703,6 +703,9 @@ class ExamWindow(QMainWindow):
                                   answers=self.session.answers(), plays=plays,
                                   font_scale=self.font_scale)
         self.exam_page.answerChanged.connect(self._on_answer_changed)
+        self.exam_page.flagsChanged.connect(self.session.save_flags)
+        run_in_background(self.session.flags, on_done=self.exam_page.set_flags,
+                          on_error=lambda error: log.warning("flags not read: %s", error))
         self.exam_page.submitRequested.connect(self._confirm_submit)
         self.exam_page.playRequested.connect(self._play)
         self.pages.addWidget(self.exam_page)

@@ -4,6 +4,7 @@ file, also from a PC that never reached the server (issue 15, "Delivery after th
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from fault_proxy import FaultProxy
 from lifecycle_support import admin_import, offline_pc, preload_pc, proctor_export
 from offline_support import attempt_of, build_session, wait_until
 
+from client.errors import UserFacingError
 from client.export import offline_file as of
 from client.export.key_certificate import build_certificate, certificate_message
 from client.session.exam_session import ExamSession, Phase
@@ -191,3 +193,50 @@ def test_the_key_is_registered_before_the_paper_key(srv: LiveServer, tmp_path: P
         assert find_client_key(srv.db, of.raw_public_bytes(public)) is not None
     finally:
         session.close()
+
+
+def test_an_offline_submission_keeps_the_time_the_candidate_pressed_submit(
+        srv: LiveServer, proxy: FaultProxy, tmp_path: Path) -> None:
+    """Before: the submission time of an offline-sealed attempt was the export time."""
+    assert srv.demo is not None
+    preload_pc(srv, proxy.url, tmp_path / "pc")
+    proxy.set_mode("down")
+    session = offline_pc(srv, proxy.url, tmp_path / "pc")
+    try:
+        session.save_answer("q1", "A")
+        with pytest.raises(UserFacingError) as offline:
+            session.submit()
+        assert offline.value.code == "submit.offline"
+        pressed = int(session.run_on_store(lambda store: store.get_meta("sealed_at_ms")).result())
+        time.sleep(1.5)  # the proctor exports a little later
+        exported = proctor_export(session, tmp_path / "usb")
+    finally:
+        session.close()
+    assert admin_import(srv, exported).code == "offline.merged"
+    assert attempt_of(srv).status == "submitted"
+    assert attempt_of(srv).submitted_at_ms == pressed
+
+
+def test_the_store_belongs_to_the_candidate_whichever_username_form(
+        srv: LiveServer, proxy: FaultProxy, tmp_path: Path) -> None:
+    """Before: a store made at a login with the ID number refused the student number
+    ("用户名或密码与本机保存的答案不符") after a crash."""
+    assert srv.demo is not None
+    who = srv.demo.candidates[0]
+    preload_pc(srv, proxy.url, tmp_path / "pc")
+    proxy.set_mode("down")
+    first = build_session(proxy.url, tmp_path / "pc", timeout_s=15)
+    try:
+        first.login(username=who.id_number, password=who.password)
+        first.preload()
+        first.unlock_with_start_code(srv.demo.start_code)
+        first.save_answer("q1", "D")
+        first.writer.flush().result()
+    finally:
+        first.close()  # the PC crashes; the candidate types the student number now
+    again = build_session(proxy.url, tmp_path / "pc", timeout_s=15)
+    try:
+        again.login(username=who.student_no, password=who.password)
+        assert again.answers() == {"q1": "D"}
+    finally:
+        again.close()

@@ -74,3 +74,33 @@ def test_the_center_ca_file_makes_the_center_server_trusted(tmp_path: Path,
     api = api_for(server, tmp_path)
     assert abs(api.server_time_ms() - api.clock.now_ms()) < 5_000  # type: ignore[operator]
     assert api.clock.synchronised
+
+
+@pytest.mark.parametrize(("valid_from", "valid_until", "code", "words"), [
+    (-90, -1, "tls.certificate_expired", "过期"),
+    (2, 90, "tls.certificate_not_yet_valid", "尚未生效"),
+])
+def test_a_wrong_certificate_is_not_blamed_on_a_correct_pc_clock(
+        tmp_path: Path, started: list[TlsServer], valid_from: int, valid_until: int,
+        code: str, words: str) -> None:
+    """Issue 15: an expired certificate was reported as the PC clock being "快了 0 秒"."""
+    server = run_tls_server(tmp_path / "tls", valid_from_days=valid_from,
+                            valid_until_days=valid_until, server_clock_days=0)
+    started.append(server)
+    with pytest.raises(UserFacingError) as failure:
+        api_for(server, tmp_path).server_time_ms()
+    assert failure.value.code == code, failure.value.message
+    assert words in failure.value.message and "电脑时间正确" in failure.value.message
+    assert "快了" not in failure.value.message and "慢了" not in failure.value.message
+
+
+def test_a_host_name_mismatch_is_named_as_such(tmp_path: Path,
+                                               started: list[TlsServer]) -> None:
+    """Issue 15: a wrong host name was reported as a missing root certificate."""
+    server = run_tls_server(tmp_path / "tls")  # certificate for 127.0.0.1 only
+    started.append(server)
+    server.url = server.url.replace("127.0.0.1", "localhost")
+    with pytest.raises(UserFacingError) as failure:
+        api_for(server, tmp_path).server_time_ms()
+    assert failure.value.code == "tls.hostname_mismatch", failure.value.message
+    assert "localhost" in failure.value.message

@@ -231,3 +231,26 @@ def test_proctor_mode_on_the_login_page_of_a_held_pc(qtbot: Any, server: LiveSer
         qtbot.waitUntil(lambda: "已授权" in panel.action_message.text(), timeout=5_000)
     finally:
         finish(window)
+
+
+def test_flags_are_kept_with_the_answers(qtbot: Any, server: LiveServer, tmp_path: Path) -> None:
+    """Before: the marks lived only in memory (lost on a restart or a change of PC)."""
+    window = window_for(qtbot, server, server.url, tmp_path / "pc")
+    try:
+        into_the_exam(qtbot, window, server)
+        page = window.exam_page
+        assert page is not None
+        page.show_question(1)
+        page.toggle_flag()
+        flagged = page.items[1].id
+        qtbot.waitUntil(lambda: window.session.flags() == [flagged], timeout=5_000)
+    finally:
+        finish(window)
+    restarted = window_for(qtbot, server, server.url, tmp_path / "pc")
+    try:
+        into_the_exam(qtbot, restarted, server)
+        page = restarted.exam_page
+        assert page is not None
+        qtbot.waitUntil(lambda: page.flagged == {flagged}, timeout=5_000)
+    finally:
+        finish(restarted)
