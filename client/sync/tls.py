@@ -98,8 +98,8 @@ def diagnose_tls_failure(error_text: str, *,
             if server_now > not_after:
                 return UserFacingError(
                     "tls.certificate_expired",
-                    _("服务器证书已于 {time} 过期，电脑时间正确。请考点管理员更换服务器证书").format(
-                        time=_utc_text(not_after)),
+                    _("服务器证书已于 {time} 过期，电脑时间正确。请考点管理员更换服务器证书"
+                      ).format(time=_utc_text(not_after)),
                     pc_offset_ms=offset, not_after_ms=not_after, ssl_error=error_text)
         return UserFacingError(
             "tls.clock_wrong",
