@@ -26,6 +26,7 @@ import base64
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
@@ -743,9 +744,12 @@ class ExamSession:
                                   _("开考码不正确，请核对后重新输入"))
         if not self.clock.synchronised:
             # No server was ever reached: the exam's time runs from its official start,
-            # counted from now on the monotonic clock (docs/offline.md).
+            # counted from now on the monotonic clock (docs/offline.md). A code typed
+            # before the start (by the PC's own clock) must never shorten the exam: then
+            # the PC clock is the better guess of "now" and the exam keeps its real end.
+            wall_ms = time.time_ns() // 1_000_000
             log.warning("no server time known: exam time starts now at the official start")
-            self.clock.assume(material.exam.start_ms)
+            self.clock.assume(min(material.exam.start_ms, wall_ms))
             self._save_clock()
         self._require_writer().call(lambda store: store.set_meta(
             "unlocked_with_start_code", str(self.clock.now_ms()))).result()

@@ -745,9 +745,11 @@ class ExamWindow(QMainWindow):
                                           clock_warning(self.session),
                                           *store_notices(self.session)) if text]
             self.waiting_page.show_clock_warning("\n".join(warnings))
-            if until_start is None and self.session.needs_start_code and self._preloaded \
+            if until_start is None and self._preloaded and not self._unlocking \
                     and not self.waiting_page.start_code_box.isVisible():
-                self._unlock()  # asks for the start code when the server cannot be reached
+                # No server time at all (a PC only preloaded): ask the server for the
+                # paper key; unreachable, this offers the proctor's start code.
+                self._unlock()
             started = until_start is not None and until_start <= 0
             ready = (started and self._preloaded and self._integrity_ok
                      and self._identity_ok and self._rules_ok)

@@ -240,3 +240,20 @@ def test_the_store_belongs_to_the_candidate_whichever_username_form(
         assert again.answers() == {"q1": "D"}
     finally:
         again.close()
+
+
+def test_a_start_code_typed_early_never_shortens_the_exam(tmp_path: Path) -> None:
+    """Before: on a PC with no server time, a code typed before the start opened the paper
+    and that PC's exam then ended early (the time was assumed to be the official start)."""
+    with live_server(tmp_path / "server", demo=True, start_in_s=600, duration_s=1800) as live:
+        assert live.demo is not None
+        with FaultProxy(("127.0.0.1", int(live.url.rsplit(":", 1)[1]))) as fault:
+            preload_pc(live, fault.url, tmp_path / "pc")
+            fault.set_mode("down")
+            session = offline_pc(live, fault.url, tmp_path / "pc")  # 10 minutes early
+            try:
+                real_left = live.demo.end_ms - time.time_ns() // 1_000_000
+                left = session.ms_until_end()
+                assert left is not None and left >= real_left - 5_000, (left, real_left)
+            finally:
+                session.close()

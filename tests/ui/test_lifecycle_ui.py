@@ -254,3 +254,25 @@ def test_flags_are_kept_with_the_answers(qtbot: Any, server: LiveServer, tmp_pat
         qtbot.waitUntil(lambda: page.flagged == {flagged}, timeout=5_000)
     finally:
         finish(restarted)
+
+
+def test_a_preloaded_pc_with_no_server_time_offers_the_start_code(
+        qtbot: Any, server: LiveServer, proxy: FaultProxy, tmp_path: Path) -> None:
+    """Before: the waiting page stayed at --:--:-- and never asked for the start code."""
+    assert server.demo is not None
+    from client.session.preload import preload_exam
+    from client.sync.api import ExamApi
+    from client.sync.clock import ServerClock
+
+    preload_exam(api=ExamApi(proxy.url, clock=ServerClock(), timeout_s=15),
+                 data_dir=tmp_path / "pc", exam_id=server.demo.exam_id,
+                 admin_username=server.demo.admin_username,
+                 admin_password=server.demo.admin_password)
+    proxy.set_mode("down")
+    window = window_for(qtbot, server, proxy.url, tmp_path / "pc")
+    try:
+        log_in(qtbot, window, server.demo.username, server.demo.password)
+        qtbot.waitUntil(lambda: window.current_page == "waiting", timeout=60_000)
+        qtbot.waitUntil(lambda: window.waiting_page.start_code_box.isVisible(), timeout=30_000)
+    finally:
+        finish(window)
