@@ -106,6 +106,7 @@ def test_code_on_another_pc_and_the_old_pcs_late_answers(server: LiveServer, pro
             assert server.db.current_answers(attempt_of(server).id) == {"q1": "C", "q2": "A"}
             # ... its answers leave in the proctor's file and merge by revision: q2
             # (untouched on the new PC) takes the old PC's later value; q1 keeps the new PC's.
+            (tmp_path / "usb").mkdir()
             exported = ProctorServices(session=old, post_json=lambda path, body: None).export(
                 tmp_path / "usb")
             report = import_offline_file(server.context, data=exported.path.read_bytes(),

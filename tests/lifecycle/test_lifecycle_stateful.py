@@ -1,0 +1,346 @@
+"""One attempt, two real PCs, one real server, random orders of events (issue 15, "Done when").
+
+A hypothesis ``RuleBasedStateMachine`` drives a live server (killed and restarted on the
+same port) and two real ``ExamSession``s, each behind its own fault proxy, through saves,
+network cuts, client restarts, the clock passing the end, a second-PC login with the
+admin's authorization, proctor export + admin import, and submission. After every step:
+
+- at most one PC may write (one candidate token that writes, per attempt);
+- a submitted attempt changes only by revisions stamped before it closed;
+- the reported status is the truth: "synced" means nothing is pending, and every revision
+  a PC marked synced is on the server.
+
+At the end of each run everything is delivered (networks up, late sync where allowed, the
+proctor's file from every PC) and every revision a PC saved, stamped before the attempt
+closed (the end, or an earlier submission), is on the server exactly once, with its value.
+
+CI runs a few short examples with a fixed seed; LIFECYCLE_EXAMPLES=50 LIFECYCLE_STEPS=20
+runs longer on demand.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import socket
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fault_proxy import FaultProxy
+from hypothesis import HealthCheck, seed, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from lifecycle_support import preload_pc
+from offline_support import build_session
+from sqlalchemy import select
+
+from client.errors import UserFacingError
+from client.proctor.services import ProctorServices
+from client.session.exam_session import ExamSession, Phase, SessionEvents
+from client.store import Revision
+from server import schema as t
+from server.api_admin import authorize_login
+from server.clock import OffsetClock
+from server.db import CANDIDATE_TOKEN
+from server.demo import DemoInfo
+from server.offline_import import ImportScope, import_offline_file
+from server.testing import LiveServer, live_server
+
+PCS = ("pc-a", "pc-b")
+QUESTIONS = ("q1", "q2", "q5")
+VALUES = {"q1": ("A", "B", "C"), "q2": (["A"], ["B", "C"]), "q5": (True, False)}
+EXAMPLES = int(os.environ.get("LIFECYCLE_EXAMPLES", "5"))
+STEPS = int(os.environ.get("LIFECYCLE_STEPS", "10"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+_TEMPLATE: dict[str, Any] = {}
+
+
+def template() -> tuple[Path, DemoInfo]:
+    """A server with the demo exam and two PCs that preloaded it, made once per test run
+    and copied for each example (building the demo and preloading cost most of the time)."""
+    if not _TEMPLATE:
+        folder = Path(tempfile.mkdtemp(prefix="lifecycle-template-"))
+        atexit.register(shutil.rmtree, folder, True)
+        with live_server(folder / "server", demo=True, start_in_s=-5.0,
+                         duration_s=1800) as srv:
+            assert srv.demo is not None
+            for pc in PCS:
+                preload_pc(srv, srv.url, folder / pc)
+            _TEMPLATE.update(folder=folder, demo=srv.demo)
+    return _TEMPLATE["folder"], _TEMPLATE["demo"]
+
+
+class AttemptLifecycle(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        folder, self.demo = template()
+        self.tmp = Path(tempfile.mkdtemp(prefix="lifecycle-"))
+        shutil.copytree(folder, self.tmp, dirs_exist_ok=True)
+        self.port = free_port()
+        self.clock = OffsetClock()
+        self.stack = ExitStack()
+        self.server_stack: ExitStack | None = None
+        self.server: LiveServer | None = None
+        self._start_server()
+        self.proxies = {pc: self.stack.enter_context(FaultProxy(("127.0.0.1", self.port)))
+                        for pc in PCS}
+        self.sessions: dict[str, ExamSession | None] = dict.fromkeys(PCS)
+        self.saved: list[tuple[str, Revision]] = []  # (pc, revision) durable on a PC
+        self.frozen: set[tuple[str, int]] | None = None  # history when first submitted
+
+    # -- the server ---------------------------------------------------------------------
+
+    def _start_server(self) -> None:
+        stack = ExitStack()
+        self.server = stack.enter_context(live_server(
+            self.tmp / "server", demo=False, clock=self.clock, port=self.port))
+        self.server_stack = stack
+
+    def _db(self) -> Any:
+        assert self.server is not None
+        return self.server.db
+
+    def _attempt(self) -> Any:
+        candidate = self._db().find_candidate(student_no=self.demo.username)
+        return self._db().find_attempt(exam_id=self.demo.exam_id, candidate_id=candidate.id)
+
+    # -- PCs ----------------------------------------------------------------------------
+
+    def _on_saved(self, pc: str) -> Any:
+        def saved(result: Revision | BaseException) -> None:
+            if isinstance(result, Revision):
+                self.saved.append((pc, result))
+        return saved
+
+    def _open(self, pc: str) -> ExamSession:
+        session = self.sessions[pc]
+        if session is None or session.phase is Phase.LOGGED_OUT:
+            session = build_session(self.proxies[pc].url, self.tmp / pc, timeout_s=10)
+            session.events = SessionEvents(on_answer_saved=self._on_saved(pc))
+            self.sessions[pc] = session
+            try:
+                session.login(username=self.demo.username, password=self.demo.password)
+            except UserFacingError:
+                return session  # held (second login) or refused: AUTHORIZING / LOGGED_OUT
+            self._enter(session)
+        return session
+
+    def _enter(self, session: ExamSession) -> None:
+        if session.phase is not Phase.WAITING:
+            return
+        try:
+            session.preload()
+            try:
+                session.unlock()
+            except UserFacingError as exc:
+                if exc.code != "unlock.start_code_needed":
+                    raise
+                session.unlock_with_start_code(self.demo.start_code)
+        except UserFacingError:
+            pass  # e.g. the network dropped between the steps: the next rule tries again
+
+    # -- rules --------------------------------------------------------------------------
+
+    @rule(pc=st.sampled_from(PCS))
+    def log_in(self, pc: str) -> None:
+        session = self._open(pc)
+        self._enter(session)
+
+    @rule(pc=st.sampled_from(PCS))
+    def authorize_second_login(self, pc: str) -> None:
+        session = self.sessions[pc]
+        if session is None or session.phase is not Phase.AUTHORIZING:
+            return
+        authorize_login(self._db(), exam_id=self.demo.exam_id, who=self.demo.username,
+                        approved_by="chief", now_ms=self.clock.now_ms())
+        try:
+            session.retry_login()
+        except UserFacingError:
+            return
+        self._enter(session)
+
+    @rule(pc=st.sampled_from(PCS), question=st.sampled_from(QUESTIONS), pick=st.integers(0, 2))
+    def save(self, pc: str, question: str, pick: int) -> None:
+        session = self.sessions[pc]
+        if session is None or session.phase is not Phase.RUNNING:
+            return
+        values = VALUES[question]
+        try:
+            session.save_answer(question, values[pick % len(values)])
+        except UserFacingError:
+            return
+        session.writer.flush().result()  # durable: the PC acknowledged it to the candidate
+
+    @rule(pc=st.sampled_from(PCS), up=st.booleans())
+    def network(self, pc: str, up: bool) -> None:
+        self.proxies[pc].set_mode("pass" if up else "down")
+
+    @rule()
+    def restart_server(self) -> None:
+        assert self.server_stack is not None
+        self.server_stack.close()
+        self._start_server()
+
+    @rule(pc=st.sampled_from(PCS))
+    def restart_client(self, pc: str) -> None:
+        session = self.sessions[pc]
+        if session is not None:
+            session.close()
+        self.sessions[pc] = None
+        self._open(pc)
+
+    @precondition(lambda self: self.clock.now_ms() < self.demo.end_ms)
+    @rule()
+    def clock_passes_the_end(self) -> None:
+        self.clock.set_now(self.demo.end_ms + 5_000)
+        for session in self.sessions.values():
+            if session is not None:
+                with contextlib.suppress(UserFacingError):
+                    session.api.server_time_ms()  # the PC learns the time when it can
+
+    @rule(pc=st.sampled_from(PCS))
+    def proctor_export_and_admin_import(self, pc: str) -> None:
+        session = self.sessions[pc]
+        if session is None or session.phase in (Phase.LOGGED_OUT, Phase.AUTHORIZING):
+            return
+        try:
+            session.package_header()
+        except UserFacingError:
+            return
+        usb = self.tmp / "usb"
+        usb.mkdir(exist_ok=True)
+        importable = session.file_importable()  # what the proctor panel says
+        exported = ProctorServices(session=session, post_json=lambda path, body: None).export(usb)
+        assert self.server is not None
+        report = import_offline_file(self.server.context, data=exported.path.read_bytes(),
+                                     file_name=exported.file_name, scope=ImportScope())
+        if importable:
+            assert report.code in ("offline.merged", "offline.unchanged"), report.message
+        else:  # the panel said so: never registered, never opened the paper here
+            assert report.code == "offline.unknown_client_key", report.message
+            assert not [rev for owner, rev in self.saved if owner == pc], "answers stranded"
+
+    @rule(pc=st.sampled_from(PCS))
+    def submit(self, pc: str) -> None:
+        session = self.sessions[pc]
+        if session is None or session.phase not in (Phase.RUNNING, Phase.SEALED):
+            return
+        with contextlib.suppress(UserFacingError):
+            session.submit()  # offline, pending uploads, revoked: it keeps trying or says so
+
+    # -- invariants ---------------------------------------------------------------------
+
+    @invariant()
+    def at_most_one_pc_may_write(self) -> None:
+        attempt = self._attempt()
+        if attempt is None:
+            return
+        with self._db().read() as conn:
+            writers = conn.execute(
+                select(t.tokens.c.client_id).distinct().where(
+                    (t.tokens.c.attempt_id == attempt.id)
+                    & (t.tokens.c.kind == CANDIDATE_TOKEN))).all()
+        assert len(writers) <= 1, writers
+
+    @invariant()
+    def a_submitted_attempt_changes_only_by_earlier_revisions(self) -> None:
+        attempt = self._attempt()
+        if attempt is None or not attempt.is_submitted:
+            return
+        closes = min(self.demo.end_ms, attempt.submitted_at_ms or self.demo.end_ms)
+        rows = self._history(attempt.id)
+        if self.frozen is None:
+            self.frozen = set(rows)
+            return
+        for key, (stamp, _value) in rows.items():
+            if key not in self.frozen:
+                assert stamp is not None and stamp <= closes, (key, stamp, closes)
+
+    @invariant()
+    def the_reported_status_is_the_truth(self) -> None:
+        attempt = self._attempt()
+        history = self._history(attempt.id) if attempt is not None else {}
+        for session in self.sessions.values():
+            if session is None or session.phase in (Phase.LOGGED_OUT, Phase.AUTHORIZING):
+                continue
+            status = session.last_sync_status
+            revisions = session.run_on_store(lambda store: store.revisions()).result()
+            if status is not None and status.state == "synced":
+                assert not [r for r in revisions if not r.synced], status
+            for rev in revisions:
+                if rev.synced and rev.server_time_ms is not None:
+                    assert (rev.question_id, rev.revision) in history, rev
+
+    def _history(self, attempt_id: int) -> dict[tuple[str, int], tuple[int | None, Any]]:
+        h = t.answer_revisions
+        with self._db().read() as conn:
+            rows = conn.execute(select(h.c.question_id, h.c.revision, h.c.client_time_ms,
+                                       h.c.value).where(h.c.attempt_id == attempt_id)).all()
+        return {(r.question_id, r.revision): (r.client_time_ms, r.value) for r in rows}
+
+    # -- the end of a run ---------------------------------------------------------------
+
+    def teardown(self) -> None:
+        try:
+            self._deliver_everything()
+            self._check_every_answer_arrived()
+        finally:
+            for session in self.sessions.values():
+                if session is not None:
+                    session.close()
+            if self.server_stack is not None:
+                self.server_stack.close()
+            self.stack.close()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _deliver_everything(self) -> None:
+        for pc in PCS:
+            self.proxies[pc].set_mode("pass")
+        if self.clock.now_ms() < self.demo.end_ms:
+            self.clock_passes_the_end()
+        for pc in PCS:
+            session = self._open(pc)
+            if session.phase is Phase.AUTHORIZING:
+                self.authorize_second_login(pc)
+            if session.phase in (Phase.LOGGED_OUT, Phase.AUTHORIZING):
+                continue
+            try:
+                session.reconnect()
+                session.submit()
+            except UserFacingError:
+                pass  # this PC does not hold the attempt: its answers go by file
+            self.proctor_export_and_admin_import(pc)
+
+    def _check_every_answer_arrived(self) -> None:
+        attempt = self._attempt()
+        if not self.saved:
+            return
+        assert attempt is not None and attempt.is_submitted
+        closes = min(self.demo.end_ms, attempt.submitted_at_ms or self.demo.end_ms)
+        history = self._history(attempt.id)
+        for pc, rev in self.saved:
+            if rev.server_time_ms is None or rev.server_time_ms > closes:
+                continue
+            key = (rev.question_id, rev.revision)
+            assert key in history, f"{pc} {key} saved at {rev.server_time_ms} is missing"
+            assert history[key][1] == rev.value, (pc, key, history[key], rev.value)
+
+
+AttemptLifecycle.TestCase.settings = settings(
+    max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, derandomize=False,
+    suppress_health_check=list(HealthCheck))
+# A few examples of a few steps: about two minutes on the development machine.
+TestAttemptLifecycle = seed(1515)(pytest.mark.timeout(1200)(
+    pytest.mark.slow(AttemptLifecycle.TestCase)))
