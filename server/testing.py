@@ -57,6 +57,11 @@ UVICORN_OPTIONS: dict[str, Any] = {
     "server_header": False,
     "proxy_headers": False,
     "access_log": False,
+    # Candidates' PCs upload every few seconds on one kept-alive connection; uvicorn's
+    # 5 s default closed it between a login's 429 wait and its retry, and a request sent
+    # as it closed failed (ReadError in benchmarks/sync.py). nginx keeps upstream
+    # connections 60 s.
+    "timeout_keep_alive": 65,
     "timeout_graceful_shutdown": 2,
 }
 
