@@ -82,12 +82,26 @@ def test_exam_end_auto_submits_and_scores(api, server: LiveServer, token: str) -
 
 
 def test_answers_delivered_late_are_rescored(api, server: LiveServer, token: str) -> None:
+    answered_at = server.clock.now_ms() - 1_000
     api.post("/attempt/submit", {"answered_count": 0}, token=token)
     assert _wait_result(api, token, "scored")["score"] == 0.0
-    # Answers given before the end, delivered after submission (network came back).
+    # Answers given before the submission, delivered after it and after the end (the
+    # network came back late): merged and scored (docs/lifecycle.md).
     server.clock.set_now(server.demo.end_ms + 60_000)
-    _push_known_answers(api, token, client_time_ms=server.demo.end_ms - 60_000)
+    _push_known_answers(api, token, client_time_ms=answered_at)
     assert _wait_result(api, token, "scored")["score"] == KNOWN_SCORE
+
+
+def test_answers_stamped_after_the_submission_are_refused(api, server: LiveServer,
+                                                          token: str) -> None:
+    api.post("/attempt/submit", {"answered_count": 0}, token=token)
+    assert _wait_result(api, token, "scored")["score"] == 0.0
+    # 交卷后将不能再修改答案: a revision made after the submission never counts.
+    late = api.post("/attempt/answers", {"answers": [
+        {"question_id": "q1", "revision": 1, "value": "B",
+         "client_time_ms": server.clock.now_ms() + 1_000}]}, token=token)
+    assert late.status_code == 409
+    assert _wait_result(api, token, "scored")["score"] == 0.0
 
 
 def test_flagged_attempt_is_pending_review(api, server: LiveServer, token: str) -> None:
