@@ -54,7 +54,7 @@
   }
   function needsAttention(t) {
     return t.state === "held" || t.state === "offline" || t.identity === "failed" ||
-      t.integrity_findings > 0 || t.review_pending;
+      t.integrity_findings > 0 || t.review_pending || t.version_too_old;
   }
 
   function renderCounts(view) {
@@ -78,6 +78,7 @@
     if (tile.identity !== "none") badges.push(badge("id-" + tile.identity, T["identity_" + tile.identity]));
     if (tile.integrity_findings > 0) badges.push(badge("warn", `${T.integrity} ${tile.integrity_findings}`));
     if (tile.review_pending) badges.push(badge("warn", T.review));
+    if (tile.version_too_old) badges.push(badge("held", `${T.too_old} ${tile.client_version}`));
     for (const id of tile.pending_requests) badges.push(badge("held", `${T.request} #${id}`));
     const stateLine = tile.state === "offline" ? `${T.offline} ${T.since} ${clock(tile.since_ms)}`
       : tile.state === "submitted" ? `${T.submitted} ${clock(tile.since_ms)}` : T[tile.state];
@@ -126,6 +127,8 @@
       [T.last_sync, `${clock(tile.last_sync_ms)}（${ago(tile.last_sync_ms, now)}）`],
       [T.identity, T["identity_" + tile.identity]],
       [T.integrity, tile.integrity_findings || T.none],
+      [T.client_version, tile.client_version === null ? "—"
+        : tile.client_version + (tile.version_too_old ? `（${T.too_old}）` : "")],
     ];
     const requestButtons = [];
     for (const id of tile.pending_requests) {

@@ -115,6 +115,7 @@ def _client_texts() -> dict[str, str]:
         "photo": _("底照"),
         "present": _("已到场"), "status": _("状态"), "none": _("无"),
         "seconds_ago": _("秒前"), "minutes_ago": _("分钟前"),
+        "client_version": _("客户端版本"), "too_old": _("版本过旧，须更新"),
     }
 
 

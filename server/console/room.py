@@ -15,12 +15,14 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
+from client.paper.exam_rules import VersionFloor
 from server import review_store as rs
 from server import schema as t
 from server.base_photos import has_base_photo
 from server.console import tables as ct
 from server.console.roles import Account
 from server.db import AUTO_SUBMITTED, SUBMITTED, Database, Exam
+from server.version_floor import floor_for
 
 # The client talks to the server at least every few seconds while it has answers to send
 # and checks the clock every minute; two minutes of silence is worth a proctor's look.
@@ -55,6 +57,8 @@ class Tile:
     review_pending: bool
     attendance: str | None  # present|absent|None
     attempt_status: str | None
+    client_version: str | None  # from the PC's last login; None: never logged in
+    version_too_old: bool  # below the exam's version floor (旧版本不再使用)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,7 +113,7 @@ def room_view(db: Database, account: Account, *, exam: Exam, center_id: str | No
 
 def _needs_attention(tile: Tile) -> bool:
     return (tile.state in (HELD, OFFLINE) or tile.identity == "failed"
-            or tile.integrity_findings > 0 or tile.review_pending)
+            or tile.integrity_findings > 0 or tile.review_pending or tile.version_too_old)
 
 
 def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
@@ -155,7 +159,14 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
             select(ct.attendance.c.candidate_id, ct.attendance.c.status)
             .where(ct.attendance.c.exam_id == exam.id,
                    ct.attendance.c.candidate_id.in_(candidate_ids))).all())
+        versions: dict[int, str] = {}
+        for row in conn.execute(
+                select(t.events.c.attempt_id, t.events.c.payload)
+                .where(t.events.c.attempt_id.in_(attempt_ids), t.events.c.kind == "login")
+                .order_by(t.events.c.id)):
+            versions[row.attempt_id] = str(row.payload.get("client_version") or "?")
     photos = has_base_photo(db, candidate_ids)
+    floor = floor_for(db, exam.id)
     tiles = []
     for seat in seat_rows:
         attempt = attempts.get(seat.candidate_id)
@@ -175,9 +186,15 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
             pending_requests=requests,
             review_pending=attempt is not None and attempt.review_status == "pending_review",
             attendance=marks.get(seat.candidate_id),
-            attempt_status=attempt.status if attempt is not None else None))
+            attempt_status=attempt.status if attempt is not None else None,
+            client_version=versions.get(attempt_id) if attempt_id is not None else None,
+            version_too_old=_too_old(floor, versions.get(attempt_id or -1))))
     tiles.sort(key=lambda tile: (tile.center_id, tile.room, _seat_key(tile.seat)))
     return tiles
+
+
+def _too_old(floor: VersionFloor | None, version: str | None) -> bool:
+    return floor is not None and version is not None and not floor.accepts(version)
 
 
 def _state(attempt: Any, *, exam: Exam, held: bool, now_ms: int) -> tuple[str, int | None]:

@@ -74,3 +74,25 @@ def test_room_json_needs_a_console_session(srv: LiveServer) -> None:
     with_token = requests.get(f"{srv.url}/console/api/room", params={"exam": srv.demo.exam_id},
                               headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert with_token.status_code == 401
+
+
+def test_tiles_show_each_pcs_client_version_against_the_floor(srv: LiveServer) -> None:
+    import requests
+
+    from client.paper.exam_rules import VersionFloor
+    from server.version_floor import set_floor
+
+    proctor = console_login(srv, "jiankao")
+    assert proctor.tile(ZHANG.student_no)["client_version"] is None  # never logged in
+    login = requests.post(srv.api("/login"), timeout=30, json={
+        "username": ZHANG.student_no, "password": ZHANG.password, "client_id": "pc-01",
+        "client_version": "1.2.0"})
+    assert login.status_code == 200
+    tile = proctor.tile(ZHANG.student_no)
+    assert (tile["client_version"], tile["version_too_old"]) == ("1.2.0", False)
+    # The exam now needs a newer client: the seat is flagged for the proctor.
+    set_floor(srv.db, exam_id=srv.demo.exam_id, floor=VersionFloor("1.3.0"),
+              now_ms=srv.clock.now_ms())
+    tile = proctor.tile(ZHANG.student_no)
+    assert tile["version_too_old"] is True
+    assert proctor.room().json()["counts"]["attention"] >= 1
