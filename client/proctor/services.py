@@ -51,10 +51,8 @@ class ProctorServices:
                               server_time_ms=session.clock.now_ms)
         self._verifiers = verifiers_from_extra(header.extra)
         # Proctors by real name: masked ID numbers, and the exam's face match on unlock.
-        self.cards, face_match = identities_from_extra(header.extra)
-        self.face_check = (proctor_face_check(self.cards, face_source_factory,
-                                              threshold=match_threshold)
-                           if face_match else None)
+        self.cards, self.face_check = face_check_for(
+            header, face_source_factory=face_source_factory, threshold=match_threshold)
         self.mode = ProctorMode(verifiers=self._verifiers, log=self.log,
                                 face_check=self.face_check)
         login = session.attempt.login
@@ -131,6 +129,16 @@ class ProctorServices:
                 log.info("proctor log not synced yet: %s", exc)
 
 
+def face_check_for(header: Any, *, face_source_factory: Callable[[], Any] | None,
+                   threshold: float) -> tuple[Any, Callable[[str, str], object] | None]:
+    """The package's proctor cards, and the 1:1 face check on unlock when the exam asks
+    for it (None otherwise): the same for every way into proctor mode."""
+    cards, face_match = identities_from_extra(header.extra)
+    check = (proctor_face_check(cards, face_source_factory, threshold=threshold)
+             if face_match else None)
+    return cards, check
+
+
 class _MemorySink:
     """A held login has no answer store open yet: the actions go to the client log."""
 
@@ -148,15 +156,23 @@ class HeldLoginProctor:
     login on this PC (the authorization code). Nothing to export: no answers here yet."""
 
     def __init__(self, *, header: Any, student_no: str, exam_id: str,
-                 server_time_ms: Callable[[], int | None]) -> None:
+                 server_time_ms: Callable[[], int | None],
+                 face_source_factory: Callable[[], Any] | None = None,
+                 match_threshold: float = 0.363) -> None:
         self.log = ProctorLog(sink=_MemorySink(), server_time_ms=server_time_ms)
         self._verifiers = verifiers_from_extra(header.extra)
-        self.mode = ProctorMode(verifiers=self._verifiers, log=self.log)
+        # Letting a held login in is the proctor mode that matters most: when the exam asks
+        # for the proctor's face on unlock, it is asked here too.
+        self.cards, self.face_check = face_check_for(
+            header, face_source_factory=face_source_factory, threshold=match_threshold)
+        self.mode = ProctorMode(verifiers=self._verifiers, log=self.log,
+                                face_check=self.face_check)
         self._student_no, self._exam_id = student_no, exam_id
 
     def open_mode(self) -> ProctorMode:
         if self.mode.state is ProctorState.ENDED:
-            self.mode = ProctorMode(verifiers=self._verifiers, log=self.log)
+            self.mode = ProctorMode(verifiers=self._verifiers, log=self.log,
+                                    face_check=self.face_check)
         return self.mode
 
     def export(self, folder: Any) -> ExportResult:

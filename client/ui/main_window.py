@@ -338,8 +338,13 @@ class ExamWindow(QMainWindow):
         header = self.session.held_package_header()
         if pending is None or header is None:
             return None
-        return HeldLoginProctor(header=header, student_no=pending.student_no,
-                                exam_id=pending.exam_id, server_time_ms=self.session.clock.now_ms)
+        camera = self.camera
+        return HeldLoginProctor(
+            header=header, student_no=pending.student_no, exam_id=pending.exam_id,
+            server_time_ms=self.session.clock.now_ms,
+            face_source_factory=None if camera is None else (
+                camera.source_factory or (lambda: camera.selection().open_source())),
+            match_threshold=camera.settings.match_threshold if camera else 0.363)
 
     def open_proctor_panel(self) -> None:
         from client.proctor.services import no_verifiers_message

@@ -156,3 +156,35 @@ def test_cli_and_admin_page(server: LiveServer, tmp_path: Path,
              if part.startswith("/admin/seats/proctor-photo/")]
     image = browser.get(f"{server.url}{src}", timeout=10)
     assert image.status_code == 200 and image.content == photo.read_bytes()
+
+
+def test_held_login_proctor_mode_asks_for_the_face_too(server: LiveServer,
+                                                       tmp_path: Path) -> None:
+    """Letting a held second login in is a proctor mode too: the exam's face match applies."""
+    from client.proctor.services import HeldLoginProctor
+
+    assert server.demo is not None
+    add_real_proctor(server, face_match=True)
+    session = make_session(server, tmp_path / "pc")
+    session.login(username=server.demo.username, password=server.demo.password)
+    header = session.preload()
+    session.close()
+
+    def held(frames: list[Any] | None) -> HeldLoginProctor:
+        return HeldLoginProctor(
+            header=header, student_no=server.demo.username, exam_id=server.demo.exam_id,
+            server_time_ms=server.clock.now_ms,
+            face_source_factory=None if frames is None else (
+                lambda: MemorySequenceSource(frames)))
+
+    stranger = held([cameraman_closeup()] * 24)
+    with pytest.raises(UserFacingError) as refused:
+        stranger.open_mode().unlock(name="王监考", password=PASSWORD)
+    assert refused.value.code == "proctor.face_mismatch"
+    assert stranger.mode.state is ProctorState.LOCKED
+    with pytest.raises(UserFacingError) as no_camera:
+        held(None).open_mode().unlock(name="王监考", password=PASSWORD)
+    assert no_camera.value.code == "proctor.face_no_camera"
+    proctor = held([astronaut_frame()] * 24)
+    assert proctor.open_mode().unlock(name="王监考", password=PASSWORD).name == "王监考"
+    assert proctor.cards  # the panel shows the proctor's name and masked ID number
