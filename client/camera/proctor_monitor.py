@@ -42,7 +42,10 @@ class Condition(StrEnum):
     NO_FACE = "no_face"
     MULTIPLE_FACES = "multiple_faces"
     DIFFERENT_PERSON = "different_person"
-    CAMERA_LOST = "camera_lost"      # no frame at all (unplugged, taken by another app)
+    CAMERA_LOST = "camera_lost"      # frames stopped (unplugged, taken by another app)
+    # No frame since proctoring began (no camera on this PC, or another program held it
+    # from the start): nothing was "disconnected", so the candidate is not told it was.
+    CAMERA_UNAVAILABLE = "camera_unavailable"
     LOOKING_AWAY = "looking_away"    # head turned far to a side (head pose)
     LOOKING_DOWN = "looking_down"    # head bowed (head pose), before the face is lost
 
@@ -56,6 +59,7 @@ def notice_text(condition: Condition) -> str:
         Condition.MULTIPLE_FACES: _("画面中有其他人，请保持独立作答"),
         Condition.DIFFERENT_PERSON: _("检测到的人与考生本人不符，已记录，待监考审核"),
         Condition.CAMERA_LOST: _("摄像头已断开，请举手联系监考老师，作答不受影响"),
+        Condition.CAMERA_UNAVAILABLE: _("本机摄像头无法使用，已记录，请告知监考老师，作答不受影响"),
         Condition.LOOKING_AWAY: _("请面向屏幕作答"),
         Condition.LOOKING_DOWN: _("请抬头面向屏幕作答"),
     }[condition]
@@ -325,6 +329,7 @@ class MonitorRunner:
             return
         source = self._source_factory()
         source_open = False
+        ever_seen = False  # a frame since proctoring began: only then can it be "lost"
         try:
             next_due = time.monotonic()
             while not self._stop.wait(max(0.0, next_due - time.monotonic())):
@@ -341,8 +346,11 @@ class MonitorRunner:
                     # Unplugged or taken by another program: try to reopen next time.
                     source.close()
                     source_open = False
-                    reading = Reading(Condition.CAMERA_LOST, identity_checked=False, face_count=0)
+                    condition = (Condition.CAMERA_LOST if ever_seen
+                                 else Condition.CAMERA_UNAVAILABLE)
+                    reading = Reading(condition, identity_checked=False, face_count=0)
                 else:
+                    ever_seen = True
                     with self._analyzer() as analyzer:
                         reading = analyse_frame(analyzer, frame.image, references=references,
                                                 settings=settings, t_ms=frame.t_ms)

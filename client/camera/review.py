@@ -25,7 +25,8 @@ from client.camera.settings import DEFAULT_SETTINGS, CameraSettings
 from client.i18n import _
 
 ALWAYS_REVIEW = frozenset(
-    {"covered", "too_dark", "multiple_faces", "different_person", "camera_lost"}
+    {"covered", "too_dark", "multiple_faces", "different_person", "camera_lost",
+     "camera_unavailable"}
 )
 
 
@@ -42,6 +43,7 @@ def _kind_text(kind: str) -> str:
         "multiple_faces": _("画面中出现多人"),
         "different_person": _("检测到非考生本人"),
         "camera_lost": _("摄像头断开"),
+        "camera_unavailable": _("摄像头无法使用"),
         "looking_away": _("转头看向别处"),
         "looking_down": _("低头"),
     }.get(kind, kind)

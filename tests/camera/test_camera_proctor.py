@@ -185,7 +185,9 @@ def test_runner_reports_events_from_a_camera(
     assert lost.ended_ms is not None                      # closed by stop()
 
 
-def test_unplugged_camera_becomes_an_event(image_analyzer: FaceAnalyzer) -> None:
+def test_a_camera_that_never_gave_a_frame_is_unavailable_not_disconnected(
+        image_analyzer: FaceAnalyzer) -> None:
+    """A PC with no camera was never "disconnected" (摄像头已断开 would be false)."""
     opened: list[ProctorEvent] = []
     runner = MonitorRunner(
         source_factory=lambda: MemorySequenceSource([]),
@@ -202,7 +204,8 @@ def test_unplugged_camera_becomes_an_event(image_analyzer: FaceAnalyzer) -> None
             time.sleep(0.02)
     finally:
         assert runner.stop()
-    assert opened and opened[0].kind is Condition.CAMERA_LOST
+    assert opened and opened[0].kind is Condition.CAMERA_UNAVAILABLE
+    assert "断开" not in notice_text(opened[0].kind)
 
 
 # -- the 待审核 rule ---------------------------------------------------------------------------
@@ -214,7 +217,8 @@ def test_review_rule() -> None:
     assert review_reasons(identity_verified=True, events=[], end_ms=0) == []
     codes = [r.code for r in review_reasons(identity_verified=False, events=[], end_ms=0)]
     assert codes == ["identity.not_verified"]
-    for kind in ("covered", "too_dark", "multiple_faces", "different_person", "camera_lost"):
+    for kind in ("covered", "too_dark", "multiple_faces", "different_person", "camera_lost",
+                 "camera_unavailable"):
         reasons = review_reasons(identity_verified=True, events=[event(kind, 0, 10_000)],
                                  end_ms=60_000)
         assert [r.code for r in reasons] == ["camera." + kind]

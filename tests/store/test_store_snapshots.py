@@ -3,6 +3,7 @@ snapshot is still a consistent copy of the store at some instant."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 
@@ -75,14 +76,18 @@ def test_every_snapshot_taken_while_saving_is_a_consistent_prefix(
             while store.snapshot_if_due() and store._job is not None:
                 pass
         if paths.backup.exists() and i % 25 == 0:
-            conn = connection.connect_immutable(paths.backup, key=key)
+            # One read of the file as it is now: a running job may rename a newer snapshot
+            # over it at any moment, and the two checks below must look at the same one.
+            taken = tmp_path / f"taken-{i}.db"
+            shutil.copyfile(paths.backup, taken)
+            conn = connection.connect_immutable(taken, key=key)
             try:
                 seqs = [int(row[0]) for row in conn.execute(
                     "SELECT seq FROM revisions ORDER BY seq").fetchall()]
             finally:
                 conn.close()
             assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) <= len(saved)
-            copy = AnswerStore.open(paths.backup, key=key, create=False, snapshot_policy=None)
+            copy = AnswerStore.open(taken, key=key, create=False, snapshot_policy=None)
             try:
                 assert pairs(copy.revisions()) == pairs(saved[:len(seqs)])
                 assert copy.integrity_problems() == []
