@@ -281,6 +281,14 @@ def evaluate_tls(facts: ServerFacts, *, now_ms: int) -> CheckResult:
                 "服务器证书本身不在有效期内（{start} 至 {end}）：请联系考试服务器管理员更换证书"
             ).format(start=beijing_datetime(cert.not_before_ms),
                      end=beijing_datetime(cert.not_after_ms)), detail)
+    if (facts.error_code in ("tls.certificate_not_yet_valid", "tls.certificate_expired")
+            and cert is not None):
+        # The client already measured this PC's clock as right: the certificate is the
+        # server's problem, whatever the server's own clock says.
+        return CheckResult("tls", Status.FAIL, _(
+            "服务器证书本身不在有效期内（{start} 至 {end}）：请联系考试服务器管理员更换证书"
+        ).format(start=beijing_datetime(cert.not_before_ms),
+                 end=beijing_datetime(cert.not_after_ms)), detail)
     if facts.error_code == "tls.untrusted" and cert is not None:
         return CheckResult("tls", Status.FAIL, _(
             "本机不信任服务器出示的证书（签发者：{issuer}）。如果签发者是考点的上网行为管理或"
