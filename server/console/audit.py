@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
 from client.i18n import _
-from client.timefmt import BEIJING
+from client.timefmt import staff_datetime
 from server import schema as t
 from server.console import tables as ct
 from server.console.roles import Account
@@ -84,10 +83,6 @@ def action_label(action: str) -> str:
     return _(ACTION_LABELS[action]) if action in ACTION_LABELS else action
 
 
-def _beijing(epoch_ms: int) -> str:
-    return datetime.fromtimestamp(epoch_ms / 1000, tz=BEIJING).strftime("%Y-%m-%d %H:%M:%S")
-
-
 # A cell Excel or WPS would read as a formula (=HYPERLINK(...), +cmd|..., @SUM, -1+1, and
 # tab/CR that some versions skip before one). Names and reasons come from registration
 # forms and proctors, so every such cell is written as text (OWASP "CSV injection").
@@ -110,7 +105,8 @@ def to_csv(found: list[AuditEntry]) -> str:
     for e in sorted(found, key=lambda e: e.id):
         detail = "; ".join(f"{k}={v}" for k, v in sorted(e.detail.items()))
         writer.writerow([_cell(value) for value in (
-            _beijing(e.at_ms), e.actor, e.role, action_label(e.action), e.exam_id or "",
+            staff_datetime(e.at_ms, labelled=False), e.actor, e.role, action_label(e.action),
+            e.exam_id or "",
             e.center_id or "", e.room or "", e.student_no or "", e.candidate_name or "",
             e.reason, detail)])
     return out.getvalue()

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from html import escape
 
 from client.i18n import _, current_language
-from client.timefmt import BEIJING
+from client.timefmt import staff_datetime
 from server.console.actions import INCIDENT_CATEGORIES
 from server.console.audit import AuditEntry, action_label
 from server.console.roles import Account, Action
@@ -18,10 +17,6 @@ from server.db import Exam
 
 def esc(value: object) -> str:
     return escape("" if value is None else str(value), quote=True)
-
-
-def beijing(epoch_ms: int) -> str:
-    return datetime.fromtimestamp(epoch_ms / 1000, tz=BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _page(title: str, body: str, *, script: bool = False) -> str:
@@ -65,7 +60,7 @@ def _header(account: Account, csrf: str) -> str:
 def room_page(*, account: Account, csrf: str, exams: Sequence[Exam], exam: Exam | None) -> str:
     options = "".join(
         f'<option value="{esc(e.id)}"{" selected" if exam and e.id == exam.id else ""}>'
-        f"{esc(e.title)}（{esc(beijing(e.start_ms)[5:16])}）</option>" for e in exams)
+        f"{esc(e.title)}（{esc(_starts(e))}）</option>" for e in exams)
     allowed = [a.value for a in Action if account.may(a)]
     config = {
         "csrf": csrf, "role": account.role.value, "allowed": allowed,
@@ -91,6 +86,11 @@ def room_page(*, account: Account, csrf: str, exams: Sequence[Exam], exam: Exam 
 {esc(_("您的考点目前没有安排座位的考试。主考可用 exam-server assign-seats 导入考场安排表。"))}
 </p></main>"""
     return _page(_("考场监控台"), body, script=exam is not None)
+
+
+def _starts(exam: Exam) -> str:
+    """'12-07 09:00': the exam's start for the exam picker (year and seconds dropped)."""
+    return staff_datetime(exam.start_ms, short=True, labelled=False)[:11]
 
 
 def _client_texts() -> dict[str, str]:
@@ -122,7 +122,7 @@ def _client_texts() -> dict[str, str]:
 def audit_page(*, account: Account, csrf: str, entries: Sequence[AuditEntry],
                can_export: bool) -> str:
     rows = "".join(
-        f'<tr data-action="{esc(e.action)}"><td>{esc(beijing(e.at_ms))}</td>'
+        f'<tr data-action="{esc(e.action)}"><td>{esc(staff_datetime(e.at_ms, labelled=False))}</td>'
         f"<td>{esc(e.actor)}</td><td>{esc(action_label(e.action))}</td>"
         f"<td>{esc(e.room or '')}</td><td>{esc(e.student_no or '')} "
         f"{esc(e.candidate_name or '')}</td><td>{esc(e.reason)}</td></tr>" for e in entries)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from client.errors import UserFacingError
 from client.i18n import _
 from client.resources import resource_path
+from client.timefmt import beijing_clock, staff_datetime
 from server.auth import Context, client_ip
 from server.base_photos import get_base_photo, photo_response
 from server.console import accounts, actions, audit, pages
@@ -198,11 +199,14 @@ def room_json(request: Request, ctx: Context, exam: str, center: str = "",
     account = _account(request, ctx)
     if account is None:
         return _json({"error": "unauthorized"}, 401)
-    found = next((e for e in visible_exams(ctx, account) if e.id == exam), None)
-    if found is None:
+    found = ctx.db.get_exam(exam)
+    view = None if found is None else room_view(
+        ctx.db, account, exam=found, center_id=center or None, room=room or None,
+        now_ms=ctx.clock.now_ms())
+    # An exam with no room inside the account's scope does not exist for it (this poll
+    # runs every 2 s per browser, so the scope comes from room_view's one query).
+    if view is None or not view.rooms:
         return _json({"error": "not_found"}, 404)
-    view = room_view(ctx.db, account, exam=found, center_id=center or None,
-                     room=room or None, now_ms=ctx.clock.now_ms())
     return _json(view.to_json())
 
 
@@ -256,7 +260,7 @@ def take_action(body: ActionIn, request: Request, ctx: Context) -> Response:
         elif body.action is Action.ISSUE_CODE:
             issued = actions.issue_code(ctx.db, account, target, keys=ctx.keys, exam=exam)
             result = {"code": issued.code, "valid_until_ms": issued.valid_until_ms,
-                      "valid_until": pages.beijing(issued.valid_until_ms)[11:16]}
+                      "valid_until": beijing_clock(issued.valid_until_ms)}
         elif body.action is Action.RESET_PASSWORD:
             actions.reset_password(ctx.db, account, target)
         elif body.action in (Action.MARK_PRESENT, Action.MARK_ABSENT):
@@ -309,7 +313,7 @@ def audit_csv(request: Request, ctx: Context) -> Response:
     with ctx.db.write() as conn:
         audit.record(conn, account, action=Action.EXPORT_DAY.value, at_ms=now,
                      room=account.room, detail={"rows": len(found)})
-    name = f"console-audit-{pages.beijing(now)[:10]}.csv"
+    name = f"console-audit-{staff_datetime(now, labelled=False)[:10]}.csv"
     return Response(audit.to_csv(found), media_type="text/csv; charset=utf-8",
                     headers={**_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
 
