@@ -22,9 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
-import threading
 import time
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -54,6 +52,7 @@ from server.auth import AdminAuth, CandidateAuth, Context
 from server.db import Candidate, Database
 from server.errors import ApiError
 from server.keys import ServerKeys
+from server.lazy_tables import create_once
 
 log = logging.getLogger(__name__)
 
@@ -83,17 +82,10 @@ base_photos = Table(
     Column("problems", JSON, nullable=False, default=list),
 )
 
-_created: weakref.WeakSet[Database] = weakref.WeakSet()
-_created_lock = threading.Lock()
-
 
 def ensure_tables(db: Database) -> None:
     """Create the table if the database predates this module (idempotent, cached)."""
-    with _created_lock:
-        if db in _created:
-            return
-        t.metadata.create_all(db.engine, tables=[base_photos])
-        _created.add(db)
+    create_once(db, tables=[base_photos])
 
 
 def _context(candidate_id: int) -> str:

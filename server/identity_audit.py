@@ -32,6 +32,7 @@ from client.i18n import _
 from server import schema as t
 from server.db import Database
 from server.keys import ServerKeys
+from server.lazy_tables import create_once
 
 log = logging.getLogger(__name__)
 
@@ -63,18 +64,12 @@ identity_rechecks = Table(
     Column("checked_at_ms", BigInteger, nullable=False),
 )
 
-_created: set[int] = set()
-_created_lock = threading.Lock()
 _analyzer_lock = threading.Lock()
 _analyzer: Any = None
 
 
 def ensure_tables(db: Database) -> None:
-    with _created_lock:
-        if id(db) in _created:
-            return
-        t.metadata.create_all(db.engine, tables=[identity_policies, identity_rechecks])
-        _created.add(id(db))
+    create_once(db, tables=[identity_policies, identity_rechecks])
 
 
 # -- policy -------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from client.integrity.rules import RulesError, builtin_rules, parse_rules, sign_
 from server import schema as t
 from server.db import Database
 from server.keys import ServerKeys
+from server.lazy_tables import create_once
 
 EXTRA_KEY = "integrity_rules"
 
@@ -41,16 +41,9 @@ exam_rules = Table(
     Column("set_at_ms", BigInteger, nullable=False),
 )
 
-_created: set[Database] = set()
-_created_lock = threading.Lock()
-
 
 def ensure_tables(db: Database) -> None:
-    with _created_lock:
-        if db in _created:
-            return
-        t.metadata.create_all(db.engine, tables=[exam_rules])
-        _created.add(db)
+    create_once(db, tables=[exam_rules])
 
 
 class RulesRefused(ValueError):

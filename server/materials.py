@@ -18,7 +18,6 @@ import argparse
 import base64
 import binascii
 import hashlib
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +44,7 @@ from server.auth import CandidateAuth, Context
 from server.db import Database, Exam
 from server.errors import ApiError
 from server.keys import ServerKeys
+from server.lazy_tables import create_once
 
 router = APIRouter()
 
@@ -87,16 +87,9 @@ material_photos = Table(
     Column("jpeg_sealed", LargeBinary, nullable=False),
 )
 
-_created: set[Database] = set()
-_created_lock = threading.Lock()
-
 
 def ensure_tables(db: Database) -> None:
-    with _created_lock:
-        if db in _created:
-            return
-        t.metadata.create_all(db.engine, tables=[time_units, materials, material_photos])
-        _created.add(db)
+    create_once(db, tables=[time_units, materials, material_photos])
 
 
 def _photo_context(material_id: int, position: int) -> str:

@@ -36,7 +36,6 @@ import hashlib
 import json
 import logging
 import threading
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -86,6 +85,7 @@ from server.auth import CandidateAuth, Context
 from server.context import ServerContext
 from server.db import IN_PROGRESS, Database, Exam
 from server.errors import ApiError
+from server.lazy_tables import create_once
 from server.merge import IncomingRevision, MergeReport, Outcome, lock_attempt, merge_locked
 from server.passwords import verify_password
 
@@ -121,9 +121,6 @@ offline_imports = Table(
     Column("summary", JSON, nullable=False),
 )
 
-_created: weakref.WeakSet[Database] = weakref.WeakSet()
-_created_lock = threading.Lock()
-
 
 def ensure_tables(db: Database) -> None:
     """Create this module's tables if the database predates them (idempotent, cached).
@@ -131,11 +128,7 @@ def ensure_tables(db: Database) -> None:
     ``Database.init_schema`` already creates them whenever this module was imported first
     (they live on the server's metadata); this covers a database initialised without it.
     """
-    with _created_lock:
-        if db in _created:
-            return
-        t.metadata.create_all(db.engine, tables=[client_keys, offline_imports])
-        _created.add(db)
+    create_once(db, tables=[client_keys, offline_imports])
 
 
 # -- client session keys ---------------------------------------------------------------

@@ -7,14 +7,13 @@ photo), so a dispute ("the photo was changed the night before") can be answered.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass
 
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer, String, Table, select
 
 from server import schema as t
 from server.db import Database
+from server.lazy_tables import create_once
 
 photo_history = Table(
     "base_photo_history",
@@ -28,16 +27,9 @@ photo_history = Table(
     Column("problems", JSON, nullable=False, default=list),
 )
 
-_created: weakref.WeakSet[Database] = weakref.WeakSet()
-_created_lock = threading.Lock()
-
 
 def ensure_tables(db: Database) -> None:
-    with _created_lock:
-        if db in _created:
-            return
-        t.metadata.create_all(db.engine, tables=[photo_history])
-        _created.add(db)
+    create_once(db, tables=[photo_history])
 
 
 @dataclass(frozen=True)

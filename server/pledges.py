@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from server import schema as t
 from server.auth import CandidateAuth, Context
 from server.db import Database
 from server.errors import ApiError
+from server.lazy_tables import create_once
 
 router = APIRouter()
 
@@ -52,16 +52,9 @@ pledge_acceptances = Table(
     Column("language", String(10), nullable=False),
 )
 
-_created: set[Database] = set()
-_created_lock = threading.Lock()
-
 
 def ensure_tables(db: Database) -> None:
-    with _created_lock:
-        if db in _created:
-            return
-        t.metadata.create_all(db.engine, tables=[exam_pledges, pledge_acceptances])
-        _created.add(db)
+    create_once(db, tables=[exam_pledges, pledge_acceptances])
 
 
 def text_digest(pledge: Pledge) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import re
 import secrets
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from client.proctor.verifiers import ProctorVerifier, create_verifier, verifiers
 from server import schema as t
 from server.db import Database
 from server.keys import ServerKeys
+from server.lazy_tables import create_once
 
 proctors = Table(
     "proctors",
@@ -66,19 +66,13 @@ proctor_policy = Table(
 
 ID_NUMBER_PATTERN = r"^[0-9A-Za-z()（）]{6,32}$"
 
-_created: set[Database] = set()
-_created_lock = threading.Lock()
 
 # Easy to read aloud and type: no 0/O, 1/l/I.
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
 
 
 def ensure_tables(db: Database) -> None:
-    with _created_lock:
-        if db in _created:
-            return
-        t.metadata.create_all(db.engine, tables=[proctors, proctor_identities, proctor_policy])
-        _created.add(db)
+    create_once(db, tables=[proctors, proctor_identities, proctor_policy])
 
 
 def new_password(length: int = 10) -> str:

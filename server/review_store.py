@@ -13,8 +13,6 @@ import base64
 import binascii
 import hashlib
 import json
-import threading
-import weakref
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -42,6 +40,7 @@ from server import schema as t
 from server.db import Database
 from server.errors import ApiError
 from server.keys import ServerKeys
+from server.lazy_tables import create_once
 
 MAX_IMAGE_BYTES = 1024 * 1024          # a watermarked 1280x720 evidence photo is ~200 KB
 MAX_SNAPSHOT_BYTES = 256 * 1024        # proctoring snapshots are 160 px wide (~5 KB)
@@ -127,17 +126,10 @@ review_states = Table(
 
 TABLES = [identity_results, review_items, review_blobs, review_states]
 
-_created: weakref.WeakSet[Database] = weakref.WeakSet()
-_created_lock = threading.Lock()
-
 
 def ensure_tables(db: Database) -> None:
     """Create this module's tables if the database predates them (idempotent, cached)."""
-    with _created_lock:
-        if db in _created:
-            return
-        t.metadata.create_all(db.engine, tables=TABLES)
-        _created.add(db)
+    create_once(db, tables=TABLES)
 
 
 # -- images ----------------------------------------------------------------------------

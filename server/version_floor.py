@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import threading
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -24,6 +23,7 @@ from server import schema as t
 from server.auth import Context
 from server.db import Database, Exam
 from server.errors import ApiError
+from server.lazy_tables import create_once
 
 router = APIRouter()
 
@@ -36,17 +36,11 @@ version_floors = Table(
     Column("set_at_ms", BigInteger, nullable=False),
 )
 
-_created: set[Database] = set()
-_created_lock = threading.Lock()
 _USER_AGENT = re.compile(r"ExamClient/(\S+)")
 
 
 def ensure_tables(db: Database) -> None:
-    with _created_lock:
-        if db in _created:
-            return
-        t.metadata.create_all(db.engine, tables=[version_floors])
-        _created.add(db)
+    create_once(db, tables=[version_floors])
 
 
 def set_floor(db: Database, *, exam_id: str, floor: VersionFloor, now_ms: int) -> None:

@@ -8,9 +8,6 @@ second-login requests stay in the tables the rest of the server owns.
 
 from __future__ import annotations
 
-import threading
-import weakref
-
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -25,6 +22,7 @@ from sqlalchemy import (
 
 from server import schema as t
 from server.db import Database
+from server.lazy_tables import create_once
 
 console_accounts = Table(
     "console_accounts",
@@ -117,14 +115,7 @@ Index("ix_console_audit_at", audit.c.at_ms)
 TABLES = [console_accounts, seats, attendance, incidents, audit, sessions,
           login_failures]
 
-_created: weakref.WeakSet[Database] = weakref.WeakSet()
-_created_lock = threading.Lock()
-
 
 def ensure_tables(db: Database) -> None:
     """Create the console's tables if the database predates them (idempotent, cached)."""
-    with _created_lock:
-        if db in _created:
-            return
-        t.metadata.create_all(db.engine, tables=TABLES)
-        _created.add(db)
+    create_once(db, tables=TABLES)
