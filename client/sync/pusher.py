@@ -156,15 +156,17 @@ class AnswerPusher:
         self._wake.wait(self._jittered(self._interval_s))
         self._wake.clear()
         while not self._stopping.is_set():
-            delay = self._interval_s
+            delay = self._jittered(self._interval_s)
             if not self._paused:
                 with self._busy:
                     status = self._push_once()
                 if status.state in ("offline", "refused"):
-                    delay = max(self._backoff.delay(self._failures, self._rng), 0.2)
+                    delay = self._jittered(max(self._backoff.delay(self._failures, self._rng),
+                                               0.2))
                     if self._retry_after_s is not None:
+                        # Jitter only upwards here: Retry-After is a floor the server set.
                         delay = max(delay, self._retry_after_s * self._rng.uniform(1.0, 1.2))
-            self._wake.wait(self._jittered(delay))
+            self._wake.wait(delay)
             self._wake.clear()
 
     def _jittered(self, delay: float) -> float:
