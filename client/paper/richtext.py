@@ -27,6 +27,7 @@ from collections.abc import Callable
 from html import escape
 from html.parser import HTMLParser
 
+from client.i18n import _
 from client.paper.media import is_valid_media_name
 
 MEDIA_SCHEME = "media:"
@@ -180,8 +181,10 @@ def media_references(html: str) -> set[str]:
     return parser.media
 
 
-def plain_text(html: str) -> str:
-    """The text of *html* without any markup (window titles, logs, search)."""
+def plain_text(html: str, *, image_alt: bool = False) -> str:
+    """The text of *html* without any markup (window titles, logs, search). With
+    *image_alt*, each image is read as its alt text ("（图片：柱状图）"): what a screen
+    reader says for the question, since Qt's rich-text label gives it no image at all."""
 
     class _Text(HTMLParser):
         def __init__(self) -> None:
@@ -190,6 +193,14 @@ def plain_text(html: str) -> str:
 
         def handle_data(self, data: str) -> None:
             self.parts.append(data)
+
+        def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.handle_starttag(tag, attrs)
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "img" and image_alt:
+                alt = (dict(attrs).get("alt") or "").strip()
+                self.parts.append(_("（图片：{alt}）").format(alt=alt) if alt else _("（图片）"))
 
     parser = _Text()
     parser.feed(sanitize(html))

@@ -67,7 +67,8 @@ class ChoiceEditor(AnswerEditor):
         for row, option in enumerate(item.options):
             button: QAbstractButton = QCheckBox(option.id) if multiple else QRadioButton(option.id)
             button.setObjectName(f"option-{option.id}")
-            button.setAccessibleName(f"{option.id}. {plain_text(option.text.get(language))}")
+            spoken = plain_text(option.text.get(language), image_alt=True)
+            button.setAccessibleName(f"{option.id}. {spoken}")
             self._group.addButton(button)
             self._buttons[option.id] = button
             label = RichTextLabel(option.text.get(language), media=media)

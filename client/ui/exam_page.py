@@ -460,6 +460,8 @@ class ExamPage(QWidget):
         self.zoom_level.setText(f"{percent}%")
         self.zoom_level.setAccessibleName(self.tr("字号 {percent}%").format(percent=percent))
         self.navigator.setFixedWidth(self._navigator_width())
+        for label in self.findChildren(RichTextLabel):  # images follow the text's zoom
+            label.set_zoom(self._font_scale)
         self.zoom_out_button.setEnabled(self._font_scale > 0.8)
         self.zoom_in_button.setEnabled(self._font_scale < 2.0)
         self.ensurePolished()
