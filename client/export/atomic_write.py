@@ -2,8 +2,9 @@
 
 USB sticks are pulled out while the light still blinks; a half-written answer file that
 looks complete would be worse than none. So: write a temp file in the same folder, fsync
-it, rename it over the target (atomic on NTFS, FAT32 via MoveFileEx, and POSIX), fsync the
-folder where the OS allows it, then read the file back and compare.
+it, rename it over the target durably (client/store/fsutil.replace_durably: MoveFileEx with
+write-through on Windows, so a stick pulled right after cannot lose the rename; rename and
+folder fsync on POSIX), then read the file back and compare.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import contextlib
 import hashlib
 import os
 import secrets
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from client.errors import UserFacingError
 from client.i18n import _
+from client.store.fsutil import replace_durably
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,7 @@ def atomic_write_verified(path: Path, data: bytes) -> WrittenFile:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp, path)
-        _fsync_directory(folder)
+        replace_durably(temp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             temp.unlink()
@@ -74,13 +74,3 @@ def atomic_write_verified(path: Path, data: bytes) -> WrittenFile:
         )
     return WrittenFile(path=path, size=len(data), sha256=expected)
 
-
-def _fsync_directory(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); Windows cannot open a directory for fsync."""
-    if sys.platform == "win32":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
