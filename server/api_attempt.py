@@ -42,6 +42,14 @@ class SubmitIn(BaseModel):
     answered_count: int = Field(default=0, ge=0)
 
 
+class HeartbeatIn(BaseModel):
+    """What the PC reports on every heartbeat (client/sync/heartbeat.py)."""
+
+    focus_losses: int = Field(default=0, ge=0, le=1_000_000)
+    pending: int = Field(default=0, ge=0, le=10_000_000)  # revisions not yet uploaded
+    messages_seen: int = Field(default=0, ge=0, le=1_000_000)
+
+
 def answers_close_ms(attempt: Attempt, exam: Exam) -> int:
     """Until when a revision may have been made: the end, or the submission if earlier.
 
@@ -125,6 +133,21 @@ def push_answers(body: AnswersIn, request: Request, ctx: Context,
     # A ready response: FastAPI's generic encoding of a returned dict costs more CPU
     # than this whole answer on the hot path.
     return JSONResponse({"acked": acked, "epoch_ms": now})
+
+
+@router.post("/heartbeat", response_model=None)
+def heartbeat(body: HeartbeatIn, session: CandidateAuth, ctx: Context) -> JSONResponse:
+    """The PC's light channel: it says it is alive, the server answers with the attempt's
+    clock. Authentication (candidate_session) already recorded the contact, so an idle but
+    connected PC is not shown as 失去联系 on the console."""
+    now = ctx.clock.now_ms()
+    return JSONResponse({
+        "server_time_ms": now,
+        "end_ms": session.exam.end_ms,
+        "paused": False,
+        "paused_since_ms": None,
+        "messages": [],
+    })
 
 
 @router.get("/answers")

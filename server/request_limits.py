@@ -21,6 +21,8 @@ MiB = 1024 * 1024
 DEFAULT_LIMIT = 16 * MiB
 # A batch of answers: the client sends at most ~4 MiB (client/sync/pusher.py).
 ANSWERS_LIMIT = 8 * MiB
+# A heartbeat is three numbers: anything larger is not our client.
+HEARTBEAT_LIMIT = 4 * 1024
 ADMIN_UPLOAD_PATH = "/admin/offline"
 ADMIN_UPLOAD_LIMIT = 512 * MiB
 
@@ -34,6 +36,7 @@ class RouteLimit:
 
 LIMITS = (
     RouteLimit("/api/v1/attempt/answers", ANSWERS_LIMIT),
+    RouteLimit("/api/v1/attempt/heartbeat", HEARTBEAT_LIMIT),
     RouteLimit(ADMIN_UPLOAD_PATH, ADMIN_UPLOAD_LIMIT, needs_admin=True),
 )
 

@@ -93,4 +93,9 @@ SETTINGS: tuple[Setting, ...] = (
             "保留的日志文件个数 / Number of rotated log files to keep"),
     Setting("sync", "interval_seconds", t.Decimal(0.5, 300.0), 3.0,
             "答案同步间隔（秒） / Seconds between answer uploads"),
+    # Machine-wide only: the heartbeat brings pauses and extra time; a candidate's user.ini
+    # must not be able to slow it down.
+    Setting("sync", "heartbeat_seconds", t.Decimal(5.0, 120.0), 12.0,
+            "心跳间隔（秒）：与服务器确认在线并获取考试时钟 / Seconds between heartbeats "
+            "(presence, the attempt's end time and pause)", trusted_only=True),
 )

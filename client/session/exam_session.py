@@ -78,9 +78,11 @@ from client.store import (
 )
 from client.store.errors import StoreKeyError
 from client.store.recovery import RECOVERY_REVISION_GAP
-from client.sync.api import ExamApi, ExamInfo, LoginResult, PushOutcome
+from client.sync.api import ExamApi, ExamInfo, HeartbeatReply, LoginResult, PushOutcome
 from client.sync.clock import ServerClock, load_snapshot, save_snapshot
 from client.sync.errors import ServerRefused, ServerUnreachable
+from client.sync.heartbeat import DEFAULT_INTERVAL_S as DEFAULT_HEARTBEAT_S
+from client.sync.heartbeat import HeartbeatPoller
 from client.sync.pusher import AnswerPusher, Backoff, SyncStatus
 
 T = TypeVar("T")
@@ -116,6 +118,7 @@ class SessionEvents:
     on_store_status: Callable[[WriterStatus], None] = lambda status: None
     on_answer_saved: Callable[[Revision | BaseException], None] = lambda result: None
     on_phase: Callable[[Phase], None] = lambda phase: None
+    on_heartbeat: Callable[[HeartbeatReply], None] = lambda reply: None
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,7 @@ def client_id_for(data_dir: Path) -> str:
 class ExamSession:
     def __init__(self, *, api: ExamApi, clock: ServerClock, data_dir: Path, center_id: str,
                  configured_signing_key: str = "", sync_interval_s: float = 3.0,
+                 heartbeat_interval_s: float = DEFAULT_HEARTBEAT_S,
                  sync_backoff: Backoff | None = None,
                  events: SessionEvents | None = None) -> None:
         self.api = api
@@ -167,6 +171,7 @@ class ExamSession:
         self.center_id = center_id
         self.configured_signing_key = configured_signing_key
         self.sync_interval_s = sync_interval_s
+        self.heartbeat_interval_s = heartbeat_interval_s
         self.events = events or SessionEvents()
         self.phase = Phase.LOGGED_OUT
         self.authorization: PendingAuthorization | None = None
@@ -180,6 +185,8 @@ class ExamSession:
         self._writer: StoreWriter | None = None
         self._writer_ids: tuple[str, str] | None = None
         self._pusher: AnswerPusher | None = None
+        self._heartbeat: HeartbeatPoller[HeartbeatReply] | None = None
+        self.last_heartbeat: HeartbeatReply | None = None  # the server's latest answer
         self._supervisor: SessionSupervisor | None = None
         self._credentials: tuple[str, str] | None = None
         self._authorization_code = ""
@@ -461,6 +468,7 @@ class ExamSession:
         if submitted is not None:
             self._set_phase(Phase.SUBMITTED)
             return
+        self._start_heartbeat()
         if result.attempt_status in SUBMITTED_STATUSES and not result.may_write:
             # Submitted, and this PC did not hold the attempt: it only reads the result.
             # What it holds locally (if anything) leaves by the proctor's file.
@@ -538,6 +546,31 @@ class ExamSession:
             if not self._ensure_online():
                 raise ServerUnreachable("server lost while logging in again") from exc
             return self.api.push_answers(batch)
+
+    def _beat(self) -> HeartbeatReply:
+        """One heartbeat (on the poller's thread): logs in first after an offline login."""
+        if not self._ensure_online():
+            raise ServerUnreachable("offline login: the server has not been reached yet")
+        status = self.last_sync_status
+        arguments = {"focus_losses": 0, "pending": 0 if status is None else status.pending,
+                     "messages_seen": 0}
+        try:
+            return self.api.heartbeat(**arguments)
+        except ServerRefused as exc:
+            if exc.code == "revoked":
+                self._on_revoked()
+            if exc.code != "unauthorized":
+                raise
+            with self._lock:
+                self._online = False
+                self.api.token = None
+            if not self._ensure_online():
+                raise ServerUnreachable("server lost while logging in again") from exc
+            return self.api.heartbeat(**arguments)
+
+    def _on_heartbeat(self, reply: HeartbeatReply) -> None:
+        self.last_heartbeat = reply
+        self.events.on_heartbeat(reply)
 
     def _seed_from_server(self, *, take_over: bool) -> None:
         """Bring the server's answers into the local store (never lowering a revision).
@@ -1004,6 +1037,10 @@ class ExamSession:
         pusher, self._pusher = self._pusher, None
         if pusher is not None:
             pusher.stop()
+        heartbeat, self._heartbeat = self._heartbeat, None
+        if heartbeat is not None:
+            heartbeat.stop()
+        self.last_heartbeat = None
         writer, self._writer = self._writer, None
         self._writer_ids = None
         if writer is not None:
@@ -1111,6 +1148,13 @@ class ExamSession:
                                     on_status=self._on_sync_status,
                                     backoff=self.sync_backoff)
         self._pusher.start()
+
+    def _start_heartbeat(self) -> None:
+        if self._heartbeat is not None:
+            return
+        self._heartbeat = HeartbeatPoller(beat=self._beat, on_reply=self._on_heartbeat,
+                                          interval_s=self.heartbeat_interval_s)
+        self._heartbeat.start()
 
     def _on_store_status(self, status: WriterStatus) -> None:
         # Disk full / store failure: the answers are held in memory and retried; the

@@ -75,6 +75,21 @@ class PushOutcome:
 
 
 @dataclass(frozen=True)
+class HeartbeatReply:
+    """The server's answer to a heartbeat: its clock and this attempt's clock.
+
+    *end_ms* is the attempt's effective end (extra time and pauses included); while
+    *paused*, it moves with the server clock (the candidate's time stands still).
+    """
+
+    server_time_ms: int
+    end_ms: int
+    paused: bool
+    paused_since_ms: int | None
+    messages: list[Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
 class ResultInfo:
     status: str  # computing | scored | pending_review
     score: float | None
@@ -334,6 +349,23 @@ class ExamApi:
             return PushOutcome(acked=_pairs(exc.detail.get("acked")),
                                rejected=_pairs(exc.detail.get("rejected")))
         return PushOutcome(acked=_pairs(body["acked"]), rejected=[])
+
+    def heartbeat(self, *, focus_losses: int, pending: int,
+                  messages_seen: int) -> HeartbeatReply:
+        """POST /attempt/heartbeat: says this PC is alive, returns the attempt's clock."""
+        body = self._json(self._request("POST", "/attempt/heartbeat", json={
+            "focus_losses": focus_losses, "pending": pending,
+            "messages_seen": messages_seen}))
+        try:
+            since = body.get("paused_since_ms")
+            messages = body.get("messages") or []
+            return HeartbeatReply(
+                server_time_ms=int(body["server_time_ms"]), end_ms=int(body["end_ms"]),
+                paused=bool(body["paused"]),
+                paused_since_ms=None if since is None else int(since),
+                messages=[m for m in messages if isinstance(m, dict)])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ServerUnreachable(f"unreadable heartbeat answer: {exc}") from exc
 
     def attempt_answers(self) -> list[ServerAnswer]:
         """GET /attempt/answers: the server's current revision of every answered question."""

@@ -24,8 +24,8 @@ from server.console.roles import Account
 from server.db import AUTO_SUBMITTED, SUBMITTED, Database, Exam
 from server.version_floor import floor_for
 
-# The client talks to the server at least every few seconds while it has answers to send
-# and checks the clock every minute; two minutes of silence is worth a proctor's look.
+# The client uploads every few seconds while it has answers to send and beats every ~12 s
+# (POST /attempt/heartbeat) while logged in; two minutes of silence is worth a look.
 OFFLINE_AFTER_MS = 120_000
 
 NOT_LOGGED_IN = "not_logged_in"

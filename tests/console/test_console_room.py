@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 from console_helpers import candidate_login, console_login, save_answer
 
+from client.session.exam_session import ExamSession, SessionEvents, client_id_for
+from client.sync.api import ExamApi, HeartbeatReply
+from client.sync.clock import ServerClock
 from server.console.room import OFFLINE_AFTER_MS
 from server.demo import DEMO_CANDIDATES
 from server.testing import LiveServer
@@ -96,3 +102,30 @@ def test_tiles_show_each_pcs_client_version_against_the_floor(srv: LiveServer) -
     tile = proctor.tile(ZHANG.student_no)
     assert tile["version_too_old"] is True
     assert proctor.room().json()["counts"]["attention"] >= 1
+
+
+def test_an_idle_but_connected_pc_is_not_shown_offline(srv: LiveServer, tmp_path: Path) -> None:
+    """A real client session that saves nothing still beats: its tile stays 作答中, while a
+    PC that went silent shows 失去联系 (docs/console.md)."""
+    assert srv.demo is not None
+    proctor = console_login(srv, "jiankao")
+    assert candidate_login(srv, LI, client_id="pc-02").status_code == 200
+    clock = ServerClock()
+    data_dir = tmp_path / "pc-01"
+    api = ExamApi(srv.url, clock=clock, timeout_s=5.0, client_id=client_id_for(data_dir))
+    beats: list[HeartbeatReply] = []
+    session = ExamSession(api=api, clock=clock, data_dir=data_dir,
+                          center_id=srv.demo.center_id, heartbeat_interval_s=0.3,
+                          events=SessionEvents(on_heartbeat=beats.append))
+    try:
+        session.login(username=ZHANG.student_no, password=ZHANG.password)
+        srv.clock.advance(ms=601_000 + OFFLINE_AFTER_MS + 1_000)  # started, 2 min idle
+        after = srv.clock.now_ms()
+        deadline = time.monotonic() + 15
+        while not any(b.server_time_ms >= after for b in beats):
+            assert time.monotonic() < deadline, "no heartbeat after the clock moved"
+            time.sleep(0.05)
+        assert proctor.tile(ZHANG.student_no)["state"] == "answering"
+        assert proctor.tile(LI.student_no)["state"] == "offline"
+    finally:
+        session.close()

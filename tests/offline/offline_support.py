@@ -20,13 +20,15 @@ FAST_BACKOFF = Backoff(base_s=0.1, cap_s=0.5)
 
 def build_session(url: str, data_dir: Path, *, center_id: str = "demo-center",
                   clock: ServerClock | None = None, timeout_s: float = 1.5,
-                  sync_interval_s: float = 0.2) -> ExamSession:
+                  sync_interval_s: float = 0.2,
+                  heartbeat_interval_s: float = 12.0) -> ExamSession:
     """What client/session/factory.py builds, with test timings and an optional clock."""
     data_dir.mkdir(parents=True, exist_ok=True)
     clock = clock or ServerClock()
     api = ExamApi(url, clock=clock, timeout_s=timeout_s, client_id=client_id_for(data_dir))
     return ExamSession(api=api, clock=clock, data_dir=data_dir, center_id=center_id,
-                       sync_interval_s=sync_interval_s, sync_backoff=FAST_BACKOFF)
+                       sync_interval_s=sync_interval_s, sync_backoff=FAST_BACKOFF,
+                       heartbeat_interval_s=heartbeat_interval_s)
 
 
 def wait_until(predicate: Callable[[], object], *, timeout_s: float = 15.0,
