@@ -51,7 +51,7 @@ def test_a_logged_in_pc_beats_and_learns_the_attempts_end(server: LiveServer,
 class _Busy(BaseHTTPRequestHandler):
     """A server that is overloaded: 429 with Retry-After: 7 to every heartbeat."""
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
         body = b'{"error": "busy", "detail": {}}'
         self.send_response(429)
