@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                             errors_to_stderr=args.errors_to_stderr,
                             camera_source=args.camera_source)
         return run_exam(settings, errors_to_stderr=args.errors_to_stderr,
-                        camera_source=args.camera_source)
+                        camera_source=args.camera_source, resume=args.resume)
     except QtUnavailable:
         return QT_UNAVAILABLE_EXIT
 
@@ -207,7 +207,8 @@ def run_diagnostics_command(settings: Settings, out: Path | None) -> int:
     return 0
 
 
-def run_exam(settings: Settings, *, errors_to_stderr: bool, camera_source: Path | None) -> int:
+def run_exam(settings: Settings, *, errors_to_stderr: bool, camera_source: Path | None,
+             resume: bool = False) -> int:
     from client.launch import prepare_launch
 
     launch = prepare_launch(settings, errors_to_stderr=errors_to_stderr)
@@ -231,6 +232,7 @@ def run_exam(settings: Settings, *, errors_to_stderr: bool, camera_source: Path 
                          high_contrast=settings.get("ui/high_contrast"),
                          warnings=[problem.message() for problem in settings.problems],
                          readiness_first=not last_report_path(settings.data_dir).exists(),
+                         resume=resume,
                          integrity=platform_integrity_checks(
                              enforce=True, low_end=launch.profile.low_end,
                              selected_camera=selected_camera_of(

@@ -60,6 +60,13 @@ from client.session.offline_login import (
     preloaded_exams,
 )
 from client.session.outbox import StoreOutbox
+from client.session.resume import (
+    ResumeLogin,
+    discard_ticket,
+    exam_over,
+    issue_ticket,
+    open_ticket,
+)
 from client.session.server_keys import ServerKeys, load_pinned, pin
 from client.session.supervisor import SessionSupervisor, SupervisorHooks
 from client.session.username import clean_username
@@ -163,8 +170,12 @@ class ExamSession:
                  configured_signing_key: str = "", sync_interval_s: float = 3.0,
                  heartbeat_interval_s: float = DEFAULT_HEARTBEAT_S,
                  sync_backoff: Backoff | None = None,
-                 events: SessionEvents | None = None) -> None:
+                 events: SessionEvents | None = None, keyring_backend: Any = None) -> None:
         self.api = api
+        # keyring.backend.KeyringBackend for the store key and the resume ticket; None:
+        # the system's (Windows Credential Manager).
+        self.keyring_backend = keyring_backend
+        self.resumed = False  # this login came from the resume ticket (--resume)
         self.sync_backoff = sync_backoff or Backoff()
         self.clock = clock
         self.data_dir = data_dir
@@ -200,6 +211,10 @@ class ExamSession:
 
     def _set_phase(self, phase: Phase) -> None:
         self.phase = phase
+        if phase is Phase.RUNNING:
+            self._issue_resume_ticket()
+        elif phase in (Phase.SEALED, Phase.SUBMITTED, Phase.REVOKED):
+            self.discard_resume_ticket()  # no way back into an exam that is over here
         self.events.on_phase(phase)
 
     @property
@@ -257,8 +272,81 @@ class ExamSession:
         """*Blocking.* Log in online, or offline against a preloaded package.
 
         Raises ServerRefused (``second_login``: see ``authorization``), or UserFacingError.
+        A typed login replaces any resume ticket on this PC (the next one is issued when
+        this login's paper opens).
         """
         self._reset()
+        self.discard_resume_ticket()
+        return self._login_as(username, password)
+
+    def resume(self) -> LoginResult:
+        """*Blocking.* Back into the exam that was running on this PC before a crash, with
+        the login sealed in its resume ticket (client/session/resume.py): no password.
+
+        Raises UserFacingError ``resume.none`` / ``resume.ended`` / ``resume.unavailable``
+        (then the login page asks for the password; the answers are untouched), or what
+        ``login`` raises.
+        """
+        self._reset()
+        ticket, login = open_ticket(self.data_dir, client_id=client_id_for(self.data_dir),
+                                    now_ms=self._known_server_time(),
+                                    keyring_backend=self.keyring_backend)
+        try:
+            result = self._login_as(login.username, login.password)
+        except ServerRefused as exc:
+            if exc.code != "second_login":  # e.g. the password was reset on the server
+                self.discard_resume_ticket()
+            raise
+        ours = (result.exam.id, result.candidate_id) == (ticket.exam_id, ticket.candidate_id)
+        if not ours or self.phase not in (Phase.WAITING, Phase.RUNNING):
+            # Submitted or sealed meanwhile (the end time, the server's automatic
+            # submission), or the server now puts this login in another exam: no
+            # automatic way in; the candidate logs in and sees the result.
+            log.warning("resume refused: %s", "exam over" if ours else "another exam")
+            self.discard_resume_ticket()
+            self._reset(announce=False)
+            raise exam_over()
+        with self._lock:
+            self._authorization_code = login.authorization_code
+        self.resumed = True
+        log.warning("resumed the exam %s of %s after a restart (no password asked)",
+                    result.exam.id, result.candidate_id)
+        return result
+
+    def discard_resume_ticket(self) -> None:
+        """No automatic way back: the exam ended or was left on purpose (or a new login)."""
+        try:
+            discard_ticket(self.data_dir, keyring_backend=self.keyring_backend)
+        except OSError as exc:  # a ticket that cannot be deleted still expires at the end
+            log.error("resume ticket not deleted: %s", exc)
+
+    def _issue_resume_ticket(self) -> None:
+        attempt, credentials = self._attempt, self._credentials
+        if attempt is None or credentials is None:
+            return
+        username, password = credentials
+        try:
+            issue_ticket(self.data_dir, exam_id=attempt.login.exam.id,
+                         candidate_id=attempt.login.candidate_id,
+                         end_ms=attempt.login.exam.end_ms,
+                         client_id=client_id_for(self.data_dir),
+                         login=ResumeLogin(username=username, password=password,
+                                           authorization_code=self._authorization_code),
+                         keyring_backend=self.keyring_backend)
+        except OSError as exc:  # the exam goes on; a restart will ask for the password
+            log.error("resume ticket not written: %s", exc)
+
+    def _known_server_time(self) -> int | None:
+        """Server time from this boot's saved clock anchor; None after a reboot (a guess
+        from the PC clock must not refuse a resume: the login decides then)."""
+        snapshot = load_snapshot(self.data_dir / CLOCK_FILE)
+        if snapshot is None:
+            return None
+        probe = ServerClock()
+        probe.restore_snapshot(snapshot)
+        return None if probe.estimated else probe.now_ms()
+
+    def _login_as(self, username: str, password: str) -> LoginResult:
         username = clean_username(username)
         try:
             result = self._server_login(username, password)
@@ -1051,6 +1139,7 @@ class ExamSession:
             self._credentials = None
             self._authorization_code = ""
             self.authorization = None
+            self.resumed = False
             self.notice = ""
             self._start_code_needed = False
             self.api.token = None
@@ -1083,7 +1172,8 @@ class ExamSession:
                 store_key = open_store_key(data_dir=self.data_dir, exam_id=exam_id,
                                            candidate_id=candidate_id, username=form,
                                            password=password, server_box_public_key=box_key,
-                                           login_verified_online=verified_online)
+                                           login_verified_online=verified_online,
+                                           keyring_backend=self.keyring_backend)
                 break
             except StoreKeyError as exc:
                 if exc.code != "store.wrong_credentials" or index == len(forms) - 1:

@@ -43,6 +43,7 @@ class GuiOptions:
     # findings upload; base photo); None in tests that do not exercise them.
     review_factory: Callable[[ExamSession], Any] | None = None
     readiness_first: bool = False  # first start on this PC: the readiness check first
+    resume: bool = False  # --resume: back into the exam running before a crash
 
 
 def ensure_application(argv: list[str] | None = None) -> QApplication:
@@ -109,7 +110,9 @@ def run_gui(session: ExamSession, options: GuiOptions, launch: LaunchContext, *,
     window.settings = launch.settings
     window.pending_crash_reports = early.pending_crash_reports(launch.crash_dir)
     instance.activation_requested.connect(lambda: single_instance.bring_to_front(window))
-    if options.readiness_first:
+    if options.resume:
+        window.resume_exam()
+    elif options.readiness_first:
         window.show_readiness_first(launch.settings)
     guard.arm()  # the start sentinel: cleared once a frame is painted and the app stays up
     present_full_screen(window)

@@ -54,6 +54,11 @@ class LoginPage(QWidget):
         self.error.setWordWrap(True)
         self.error.hide()
         layout.addWidget(self.error)
+        self.status = QLabel()
+        self.status.setObjectName("subtitle")
+        self.status.setWordWrap(True)
+        self.status.hide()
+        layout.addWidget(self.status)
 
         self.login_button = QPushButton(self.tr("登录"))
         self.login_button.setObjectName("primary")
@@ -144,6 +149,11 @@ class LoginPage(QWidget):
         self.login_button.setText(self.tr("正在登录…") if busy else self.tr("登录"))
         if busy:
             self.error.hide()
+
+    def show_status(self, message: str) -> None:
+        """A neutral line under the form (e.g. 正在恢复考试…); empty hides it."""
+        self.status.setText(message)
+        self.status.setVisible(bool(message))
 
     def show_error(self, message: str) -> None:
         self.set_busy(False)

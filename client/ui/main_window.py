@@ -205,6 +205,19 @@ class ExamWindow(QMainWindow):
         run_in_background(lambda: self.session.login(username=username, password=password),
                           on_done=self._on_logged_in, on_error=self._on_login_failed)
 
+    def resume_exam(self) -> None:
+        """``--resume`` after a crash: back into the exam that ran on this PC, no password
+        (client/session/resume.py); otherwise the login page says why."""
+        self.login_page.set_busy(True)
+        self.login_page.show_status(self.tr("正在恢复考试…"))
+        run_in_background(self.session.resume, on_done=self._on_logged_in,
+                          on_error=self._on_resume_refused)
+
+    def _on_resume_refused(self, error: BaseException) -> None:
+        log.warning("no automatic way back into the exam: %s", error)
+        self.login_page.show_status("")
+        self._on_login_failed(error)
+
     def _on_login_failed(self, error: BaseException) -> None:
         if self.session.phase is Phase.AUTHORIZING:
             # Second login: held until the proctor's code or an admin's approval.
@@ -424,6 +437,11 @@ class ExamWindow(QMainWindow):
     # -- identity (camera) ------------------------------------------------------------
 
     def _start_identity_check(self) -> None:
+        if self.session.resumed:
+            # The candidate passed (or a proctor approved) the check before the crash,
+            # in this attempt on this PC; proctoring resumes with the exam page.
+            self._identity_ok = True
+            return
         if self.camera is None:
             self._report_identity_check_off()
             return
@@ -995,6 +1013,8 @@ class ExamWindow(QMainWindow):
 
     def _leave_exam(self) -> None:
         self._leave_confirmed = True
+        # Left on purpose: coming back is a new login with the password (and a proctor).
+        self.session.discard_resume_ticket()
         self.close()
 
     def shutdown(self) -> None:
