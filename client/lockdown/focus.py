@@ -57,10 +57,12 @@ class FocusLog:
     def away(self) -> bool:
         return self._away is not None
 
-    def lost(self, *, taken_by: str = "") -> LockdownEvent | None:
+    def lost(self, *, taken_by: str = "", at_ms: int | None = None) -> LockdownEvent | None:
+        """The exam window lost the foreground (at *at_ms*, else now)."""
         if self._away is not None:
             return None
-        self._away = LockdownEvent("focus_lost", self.focus_losses + 1, self.now_ms(),
+        started = self.now_ms() if at_ms is None else at_ms
+        self._away = LockdownEvent("focus_lost", self.focus_losses + 1, started,
                                    detail={"taken_by": taken_by} if taken_by else {})
         self.events.append(self._away)
         return self._away

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from client.lockdown.away_time import AwayTotals
+
 
 @dataclass(frozen=True)
 class CandidateStatus:
@@ -22,3 +24,5 @@ class CandidateStatus:
     # An offline file exported now will be accepted by the server (key registered or
     # certified); None: not known (no session).
     file_importable: bool | None = None
+    # Focus losses (切屏) in this exam and the time away; None before the exam (held login).
+    away: AwayTotals | None = None

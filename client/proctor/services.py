@@ -8,7 +8,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
@@ -18,6 +18,7 @@ from client.export.exporter import ExportResult
 from client.export.offline_file import FileIdentity
 from client.export.session_export import OfflineExporter
 from client.i18n import _
+from client.lockdown.away_time import away_totals
 from client.proctor.candidate_status import CandidateStatus
 from client.proctor.identity import identities_from_extra, proctor_face_check
 from client.proctor.proctor_log import ProctorLog
@@ -30,6 +31,7 @@ from client.proctor.store_sink import (
     unsynced_events,
 )
 from client.proctor.verifiers import verifiers_from_extra
+from client.review.outbox import all_items
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +92,17 @@ class ProctorServices:
         """*Blocking* (store + USB stick): the proctor panel runs it on a worker thread."""
         return self.exporter.export(folder)
 
-    def candidate_status(self, *, integrity: str, identity: str) -> CandidateStatus:
-        """*Blocking* (reads the store)."""
+    def candidate_status(self, *, integrity: str, identity: str,
+                         focus_records: Sequence[tuple[str, Mapping[str, Any]]] = (),
+                         ) -> CandidateStatus:
+        """*Blocking* (reads the store). *focus_records*: the running window's focus
+        losses as review records, for those not queued to the store (yet)."""
         session = self.session
         login = session.attempt.login
         revisions = session.run_on_store(lambda store: store.revisions()).result()
+        recorded = session.run_on_store(lambda store: [
+            (item.event_id, item.record) for item in all_items(store)
+            if item.kind == "integrity"]).result()
         answers = session.answers()
         paper = session.attempt.paper
         total = paper.item_count if paper is not None else len(answers)
@@ -108,7 +116,8 @@ class ProctorServices:
             unsynced=sum(1 for rev in revisions if not rev.synced),
             synced_up_to_server_ms=session.last_synced_ms, submission=submission,
             integrity=integrity, identity=identity,
-            file_importable=session.file_importable())
+            file_importable=session.file_importable(),
+            away=away_totals([*recorded, *focus_records]))
 
     def sync_once(self) -> int:
         """Send unsynced proctor-log events; returns how many the server took."""
@@ -179,7 +188,10 @@ class HeldLoginProctor:
         raise UserFacingError("proctor.nothing_to_export", _(
             "该考生尚未在本机登录，本机没有可导出的答卷"))
 
-    def candidate_status(self, *, integrity: str, identity: str) -> CandidateStatus:
+    def candidate_status(self, *, integrity: str, identity: str,
+                         focus_records: Sequence[tuple[str, Mapping[str, Any]]] = (),
+                         ) -> CandidateStatus:
+        # Before the exam: no focus losses to show (the lockdown starts with the exam).
         return CandidateStatus(
             candidate_no=self._student_no, candidate_name="", exam_id=self._exam_id,
             exam_title="", answered=0, question_total=0, revisions_saved=0, unsynced=0,

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
+from client.lockdown.away_time import episode_id
 from client.review.base_photo import BasePhotoProvider
 from client.review.outbox import (
     ReviewOutbox,
@@ -82,7 +83,7 @@ class ReviewServices:
         time), as integrity findings come and go (the server keeps the first copy of an id)."""
         state: Literal["found", "resolved"] = "resolved" if ended else "found"
         self.outbox.queue(integrity_item(finding, phase="exam", at_ms=at_ms, state=state,
-                                         event_id=f"lockdown-{event_id}-{state}"))
+                                         event_id=f"{episode_id(event_id)}-{state}"))
 
 
 def transport_for(session: Any) -> HttpTransport:

@@ -29,6 +29,8 @@ from client.lockdown.restore import apply_policies, platform_store, record_path,
 log = logging.getLogger(__name__)
 
 HOOK_DRAIN_MS = 500
+# A focus loss shorter than this is Qt passing the focus between the exam's own windows.
+FOCUS_GRACE_MS = 300
 
 
 def present_full_screen(window: QWidget) -> None:
@@ -74,6 +76,12 @@ class LockdownGuard(QObject):
         self._drain.setInterval(HOOK_DRAIN_MS)
         self._drain.timeout.connect(self._drain_hook)
         self.blocked_keys = 0
+        # A loss counts once it lasts FOCUS_GRACE_MS (see _focus_changed); started then.
+        self._loss_started_ms: int | None = None
+        self._loss_check = QTimer(self)
+        self._loss_check.setSingleShot(True)
+        self._loss_check.setInterval(FOCUS_GRACE_MS)
+        self._loss_check.timeout.connect(self._confirm_loss)
 
     # -- engage / release ---------------------------------------------------------------
 
@@ -111,6 +119,8 @@ class LockdownGuard(QObject):
             signal.disconnect(slot)
         self.clear_clipboard()
         self._drain.stop()
+        self._loss_check.stop()
+        self._loss_started_ms = None
         if self._hook is not None:
             self._hook.stop()
             self._hook = None
@@ -168,22 +178,40 @@ class LockdownGuard(QObject):
 
     def _focus_changed(self, has_focus: bool) -> None:
         if not has_focus:
-            taken_by = ""
-            if sys.platform == "win32":
-                from client.lockdown.windows.desktop import foreground_process_name
-
-                taken_by = foreground_process_name()
-            event = self.focus_log.lost(taken_by=taken_by)
-            if event is not None:
-                log.warning("focus lost (#%s) to %s", event.number, taken_by or "?")
-                self._record_event(event)
+            # WORKAROUND: when the focus passes from the exam window to one of its own
+            # dialogs (the proctor panel, the submit dialog) Qt reports "no focus window"
+            # for a few milliseconds first; counted at once, the proctor opening the panel
+            # was a 切屏 on the candidate's record. A loss counts when it lasts the grace
+            # time, and then from its first moment.
+            if not self.focus_log.away and not self._loss_check.isActive():
+                self._loss_started_ms = self.focus_log.now_ms()
+                self._loss_check.start()
             return
+        self._loss_check.stop()
+        self._loss_started_ms = None
         event = self.focus_log.regained()
         if event is not None:
             # Whatever was copied while away must not be pasted in.
             self.clear_clipboard()
             log.warning("focus back after %s ms", event.away_ms)
             self._on_event(event)  # closes the event in the record (ended_ms)
+
+    def _confirm_loss(self) -> None:
+        started, self._loss_started_ms = self._loss_started_ms, None
+        app = QGuiApplication.instance()
+        active = (isinstance(app, QGuiApplication)
+                  and app.applicationState() == Qt.ApplicationState.ApplicationActive)
+        if not self.engaged or (active and self._exam_has_focus()):
+            return
+        taken_by = ""
+        if sys.platform == "win32":
+            from client.lockdown.windows.desktop import foreground_process_name
+
+            taken_by = foreground_process_name()
+        event = self.focus_log.lost(taken_by=taken_by, at_ms=started)
+        if event is not None:
+            log.warning("focus lost (#%s) to %s", event.number, taken_by or "?")
+            self._record_event(event)
 
     def _on_screens(self, _screen: object) -> None:
         event = self.focus_log.displays(len(QGuiApplication.screens()))

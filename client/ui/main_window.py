@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QStackedWidget
 
 from client.audio import play_wav
 from client.errors import UserFacingError
+from client.lockdown.away_time import episode_id
 from client.paper.model import Item
 from client.session.exam_session import ExamSession, Phase
 from client.session.view_model import (
@@ -377,7 +378,8 @@ class ExamWindow(QMainWindow):
         self.proctor_panel = ProctorPanel(
             mode=services.open_mode(),
             candidate_status=lambda: services.candidate_status(
-                integrity=self._integrity_summary(), identity=self._identity_summary()),
+                integrity=self._integrity_summary(), identity=self._identity_summary(),
+                focus_records=self._focus_records()),
             export=services.export,
             on_authorize_relogin=self._authorize_relogin_by_proctor,
             on_approve_entry=lambda who: self.approve_entry_by_proctor(proctor=who.name),
@@ -386,6 +388,16 @@ class ExamWindow(QMainWindow):
                              (self.tr("查看崩溃日志"), self._show_crash_logs)],
             cards=getattr(services, "cards", None), parent=self)
         self.proctor_panel.open()
+
+    def _focus_records(self) -> list[tuple[str, dict[str, object]]]:
+        """This run's focus losses as review records (the store has the earlier runs'
+        and, with review services, these too: the same ids count once). Called on the
+        status worker: the log only ever appends, and a copy of the list is taken first."""
+        guard = self.lockdown
+        if guard is None:
+            return []
+        return [(episode_id(event.event_id), {"finding": event.finding()})
+                for event in list(guard.focus_log.events)]
 
     def _integrity_summary(self) -> str:
         """For the proctor: the verdict, and which detection sources cannot be read."""

@@ -166,7 +166,8 @@ class ProctorPanel(QDialog):
         self.status_labels: dict[str, QLabel] = {}
         for key, title in (("candidate", _("考生")), ("exam", _("考试")),
                            ("answers", _("已保存答案")), ("sync", _("同步状态")),
-                           ("submission", _("交卷状态")), ("integrity", _("环境检测")),
+                           ("submission", _("交卷状态")), ("away", _("切屏记录")),
+                           ("integrity", _("环境检测")),
                            ("identity", _("身份核验"))):
             label = QLabel("…")
             label.setObjectName(f"status_{key}")
@@ -327,6 +328,8 @@ class ProctorPanel(QDialog):
                 "请保持联网直至登记完成，或联系考点管理员")
         labels["sync"].setText(sync)
         labels["submission"].setText(_submission_text(status.submission))
+        labels["away"].setText(_("考试开始后记录") if status.away is None
+                               else status.away.proctor_text())
         labels["integrity"].setText(status.integrity)
         labels["identity"].setText(status.identity)
 

@@ -1,0 +1,97 @@
+"""The local proctor panel shows how often and how long the candidate left the exam window
+in this exam: counted by the real lockdown guard, read back from the exam's store, and
+still there after the client is restarted (a restart must not wipe the count)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLineEdit
+from ui_support import log_in
+
+from client.config import load_settings
+from client.review.services import review_services_for
+from client.session.factory import create_session
+from client.ui.app import GuiOptions, build_window
+from client.ui.main_window import ExamWindow
+from server.testing import LiveServer, live_server
+
+pytestmark = pytest.mark.qt
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    with live_server(tmp_path / "server", demo=True, start_in_s=1, duration_s=3600) as live:
+        yield live
+
+
+def exam_window(qtbot: Any, server: LiveServer, data_dir: Path) -> ExamWindow:
+    """The real window in the exam, with review services as the client runs them."""
+    assert server.demo is not None
+    settings = load_settings([]).with_overrides({
+        "server/url": server.url, "server/center_id": server.demo.center_id,
+        "data/directory": data_dir, "server/timeout_seconds": 15})
+    window = build_window(create_session(settings), GuiOptions(
+        server_url=server.url, review_factory=review_services_for))
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    log_in(qtbot, window, server.demo.username, server.demo.password)
+    qtbot.waitUntil(lambda: window.current_page == "exam", timeout=60_000)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    return window
+
+
+def leave_and_come_back(qtbot: Any, window: ExamWindow) -> None:
+    guard = window.lockdown
+    other = QLineEdit()  # another program's window takes the foreground
+    qtbot.addWidget(other)
+    other.show()
+    other.activateWindow()
+    qtbot.waitUntil(lambda: guard.focus_log.away)
+    qtbot.wait(50)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: not guard.focus_log.away)
+    other.close()
+
+
+def away_line(qtbot: Any, window: ExamWindow, server: LiveServer) -> str:
+    assert server.demo is not None
+    window.open_proctor_panel()
+    panel = window.proctor_panel
+    assert panel is not None
+    panel.name_edit.setText(server.demo.proctor_name)
+    panel.password_edit.setText(server.demo.proctor_password)
+    qtbot.mouseClick(panel.unlock_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(panel.is_unlocked, timeout=20_000)
+    label = panel.status_labels["away"]
+    qtbot.waitUntil(lambda: "离开考试窗口" in label.text(), timeout=20_000)
+    text = label.text()
+    panel.end_proctor_mode()
+    return text
+
+
+def test_proctor_panel_counts_focus_losses_across_a_restart(qtbot: Any, server: LiveServer,
+                                                           tmp_path: Path) -> None:
+    window = exam_window(qtbot, server, tmp_path / "pc")
+    try:
+        assert away_line(qtbot, window, server) == "未离开考试窗口"
+        leave_and_come_back(qtbot, window)
+        leave_and_come_back(qtbot, window)
+        assert window.lockdown.focus_log.focus_losses == 2
+        line = away_line(qtbot, window, server)
+        assert line.startswith("离开考试窗口 2 次，共 ") and line.endswith("秒"), line
+        assert "未记录返回" not in line
+    finally:
+        window.shutdown()  # what quitting the client does (answers and records are durable)
+        window.hide()
+    restarted = exam_window(qtbot, server, tmp_path / "pc")
+    try:
+        assert restarted.lockdown.focus_log.focus_losses == 0  # a new run starts at zero
+        assert away_line(qtbot, restarted, server).startswith("离开考试窗口 2 次")
+    finally:
+        restarted.shutdown()
