@@ -311,7 +311,8 @@ class ProctorPanel(QDialog):
     def _show_status(self, status: CandidateStatus) -> None:
         labels = self.status_labels
         labels["candidate"].setText(f"{status.candidate_no} {status.candidate_name}")
-        labels["exam"].setText(f"{status.exam_title} ({status.exam_id})")
+        labels["exam"].setText(_("{title}（{exam_id}）").format(title=status.exam_title,
+                                                               exam_id=status.exam_id))
         labels["answers"].setText(_("已答 {answered}/{total} 题，共保存 {revisions} 次修改").format(
             answered=status.answered, total=status.question_total,
             revisions=status.revisions_saved))

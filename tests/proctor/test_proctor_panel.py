@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,12 +12,13 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from proctor_samples import FakeMonotonic
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton
 
 from client.export import offline_file as of
 from client.export.exporter import ExportSnapshot, export_offline_file
 from client.export.offline_file import FileIdentity, SubmissionInfo
 from client.export.removable_drives import ExportLocation
+from client.lockdown.away_time import AwayTotals
 from client.proctor.candidate_status import CandidateStatus
 from client.proctor.proctor_mode import ProctorMode, ProctorState
 from client.store.model import Revision
@@ -184,3 +187,21 @@ def test_shortcut_and_button_open_the_panel(qtbot):
                    | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert opened == ["shortcut", "button"]
+
+
+def test_state_in_chinese_punctuation_with_the_focus_losses(qtbot, harness):
+    """The panel's filled-in texts: 演示考试（demo-exam）, not 演示考试 (demo-exam); and the
+    candidate's focus losses in this exam (切屏记录)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "i18n"))
+    from punctuation_rule import mixed_punctuation
+
+    panel = harness.panel(qtbot)
+    panel._show_status(dataclasses.replace(STATUS, away=AwayTotals(
+        losses=2, away_ms=75_000, unknown_returns=0)))
+    assert panel.status_labels["exam"].text() == "演示考试（demo-exam）"
+    assert panel.status_labels["away"].text() == "离开考试窗口 2 次，共 1 分 15 秒"
+    texts = [label.text() for label in panel.findChildren(QLabel)]
+    texts += [button.text() for button in panel.findChildren(QPushButton)]
+    assert [text for text in texts if mixed_punctuation(text)] == []
+    panel._show_status(STATUS)  # before the exam (a held login): nothing counted yet
+    assert panel.status_labels["away"].text() == "考试开始后记录"
