@@ -251,6 +251,7 @@ def run_demo(settings: Settings, *, start_in_s: float, duration_min: float,
     from client.review.services import review_services_for
     from client.session.factory import create_session
     from server.console.demo_room import start_demo_room
+    from server.demo import install_exam_day_rules
     from server.testing import live_server
 
     try:
@@ -265,6 +266,12 @@ def run_demo(settings: Settings, *, start_in_s: float, duration_min: float,
                          duration_s=duration_min * 60) as server:
             assert server.demo is not None
             demo = server.demo
+            # The pledge and the proctor by real name. The proctor's face is asked on
+            # unlock only when a file plays the camera (--camera-source): the demo
+            # proctor's photo is a stock portrait no real webcam user would match.
+            install_exam_day_rules(settings=server.context.settings, db=server.db,
+                                   keys=server.context.keys, clock=server.clock,
+                                   proctor_face_match=camera_source is not None)
             settings = settings.with_overrides({
                 "server/url": server.url,
                 "server/center_id": demo.center_id,

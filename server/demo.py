@@ -29,10 +29,23 @@ DEMO_CENTER_NAME = "演示考点"
 DEMO_ADMIN_USERNAME = "admin"
 DEMO_PROCTOR_NAME = "王老师"
 DEMO_PROCTOR_PASSWORD = "jiankao2026"  # demo only: real proctors get random passwords
+DEMO_PROCTOR_ID_NUMBER = "110101198002023456"  # demo only: a made-up number
+DEMO_PLEDGE_ZH = ("本人自愿参加本次考试，郑重承诺：\n"
+                  "一、已认真阅读考试规则和考场纪律，严格遵守；\n"
+                  "二、独立完成考试，不请人代考，不替他人考试；\n"
+                  "三、考试期间不使用手机等通讯工具，不打开与考试无关的软件；\n"
+                  "四、不拍摄、传播试题；\n"
+                  "如有违反，自愿接受取消考试成绩等处理。")
+DEMO_PLEDGE_EN = "I take this exam of my own will and pledge to keep the exam rules."
 
 
 def demo_paper_source() -> Path:
     return resource_path("demo", "paper")
+
+
+def demo_proctor_photo() -> Path:
+    """The demo proctor's photo (resources/demo/make_photos.py)."""
+    return resource_path("demo", "photos", "proctor.jpg")
 
 
 @functools.lru_cache(maxsize=16)
@@ -147,3 +160,24 @@ def install_demo(
         start_code=codes.start_code,
         proctor_secret=codes.proctor_secret,
     )
+
+
+def install_exam_day_rules(*, settings: ServerSettings, db: Database, keys: ServerKeys,
+                           clock: Clock, proctor_face_match: bool) -> None:
+    """The exam-day rules of the demo exam (issue 22), for ``exam-client demo``: the
+    required pledge, and the demo proctor by real name (ID number and photo; the photo's
+    face embedding is real inference). With *proctor_face_match* unlocking proctor mode
+    also needs the proctor's face in front of the camera. Not part of ``install_demo``:
+    the tests that log in to a demo server expect the waiting room right after login."""
+    from client.paper.exam_rules import Pledge
+    from server.pledges import set_pledge
+    from server.proctors import add_proctor, set_face_match
+
+    set_pledge(db, exam_id=DEMO_EXAM_ID, now_ms=clock.now_ms(),
+               pledge=Pledge(text_zh=DEMO_PLEDGE_ZH, text_en=DEMO_PLEDGE_EN))
+    add_proctor(db, exam_id=DEMO_EXAM_ID, name=DEMO_PROCTOR_NAME, now_ms=clock.now_ms(),
+                password=DEMO_PROCTOR_PASSWORD, id_number=DEMO_PROCTOR_ID_NUMBER,
+                photo=demo_proctor_photo().read_bytes(), keys=keys)
+    set_face_match(db, exam_id=DEMO_EXAM_ID, required=proctor_face_match)
+    # The rules and the proctor's card travel in the signed package: sign a new one.
+    refresh_package(settings=settings, db=db, keys=keys, exam_id=DEMO_EXAM_ID)

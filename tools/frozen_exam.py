@@ -5,16 +5,26 @@ on a virtual X display (Xvfb) with real input events (xdotool), the widgets foun
 Qt's accessibility tree (AT-SPI; tools/frozen_exam_driver.py runs with Debian's
 python3-pyatspi):
 
-1. ``ExamClient demo``: the frozen program starts its own reference server (the server
-   code inside the bundle) and the demo exam; the driver reads the demo login from the
-   login page, logs in, waits in the waiting room while the paper is preloaded, answers
-   every question type (single, multiple, true/false, fill-in-the-blank, essay), waits
-   until the server acknowledged every answer, submits and reads the score on the result
-   page, which must equal the objective score of the answers given.
+1. ``ExamClient demo --camera-source FRAME``: the frozen program starts its own reference
+   server (the server code inside the bundle) and the demo exam with its exam-day rules
+   (server.demo.install_exam_day_rules: the pledge, the proctor by real name, whose photo
+   the bundled server embeds, and the face match on unlock); FRAME, a webcam-like picture
+   of the person in the proctor's photo, plays the camera. The driver reads the demo login
+   from the login page, logs in, reads and accepts the pledge (考试承诺书), waits in the
+   waiting room while the paper is preloaded; on the exam page it opens proctor mode,
+   unlocks it with the proctor's name, password and face (real YuNet + SFace inference in
+   the bundle), opens 应急材料, takes a room photo with the camera, marks a candidate,
+   gives the reason and submits; then answers every question type (single, multiple,
+   true/false, fill-in-the-blank, essay), waits until the server acknowledged every
+   answer, submits and reads the score on the result page, which must equal the objective
+   score of the answers given. The server must hold the pledge acceptance and the
+   materials.
 2. ``ExamClient run`` (what the Start-menu shortcut starts) against a real reference
-   server started here (server.testing.live_server, 127.0.0.1): login and preload, checked
-   on the server too; then the exam as above, or, on a virtual machine (CI), the enforced
-   integrity check's gate, which keeps the exam closed there by design.
+   server started here (server.testing.live_server, 127.0.0.1): first with the exam's
+   version floor above the client's version, where the login must be refused with the
+   versions in Chinese; then with the floor at the client's version: login and preload,
+   checked on the server too; then the exam as above, or, on a virtual machine (CI), the
+   enforced integrity check's gate, which keeps the exam closed there by design.
 
 Exit status 0 when both runs went through, 1 otherwise. Prints the timings.
 """
@@ -67,6 +77,22 @@ def answer_plan() -> tuple[list[dict[str, Any]], float]:
                 expected += float(item["score"])
             plan.append({"stem": stem, "type": kind, "value": value})
     return plan, expected
+
+
+def write_camera_frame(path: Path) -> Path:
+    """The demo's camera (``--camera-source``): scikit-image's astronaut as a 640x480
+    webcam frame with sensor noise, the person whose portrait is the demo proctor's photo
+    (resources/demo/make_photos.py), cut and scaled differently."""
+    import cv2
+    import numpy as np
+    from skimage import data
+
+    bgr = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    frame = cv2.resize(bgr[7:232, 73:373], (640, 480), interpolation=cv2.INTER_CUBIC)
+    noise = np.random.default_rng(22).normal(0, 4, frame.shape)
+    frame = np.clip(frame.astype(np.float64) + noise, 0, 255).astype(np.uint8)
+    cv2.imwrite(str(path), frame)
+    return path
 
 
 def free_display() -> int:
@@ -218,9 +244,37 @@ def demo_server_facts(tmp: Path) -> dict[str, Any]:
     [server_dir] = tmp.glob("exam-demo-*/server")
     db = Database(ServerSettings.load(server_dir).effective_database_url)
     try:
-        return attempt_facts(db, "demo-exam", None)
+        return {**attempt_facts(db, "demo-exam", None), **exam_day_facts(db, "demo-exam")}
     finally:
         db.close()
+
+
+def exam_day_facts(db: Any, exam_id: str) -> dict[str, Any]:
+    """The pledge acceptances and the emergency materials the server holds."""
+    from server.materials import list_materials
+    from server.pledges import acceptances
+
+    attempts = [row.attempt.id for row in db.exam_results(exam_id) if row.attempt is not None]
+    found = list_materials(db, exam_id=exam_id, center_id=None)
+    return {"server_pledges": len(acceptances(db, attempts)),
+            "server_materials": [{"candidates": list(m.candidates), "photos": len(m.photos),
+                                  "room": m.room, "by": m.submitted_by} for m in found]}
+
+
+def check_exam_day(label: str, result: dict[str, Any], *, candidate: str) -> list[str]:
+    """The pledge accepted, the proctor's face matched, the materials on the server."""
+    failures = []
+    if result.get("server_pledges") != 1:
+        failures.append(f"{label}: {result.get('server_pledges')} pledge acceptances on the "
+                        f"server, expected 1")
+    similarity, threshold = result.get("proctor_similarity"), result.get("proctor_threshold")
+    if similarity is None or threshold is None or similarity < threshold:
+        failures.append(f"{label}: proctor face similarity {similarity} (needs {threshold})")
+    materials = result.get("server_materials") or []
+    if not any(m["photos"] >= 1 and candidate in m["candidates"] for m in materials):
+        failures.append(f"{label}: no materials marking {candidate} on the server: "
+                        f"{materials}")
+    return failures
 
 
 def check_exam(label: str, result: dict[str, Any], expected: float) -> list[str]:
@@ -235,6 +289,40 @@ def check_exam(label: str, result: dict[str, Any], expected: float) -> list[str]
     if score is None or not math.isclose(score, expected):
         failures.append(f"{label}: server score {score}, expected {expected:g}")
     return failures
+
+
+def check_version_floor(*, exe: Path, env: dict[str, str], scratch: Path, user_ini: Path,
+                        server: Any) -> list[str]:
+    """The exam's version floor above the frozen client's version: its login is refused
+    with both versions in Chinese. Then the floor is set to the client's own version (a
+    client at the floor is let in: the run that follows)."""
+    from client import __version__
+    from client.paper.exam_rules import VersionFloor
+    from server.papers import refresh_package
+    from server.version_floor import set_floor
+
+    info = server.demo
+    ctx = server.context
+    set_floor(server.db, exam_id=info.exam_id, now_ms=server.clock.now_ms(),
+              floor=VersionFloor(min_version="99.0", download_hint="考试平台「客户端下载」页"))
+    refused = run_client_and_driver(
+        exe=exe, env=env, scratch=scratch, label="floor",
+        client_args=["--config", str(user_ini), "run"],
+        plan={"username": info.username, "password": info.password, "answers": [],
+              "timeout_s": 60, "expect_refused": [
+                  f"本机客户端版本 {__version__} 已不能用于本场考试", "要求 99.0",
+                  "旧版本不再使用", "考试平台「客户端下载」页"]})
+    print(f"frozen client below the version floor: "
+          f"{json.dumps(refused, ensure_ascii=False)}")
+    set_floor(server.db, exam_id=info.exam_id, now_ms=server.clock.now_ms(),
+              floor=VersionFloor(min_version=__version__))
+    refresh_package(settings=ctx.settings, db=server.db, keys=ctx.keys, exam_id=info.exam_id)
+    if not refused["ok"] or "refused" not in refused:
+        return ["frozen run: a client below the exam's version floor was not refused"]
+    if server.db.find_attempt(exam_id=info.exam_id, candidate_id=server.db
+                              .candidates_by_username(info.username)[0].id) is not None:
+        return ["frozen run: the refused login left an attempt on the server"]
+    return []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -253,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"missing {tool} (scripts/setup.sh installs it)", file=sys.stderr)
             return 1
 
+    from server.demo import DEMO_CANDIDATES, DEMO_PLEDGE_ZH, DEMO_PROCTOR_NAME
     from server.testing import live_server
 
     plan, expected = answer_plan()
@@ -269,18 +358,28 @@ def main(argv: list[str] | None = None) -> int:
             demo_tmp = scratch / "demo-tmp"
             demo_tmp.mkdir()
             write_user_ini(scratch / "demo" / "user.ini", {"sync": {"interval_seconds": "1"}})
+            camera = write_camera_frame(scratch / "demo" / "camera.png")
             demo = run_client_and_driver(
                 exe=exe, env={**env, "TMPDIR": str(demo_tmp)}, scratch=scratch, label="demo",
-                client_args=["--config", str(scratch / "demo" / "user.ini"), "demo",
-                             "--start-in", "30", "--duration", "30"],
+                client_args=["--config", str(scratch / "demo" / "user.ini"),
+                             "--camera-source", str(camera), "demo",
+                             "--start-in", "40", "--duration", "30"],
                 plan={"username": None, "password": None, "answers": plan,
-                      "timeout_s": 120, "screenshots": screenshots},
+                      "timeout_s": 120, "screenshots": screenshots,
+                      "pledge": DEMO_PLEDGE_ZH,
+                      "proctor": {"name": DEMO_PROCTOR_NAME, "password": None,
+                                  "materials": {"room": "第01考场",
+                                                "candidates": DEMO_CANDIDATES[0].student_no,
+                                                "reason": "人脸识别未通过，已人工核验身份证"}}},
                 inspect=lambda: demo_server_facts(demo_tmp))
             print(f"frozen demo: {json.dumps(demo, ensure_ascii=False)}")
             failures += check_exam("frozen demo", demo, expected)
+            if demo["ok"]:
+                failures += check_exam_day("frozen demo", demo,
+                                           candidate=DEMO_CANDIDATES[0].student_no)
 
             # 2. exam-client run against a reference server started here.
-            with live_server(scratch / "server", demo=True, start_in_s=45,
+            with live_server(scratch / "server", demo=True, start_in_s=70,
                              duration_s=1800) as server:
                 info = server.demo
                 assert info is not None
@@ -297,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
                      "check", "--json", "--no-upload"], env=env, cwd=scratch,
                     capture_output=True, text=True, timeout=300, check=False)
                 print(f"frozen check --json: exit {check.returncode}")
+                failures += check_version_floor(exe=exe, env=env, scratch=scratch,
+                                                user_ini=user_ini, server=server)
                 run = run_client_and_driver(
                     exe=exe, env=env, scratch=scratch, label="run",
                     client_args=["--config", str(user_ini), "run"],

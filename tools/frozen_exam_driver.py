@@ -10,10 +10,19 @@ so the frozen program handles it exactly as it handles a candidate's mouse and k
     python3 frozen_exam_driver.py PLAN.json
 
 PLAN.json: {"username": ..., "password": ... or null (read the demo hint on the login
-page), "answers": [{"stem": text, "type": ..., "value": ...}], "timeout_s": ...}. Prints
-one line per step and, last, a JSON line ``RESULT {...}``: the score shown on the result
-page, or the integrity gate's message when the enforced check keeps the exam closed.
-Exit status 0 when every step was seen through, 1 otherwise.
+page), "answers": [{"stem": text, "type": ..., "value": ...}], "timeout_s": ...}, and
+optionally:
+- "pledge": the pledge text expected after the download: read it (scrolled to its end),
+  tick the box (the agree button must be disabled before), agree;
+- "proctor": {"name", "password" (null: read from the demo hint), "materials": {"room",
+  "reason", "candidates"}}: on the exam page, open proctor mode (Ctrl+Alt+Shift+P), unlock
+  (the exam asks for the proctor's face: the panel must show the match), open 应急材料,
+  take a room photo with the camera, mark candidates, give the reason, submit, close;
+- "expect_refused": texts the login page must show instead of letting the login in (an
+  old client below the exam's version floor): the run ends there.
+Prints one line per step and, last, a JSON line ``RESULT {...}``: the score shown on the
+result page, or the integrity gate's message when the enforced check keeps the exam
+closed, or the refusal. Exit status 0 when every step was seen through, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -124,6 +133,17 @@ def labels() -> list[str]:
     return [node.name for node in widgets("label") if node.name]
 
 
+def enabled(node: Any) -> bool:
+    return bool(node.getState().contains(pyatspi.STATE_ENABLED))
+
+
+def inside(container: Any, role: str) -> list[Any]:
+    """The visible *role* widgets in *container*, top to bottom."""
+    found = [node for node in walk(container)
+             if node.getRoleName() == role and visible(node)]
+    return sorted(found, key=lambda node: extents(node)[1])
+
+
 # -- real input ---------------------------------------------------------------------------
 
 
@@ -146,7 +166,8 @@ def type_into(node: Any, text: str, *, verify: bool = True) -> None:
     and type again (slower) when a key was lost: xdotool types characters outside the
     keyboard layout (Chinese) by remapping a key, which an X server under load can drop.
     A password field shows only bullets: *verify* False."""
-    for delay_ms in (40, 120, 250):
+    # Chinese text starts slower: the fast rate lost most of its characters under load.
+    for delay_ms in (40, 120, 250) if text.isascii() else (120, 250, 400):
         click(node)
         xdotool("key", "ctrl+a")
         xdotool("type", "--delay", str(delay_ms), text)
@@ -182,13 +203,24 @@ def key(name: str) -> None:
 # -- the exam -----------------------------------------------------------------------------
 
 
+def demo_hint() -> str:
+    return str(wait_for("the demo hint on the login page", lambda: next(
+        (text for text in labels() if "演示考生" in text), None), timeout_s=60))
+
+
 def demo_credentials() -> tuple[str, str]:
-    hint = wait_for("the demo hint on the login page", lambda: next(
-        (text for text in labels() if "演示考生" in text), None), timeout_s=60)
+    hint = demo_hint()
     match = re.search(r"用户名 (\S+)，密码 (\S+)", hint)
     if match is None:
         raise DriverError(f"no credentials in the demo hint: {hint!r}")
     return match.group(1), match.group(2)
+
+
+def demo_proctor_password(name: str) -> str:
+    match = re.search(rf"{re.escape(name)} / (\S+?)；", demo_hint())
+    if match is None:
+        raise DriverError(f"no password of proctor {name} in the demo hint")
+    return match.group(1)
 
 
 def log_in(username: str, password: str) -> None:
@@ -198,6 +230,110 @@ def log_in(username: str, password: str) -> None:
     type_into(one("password text", "密码"), password, verify=False)
     click(one("push button", "登录"))
     step(f"logged in as {username}")
+
+
+def refused_login(expected: list[str]) -> str:
+    """The login page's refusal (an old client): every expected text in one message."""
+    shown = wait_for("the login refused with " + " / ".join(expected), lambda: next(
+        (text for text in labels() if all(part in text for part in expected)), None),
+        timeout_s=60)
+    if widgets("push button", "交卷") or any("试卷已下载" in text for text in labels()):
+        raise DriverError("the refused client got past the login")
+    step(f"login refused: {shown}")
+    screenshot("frozen-version-floor")
+    return str(shown)
+
+
+def accept_pledge(expected: str) -> None:
+    """考试承诺书: read to the end, tick the box, agree."""
+    wait_for("the pledge page", lambda: "考试承诺书" in labels(), timeout_s=90)
+    text = wait_for("the pledge text", lambda: next(
+        (node for node in widgets("text") if (text_of(node) or "").strip() == expected.strip()),
+        None), timeout_s=20)
+    step("pledge page shows the exam's pledge")
+    click(text)
+    key("ctrl+End")  # read to the end
+    agree = one("push button", "同意并进入候考")
+    if enabled(agree):
+        raise DriverError("the pledge could be agreed to without ticking the box")
+    screenshot("frozen-pledge")
+    click(one("check box", "我已阅读并同意遵守以上承诺"))
+    wait_for("the agree button enabled", lambda: enabled(agree), timeout_s=10)
+    click(agree)
+    step("pledge accepted")
+
+
+def dialog(title: str, *, timeout_s: float = 30.0) -> Any:
+    return one("dialog", title, timeout_s=timeout_s)
+
+
+def proctor_materials(proctor: dict[str, Any]) -> dict[str, Any]:
+    """Proctor mode during the exam: unlock (name, password, the face match), the
+    emergency materials (a room photo, candidates, reason) submitted, proctor mode ended."""
+    name, password = proctor["name"], proctor["password"]
+    key("ctrl+alt+shift+p")
+    panel = dialog("监考模式")
+    fields = inside(panel, "text")
+    if not fields:
+        raise DriverError("no name field in proctor mode")
+    type_into(fields[0], name)
+    type_into(one("password text"), password, verify=False)
+    click(one("push button", "解锁"))
+    step(f"proctor {name} unlocking (password, then the face in front of the camera)")
+
+    def unlocked() -> str | None:
+        for text in labels():
+            if "人脸比对通过" in text and name in text:
+                return text
+            if "比对未通过" in text or "没有看到监考教师的脸" in text \
+                    or "没有可用的摄像头" in text or "密码错误" in text:
+                raise DriverError(f"proctor mode refused: {text}")
+        return None
+
+    shown = str(wait_for("proctor mode unlocked after the face match", unlocked,
+                         timeout_s=90))
+    # "…相似度 0.96（要求 0.36）"
+    number = r"\d+\.\d+"
+    found = [re.search(number, part)
+             for part in shown.split("相似度")[1:2] + shown.split("要求")[1:2]]
+    if len(found) != 2 or found[0] is None or found[1] is None:
+        raise DriverError(f"no similarity on the unlocked panel: {shown!r}")
+    similarity, threshold = float(found[0].group()), float(found[1].group())
+    step(f"proctor unlocked: {shown.replace(chr(10), ' | ')}")
+    screenshot("frozen-proctor-face-match")
+
+    materials = proctor["materials"]
+    click(one("push button", "应急材料"))
+    form = dialog("应急材料")
+    # The form's fields top to bottom: center (left empty: the watermark then names the
+    # center by its id), room, candidates, reason.
+    _center, room, candidates, reason = inside(form, "text")[:4]
+    type_into(room, materials["room"])
+    type_into(candidates, materials["candidates"])
+    type_into(reason, materials["reason"])
+    click(one("push button", "拍摄考场全景照片"))
+    taken = wait_for("the room photo taken", lambda: next(
+        (t for t in labels() if t == "已拍摄 1 张照片" or t.startswith("拍摄失败")), None),
+        timeout_s=60)
+    if taken != "已拍摄 1 张照片":
+        raise DriverError(f"no room photo: {taken}")
+    step("room photo taken with the camera (watermarked)")
+    screenshot("frozen-materials")
+    click(one("push button", "提交应急材料"))
+    outcome = wait_for("the materials submitted", lambda: next(
+        (t for t in labels() if t == "应急材料已提交到服务器" or t.startswith("提交失败")
+         or "待上传" in t), None), timeout_s=60)
+    if outcome != "应急材料已提交到服务器":
+        raise DriverError(f"materials not submitted: {outcome}")
+    step("emergency materials submitted to the server")
+    close = [node for node in inside(form, "push button") if node.name == "关闭"]
+    if not close:
+        raise DriverError("no close button on the materials dialog")
+    click(close[0])
+    click(one("push button", "结束监考模式"))
+    wait_for("proctor mode closed", lambda: not widgets("dialog", "监考模式"), timeout_s=20)
+    step("proctor mode ended, back to the exam")
+    return {"proctor_similarity": similarity, "proctor_threshold": threshold}
 
 
 TYPE_NAMES = {"single": "单选题", "multiple": "多选题", "true_false": "判断题",
@@ -251,9 +387,12 @@ def answer(entry: dict[str, Any]) -> None:
         raise DriverError(f"unknown question type {kind}")
 
 
-def take_exam(plan: list[dict[str, Any]], *, timeout_s: float) -> str:
+def take_exam(plan: list[dict[str, Any]], *, timeout_s: float,
+              during: Callable[[], None] | None = None) -> str:
     one("push button", "交卷", timeout_s=timeout_s)
     step("exam page shown")
+    if during is not None:
+        during()
     done: set[int] = set()
     for _turn in range(len(plan) * 2):
         entry = wait_for("a question of the plan", lambda: current_question(plan), timeout_s=20)
@@ -298,7 +437,16 @@ def main(argv: list[str]) -> int:
         username, password = plan.get("username"), plan.get("password")
         if username is None:
             username, password = demo_credentials()
+        proctor = plan.get("proctor")
+        if proctor and proctor.get("password") is None:  # the demo hint names it
+            proctor["password"] = demo_proctor_password(proctor["name"])
         log_in(username, password)
+        if plan.get("expect_refused"):
+            shown = refused_login(plan["expect_refused"])
+            print("RESULT " + json.dumps({"refused": shown}, ensure_ascii=False), flush=True)
+            return 0
+        if plan.get("pledge"):
+            accept_pledge(plan["pledge"])
         # Waiting room with the paper preloaded, or straight into the exam when it has
         # already started.
         wait_for("the paper preloaded (waiting room) or the exam page", lambda: any(
@@ -318,8 +466,11 @@ def main(argv: list[str]) -> int:
                 print("RESULT " + json.dumps({"gate": outcome}, ensure_ascii=False),
                       flush=True)
                 return 0
-        score = take_exam(plan["answers"], timeout_s=timeout_s)
-        print("RESULT " + json.dumps({"score": score}, ensure_ascii=False), flush=True)
+        found: dict[str, Any] = {}
+        score = take_exam(plan["answers"], timeout_s=timeout_s, during=None if not proctor
+                          else lambda: found.update(proctor_materials(proctor)))
+        print("RESULT " + json.dumps({"score": score, **found}, ensure_ascii=False),
+              flush=True)
         return 0
     except DriverError as exc:
         step(f"FAILED: {exc}")

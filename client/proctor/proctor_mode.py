@@ -57,6 +57,9 @@ class ProctorMode:
         self._failures = 0
         self._lockouts = 0
         self._locked_out_until = 0.0
+        # What the face check of the last unlock returned (a MatchResult: the panel shows
+        # the similarity to the proctor who unlocked); None without a face check.
+        self.last_face_match: object | None = None
 
     # -- reading -----------------------------------------------------------------------
     @property
@@ -91,9 +94,10 @@ class ProctorMode:
         # held up by it.
         identity = self._verifiers.check(name=name, password=password)
         face_error: UserFacingError | None = None
+        face_match: object | None = None
         if identity is not None and self._face_check is not None:
             try:
-                self._face_check(identity.proctor_id, identity.name)
+                face_match = self._face_check(identity.proctor_id, identity.name)
             except UserFacingError as error:
                 face_error = error
         with self._lock:
@@ -118,6 +122,7 @@ class ProctorMode:
             self._failures = 0
             self._state = ProctorState.UNLOCKED
             self._proctor = identity
+            self.last_face_match = face_match
             self._last_activity = self._monotonic()
             self._log.record(ProctorAction.UNLOCKED, proctor_id=identity.proctor_id,
                              name=identity.name)

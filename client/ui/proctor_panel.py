@@ -262,6 +262,11 @@ class ProctorPanel(QDialog):
                 name=identity.name, id_number=card.id_number_masked))
         else:
             self.proctor_label.setText(_("监考教师：{name}").format(name=identity.name))
+        score = getattr(self._mode.last_face_match, "score", None)
+        if score is not None:  # the exam asked for the proctor's face on unlock
+            self.proctor_label.setText(self.proctor_label.text() + "\n" + _(
+                "人脸比对通过：与监考教师照片的相似度 {score:.2f}（要求 {threshold:.2f}）").format(
+                    score=score, threshold=getattr(self._mode.last_face_match, "threshold", 0.0)))
         self.export_result.clear()
         self.action_message.clear()
         self._stack.setCurrentIndex(1)
