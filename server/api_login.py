@@ -17,15 +17,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from server import login_throttle, second_login, version_floor
-from server.auth import ADMIN, CANDIDATE, Context, client_ip, new_token
+from server import second_login, version_floor
+from server.auth import CANDIDATE, Context, client_ip, new_token
 from server.center_ip import ip_allowed
 from server.db import AUTO_SUBMITTED, CANDIDATE_VIEW_TOKEN, Attempt, Candidate, Exam
 from server.errors import ApiError
 from server.passwords import (
     hash_password,
     needs_rehash,
-    verify_admin_password,
     verify_password,
 )
 
@@ -186,23 +185,13 @@ def _token_kind(ctx: Context, *, attempt: Attempt, kind: str, client_id: str) ->
 
 @router.post("/admin/login")
 def admin_login(body: AdminLoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
-    now = ctx.clock.now_ms()
-    address = client_ip(request, trust_proxy=ctx.settings.trust_proxy)
-    # Throttled per account and address before any password is checked (login_throttle).
-    wait_s = login_throttle.blocked_for_s(ctx.db, username=body.username, address=address,
-                                          now_ms=now)
-    if wait_s:
-        raise ApiError(429, "too_many_attempts", retry_after_s=wait_s)
-    admin = ctx.db.get_admin(body.username.strip())
-    if not verify_admin_password(admin.password_hash if admin else None, body.password):
-        login_throttle.record_failure(ctx.db, username=body.username, address=address,
-                                      now_ms=now)
+    # The web area's login (throttled per account and address before any password is
+    # checked), answered as JSON.
+    from server.admin_web.session import log_in
+
+    result = log_in(ctx, username=body.username, password=body.password,
+                    address=client_ip(request, trust_proxy=ctx.settings.trust_proxy))
+    if result is None:
         raise ApiError(401, "wrong_password")
-    assert admin is not None
-    login_throttle.record_success(ctx.db, username=body.username)
-    token = new_token()
-    expires_ms = now + ctx.settings.admin_token_ttl_s * 1000
-    ctx.db.store_token(
-        token, kind=ADMIN, admin_username=admin.username, created_at_ms=now, expires_ms=expires_ms
-    )
-    return {"token": token, "center_id": admin.center_id, "expires_ms": expires_ms}
+    return {"token": result.token, "center_id": result.admin.center_id,
+            "expires_ms": result.expires_ms}

@@ -214,17 +214,6 @@ Index("ix_events_attempt", events.c.attempt_id, events.c.kind)
 Index("ix_login_requests_attempt", login_requests.c.attempt_id, login_requests.c.status)
 Index("ix_attempts_status", attempts.c.status)
 
-# Failed admin logins per account and per address (server/login_throttle.py); shared by
-# every worker of a farm, so a guesser cannot spread attempts over workers.
-login_failures = Table(
-    "login_failures",
-    metadata,
-    Column("key", String(200), primary_key=True),  # "account:<name>" | "address:<ip>"
-    Column("failures", Integer, nullable=False),
-    Column("window_start_ms", BigInteger, nullable=False),
-    Column("blocked_until_ms", BigInteger, nullable=False),
-)
-
 # Jobs that exactly one process of a farm runs (the sweeper), on SQLite: a lease renewed
 # by its holder. PostgreSQL uses an advisory lock instead (server/leader.py).
 leases = Table(

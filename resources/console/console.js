@@ -15,6 +15,22 @@
   const countsBox = document.getElementById("counts");
   const detail = document.getElementById("detail");
   const notice = document.getElementById("notice");
+  // The detail panel is three parts: the seat's facts (rebuilt by every poll), the dialog
+  // of an action (never rebuilt by a poll: a reason being typed keeps its text and focus,
+  // an issued code stays readable) and the close button. The dialog belongs to one seat
+  // and is cleared when another seat is chosen.
+  const detailInfo = el("div", { class: "detail-info" });
+  const dialogBox = el("div", { id: "dialog", "aria-live": "polite" });
+  const closeButton = el("button", {
+    type: "button", class: "close", on: { click: () => select(null) },
+  }, T.close);
+  detail.replaceChildren(detailInfo, dialogBox, closeButton);
+
+  function select(candidateId) {
+    if (candidateId !== state.selected) dialogBox.replaceChildren();
+    state.selected = candidateId;
+    render();
+  }
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -86,7 +102,7 @@
       type: "button", class: `tile state-${tile.state}` + (needsAttention(tile) ? " attention" : ""),
       "data-candidate": String(tile.candidate_id), "data-state": tile.state,
       "data-seat": tile.seat,
-      on: { click: () => { state.selected = tile.candidate_id; render(); } },
+      on: { click: () => select(tile.candidate_id) },
     },
       el("span", { class: "seat" }, `${T.seat} ${tile.seat}`),
       el("span", { class: "name" }, tile.name),
@@ -115,7 +131,7 @@
   }
 
   function renderDetail(tile, now) {
-    if (!tile) { detail.hidden = true; detail.replaceChildren(); return; }
+    if (!tile) { detail.hidden = true; detailInfo.replaceChildren(); dialogBox.replaceChildren(); return; }
     detail.hidden = false;
     const photo = tile.has_photo
       ? el("img", { src: `/console/photo/${encodeURIComponent(state.view.exam_id)}/${tile.candidate_id}`,
@@ -135,7 +151,7 @@
       requestButtons.push(actionButton("approve_login", tile, { request_id: id, label: `${T.approve} #${id}` }));
       requestButtons.push(actionButton("refuse_login", tile, { request_id: id, label: `${T.refuse} #${id}` }));
     }
-    detail.replaceChildren(
+    detailInfo.replaceChildren(
       el("h2", {}, `${tile.name}（${tile.student_no}）`), photo,
       el("dl", {}, ...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)])),
       el("div", { class: "actions" }, ...requestButtons,
@@ -143,13 +159,11 @@
         tile.attendance === "absent" ? actionButton("mark_present", tile) : actionButton("mark_absent", tile),
         actionButton("incident", tile),
         actionButton("reset_password", tile),
-        tile.attempt_status === "in_progress" ? actionButton("end_attempt", tile) : null),
-      el("div", { id: "dialog" }),
-      el("button", { type: "button", class: "close", on: { click: () => { state.selected = null; render(); } } }, T.close));
+        tile.attempt_status === "in_progress" ? actionButton("end_attempt", tile) : null));
   }
 
   function askReason(action, tile, extra) {
-    const box = document.getElementById("dialog");
+    const box = dialogBox;
     const reason = el("textarea", { id: "reason", rows: 2, maxLength: 500 });
     const parts = [el("label", {}, T.reason, reason)];
     let category = null;

@@ -94,9 +94,9 @@ def login_submit(request: Request, ctx: Context, username: Annotated[str, Form()
                             headers={**_SECURITY_HEADERS, "Retry-After": str(wait_s)})
     if result is None:
         return _html(pages.login_page(error=_("用户名或密码错误"), username=username[:64]), 401)
-    _admin, token = result
     response = RedirectResponse("/admin/offline", status_code=303, headers=_SECURITY_HEADERS)
-    response.set_cookie(COOKIE_NAME, token, httponly=True, samesite="strict", path=COOKIE_PATH,
+    response.set_cookie(COOKIE_NAME, result.token, httponly=True, samesite="strict",
+                        path=COOKIE_PATH,
                         secure=request.url.scheme == "https",
                         max_age=ctx.settings.admin_token_ttl_s)
     return response

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 
 from fastapi import Request
 from sqlalchemy import delete
 
-from server import login_throttle
 from server import schema as t
+from server import staff_throttle
 from server.auth import ADMIN, new_token
 from server.context import ServerContext
 from server.db import Admin
@@ -42,26 +43,36 @@ def current_admin(request: Request, ctx: ServerContext) -> Admin | None:
     return ctx.db.get_admin(resolved.admin_username)
 
 
-def log_in(ctx: ServerContext, *, username: str, password: str,
-           address: str) -> tuple[Admin, str] | None:
-    """Check the password (argon2, constant work for unknown users); issue a token.
+@dataclass(frozen=True)
+class AdminLogin:
+    admin: Admin
+    token: str
+    expires_ms: int
 
-    Raises ApiError 429 while the account or address is throttled (login_throttle).
+
+def log_in(ctx: ServerContext, *, username: str, password: str,
+           address: str) -> AdminLogin | None:
+    """Check the password (argon2, constant work for unknown users); issue a token. The one
+    admin login of the web area and of ``/api/v1/admin/login``.
+
+    Raises ApiError 429 while the account or address is throttled (server/staff_throttle:
+    the try is counted before the password is checked, so guesses sent at once cannot all
+    be checked).
     """
     now = ctx.clock.now_ms()
-    wait_s = login_throttle.blocked_for_s(ctx.db, username=username, address=address,
-                                          now_ms=now)
-    if wait_s:
-        raise ApiError(429, "too_many_attempts", retry_after_s=wait_s)
+    verdict = staff_throttle.reserve(ctx.db, area="admin", username=username,
+                                     address=address, now_ms=now)
+    if not verdict.allowed:
+        raise ApiError(429, "too_many_attempts", retry_after_s=verdict.retry_after_s)
     admin = ctx.db.get_admin(username.strip())
     if not verify_admin_password(admin.password_hash if admin else None, password) or admin is None:
-        login_throttle.record_failure(ctx.db, username=username, address=address, now_ms=now)
         return None
-    login_throttle.record_success(ctx.db, username=username)
+    staff_throttle.forgive(ctx.db, area="admin", username=username, verdict=verdict)
     token = new_token()
+    expires_ms = now + ctx.settings.admin_token_ttl_s * 1000
     ctx.db.store_token(token, kind=ADMIN, admin_username=admin.username, created_at_ms=now,
-                       expires_ms=now + ctx.settings.admin_token_ttl_s * 1000)
-    return admin, token
+                       expires_ms=expires_ms)
+    return AdminLogin(admin=admin, token=token, expires_ms=expires_ms)
 
 
 def log_out(ctx: ServerContext, token: str) -> None:

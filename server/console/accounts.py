@@ -11,8 +11,8 @@ from sqlalchemy import Row, delete, insert, select, update
 
 from client.errors import UserFacingError
 from client.i18n import _
+from server import staff_throttle
 from server.console import tables as ct
-from server.console import throttle
 from server.console.roles import Account, Role
 from server.db import Database, token_digest
 from server.passwords import hash_password, verify_password
@@ -84,7 +84,8 @@ def log_in(db: Database, *, username: str, password: str, address: str,
            now_ms: int) -> LoginResult:
     ct.ensure_tables(db)
     username = username.strip()[:64]
-    verdict = throttle.reserve(db, username=username, address=address, now_ms=now_ms)
+    verdict = staff_throttle.reserve(db, area="console", username=username, address=address,
+                                     now_ms=now_ms)
     if not verdict.allowed:
         return LoginResult(account=None, token=None, retry_after_s=verdict.retry_after_s)
     with db.read() as conn:
@@ -93,7 +94,7 @@ def log_in(db: Database, *, username: str, password: str, address: str,
     if not verify_password(row.password_hash if row else None, password[:128]) or row is None:
         return LoginResult(account=None, token=None,
                            failed_account=_account(row) if row is not None else None)
-    throttle.forgive(db, username=username, verdict=verdict)
+    staff_throttle.forgive(db, area="console", username=username, verdict=verdict)
     token = secrets.token_urlsafe(32)
     with db.write() as conn:
         conn.execute(insert(ct.sessions).values(

@@ -100,20 +100,10 @@ sessions = Table(
 
 # Failed console logins, per account and per address: shared by every worker of a farm,
 # so N workers do not multiply the attempts an attacker gets.
-login_failures = Table(
-    "console_login_failures",
-    t.metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("key", String(120), nullable=False),  # "user:<name>" or "addr:<ip>"
-    Column("at_ms", BigInteger, nullable=False),
-)
-
-Index("ix_console_login_failures", login_failures.c.key, login_failures.c.at_ms)
 Index("ix_console_seats_room", seats.c.exam_id, seats.c.center_id, seats.c.room)
 Index("ix_console_audit_at", audit.c.at_ms)
 
-TABLES = [console_accounts, seats, attendance, incidents, audit, sessions,
-          login_failures]
+TABLES = [console_accounts, seats, attendance, incidents, audit, sessions]
 
 
 def ensure_tables(db: Database) -> None:

@@ -12,8 +12,8 @@ from console_helpers import candidate_login, console_login
 from server.console.accounts import create_account
 from server.console.roles import Account, Action, Role
 from server.console.seating import SeatRow, assign
-from server.console.throttle import MAX_FAILURES_PER_ACCOUNT
 from server.demo import DEMO_CANDIDATES, DEMO_CENTER_ID
+from server.staff_throttle import MAX_FAILURES_PER_ACCOUNT
 from server.testing import LiveServer
 
 ZHANG, LI, CHEN = DEMO_CANDIDATES

@@ -25,8 +25,8 @@ import requests
 from console_helpers import ConsoleClient, candidate_login, console_login
 from sqlalchemy import select
 
+from server import staff_throttle as throttle
 from server.console import tables as ct
-from server.console import throttle
 from server.console.accounts import create_account
 from server.console.roles import Role
 from server.console.seating import SeatRow, assign
@@ -590,14 +590,14 @@ def _forget_addresses(db: Any) -> None:
     """Each guessing attack starts from a clean per-address count (one loopback address
     serves every attack here); the per-account counts stay."""
     with db.write() as conn:
-        conn.execute(ct.login_failures.delete().where(
-            ct.login_failures.c.key.like("addr:%")))
+        conn.execute(throttle.login_failures.delete().where(
+            throttle.login_failures.c.key.like("addr:%")))
 
 
 def _failures(world: World, key: str) -> int:
     with world.srv.db.read() as conn:
-        return len(conn.execute(select(ct.login_failures)
-                                .where(ct.login_failures.c.key == key)).all())
+        return len(conn.execute(select(throttle.login_failures)
+                                .where(throttle.login_failures.c.key == key)).all())
 
 
 @attack("guessing")

@@ -124,3 +124,33 @@ def test_proctor_watches_the_room_and_the_chief_lets_a_held_pc_in(browser,
         assert line in audit
     _shot(chief, "console-04-audit.png")
     assert not proctor_errors and not chief_errors, proctor_errors + chief_errors
+
+
+def _next_poll(page) -> None:
+    """Wait until the page has applied one more room poll (it stamps the server time)."""
+    before = page.evaluate("document.body.dataset.updatedAt")
+    page.wait_for_function("(before) => document.body.dataset.updatedAt !== before",
+                           arg=before, timeout=10_000)
+
+
+def test_polls_leave_a_reason_being_typed_and_an_issued_code_alone(browser,
+                                                                   srv: LiveServer) -> None:
+    """A poll every 2 s used to rebuild the whole detail panel: a reason being typed lost
+    its text and focus, and an issued code vanished before the chief could read it out."""
+    chief, errors = _log_in(browser, srv, "zhukao")
+    chief.click('.tile[data-seat="1"]')
+    chief.click('[data-action="issue_code"]')
+    chief.type("#reason", "学生机死机")
+    _next_poll(chief)
+    _next_poll(chief)
+    chief.keyboard.type("，换机")  # still typing into the same box
+    assert chief.input_value("#reason") == "学生机死机，换机"
+    chief.click("#confirm")
+    chief.wait_for_selector("#issued-code")
+    _next_poll(chief)
+    _next_poll(chief)
+    assert "有效至" in chief.inner_text("#issued-code")
+    # Another seat: its own, empty dialog.
+    chief.click('.tile[data-seat="2"]')
+    assert chief.locator("#issued-code").count() == 0
+    assert errors == []

@@ -5,6 +5,7 @@ EXAM_SERVER_TEST_POSTGRES_URL is set (scripts/test.sh does)."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import socket
 import threading
 import time
@@ -17,10 +18,11 @@ from server_testkit import Api
 from sqlalchemy import create_engine, inspect, select, text
 
 from server import schema as t
+from server import staff_throttle
 from server.db import Database, token_digest
 from server.leader import Leadership
-from server.login_throttle import MAX_FAILURES
 from server.request_limits import ADMIN_UPLOAD_PATH, ANSWERS_LIMIT
+from server.staff_throttle import MAX_FAILURES_PER_ACCOUNT as MAX_FAILURES
 from server.testing import LiveServer, live_server
 
 
@@ -198,6 +200,51 @@ def test_admin_login_is_throttled_per_account(api: Api, server: LiveServer) -> N
     server.clock.advance(ms=int(right.headers["Retry-After"]) * 1000 + 1000)
     again = api.post("/admin/login", {"username": "admin", "password": api.demo.admin_password})
     assert again.status_code == 200
+
+
+def test_concurrent_admin_guesses_get_no_more_than_the_limit(api: Api,
+                                                             server: LiveServer) -> None:
+    """Guesses sent at once: each is counted before the next password is checked (the
+    admin throttle was check-then-count: every guess of a burst passed the check while the
+    others' argon2 hashes ran)."""
+    with concurrent.futures.ThreadPoolExecutor(12) as pool:
+        codes = list(pool.map(
+            lambda i: requests.post(server.api("/admin/login"), timeout=60, json={
+                "username": "admin", "password": f"guess-{i}"}).status_code,
+            range(12)))
+    assert codes.count(401) <= MAX_FAILURES, codes
+    assert api.post("/admin/login", {"username": "admin",
+                                     "password": api.demo.admin_password}).status_code == 429
+
+
+def test_reserve_is_atomic_across_threads(server: LiveServer) -> None:
+    """On either engine, many tries at once get exactly the limit's worth of slots."""
+    now = server.clock.now_ms()
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        verdicts = list(pool.map(
+            lambda i: staff_throttle.reserve(server.db, area="console", username="racer",
+                                             address=f"192.0.2.{i}", now_ms=now),
+            range(30)))
+    assert sum(v.allowed for v in verdicts) == MAX_FAILURES
+    refused = [v for v in verdicts if not v.allowed]
+    assert all(v.retry_after_s == staff_throttle.WINDOW_MS // 1000 for v in refused)
+
+
+def test_staff_logins_share_an_address_count(tmp_path: Path, paper_source: Path,
+                                             database_url: str) -> None:
+    """A guesser who moves from the console's login to the admin's keeps his count."""
+    with live_server(tmp_path / "data", demo_paper=paper_source, trust_proxy=True,
+                     database_url=database_url or None) as live:
+        assert live.demo is not None
+        address = {"X-Forwarded-For": "203.0.113.9", "Origin": live.url}
+        for n in range(staff_throttle.MAX_FAILURES_PER_ADDRESS):
+            console = requests.post(f"{live.url}/console/login", timeout=10, headers=address,
+                                    data={"username": f"p{n}", "password": "guess"},
+                                    allow_redirects=False)
+            assert console.status_code == 401, console.status_code
+        admin = requests.post(live.api("/admin/login"), timeout=10, headers=address,
+                              json={"username": "admin", "password": live.demo.admin_password})
+        assert admin.status_code == 429
 
 
 def test_admin_login_is_throttled_per_address(tmp_path: Path, paper_source: Path,
