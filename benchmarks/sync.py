@@ -20,8 +20,15 @@ no upload stalled over 1 s; uploads p99 <= 100 ms with 0 errors on PostgreSQL at
 and the server's CPU per upload (workers + database processes) with what 10,000
 candidates would need. The load generator shares the machine (its CPU is printed too).
 
+Same-run baselines, since the machine may be shared: a trivial endpoint (GET
+/api/v1/time) at the same N and offered rate (its p99 is the floor the uploads' p99 sits
+on), the raw rate of that endpoint with 32 connections back to back, and the server's CPU
+ms per upload, per trivial request and per login-phase request (load-independent), with
+the cores the targets need, and the load average.
+
     python benchmarks/sync.py [--candidates 100,1000] [--engines sqlite,postgresql]
         [--workers 2] [--interval 3] [--duration 20] [--login-window 20]
+        [--baseline-seconds 5]
 """
 
 from __future__ import annotations
@@ -344,10 +351,76 @@ async def baseline_cpu(base_url: str, username: str, questions: list[str],
     return cpu * 1000 / requests, phase
 
 
+async def trivial_at_same_rate(base_url: str, count: int, *, interval: float, seconds: float,
+                               meters: list[CpuMeter]) -> tuple[Phase, float]:
+    """The same N connections and offered rate, on a trivial endpoint (GET /api/v1/time):
+    what this machine, as loaded right now, gives any request. Returns the phase and the
+    server CPU ms per request."""
+    tls = ssl.create_default_context()
+    clients = [httpx.AsyncClient(base_url=base_url, timeout=30.0, verify=tls,
+                                 limits=httpx.Limits(max_connections=1)) for _ in range(count)]
+    phase = Phase("trivial GET (same N)")
+    rng = random.Random(1)
+    try:
+        await asyncio.gather(*(c.get("/api/v1/time") for c in clients))  # connect first
+        for meter in meters:
+            meter.start()
+        phase.started = time.monotonic()
+        end = phase.started + seconds
+
+        async def one(client: httpx.AsyncClient) -> None:
+            await asyncio.sleep(rng.uniform(0, interval))
+            while time.monotonic() < end:
+                started = time.perf_counter()
+                try:
+                    (await client.get("/api/v1/time")).raise_for_status()
+                except httpx.HTTPError as exc:
+                    phase.error(type(exc).__name__)
+                phase.record((time.perf_counter() - started) * 1000)
+                await asyncio.sleep(interval * rng.uniform(0.75, 1.25))
+
+        await asyncio.gather(*(one(c) for c in clients))
+        phase.ended = time.monotonic()
+        cpu = sum(meter.seconds() for meter in meters)
+    finally:
+        for c in clients:
+            await c.aclose()
+    return phase, cpu * 1000 / max(1, len(phase.latencies_ms))
+
+
+async def raw_rate(base_url: str, *, concurrency: int = 32, seconds: float = 3.0) -> Phase:
+    """Closed loop on the trivial endpoint: the most requests/s the server serves now."""
+    tls = ssl.create_default_context()
+    clients = [httpx.AsyncClient(base_url=base_url, timeout=30.0, verify=tls,
+                                 limits=httpx.Limits(max_connections=1))
+               for _ in range(concurrency)]
+    phase = Phase(f"trivial GET, {concurrency} back to back")
+    try:
+        phase.started = time.monotonic()
+        end = phase.started + seconds
+
+        async def loop(client: httpx.AsyncClient) -> None:
+            while time.monotonic() < end:
+                started = time.perf_counter()
+                try:
+                    (await client.get("/api/v1/time")).raise_for_status()
+                except httpx.HTTPError as exc:
+                    phase.error(type(exc).__name__)
+                phase.record((time.perf_counter() - started) * 1000)
+
+        await asyncio.gather(*(loop(c) for c in clients))
+        phase.ended = time.monotonic()
+    finally:
+        for c in clients:
+            await c.aclose()
+    return phase
+
+
 async def exam(base_url: str, usernames: list[str], questions: list[str], *,
                interval: float, duration: float, login_window: float,
-               submit_window: float, meters: list[CpuMeter]) -> tuple[Run, float]:
-    """Run the three phases; returns the figures and the CPU seconds of the exam phase."""
+               submit_window: float, meters: list[CpuMeter]) -> tuple[Run, float, float]:
+    """Run the three phases; returns the figures and the CPU seconds of the login phase
+    (uploads of those logged in included) and of the exam phase."""
     tls = ssl.create_default_context()  # one context for all (plain HTTP here)
     candidates = [Candidate(u, n, questions, base_url, tls) for n, u in enumerate(usernames)]
     run = Run()
@@ -356,12 +429,15 @@ async def exam(base_url: str, usernames: list[str], questions: list[str], *,
     rng = random.Random(0)
     for phase in (run.logins, run.uploads_during_logins):
         phase.started = start
-    cpu_exam = 0.0
+    cpu_exam = cpu_logins = 0.0
+    for meter in meters:
+        meter.start()
 
     async def conduct() -> None:
-        nonlocal cpu_exam
+        nonlocal cpu_exam, cpu_logins
         await schedule.logins_done.wait()
         run.logins.ended = time.monotonic()
+        cpu_logins = sum(meter.seconds() for meter in meters)
         schedule.exam_from = time.monotonic() + interval
         schedule.exam_until = schedule.exam_from + duration
         run.uploads_during_logins.ended = run.uploads.started = schedule.exam_from
@@ -381,7 +457,7 @@ async def exam(base_url: str, usernames: list[str], questions: list[str], *,
         for c in candidates:
             await c.client.aclose()
     run.submits.ended = time.monotonic()
-    return run, cpu_exam
+    return run, cpu_logins, cpu_exam
 
 
 def one_level(engine: str, count: int, *, workers: int, postgres_admin_url: str | None,
@@ -399,14 +475,19 @@ def one_level(engine: str, count: int, *, workers: int, postgres_admin_url: str 
         try:
             base_ms, base = asyncio.run(baseline_cpu(f"http://127.0.0.1:{port}", usernames[-1],
                                                      questions, meters))
-            run, cpu_exam = asyncio.run(exam(
+            run, cpu_logins, cpu_exam = asyncio.run(exam(
                 f"http://127.0.0.1:{port}", usernames, questions, interval=args.interval,
                 duration=args.duration, login_window=args.login_window,
                 submit_window=args.submit_window, meters=meters))
+            trivial, trivial_ms = asyncio.run(trivial_at_same_rate(
+                f"http://127.0.0.1:{port}", count, interval=args.interval,
+                seconds=args.baseline_seconds, meters=meters))
+            raw = asyncio.run(raw_rate(f"http://127.0.0.1:{port}"))
         finally:
             server.terminate()
             server.wait(timeout=30)
         client_share = (time.process_time() - client_before) / (time.monotonic() - wall_before)
+        load = os.getloadavg()
     label = f"{engine}, {workers} worker{'s' if workers > 1 else ''}"
     print(f"\n== {label}, N={count} (offered {count / args.interval:.0f} uploads/s) ==")
     logged_in = len(run.logged_in_at)
@@ -420,11 +501,26 @@ def one_level(engine: str, count: int, *, workers: int, postgres_admin_url: str 
     served = len(run.uploads.latencies_ms)
     per_upload_ms = cpu_exam * 1000 / max(1, served)
     offered_10k = PROJECT_TO / args.interval
-    print(f"server CPU per upload (workers + database): {base_ms:.2f} ms one candidate back "
-          f"to back, {per_upload_ms:.2f} ms in the exam phase (sweeper and scoring included) "
-          f"-> {PROJECT_TO:,} candidates ({offered_10k:.0f} uploads/s) need "
-          f"{offered_10k * base_ms / 1000:.1f}-{offered_10k * per_upload_ms / 1000:.1f} cores; "
-          f"load generator used {client_share:.0%} of a core", flush=True)
+    # Same-run baselines: what any request gets on this machine as loaded right now.
+    print("  " + trivial.line())
+    print("  " + raw.line())
+    served = len(run.uploads.latencies_ms)
+    per_upload_ms = cpu_exam * 1000 / max(1, served)
+    login_requests = len(run.logins.latencies_ms) + len(run.uploads_during_logins.latencies_ms)
+    per_login_ms = cpu_logins * 1000 / max(1, login_requests)
+    offered = count / args.interval
+    offered_10k = PROJECT_TO / args.interval
+    print(f"server CPU (workers + database): {base_ms:.2f} ms per upload one candidate back "
+          f"to back, {per_upload_ms:.2f} ms per upload in the exam phase (sweeper and scoring "
+          f"included), {trivial_ms:.2f} ms per trivial GET, {per_login_ms:.2f} ms per request "
+          f"in the login phase (logins and uploads)")
+    print(f"projection: N={count} needs {offered * per_upload_ms / 1000:.2f} cores for uploads "
+          f"of the {os.cpu_count()} here (p99 <= 100 ms wants under ~70 % busy, the load "
+          f"generator included: it used {client_share:.0%} of a core); 1000 logins within 30 s "
+          f"need {1000 / 30 * per_login_ms / 1000:.2f} cores; {PROJECT_TO:,} candidates "
+          f"({offered_10k:.0f} uploads/s) need {offered_10k * base_ms / 1000:.1f}-"
+          f"{offered_10k * per_upload_ms / 1000:.1f} cores")
+    print(f"load average during the run: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
 
 
 def start_postgres() -> tuple[str, str]:
@@ -443,6 +539,8 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of exam phase")
     parser.add_argument("--login-window", type=float, default=20.0)
     parser.add_argument("--submit-window", type=float, default=5.0)
+    parser.add_argument("--baseline-seconds", type=float, default=5.0,
+                        help="seconds of the trivial-endpoint baseline at the same N")
     parser.add_argument("--postgres-url", default=os.environ.get("EXAM_SERVER_TEST_POSTGRES_URL"),
                         help="an admin URL of a PostgreSQL server (default: a throwaway one)")
     args = parser.parse_args()
@@ -452,6 +550,7 @@ def main() -> int:
           f"whatever else runs), interval {args.interval:g} s, logins within "
           f"{args.login_window:g} s, exam phase {args.duration:g} s, submits within "
           f"{args.submit_window:g} s")
+    began = time.monotonic()
     cluster_dir = None
     admin_url = args.postgres_url
     if "postgresql" in engines and not admin_url:
@@ -465,6 +564,7 @@ def main() -> int:
         if cluster_dir:
             subprocess.run(["bash", str(ROOT / "scripts" / "postgres_temp.sh"), "stop",
                             cluster_dir], check=False)
+    print(f"\nbenchmark took {time.monotonic() - began:.0f} s")
     return 0
 
 

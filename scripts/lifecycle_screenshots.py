@@ -77,7 +77,7 @@ def main() -> int:
             assert demo is not None
             settings = load_settings([]).with_overrides({
                 "server/url": server.url, "server/center_id": demo.center_id,
-                "sync/interval_seconds": 0.5, "server/timeout_seconds": 15})
+                "server/timeout_seconds": 15})
 
             def window_on(pc: str, index: int) -> ExamWindow:
                 shown = build_window(

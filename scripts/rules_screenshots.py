@@ -68,7 +68,7 @@ def qt_screens(server: Any, scratch: Path) -> None:
     rebuild_package(server)
     settings = load_settings([]).with_overrides({
         "server/url": server.url, "server/center_id": server.demo.center_id,
-        "data/directory": scratch / "pc", "sync/interval_seconds": 0.5})
+        "data/directory": scratch / "pc"})
     session = create_session(settings)
     window = build_window(session, GuiOptions(server_url=server.url))
     window.resize(1366, 768)

@@ -216,7 +216,7 @@ def main() -> int:
             assert demo is not None
             settings = load_settings([]).with_overrides({
                 "server/url": server.url, "server/center_id": demo.center_id,
-                "data/directory": tmp / "client", "sync/interval_seconds": 0.5})
+                "data/directory": tmp / "client"})
             session = create_session(settings)
             hint = (f"演示考生：用户名 {demo.username}，密码 {demo.password}\n"
                     "演示考试将在启动约 12 秒后开始")

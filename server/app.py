@@ -23,6 +23,7 @@ from server import api_admin, api_attempt, api_exam, api_login
 from server.clock import Clock
 from server.context import ServerContext
 from server.errors import install_error_handlers
+from server.import_jobs import JobWake, work_forever
 from server.leader import Leadership
 from server.login_gate import LoginGate, default_slots
 from server.request_limits import RequestLimits
@@ -122,13 +123,18 @@ def app_from_environment() -> FastAPI:
 def create_app(ctx: ServerContext) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_sweep_forever(ctx, app))
+        app.state.import_wake = JobWake()
+        tasks = [asyncio.create_task(_sweep_forever(ctx, app))]
+        if ctx.settings.import_jobs:
+            tasks.append(asyncio.create_task(work_forever(ctx, app.state.import_wake)))
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     app = FastAPI(title="Exam server", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.ctx = ctx

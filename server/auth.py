@@ -102,17 +102,20 @@ def upload_target(request: Request, ctx: ServerContext, *, now_ms: int) -> Uploa
 
 def candidate_session(request: Request, ctx: Context) -> CandidateSession:
     now = ctx.clock.now_ms()
-    token = ctx.db.resolve_token(_bearer(request), now_ms=now)
+    # Token and attempt in one uncached read (server/db.py, token_and_attempt): a
+    # take-over or a submission in another worker counts from the next request on.
+    found = ctx.db.token_and_attempt(_bearer(request))
+    token, attempt = found if found is not None else (None, None)
+    if token is not None and token.expires_ms <= now:
+        token = None
     if token is not None and token.kind == REVOKED_TOKEN:
         # Another PC took the attempt over: this one must stop answering (docs/lifecycle.md).
         raise ApiError(401, "revoked")
-    if (token is None or token.kind not in (CANDIDATE, CANDIDATE_VIEW_TOKEN)
-            or token.attempt_id is None):
+    if token is None or attempt is None or token.kind not in (CANDIDATE, CANDIDATE_VIEW_TOKEN):
         raise ApiError(401, "unauthorized")
-    attempt = ctx.db.get_attempt(token.attempt_id)
-    exam = ctx.db.cached_exam(attempt.exam_id) if attempt else None
-    candidate = ctx.db.cached_candidate(attempt.candidate_id) if attempt else None
-    if attempt is None or exam is None or candidate is None:
+    exam = ctx.db.cached_exam(attempt.exam_id)
+    candidate = ctx.db.cached_candidate(attempt.candidate_id)
+    if exam is None or candidate is None:
         raise ApiError(401, "unauthorized")
     if attempt.status == IN_PROGRESS and now >= exam.end_ms:
         # The sweeper would do this within seconds; do it now so no request sees an

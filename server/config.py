@@ -69,6 +69,17 @@ class ServerSettings:
         metadata={"help": "a login that would queue longer gets 429 with Retry-After "
                   "(keep it under the client's 10 s timeout)"},
     )
+    sync_interval_s: float = field(
+        default=3.0,
+        metadata={"help": "seconds between a client's answer uploads, written into every exam "
+                  "package (the signed header is the client's only source): the steady load "
+                  "is candidates / this many uploads per second"},
+    )
+    import_jobs: bool = field(
+        default=True,
+        metadata={"help": "merge queued offline answer files in this process "
+                  "(server/import_jobs.py); off for app hosts that should only serve"},
+    )
     sweep_interval_s: float = field(
         default=5.0,
         metadata={"help": "how often to auto-submit ended attempts and score pending ones"},

@@ -25,6 +25,7 @@ from client.paper.package import build_package, open_package
 from client.paper.source import PaperSource
 from client.paper.values import JsonValue
 from client.session.offline_header import OFFLINE_EXTRA_KEY
+from client.sync.pusher import SYNC_EXTRA_KEY
 from server.config import ServerSettings
 from server.db import Database, Exam
 from server.identity_audit import policy_extra
@@ -89,7 +90,8 @@ def import_paper(
         )
     title = title or paper.title.source
     paper_key = os.urandom(32)
-    data = _build(source=source, db=db, keys=keys, exam_id=exam_id, title=title,
+    data = _build(source=source, settings=settings, db=db, keys=keys, exam_id=exam_id,
+                  title=title,
                   start_ms=start_ms, end_ms=end_ms, paper_key=paper_key)
     sha256 = hashlib.sha256(data).hexdigest()
     file_name = _file_name(exam_id, sha256)
@@ -120,7 +122,8 @@ def _file_name(exam_id: str, sha256: str) -> str:
     return f"{exam_id}-{sha256[:16]}.exampkg"
 
 
-def _build(*, source: PaperSource, db: Database, keys: ServerKeys, exam_id: str, title: str,
+def _build(*, source: PaperSource, settings: ServerSettings, db: Database, keys: ServerKeys,
+           exam_id: str, title: str,
            start_ms: int, end_ms: int, paper_key: bytes) -> bytes:
     # Imported here: these modules serve HTTP routes (server.auth), which import this one.
     from server.pledges import pledge_extra
@@ -128,6 +131,9 @@ def _build(*, source: PaperSource, db: Database, keys: ServerKeys, exam_id: str,
 
     extra = {
         "title": title,
+        # How often each PC uploads (client/sync/pusher.py): it sizes this server's load,
+        # so it travels signed, not in the PC's config.
+        SYNC_EXTRA_KEY: {"interval_s": settings.sync_interval_s},
         # Readable before the paper key is released, and signed: the lockdown profile is
         # a security setting, so it comes only from the signed header (client/lockdown).
         LOCKDOWN_EXTRA_KEY: source.load().lockdown,
@@ -164,7 +170,8 @@ def refresh_package(*, settings: ServerSettings, db: Database, keys: ServerKeys,
     paper_key = store.paper_key(exam)
     paper = open_package(store.package_file(exam).read_bytes(), trusted_key=keys.signing_public,
                          expected_exam_id=exam_id, paper_key=paper_key)
-    data = _build(source=PaperSource.from_paper(paper), db=db, keys=keys, exam_id=exam_id,
+    data = _build(source=PaperSource.from_paper(paper), settings=settings, db=db, keys=keys,
+                  exam_id=exam_id,
                   title=exam.title, start_ms=exam.start_ms, end_ms=exam.end_ms,
                   paper_key=paper_key)
     sha256 = hashlib.sha256(data).hexdigest()

@@ -91,6 +91,8 @@ def live_server(
     """
     clock = clock if clock is not None else OffsetClock()
     settings.setdefault("sweep_interval_s", 0.2)
+    # The upload interval its packages give the clients: tests wait for uploads.
+    settings.setdefault("sync_interval_s", 0.3)
     config = ServerSettings.load(data_dir, host="127.0.0.1", port=0, **settings)
     keys = ensure_keys(data_dir)
     db = Database(config.effective_database_url)

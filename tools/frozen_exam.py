@@ -357,7 +357,8 @@ def main(argv: list[str] | None = None) -> int:
             (scratch / "demo").mkdir()
             demo_tmp = scratch / "demo-tmp"
             demo_tmp.mkdir()
-            write_user_ini(scratch / "demo" / "user.ini", {"sync": {"interval_seconds": "1"}})
+            # The demo's own server sets the upload interval in its package (3 s).
+            write_user_ini(scratch / "demo" / "user.ini", {})
             camera = write_camera_frame(scratch / "demo" / "camera.png")
             demo = run_client_and_driver(
                 exe=exe, env={**env, "TMPDIR": str(demo_tmp)}, scratch=scratch, label="demo",
@@ -380,14 +381,13 @@ def main(argv: list[str] | None = None) -> int:
 
             # 2. exam-client run against a reference server started here.
             with live_server(scratch / "server", demo=True, start_in_s=70,
-                             duration_s=1800) as server:
+                             duration_s=1800, sync_interval_s=1.0) as server:
                 info = server.demo
                 assert info is not None
                 user_ini = scratch / "run-user.ini"
                 write_user_ini(user_ini, {
                     "server": {"url": server.url, "center_id": info.center_id},
                     "data": {"directory": str(scratch / "run-data")},
-                    "sync": {"interval_seconds": "1"},
                 })
                 # The admin's readiness check on the installed copy comes first (without
                 # a report the client opens on the readiness screen).

@@ -91,8 +91,6 @@ SETTINGS: tuple[Setting, ...] = (
             "日志级别 / Log level"),
     Setting("logging", "keep_files", t.Integer(1, 50), 5,
             "保留的日志文件个数 / Number of rotated log files to keep"),
-    Setting("sync", "interval_seconds", t.Decimal(0.5, 300.0), 3.0,
-            "答案同步间隔（秒） / Seconds between answer uploads"),
     # Machine-wide only: the heartbeat brings pauses and extra time; a candidate's user.ini
     # must not be able to slow it down.
     Setting("sync", "heartbeat_seconds", t.Decimal(5.0, 120.0), 12.0,

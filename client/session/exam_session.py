@@ -90,7 +90,13 @@ from client.sync.clock import ServerClock, load_snapshot, save_snapshot
 from client.sync.errors import ServerRefused, ServerUnreachable
 from client.sync.heartbeat import DEFAULT_INTERVAL_S as DEFAULT_HEARTBEAT_S
 from client.sync.heartbeat import HeartbeatPoller
-from client.sync.pusher import AnswerPusher, Backoff, SyncStatus
+from client.sync.pusher import (
+    DEFAULT_INTERVAL_S,
+    AnswerPusher,
+    Backoff,
+    SyncStatus,
+    interval_from_package,
+)
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -167,7 +173,8 @@ def client_id_for(data_dir: Path) -> str:
 
 class ExamSession:
     def __init__(self, *, api: ExamApi, clock: ServerClock, data_dir: Path, center_id: str,
-                 configured_signing_key: str = "", sync_interval_s: float = 3.0,
+                 configured_signing_key: str = "",
+                 sync_interval_s: float = DEFAULT_INTERVAL_S,
                  heartbeat_interval_s: float = DEFAULT_HEARTBEAT_S,
                  sync_backoff: Backoff | None = None,
                  events: SessionEvents | None = None, keyring_backend: Any = None) -> None:
@@ -181,6 +188,8 @@ class ExamSession:
         self.data_dir = data_dir
         self.center_id = center_id
         self.configured_signing_key = configured_signing_key
+        # Only for a package that does not carry the interval (an older server): the
+        # exam's signed package sets it (client/sync/pusher.py, interval_from_package).
         self.sync_interval_s = sync_interval_s
         self.heartbeat_interval_s = heartbeat_interval_s
         self.events = events or SessionEvents()
@@ -920,6 +929,9 @@ class ExamSession:
         data = attempt.package_path.read_bytes()
         paper = open_package(data, trusted_key=keys.signing_key,
                              expected_exam_id=attempt.login.exam.id, paper_key=paper_key)
+        if attempt.header is None:  # opened without a preload in this run (a restart)
+            attempt.header = verify_package(data, trusted_key=keys.signing_key,
+                                            expected_exam_id=attempt.login.exam.id)
         # The key lives in the encrypted store so that a restart can reopen the paper offline.
         encoded = base64.b64encode(paper_key).decode()
         self._require_writer().call(
@@ -1228,13 +1240,19 @@ class ExamSession:
             lambda store: store.get_meta(META_PAPER_KEY)).result()
         return None if encoded is None else base64.b64decode(encoded)
 
+    def upload_interval_s(self) -> float:
+        """Seconds between uploads: the exam package's (signed), else the fallback."""
+        header = self.attempt.header
+        return interval_from_package(header.extra if header is not None else {},
+                                     fallback=self.sync_interval_s)
+
     def _start_pusher(self) -> None:
         if self._pusher is not None:
             return
         outbox = StoreOutbox(self._require_writer())
         self._pusher = AnswerPusher(outbox=outbox, push=self._push_batch,
                                     now_ms=lambda: self.clock.now_ms() or 0,
-                                    interval_s=self.sync_interval_s,
+                                    interval_s=self.upload_interval_s(),
                                     on_status=self._on_sync_status,
                                     backoff=self.sync_backoff)
         self._pusher.start()

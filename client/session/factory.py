@@ -19,5 +19,4 @@ def create_session(settings: Settings) -> ExamSession:
     return ExamSession(api=api, clock=clock, data_dir=data_dir,
                        center_id=settings.get("server/center_id"),
                        configured_signing_key=settings.get("server/signing_public_key"),
-                       sync_interval_s=settings.get("sync/interval_seconds"),
                        heartbeat_interval_s=settings.get("sync/heartbeat_seconds"))

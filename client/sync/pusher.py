@@ -19,7 +19,7 @@ import json
 import logging
 import random
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -27,11 +27,27 @@ from client.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_INTERVAL_S = 3.0  # [sync] interval_seconds when user.ini does not say
+DEFAULT_INTERVAL_S = 3.0  # when the exam package does not say (a package from an older server)
+# The interval comes from the signed package header (``extra["sync"]["interval_s"]``, set
+# by the server operator): it sizes the server's load, so neither the candidate nor a PC's
+# config may shorten it. The bounds only keep a mistyped server setting harmless.
+SYNC_EXTRA_KEY = "sync"
+MIN_INTERVAL_S = 0.2
+MAX_INTERVAL_S = 300.0
 JITTER = 0.25  # each wait is the interval x a random factor in [1 - JITTER, 1 + JITTER]
 MAX_BATCH_REVISIONS = 500
 # Under the server's 8 MiB body limit for an upload (server/request_limits.py).
 MAX_BATCH_BYTES = 4 * 1024 * 1024
+
+
+def interval_from_package(extra: Mapping[str, Any], *, fallback: float) -> float:
+    """The upload interval the exam's signed package header sets, within the bounds;
+    *fallback* for a package without one (or with a value that is not a number)."""
+    section = extra.get(SYNC_EXTRA_KEY)
+    value = section.get("interval_s") if isinstance(section, Mapping) else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return fallback
+    return min(MAX_INTERVAL_S, max(MIN_INTERVAL_S, float(value)))
 
 
 @dataclass(frozen=True)

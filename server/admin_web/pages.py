@@ -7,6 +7,7 @@ from html import escape
 
 from client.i18n import _, current_language
 from server.db import Admin, Exam
+from server.import_jobs import DONE, FAILED, PROCESSING, QUEUED, BatchProgress
 from server.merge import Outcome
 from server.offline_import import ImportReport, ImportStatus
 
@@ -21,9 +22,9 @@ def esc(value: object) -> str:
     return escape("" if value is None else str(value), quote=True)
 
 
-def _page(title: str, body: str) -> str:
+def _page(title: str, body: str, *, head: str = "") -> str:
     lang = "zh-CN" if current_language() == "zh_CN" else "en"
-    return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+    return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">{head}'
             f"<title>{esc(title)}</title><style>{_STYLE}</style></head>"
             f"<body>{body}</body></html>")
 
@@ -73,8 +74,37 @@ def upload_page(*, admin: Admin, csrf: str, exams: Sequence[Exam],
 <select name="exam" id="exam"><option value="">{esc(_("（任意考试）"))}</option>{options}
 </select></label></p>
 <p><button type="submit" id="upload">{esc(_("上传并合并"))}</button></p>
+<p>{esc(_("文件先保存到服务器，再逐个合并；下一页显示每个文件的进度。"))}</p>
 </form>
 {results_table(reports) if reports else ""}""")
+
+
+def batch_page(*, admin: Admin, csrf: str, progress: BatchProgress,
+               queue: dict[str, int]) -> str:
+    """One upload's files as the job loops merge them; reloads itself until all are done."""
+    state_text = {QUEUED: _("排队中"), PROCESSING: _("处理中"), DONE: _("已完成"),
+                  FAILED: _("失败")}
+    totals = _("共 {total} 个文件：排队 {queued}，处理中 {processing}，完成 {done}，失败 {failed}；"
+               "新答案 {applied}，已有 {duplicate}").format(
+        total=len(progress.jobs), queued=progress.count(QUEUED),
+        processing=progress.count(PROCESSING), done=progress.count(DONE),
+        failed=progress.count(FAILED), applied=progress.answers(Outcome.APPLIED),
+        duplicate=progress.answers(Outcome.DUPLICATE))
+    rows = "".join(
+        f'<tr class="job-{esc(job.state)}" id="job-{job.position}" data-state="{esc(job.state)}">'
+        f"<td>{esc(job.file_name)}</td><td>{esc(state_text[job.state])}</td></tr>"
+        for job in progress.jobs)
+    waiting = queue[QUEUED] + queue[PROCESSING]
+    refresh = "" if progress.finished else '<meta http-equiv="refresh" content="1">'
+    done_reports = [job.report for job in progress.jobs if job.report is not None]
+    return _page(_("离线答卷导入进度"), f"""
+{_header(admin, csrf)}
+<h1>{esc(_("离线答卷导入进度"))}</h1>
+<p id="totals" data-finished="{int(progress.finished)}">{esc(totals)}</p>
+<p id="queue">{esc(_("服务器上等待合并的文件（全部上传）：{n}").format(n=waiting))}</p>
+<table id="jobs"><tr><th>{esc(_("文件"))}</th><th>{esc(_("状态"))}</th></tr>{rows}</table>
+{results_table(done_reports) if progress.finished else ""}
+<p><a href="/admin/offline">{esc(_("继续上传"))}</a></p>""", head=refresh)
 
 
 def results_table(reports: Sequence[ImportReport]) -> str:

@@ -25,13 +25,8 @@ from server.auth import Context, client_ip
 from server.context import ServerContext
 from server.db import Admin, Exam
 from server.errors import ApiError
-from server.offline_import import (
-    MAX_FILE_BYTES,
-    ImportReport,
-    ImportScope,
-    ensure_tables,
-    import_offline_file,
-)
+from server.import_jobs import IncomingFile, batch_progress, queue_totals, store_batch
+from server.offline_import import ImportScope
 
 router = APIRouter(prefix="/admin")
 
@@ -125,25 +120,45 @@ def upload_form(request: Request, ctx: Context) -> Response:
 @router.post("/offline", response_model=None)
 def upload(request: Request, ctx: Context, files: Annotated[list[UploadFile], File()],
            csrf: Annotated[str, Form()] = "", exam: Annotated[str, Form()] = "") -> Response:
+    # The body was only read for a logged-in admin (server/request_limits.py); the
+    # multipart parser spooled each file to a temporary file on disk as it arrived.
     admin = current_admin(request, ctx)
     token = session_token(request)
     if admin is None or token is None:
         return _html(pages.login_page(error=_("请先以考点管理员身份登录")), 401)
     if not csrf_ok(token, csrf):
         return _html(pages.login_page(error=_("页面已过期，请重新登录")), 403)
-    exams = visible_exams(ctx, admin)
     if len(files) > MAX_FILES_PER_UPLOAD:
         return _html(pages.upload_page(
-            admin=admin, csrf=csrf_token(token), exams=exams,
+            admin=admin, csrf=csrf_token(token), exams=visible_exams(ctx, admin),
             error=_("一次最多上传 {n} 个文件").format(n=MAX_FILES_PER_UPLOAD)), 413)
-    ensure_tables(ctx.db)
     scope = ImportScope(center_id=admin.center_id, exam_id=exam or None,
                         imported_by=f"web:{admin.username}")
-    reports: list[ImportReport] = []
-    for upload_file in files:
+    # Stored and queued, not merged here: the job loops merge (server/import_jobs.py)
+    # while the next page shows each file's progress.
+    batch_id = store_batch(ctx, [
         # Old browsers send "C:\\fakepath\\name"; the name signed in the file is the base name.
-        name = (upload_file.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
-        data = upload_file.file.read(MAX_FILE_BYTES + 1)
-        reports.append(import_offline_file(ctx, data=data, file_name=name, scope=scope))
-    return _html(pages.upload_page(admin=admin, csrf=csrf_token(token), exams=exams,
-                                   reports=reports))
+        IncomingFile((f.filename or "").replace("\\", "/").rsplit("/", 1)[-1], f.file)
+        for f in files], scope=scope)
+    wake = getattr(request.app.state, "import_wake", None)
+    if wake is not None:
+        wake.wake()
+    return RedirectResponse(f"/admin/offline/batch/{batch_id}", status_code=303,
+                            headers=_SECURITY_HEADERS)
+
+
+@router.get("/offline/batch/{batch_id}", response_model=None)
+def batch_page(batch_id: str, request: Request, ctx: Context) -> Response:
+    admin = current_admin(request, ctx)
+    token = session_token(request)
+    if admin is None or token is None:
+        return _to_login()
+    progress = batch_progress(ctx.db, batch_id[:32])
+    # An upload is seen by who made it (and by platform admins).
+    if progress is None or (admin.center_id is not None
+                            and progress.imported_by != f"web:{admin.username}"):
+        return _html(pages.upload_page(admin=admin, csrf=csrf_token(token),
+                                       exams=visible_exams(ctx, admin),
+                                       error=_("找不到这次上传")), 404)
+    return _html(pages.batch_page(admin=admin, csrf=csrf_token(token), progress=progress,
+                                  queue=queue_totals(ctx.db)))

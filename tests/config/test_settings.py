@@ -33,23 +33,23 @@ def test_defaults_without_files(tmp_path: Path) -> None:
 
 def test_values_are_parsed_and_typed(tmp_path: Path) -> None:
     ini = write(tmp_path / "user.ini", "[server]\nurl = https://exam.school.edu.cn/\n"
-                "center_id = C-01\n[opengl]\nlevel = 0\n[sync]\ninterval_seconds = 5\n"
+                "center_id = C-01\ntimeout_seconds = 5\n[opengl]\nlevel = 0\n"
                 "[data]\ndirectory = D:/ExamData\n")
     settings = load_settings([ini])
     assert settings.get("server/url") == "https://exam.school.edu.cn"
     assert settings.get("OpenGL/Level") == "0"
-    assert settings.get("sync/interval_seconds") == 5.0
+    assert settings.get("server/timeout_seconds") == 5.0
     assert settings.data_dir == Path("D:/ExamData")
     assert settings.sources["server/url"] == ini
 
 
 def test_malformed_value_is_reported_and_default_used(tmp_path: Path) -> None:
     i18n.set_language("zh_CN")
-    ini = write(tmp_path / "user.ini", "[OpenGL]\nLevel = 3\n[sync]\ninterval_seconds = soon\n")
+    ini = write(tmp_path / "user.ini", "[OpenGL]\nLevel = 3\n[server]\ntimeout_seconds = soon\n")
     lower = write(tmp_path / "machine.ini", "[OpenGL]\nLevel = 1\n")
     settings = load_settings([ini, lower])
     assert settings.get("OpenGL/Level") == "auto"  # the default, not the lower file's 1
-    assert settings.get("sync/interval_seconds") == 3.0
+    assert settings.get("server/timeout_seconds") == 10.0
     problems = {(p.section, p.key): p for p in settings.problems}
     level = problems[("OpenGL", "Level")]
     assert level.file == ini and level.value == "3"

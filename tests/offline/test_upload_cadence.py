@@ -19,14 +19,31 @@ from offline_support import attempt_of, build_session, start_exam, wait_until
 from client.sync.api import ExamApi, PushOutcome
 from client.sync.clock import ServerClock
 from client.sync.errors import ServerRefused
-from client.sync.pusher import AnswerPusher, SyncStatus
+from client.sync.pusher import (
+    MAX_INTERVAL_S,
+    MIN_INTERVAL_S,
+    AnswerPusher,
+    SyncStatus,
+    interval_from_package,
+)
 from server.testing import LiveServer, live_server
 
 
-def test_saves_within_an_interval_travel_in_one_upload(server: LiveServer,
+@pytest.fixture
+def slow_sync_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A server whose packages tell clients to upload once a second."""
+    with live_server(tmp_path / "server", demo=True, start_in_s=600, duration_s=3600,
+                     sync_interval_s=1.0) as srv:
+        yield srv
+
+
+def test_saves_within_an_interval_travel_in_one_upload(slow_sync_server: LiveServer,
                                                        tmp_path: Path) -> None:
+    server = slow_sync_server
     assert server.demo is not None
-    session = build_session(server.url, tmp_path / "pc", sync_interval_s=1.0, timeout_s=10)
+    # The session's own fallback (0.05 s) is overruled by the package's 1 s: the
+    # interval is the server's, carried in the signed package header.
+    session = build_session(server.url, tmp_path / "pc", sync_interval_s=0.05, timeout_s=10)
     session.login(username=server.demo.username, password=server.demo.password)
     session.preload()
     paper = start_exam(server, session)
@@ -39,6 +56,7 @@ def test_saves_within_an_interval_travel_in_one_upload(server: LiveServer,
         return real_push(answers)
 
     session.api.push_answers = counted  # type: ignore[method-assign]
+    assert session.upload_interval_s() == 1.0
     typed = ""
     for n in range(30):  # typing: a save every 50 ms for 1.5 s
         typed += f"字{n}"
@@ -151,3 +169,14 @@ def test_login_queued_out_gets_a_calm_message_and_retry_after(tmp_path: Path) ->
     seconds = busy[0].detail["retry_after_s"]
     assert isinstance(seconds, int) and seconds >= 1
     assert f"约 {seconds} 秒" in busy[0].message and "不会丢失" in busy[0].message
+
+
+def test_the_interval_comes_from_the_signed_package_within_bounds() -> None:
+    assert interval_from_package({"sync": {"interval_s": 7.5}}, fallback=3.0) == 7.5
+    # A package from an older server, or a value that is not a number: the fallback.
+    for extra in ({}, {"sync": None}, {"sync": {"interval_s": "1"}},
+                  {"sync": {"interval_s": True}}, {"sync": {"interval_s": float("nan")}}):
+        assert interval_from_package(extra, fallback=3.0) == 3.0, extra
+    # A mistyped server setting cannot make a hall hammer the server, nor stop uploads.
+    assert interval_from_package({"sync": {"interval_s": 0}}, fallback=3.0) == MIN_INTERVAL_S
+    assert interval_from_package({"sync": {"interval_s": 1e9}}, fallback=3.0) == MAX_INTERVAL_S

@@ -160,6 +160,15 @@ def upload(session: requests.Session, srv: LiveServer, files: list[tuple[str, by
         files=[("files", (name, data, "application/octet-stream")) for name, data in files],
         timeout=60)
     assert response.status_code == 200, response.text
+    # The files are stored and queued; the page it leads to reloads until every file is
+    # merged (server/import_jobs.py).
+    deadline = time.monotonic() + 60
+    while 'data-finished="1"' not in response.text:
+        assert "/admin/offline/batch/" in response.url, response.text
+        assert time.monotonic() < deadline, "the import jobs did not finish"
+        time.sleep(0.2)
+        response = session.get(response.url, timeout=10)
+        assert response.status_code == 200, response.text
     return response.text
 
 

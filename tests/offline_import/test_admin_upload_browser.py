@@ -61,6 +61,12 @@ def test_admin_logs_in_and_uploads_several_files(browser, srv, tmp_path: Path):
     assert rows == ["offline.merged", "offline.merged", "offline.renamed"]
     assert "题 q2：版本 - -> 1" in page.inner_text("#result-0")
     assert "改过名" in page.inner_text("#result-2")
+    # The upload was stored and queued; the progress page's totals line sums the files.
+    assert "/admin/offline/batch/" in page.url
+    assert page.get_attribute("#totals", "data-finished") == "1"
+    assert "共 3 个文件" in page.inner_text("#totals")
+    assert "完成 2，失败 1" in page.inner_text("#totals")
+    assert page.get_attribute("#job-2", "data-state") == "failed"
     attempt = srv.db.find_attempt(exam_id=alice.exam_id, candidate_id=int(alice.candidate_id))
     assert srv.db.current_answers(attempt.id) == {"q1": "B", "q2": "C"}
 

@@ -27,7 +27,7 @@ def make_session(server: LiveServer, data_dir: Path) -> ExamSession:
     assert server.demo is not None
     settings = load_settings([]).with_overrides({
         "server/url": server.url, "server/center_id": server.demo.center_id,
-        "data/directory": data_dir, "sync/interval_seconds": 0.2})
+        "data/directory": data_dir})
     return create_session(settings)
 
 

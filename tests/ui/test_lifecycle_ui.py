@@ -44,7 +44,7 @@ def window_for(qtbot: Any, server: LiveServer, url: str, data_dir: Path) -> Exam
     assert server.demo is not None
     settings = load_settings([]).with_overrides({
         "server/url": url, "server/center_id": server.demo.center_id,
-        "data/directory": data_dir, "sync/interval_seconds": 0.5,
+        "data/directory": data_dir,
         "server/timeout_seconds": 15})
     window = build_window(create_session(settings), GuiOptions(server_url=url))
     qtbot.addWidget(window)

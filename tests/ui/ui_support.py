@@ -38,7 +38,7 @@ def open_window(qtbot: Any, server: LiveServer, data_dir: Path, *,
     assert server.demo is not None
     settings = load_settings([]).with_overrides({
         "server/url": server.url, "server/center_id": server.demo.center_id,
-        "data/directory": data_dir, "sync/interval_seconds": 0.5})
+        "data/directory": data_dir})
     window = build_window(create_session(settings),
                           GuiOptions(server_url=server.url, integrity=integrity))
     qtbot.addWidget(window)
