@@ -71,6 +71,8 @@ def test_admin_logs_in_and_uploads_several_files(browser, srv, tmp_path: Path):
     assert srv.db.current_answers(attempt.id) == {"q1": "B", "q2": "C"}
 
     # The same files again: nothing changes, and the page says so per file.
+    page.click("text=继续上传")
+    page.wait_for_url("**/admin/offline")
     page.set_input_files("#files", [str(f) for f in files[:2]])
     page.click("#upload")
     page.wait_for_selector("#results")
