@@ -105,7 +105,9 @@ class Run:
         default_factory=lambda: Phase("uploads during logins"))
     uploads: Phase = field(default_factory=lambda: Phase("uploads (exam)"))
     submits: Phase = field(default_factory=lambda: Phase("final upload + submit"))
+    heartbeats: Phase = field(default_factory=lambda: Phase("heartbeats (all phases)"))
     login_retries_429: int = 0
+    exam_heartbeats: int = 0  # heartbeats sent during the exam phase (its CPU figure)
     logged_in_at: list[float] = field(default_factory=list)
 
 
@@ -271,6 +273,18 @@ class Candidate:
             phase.error(type(exc).__name__)
         phase.record((time.perf_counter() - started) * 1000)
 
+    async def heartbeat(self, phase: Phase) -> None:
+        started = time.perf_counter()
+        try:
+            response = await self.client.post(
+                "/api/v1/attempt/heartbeat", json={"focus_losses": 0, "pending": 0},
+                headers={"Authorization": f"Bearer {self.token}"})
+            if response.status_code != 200:
+                phase.error(str(response.status_code))
+        except httpx.HTTPError as exc:
+            phase.error(type(exc).__name__)
+        phase.record((time.perf_counter() - started) * 1000)
+
     async def submit(self, phase: Phase) -> None:
         await self.upload(phase)
         started = time.perf_counter()
@@ -301,13 +315,27 @@ class Schedule:
             self.logins_done.set()
 
 
+async def beat(candidate: Candidate, run: Run, schedule: Schedule, every: float) -> None:
+    """The client's heartbeat (client/sync/heartbeat.py), jittered, until the end."""
+    while True:
+        await asyncio.sleep(every * candidate.rng.uniform(0.75, 1.25))
+        if time.monotonic() >= schedule.exam_until:
+            return
+        sent = time.monotonic()
+        await candidate.heartbeat(run.heartbeats)
+        if schedule.exam_from <= sent < schedule.exam_until:
+            run.exam_heartbeats += 1
+
+
 async def play(candidate: Candidate, run: Run, schedule: Schedule, *, login_at: float,
-               submit_offset: float, interval: float) -> None:
+               submit_offset: float, interval: float, heartbeat: float) -> None:
     await asyncio.sleep(max(0.0, login_at - time.monotonic()))
     ok = await candidate.login(run)
     schedule.login_finished()
     if not ok:
         return
+    beating = (asyncio.create_task(beat(candidate, run, schedule, heartbeat))
+               if heartbeat > 0 else None)
     # The pusher's first upload comes one jittered interval after the start.
     next_upload = time.monotonic() + interval * candidate.rng.uniform(0.75, 1.25)
     while True:
@@ -325,6 +353,8 @@ async def play(candidate: Candidate, run: Run, schedule: Schedule, *, login_at: 
             break
     await asyncio.sleep(max(0.0, schedule.exam_until + submit_offset - time.monotonic()))
     await candidate.submit(run.submits)
+    if beating is not None:
+        beating.cancel()
 
 
 async def baseline_cpu(base_url: str, username: str, questions: list[str],
@@ -418,7 +448,8 @@ async def raw_rate(base_url: str, *, concurrency: int = 32, seconds: float = 3.0
 
 async def exam(base_url: str, usernames: list[str], questions: list[str], *,
                interval: float, duration: float, login_window: float,
-               submit_window: float, meters: list[CpuMeter]) -> tuple[Run, float, float]:
+               submit_window: float, heartbeat: float,
+               meters: list[CpuMeter]) -> tuple[Run, float, float]:
     """Run the three phases; returns the figures and the CPU seconds of the login phase
     (uploads of those logged in included) and of the exam phase."""
     tls = ssl.create_default_context()  # one context for all (plain HTTP here)
@@ -451,12 +482,14 @@ async def exam(base_url: str, usernames: list[str], questions: list[str], *,
     try:
         await asyncio.gather(conduct(), *(
             play(c, run, schedule, login_at=start + rng.uniform(0, login_window),
-                 submit_offset=rng.uniform(0, submit_window), interval=interval)
+                 submit_offset=rng.uniform(0, submit_window), interval=interval,
+                 heartbeat=heartbeat)
             for c in candidates))
     finally:
         for c in candidates:
             await c.client.aclose()
-    run.submits.ended = time.monotonic()
+    run.submits.ended = run.heartbeats.ended = time.monotonic()
+    run.heartbeats.started = start
     return run, cpu_logins, cpu_exam
 
 
@@ -478,7 +511,7 @@ def one_level(engine: str, count: int, *, workers: int, postgres_admin_url: str 
             run, cpu_logins, cpu_exam = asyncio.run(exam(
                 f"http://127.0.0.1:{port}", usernames, questions, interval=args.interval,
                 duration=args.duration, login_window=args.login_window,
-                submit_window=args.submit_window, meters=meters))
+                submit_window=args.submit_window, heartbeat=args.heartbeat, meters=meters))
             trivial, trivial_ms = asyncio.run(trivial_at_same_rate(
                 f"http://127.0.0.1:{port}", count, interval=args.interval,
                 seconds=args.baseline_seconds, meters=meters))
@@ -496,32 +529,35 @@ def one_level(engine: str, count: int, *, workers: int, postgres_admin_url: str 
     stalls = sum(1 for ms in run.uploads_during_logins.latencies_ms if ms > 1000)
     print(f"logins: {logged_in}/{count} in {took:.1f} s (window {args.login_window:g} s), "
           f"429 retried {run.login_retries_429}; uploads during logins over 1 s: {stalls}")
-    for phase in (run.logins, run.uploads_during_logins, run.uploads, run.submits):
+    for phase in (run.logins, run.uploads_during_logins, run.uploads, run.submits,
+                  run.heartbeats):
         print("  " + phase.line())
-    served = len(run.uploads.latencies_ms)
-    per_upload_ms = cpu_exam * 1000 / max(1, served)
-    offered_10k = PROJECT_TO / args.interval
     # Same-run baselines: what any request gets on this machine as loaded right now.
     print("  " + trivial.line())
     print("  " + raw.line())
-    served = len(run.uploads.latencies_ms)
+    # The exam phase's requests: its uploads and the heartbeats sent in it.
+    served = len(run.uploads.latencies_ms) + run.exam_heartbeats
     per_upload_ms = cpu_exam * 1000 / max(1, served)
     # The login phase's CPU less its uploads (at the back-to-back figure), per login
     # request (a 429 costs next to nothing, so this is close to the cost of one login).
     login_cpu_ms = cpu_logins * 1000 - len(run.uploads_during_logins.latencies_ms) * base_ms
     per_login_ms = max(0.0, login_cpu_ms) / max(1, len(run.logins.latencies_ms))
-    offered = count / args.interval
     offered_10k = PROJECT_TO / args.interval
+    beats_10k = PROJECT_TO / args.heartbeat if args.heartbeat > 0 else 0.0
+    heartbeats_10k = f" + {beats_10k:.0f} heartbeats/s" if beats_10k else ""
     print(f"server CPU (workers + database): {base_ms:.2f} ms per upload one candidate back "
-          f"to back, {per_upload_ms:.2f} ms per upload in the exam phase (sweeper and scoring "
-          f"included), {trivial_ms:.2f} ms per trivial GET, {per_login_ms:.1f} ms per login "
-          f"request")
-    print(f"projection: N={count} needs {offered * per_upload_ms / 1000:.2f} cores for uploads "
+          f"to back, {per_upload_ms:.2f} ms per request in the exam phase (uploads and "
+          f"heartbeats; sweeper and scoring included), {trivial_ms:.2f} ms per trivial GET, "
+          f"{per_login_ms:.1f} ms per login request")
+    offered = served / max(1e-9, args.duration)  # uploads and heartbeats per second
+    print(f"projection: N={count} needs {offered * per_upload_ms / 1000:.2f} cores for its "
+          f"{offered:.0f} requests/s "
           f"of the {os.cpu_count()} here (p99 <= 100 ms wants under ~70 % busy, the load "
           f"generator included: it used {client_share:.0%} of a core); 1000 logins within 30 s "
           f"need {1000 / 30 * per_login_ms / 1000:.2f} cores; {PROJECT_TO:,} candidates "
-          f"({offered_10k:.0f} uploads/s) need {offered_10k * base_ms / 1000:.1f}-"
-          f"{offered_10k * per_upload_ms / 1000:.1f} cores")
+          f"({offered_10k:.0f} uploads/s{heartbeats_10k}) need "
+          f"{(offered_10k + beats_10k) * base_ms / 1000:.1f}-"
+          f"{(offered_10k + beats_10k) * per_upload_ms / 1000:.1f} cores")
     print(f"load average during the run: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
 
 
@@ -541,6 +577,8 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of exam phase")
     parser.add_argument("--login-window", type=float, default=20.0)
     parser.add_argument("--submit-window", type=float, default=5.0)
+    parser.add_argument("--heartbeat", type=float, default=12.0,
+                        help="seconds between a client's heartbeats (0: none)")
     parser.add_argument("--baseline-seconds", type=float, default=5.0,
                         help="seconds of the trivial-endpoint baseline at the same N")
     parser.add_argument("--postgres-url", default=os.environ.get("EXAM_SERVER_TEST_POSTGRES_URL"),
