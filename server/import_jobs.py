@@ -88,6 +88,9 @@ import_jobs = Table(
     Column("position", Integer, nullable=False),  # order within the upload
     Column("file_name", String(255), nullable=False),
     Column("stored_path", String(500), nullable=True),  # under <data>/imports; None: refused
+    # The app host whose disk holds the file: only its loops take it (several hosts
+    # behind one nginx each keep their own data directory).
+    Column("stored_on", String(255), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("state", String(16), nullable=False, index=True),
     Column("tries", Integer, nullable=False, default=0),
@@ -134,7 +137,8 @@ def store_batch(ctx: ServerContext, files: Iterable[IncomingFile], *,
         size = _copy_limited(incoming.stream, target)
         row: dict[str, Any] = {
             "batch_id": batch_id, "position": position, "file_name": incoming.name[:255],
-            "stored_path": f"{batch_id}/{target.name}", "size": size, "state": QUEUED,
+            "stored_path": f"{batch_id}/{target.name}", "stored_on": socket.gethostname(),
+            "size": size, "state": QUEUED,
             "tries": 0, "scope_exam_id": scope.exam_id, "scope_center_id": scope.center_id,
             "imported_by": scope.imported_by, "created_at_ms": now,
             # Every row has every key: an executemany takes its columns from the first.
@@ -179,7 +183,7 @@ class ClaimedJob:
 
 def claim_next(db: Database, *, worker: str, now_ms: int,
                stale_ms: int = STALE_CLAIM_MS) -> ClaimedJob | None:
-    """Take the oldest queued file (or one whose worker died) for *worker*.
+    """Take the oldest queued file stored on this host (or one whose worker died).
 
     PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets concurrent loops pass over a row another
     is claiming, so each file goes to exactly one of them. SQLite: the write lock makes
@@ -187,8 +191,9 @@ def claim_next(db: Database, *, worker: str, now_ms: int,
     """
     ensure_job_table(db)
     j = import_jobs.c
-    takeable = or_(j.state == QUEUED,
-                   and_(j.state == PROCESSING, j.claimed_at_ms < now_ms - stale_ms))
+    takeable = and_(j.stored_on == socket.gethostname(),
+                    or_(j.state == QUEUED,
+                        and_(j.state == PROCESSING, j.claimed_at_ms < now_ms - stale_ms)))
     with db.write() as conn:
         query = select(import_jobs).where(takeable).order_by(j.id).limit(1)
         if db.is_postgres:
