@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
 
 from client.i18n import _
 from server import schema as t
@@ -21,6 +24,7 @@ from server.admin_web.session import (
     log_out,
     session_token,
 )
+from server.admin_web.upload_form import read_upload_form
 from server.auth import Context, client_ip
 from server.context import ServerContext
 from server.db import Admin, Exam
@@ -118,28 +122,39 @@ def upload_form(request: Request, ctx: Context) -> Response:
 
 
 @router.post("/offline", response_model=None)
-def upload(request: Request, ctx: Context, files: Annotated[list[UploadFile], File()],
-           csrf: Annotated[str, Form()] = "", exam: Annotated[str, Form()] = "") -> Response:
-    # The body was only read for a logged-in admin (server/request_limits.py); the
-    # multipart parser spooled each file to a temporary file on disk as it arrived.
-    admin = current_admin(request, ctx)
+async def upload(request: Request, ctx: Context) -> Response:
+    # The body is only read for a logged-in admin (server/request_limits.py refuses the
+    # others unread); the form is read here, each file streamed to a temporary file with
+    # the per-file limit counted as it arrives (server/admin_web/upload_form.py).
+    admin = await run_in_threadpool(current_admin, request, ctx)
     token = session_token(request)
     if admin is None or token is None:
         return _html(pages.login_page(error=_("请先以考点管理员身份登录")), 401)
-    if not csrf_ok(token, csrf):
-        return _html(pages.login_page(error=_("页面已过期，请重新登录")), 403)
-    if len(files) > MAX_FILES_PER_UPLOAD:
-        return _html(pages.upload_page(
-            admin=admin, csrf=csrf_token(token), exams=visible_exams(ctx, admin),
-            error=_("一次最多上传 {n} 个文件").format(n=MAX_FILES_PER_UPLOAD)), 413)
-    scope = ImportScope(center_id=admin.center_id, exam_id=exam or None,
-                        imported_by=f"web:{admin.username}")
-    # Stored and queued, not merged here: the job loops merge (server/import_jobs.py)
-    # while the next page shows each file's progress.
-    batch_id = store_batch(ctx, [
-        # Old browsers send "C:\\fakepath\\name"; the name signed in the file is the base name.
-        IncomingFile((f.filename or "").replace("\\", "/").rsplit("/", 1)[-1], f.file)
-        for f in files], scope=scope)
+    try:
+        form = await read_upload_form(request, max_files=MAX_FILES_PER_UPLOAD)
+    except MultiPartException as exc:
+        exams = await run_in_threadpool(visible_exams, ctx, admin)
+        too_many = "Too many files" in exc.message
+        error = (_("一次最多上传 {n} 个文件").format(n=MAX_FILES_PER_UPLOAD) if too_many
+                 else _("上传的内容不完整或格式不对，请重新选择文件上传"))
+        return _html(pages.upload_page(admin=admin, csrf=csrf_token(token), exams=exams,
+                                       error=error), 413 if too_many else 400)
+    try:
+        if not csrf_ok(token, str(form.get("csrf") or "")):
+            return _html(pages.login_page(error=_("页面已过期，请重新登录")), 403)
+        files = [f for name, f in form.multi_items()
+                 if name == "files" and isinstance(f, UploadFile)]
+        scope = ImportScope(center_id=admin.center_id, exam_id=str(form.get("exam") or "") or None,
+                            imported_by=f"web:{admin.username}")
+        # Stored and queued, not merged here: the job loops merge (server/import_jobs.py)
+        # while the next page shows each file's progress.
+        batch_id = await run_in_threadpool(store_batch, ctx, [
+            # Old browsers send "C:\\fakepath\\name"; the name signed in the file is the
+            # base name.
+            IncomingFile((f.filename or "").replace("\\", "/").rsplit("/", 1)[-1], f.file)
+            for f in files], scope=scope)
+    finally:
+        await form.close()
     wake = getattr(request.app.state, "import_wake", None)
     if wake is not None:
         wake.wake()

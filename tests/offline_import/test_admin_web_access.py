@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import requests
 from offline_helpers import admin_session, csrf_of, db_state, rev, sit, upload
+from starlette.requests import Request
 
+from server.admin_web.upload_form import read_upload_form
+from server.offline_import import MAX_FILE_BYTES
 from server.passwords import hash_password
 
 
@@ -91,3 +96,52 @@ def test_center_admin_sees_only_their_centers_exams(srv):
     assert 'value="demo-exam"' not in north.get(f"{srv.url}/admin/offline", timeout=10).text
     demo = admin_session(srv)
     assert 'value="demo-exam"' in demo.get(f"{srv.url}/admin/offline", timeout=10).text
+
+
+def test_an_oversized_file_is_cut_off_while_streaming_and_the_rest_still_merges(srv):
+    alice = sit(srv)
+    name, data = alice.build_file([rev("q1", 1, "B", srv.clock.now_ms())])
+    admin = admin_session(srv)
+    huge = b"\0" * (MAX_FILE_BYTES + 3 * 1024 * 1024)
+    page = upload(admin, srv, [("huge.examans", huge), (name, data)])
+    assert 'id="job-0" data-state="failed"' in page
+    assert 'id="job-1" data-state="done"' in page
+    assert 'id="result-0" data-code="offline.too_large"' in page
+    assert 'id="result-1" data-code="offline.merged"' in page
+    attempt = srv.db.find_attempt(exam_id=alice.exam_id, candidate_id=int(alice.candidate_id))
+    assert srv.db.current_answers(attempt.id) == {"q1": "B"}
+    assert not any((srv.data_dir / "imports").rglob("*.examans"))  # nothing left behind
+
+
+def test_the_upload_form_stores_at_most_one_byte_over_the_limit_per_file():
+    boundary = "b0undary"
+    chunk = 1024 * 1024
+    huge_chunks = (MAX_FILE_BYTES // chunk) + 5
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nx\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; "
+            f"filename=\"huge.examans\"\r\n\r\n").encode()
+    small = (f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; "
+             f"filename=\"small.examans\"\r\n\r\nsmall\r\n--{boundary}--\r\n").encode()
+    parts = [head, *([b"\0" * chunk] * huge_chunks), small]
+    messages = [{"type": "http.request", "body": p, "more_body": i < len(parts) - 1}
+                for i, p in enumerate(parts)]
+
+    async def receive():
+        return messages.pop(0)
+
+    scope = {"type": "http", "method": "POST", "path": "/admin/offline", "headers": [
+        (b"content-type", f"multipart/form-data; boundary={boundary}".encode())]}
+
+    async def parse():
+        form = await read_upload_form(Request(scope, receive), max_files=10)
+        try:
+            files = form.getlist("files")
+            return [(f.filename, f.size) for f in files], form.get("csrf")
+        finally:
+            await form.close()
+
+    stored, csrf = asyncio.run(parse())
+    # The oversized file is cut at one byte over the limit (marking it too large) while
+    # the body streams; the file after it arrives whole.
+    assert stored == [("huge.examans", MAX_FILE_BYTES + 1), ("small.examans", 5)]
+    assert csrf == "x"
