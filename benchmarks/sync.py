@@ -550,14 +550,14 @@ def one_level(engine: str, count: int, *, workers: int, postgres_admin_url: str 
           f"heartbeats; sweeper and scoring included), {trivial_ms:.2f} ms per trivial GET, "
           f"{per_login_ms:.1f} ms per login request")
     offered = served / max(1e-9, args.duration)  # uploads and heartbeats per second
+    need = [(offered_10k + beats_10k) * ms / 1000 for ms in (base_ms, per_upload_ms)]
     print(f"projection: N={count} needs {offered * per_upload_ms / 1000:.2f} cores for its "
           f"{offered:.0f} requests/s "
           f"of the {os.cpu_count()} here (p99 <= 100 ms wants under ~70 % busy, the load "
           f"generator included: it used {client_share:.0%} of a core); 1000 logins within 30 s "
           f"need {1000 / 30 * per_login_ms / 1000:.2f} cores; {PROJECT_TO:,} candidates "
-          f"({offered_10k:.0f} uploads/s{heartbeats_10k}) need "
-          f"{(offered_10k + beats_10k) * base_ms / 1000:.1f}-"
-          f"{(offered_10k + beats_10k) * per_upload_ms / 1000:.1f} cores")
+          f"({offered_10k:.0f} uploads/s{heartbeats_10k}) need {min(need):.1f}-{max(need):.1f} "
+          f"cores")
     print(f"load average during the run: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
 
 
