@@ -181,6 +181,21 @@ class ClaimedJob:
     scope: ImportScope
 
 
+def _takeable(*, now_ms: int, stale_ms: int) -> Any:
+    j = import_jobs.c
+    return and_(j.stored_on == socket.gethostname(),
+                or_(j.state == QUEUED,
+                    and_(j.state == PROCESSING, j.claimed_at_ms < now_ms - stale_ms)))
+
+
+def has_work(db: Database, *, now_ms: int) -> bool:
+    """Is there a file this host's loops could take? (one read; the idle poll)"""
+    ensure_job_table(db)
+    with db.read() as conn:
+        return conn.execute(select(import_jobs.c.id).where(
+            _takeable(now_ms=now_ms, stale_ms=STALE_CLAIM_MS)).limit(1)).first() is not None
+
+
 def claim_next(db: Database, *, worker: str, now_ms: int,
                stale_ms: int = STALE_CLAIM_MS) -> ClaimedJob | None:
     """Take the oldest queued file stored on this host (or one whose worker died).
@@ -191,17 +206,12 @@ def claim_next(db: Database, *, worker: str, now_ms: int,
     """
     ensure_job_table(db)
     j = import_jobs.c
-    takeable = and_(j.stored_on == socket.gethostname(),
-                    or_(j.state == QUEUED,
-                        and_(j.state == PROCESSING, j.claimed_at_ms < now_ms - stale_ms)))
+    query = (select(import_jobs).where(_takeable(now_ms=now_ms, stale_ms=stale_ms))
+             .order_by(j.id).limit(1))
+    if db.is_postgres:
+        query = query.with_for_update(skip_locked=True)
     with db.write() as conn:
-        query = select(import_jobs).where(takeable).order_by(j.id).limit(1)
-        if db.is_postgres:
-            query = query.with_for_update(skip_locked=True)
-        row = conn.execute(query).first()
-        if row is None:
-            return None
-        if row.tries >= MAX_TRIES:
+        while (row := conn.execute(query).first()) is not None and row.tries >= MAX_TRIES:
             # Its worker died MAX_TRIES times on it: stop trying, say so on the page.
             report = ImportReport(
                 file_name=row.file_name, status=ImportStatus.REFUSED,
@@ -209,6 +219,7 @@ def claim_next(db: Database, *, worker: str, now_ms: int,
                 message=_("服务器处理该文件时多次中断，未做任何修改，请重新上传或联系技术支持"))
             conn.execute(update(import_jobs).where(j.id == row.id).values(
                 state=FAILED, finished_at_ms=now_ms, report=report_to_json(report)))
+        if row is None:
             return None
         conn.execute(update(import_jobs).where(j.id == row.id).values(
             state=PROCESSING, claimed_by=worker[:100], claimed_at_ms=now_ms,
@@ -287,8 +298,9 @@ async def work_forever(ctx: ServerContext, wake: JobWake) -> None:
     try:
         while True:
             try:
-                if leadership is None or await run_in_threadpool(
-                        leadership.try_lead, now_ms=ctx.clock.now_ms()):
+                if await run_in_threadpool(has_work, ctx.db, now_ms=ctx.clock.now_ms()) and (
+                        leadership is None or await run_in_threadpool(
+                            leadership.try_lead, now_ms=ctx.clock.now_ms())):
                     while await run_in_threadpool(run_one, ctx, worker=worker):
                         if leadership is not None:
                             await run_in_threadpool(leadership.try_lead,

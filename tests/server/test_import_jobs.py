@@ -133,7 +133,19 @@ def test_a_worker_that_died_mid_file_leaves_it_retried_not_half_merged(
     assert progress.jobs[0].report is not None
     assert progress.jobs[0].report.code == "offline.merged"
     assert progress.answers(offline_import.Outcome.APPLIED) == 2
-    assert MAX_TRIES == 3  # the next claim of a file that died three times fails it
+
+
+def test_a_file_that_killed_its_worker_every_time_fails_and_the_queue_moves_on(
+        srv: LiveServer) -> None:
+    _queue(srv, [("first.examans", b"junk"), ("second.examans", b"junk")])
+    now = srv.clock.now_ms()
+    for attempt in range(1, MAX_TRIES + 1):  # claimed, then the worker vanished
+        job = claim_next(srv.db, worker=f"w{attempt}", now_ms=now, stale_ms=-1)
+        assert job is not None and job.file_name == "first.examans" and job.tries == attempt
+    following = claim_next(srv.db, worker="next", now_ms=now, stale_ms=-1)
+    assert following is not None and following.file_name == "second.examans"
+    states = sorted(_states(srv).items())
+    assert [state for _id, (state, _tries) in states] == [FAILED, "processing"]
 
 
 def test_files_are_stored_then_merged_and_an_oversized_one_is_refused_while_copying(
