@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
@@ -148,6 +149,65 @@ def page_matrix(*, pump: Callable[[float], None], shot: Callable[[str], None],
     install_language("zh_CN")
 
 
+def resume_screens(*, pump: Callable[[float], None], shot: Callable[[str], None],
+                   wait_until: Callable[..., None], click: Callable[[Any], None],
+                   scratch: Path) -> None:
+    """18: back in the exam after a crash (--resume), no password typed; 18b: the same on a
+    PC whose credential store lost the resume secret (login page, answers kept)."""
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    from client.config import load_settings
+    from client.session.factory import create_session
+    from client.ui.app import GuiOptions, build_window
+    from server.testing import live_server
+
+    store = PlaintextKeyring()  # this PC's credential store, in one file
+    store.file_path = str(scratch / "credential-store" / "keyring_pass.cfg")
+    keyring.set_keyring(store)
+    with live_server(scratch / "server", demo=True, start_in_s=3, duration_s=5400) as server:
+        demo = server.demo
+        assert demo is not None
+        settings = load_settings([]).with_overrides({
+            "server/url": server.url, "server/center_id": demo.center_id,
+            "data/directory": scratch / "client", "sync/interval_seconds": 0.5})
+
+        def window_on_this_pc() -> Any:
+            shown = build_window(create_session(settings), GuiOptions(server_url=server.url))
+            shown.setGeometry(0, 0, WIDTH, HEIGHT)
+            shown.show()
+            return shown
+
+        first = window_on_this_pc()
+        first.login_page.username.setText(demo.username)
+        first.login_page.password.setText(demo.password)
+        click(first.login_page.login_button)
+        wait_until(lambda: first.current_page == "exam", timeout=40)
+        page = first.exam_page
+        pane = page.panes[0]
+        click(pane.editor.button(pane.item.option_ids[1]))
+        page.show_question(len(page.panes) - 1)
+        wait_until(lambda: "已同步" in page.save_state.text())
+        first.shutdown()  # the process dies: no logout, the ticket stays
+        first.hide()
+
+        resumed = window_on_this_pc()
+        resumed.resume_exam()
+        wait_until(lambda: resumed.current_page == "exam", timeout=40)
+        pump(1.0)
+        shot("18-resume-back-in-the-exam")
+        resumed.shutdown()
+        resumed.hide()
+
+        Path(store.file_path).unlink()  # restore software wiped the credential store
+        wiped = window_on_this_pc()
+        wiped.resume_exam()
+        wait_until(lambda: wiped.login_page.error.isVisible(), timeout=20)
+        shot("18b-resume-refused-wiped-credential-store")
+        wiped.shutdown()
+        wiped.hide()
+
+
 def main() -> int:
     only_screens = "--only" in sys.argv and "screens" in sys.argv
     ensure_display()
@@ -206,6 +266,13 @@ def main() -> int:
     if only_screens:
         with tempfile.TemporaryDirectory() as scratch:
             page_matrix(pump=pump, shot=shot, scratch=Path(scratch))
+        QApplication.quit()
+        return 0
+
+    if "--only" in sys.argv and "resume" in sys.argv:
+        with tempfile.TemporaryDirectory() as scratch:
+            resume_screens(pump=pump, shot=shot, wait_until=wait_until, click=click,
+                           scratch=Path(scratch))
         QApplication.quit()
         return 0
 
