@@ -23,6 +23,7 @@ CHILD = Path(__file__).with_name("resume_child.py")
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # a client subprocess logs in and opens the paper: ~30 s on a busy PC
 def test_a_killed_client_resumes_without_the_password(tmp_path: Path) -> None:
     data_dir, keyring_file = tmp_path / "client", tmp_path / "credential-store.cfg"
     with live_server(tmp_path / "server", demo=True, start_in_s=2, duration_s=1800) as server:

@@ -28,7 +28,9 @@ from client.session.resume import ticket_path
 from client.ui.main_window import ExamWindow
 from server.testing import LiveServer, live_server
 
-pytestmark = pytest.mark.qt
+# Each test logs in and opens the paper on a live server (15-30 s on a busy PC); the end
+# test waits for a real (25 s) exam to end: the end must come from the server's clock.
+pytestmark = [pytest.mark.qt, pytest.mark.slow]
 
 
 @pytest.fixture
