@@ -292,7 +292,7 @@ def check_exam(label: str, result: dict[str, Any], expected: float) -> list[str]
 
 
 def check_version_floor(*, exe: Path, env: dict[str, str], scratch: Path, user_ini: Path,
-                        server: Any) -> list[str]:
+                        server: Any, screenshots: dict[str, str] | None) -> list[str]:
     """The exam's version floor above the frozen client's version: its login is refused
     with both versions in Chinese. Then the floor is set to the client's own version (a
     client at the floor is let in: the run that follows)."""
@@ -309,7 +309,7 @@ def check_version_floor(*, exe: Path, env: dict[str, str], scratch: Path, user_i
         exe=exe, env=env, scratch=scratch, label="floor",
         client_args=["--config", str(user_ini), "run"],
         plan={"username": info.username, "password": info.password, "answers": [],
-              "timeout_s": 60, "expect_refused": [
+              "timeout_s": 60, "screenshots": screenshots, "expect_refused": [
                   f"本机客户端版本 {__version__} 已不能用于本场考试", "要求 99.0",
                   "旧版本不再使用", "考试平台「客户端下载」页"]})
     print(f"frozen client below the version floor: "
@@ -371,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
                       "proctor": {"name": DEMO_PROCTOR_NAME, "password": None,
                                   "materials": {"room": "第01考场",
                                                 "candidates": DEMO_CANDIDATES[0].student_no,
-                                                "reason": "人脸识别未通过，已人工核验身份证"}}},
+                                                "reason": "人脸识别未通过"}}},
                 inspect=lambda: demo_server_facts(demo_tmp))
             print(f"frozen demo: {json.dumps(demo, ensure_ascii=False)}")
             failures += check_exam("frozen demo", demo, expected)
@@ -397,7 +397,8 @@ def main(argv: list[str] | None = None) -> int:
                     capture_output=True, text=True, timeout=300, check=False)
                 print(f"frozen check --json: exit {check.returncode}")
                 failures += check_version_floor(exe=exe, env=env, scratch=scratch,
-                                                user_ini=user_ini, server=server)
+                                                user_ini=user_ini, server=server,
+                                                screenshots=screenshots)
                 run = run_client_and_driver(
                     exe=exe, env=env, scratch=scratch, label="run",
                     client_args=["--config", str(user_ini), "run"],
