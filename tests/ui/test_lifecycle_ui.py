@@ -153,9 +153,14 @@ def test_a_result_that_cannot_be_fetched_offers_a_retry(
     window = window_for(qtbot, server, proxy.url, tmp_path / "pc")
     try:
         into_the_exam(qtbot, window, server)
+        # The network drops as the result page appears, before its first fetch. (Set after
+        # the submission instead, a fast server's score could arrive first and the page
+        # never needed a retry: that race failed this test in CI.)
+        window.phaseShown.connect(
+            lambda page: proxy.set_mode("down")
+            if page == "result" and window.session.phase is Phase.SUBMITTED else None)
         window._submit()
         qtbot.waitUntil(lambda: window.session.phase is Phase.SUBMITTED, timeout=20_000)
-        proxy.set_mode("down")
         qtbot.waitUntil(lambda: window.result_page.retry_button.isVisible(), timeout=20_000)
         assert "暂时无法获取成绩" in window.result_page.detail.text()
         proxy.set_mode("pass")
@@ -214,6 +219,9 @@ def test_proctor_mode_on_the_login_page_of_a_held_pc(qtbot: Any, server: LiveSer
     from client.session.preload import preload_exam
     from client.sync.api import ExamApi
     from client.sync.clock import ServerClock
+    # After the start: before it every login is allowed (nothing answered yet), so a fast
+    # run that logged in within the demo's first second was never held (failed in CI).
+    server.clock.set_now(max(server.clock.now_ms(), server.demo.start_ms + 2_000))  # type: ignore[attr-defined]
     first = requests.post(server.api("/login"), timeout=15, json={
         "username": server.demo.username, "password": server.demo.password,
         "client_id": "pc-1"})
