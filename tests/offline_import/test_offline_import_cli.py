@@ -7,7 +7,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from offline_helpers import db_state, rev, sit
 
+from server.api_attempt import MAX_VALUE_BYTES
 from server.cli import main
+from server.offline_import import MAX_FILE_BYTES
 
 
 def run_cli(srv, capsys, *paths, extra=()):
@@ -75,6 +77,11 @@ def _refusal_cases(srv, tmp_path):
     stranger = Ed25519PrivateKey.generate()  # never registered with the server
     cases["offline.unknown_client_key"] = alice.build_file(revisions, key=stranger)
     cases["offline.not_a_file"] = ("notes.examans", "这不是答卷".encode() * 20)
+    # Signed by the registered key, so only the server's limits can refuse these two.
+    cases["offline.unknown_question"] = alice.build_file(
+        [rev("q1", 6, "A", now), rev("q999", 1, "A", now)])
+    over_limit = "字" * (MAX_VALUE_BYTES // 3 + 1)  # 3 bytes each in UTF-8: one byte over
+    cases["offline.value_too_large"] = alice.build_file([rev("q8", 1, over_limit, now)])
     return {code: write(tmp_path, name, data) for code, (name, data) in cases.items()}
 
 
@@ -85,6 +92,16 @@ def test_each_refusal_has_its_reason_and_changes_nothing(srv, capsys, tmp_path):
         exit_code, out = run_cli(srv, capsys, path)
         assert exit_code == 1
         assert f"（{code}）" in out, (code, out)
+    assert db_state(srv) == before
+
+
+def test_an_oversized_file_is_refused_before_it_is_read(srv, capsys, tmp_path):
+    path = tmp_path / "huge.examans"
+    with path.open("wb") as fh:  # sparse: the size is real, the disk holds almost nothing
+        fh.truncate(MAX_FILE_BYTES + 1)
+    before = db_state(srv)
+    code, out = run_cli(srv, capsys, path)
+    assert code == 1 and "（offline.too_large）" in out
     assert db_state(srv) == before
 
 

@@ -99,3 +99,20 @@ def test_malformed_batch_is_rejected_whole(api, server: LiveServer, token: str) 
     assert response.status_code == 422
     assert response.json()["error"] == "invalid_request"
     assert server.db.current_answers(_attempt_id(server)) == {}
+
+
+def test_an_answer_over_the_value_limit_is_refused_with_its_batch(api, server: LiveServer,
+                                                                   token: str) -> None:
+    from server.api_attempt import MAX_VALUE_BYTES
+
+    at_limit = "字" * (MAX_VALUE_BYTES // 3)  # 3 bytes each in UTF-8, JSON quotes add 2
+    over = at_limit + "字"
+    response = api.post("/attempt/answers",
+                        {"answers": [_rev("q1", 1, "A"), _rev("q5", 1, over)]}, token=token)
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_request"
+    assert "larger than" in response.text, response.text
+    assert server.db.current_answers(_attempt_id(server)) == {}
+    fits = "字" * ((MAX_VALUE_BYTES - 2) // 3)
+    response = api.post("/attempt/answers", {"answers": [_rev("q5", 1, fits)]}, token=token)
+    assert response.status_code == 200, response.text
