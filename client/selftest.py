@@ -192,6 +192,56 @@ def check_translations(scratch: Path) -> str:
                                                            entries=len(catalog))
 
 
+def check_versions(scratch: Path) -> str:
+    """Every component reports its version: the bundle carries their package metadata, so
+    diagnostics zips from the frozen build say what runs (they said null before)."""
+    from client.diagnostics.bundle import system_facts
+
+    versions = system_facts()["versions"]
+    unknown = sorted(name for name, version in versions.items() if version is None)
+    if unknown:
+        raise SelfTestFailure(f"no version (package metadata missing) for {', '.join(unknown)}")
+    shown = ", ".join(f"{name} {version}" for name, version in versions.items()
+                      if name not in ("exam-client", "python"))
+    return _("组件版本：{versions}").format(versions=shown)
+
+
+# Characters outside the shipped font render as its empty-box glyph: this private-use
+# code point is never in it, so its mask is what "missing" looks like.
+_MISSING_GLYPH = "\ue000"
+
+
+def check_watermark(scratch: Path) -> str:
+    """Evidence and room photos get their Chinese watermark from Pillow and the shipped
+    font, not the ASCII fallback (the frozen build once left Pillow out)."""
+    import numpy as np
+    from PIL import ImageFont
+
+    from client.camera.watermark import WatermarkInfo, load_font, watermark
+
+    fonts = sorted(p for p in resource_path("fonts").glob("*") if p.suffix.lower()
+                   in {".otf", ".ttf", ".ttc"})
+    if not fonts:
+        raise SelfTestFailure(f"no font in {resource_path('fonts')}")
+    info = WatermarkInfo(exam_time="2026-06-01 09:00-11:00", center_id="C001",
+                         center_name="自检考点", room="第01考场", candidate_id="S0001",
+                         taken_at="09:30:00")
+    image = np.full((480, 640, 3), 128, dtype=np.uint8)
+    marked, chinese_drawn = watermark(image, info, font_path=fonts[0])
+    if not chinese_drawn:
+        raise SelfTestFailure("the Chinese watermark was not drawn (Pillow or the font failed)")
+    if not (marked != image).any():
+        raise SelfTestFailure("the watermark left the photo unchanged")
+    font = load_font(ImageFont, fonts[0], 24)
+    missing_mask = bytes(font.getmask(_MISSING_GLYPH))
+    text = "".join(info.lines())
+    missing = sorted({ch for ch in text if ord(ch) > 0x7F
+                      and bytes(font.getmask(ch)) == missing_mask})
+    if missing:
+        raise SelfTestFailure(f"{fonts[0].name} has no glyph for {''.join(missing)}")
+    return _("水印照片：中文水印已用 {font} 绘制").format(font=fonts[0].name)
+
+
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("crypto", check_crypto),
     ("store", check_store),
@@ -201,6 +251,8 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("audio", check_audio),
     ("fonts", check_fonts),
     ("translations", check_translations),
+    ("versions", check_versions),
+    ("watermark", check_watermark),
 )
 
 

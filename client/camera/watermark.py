@@ -97,7 +97,7 @@ def _draw_band_pillow(image: Image, lines: list[str], font_path: Path) -> Image 
     height, width = image.shape[:2]
     size = max(12, width // 36)
     try:
-        font = _load_font(ImageFont, font_path, size)
+        font = load_font(ImageFont, font_path, size)
     except OSError as exc:
         log.warning("watermark font %s unusable: %s", font_path, exc)
         return None
@@ -111,7 +111,7 @@ def _draw_band_pillow(image: Image, lines: list[str], font_path: Path) -> Image 
     return cv2.cvtColor(np.asarray(rgb), cv2.COLOR_RGB2BGR)  # type: ignore[return-value]
 
 
-def _load_font(image_font: Any, font_path: Path, size: int) -> Any:
+def load_font(image_font: Any, font_path: Path, size: int) -> Any:
     """Open *font_path*; in a collection (.ttc) prefer the Simplified Chinese face."""
     truetype = image_font.truetype
     if font_path.suffix.lower() != ".ttc":

@@ -4,6 +4,7 @@ reported by name without hiding the others. (The frozen run is tools/build_froze
 from __future__ import annotations
 
 import io
+import sys
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,29 @@ def test_a_failing_subsystem_is_named_and_the_rest_still_run(tmp_path: Path) -> 
         ("crypto", True), ("store", False), ("translations", True)]
     assert "unencrypted" in lines[1].message
     assert lines[1].format().startswith("[失败] store:")
+
+
+def test_a_bundle_without_pillow_fails_the_watermark_check(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The frozen build once excluded Pillow: evidence photos lost their Chinese line and
+    nothing failed. Now the self-test (run on the frozen bundle in CI) does."""
+    monkeypatch.setitem(sys.modules, "PIL", None)  # what "not in the bundle" looks like
+    line = run_checks([("watermark", dict(CHECKS)["watermark"])], scratch=tmp_path)[0]
+    assert not line.ok
+
+
+def test_a_component_without_metadata_fails_the_versions_check(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Frozen diagnostics once reported null versions for five components."""
+    import importlib.metadata
+
+    real = importlib.metadata.version
+
+    def version(name: str) -> str:
+        if name == "sqlcipher3":
+            raise importlib.metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", version)
+    line = run_checks([("versions", dict(CHECKS)["versions"])], scratch=tmp_path)[0]
+    assert not line.ok and "sqlcipher3" in line.message
