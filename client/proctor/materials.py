@@ -22,6 +22,7 @@ from client.camera.watermark import WatermarkInfo, watermark
 from client.errors import UserFacingError
 from client.i18n import _
 from client.store import AnswerStore
+from client.timefmt import beijing_datetime
 
 META_MATERIALS = "emergency_materials_outbox"
 MATERIALS_PATH = "/materials"
@@ -106,6 +107,18 @@ class SendOutcome:
     closed_message: str | None   # the server's refusal after the deadline, if any
 
 
+def closed_message(detail: Mapping[str, Any]) -> str:
+    """The refusal after the time unit, naming the deadline in Beijing time (the server
+    sends it in ms; its preformatted text is the fallback for an older server)."""
+    when = detail.get("deadline_ms")
+    deadline = (beijing_datetime(when) if isinstance(when, int)
+                else str(detail.get("deadline") or ""))
+    if not deadline:
+        return _("应急材料提交已截止：考试时间单元已结束，服务器不再接收")
+    return _("应急材料提交已截止（截止时间 {deadline}，北京时间）：考试时间单元已结束，服务器不再接收"
+             ).format(deadline=deadline)
+
+
 class MaterialsOutbox:
     """Submissions waiting in the encrypted store until the server has them."""
 
@@ -147,7 +160,7 @@ class MaterialsOutbox:
                 code = getattr(exc, "code", None)
                 if code == "materials_closed":
                     # Final: past the time unit nothing is accepted any more.
-                    closed = _("应急材料提交已截止：考试时间单元已结束，服务器不再接收")
+                    closed = closed_message(getattr(exc, "detail", {}))
                     continue
                 kept.append(body)
         self._save(kept)

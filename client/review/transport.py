@@ -2,8 +2,9 @@
 
 The session code may pass its own functions instead (ExamApi's session and token); this
 one exists so that client/review works on its own and its error contract is concrete:
-every failure is a :class:`TransportError`, with ``status`` and the server's error
-``code`` when the server answered (docs/contracts.md error format), None when it did not.
+every failure is a :class:`TransportError`, with ``status``, the server's error ``code``
+and its ``detail`` when the server answered (docs/contracts.md error format), None and {}
+when it did not.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ API_PREFIX = "/api/v1"
 
 class TransportError(Exception):
     def __init__(self, message: str, *, status: int | None = None,
-                 code: str | None = None) -> None:
+                 code: str | None = None, detail: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
+        self.detail: dict[str, Any] = dict(detail or {})
 
 
 class HttpTransport:
@@ -47,13 +49,17 @@ class HttpTransport:
             raise TransportError(f"{type(exc).__name__}: {exc}") from exc
         if response.status_code != 200:
             code: str | None = None
+            detail: Mapping[str, Any] = {}
             try:
                 body = response.json()
-                code = str(body.get("error")) if isinstance(body, dict) else None
+                if isinstance(body, dict):
+                    code = str(body.get("error"))
+                    found = body.get("detail")
+                    detail = found if isinstance(found, dict) else {}
             except ValueError:
                 pass
             raise TransportError(f"HTTP {response.status_code} {code or ''}".strip(),
-                                 status=response.status_code, code=code)
+                                 status=response.status_code, code=code, detail=detail)
         return response
 
     def post_json(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -103,6 +103,7 @@ def test_pc_materials_accepted_before_and_refused_after_the_time_unit(
     late = outbox.submit(submission(proctor_id, server.demo.username))
     assert late.sent == 0 and late.pending == 0
     assert late.closed_message is not None and "已截止" in late.closed_message
+    assert f"截止时间 {beijing_datetime(exam.end_ms)}，北京时间" in late.closed_message
     raw = requests.post(server.api("/materials"), json=submission(proctor_id).to_body(),
                         headers={"Authorization": f"Bearer {session.api.token}"}, timeout=10)
     assert raw.status_code in (401, 403)  # token expired or closed: never stored
