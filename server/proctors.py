@@ -159,6 +159,22 @@ def proctor_records(db: Database, exam_id: str) -> list[ProctorRecord]:
             for r in rows]
 
 
+def missing_photo_warning(db: Database, exam_id: str) -> str | None:
+    """The warning for staff when the exam asks for the proctor's face on unlock but some
+    of its proctors have no photo: they could not enter proctor mode on exam day. None
+    when nothing is wrong (no face match, or every proctor has a photo)."""
+    if not face_match_required(db, exam_id):
+        return None
+    # A photo is only stored with its face embedding (add_proctor), so photo = reference.
+    names = [r.name for r in proctor_records(db, exam_id) if not r.has_photo]
+    if not names:
+        return None
+    return _("警告：本场考试要求解锁监考模式时人脸比对，但监考教师 {names} 没有照片，"
+             "考试当天无法进入监考模式。请用 exam-server add-proctor {exam} 姓名 --photo 照片.jpg "
+             "补录（同名会替换，可用 --password 保留原密码），或关闭人脸比对；"
+             "之后考生电脑需重新下载试卷包").format(names="、".join(names), exam=exam_id)
+
+
 def proctor_photo(db: Database, keys: ServerKeys, *, exam_id: str,
                   proctor_id: str) -> bytes | None:
     ensure_tables(db)
@@ -281,4 +297,7 @@ def cmd_set_face_match(args: argparse.Namespace) -> int:
     refresh_package(settings=ctx.settings, db=ctx.db, keys=ctx.keys, exam_id=args.exam)
     print(_("考试 {exam}：解锁监考模式{rule}监考教师人脸比对，试卷包已重新签名").format(
         exam=args.exam, rule=_("需要") if args.setting == "on" else _("不需要")))
+    warning = missing_photo_warning(ctx.db, args.exam)
+    if warning:
+        print(warning)
     return 0

@@ -22,7 +22,13 @@ from server.admin_web.session import csrf_token, current_admin, session_token
 from server.auth import Context
 from server.db import Admin, Candidate, Database, Exam
 from server.pledges import Acceptance, acceptances, pledge_for
-from server.proctors import ProctorRecord, face_match_required, proctor_photo, proctor_records
+from server.proctors import (
+    ProctorRecord,
+    face_match_required,
+    missing_photo_warning,
+    proctor_photo,
+    proctor_records,
+)
 from server.version_floor import floor_for
 
 router = APIRouter(prefix="/admin/seats")
@@ -98,8 +104,10 @@ def _pledge_cell(seat: Seat, pledge: Pledge | None) -> str:
     return f'<span class="{css}">{esc(_("未同意"))}</span>'
 
 
-def proctors_html(exam: Exam, records: Sequence[ProctorRecord], *, face_match: bool) -> str:
-    """The exam's proctors by real name: name, masked ID number, photo."""
+def proctors_html(exam: Exam, records: Sequence[ProctorRecord], *, face_match: bool,
+                  warning: str | None = None) -> str:
+    """The exam's proctors by real name: name, masked ID number, photo; *warning* when a
+    proctor could not pass the face match on unlock (server.proctors.missing_photo_warning)."""
     if not records:
         return f'<p id="no-proctors">{esc(_("本场考试尚未登记监考教师"))}</p>'
     items = []
@@ -110,7 +118,9 @@ def proctors_html(exam: Exam, records: Sequence[ProctorRecord], *, face_match: b
                      f"{esc(_('身份证号'))} {esc(mask_id_number(r.id_number) or '-')}</li>")
     rule = (_("解锁监考模式需要监考教师人脸比对") if face_match
             else _("解锁监考模式不需要人脸比对"))
-    return f'<p id="face-rule">{esc(rule)}</p><ul id="proctors">{"".join(items)}</ul>'
+    alert = f'<p class="missing" id="face-warning">{esc(warning)}</p>' if warning else ""
+    return (f'<p id="face-rule">{esc(rule)}</p>{alert}'
+            f'<ul id="proctors">{"".join(items)}</ul>')
 
 
 def seats_page(*, admin: Admin, csrf: str, exams: Sequence[Exam], exam: Exam | None,
@@ -154,7 +164,8 @@ def seats_list(request: Request, ctx: Context, exam: str = "") -> Response:
         floor=floor_for(ctx.db, chosen.id) if chosen else None,
         pledge=pledge_for(ctx.db, chosen.id) if chosen else None,
         proctors=proctors_html(chosen, proctor_records(ctx.db, chosen.id),
-                               face_match=face_match_required(ctx.db, chosen.id))
+                               face_match=face_match_required(ctx.db, chosen.id),
+                               warning=missing_photo_warning(ctx.db, chosen.id))
         if chosen else ""), headers=_PAGE_HEADERS)
 
 

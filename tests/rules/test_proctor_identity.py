@@ -188,3 +188,44 @@ def test_held_login_proctor_mode_asks_for_the_face_too(server: LiveServer,
     proctor = held([astronaut_frame()] * 24)
     assert proctor.open_mode().unlock(name="王监考", password=PASSWORD).name == "王监考"
     assert proctor.cards  # the panel shows the proctor's name and masked ID number
+
+
+def test_a_proctor_without_photo_cannot_unlock_and_staff_are_warned_beforehand(
+        server: LiveServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from admin_web import admin_session
+
+    from server.demo import DEMO_PROCTOR_NAME, DEMO_PROCTOR_PASSWORD
+
+    assert server.demo is not None
+    data = ["--data", str(server.data_dir)]
+    # The demo proctor has no photo: turning the face match on says so at once...
+    assert server_cli.main(["set-proctor-face-match", *data, server.demo.exam_id, "on"]) == 0
+    out = capsys.readouterr().out
+    assert "警告" in out and f"监考教师 {DEMO_PROCTOR_NAME} 没有照片" in out
+    assert "无法进入监考模式" in out and "--photo" in out
+    browser = admin_session(server)
+    page = browser.get(f"{server.url}/admin/seats", timeout=10).text
+    [warning] = [p.split("</p>")[0] for p in page.split('id="face-warning">')[1:]]
+    assert f"监考教师 {DEMO_PROCTOR_NAME} 没有照片" in warning
+    # ... because on the exam PC that proctor cannot unlock, even with a camera.
+    rebuild_package(server)
+    session, services = services_with_camera(server, tmp_path, [astronaut_frame()] * 24)
+    with pytest.raises(UserFacingError) as refused:
+        services.mode.unlock(name=DEMO_PROCTOR_NAME, password=DEMO_PROCTOR_PASSWORD)
+    assert refused.value.code == "proctor.no_face_reference"
+    assert f"没有监考教师 {DEMO_PROCTOR_NAME} 的照片" in refused.value.message
+    assert services.mode.state is ProctorState.LOCKED
+    session.close()
+    # With the photo added (same password kept) the warning is gone everywhere.
+    photo = tmp_path / "proctor.jpg"
+    photo.write_bytes(encode(astronaut_portrait()))
+    assert server_cli.main(["add-proctor", *data, server.demo.exam_id, DEMO_PROCTOR_NAME,
+                            "--password", DEMO_PROCTOR_PASSWORD, "--photo", str(photo)]) == 0
+    assert server_cli.main(["set-proctor-face-match", *data, server.demo.exam_id, "on"]) == 0
+    assert "警告" not in capsys.readouterr().out
+    assert 'id="face-warning"' not in browser.get(f"{server.url}/admin/seats", timeout=10).text
+    # Without the face match a proctor without photo is fine: no warning either.
+    set_face_match(server.db, exam_id=server.demo.exam_id, required=False)
+    add_proctor(server.db, exam_id=server.demo.exam_id, name="赵监考",
+                now_ms=server.clock.now_ms())
+    assert 'id="face-warning"' not in browser.get(f"{server.url}/admin/seats", timeout=10).text
