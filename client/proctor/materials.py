@@ -115,8 +115,8 @@ def closed_message(detail: Mapping[str, Any]) -> str:
                 else str(detail.get("deadline") or ""))
     if not deadline:
         return _("应急材料提交已截止：考试时间单元已结束，服务器不再接收")
-    return _("应急材料提交已截止（截止时间 {deadline}，北京时间）：考试时间单元已结束，服务器不再接收"
-             ).format(deadline=deadline)
+    return _("应急材料提交已截止（截止时间 {deadline}，北京时间）："
+             "考试时间单元已结束，服务器不再接收").format(deadline=deadline)
 
 
 class MaterialsOutbox:
