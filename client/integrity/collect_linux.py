@@ -19,7 +19,6 @@ import psutil
 from client.integrity.collector import (
     ProcessRefresher,
     SelectedCamera,
-    inspect_all,
     selected_camera_now,
 )
 from client.integrity.rules import Rules
@@ -61,7 +60,7 @@ class LinuxCollector:
                  timeout_s: float = DEFAULT_SOURCE_TIMEOUT_S) -> None:
         self._selected_camera = selected_camera
         self._root = root
-        self._refresher = ProcessRefresher(_inspect)
+        self._refresher = ProcessRefresher(self._inspect_process)
         self._runner = SourceRunner(timeout_s=timeout_s)
 
     # ------------------------------------------------------------------ Collector API
@@ -77,8 +76,7 @@ class LinuxCollector:
             "os": Source(platform.platform, text, ""),
             "username": Source(getpass.getuser, text, ""),
             "machine_id": Source(self._machine_id, text, ""),
-            "processes": Source(lambda: inspect_all(_inspect, psutil.pids()),
-                                tuple_of(ProcessInfo), ()),
+            "processes": Source(self._all_processes, tuple_of(ProcessInfo), ()),
             "session": Source(self.session, instance_of(SessionInfo), SessionInfo()),
             "smbios": Source(self._smbios, instance_of(SmbiosInfo), SmbiosInfo()),
             "pci": Source(self._pci_ids, strings, ()),
@@ -115,6 +113,15 @@ class LinuxCollector:
 
     def processes(self, previous: Sequence[ProcessInfo]) -> tuple[ProcessInfo, ...]:
         return self._refresher.refresh(previous, pids=psutil.pids())
+
+    def _all_processes(self) -> tuple[ProcessInfo, ...]:
+        """Every pid afresh (full scans): also repairs reused pids."""
+        return self._refresher.inspect_all(psutil.pids())
+
+    def _inspect_process(self, pid: int) -> ProcessInfo | None:
+        """One pid's details from /proc (reads that can stall behind a process stuck in
+        the kernel, so they run behind a per-pid deadline, client/integrity/pid_reads.py)."""
+        return _inspect(pid)
 
     def session(self) -> SessionInfo:
         ssh = bool(os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_CLIENT"))

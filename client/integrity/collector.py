@@ -7,6 +7,14 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol
 
+from client.integrity.pid_reads import (
+    DEFAULT_BUDGET_S,
+    DEFAULT_FULL_BUDGET_S,
+    DEFAULT_PER_PID_S,
+    Inspect,
+    PidReads,
+    name_only,
+)
 from client.integrity.rules import Rules
 from client.integrity.snapshot import ProcessInfo, SessionInfo, Snapshot
 
@@ -31,12 +39,6 @@ class Collector(Protocol):
         ...
 
 
-def inspect_all(inspect: Callable[[int], ProcessInfo | None], pids: Iterable[int]
-                ) -> tuple[ProcessInfo, ...]:
-    """Every pid afresh (full scans): repairs reused pids, leaves the refresher alone."""
-    return tuple(info for pid in pids if (info := inspect(pid)) is not None)
-
-
 class ProcessRefresher:
     """Keeps what is known about surviving pids and inspects only new ones.
 
@@ -45,24 +47,41 @@ class ProcessRefresher:
     process's image may not be readable yet. A pid reused within one interval keeps its
     old entry until the next full snapshot (every device interval); that is the price of
     not opening 300 processes every 3 s.
+
+    Every inspection runs behind its own deadline (client/integrity/pid_reads.py): a pid
+    whose image file cannot be read in time is described by *quick* (name and path, no
+    file I/O), marked unverified, and inspected again on each refresh until its read
+    returns; it never holds up the other pids or the next refresh.
     """
 
-    def __init__(self, inspect: Callable[[int], ProcessInfo | None]) -> None:
-        self._inspect = inspect
+    def __init__(self, inspect: Inspect, *, quick: Inspect = name_only,
+                 per_pid_s: float = DEFAULT_PER_PID_S, budget_s: float = DEFAULT_BUDGET_S,
+                 full_budget_s: float = DEFAULT_FULL_BUDGET_S) -> None:
+        self._reads = PidReads(inspect, quick=quick, per_pid_s=per_pid_s, budget_s=budget_s)
+        # A full scan reads every pid (300 on a lab PC), so it gets a larger budget;
+        # it shares the stalled reads with the refresher, so none is started twice.
+        self._full_reads = self._reads.with_budget(full_budget_s)
         self._young: frozenset[int] = frozenset()
+
+    def inspect_all(self, pids: Iterable[int]) -> tuple[ProcessInfo, ...]:
+        """Every pid afresh (full scans): repairs reused pids, leaves the young set alone."""
+        wanted = list(pids)
+        read = self._full_reads.read(wanted)
+        return tuple(info for pid in wanted if (info := read.get(pid)) is not None)
 
     def refresh(
         self, previous: Sequence[ProcessInfo], *, pids: Iterable[int]
     ) -> tuple[ProcessInfo, ...]:
         known: Mapping[int, ProcessInfo] = {p.pid: p for p in previous}
+        wanted = list(pids)
+        young = {pid for pid in wanted if pid not in known}
+        again = [pid for pid in wanted
+                 if pid in young or pid in self._young or known[pid].unverified]
+        read = self._reads.read(again)
         result: list[ProcessInfo] = []
-        young: set[int] = set()
-        for pid in pids:
-            info = known.get(pid)
-            if info is None:
-                young.add(pid)
-            if info is None or pid in self._young:
-                info = self._inspect(pid)  # None: it exited meanwhile, or is not inspectable
+        for pid in wanted:
+            # None from a read: it exited meanwhile, or is not inspectable.
+            info = read.get(pid) if pid in read else known.get(pid)
             if info is not None:
                 result.append(info)
         self._young = frozenset(young)

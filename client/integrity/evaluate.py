@@ -30,6 +30,7 @@ def evaluate(snapshot: Snapshot, rules: Rules) -> list[Finding]:
     findings += _displays(snapshot, rules)
     findings += _virtual_audio(snapshot, rules)
     findings += _unavailable_sources(snapshot)
+    findings += _unverified_processes(snapshot)
     kept = [
         f
         for f in findings
@@ -60,10 +61,16 @@ def _remote_tools(snap: Snapshot, rules: Rules) -> Iterator[Finding]:
         )
         if tool is None:
             continue
-        if tool.excused(exe=proc.exe, parent=proc.parent, signer=proc.signer):
-            continue  # e.g. WSLg's msrdc.exe under wslhost.exe: not a remote session
         if tool.category == "lab_management" and rules.policy(tool.category) == "allow":
             continue
+        if proc.unverified:
+            # Its image file could not be read in time: the signer, original name and
+            # parent are unknown, so no exception or allow entry may excuse it (stalling
+            # a read must not slip a renamed-but-signed check).
+            hits.setdefault(tool.id, _ToolHits(tool)).processes.append(proc)
+            continue
+        if tool.excused(exe=proc.exe, parent=proc.parent, signer=proc.signer):
+            continue  # e.g. WSLg's msrdc.exe under wslhost.exe: not a remote session
         if rules.process_allowed(
             name=proc.name, original_filename=proc.original_filename, signer=proc.signer,
             exe=proc.exe,
@@ -144,6 +151,8 @@ def _process_evidence(p: ProcessInfo) -> str:
         parts.append(f"parent={p.parent}")
     if p.system:
         parts.append("system=true")
+    if p.unverified:
+        parts.append("unverified=image file not readable in time")
     return " ".join(parts)
 
 
@@ -299,6 +308,7 @@ _SOURCE_NAMES = {
     "cpu": LocalizedName("处理器与虚拟化信息", "processor and hypervisor information"),
     "network": LocalizedName("网络适配器", "network adapters"),
     "snapshot": LocalizedName("完整检测", "full scan"),
+    "process_images": LocalizedName("进程程序文件", "process image files"),
 }
 
 
@@ -317,6 +327,23 @@ def _unavailable_sources(snap: Snapshot) -> Iterator[Finding]:
         yield Finding("e-02" if source in _E02_SOURCES else "e-01", "source_unavailable",
                       "source_unavailable", "warn", source, name, tuple(errors),
                       {"reason": reason})
+
+
+def _unverified_processes(snap: Snapshot) -> Iterator[Finding]:
+    """Processes whose image file could not be read in time (client/integrity/pid_reads.py).
+
+    They are still judged by name (a tool's name blocks); what cannot be seen is a tool
+    renamed to an innocent name, so the proctor is told which files were unreadable.
+    """
+    late = [p for p in snap.processes if p.unverified]
+    if not late:
+        return
+    evidence = tuple(f"process_images: {p.name} pid={p.pid} exe={p.exe or '?'}: "
+                     "image file not readable in time" for p in late)
+    yield Finding("e-01", "source_unavailable", "source_unavailable", "warn", "process_images",
+                  _SOURCE_NAMES["process_images"], evidence,
+                  {"reason": f"{', '.join(sorted({p.name for p in late}))}: "
+                             "image file not readable in time"})
 
 
 # Which code a blind source weakens: device/VM sources e-02, process/session sources e-01.

@@ -84,9 +84,16 @@ def severity_label(finding: Finding) -> str:
     return _("必须处理") if finding.blocking else _("提醒")
 
 
+# The reason evaluate._unverified_processes gives: "a.exe, b.exe: image file not readable in time".
+_UNREADABLE_IMAGES = "image file not readable in time"
+
+
 def explain_error_text(reason: str) -> str:
     """A collector failure in words ("TypeError: 'NoneType'..." means little to anyone)."""
     lowered = reason.casefold()
+    if lowered.endswith(_UNREADABLE_IMAGES):
+        names = reason[: -len(_UNREADABLE_IMAGES)].rstrip(": ")
+        return _("程序文件长时间读不出来：{names}").format(names=names)
     if "no answer within" in lowered or "still hanging" in lowered:
         return _("系统接口长时间无响应")
     if "permission" in lowered or "access is denied" in lowered or "accessdenied" in lowered:

@@ -8,7 +8,11 @@ Nothing a collector does can blind the monitor:
 - the full scan runs on its own worker thread; the cheap process check runs on every tick
   whatever the full scan does (fails, hangs, returns garbage), and a full scan that fails
   still counts as done for the device interval, so it is not retried on every tick;
-- the cheap calls themselves run behind a deadline (client/integrity/sources.py);
+- the cheap calls themselves run behind a deadline (client/integrity/sources.py), and
+  each process's image read behind its own, shorter one (client/integrity/pid_reads.py):
+  one stalled file cannot hang the process check;
+- a scan whose process list failed keeps the previous list (never an empty one, which
+  would make a running tool vanish and uncover the overlay for a tick);
 - every failure is a "source unavailable" finding: reported, shown to the proctor
   (``degraded_sources``) and recorded for review like any other episode.
 
@@ -29,7 +33,7 @@ from dataclasses import dataclass, field
 
 from client.integrity.collector import Collector
 from client.integrity.episodes import EpisodeChanges, EpisodeTracker
-from client.integrity.evaluate import evaluate
+from client.integrity.evaluate import evaluate, source_label
 from client.integrity.findings import Finding
 from client.integrity.rules import Rules
 from client.integrity.snapshot import ProcessInfo, SessionInfo, Snapshot
@@ -233,9 +237,16 @@ class IntegrityMonitor:
                     else f"unusable answer: {type(job.result).__name__}")
             self._full_errors = (str(SourceFailure("snapshot", what)),)
             return None
-        self._base = job.result
-        self._full_errors = job.result.errors
-        return job.result
+        result = job.result
+        if any(source_label(error) == "processes" for error in result.errors):
+            # The scan could not list processes: its empty list would make every running
+            # tool vanish for a tick (resolved, overlay uncovered). Keep what was known,
+            # as the cheap scan does; the error still reports the list as stale.
+            known = self._snapshot if self._snapshot is not None else self._base
+            result = dataclasses.replace(result, processes=known.processes)
+        self._base = result
+        self._full_errors = result.errors
+        return result
 
     def _cheap_scan(self) -> Snapshot:
         previous = self._snapshot if self._snapshot is not None else self._base

@@ -8,8 +8,9 @@ each such source as unavailable.
 
 Reading a file is strict (the schema is the dataclasses below): an unknown key (a typo such
 as "proceses") or a missing one is an error, never a silently empty part that would
-evaluate as 检测通过. Format 1 files (before ProcessInfo.parent/system existed) are still
-read; only the fields added since may be missing there.
+evaluate as 检测通过. Older files are still read; only the fields added since their format
+may be missing there (format 1 lacks ProcessInfo.parent/system, formats 1-2 lack
+ProcessInfo.unverified).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
-SNAPSHOT_FORMAT = 2
-# Fields that format 1 files do not have (added in format 2); every other key is required.
-_ADDED_IN_2 = {"ProcessInfo": frozenset({"parent", "system"})}
+SNAPSHOT_FORMAT = 3
+# Fields added in each format (older files may lack them); every other key is required.
+_ADDED_IN = {2: {"ProcessInfo": frozenset({"parent", "system"})},
+             3: {"ProcessInfo": frozenset({"unverified"})}}
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,10 @@ class ProcessInfo:
     parent: str = ""  # image name of the parent process ("wslhost.exe"), "" if gone/unreadable
     # Runs in session 0 / as root: the candidate cannot end it, a proctor or admin must.
     system: bool = False
+    # The image file could not be read in time (a stalled network share or USB stick): the
+    # name is what the OS reports, original_filename and signer are unknown, so the process
+    # is judged by its name and no allow entry or exception applies (collector.py).
+    unverified: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,7 +197,8 @@ def _one(kind: type[_T], data: Any, version: int = SNAPSHOT_FORMAT) -> _T:
     if not isinstance(data, Mapping):
         raise ValueError(f"{kind.__name__}: expected an object, got {type(data).__name__}")
     known = {f.name for f in fields(kind)}  # type: ignore[arg-type]
-    optional = _ADDED_IN_2.get(kind.__name__, frozenset()) if version < 2 else frozenset()
+    optional = frozenset().union(*(added.get(kind.__name__, frozenset())
+                                   for since, added in _ADDED_IN.items() if version < since))
     _check_keys(kind.__name__, data, known, optional=optional)
     return kind(**data)
 

@@ -26,7 +26,7 @@ from client.integrity.collect_windows import WindowsCollector
 from client.integrity.evaluate import evaluate
 from client.integrity.monitor import IntegrityMonitor, MonitorUpdate
 from client.integrity.rules import builtin_rules
-from client.integrity.snapshot import CameraInfo, DisplayInfo, SmbiosInfo, Snapshot
+from client.integrity.snapshot import CameraInfo, DisplayInfo, ProcessInfo, SmbiosInfo, Snapshot
 from client.integrity.sources import Source, SourceRunner, SourceUnavailable, tuple_of
 from client.integrity.status import proctor_summary
 
@@ -331,3 +331,99 @@ def test_a_recheck_waiting_for_a_slow_full_scan_does_not_hold_up_the_process_che
     finally:
         release.set()
         waiter.join(15)
+
+
+# ------------------------------------------------------------------ the process source
+
+
+class StallingImageReads(LinuxCollector):
+    """The real Linux collector, whose image read of one chosen process never returns
+    (an exe on a dead SMB share or a slow USB stick, issue 17 audit D2)."""
+
+    def __init__(self, *, stall_name: str) -> None:
+        super().__init__()
+        self.stall_name = stall_name
+        self.stalled_reads = 0
+
+    def _inspect_process(self, pid: int) -> ProcessInfo | None:
+        info = super()._inspect_process(pid)
+        if info is not None and info.name == self.stall_name:
+            self.stalled_reads += 1
+            RELEASE.wait(120)
+        return info
+
+
+def test_a_stalled_image_read_does_not_hide_a_tool_started_afterwards(
+        fake_tool: Path, tmp_path: Path) -> None:
+    """Before: the one `processes` call hung on the stalled read, the runner refused to
+    start it again, and the tool was never reported (only a 'processes' warning)."""
+    staller = tmp_path / "netshare_app"
+    shutil.copy(fake_tool, staller)
+    collector = StallingImageReads(stall_name=staller.name)
+    monitor = IntegrityMonitor(collector=collector, rules=builtin_rules(),
+                               on_update=lambda u: None, process_interval_s=3,
+                               device_interval_s=45, initial=LinuxCollector().snapshot())
+    monitor.tick()
+    stalling = subprocess.Popen([str(staller), "30"])
+    tool: subprocess.Popen[bytes] | None = None
+    try:
+        time.sleep(0.2)  # exec has happened: the new pid carries its own name
+        began = time.monotonic()
+        monitor.tick()  # meets the stalled read
+        assert time.monotonic() - began < 3
+        tool = subprocess.Popen([str(fake_tool), "30"])
+        time.sleep(0.2)
+        began = time.monotonic()
+        update = monitor.tick()
+        assert time.monotonic() - began < 3
+        assert update is not None and "todesk" in {f.subject for f in update.new_blocking}
+        assert collector.stalled_reads == 1  # the hanging read is never started twice
+        # The stalled process is still listed, judged by name, and the proctor is told.
+        degraded = {f.subject: f for f in monitor.degraded_sources}
+        assert "processes" not in degraded, degraded
+        assert staller.name in degraded["process_images"].detail["reason"]
+    finally:
+        for proc in (stalling, tool):
+            if proc is not None:
+                proc.kill()
+                proc.wait(5)
+
+
+class ProcessListFails(LinuxCollector):
+    """The real Linux collector whose full scan's process source raises once broken."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.broken = False
+
+    def _all_processes(self) -> tuple[ProcessInfo, ...]:
+        if self.broken:
+            raise OSError(1450, "Insufficient system resources exist")
+        return super()._all_processes()
+
+
+def test_a_failed_process_list_in_the_full_scan_keeps_a_running_tool_reported(
+        fake_tool: Path) -> None:
+    """Before: the failed source's empty list made the running tool vanish: its blocking
+    finding was reported resolved and the overlay uncovered until the next cheap tick."""
+    clock = [0.0]
+    collector = ProcessListFails()
+    updates: list[MonitorUpdate] = []
+    monitor = IntegrityMonitor(collector=collector, rules=builtin_rules(),
+                               on_update=updates.append, process_interval_s=3,
+                               device_interval_s=45, clock=lambda: clock[0])
+    proc = subprocess.Popen([str(fake_tool), "30"])
+    try:
+        time.sleep(0.2)
+        first = monitor.tick(full=True)
+        assert first is not None and first.blocked
+        collector.broken = True
+        clock[0] = 50.0  # the device interval passed: the next full scan runs
+        monitor.tick(wait_full_s=5.0)
+        assert all(not u.resolved_blocking for u in updates), [([e[:12] for e in u.snapshot.errors], [(p.pid, p.name, p.unverified) for p in u.snapshot.processes if "ToDesk" in p.name or p.unverified], [f.subject for f in u.findings]) for u in updates]
+        assert all(u.blocked for u in updates)  # the overlay never uncovered
+        assert "todesk" in {f.subject for f in monitor.findings if f.blocking}
+        assert "processes" in {f.subject for f in monitor.degraded_sources}
+    finally:
+        proc.kill()
+        proc.wait(5)

@@ -64,10 +64,23 @@ def test_format_1_dumps_are_read_without_the_fields_added_since() -> None:
     data = anydesk_dump()
     data["format"] = 1
     for process in data["processes"]:
-        del process["parent"], process["system"]
+        del process["parent"], process["system"], process["unverified"]
     snapshot = Snapshot.from_json(data)
     assert snapshot.format == SNAPSHOT_FORMAT
     assert all(p.parent == "" and p.system is False for p in snapshot.processes)
+
+
+def test_format_2_dumps_are_read_without_unverified_but_format_3_needs_it() -> None:
+    data = anydesk_dump()
+    for process in data["processes"]:
+        del process["unverified"]
+    with pytest.raises(ValueError, match=r"ProcessInfo: missing fields \['unverified'\]"):
+        Snapshot.from_json(data)
+    data["format"] = 2
+    assert all(not p.unverified for p in Snapshot.from_json(data).processes)
+    with pytest.raises(ValueError, match=r"ProcessInfo: missing fields \['system'\]"):
+        del data["processes"][0]["system"]
+        Snapshot.from_json(data)
 
 
 @pytest.mark.parametrize("version", [None, 0, SNAPSHOT_FORMAT + 1, "2"])

@@ -32,7 +32,6 @@ from client.integrity.collect_windows.processes import ProcessReader, sandbox_mo
 from client.integrity.collector import (
     ProcessRefresher,
     SelectedCamera,
-    inspect_all,
     selected_camera_now,
 )
 from client.integrity.rules import Rules
@@ -76,7 +75,7 @@ class WindowsCollector:
         self._rules = rules
         self._selected_camera = selected_camera
         self._reader = ProcessReader(rules=rules)
-        self._refresher = ProcessRefresher(self._reader.inspect)
+        self._refresher = ProcessRefresher(self._reader.inspect, quick=self._reader.quick)
         # One runner for the collector's life: it remembers which source still hangs.
         self._runner = SourceRunner(timeout_s=timeout_s)
 
@@ -117,7 +116,7 @@ class WindowsCollector:
         self._reader.services_by_pid = by_pid
         # A full snapshot re-inspects every pid: it also repairs reused pids.
         procs, more = self._runner.gather(
-            {"processes": Source(lambda: inspect_all(self._reader.inspect, psutil.pids()),
+            {"processes": Source(lambda: self._refresher.inspect_all(psutil.pids()),
                                 tuple_of(ProcessInfo), ())})
         adapters, default_mac = got["network"]
         device_ids: tuple[str, ...] = got["pnp_devices"]

@@ -37,14 +37,22 @@ class ProcessReader:
         self._rules = rules
         self._signer.clear()  # a server-shipped tool's signer was perhaps never read
 
-    def inspect(self, pid: int) -> ProcessInfo | None:
+    def quick(self, pid: int) -> ProcessInfo | None:
+        """Name, path and service only: what the OS and the SCM say, no file is opened
+        (used when the image file cannot be read in time, client/integrity/pid_reads.py)."""
         try:
             proc = psutil.Process(pid)
             name = proc.name()
         except psutil.Error:
             return None
+        exe, service = self._path_and_service(proc, pid)
+        return ProcessInfo(pid=pid, name=name, exe=exe,
+                           service=service.name if service else "")
+
+    def _path_and_service(self, proc: psutil.Process, pid: int
+                          ) -> tuple[str, ServiceInfo | None]:
         try:
-            exe = proc.exe()
+            exe = proc.exe()  # QueryFullProcessImageName: asks the kernel, not the file
         except psutil.Error:
             exe = ""  # SYSTEM processes as a standard user: see the service path below
         service = self.services_by_pid.get(pid)
@@ -52,6 +60,15 @@ class ProcessReader:
             # The SCM tells anyone where a service's binary is; reading the FILE needs no
             # access to the process, so renamed tools running as SYSTEM are still caught.
             exe = executable_path(service.binary_path)
+        return exe, service
+
+    def inspect(self, pid: int) -> ProcessInfo | None:
+        try:
+            proc = psutil.Process(pid)
+            name = proc.name()
+        except psutil.Error:
+            return None
+        exe, service = self._path_and_service(proc, pid)
         original = self._original_filename(exe) if exe else ""
         signer = parent = ""
         system = False

@@ -1,0 +1,104 @@
+"""Per-pid image reads behind their own deadline (client/integrity/pid_reads.py): a read
+that stalls (an exe on a dead network share) or fails describes that one process by name,
+marked unverified, and never holds up the others (issue 17, audit D2)."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from integrity_fixtures import load_case
+
+from client.integrity.evaluate import evaluate
+from client.integrity.messages import describe
+from client.integrity.pid_reads import PidReads
+from client.integrity.rules import builtin_rules
+from client.integrity.snapshot import ProcessInfo
+
+RELEASE = threading.Event()
+
+
+@pytest.fixture(autouse=True)
+def _release_stalled_reads() -> Iterator[None]:
+    RELEASE.clear()
+    yield
+    RELEASE.set()
+
+
+class Reads:
+    """Inspect/quick callables: pids in *stall* hang until RELEASE, pids in *fail* raise."""
+
+    def __init__(self, *, stall: frozenset[int] = frozenset(), fail: frozenset[int] = frozenset()
+                 ) -> None:
+        self.stall, self.fail = set(stall), set(fail)
+        self.inspected: list[int] = []
+
+    def inspect(self, pid: int) -> ProcessInfo | None:
+        self.inspected.append(pid)
+        if pid in self.fail:
+            raise TypeError("'NoneType' object is not subscriptable")
+        if pid in self.stall:
+            RELEASE.wait(30)
+        return ProcessInfo(pid=pid, name=f"p{pid}.exe", original_filename=f"p{pid}.exe",
+                           signer="Vendor")
+
+    def quick(self, pid: int) -> ProcessInfo | None:
+        return ProcessInfo(pid=pid, name=f"p{pid}.exe")
+
+
+def test_a_stalled_read_is_judged_by_name_and_picked_up_when_it_returns() -> None:
+    reads = Reads(stall=frozenset({2}))
+    pid_reads = PidReads(reads.inspect, quick=reads.quick, per_pid_s=0.2, budget_s=1.0)
+    began = time.monotonic()
+    first = pid_reads.read([1, 2, 3])
+    assert time.monotonic() - began < 0.6
+    assert first[1] is not None and not first[1].unverified and first[1].signer == "Vendor"
+    assert first[2] == ProcessInfo(pid=2, name="p2.exe", unverified=True)
+    assert first[3] is not None and not first[3].unverified  # read after the stalled one
+    again = pid_reads.read([2])
+    assert again[2] is not None and again[2].unverified
+    assert reads.inspected.count(2) == 1  # a hanging read is never started twice
+    RELEASE.set()
+    time.sleep(0.1)
+    done = pid_reads.read([2])
+    assert done[2] is not None and not done[2].unverified and done[2].signer == "Vendor"
+
+
+def test_a_failing_read_hides_only_its_own_process() -> None:
+    reads = Reads(fail=frozenset({2}))
+    got = PidReads(reads.inspect, quick=reads.quick).read([1, 2, 3])
+    assert [(pid, info.unverified) for pid, info in sorted(got.items()) if info] == [
+        (1, False), (2, True), (3, False)]
+
+
+def test_many_stalling_processes_cost_bounded_threads_and_time() -> None:
+    reads = Reads(stall=frozenset(range(1, 21)))
+    pid_reads = PidReads(reads.inspect, quick=reads.quick, per_pid_s=0.1, budget_s=0.5,
+                         max_stalled=3)
+    began = time.monotonic()
+    got = pid_reads.read(list(range(1, 21)))
+    assert time.monotonic() - began < 0.8
+    assert sorted(got) == list(range(1, 21))
+    assert all(info is not None and info.unverified for info in got.values())
+    assert len(reads.inspected) <= 3
+
+
+def test_an_unverified_process_gets_no_exception_or_allow_entry() -> None:
+    """WSLg's msrdc.exe is excused only when signed by Microsoft under wslhost.exe; a
+    stalled read leaves the signer unknown, so stalling cannot slip that check."""
+    snapshot = load_case("fp_wsl2_msrdc").snapshot
+    assert not [f for f in evaluate(snapshot, builtin_rules()) if f.blocking]
+    late = tuple(
+        dataclasses.replace(p, original_filename="", signer="", parent="", unverified=True)
+        if p.name == "msrdc.exe" else p for p in snapshot.processes)
+    findings = evaluate(dataclasses.replace(snapshot, processes=late), builtin_rules())
+    blocking = [f for f in findings if f.blocking]
+    assert [f.subject for f in blocking] == ["mstsc"], findings
+    assert "unverified" in " ".join(blocking[0].evidence)
+    warned = {f.subject: f for f in findings if f.kind == "source_unavailable"}
+    assert "msrdc.exe" in warned["process_images"].detail["reason"]
+    text = describe(warned["process_images"])
+    assert "进程程序文件" in text and "程序文件长时间读不出来：msrdc.exe" in text, text
