@@ -37,7 +37,14 @@ class Leadership:
 
     def release(self) -> None:
         if self._conn is not None:
-            # Close the database session itself (not back to the pool): the lock goes.
+            # Unlock first: closing the session frees the lock too, but only once the server
+            # has noticed the disconnect, so a successor trying at once could still be
+            # refused (CI saw it under load). Then close the session itself (not back to
+            # the pool), which frees the lock even if the unlock failed.
+            try:
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
+            except DBAPIError:
+                pass  # the session is already gone, and its lock with it
             self._conn.invalidate()
             self._conn.close()
             self._conn = None
