@@ -27,6 +27,8 @@ class ProctorAction(StrEnum):
     RELOGIN_AUTHORIZED = "proctor.relogin_authorized"
     ENTRY_APPROVED = "proctor.entry_approved"
     ENDED = "proctor.ended"
+    # The proctor closed the client mid-exam (a broken PC): detail: name, phase.
+    CLIENT_EXITED = "proctor.client_exited"
 
 
 PROCTOR_KIND_PREFIX = "proctor."

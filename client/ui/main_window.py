@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QStackedWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QStackedWidget
 
 from client.audio import play_wav
 from client.errors import UserFacingError
@@ -44,6 +44,7 @@ RESULT_POLL_MS = 2000
 RETRY_MS = 3000
 APPROVAL_POLL_MS = 5000
 REMINDER_MINUTES = (15, 5)  # before the end
+EXIT_SYNC_WAIT_MS = 3000  # the proctor's exit waits this long for the log to reach the server
 RESULT_FAILURES_SHOWN = 2  # failed result fetches before the page offers a retry
 
 
@@ -383,11 +384,48 @@ class ExamWindow(QMainWindow):
             export=services.export,
             on_authorize_relogin=self._authorize_relogin_by_proctor,
             on_approve_entry=lambda who: self.approve_entry_by_proctor(proctor=who.name),
+            on_exit_client=self.exit_by_proctor,
             support_actions=[(self.tr("应急材料"), self._open_materials),
                              (self.tr("生成诊断包"), self._write_diagnostics),
                              (self.tr("查看崩溃日志"), self._show_crash_logs)],
             cards=getattr(services, "cards", None), parent=self)
         self.proctor_panel.open()
+
+    def exit_by_proctor(self, who: Any) -> None:
+        """The proctor's way out of a broken PC mid-exam (the lockdown refuses every other
+        close). The panel has logged it; the log is sent now if the server answers within
+        EXIT_SYNC_WAIT_MS, else with this PC's next sync. Then the client ends as at the
+        end of an exam, without a way back by itself: a new login needs a proctor."""
+        log.warning("client closed by proctor %s during %s", getattr(who, "name", "?"),
+                    self.session.phase.name)
+        panel = self.proctor_panel
+        if panel is not None:
+            panel.finish_for_exit()
+        left = False
+
+        def leave(_outcome: object = None) -> None:
+            nonlocal left
+            if not left:
+                left = True
+                self._leave_by_proctor()
+
+        services = self.proctor
+        if services is None:
+            leave()
+            return
+        QTimer.singleShot(EXIT_SYNC_WAIT_MS, self, leave)
+        run_in_background(services.sync_once, on_done=leave, on_error=leave)
+
+    def _leave_by_proctor(self) -> None:
+        if self._closed:
+            return
+        self._leave_confirmed = True
+        if self.lockdown is not None:
+            self.lockdown.release()  # as at the end of the exam: policies and keys back
+        # Left on purpose: no automatic resume after a restart, a proctor lets them back.
+        self.session.discard_resume_ticket()
+        self.close()  # closeEvent: shutdown() stops the session; answers stay in the store
+        QApplication.quit()
 
     def _focus_records(self) -> list[tuple[str, dict[str, object]]]:
         """This run's focus losses as review records (the store has the earlier runs'

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -84,6 +85,7 @@ class ProctorPanel(QDialog):
         export: Callable[[Path], ExportResult],
         on_authorize_relogin: Callable[[ProctorIdentity], None],
         on_approve_entry: Callable[[ProctorIdentity], None] | None = None,
+        on_exit_client: Callable[[ProctorIdentity], None] | None = None,
         locations: Callable[[], list[ExportLocation]] = list_export_locations,
         choose_folder: Callable[[QWidget], Path | None] = _choose_folder_dialog,
         support_actions: Sequence[tuple[str, Callable[[], str]]] = (),
@@ -100,6 +102,9 @@ class ProctorPanel(QDialog):
         self._export = export
         self._on_authorize_relogin = on_authorize_relogin
         self._on_approve_entry = on_approve_entry
+        # Closes the client mid-exam; only reachable from the unlocked page.
+        self._on_exit_client = on_exit_client
+        self.exit_dialog: QMessageBox | None = None
         self._locations = locations
         # (button text, action returning a line to show): diagnostics, crash logs, ...
         self._support_actions = tuple(support_actions)
@@ -219,6 +224,14 @@ class ProctorPanel(QDialog):
                        self.end_button):
             actions.addWidget(button)
         layout.addLayout(actions)
+        exit_row = QHBoxLayout()
+        self.exit_button = QPushButton(_("退出考试客户端（答案已保存在本机）"))
+        self.exit_button.setObjectName("exitClient")
+        self.exit_button.clicked.connect(self._exit_clicked)
+        self.exit_button.setVisible(self._on_exit_client is not None)
+        exit_row.addWidget(self.exit_button)
+        exit_row.addStretch(1)
+        layout.addLayout(exit_row)
         if self._support_actions:
             support = QHBoxLayout()
             for text, action in self._support_actions:
@@ -437,6 +450,39 @@ class ProctorPanel(QDialog):
         self._mode.record(ProctorAction.ENTRY_APPROVED)
         self.action_message.setText(_("已批准入场"))
 
+    def _exit_clicked(self) -> None:
+        """Asked first, without blocking (open(), not exec()): a nested event loop would
+        stall the saves and the lockdown's timers while the proctor reads."""
+        if self._on_exit_client is None or self._busy:
+            return
+        if self._authorized(ProctorAction.CLIENT_EXITED) is None:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, _("退出考试客户端"),
+            _("考生的答案已保存在本机，退出后不会丢失。\n\n"
+              "退出后，考生需由监考教师授权才能重新登录，可在本机或另一台电脑上继续作答。\n"
+              "考试计时不会暂停。\n\n确定退出考试客户端吗？"),
+            QMessageBox.StandardButton.NoButton, self)
+        box.setObjectName("exitConfirm")
+        confirm = box.addButton(_("退出考试客户端"), QMessageBox.ButtonRole.AcceptRole)
+        confirm.setObjectName("exitConfirmButton")
+        cancel = box.addButton(_("取消"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(cancel)  # Enter must not close a candidate's exam
+        box.setEscapeButton(cancel)
+        box.accepted.connect(self._exit_confirmed)
+        self.exit_dialog = box
+        box.open()
+
+    def _exit_confirmed(self) -> None:
+        # Authorized again: the panel may have locked itself while the dialog was open.
+        identity = self._authorized(ProctorAction.CLIENT_EXITED)
+        if identity is None or self._on_exit_client is None:
+            return
+        self._mode.record(ProctorAction.CLIENT_EXITED, name=identity.name)
+        self.action_message.setText(_("正在退出考试客户端…"))
+        self._set_busy(True)
+        self._on_exit_client(identity)
+
     def _lock_clicked(self) -> None:
         self._mode.lock()
         self._show_unlock()
@@ -448,6 +494,13 @@ class ProctorPanel(QDialog):
         self._idle_timer.stop()
         self.accept()
 
+    def finish_for_exit(self) -> None:
+        """The client is closing on the proctor's word: proctor mode ends with it."""
+        self._mode.end()
+        self._idle_timer.stop()
+        self._busy = False
+        self.accept()
+
     def reject(self) -> None:  # Esc and the window's close button end proctor mode too
         self.end_proctor_mode()
 
@@ -455,7 +508,7 @@ class ProctorPanel(QDialog):
         self._busy = busy
         for button in (self.unlock_button, self.export_button, self.end_button,
                        self.cancel_button, self.relogin_button, self.approve_button,
-                       self.lock_button):
+                       self.lock_button, self.exit_button):
             button.setEnabled(not busy)
 
 
