@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
@@ -80,43 +80,101 @@ class ElidedLabel(QLabel):
                                                    self.width()))
 
 
-class NoticeSlot(QWidget):
-    """A fixed-height strip under the top bar for notices (camera, store, lockdown) and
-    messages (audio). It is always there, empty or not, so a notice that appears mid-exam
-    never moves the question under the candidate's mouse."""
+class NoticeSlot(QScrollArea):
+    """The strip under the top bar for notices (camera, store, lockdown, reminders) and
+    messages (audio). It keeps room for MIN_LINES lines, empty or not, so the usual notice
+    that appears mid-exam never moves the question under the candidate's mouse. More
+    notices than that make it grow, each notice at its full height, up to MAX_LINES lines
+    (the question keeps most of a 1024x768 screen); beyond that the strip scrolls. A fixed
+    height squeezed four notices into unreadable 12 px strips."""
 
-    LINES = 2
+    MIN_LINES = 2
+    MAX_LINES = 4
+    MARGIN = 8
 
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("noticeSlot")
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self._layout = QVBoxLayout(self)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.content = QWidget()
+        self.content.setObjectName("noticeList")
+        # The page's background shows through: the strip is not a box of its own.
+        self.viewport().setAutoFillBackground(False)
+        self.content.setAutoFillBackground(False)
+        self._layout = QVBoxLayout(self.content)
         self._layout.setContentsMargins(0, 0, 0, 0)
-        self._layout.setSpacing(0)
+        self._layout.setSpacing(2)
         self.message = QLabel()
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
         self.message.setAccessibleName(self.tr("提示"))
+        self.message.setVisible(False)
         self._layout.addWidget(self.message)
         self._layout.addStretch(1)
+        self.setWidget(self.content)
+        # A notice's text or visibility changing re-lays the list out: fit to it then.
+        self.content.installEventFilter(self)
         self._clear = QTimer(self)
         self._clear.setSingleShot(True)
-        self._clear.timeout.connect(self.message.clear)
+        self._clear.timeout.connect(self._clear_message)
         self.fit_height()
 
     def add(self, notice: QWidget) -> None:
-        notice.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        notice.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self._layout.insertWidget(self._layout.count() - 1, notice)
+        self.fit_height()
+
+    def notices(self) -> list[QWidget]:
+        """The notices and the message, in the order shown (hidden ones included)."""
+        widgets = (self._layout.itemAt(i).widget() for i in range(self._layout.count()))
+        return [widget for widget in widgets if widget is not None]
 
     def show_message(self, text: str, *, timeout_ms: int = MESSAGE_MS) -> None:
         self.message.setText(text)
+        self.message.setVisible(bool(text))
         self._clear.start(timeout_ms)
+        self.fit_height()
+
+    def _clear_message(self) -> None:
+        self.message.clear()
+        self.message.setVisible(False)
+        self.fit_height()
+
+    def _line_height(self) -> int:
+        self.message.ensurePolished()  # the page's sheet sets the notices' font (zoom)
+        return self.message.fontMetrics().lineSpacing()
+
+    def needed_height(self) -> int:
+        """The height every visible notice needs at the slot's current width."""
+        width = self.viewport().width()
+        layout = self._layout
+        if layout.hasHeightForWidth() and width > 0:
+            return layout.heightForWidth(width)
+        return layout.sizeHint().height()
 
     def fit_height(self) -> None:
-        """Two lines of the current font: set again when the zoom changes."""
-        line = self.fontMetrics().lineSpacing()
-        self.setFixedHeight(self.LINES * line + 8)
+        """At least MIN_LINES lines, at most MAX_LINES, else what the notices need: set
+        again when a notice changes, the width changes or the zoom changes."""
+        line = self._line_height()
+        low = self.MIN_LINES * line + self.MARGIN
+        high = self.MAX_LINES * line + self.MARGIN
+        height = max(low, min(high, self.needed_height()))
+        if height != self.height() or self.minimumHeight() != height:
+            self.setFixedHeight(height)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.content and event.type() == QEvent.Type.LayoutRequest:
+            QTimer.singleShot(0, self, self.fit_height)
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            QTimer.singleShot(0, self, self.fit_height)
 
 
 class QuestionPane(QWidget):
@@ -496,8 +554,8 @@ class ExamPage(QWidget):
                 pane.set_plays_left(plays_left, playing=playing)
 
     def insert_notice(self, notice: QWidget) -> None:
-        """A quiet notice (camera proctoring, the answer store, lockdown) in the fixed
-        notice slot: the page under it does not move."""
+        """A quiet notice (camera proctoring, the answer store, lockdown) in the notice
+        slot: the page under it does not move unless more than two lines are shown."""
         self.notice_slot.add(notice)
 
     def seal(self) -> None:
