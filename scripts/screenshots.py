@@ -4,6 +4,8 @@
     python scripts/screenshots.py --only screens   # just the page matrix (docs/screenshots/
                                              # screen/): every page at 1366x768, full
                                              # screen, in Chinese, English and high contrast
+    python scripts/screenshots.py --only exit      # 1024x768: four notices, the proctor's
+                                                   # exit confirmation (screen/zh-19, 20)
 
 Drives the real client against the real reference server (demo exam) and grabs the
 screen (QScreen.grabWindow of the root window: what a person would see, not a widget
@@ -208,6 +210,82 @@ def resume_screens(*, pump: Callable[[float], None], shot: Callable[[str], None]
         wiped.hide()
 
 
+def exit_screens(*, pump: Callable[[float], None], wait_until: Callable[..., None],
+                 click: Callable[[Any], None], scratch: Path) -> None:
+    """A running exam on a 1024x768 screen (the smallest lab monitor): 19, four notices
+    at once in the notice slot; 20, the proctor's 退出考试客户端 confirmation."""
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QLabel
+
+    from client.camera.proctor_monitor import Condition
+    from client.camera.proctor_monitor import notice_text as camera_text
+    from client.config import load_settings
+    from client.lockdown.focus import LockdownEvent
+    from client.lockdown.focus import notice_text as lockdown_text
+    from client.session.factory import create_session
+    from client.ui.app import GuiOptions, build_window
+    from client.ui.camera_notice import ProctorNoticeBar
+    from server.testing import live_server
+
+    small = (1024, 768)
+
+    def shot_small(name: str) -> None:
+        pump(0.6)
+        screen = QGuiApplication.primaryScreen()
+        image = screen.grabWindow(0, 0, 0, *small).toImage()
+        path = OUT / f"{name}.png"
+        image.save(str(path))
+        print(f"screenshot {path.relative_to(ROOT)} {image.width()}x{image.height()}")
+
+    with live_server(scratch / "server", demo=True, start_in_s=2, duration_s=5400) as server:
+        demo = server.demo
+        assert demo is not None
+        settings = load_settings([]).with_overrides({
+            "server/url": server.url, "server/center_id": demo.center_id,
+            "data/directory": scratch / "client"})
+        window = build_window(create_session(settings), GuiOptions(server_url=server.url))
+        window.setGeometry(0, 0, *small)
+        window.show()
+        window.login_page.username.setText(demo.username)
+        window.login_page.password.setText(demo.password)
+        click(window.login_page.login_button)
+        wait_until(lambda: window.current_page == "exam", timeout=40)
+        page = window.exam_page
+        page.show_message(window.tr(
+            "无法播放音频：请检查耳机或音箱是否连接，并告知监考教师（本次播放不计次数）"))
+        if window.store_notice is None:  # a data directory off the system drive
+            store = QLabel(window.tr(
+                "数据目录 {path} 位于系统盘。若本机装有还原软件，重启后答案可能丢失；"
+                "请在 user.ini 中把数据目录设到其他磁盘（如 D 盘）。").format(
+                    path="C:\\ExamClient\\data"), page)
+            store.setObjectName("storeNotice")
+            store.setWordWrap(True)
+            page.insert_notice(store)
+        camera = ProctorNoticeBar(page)
+        camera.label.setText(camera_text(Condition.CAMERA_UNAVAILABLE))
+        camera.setVisible(True)
+        page.insert_notice(camera)
+        away = QLabel(lockdown_text(LockdownEvent(kind="focus_lost", number=2, started_ms=0)))
+        away.setObjectName("notice")
+        away.setWordWrap(True)
+        page.insert_notice(away)
+        shot_small("screen/zh-19-exam-four-notices-1024x768")
+
+        window.open_proctor_panel()
+        panel = window.proctor_panel
+        panel.name_edit.setText(demo.proctor_name)
+        panel.password_edit.setText(demo.proctor_password)
+        click(panel.unlock_button)
+        wait_until(panel.is_unlocked)
+        click(panel.exit_button)
+        wait_until(lambda: panel.exit_dialog is not None and panel.exit_dialog.isVisible())
+        shot_small("screen/zh-20-proctor-exit-confirm")
+        confirm = next(button for button in panel.exit_dialog.buttons()
+                       if button.objectName() == "exitConfirmButton")
+        click(confirm)
+        wait_until(lambda: not window.isVisible(), timeout=10)
+
+
 def main() -> int:
     only_screens = "--only" in sys.argv and "screens" in sys.argv
     ensure_display()
@@ -266,6 +344,13 @@ def main() -> int:
     if only_screens:
         with tempfile.TemporaryDirectory() as scratch:
             page_matrix(pump=pump, shot=shot, scratch=Path(scratch))
+        QApplication.quit()
+        return 0
+
+    if "--only" in sys.argv and "exit" in sys.argv:
+        with tempfile.TemporaryDirectory() as scratch:
+            exit_screens(pump=pump, wait_until=wait_until, click=click,
+                         scratch=Path(scratch))
         QApplication.quit()
         return 0
 

@@ -89,7 +89,8 @@ class NoticeSlot(QScrollArea):
     height squeezed four notices into unreadable 12 px strips."""
 
     MIN_LINES = 2
-    MAX_LINES = 4
+    MAX_LINES = 6
+    MAX_SHARE = 0.2  # of the window's height: the question keeps the rest at any zoom
     MARGIN = 8
 
     def __init__(self) -> None:
@@ -102,6 +103,9 @@ class NoticeSlot(QScrollArea):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.content = QWidget()
         self.content.setObjectName("noticeList")
+        # The list is as tall as its notices at the slot's width (height-for-width), not
+        # as its word-wrapped labels' narrow minimum, which made the strip always scroll.
+        self.content.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         # The page's background shows through: the strip is not a box of its own.
         self.viewport().setAutoFillBackground(False)
         self.content.setAutoFillBackground(False)
@@ -130,7 +134,8 @@ class NoticeSlot(QScrollArea):
 
     def notices(self) -> list[QWidget]:
         """The notices and the message, in the order shown (hidden ones included)."""
-        widgets = (self._layout.itemAt(i).widget() for i in range(self._layout.count()))
+        items = (self._layout.itemAt(i) for i in range(self._layout.count()))
+        widgets = (item.widget() for item in items if item is not None)
         return [widget for widget in widgets if widget is not None]
 
     def show_message(self, text: str, *, timeout_ms: int = MESSAGE_MS) -> None:
@@ -148,6 +153,10 @@ class NoticeSlot(QScrollArea):
         self.message.ensurePolished()  # the page's sheet sets the notices' font (zoom)
         return self.message.fontMetrics().lineSpacing()
 
+    def max_height(self) -> int:
+        by_lines = self.MAX_LINES * self._line_height() + self.MARGIN
+        return min(by_lines, int(self.window().height() * self.MAX_SHARE))
+
     def needed_height(self) -> int:
         """The height every visible notice needs at the slot's current width."""
         width = self.viewport().width()
@@ -157,12 +166,20 @@ class NoticeSlot(QScrollArea):
         return layout.sizeHint().height()
 
     def fit_height(self) -> None:
-        """At least MIN_LINES lines, at most MAX_LINES, else what the notices need: set
-        again when a notice changes, the width changes or the zoom changes."""
+        """At least MIN_LINES lines, at most max_height(), else what the notices need:
+        set again when a notice changes, the width changes or the zoom changes."""
         line = self._line_height()
         low = self.MIN_LINES * line + self.MARGIN
-        high = self.MAX_LINES * line + self.MARGIN
-        height = max(low, min(high, self.needed_height()))
+        high = max(low, self.max_height())
+        needed = self.needed_height()
+        height = max(low, min(high, needed))
+        if needed > high:
+            # Scrolling: end on the last notice that fits whole, never half a line.
+            bottoms = [widget.geometry().bottom() + 1 for widget in self.notices()
+                       if widget.isVisibleTo(self.content)]
+            fitting = [bottom for bottom in bottoms if bottom <= high]
+            if fitting:
+                height = max(low, max(fitting))
         if height != self.height() or self.minimumHeight() != height:
             self.setFixedHeight(height)
 

@@ -83,7 +83,8 @@ QLabel#storeNotice, QLabel#notice {{ color: {p.warning_text}; padding: 2px {px(8
 QLabel#saveState[state="offline"] {{ color: {p.warning_text}; }}
 QLabel#saveState[state="error"] {{ color: {p.danger}; font-weight: bold; }}
 QLabel#counter[full="true"] {{ color: {p.danger}; font-weight: bold; }}
-QLabel#message {{ color: {p.danger}; }}
+QLabel#message {{ color: {p.danger}; padding: 0 {px(8)}; }}
+QScrollArea#noticeSlot, QWidget#noticeList {{ background: transparent; }}
 QFrame#card {{ background: {p.card}; border: 1px solid {p.border}; border-radius: 8px; }}
 QWidget#page {{ background: {p.page}; }}
 QWidget#questionPane, QWidget#navGrid {{ background: {p.card}; }}
