@@ -3,8 +3,8 @@
 A tile's state follows the attempt (docs/lifecycle.md): not logged in, waiting for the
 start, answering, no contact for a while ("offline since"), held for a second login,
 submitted. Badges beside it say what a proctor should look at: identity not verified,
-integrity findings, held for review, absent. All values are plain data; the page renders
-them (server/console/static/console.js) and the tests read them as JSON.
+integrity findings that block now, held for review, absent. All values are plain data;
+the page renders them (resources/console/console.js) and the tests read them as JSON.
 """
 
 from __future__ import annotations
@@ -52,7 +52,11 @@ class Tile:
     last_sync_ms: int | None
     answered: int
     identity: str  # none|verified|failed|approved
-    integrity_findings: int
+    # Integrity episodes still open (a "found" record without its "resolved" one): only
+    # blocking ones need a proctor; warnings (a 24H2 PC's unreadable driver list, OBS
+    # installed, lab software under "warn") are shown in the detail, never as 需关注.
+    integrity_blocking: int
+    integrity_warnings: int
     pending_requests: list[int]
     review_pending: bool
     attendance: str | None  # present|absent|None
@@ -113,7 +117,7 @@ def room_view(db: Database, account: Account, *, exam: Exam, center_id: str | No
 
 def _needs_attention(tile: Tile) -> bool:
     return (tile.state in (HELD, OFFLINE) or tile.identity == "failed"
-            or tile.integrity_findings > 0 or tile.review_pending or tile.version_too_old)
+            or tile.integrity_blocking > 0 or tile.review_pending or tile.version_too_old)
 
 
 def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
@@ -150,11 +154,7 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
                 .order_by(t.login_requests.c.id)):
             pending.setdefault(row.attempt_id, []).append(row.id)
         identity = _identity_by_attempt(conn, attempt_ids)
-        findings: dict[int, int] = dict(conn.execute(
-            select(rs.review_items.c.attempt_id, func.count())
-            .where(rs.review_items.c.attempt_id.in_(attempt_ids),
-                   rs.review_items.c.kind == "integrity")
-            .group_by(rs.review_items.c.attempt_id)).all())
+        findings = _open_integrity_episodes(conn, attempt_ids)
         marks = dict(conn.execute(
             select(ct.attendance.c.candidate_id, ct.attendance.c.status)
             .where(ct.attendance.c.exam_id == exam.id,
@@ -182,7 +182,8 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
             last_sync_ms=counted.last_sync if counted else None,
             answered=int(counted.answered or 0) if counted else 0,
             identity=identity.get(attempt_id, "none") if attempt_id is not None else "none",
-            integrity_findings=int(findings.get(attempt_id, 0)) if attempt_id else 0,
+            integrity_blocking=findings.get(attempt_id or -1, OpenEpisodes()).blocking,
+            integrity_warnings=findings.get(attempt_id or -1, OpenEpisodes()).warnings,
             pending_requests=requests,
             review_pending=attempt is not None and attempt.review_status == "pending_review",
             attendance=marks.get(seat.candidate_id),
@@ -210,6 +211,45 @@ def _state(attempt: Any, *, exam: Exam, held: bool, now_ms: int) -> tuple[str, i
     if last is None or now_ms - last > OFFLINE_AFTER_MS:
         return OFFLINE, last
     return ANSWERING, None
+
+
+@dataclass(frozen=True)
+class OpenEpisodes:
+    blocking: int = 0
+    warnings: int = 0
+
+
+def _open_integrity_episodes(conn: Any, attempt_ids: list[int]) -> dict[int, OpenEpisodes]:
+    """Per attempt, the integrity episodes whose last record is "found".
+
+    The client sends one record when a finding starts and one when it ends, keyed as its
+    episode tracker keys them (client/integrity/episodes.py: code, check, subject,
+    severity), so the newest record of a key says whether the episode is still open.
+    """
+    i = rs.review_items
+    # attempt -> episode key -> (last record is "found", its time)
+    latest: dict[int, dict[tuple[str, ...], tuple[bool, int]]] = {}
+    for row in conn.execute(
+            select(i.c.attempt_id, i.c.payload, i.c.at_ms, i.c.received_at_ms)
+            .where(i.c.attempt_id.in_(attempt_ids), i.c.kind == "integrity")
+            .order_by(i.c.id)).all():
+        finding = row.payload.get("finding") or {}
+        key = tuple(str(finding.get(part, "")) for part in
+                    ("code", "check", "subject", "severity"))
+        at = row.at_ms if row.at_ms is not None else row.received_at_ms
+        found = row.payload.get("state", "found") == "found"
+        episodes = latest.setdefault(row.attempt_id, {})
+        # Records may arrive out of order (the outbox retries): the later one wins.
+        previous = episodes.get(key)
+        if previous is None or at >= previous[1]:
+            episodes[key] = (found, at)
+    result = {}
+    for attempt_id, episodes in latest.items():
+        still_open = [key for key, (is_open, _at) in episodes.items() if is_open]
+        result[attempt_id] = OpenEpisodes(
+            blocking=sum(key[3] == "block" for key in still_open),
+            warnings=sum(key[3] != "block" for key in still_open))
+    return result
 
 
 def _identity_by_attempt(conn: Any, attempt_ids: list[int]) -> dict[int, str]:

@@ -7,6 +7,9 @@ from pathlib import Path
 
 from console_helpers import candidate_login, console_login, save_answer
 
+from client.integrity.findings import Finding
+from client.integrity.rules import LocalizedName
+from client.review.outbox import OutboxItem, integrity_item
 from client.session.exam_session import ExamSession, SessionEvents, client_id_for
 from client.sync.api import ExamApi, HeartbeatReply
 from client.sync.clock import ServerClock
@@ -129,3 +132,50 @@ def test_an_idle_but_connected_pc_is_not_shown_offline(srv: LiveServer, tmp_path
         assert proctor.tile(LI.student_no)["state"] == "offline"
     finally:
         session.close()
+
+
+def integrity_finding(severity: str, *, subject: str) -> Finding:
+    return Finding(code="e-01", check="remote_tool", kind="remote_tool_process",
+                   severity=severity, subject=subject,  # type: ignore[arg-type]
+                   name=LocalizedName(subject, subject), evidence=(f"process {subject}",),
+                   detail={})
+
+
+def test_only_open_blocking_integrity_findings_need_attention(srv: LiveServer) -> None:
+    """Before: any integrity record counted, so every Windows 11 24H2 seat (its driver list
+    is a permanent warning) and every seat with a resolved finding looked 需关注."""
+    proctor = console_login(srv, "jiankao")
+    token = candidate_login(srv, ZHANG, client_id="pc-01").json()["token"]
+
+    def send(*items: OutboxItem) -> None:
+        import requests
+
+        response = requests.post(
+            srv.api("/attempt/integrity-events"), timeout=10,
+            headers={"Authorization": f"Bearer {token}"},
+            json={"client_id": "pc-01", "events": [i.request_entry() for i in items]})
+        assert response.status_code == 200, response.text
+
+    def attention() -> tuple[bool, int, int]:
+        tile = proctor.tile(ZHANG.student_no)
+        counts = proctor.room().json()["counts"]
+        return counts["attention"] == 1, tile["integrity_blocking"], tile["integrity_warnings"]
+
+    now = srv.clock.now_ms()
+    drivers = Finding(code="e-02", check="source_unavailable", kind="source_unavailable",
+                      severity="warn", subject="drivers",
+                      name=LocalizedName("已加载驱动列表", "loaded driver list"),
+                      evidence=("drivers: restricted (zeroed addresses)",), detail={})
+    send(integrity_item(drivers, phase="pre_exam", at_ms=now))
+    assert attention() == (False, 0, 1)  # a 24H2 seat: recorded, shown, not 需关注
+
+    todesk = integrity_finding("block", subject="todesk")
+    send(integrity_item(todesk, phase="pre_exam", at_ms=now + 1_000))
+    assert attention() == (True, 1, 1)  # the PC cannot start: a proctor should look
+    send(integrity_item(todesk, phase="pre_exam", at_ms=now + 9_000, state="resolved"))
+    assert attention() == (False, 0, 1)  # closed before the start
+    # A resolved record that arrives before its "found" one (outbox retry) still closes it.
+    late = integrity_finding("block", subject="anydesk")
+    send(integrity_item(late, phase="pre_exam", at_ms=now + 12_000, state="resolved"),
+         integrity_item(late, phase="pre_exam", at_ms=now + 10_000))
+    assert attention() == (False, 0, 1)
