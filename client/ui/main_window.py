@@ -126,6 +126,10 @@ class ExamWindow(QMainWindow):
         self._polling_result = False
         self._closed = False
         self.reminder_notice: QLabel | None = None
+        # The candidate's own modals on the exam page (reachable by tests); closed when
+        # the exam ends or another PC takes over, so none stays over the result page.
+        self.submit_dialog: SubmitDialog | None = None
+        self.leave_dialog: QMessageBox | None = None
         self.reminders_shown: list[int] = []  # minutes, for tests
         self._reminder = QTimer(self)
         self._reminder.setSingleShot(True)
@@ -927,8 +931,7 @@ class ExamWindow(QMainWindow):
         elif phase is Phase.REVOKED:
             self._tick.stop()
             self._reminder.stop()
-            if self.exam_page is not None:
-                self.exam_page.seal()
+            self._end_candidate_input()
             self.result_page.show_revoked()
             self._show("result")
 
@@ -969,12 +972,23 @@ class ExamWindow(QMainWindow):
             return
         self._auto_submit = True
         self._reminder.stop()
-        if self.exam_page is not None:
-            self.exam_page.seal()
+        self._end_candidate_input()
         self.result_page.show_time_up()
         self._show("result")
         self._submitting = False  # a hanging manual submission must not block this one
         self._submit()
+
+    def _end_candidate_input(self) -> None:
+        """Time is up or another PC took over: no editor takes input and no candidate
+        dialog (交卷 confirmation, 退出考试) stays open over the result page. The proctor
+        panel and its dialogs stay: the proctor may be exporting the answers right now."""
+        if self.exam_page is not None:
+            self.exam_page.seal()
+        for dialog in (self.submit_dialog, self.leave_dialog):
+            if dialog is not None and dialog.isVisible():
+                dialog.reject()  # rejected, never accepted: no submit or leave follows
+        self.submit_dialog = None
+        self.leave_dialog = None
 
     def _submit(self) -> None:
         if self._submitting:

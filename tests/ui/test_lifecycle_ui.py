@@ -81,11 +81,13 @@ def finish(window: ExamWindow) -> None:
     window.shutdown()
 
 
-@pytest.mark.parametrize("phase", ["running", "offline", "saving", "proctor_panel"])
+@pytest.mark.parametrize("phase", ["running", "offline", "saving", "proctor_panel",
+                                   "submit_dialog", "leave_dialog"])
 def test_time_up_reaches_the_result_page_within_a_second(
         qtbot: Any, server: LiveServer, proxy: FaultProxy, tmp_path: Path, phase: str) -> None:
     """Before: the window polled a clock and only reacted to RUNNING/SEALED; 2 of 4 clients
-    stayed on the exam page at 00:00:01 with 交卷 clickable."""
+    stayed on the exam page at 00:00:01 with 交卷 clickable. And an open 交卷 confirmation
+    or 退出考试 question stayed open over the result page (its 确认交卷 still clickable)."""
     window = window_for(qtbot, server, proxy.url, tmp_path / "pc")
     try:
         into_the_exam(qtbot, window, server)
@@ -97,6 +99,15 @@ def test_time_up_reaches_the_result_page_within_a_second(
         elif phase == "proctor_panel":
             window.open_proctor_panel()
             assert window.proctor_panel is not None and window.proctor_panel.isVisible()
+        dialog: Any = None
+        if phase == "submit_dialog":  # the candidate is reading 交卷 confirmation
+            qtbot.mouseClick(page.submit_button, Qt.MouseButton.LeftButton)
+            dialog = window.submit_dialog
+        elif phase == "leave_dialog":  # the candidate asked to close the window
+            window.close()
+            dialog = window.leave_dialog
+        if dialog is not None:
+            qtbot.waitUntil(dialog.isVisible, timeout=1_000)
         wait_for_the_end(qtbot, window)
         if phase == "saving":  # the candidate clicks in the very last moment
             first = page.panes[0]
@@ -105,6 +116,10 @@ def test_time_up_reaches_the_result_page_within_a_second(
         qtbot.waitUntil(lambda: window.current_page == "result", timeout=1_000)
         assert window.result_page.heading.text() == "时间到，已自动交卷"
         assert not page.submit_button.isEnabled()
+        assert not any(pane.editor.isEnabled() for pane in page.panes)
+        if dialog is not None:
+            qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=1_000)
+            assert window.isVisible()  # closing the question did not leave the exam
         if phase != "offline":
             qtbot.waitUntil(lambda: window.session.phase is Phase.SUBMITTED, timeout=20_000)
     finally:
