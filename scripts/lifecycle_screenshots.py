@@ -2,7 +2,8 @@
 
     python scripts/lifecycle_screenshots.py     # starts Xvfb itself when there is no DISPLAY
 
-13 time-up result page, 14 待审核, 15 已在其他电脑登录 (the old PC after a take-over),
+13 time-up result page, 14 待审核, 15 已在其他电脑登录 (the old PC after a take-over; the
+交卷 confirmation it had open is closed), 15b its proctor panel after exporting its answers,
 16 proctor panel saying whether this PC's file will be importable, 17 proctor mode on the
 login page of a held PC. Real client, real server (demo exam), screen grabs under Xvfb.
 """
@@ -33,6 +34,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication, QWidget
 
     from client.config import load_settings
+    from client.export.removable_drives import ExportLocation
     from client.session.exam_session import Phase
     from client.session.factory import create_session
     from client.session.preload import preload_exam
@@ -138,6 +140,10 @@ def main() -> int:
             # 15: the old PC after the candidate moved to another PC (take-over).
             old = window_on("pc-3-old", 2)
             wait_until(lambda: old.current_page == "exam")
+            page = old.exam_page
+            assert page is not None
+            click(page.panes[0].editor.button(page.panes[0].item.option_ids[2]))
+            click(page.submit_button)  # the 交卷 confirmation is open at the take-over ...
             who = demo.candidates[2]
             held = requests.post(server.api("/login"), timeout=15, json={
                 "username": who.student_no, "password": who.password, "client_id": "pc-3-new"})
@@ -147,12 +153,20 @@ def main() -> int:
             taken = requests.post(server.api("/login"), timeout=15, json={
                 "username": who.student_no, "password": who.password, "client_id": "pc-3-new"})
             assert taken.status_code == 200
-            page = old.exam_page
-            assert page is not None
-            click(page.panes[0].editor.button(page.panes[0].item.option_ids[2]))
-            wait_until(lambda: old.session.phase is Phase.REVOKED)
+            wait_until(lambda: old.session.phase is Phase.REVOKED)  # the next heartbeat
             wait_until(lambda: old.current_page == "result")
+            assert old.submit_dialog is None  # ... and closed with it
             shot("15-old-pc-revoked")
+            # 15b: the proctor exports the old PC's answers from its revoked window.
+            unlock_proctor(old)
+            usb = tmp / "usb"
+            usb.mkdir()
+            panel = old.proctor_panel
+            panel.location_list.setCurrentItem(panel._add_location(
+                ExportLocation(path=usb, label="E: EXAM-USB [可移动磁盘]", removable=True)))
+            click(panel.export_button)
+            wait_until(lambda: panel.last_export is not None)
+            shot("15b-old-pc-revoked-proctor-export")
             close(old)
 
             # 17: proctor mode on the login page of a PC held for a second login.

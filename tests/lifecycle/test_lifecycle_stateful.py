@@ -3,16 +3,22 @@
 A hypothesis ``RuleBasedStateMachine`` drives a live server (killed and restarted on the
 same port) and two real ``ExamSession``s, each behind its own fault proxy, through saves,
 network cuts, client restarts, the clock passing the end, a second-PC login with the
-admin's authorization, proctor export + admin import, and submission. After every step:
+admin's authorization (also as one step: the candidate moves to the other PC), proctor
+export + admin import, and submission. After every step:
 
-- at most one PC may write (one candidate token that writes, per attempt);
+- at most one PC may write (one candidate token that writes, per attempt), and a PC whose
+  token the server revoked or made read-only does not stay RUNNING once it can reach the
+  server (its next heartbeat or upload tells it);
 - a submitted attempt changes only by revisions stamped before it closed;
 - the reported status is the truth: "synced" means nothing is pending, and every revision
   a PC marked synced is on the server.
 
 At the end of each run everything is delivered (networks up, late sync where allowed, the
 proctor's file from every PC) and every revision a PC saved, stamped before the attempt
-closed (the end, or an earlier submission), is on the server exactly once, with its value.
+closed (the end, or an earlier submission), is on the server exactly once (rows counted
+per question and revision), with its value. Every saved revision carries the PC's server
+time estimate: these PCs preloaded online, so they always have one (a revision without it
+fails the run instead of being skipped).
 
 CI runs a few short examples with a fixed seed; LIFECYCLE_EXAMPLES=50 LIFECYCLE_STEPS=20
 runs longer on demand.
@@ -34,10 +40,16 @@ import pytest
 from fault_proxy import FaultProxy
 from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 from lifecycle_support import preload_pc
-from offline_support import build_session
-from sqlalchemy import select
+from offline_support import build_session, wait_until
+from sqlalchemy import func, select
 
 from client.errors import UserFacingError
 from client.proctor.services import ProctorServices
@@ -46,7 +58,7 @@ from client.store import Revision
 from server import schema as t
 from server.api_admin import authorize_login
 from server.clock import OffsetClock
-from server.db import CANDIDATE_TOKEN
+from server.db import CANDIDATE_TOKEN, token_digest
 from server.demo import DemoInfo
 from server.offline_import import ImportScope, import_offline_file
 from server.testing import LiveServer, live_server
@@ -56,6 +68,7 @@ QUESTIONS = ("q1", "q2", "q5")
 VALUES = {"q1": ("A", "B", "C"), "q2": (["A"], ["B", "C"]), "q5": (True, False)}
 EXAMPLES = int(os.environ.get("LIFECYCLE_EXAMPLES", "5"))
 STEPS = int(os.environ.get("LIFECYCLE_STEPS", "10"))
+HEARTBEAT_S = 1.0  # short: a PC with nothing to upload learns of a take-over by heartbeat
 
 
 def free_port() -> int:
@@ -127,7 +140,8 @@ class AttemptLifecycle(RuleBasedStateMachine):
     def _open(self, pc: str) -> ExamSession:
         session = self.sessions[pc]
         if session is None or session.phase is Phase.LOGGED_OUT:
-            session = build_session(self.proxies[pc].url, self.tmp / pc, timeout_s=10)
+            session = build_session(self.proxies[pc].url, self.tmp / pc, timeout_s=10,
+                                    heartbeat_interval_s=HEARTBEAT_S)
             session.events = SessionEvents(on_answer_saved=self._on_saved(pc))
             self.sessions[pc] = session
             try:
@@ -153,6 +167,12 @@ class AttemptLifecycle(RuleBasedStateMachine):
 
     # -- rules --------------------------------------------------------------------------
 
+    @initialize(pc=st.sampled_from(PCS))
+    def the_candidate_starts_on(self, pc: str) -> None:
+        """Every run starts with the candidate in the exam on one PC (a short run spent
+        its steps before any login otherwise: 2 of the 5 CI examples never logged in)."""
+        self.log_in(pc)
+
     @rule(pc=st.sampled_from(PCS))
     def log_in(self, pc: str) -> None:
         session = self._open(pc)
@@ -170,6 +190,14 @@ class AttemptLifecycle(RuleBasedStateMachine):
         except UserFacingError:
             return
         self._enter(session)
+
+    @rule(pc=st.sampled_from(PCS))
+    def candidate_moves_to(self, pc: str) -> None:
+        """The candidate walks to *pc*: its login is held as a second login while the
+        other PC holds the attempt, and the admin approves it at once (the everyday
+        take-over; as two separate rules it was rare in a short run)."""
+        self.log_in(pc)
+        self.authorize_second_login(pc)
 
     @rule(pc=st.sampled_from(PCS), question=st.sampled_from(QUESTIONS), pick=st.integers(0, 2))
     def save(self, pc: str, question: str, pick: int) -> None:
@@ -255,6 +283,28 @@ class AttemptLifecycle(RuleBasedStateMachine):
         assert len(writers) <= 1, writers
 
     @invariant()
+    def a_pc_that_lost_the_seat_stops_writing(self) -> None:
+        """Client side of one writer: no PC in RUNNING whose token the server revoked (or
+        made read-only), once its next request could tell it (its network is up). An
+        unreachable PC keeps answering offline; its answers leave by the proctor's file."""
+        for pc, session in self.sessions.items():
+            if session is None or session.phase is not Phase.RUNNING:
+                continue
+            token = session.api.token
+            kind = self._token_kind(token) if token else None
+            if kind in (None, CANDIDATE_TOKEN) or self.proxies[pc].mode != "pass":
+                continue
+            wait_until(lambda s=session: s.phase is not Phase.RUNNING,
+                       timeout_s=HEARTBEAT_S * 1.2 + 5,
+                       message=f"{pc} still RUNNING with a {kind} token")
+
+    def _token_kind(self, token: str) -> str | None:
+        with self._db().read() as conn:
+            kind = conn.execute(select(t.tokens.c.kind).where(
+                t.tokens.c.token_sha256 == token_digest(token))).scalar()
+        return None if kind is None else str(kind)
+
+    @invariant()
     def a_submitted_attempt_changes_only_by_earlier_revisions(self) -> None:
         attempt = self._attempt()
         if attempt is None or not attempt.is_submitted:
@@ -330,12 +380,56 @@ class AttemptLifecycle(RuleBasedStateMachine):
         assert attempt is not None and attempt.is_submitted
         closes = min(self.demo.end_ms, attempt.submitted_at_ms or self.demo.end_ms)
         history = self._history(attempt.id)
+        h = t.answer_revisions
+        with self._db().read() as conn:
+            rows = conn.execute(select(h.c.question_id, h.c.revision, func.count()).where(
+                h.c.attempt_id == attempt.id).group_by(h.c.question_id, h.c.revision)).all()
+        copies = {(r[0], r[1]): int(r[2]) for r in rows}
+        assert all(n == 1 for n in copies.values()), copies
         for pc, rev in self.saved:
-            if rev.server_time_ms is None or rev.server_time_ms > closes:
-                continue
+            # Not skipped: a revision without a server time would be lost on a closed
+            # attempt, and these PCs always have an estimate (preloaded online).
+            assert rev.server_time_ms is not None, f"{pc} saved {rev} without a server time"
+            if rev.server_time_ms > closes:
+                continue  # after the close: refused by design (409 sealed)
             key = (rev.question_id, rev.revision)
-            assert key in history, f"{pc} {key} saved at {rev.server_time_ms} is missing"
+            assert copies.get(key) == 1, f"{pc} {key} saved at {rev.server_time_ms}: " \
+                                         f"{copies.get(key, 0)} rows on the server"
             assert history[key][1] == rev.value, (pc, key, history[key], rev.value)
+
+
+@pytest.mark.slow  # a live server and two PCs: about 10 s (plus the shared template)
+@pytest.mark.timeout(300)
+def test_the_take_over_story_keeps_every_invariant() -> None:
+    """The take-over in a fixed order, through the same machine and checks (a short
+    random run may not reach it): the candidate answers on A, A loses the network and
+    answers on, the candidate moves to B, A's network comes back (A must stop at its next
+    request), the proctor's file from A is imported, B submits; every revision A and B
+    saved is then on the server exactly once."""
+    machine = AttemptLifecycle()
+    checks = (machine.at_most_one_pc_may_write, machine.a_pc_that_lost_the_seat_stops_writing,
+              machine.a_submitted_attempt_changes_only_by_earlier_revisions,
+              machine.the_reported_status_is_the_truth)
+    steps = (lambda: machine.the_candidate_starts_on("pc-a"),
+             lambda: machine.save("pc-a", "q1", 0),
+             lambda: machine.network("pc-a", up=False),
+             lambda: machine.save("pc-a", "q2", 1),
+             lambda: machine.candidate_moves_to("pc-b"),
+             lambda: machine.save("pc-b", "q1", 2),
+             lambda: machine.network("pc-a", up=True),
+             lambda: machine.proctor_export_and_admin_import("pc-a"),
+             lambda: machine.submit("pc-b"))
+    try:
+        for step in steps:
+            step()
+            for check in checks:
+                check()
+        pc_a, pc_b = machine.sessions["pc-a"], machine.sessions["pc-b"]
+        assert pc_a is not None and pc_a.phase is Phase.REVOKED
+        assert pc_b is not None and pc_b.phase is Phase.SUBMITTED
+    finally:
+        machine.teardown()
+    assert len(machine.saved) == 3
 
 
 AttemptLifecycle.TestCase.settings = settings(

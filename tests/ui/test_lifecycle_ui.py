@@ -16,10 +16,15 @@ from PySide6.QtCore import Qt
 from ui_support import log_in
 
 from client.config import load_settings
+from client.errors import UserFacingError
+from client.export.removable_drives import ExportLocation
+from client.session.authorization import authorization_code, window_of
 from client.session.exam_session import Phase
 from client.session.factory import create_session
+from client.sync.errors import ServerRefused
 from client.ui.app import GuiOptions, build_window
 from client.ui.main_window import ExamWindow
+from server.offline_import import ImportScope, import_offline_file
 from server.testing import LiveServer, live_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "offline"))
@@ -40,12 +45,16 @@ def proxy(server: LiveServer) -> Iterator[FaultProxy]:
         yield fault
 
 
-def window_for(qtbot: Any, server: LiveServer, url: str, data_dir: Path) -> ExamWindow:
+def window_for(qtbot: Any, server: LiveServer, url: str, data_dir: Path, *,
+               heartbeat_s: float | None = None) -> ExamWindow:
     assert server.demo is not None
-    settings = load_settings([]).with_overrides({
+    overrides: dict[str, Any] = {
         "server/url": url, "server/center_id": server.demo.center_id,
         "data/directory": data_dir,
-        "server/timeout_seconds": 15})
+        "server/timeout_seconds": 15}
+    if heartbeat_s is not None:
+        overrides["sync/heartbeat_seconds"] = heartbeat_s
+    settings = load_settings([]).with_overrides(overrides)
     window = build_window(create_session(settings), GuiOptions(server_url=url))
     qtbot.addWidget(window)
     window.show()
@@ -299,3 +308,77 @@ def test_a_preloaded_pc_with_no_server_time_offers_the_start_code(
         qtbot.waitUntil(lambda: window.waiting_page.start_code_box.isVisible(), timeout=30_000)
     finally:
         finish(window)
+
+
+def test_the_pc_taken_over_shows_it_stops_and_still_exports(
+        qtbot: Any, server: LiveServer, proxy: FaultProxy, tmp_path: Path) -> None:
+    """PC A is in the exam with an answer on the server and one typed offline; the candidate
+    moves to PC B, which a proctor's code lets in. PC A's real window shows 已在其他电脑登录
+    within a heartbeat, with the 交卷 confirmation it had open closed and no editor taking
+    input; its proctor panel still opens and exports a file the server merges (the attempt
+    is in progress on B: the file merges by revision, docs/lifecycle.md)."""
+    demo = server.demo
+    assert demo is not None
+    heartbeat_s = 5.0  # the setting's minimum
+    window = window_for(qtbot, server, proxy.url, tmp_path / "pc-a", heartbeat_s=heartbeat_s)
+    pc_b = create_session(load_settings([]).with_overrides({
+        "server/url": server.url, "server/center_id": demo.center_id,
+        "data/directory": tmp_path / "pc-b", "server/timeout_seconds": 15}))
+    try:
+        into_the_exam(qtbot, window, server)
+        page = window.exam_page
+        assert page is not None
+        first, second = page.panes[0], page.panes[1]
+        qtbot.mouseClick(first.editor.button(first.item.option_ids[0]), Qt.MouseButton.LeftButton)
+        attempt = server.db.find_attempt(
+            exam_id=demo.exam_id,
+            candidate_id=server.db.find_candidate(student_no=demo.username).id)  # type: ignore[union-attr]
+        assert attempt is not None
+        qtbot.waitUntil(lambda: first.item.id in server.db.current_answers(attempt.id),
+                        timeout=20_000)
+        proxy.set_mode("down")  # A's cable is pulled; the candidate answers on
+        qtbot.mouseClick(second.editor.button(second.item.option_ids[1]),
+                         Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "已保存" in page.save_state.text(), timeout=10_000)
+        qtbot.mouseClick(page.submit_button, Qt.MouseButton.LeftButton)
+        dialog = window.submit_dialog
+        assert dialog is not None and dialog.isVisible()
+
+        # The candidate moves to PC B: held, then let in with the proctor's code.
+        with pytest.raises(ServerRefused) as held:
+            pc_b.login(username=demo.username, password=demo.password)
+        assert held.value.code == "second_login"
+        pc_b.authorize_with_code(authorization_code(
+            proctor_secret=demo.proctor_secret, exam_id=demo.exam_id,
+            student_no=demo.username, window=window_of(server.clock.now_ms())))
+
+        proxy.set_mode("pass")  # A is back on the network: its next request learns it
+        taken_over_at = time.monotonic()
+        qtbot.waitUntil(lambda: window.result_page.heading.text() == "已在其他电脑登录",
+                        timeout=int(heartbeat_s * 1.2 * 1000) + 3_000)
+        print(f"revoked page after {time.monotonic() - taken_over_at:.1f} s "
+              f"(heartbeat {heartbeat_s:.0f} s)")
+        assert window.current_page == "result" and window.session.phase is Phase.REVOKED
+        assert not dialog.isVisible()
+        assert not any(pane.editor.isEnabled() for pane in page.panes)
+        with pytest.raises(UserFacingError) as refused:
+            window.session.save_answer(first.item.id, first.item.option_ids[1])
+        assert refused.value.code == "session.revoked"
+        assert second.item.id not in server.db.current_answers(attempt.id)
+
+        panel = unlock_panel(qtbot, window, server)
+        usb = tmp_path / "usb"
+        usb.mkdir()
+        panel.location_list.setCurrentItem(
+            panel._add_location(ExportLocation(path=usb, label="U盘 (E:)", removable=True)))
+        qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.last_export is not None, timeout=20_000)
+        exported = panel.last_export.path
+        report = import_offline_file(server.context, data=exported.read_bytes(),
+                                     file_name=exported.name, scope=ImportScope())
+        assert report.code == "offline.merged", report.message
+        typed_offline = window.session.answers()[second.item.id]
+        assert server.db.current_answers(attempt.id)[second.item.id] == typed_offline
+    finally:
+        finish(window)
+        pc_b.close()
