@@ -8,6 +8,7 @@ that the holder renews on every try and that others may take once it has expired
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import uuid
@@ -41,10 +42,8 @@ class Leadership:
             # has noticed the disconnect, so a successor trying at once could still be
             # refused (CI saw it under load). Then close the session itself (not back to
             # the pool), which frees the lock even if the unlock failed.
-            try:
+            with contextlib.suppress(DBAPIError):  # a session already gone took its lock
                 self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
-            except DBAPIError:
-                pass  # the session is already gone, and its lock with it
             self._conn.invalidate()
             self._conn.close()
             self._conn = None
