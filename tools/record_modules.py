@@ -32,6 +32,13 @@ TEST_ROOTS = frozenset({
 TEST_MODULES = frozenset({"PySide6.QtTest", "client.ui.input_simulation", "__main__",
                           "__mp_main__"})
 PROGRAM_ROOTS = frozenset({"client", "server"})
+# Optional speed-ups of the reference server (pyproject's postgres/dev extras): uvicorn
+# uses them when they are installed and its pure-Python parser and asyncio loop when they
+# are not, which is what the bundle's embedded demo server does (the build lock has
+# neither: uvloop has no Windows build). Cython's shared-utility modules (_cython_3_x) are
+# made at run time by compiled extensions and can never be imported by name.
+OPTIONAL_ROOTS = frozenset({"uvloop", "httptools"})
+OPTIONAL_MODULES = frozenset({"uvicorn.protocols.http.httptools_impl", "uvicorn.loops.uvloop"})
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 
@@ -56,6 +63,8 @@ def recorded_modules(loaded: dict[str, object], baseline: set[str]) -> list[str]
                 is_test_code(module):
             continue
         if root.startswith("test_") or root.endswith("_test"):
+            continue
+        if root in OPTIONAL_ROOTS or name in OPTIONAL_MODULES or root.startswith("_cython_"):
             continue
         if name not in baseline or root in PROGRAM_ROOTS:
             names.append(name)

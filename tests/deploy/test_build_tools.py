@@ -93,3 +93,31 @@ def test_project_dependencies_come_from_pyproject() -> None:
     table = wheels.format_table([wheels.Row("3.11", "numpy>=2", "pyproject.toml", None,
                                             "ERROR: No matching distribution")])
     assert "MISSING: ERROR: No matching distribution" in table
+
+
+def test_the_import_check_names_a_module_left_out(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """What build_frozen's --required-modules step runs inside the bundle: a module the
+    end-to-end exam needs but the bundle lacks (QtNetwork once) fails it by name."""
+    from client.cli import run_import_check
+
+    listed = tmp_path / "modules.json"
+    listed.write_text('["json", "client.errors", "no_such_module_in_this_bundle"]')
+    assert run_import_check(listed) == 1
+    out = capsys.readouterr().out
+    assert "MISSING no_such_module_in_this_bundle: ModuleNotFoundError" in out
+    assert "imported 2 of 3 modules" in out
+    listed.write_text('["json", "client.errors"]')
+    assert run_import_check(listed) == 0
+
+
+def test_recorded_modules_leave_out_tests_and_optional_server_speedups() -> None:
+    import record_modules
+
+    loaded = {name: object() for name in (
+        "client.cli", "server.app", "PySide6.QtNetwork", "uvicorn.main", "uvloop",
+        "uvloop.loop", "httptools", "uvicorn.protocols.http.httptools_impl",
+        "_cython_3_3_0", "pytest", "PySide6.QtTest", "json")}
+    names = record_modules.recorded_modules(loaded, baseline={"json", "client.cli"})
+    # client/server modules always count, even when loaded before the tests started
+    assert names == ["PySide6.QtNetwork", "client.cli", "server.app", "uvicorn.main"]
