@@ -93,6 +93,7 @@ class IdentityResult:
     live_embeddings: tuple[Embedding, ...] = field(default=(), repr=False)
     prompt_delays_ms: tuple[int, ...] = ()
     parallax: tuple[float, ...] = ()    # per completed turn (geometry.homography_residual)
+    foreshortening: tuple[float, ...] = ()   # per completed turn (liveness.foreshortening)
     pad_median: float | None = None     # MiniFASNet median live probability
     pad_frames: int = 0
     source: dict[str, str] = field(default_factory=dict)   # kind, device, path, backend
@@ -117,6 +118,7 @@ class IdentityResult:
             "capture_count": len(self.captures),
             "prompt_delays_ms": list(self.prompt_delays_ms),
             "parallax": list(self.parallax),
+            "foreshortening": list(self.foreshortening),
             "pad_median": None if self.pad_median is None else round(self.pad_median, 4),
             "pad_frames": self.pad_frames,
             "source": dict(self.source),
@@ -252,6 +254,7 @@ class _Check:
         self.last_face: _Capture | None = None
         self.prompt_delays: tuple[int, ...] = ()
         self.parallax: tuple[float, ...] = ()
+        self.foreshortening: tuple[float, ...] = ()
         self.pad = PadVote(min_live=settings.pad_min_live, min_frames=settings.pad_min_frames)
 
     # -- helpers ------------------------------------------------------------------------
@@ -283,6 +286,7 @@ class _Check:
             live_embeddings=live_embeddings,
             prompt_delays_ms=self.prompt_delays,
             parallax=self.parallax,
+            foreshortening=self.foreshortening,
             pad_median=self.pad.median,
             pad_frames=len(self.pad.scores),
             source=_source_facts(self.source),
@@ -445,6 +449,7 @@ class _Check:
                 frame,
             )
             self.parallax = tuple(liveness.parallax)
+            self.foreshortening = tuple(liveness.foreshortening)
             if status.phase is LivenessPhase.FAILED:
                 failure = status.failure or LivenessFailure.CHALLENGE_TIMEOUT
                 return self._result(

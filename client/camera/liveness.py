@@ -13,7 +13,10 @@ replayed sequence is judged exactly as it was recorded and the tests need no rea
               - turn: head-pose yaw (roll removed) beyond ``turn_yaw_deg`` for
                 ``hold_frames``, AND the rigid landmarks show parallax against the
                 baseline (no homography maps one onto the other): a sheet turned,
-                tilted or rotated in the hand fails here (``planar``);
+                tilted or rotated in the hand fails here (``planar``), AND the face
+                narrows no more than the reported yaw explains: a sheet turned far
+                about its vertical axis shrinks by cos(sheet turn), 0.5 at 60 deg,
+                while the landmarker reads ~10 deg of yaw from it (``flat_picture``);
               - blink: eyes closed (EAR ratio and the eyeBlink blendshape) WHILE the head
                 pose holds (yaw/pitch, and the rigid landmarks keep their shape up to a
                 similarity), then open again: the foreshortening of a tilted sheet is
@@ -30,6 +33,7 @@ rarely (docs/camera.md, threat model).
 from __future__ import annotations
 
 import itertools
+import math
 import random
 import statistics
 from collections.abc import Sequence
@@ -106,6 +110,7 @@ class LivenessFailure(StrEnum):
     PLANAR = "planar"                   # a turn without parallax: a sheet or a screen
     JUMP = "jump"                       # a turn in one frame: pictures swapped on cue
     EARLY_ACTION = "early_action"       # acted before the prompt: a replay's own clock
+    FLAT_PICTURE = "flat_picture"       # a turn narrower than its yaw: a sheet turned far
 
 
 def failure_message(failure: LivenessFailure) -> str:
@@ -120,6 +125,7 @@ def failure_message(failure: LivenessFailure) -> str:
         LivenessFailure.PLANAR: _("转头动作不像真实的人脸，请本人正对摄像头重新核验"),
         LivenessFailure.EARLY_ACTION: _("请等提示出现后再做动作"),
         LivenessFailure.JUMP: _("转头动作不连贯，请本人正对摄像头重新核验"),
+        LivenessFailure.FLAT_PICTURE: _("没有看清转头动作，请本人正对摄像头，按提示慢慢转动头部"),
     }[failure]
 
 
@@ -139,6 +145,7 @@ class Baseline:
     pitch: float = 0.0
     blink: float = 0.0
     jaw: float = 0.0
+    span_ratio: float = 0.0
     shape: Shape = ()
 
 
@@ -165,6 +172,8 @@ class _Action:
     eyes_closed_seen: bool = False
     parallax: float = 0.0         # largest homography residual while the turn held
     yaws: list[float] = field(default_factory=list)   # head-pose yaw since acting began
+    # foreshortening() of each frame while the turn held
+    narrowing: list[float] = field(default_factory=list)
 
 
 class LivenessSession:
@@ -185,6 +194,7 @@ class LivenessSession:
             raise ValueError("one prompt delay per challenge")
         self._prompt_at_ms = 0
         self.parallax: list[float] = []     # per completed turn, for the record
+        self.foreshortening: list[float] = []   # per completed turn, for the record
         self.settings = settings
         self._phase = LivenessPhase.BASELINE
         self._start_ms: int | None = None
@@ -279,6 +289,7 @@ class LivenessSession:
             pitch=statistics.median(sample.pitch for sample in samples),
             blink=statistics.median(sample.blink for sample in samples),
             jaw=statistics.median(sample.jaw for sample in samples),
+            span_ratio=statistics.median(sample.span_ratio for sample in samples),
             shape=_median_shape([sample.shape for sample in samples]),
         )
         self._phase = LivenessPhase.CHALLENGE
@@ -375,6 +386,9 @@ class LivenessSession:
         action.yaws.append(signals.yaw)
         if turned_left or turned_right:
             action.parallax = max(action.parallax, self._parallax(signals, baseline))
+            narrowing = foreshortening(signals, baseline)
+            if narrowing is not None:
+                action.narrowing.append(narrowing)
         hold = settings.hold_frames
         done_by = {
             Challenge.TURN_LEFT: action.left >= hold,
@@ -402,6 +416,12 @@ class LivenessSession:
             self.parallax.append(round(action.parallax, 4))
             if action.parallax < settings.turn_min_parallax:
                 return self._fail(LivenessFailure.PLANAR)
+            if action.narrowing:
+                # The median of the held frames: one noisy landmark frame decides nothing.
+                narrowing = statistics.median(action.narrowing)
+                self.foreshortening.append(round(narrowing, 3))
+                if narrowing < settings.turn_min_foreshortening:
+                    return self._fail(LivenessFailure.FLAT_PICTURE)
             if _largest_step_share(action.yaws) > settings.turn_max_step_share:
                 return self._fail(LivenessFailure.JUMP)
         self._completed_at.append(t)
@@ -466,6 +486,23 @@ class LivenessSession:
             neutral_frame=neutral_frame,
             prompted=prompted,
         )
+
+
+def foreshortening(signals: FaceSignals, baseline: Baseline) -> float | None:
+    """How much of the face's width the reported yaw explains: ~1 for a head, < 1 for a sheet.
+
+    The eye span over the eyes-to-mouth height, relative to the baseline, divided by
+    what a head turning from the baseline yaw to this yaw keeps of it (the cosine ratio;
+    the height barely changes with yaw). A sheet turned by 60 deg keeps cos 60 = 0.5 of
+    its width while the landmarker reads ~10 deg of yaw (cos 10 = 0.98). None when the
+    spans are unknown (signals without landmarks).
+    """
+    if signals.span_ratio <= 0.0 or baseline.span_ratio <= 0.0:
+        return None
+    expected = math.cos(math.radians(signals.yaw)) / math.cos(math.radians(baseline.yaw))
+    if expected <= 1e-6:
+        return None
+    return signals.span_ratio / baseline.span_ratio / expected
 
 
 def _largest_step_share(yaws: Sequence[float]) -> float:

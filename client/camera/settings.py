@@ -76,6 +76,10 @@ class CameraSettings:
     # The largest one-frame yaw step of a turn as a share of the whole turn: a head
     # passes through intermediate poses, pictures swapped on cue jump (liveness.py).
     turn_max_step_share: float = 0.7
+    # A turn must narrow the face no more than its yaw explains (liveness.foreshortening):
+    # median over the held frames, a rendered head 0.92-1.00, a sheet turned far enough
+    # to read a 10 deg yaw 0.55-0.78 (docs/camera.md, "Flat pictures turned far").
+    turn_min_foreshortening: float = 0.85
     face_lost_timeout_s: float = 2.0
     fail_on_wrong_action: bool = True      # a replay doing another challenge fails at once
     frozen_max_motion: float = 0.3         # mean |grey diff| between frames, whole window
@@ -134,7 +138,8 @@ DEFAULT_SETTINGS = CameraSettings()
 # attempt's record carries them so that the server can hold a weaker check.
 SECURITY_FIELDS = (
     "match_threshold", "challenge_min_count", "challenge_max_count", "challenge_timeout_s",
-    "turn_yaw_deg", "turn_min_parallax", "turn_max_step_share", "rigid_max_residual",
+    "turn_yaw_deg", "turn_min_parallax", "turn_max_step_share", "turn_min_foreshortening",
+    "rigid_max_residual",
     "pad_enabled",
     "pad_min_live", "max_failures_before_proctor", "fail_on_wrong_action",
 )

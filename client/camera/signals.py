@@ -9,6 +9,10 @@
 - mouth ratio (inner-lip gap over mouth width) and the jawOpen blendshape;
 - ``shape``: landmarks of the rigid part of the face (nose, forehead, outline, eye
   corners; no eyelids, no lips), for the geometry tests in client.camera.geometry.
+- ``span_ratio``: outer eye-corner distance over the distance from the eyes to the
+  mouth corners. A head turning by yaw narrows it by about cos(yaw); a sheet turned
+  about its vertical axis narrows it by cos(sheet turn) while the landmarker reads only
+  a fraction of that turn as yaw (client.camera.liveness, the flat-picture rule).
 
 solvePnP with a generic head model was tried earlier and rejected (unstable on profile
 faces, see /work/shared/notes/camera.md); the landmarker's own matrix is used instead.
@@ -27,6 +31,7 @@ import numpy.typing as npt
 RIGHT_EYE = (33, 160, 158, 133, 153, 144)   # the person's right eye (image left)
 LEFT_EYE = (362, 385, 387, 263, 373, 380)   # the person's left eye (image right)
 UPPER_LIP, LOWER_LIP, MOUTH_RIGHT, MOUTH_LEFT = 13, 14, 78, 308
+MOUTH_RIGHT_CORNER, MOUTH_LEFT_CORNER = 61, 291   # outer corners: they barely move
 NOSE_TIP = 1
 RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 33, 263
 # Points that do not move when the eyes or the mouth do: the nose (nearest the camera),
@@ -51,6 +56,8 @@ class FaceSignals:
     roll: float = 0.0     # degrees, in-plane rotation
     blink: float = 0.0    # mean eyeBlink blendshape, 0 open .. 1 closed
     jaw: float = 0.0      # jawOpen blendshape
+    # Eye span over eyes-to-mouth height (see the module docstring); 0.0 when unknown.
+    span_ratio: float = 0.0
     # (len(RIGID_POINTS), 2) pixel coordinates, or () when not available.
     shape: tuple[tuple[float, float], ...] = field(default=(), repr=False, compare=False)
 
@@ -72,6 +79,16 @@ def mouth_ratio(points: npt.NDArray[np.float64]) -> float:
     if width <= 1e-6:
         return 0.0
     return _distance(points, UPPER_LIP, LOWER_LIP) / width
+
+
+def span_ratio(points: npt.NDArray[np.float64]) -> float:
+    """Outer eye-corner distance over the eye-line-to-mouth distance (0.0 if degenerate)."""
+    eyes = (points[RIGHT_EYE_OUTER, :2] + points[LEFT_EYE_OUTER, :2]) / 2.0
+    mouth = (points[MOUTH_RIGHT_CORNER, :2] + points[MOUTH_LEFT_CORNER, :2]) / 2.0
+    height = float(np.linalg.norm(eyes - mouth))
+    if height <= 1e-6:
+        return 0.0
+    return _distance(points, RIGHT_EYE_OUTER, LEFT_EYE_OUTER) / height
 
 
 def head_pose(
@@ -116,5 +133,6 @@ def face_signals(
         roll=roll,
         blink=blink,
         jaw=scores.get("jawOpen", 0.0),
+        span_ratio=span_ratio(points),
         shape=shape,
     )

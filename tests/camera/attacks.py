@@ -15,6 +15,9 @@ Kinds (``KINDS``):
   of the prints fill the camera's view (no edge visible), half are held inside the room.
 - ``photo_swap``: prints "as taken / eyes closed / mouth open" swapped on cue, perfectly
   aligned, filling the view; the turn is done by turning the sheet.
+- ``photo_swap_far``: as ``photo_swap``, but the sheet is turned 50-62 deg for a turn
+  (ramped over 6 frames, as a hand does) instead of 35: far enough for the landmarker to
+  read a 10 deg yaw from the flat picture (the audit's "sheet turned 60 deg" attack).
 - ``photo_swap_3d``: as above plus prints of the head turned left and right (rendered
   in 3D), swapped in on cue: every frame is a real-looking pose.
 - ``screen_talk``: a video of the candidate talking (mouth, blinks, small sway), played on
@@ -48,7 +51,8 @@ from client.camera.sources import Frame
 
 Image = npt.NDArray[np.uint8]
 
-KINDS = ("genuine", "print_tilt", "photo_swap", "photo_swap_3d", "screen_talk", "recording")
+KINDS = ("genuine", "print_tilt", "photo_swap", "photo_swap_far", "photo_swap_3d",
+         "screen_talk", "recording")
 ATTACK_KINDS = KINDS[1:]
 
 
@@ -322,7 +326,8 @@ def print_tilt_policy(face: Face, rng: random.Random) -> Policy:
     return frame
 
 
-def photo_swap_policy(face: Face, rng: random.Random, *, turned_prints: bool) -> Policy:
+def photo_swap_policy(face: Face, rng: random.Random, *, turned_prints: bool,
+                      far_turn: bool = False) -> Policy:
     look_rng = random.Random(rng.random())
     prints = {
         None: print_look(face.render(), random.Random(look_rng.random())),
@@ -334,18 +339,29 @@ def photo_swap_policy(face: Face, rng: random.Random, *, turned_prints: bool) ->
         prints[Challenge.TURN_RIGHT] = print_look(face.render(yaw=-22), random.Random(0))
     scale, seed = rng.uniform(1.15, 1.3), rng.uniform(0, 6)
     background = room_background(rng)
+    # Drawn last so that the other kinds' material stays as it was for a given seed.
+    sheet_turn = rng.uniform(50, 62) if far_turn else 35.0
 
     def frame(index: int, cue: Cue) -> Image:
         tx, ty, tr = _hand_tremor(index, seed)
         pose = SheetPose(yaw=tx / 2, pitch=ty / 2, roll=tr / 2, scale=scale)
         shown = prints[None]
         since = index - cue.since - 8
-        if cue.challenge is not None and 0 <= since < 12:
+        turn = cue.challenge is not None and cue.challenge not in prints
+        if cue.challenge is not None and since >= 0 and far_turn and turn:
+            # Turned by hand: a 6-frame ramp, held, turned back (the continuity rule
+            # stops a one-frame flip, so an attacker ramps), and in the direction that
+            # makes the landmarker read the prompted turn (a sheet's near edge turned
+            # away reads as the face turning the other way).
+            ramp = min(1.0, since / 6.0) if since < 30 else max(0.0, 1 - (since - 30) / 6.0)
+            sign = -1.0 if cue.challenge is Challenge.TURN_LEFT else 1.0
+            pose.yaw += sign * sheet_turn * ramp
+        elif cue.challenge is not None and 0 <= since < 12:
             if cue.challenge in prints:
                 shown = prints[cue.challenge]
             else:   # no print of a turned head: turn the sheet
                 sign = 1.0 if cue.challenge is Challenge.TURN_LEFT else -1.0
-                pose.yaw += sign * 35
+                pose.yaw += sign * sheet_turn
         return sensor_noise(held(shown, pose, background), index)
 
     return frame
@@ -418,6 +434,9 @@ def _scenario(kind: str, candidate: int, face: Face, rng: random.Random,
     if kind == "photo_swap":
         return Scenario(kind, candidate, lambda a: ReactiveSource(
             photo_swap_policy(face, fresh(a), turned_prints=False)))
+    if kind == "photo_swap_far":
+        return Scenario(kind, candidate, lambda a: ReactiveSource(
+            photo_swap_policy(face, fresh(a), turned_prints=False, far_turn=True)))
     if kind == "photo_swap_3d":
         return Scenario(kind, candidate, lambda a: ReactiveSource(
             photo_swap_policy(face, fresh(a), turned_prints=True)))
