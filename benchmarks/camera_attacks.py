@@ -1,6 +1,7 @@
 """Presentation-attack benchmark: how often each attack passes, how often genuine fails.
 
     python benchmarks/camera_attacks.py [--genuine N] [--attackers N] [--attempts N]
+                                        [--kinds a,b] [--without-flat-picture-rule]
 
 Runs the real identity check (real models, real images) on the attack set of
 tests/camera/attacks.py: genuine candidates and, per attack type, attackers. Every
@@ -11,6 +12,9 @@ stopping at the first pass. Printed per type:
   genuine attempts / genuine attempts;
 - per candidate (retries included): APCER = attackers who got in with any attempt;
   BPCER = genuine candidates rejected on every attempt.
+
+``--without-flat-picture-rule`` runs the check as it was before the foreshortening rule
+(turn_min_foreshortening = 0), the baseline its figures are compared with.
 
 Targets (issue 16): APCER 0 % for every attack type, BPCER <= 5 %. What the synthetic
 data can and cannot show: docs/camera.md, "Presentation attacks".
@@ -45,12 +49,19 @@ def main() -> int:
     parser.add_argument("--attempts", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--kinds", default="")
+    parser.add_argument("--without-flat-picture-rule", action="store_true")
     args = parser.parse_args()
 
     from attacks import ATTACK_KINDS
     from pa_harness import evaluate
 
     from client.camera.analyzer import FaceAnalyzer
+    from client.camera.settings import DEFAULT_SETTINGS, CameraSettings
+
+    settings = (CameraSettings(turn_min_foreshortening=0.0)
+                if args.without_flat_picture_rule else DEFAULT_SETTINGS)
+    if args.without_flat_picture_rule:
+        print("baseline: the flat-picture rule is off (turn_min_foreshortening = 0)")
 
     kinds = [k for k in args.kinds.split(",") if k] or ["genuine", *ATTACK_KINDS]
     started = time.monotonic()
@@ -59,7 +70,8 @@ def main() -> int:
         for kind in kinds:
             count = args.genuine if kind == "genuine" else args.attackers
             results.update(evaluate(analyzer, image_analyzer, kinds=[kind], candidates=count,
-                                    max_attempts=args.attempts, seed=args.seed))
+                                    max_attempts=args.attempts, seed=args.seed,
+                                    settings=settings))
             summary = results[kind]
             print(f"  ... {kind}: {summary.candidates} candidates, {summary.attempts} "
                   f"attempts, accepted {summary.accepted_candidates} candidates / "

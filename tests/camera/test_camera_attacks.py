@@ -11,10 +11,18 @@ from __future__ import annotations
 import random
 
 import pytest
-from attacks import ATTACK_KINDS, Face, ReactiveSource, genuine_policy, scenarios
+from attacks import (
+    ATTACK_KINDS,
+    Face,
+    ReactiveSource,
+    genuine_policy,
+    photo_swap_policy,
+    scenarios,
+)
 
 from client.camera.analyzer import FaceAnalyzer
 from client.camera.identity_check import Outcome, run_identity_check
+from client.camera.settings import CameraSettings
 
 pytestmark = pytest.mark.slow
 
@@ -23,6 +31,8 @@ EXPECTED = {
     "print_tilt": {"liveness.challenge_timeout", "liveness.planar", "liveness.wrong_action",
                    "quality.too_small", "pad.attack"},
     "photo_swap": {"liveness.challenge_timeout", "liveness.planar", "liveness.wrong_action"},
+    "photo_swap_far": {"liveness.flat_picture", "liveness.challenge_timeout",
+                       "liveness.wrong_action"},
     "photo_swap_3d": {"liveness.jump"},
     "screen_talk": {"liveness.challenge_timeout", "liveness.wrong_action",
                     "liveness.early_action", "pad.attack"},
@@ -57,3 +67,23 @@ def test_a_genuine_candidate_of_the_set_passes(analyzer: FaceAnalyzer, face: Fac
     result = attempt(analyzer, scenario.make_source(0), 78, base_photo)
     assert result.outcome is Outcome.VERIFIED, result.reason
     assert result.pad_median is not None and result.parallax
+
+
+def test_prints_swapped_on_cue_with_the_sheet_turned_far_are_refused(
+        analyzer: FaceAnalyzer, face: Face, base_photo: bytes) -> None:
+    # The audit's attack (issue 16): the "three prints" swap, the sheet turned ~60 deg for
+    # the turn prompt. This attacker got through before the width rule (checked below
+    # with the rule switched off: same frames, same sequence).
+    def run(settings: CameraSettings):  # type: ignore[no-untyped-def]
+        source = ReactiveSource(photo_swap_policy(face, random.Random(2), turned_prints=False,
+                                                  far_turn=True))
+        return run_identity_check(source=source, analyzer=analyzer, base_photo=base_photo,
+                                  settings=settings, rng=random.Random(102),
+                                  on_progress=source.observe)
+
+    refused = run(CameraSettings())
+    assert refused.reason == "liveness.flat_picture", refused.reason
+    assert refused.foreshortening and refused.foreshortening[0] < 0.85
+    assert refused.to_record()["foreshortening"] == list(refused.foreshortening)
+    without_rule = run(CameraSettings(turn_min_foreshortening=0.0))
+    assert without_rule.outcome is Outcome.VERIFIED, without_rule.reason
