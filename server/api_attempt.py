@@ -193,6 +193,12 @@ def submit(
             },
             at_ms=now,
         )
+    if not already:
+        # Before the result can be read: held if the exam requires an identity check
+        # this attempt never passed (server/identity_audit.py).
+        from server.review import evaluate_submission
+
+        evaluate_submission(ctx.db, attempt, now_ms=now)
     if attempt.score is None:
         background.add_task(ctx.grader.grade, attempt.id)
     return {

@@ -45,6 +45,7 @@ EXTENSION_MODULES: list[str] = [
     "server.review",
     "server.base_photos",
     "server.proctors",
+    "server.identity_audit",
     "server.integrity_rules",
     "server.version_floor",
     "server.pledges",

@@ -20,7 +20,8 @@ The rule (one implementation, here; the camera part is client/camera/review.py's
 3. a blocking integrity finding (e-01/e-02) appeared during the exam, or
 4. server/identity_audit.py finds the identity checks wanting (the check switched off,
    weaker settings than the exam's policy, frames not from a camera, a pass after too
-   many failures, or the server's own re-computed match disagreeing).
+   many failures, the server's own re-computed match disagreeing or impossible, or, in
+   an exam whose policy requires the check, a submission without a passed one).
 
 A reviewer's clearance covers what existed when it was given; anything new that would
 hold the result (a new reason, or a new event of a holding kind) holds it again.
@@ -43,7 +44,12 @@ from client.i18n import _
 from server import schema as t
 from server.auth import CandidateAuth, Context
 from server.db import PENDING_REVIEW, Attempt, Candidate, Database
-from server.identity_audit import attempt_identity_reasons, recheck
+from server.identity_audit import (
+    attempt_identity_reasons,
+    exam_policy,
+    exams_requiring_identity,
+    recheck,
+)
 from server.review_store import (
     MAX_IMAGE_BYTES,
     CameraEventsIn,
@@ -152,7 +158,8 @@ def evaluate_attempt(db: Database, attempt_id: int, *, now_ms: int) -> Verdict:
         reasons = attempt_reasons(identity=identity, items=items,
                                   end_ms=_end_ms(attempt, exam.end_ms, now_ms))
         # The server's own look at the identity checks (server/identity_audit.py).
-        reasons += attempt_identity_reasons(db, attempt_id, attempt.exam_id)
+        reasons += attempt_identity_reasons(db, attempt_id, attempt.exam_id,
+                                            submitted=attempt.submitted_at_ms is not None)
         codes = tuple(r.code for r in reasons)
         pending = bool(reasons)
         if pending and state is not None and state.cleared_codes is not None:
@@ -258,14 +265,29 @@ def reevaluate_submitted(db: Database, *, now_ms: int) -> int:
     """
     ensure_tables(db)
     a, s = t.attempts, review_states
+    required = exams_requiring_identity(db)
     with db.read() as conn:
         ids = [int(x) for x in conn.execute(
             select(a.c.id).join(s, s.c.attempt_id == a.c.id)
             .where(a.c.submitted_at_ms.is_not(None)
                    & (s.c.evaluated_at_ms < a.c.submitted_at_ms))).scalars()]
+        # Never evaluated (no upload at all) in an exam that requires the identity check:
+        # exactly the attempt of a client that never sent one.
+        if required:
+            ids += [int(x) for x in conn.execute(
+                select(a.c.id).where(a.c.exam_id.in_(required)
+                                     & a.c.submitted_at_ms.is_not(None)
+                                     & a.c.id.not_in(select(s.c.attempt_id)))).scalars()]
     for attempt_id in ids:
         evaluate_attempt(db, attempt_id, now_ms=now_ms)
     return len(ids)
+
+
+def evaluate_submission(db: Database, attempt: Attempt, *, now_ms: int) -> None:
+    """At submission: an exam that requires the identity check holds an attempt with no
+    passed check on record (the sweeper covers auto-submitted ones)."""
+    if exam_policy(db, attempt.exam_id)["identity_required"] is True:
+        evaluate_attempt(db, attempt.id, now_ms=now_ms)
 
 
 def purge_images(db: Database, *, exam_id: str) -> int:
@@ -292,7 +314,7 @@ def post_identity(body: IdentityIn, session: CandidateAuth, ctx: Context) -> dic
     now = ctx.clock.now_ms()
     stored = store_identity(ctx.db, ctx.keys, attempt_id=session.attempt.id, body=body,
                             now_ms=now)
-    if stored and body.passed and body.captures:
+    if stored and body.passed:
         recheck(ctx.db, ctx.keys, attempt_id=session.attempt.id,
                 candidate_id=session.attempt.candidate_id, event_id=body.event_id,
                 passed=body.passed, client_score=body.score,

@@ -40,10 +40,11 @@ def camera_settings(settings: Settings, *, low_end: bool = False) -> CameraSetti
     return result
 
 
-# The exam's camera policy in the signed package header (server/identity_policy.py puts
-# it there): the server's choice per exam. It comes after the machine-wide config.
+# The exam's camera policy in the signed package header (server/identity_audit.py puts
+# it there; exam-server set-camera-policy sets it): the server's choice per exam. It
+# comes after the machine-wide config.
 POLICY_KEY = "camera_policy"
-_POLICY_FIELDS: dict[str, tuple[str, type, float, float]] = {
+POLICY_FIELDS: dict[str, tuple[str, type, float, float]] = {
     # package key: (CameraSettings field, type, low, high)
     "match_threshold": ("match_threshold", float, 0.0, 1.0),
     "max_attempts": ("max_failures_before_proctor", int, 1, 10),
@@ -59,7 +60,7 @@ def apply_package_policy(camera: CameraSettings, extra: Mapping[str, object]) ->
     if not isinstance(policy, Mapping):
         return camera
     result = camera
-    for key, (name, kind, low, high) in _POLICY_FIELDS.items():
+    for key, (name, kind, low, high) in POLICY_FIELDS.items():
         value = policy.get(key)
         if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
             continue

@@ -12,7 +12,9 @@ from skimage import data
 
 from client.review.outbox import identity_item
 from server import base_photos, identity_audit
+from server import cli as server_cli
 from server.keys import load_keys
+from server.review import reevaluate_submitted
 
 SETTINGS = {"match_threshold": 0.363, "challenge_min_count": 2, "pad_enabled": True}
 CAMERA = {"kind": "camera", "device": "USB2.0 HD UVC WebCam", "path": "\\\\?\\usb#vid_0bda"}
@@ -72,9 +74,11 @@ def test_weaker_settings_or_a_file_source_are_held(srv) -> None:
 
 def test_many_failures_before_a_pass_are_held(srv) -> None:
     alice, bob = login(srv, 0), login(srv, 1)
+    base_photos.put_base_photo(srv.db, load_keys(srv.data_dir), candidate_id=alice.candidate_id,
+                               jpeg=jpeg(astronaut()), now_ms=1, uploaded_by="test")
     for _ in range(2):
         alice.post("/attempt/identity", failed())
-    alice.post("/attempt/identity", passed(captures=[]))
+    alice.post("/attempt/identity", passed(captures=[jpeg(astronaut())]))
     assert alice.attempt().review_status == "none"      # within the 3 attempts allowed
     for _ in range(8):
         bob.post("/attempt/identity", failed())
@@ -93,3 +97,75 @@ def test_the_policy_is_per_exam_and_travels_in_the_package(srv) -> None:
 
     applied = apply_package_policy(CameraSettings(), extra)
     assert applied.match_threshold == 0.45 and applied.max_failures_before_proctor == 2
+
+
+def test_a_pass_the_server_cannot_recheck_is_held(srv) -> None:
+    """A tampered client leaves the frames out; a pass with no base photo to compare with
+    cannot be re-computed either. Neither is taken on the client's word."""
+    keys = load_keys(srv.data_dir)
+    alice, bob, carol = login(srv, 0), login(srv, 1), login(srv, 2)
+    for candidate in (alice, bob):
+        base_photos.put_base_photo(srv.db, keys, candidate_id=candidate.candidate_id,
+                                   jpeg=jpeg(astronaut()), now_ms=1, uploaded_by="test")
+    assert alice.post("/attempt/identity", passed(captures=[jpeg(astronaut())])).status_code \
+        == 200
+    assert alice.attempt().review_status == "none"
+    assert bob.post("/attempt/identity", passed(captures=[])).status_code == 200
+    held = bob.attempt()
+    assert held.review_status == "pending_review"
+    assert "身份核验无法复核：未上传核验照片" in held.review_reason
+    assert bob.submit_and_result()["status"] == "pending_review"
+    # Carol has no base photo on the server: her frames cannot be compared with anything.
+    assert carol.post("/attempt/identity", passed(captures=[jpeg(astronaut())])).status_code \
+        == 200
+    assert "身份核验无法复核：服务器没有该考生的底照" in carol.attempt().review_reason
+
+
+def test_an_exam_that_requires_the_check_holds_a_submission_without_one(srv, capsys) -> None:
+    keys = load_keys(srv.data_dir)
+    alice, bob, carol = login(srv, 0), login(srv, 1), login(srv, 2)
+    data = ["--data", str(srv.data_dir)]
+    # Not required (the default): a submission without any identity record is released.
+    assert carol.submit_and_result()["status"] != "pending_review"
+    assert carol.attempt().review_status == "none"
+    assert server_cli.main(["set-camera-policy", *data, alice.exam_id,
+                            "--identity-required", "on"]) == 0
+    assert "identity_required = 开" in capsys.readouterr().out
+    # Required: Alice (an old or tampered client that never sent a check) is held ...
+    result = alice.submit_and_result()
+    assert result["status"] == "pending_review" and result["score"] is None
+    assert "未进行身份核验" in alice.attempt().review_reason
+    # ... Bob, who passed on camera with his frames, is not.
+    base_photos.put_base_photo(srv.db, keys, candidate_id=bob.candidate_id,
+                               jpeg=jpeg(astronaut()), now_ms=1, uploaded_by="test")
+    assert bob.post("/attempt/identity", passed(captures=[jpeg(astronaut())])).status_code \
+        == 200
+    assert bob.submit_and_result()["status"] != "pending_review"
+    assert bob.attempt().review_status == "none"
+
+
+def test_the_sweeper_holds_an_auto_submitted_attempt_without_a_passed_check(srv) -> None:
+    alice, bob = login(srv, 0), login(srv, 1)
+    identity_audit.set_exam_policy(srv.db, alice.exam_id, {"identity_required": True})
+    bob.post("/attempt/identity", failed())          # failed, and no proctor let him in
+    now = srv.clock.now_ms()
+    for candidate in (alice, bob):                   # the exam ended: submitted by the server
+        srv.db.submit_attempt(candidate.attempt().id, at_ms=now, status="auto_submitted")
+    reevaluate_submitted(srv.db, now_ms=now + 1)
+    assert "未进行身份核验" in alice.attempt().review_reason
+    assert "身份核验未通过，也没有监考教师核验" in bob.attempt().review_reason
+
+
+def test_the_camera_policy_command_refuses_values_the_client_would_ignore(srv, capsys) -> None:
+    exam_id = login(srv).attempt().exam_id
+    data = ["--data", str(srv.data_dir)]
+    assert server_cli.main(["set-camera-policy", *data, exam_id, "--match-threshold", "1.5"]) == 1
+    assert "camera_policy.invalid" in capsys.readouterr().err
+    assert server_cli.main(["set-camera-policy", *data, exam_id, "--match-threshold", "0.45",
+                            "--max-attempts", "2"]) == 0
+    assert server_cli.main(["set-camera-policy", *data, exam_id,
+                            "--challenge-min-count", "3"]) == 0
+    policy = identity_audit.exam_policy(srv.db, exam_id)      # the second call kept the first
+    assert (policy["match_threshold"], policy["max_attempts"], policy["challenge_min_count"]) \
+        == (0.45, 2, 3)
+    assert server_cli.main(["set-camera-policy", *data, "no-such-exam"]) == 1
