@@ -13,7 +13,7 @@ from client.camera.watermark import WatermarkInfo, evidence_photo
 from client.integrity.findings import Finding
 from client.integrity.rules import LocalizedName
 from client.review.outbox import camera_event_item, identity_item, integrity_item
-from server import review, review_store
+from server import base_photos, review, review_store
 from server.keys import load_keys
 
 
@@ -68,8 +68,12 @@ def test_failed_identity_with_proctor_approval_holds_the_result(srv):
 
 def test_a_passed_check_holds_nothing(srv):
     alice = login(srv)
+    # The server re-computes the match against the base photo it holds (without one a pass
+    # cannot be checked and is held: test_review_identity_audit).
+    base_photos.put_base_photo(srv.db, load_keys(srv.data_dir), candidate_id=alice.candidate_id,
+                               jpeg=jpeg(), now_ms=1, uploaded_by="test")
     ok = identity_item(passed=True, reason="verified", score=0.91, threshold=0.363,
-                       record={"outcome": "verified"}, at_ms=None, captures=[jpeg(width=200)])
+                       record={"outcome": "verified"}, at_ms=None, captures=[jpeg()])
     assert alice.post("/attempt/identity", ok.request_entry()).status_code == 200
     assert alice.submit_and_result()["status"] in ("computing", "scored")
 
