@@ -202,6 +202,10 @@ class ReactiveSource:
     def close(self) -> None:
         pass
 
+    def render(self, index: int, cue: Cue) -> Image:
+        """The frame the policy shows at *index* for *cue* (to put it on another medium)."""
+        return self._policy(index, cue)
+
 
 class ReplaySource(ReactiveSource):
     """Frames recorded earlier, shown through *medium* (identity: digital injection)."""
@@ -396,6 +400,25 @@ def screen_medium(rng: random.Random) -> Callable[[int, Image], Image]:
         return sensor_noise(held(framed, SheetPose(tx, ty, tr, scale=scale), background), index)
 
     return show
+
+
+def reactive_screen(face: Face, seed: int, *, scale: float, bezel: int = 20) -> ReactiveSource:
+    """A phone held in the room showing a live puppet of the candidate that follows the
+    prompts (a cooperative rendering, as a face-reenactment app would drive it): liveness
+    sees a 3D head doing what was asked; only passive PAD can see the phone. *scale* < 1
+    keeps the bezel and the hand-held edge inside the PAD model's 4x crop."""
+    person = cooperative(face, seed)
+    rng = random.Random(seed)
+    look, background = random.Random(rng.random()), room_background(rng)
+
+    def frame(index: int, cue: Cue) -> Image:
+        screen = screen_look(person.render(index, cue), look)
+        framed = cv2.copyMakeBorder(screen, bezel, bezel, bezel, bezel,
+                                    cv2.BORDER_CONSTANT, value=(20, 20, 20))
+        framed = cv2.resize(framed, SIZE, interpolation=cv2.INTER_AREA)
+        return sensor_noise(held(framed, SheetPose(scale=scale), background), index)
+
+    return ReactiveSource(frame, max_s=30.0)
 
 
 def digital(index: int, picture: Image) -> Image:
