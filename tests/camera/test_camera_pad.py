@@ -9,8 +9,6 @@ presentation-attack detection" has the calibration these tests pin down.
 
 from __future__ import annotations
 
-import random
-
 import pytest
 from attacks import Cue, Face, cooperative, reactive_screen
 from pa_harness import attempt

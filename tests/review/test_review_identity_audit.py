@@ -10,6 +10,9 @@ import numpy as np
 from review_helpers import astronaut, jpeg, login
 from skimage import data
 
+from client.camera.settings import CameraSettings
+from client.config.camera import apply_package_policy
+from client.paper.package import verify_package
 from client.review.outbox import identity_item
 from server import base_photos, identity_audit
 from server import cli as server_cli
@@ -92,9 +95,6 @@ def test_the_policy_is_per_exam_and_travels_in_the_package(srv) -> None:
     identity_audit.set_exam_policy(srv.db, exam_id, {"match_threshold": 0.45,
                                                      "max_attempts": 2})
     extra = identity_audit.policy_extra(srv.db, exam_id)
-    from client.camera.settings import CameraSettings
-    from client.config.camera import apply_package_policy
-
     applied = apply_package_policy(CameraSettings(), extra)
     assert applied.match_threshold == 0.45 and applied.max_failures_before_proctor == 2
 
@@ -168,4 +168,12 @@ def test_the_camera_policy_command_refuses_values_the_client_would_ignore(srv, c
     policy = identity_audit.exam_policy(srv.db, exam_id)      # the second call kept the first
     assert (policy["match_threshold"], policy["max_attempts"], policy["challenge_min_count"]) \
         == (0.45, 2, 3)
+    # The re-signed package carries it, and the client applies it.
+    exam = srv.db.get_exam(exam_id)
+    package = (srv.data_dir / "packages" / exam.package_path).read_bytes()
+    header = verify_package(package, trusted_key=load_keys(srv.data_dir).signing_public,
+                            expected_exam_id=exam_id)
+    applied = apply_package_policy(CameraSettings(), header.extra)
+    assert (applied.match_threshold, applied.max_failures_before_proctor,
+            applied.challenge_min_count) == (0.45, 2, 3)
     assert server_cli.main(["set-camera-policy", *data, "no-such-exam"]) == 1
