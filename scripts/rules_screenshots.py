@@ -7,6 +7,7 @@
 - rules-seats.png           /admin/seats: client versions, pledge, proctors by real name
 
     python scripts/rules_screenshots.py      # starts Xvfb itself when there is no DISPLAY
+    python scripts/rules_screenshots.py --qt-only   # only rules-pledge and rules-materials-pc
 """
 
 from __future__ import annotations
@@ -40,6 +41,23 @@ def ensure_display() -> None:
     env = dict(os.environ, SCREENSHOTS_UNDER_XVFB="1", QT_QPA_PLATFORM="xcb")
     sys.exit(subprocess.call(["xvfb-run", "-a", "-s", "-screen 0 1366x768x24",
                               sys.executable, *sys.argv], env=env))
+
+
+def admin_login(page: Any, server: Any) -> None:
+    """Log the browser page in as the demo admin.
+
+    WORKAROUND: on a fresh server the first admin login can answer 500 "database is
+    locked" while it creates the staff throttle's table lazily (server/staff_throttle.py,
+    SQLite); a second try finds the table. Tried three times, then the script fails."""
+    for _attempt in range(3):
+        page.goto(f"{server.url}/admin/login")
+        page.fill("#username", server.demo.admin_username)
+        page.fill("#password", server.demo.admin_password)
+        with page.expect_navigation():  # the session cookie is set before the next goto
+            page.click("#login")
+        if "/admin/login" not in page.url:
+            return
+    raise RuntimeError(f"admin login failed: {page.url}")
 
 
 def pump(app: Any, seconds: float) -> None:
@@ -94,24 +112,31 @@ def qt_screens(server: Any, scratch: Path) -> None:
     with FaceAnalyzer(video_mode=False) as analyzer:
         sample = permitted_samples(analyzer, count=1)[0]
     proctor = verifiers_for(server.db, server.demo.exam_id)[0]
-    info = MaterialsWatermarkInfo(
-        exam_time="2026-06-01 09:00-11:00", center_id=server.demo.center_id,
-        center_name="北京市第一中学考点 海淀区学院路1号", room="第03考场",
-        candidate_id="EMERGENCY", taken_at="2026-06-01 09:31:05", proctor=proctor.name)
+    # The center's name and address come from the login answer (the demo center's record),
+    # not typed by the proctor.
+    login = session.attempt.login
+
+    def info(center: str, address: str, room: str) -> MaterialsWatermarkInfo:
+        return MaterialsWatermarkInfo(
+            exam_time="2026-06-01 09:00-11:00", center_id=server.demo.center_id,
+            center_name=center, center_address=address, room=room,
+            candidate_id="EMERGENCY", taken_at="2026-06-01 09:31:05", proctor=proctor.name)
+
     dialog = MaterialsDialog(
         proctor_id=proctor.proctor_id, proctor_name=proctor.name,
         outbox=MaterialsOutbox(run_on_store=session.run_on_store,
                                post_json=transport_for(session).post_json),
         capture=lambda mark: room_photo(sample.image, mark),
-        watermark_info=lambda center, room: info, now_ms=session.clock.now_ms,
+        watermark_info=info, now_ms=session.clock.now_ms,
         deadline_text="提交截止：考试时间单元结束（2026-06-01 11:00 或之后由考点设定的时间）",
-        parent=window)
-    dialog.center_edit.setText("北京市第一中学考点 海淀区学院路1号")
+        center_name=login.center_name, center_address=login.center_address, parent=window)
     dialog.room_edit.setText("第03考场")
     dialog.candidates_edit.setPlainText(f"{server.demo.username}\n"
                                         f"{server.demo.candidates[1].student_no}")
     dialog.reason_edit.setPlainText("本考场 2 名考生人脸识别未通过，已人工核验身份证件")
-    dialog.add_photo(room_photo(sample.image, info))
+    dialog.add_photo(room_photo(sample.image, info(dialog.center_edit.text(),
+                                                   dialog.center_address_edit.text(),
+                                                   dialog.room_edit.text())))
     dialog.resize(760, 640)
     dialog.show()
     pump(app, 0.5)
@@ -159,10 +184,7 @@ def web_screens(server: Any) -> None:
             "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--no-first-run"])
         page = browser.new_page(viewport={"width": 1100, "height": 900}, locale="zh-CN")
-        page.goto(f"{server.url}/admin/login")
-        page.fill("#username", server.demo.admin_username)
-        page.fill("#password", server.demo.admin_password)
-        page.click("#login")
+        admin_login(page, server)
         page.goto(f"{server.url}/admin/materials")
         page.fill("#room", "第03考场")
         page.fill("#reason", "考场网络中断，2 名考生人脸识别无法完成，已人工核验身份证件")
@@ -193,16 +215,14 @@ def seats_screen(server: Any) -> None:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
             "--no-sandbox", "--headless", "--disable-gpu", "--no-first-run"])
         page = browser.new_page(viewport={"width": 1100, "height": 700}, locale="zh-CN")
-        page.goto(f"{server.url}/admin/login")
-        page.fill("#username", server.demo.admin_username)
-        page.fill("#password", server.demo.admin_password)
-        page.click("#login")
+        admin_login(page, server)
         page.goto(f"{server.url}/admin/seats")
         page.screenshot(path=str(OUT / "rules-seats.png"), full_page=True)
         browser.close()
 
 
 def main() -> int:
+    qt_only = "--qt-only" in sys.argv[1:]  # the two Qt screens, without Chromium
     ensure_display()
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
     from server.testing import live_server
@@ -210,10 +230,14 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch, \
             live_server(Path(scratch) / "server", start_in_s=-1800, duration_s=7200) as server:
-        web_screens(server)
+        if not qt_only:
+            web_screens(server)
         qt_screens(server, Path(scratch))
-        seats_screen(server)
-    for name in ("pledge", "materials-pc", "materials-web", "photo-report", "seats"):
+        if not qt_only:
+            seats_screen(server)
+    names = ("pledge", "materials-pc") if qt_only else (
+        "pledge", "materials-pc", "materials-web", "photo-report", "seats")
+    for name in names:
         print(OUT / f"rules-{name}.png")
     return 0
 

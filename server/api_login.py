@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server import second_login, version_floor
 from server.auth import CANDIDATE, Context, client_ip, new_token
+from server.center_address import center_label
 from server.center_ip import ip_allowed
 from server.db import AUTO_SUBMITTED, CANDIDATE_VIEW_TOKEN, Attempt, Candidate, Exam
 from server.errors import ApiError
@@ -169,6 +170,9 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
         },
         "epoch_ms": now,
         "seen_ip": seen_ip,
+        # The candidate's center, for the emergency-materials watermark on this PC.
+        "center": label.to_json() if (label := center_label(ctx.db, candidate.center_id))
+        else None,
     }
 
 

@@ -2,7 +2,7 @@
 
     exam-server init-demo [--data DIR] [--start-in SECONDS] [--duration MINUTES]
     exam-server serve [--host H] [--port P] [--data DIR] [--trust-proxy] [--workers N]
-    exam-server add-center ID NAME [--allowed-ip IP ...]
+    exam-server add-center ID NAME [--allowed-ip IP ...] [--address ADDRESS]
     exam-server add-admin USERNAME [--center ID] [--password PW]
     exam-server add-candidates --csv FILE --exam EXAM
     exam-server import-paper FILE --exam EXAM --start ISO --end ISO [--title T] [--replace]
@@ -136,6 +136,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_add_center(args: argparse.Namespace) -> int:
     ctx = open_context(args)
     ctx.db.upsert_center(center_id=args.id, name=args.name, allowed_ips=args.allowed_ip)
+    if args.address is not None:  # not given: the stored address stays
+        from server.center_address import set_center_address
+
+        set_center_address(ctx.db, center_id=args.id, address=args.address)
     print(_("考点 {center} 已保存").format(center=args.id))
     return 0
 
@@ -278,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("name")
     p.add_argument("--allowed-ip", action="append", default=[], metavar="IP")
+    p.add_argument("--address", default=None,
+                   help=_("考点地址（与考点名称一起印在应急材料照片水印中）"))
 
     p = command("add-admin", cmd_add_admin, _("添加或修改管理员"))
     p.add_argument("username")

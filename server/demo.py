@@ -26,6 +26,7 @@ from server.passwords import default_password, hash_admin_password, hash_passwor
 DEMO_EXAM_ID = "demo-exam"
 DEMO_CENTER_ID = "demo-center"
 DEMO_CENTER_NAME = "演示考点"
+DEMO_CENTER_ADDRESS = "北京市海淀区学院路 1 号（演示地址）"  # made up, like the candidates
 DEMO_ADMIN_USERNAME = "admin"
 DEMO_PROCTOR_NAME = "王老师"
 DEMO_PROCTOR_PASSWORD = "jiankao2026"  # demo only: real proctors get random passwords
@@ -103,6 +104,9 @@ def install_demo(
 ) -> DemoInfo:
     """Create (or refresh) the demo data; the demo exam starts *start_in_s* from now."""
     db.upsert_center(center_id=DEMO_CENTER_ID, name=DEMO_CENTER_NAME, allowed_ips=[])
+    from server.center_address import set_center_address
+
+    set_center_address(db, center_id=DEMO_CENTER_ID, address=DEMO_CENTER_ADDRESS)
     admin_password = admin_password or secrets.token_urlsafe(9)
     db.upsert_admin(
         username=DEMO_ADMIN_USERNAME,

@@ -101,6 +101,16 @@ def _draw_band_pillow(image: Image, lines: list[str], font_path: Path) -> Image 
     except OSError as exc:
         log.warning("watermark font %s unusable: %s", font_path, exc)
         return None
+    # A long line (a center's full address) would run off the right edge and lose the
+    # end of the evidence: the font shrinks until the widest line fits.
+    widest = max((font.getlength(line) for line in lines), default=0.0)
+    if widest > width - size:
+        fitted = max(8, int(size * (width - size) / widest))
+        try:
+            font, size = load_font(ImageFont, font_path, fitted), fitted
+        except OSError as exc:
+            log.warning("watermark font %s unusable: %s", font_path, exc)
+            return None
     rgb = PILImage.fromarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
     draw = ImageDraw.Draw(rgb)
     line_height = int(size * 1.35)

@@ -37,10 +37,11 @@ class MaterialsWatermarkInfo(WatermarkInfo):
 
     def lines(self) -> list[str]:
         # Always Chinese, whatever the UI language: the reviewers are the exam staff.
-        address = f" {self.center_address}" if self.center_address else ""
         room = f" 考场 {self.room}" if self.room else ""
+        # The address on a line of its own: a full postal address is long.
+        address = [f"地址 {self.center_address}"] if self.center_address else []
         return [f"考试时间 {self.exam_time}  应急材料",
-                f"考点 {self.center_name}（{self.center_id}）{address}{room}",
+                f"考点 {self.center_name}（{self.center_id}）{room}", *address,
                 f"监考 {self.proctor}  拍摄 {self.taken_at}"]
 
     def ascii_lines(self) -> list[str]:

@@ -60,6 +60,10 @@ class LoginResult:
     login_kind: str = "first"  # server/second_login.py; "offline" for an offline login
     submitted_at_ms: int | None = None
     may_write: bool = True  # False: submitted and held by another PC; this one only reads
+    # The candidate's center as the server knows it ("" after an offline login or from an
+    # older server): printed in the emergency-materials watermark.
+    center_name: str = ""
+    center_address: str = ""
 
     @property
     def offline(self) -> bool:
@@ -262,6 +266,7 @@ class ExamApi:
         candidate = body["candidate"]
         attempt = body.get("attempt") or {}
         submitted = attempt.get("submitted_at_ms")
+        center = body.get("center") if isinstance(body.get("center"), dict) else {}
         return LoginResult(
             token=body["token"], candidate_id=str(candidate["id"]),
             candidate_name=candidate["name"], student_no=candidate.get("student_no", ""),
@@ -272,7 +277,9 @@ class ExamApi:
             attempt_status=str(attempt.get("status", "in_progress")),
             login_kind=str(attempt.get("login_kind", "first")),
             submitted_at_ms=None if submitted is None else int(submitted),
-            may_write=bool(attempt.get("may_write", True)))
+            may_write=bool(attempt.get("may_write", True)),
+            center_name=str(center.get("name") or ""),
+            center_address=str(center.get("address") or ""))
 
     def admin_login(self, *, username: str, password: str) -> str:
         """POST /admin/login; the admin token then authorizes room preloads."""

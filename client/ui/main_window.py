@@ -579,7 +579,8 @@ class ExamWindow(QMainWindow):
         info = WatermarkInfo(
             exam_time=f"{beijing_datetime(login.exam.start_ms)}-"
                       f"{beijing_datetime(login.exam.end_ms)[-5:]}",
-            center_id=self.session.center_id, center_name=self.session.center_id,
+            center_id=self.session.center_id,
+            center_name=login.center_name or self.session.center_id,
             room=room, candidate_id=login.student_no, taken_at=beijing_datetime(now))
         self.camera_panel.evidenceCaptured.connect(
             lambda photo: self._store_evidence(photo, proctor=proctor))

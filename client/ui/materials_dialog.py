@@ -44,13 +44,19 @@ THUMB_WIDTH = 200
 
 class MaterialsDialog(QDialog):
     """*capture(info)* returns watermarked JPEG bytes (blocking, camera);
-    *watermark_info(center, room)* the watermark for a photo taken now."""
+    *watermark_info(center_name, center_address, room)* the watermark for a photo taken now.
+
+    *center_name*/*center_address* come from the server (the login answer): then the
+    fields are filled in and locked, so the evidence carries the center as the platform
+    registered it. Without them (an offline login, an older server) the proctor types them.
+    """
 
     def __init__(self, *, proctor_id: str, proctor_name: str, outbox: MaterialsOutbox,
                  capture: Callable[[MaterialsWatermarkInfo], bytes],
-                 watermark_info: Callable[[str, str], MaterialsWatermarkInfo],
+                 watermark_info: Callable[[str, str, str], MaterialsWatermarkInfo],
                  now_ms: Callable[[], int | None], deadline_text: str = "",
-                 suggested_candidates: str = "", parent: QWidget | None = None) -> None:
+                 suggested_candidates: str = "", center_name: str = "",
+                 center_address: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("materialsDialog")
         self.setWindowTitle(_("应急材料"))
@@ -77,9 +83,15 @@ class MaterialsDialog(QDialog):
         layout.addWidget(self.deadline)
 
         form = QFormLayout()
-        self.center_edit = QLineEdit()
-        self.center_edit.setPlaceholderText(_("考点名称和地址，印在照片水印中"))
+        self.center_edit = QLineEdit(center_name)
+        self.center_edit.setPlaceholderText(_("考点名称，印在照片水印中"))
         form.addRow(_("考点"), self.center_edit)
+        self.center_address_edit = QLineEdit(center_address)
+        self.center_address_edit.setPlaceholderText(_("考点地址，印在照片水印中"))
+        form.addRow(_("考点地址"), self.center_address_edit)
+        # Registered on the server: the watermark must say what the platform knows.
+        self.center_edit.setReadOnly(bool(center_name))
+        self.center_address_edit.setReadOnly(bool(center_name and center_address))
         self.room_edit = QLineEdit()
         self.room_edit.setPlaceholderText(_("例如 第03考场"))
         form.addRow(_("考场"), self.room_edit)
@@ -123,6 +135,7 @@ class MaterialsDialog(QDialog):
         self.capture_button.setEnabled(False)
         self.message.setText(_("正在拍摄…"))
         info = self._watermark_info(self.center_edit.text().strip(),
+                                    self.center_address_edit.text().strip(),
                                     self.room_edit.text().strip())
         run_in_background(lambda: self._capture(info), on_done=self.add_photo,
                           on_error=self._capture_failed)
@@ -200,14 +213,14 @@ def open_for_window(window: Any) -> str:
         return _("本机未启用摄像头，请在考点管理页面用手机或电脑浏览器上传应急材料")
     source_factory = checks.source_factory or checks.selection().open_source
 
-    def info(center: str, room: str) -> MaterialsWatermarkInfo:
+    def info(center: str, address: str, room: str) -> MaterialsWatermarkInfo:
         now = session.clock.now_ms() or 0
         return MaterialsWatermarkInfo(
             exam_time=f"{beijing_datetime(login.exam.start_ms)}-"
                       f"{beijing_datetime(login.exam.end_ms)[-5:]}",
             center_id=session.center_id, center_name=center or session.center_id, room=room,
             candidate_id="EMERGENCY", taken_at=beijing_datetime(now),
-            proctor=f"{proctor.name}", center_address="")
+            proctor=f"{proctor.name}", center_address=address)
 
     dialog = MaterialsDialog(
         proctor_id=proctor.proctor_id, proctor_name=proctor.name,
@@ -219,7 +232,7 @@ def open_for_window(window: Any) -> str:
             end=beijing_datetime(login.exam.end_ms)),
         suggested_candidates=login.student_no if window.identity_result is not None
         and not window.identity_result.passed else "",
-        parent=window)
+        center_name=login.center_name, center_address=login.center_address, parent=window)
     window.materials_dialog = dialog
     dialog.open()
     return _("已打开应急材料")

@@ -10,7 +10,7 @@ the form: every submission of the exam in the admin's scope, with its photos.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,6 +21,7 @@ from server.admin_web.pages import _header, _page, esc, login_page
 from server.admin_web.routes import _SECURITY_HEADERS, visible_exams
 from server.admin_web.session import csrf_ok, csrf_token, current_admin, session_token
 from server.auth import Context
+from server.center_address import CenterLabel, center_label
 from server.context import ServerContext
 from server.db import Admin, Candidate, Exam
 from server.errors import ApiError
@@ -34,6 +35,9 @@ from server.materials import (
     read_photo,
     submit,
 )
+
+if TYPE_CHECKING:  # the watermark code pulls in OpenCV: loaded on the first upload only
+    from client.proctor.materials import MaterialsWatermarkInfo
 
 router = APIRouter(prefix="/admin/materials")
 
@@ -155,17 +159,26 @@ def materials_form(request: Request, ctx: Context, exam: str = "") -> Response:
     return _render(ctx, admin, token, exam)
 
 
-def _watermarked(data: bytes, *, exam: Exam, center: str, who: str, now_ms: int) -> bytes:
+def upload_watermark(*, exam: Exam, center: CenterLabel | None, room: str, who: str,
+                     now_ms: int) -> MaterialsWatermarkInfo:
+    """The watermark of a browser upload: the admin's center by its registered name and
+    address (server/center_address.py), as on an exam PC; "-" for a platform admin."""
+    from client.proctor.materials import MaterialsWatermarkInfo
+
+    return MaterialsWatermarkInfo(
+        exam_time=f"{beijing_datetime(exam.start_ms)}-{beijing_datetime(exam.end_ms)[-5:]}",
+        center_id=center.id if center else "-", center_name=center.name if center else "-",
+        center_address=center.address if center else "", room=room,
+        candidate_id="EMERGENCY", taken_at=beijing_datetime(now_ms), proctor=who)
+
+
+def _watermarked(data: bytes, info: MaterialsWatermarkInfo) -> bytes:
     from client.camera.analyzer import decode_image
-    from client.proctor.materials import MaterialsWatermarkInfo, room_photo
+    from client.proctor.materials import room_photo
 
     image = decode_image(data)
     if image is None:
         raise ApiError(422, "materials_not_jpeg", max_bytes=MAX_PHOTO_BYTES)
-    info = MaterialsWatermarkInfo(
-        exam_time=f"{beijing_datetime(exam.start_ms)}-{beijing_datetime(exam.end_ms)[-5:]}",
-        center_id=center, center_name=center, room="", candidate_id="EMERGENCY",
-        taken_at=beijing_datetime(now_ms), proctor=who)
     return room_photo(image, info)
 
 
@@ -211,8 +224,9 @@ def materials_upload(request: Request, ctx: Context,
             raise ApiError(422, "materials_not_jpeg", max_bytes=MAX_PHOTO_BYTES)
         if len(data) > MAX_PHOTOS:
             raise ApiError(422, "materials_photos", max_photos=MAX_PHOTOS)
-        marked_photos = [_watermarked(d, exam=chosen, center=admin.center_id or "-", who=who,
-                                      now_ms=now) for d in data if d]
+        info = upload_watermark(exam=chosen, center=center_label(ctx.db, admin.center_id),
+                                room=room.strip(), who=who, now_ms=now)
+        marked_photos = [_watermarked(d, info) for d in data if d]
         material = submit(ctx.db, ctx.keys, exam=chosen, center_id=admin.center_id, room=room,
                           reason=reason, candidates=marked, photos=marked_photos,
                           submitted_by=who, source="web", taken_at_ms=now, now_ms=now)

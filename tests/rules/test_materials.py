@@ -27,6 +27,9 @@ from client.proctor.materials import (
 )
 from client.review.services import transport_for
 from client.timefmt import beijing_datetime
+from server.admin_web.materials_routes import upload_watermark
+from server.center_address import CenterLabel, center_label, set_center_address
+from server.demo import DEMO_CENTER_ADDRESS, DEMO_CENTER_NAME
 from server.materials import deadline_ms, list_materials, material_photos, set_time_unit_end
 from server.proctors import verifiers_for
 from server.testing import LiveServer
@@ -72,8 +75,9 @@ def submission(proctor_id: str, *candidates: str) -> Submission:
 def test_watermark_carries_exam_time_center_and_proctor() -> None:
     lines = info().lines()
     assert lines[0].startswith("考试时间 2026-06-01 09:00-11:00")
-    assert "北京市第一中学考点" in lines[1] and "海淀区学院路 1 号" in lines[1]
-    assert "第03考场" in lines[1] and "监考 王老师" in lines[2]
+    assert "北京市第一中学考点" in lines[1] and lines[2] == "地址 海淀区学院路 1 号"
+    assert "第03考场" in lines[1] and "监考 王老师" in lines[3]
+    assert len(info(center_address="").lines()) == 3  # no address, no empty line
     plain = room_image()
     marked = decode_image(photo())
     assert marked is not None and marked.shape == plain.shape
@@ -83,6 +87,23 @@ def test_watermark_carries_exam_time_center_and_proctor() -> None:
     # The webcam path: the same watermark on a captured frame.
     captured = capture_evidence_photo(MemorySequenceSource([plain] * 3), info(), warmup_frames=2)
     assert captured.jpeg.startswith(b"\xff\xd8\xff") and captured.cjk_rendered
+
+
+def test_a_long_address_is_shrunk_to_fit_not_cut_off() -> None:
+    from client.camera.watermark import _draw_band_pillow, find_cjk_font
+
+    font = find_cjk_font()
+    assert font is not None
+    black = np.zeros((480, 640, 3), np.uint8)
+    long_address = ("北京市海淀区学院路街道学院路 1 号北京市第一中学东校区实验楼三层西侧"
+                    "（自东门进入，沿主路向北第二栋）")
+    lines = info(center_address=long_address).lines()
+    marked = _draw_band_pillow(black, lines, font)
+    assert marked is not None
+    band = marked[-140:]
+    assert band.max() > 200  # the text is there ...
+    margin = 640 // 36 // 2
+    assert band[:, -margin:].max() == 0  # ... and ends before the right edge
 
 
 def test_pc_materials_accepted_before_and_refused_after_the_time_unit(
@@ -213,11 +234,20 @@ def test_browser_upload_then_review_shows_materials_beside_the_candidate(
     image = browser.get(f"{server.url}/admin/materials/photo/{material.photos[0].id}",
                         timeout=10)
     assert image.status_code == 200 and image.content.startswith(b"\xff\xd8\xff")
+    # The server's watermark names the admin's center as registered (name and address).
+    exam = server.db.get_exam(server.demo.exam_id)
+    assert exam is not None and material.taken_at_ms is not None
+    label = center_label(server.db, server.demo.center_id)
+    expected = upload_watermark(exam=exam, center=label, room="第03考场",
+                                who=material.submitted_by, now_ms=material.taken_at_ms)
+    assert expected.lines()[1] == (f"考点 {DEMO_CENTER_NAME}（{server.demo.center_id}）"
+                                   " 考场 第03考场")
+    assert expected.lines()[2] == f"地址 {DEMO_CENTER_ADDRESS}"
+    source = decode_image(photo())
+    assert source is not None and image.content == room_photo(source, expected)
     assert requests.get(f"{server.url}/admin/materials/photo/{material.photos[0].id}",
                         timeout=10).status_code == 401
     # After the time unit: the page says so and an upload is refused with the deadline.
-    exam = server.db.get_exam(server.demo.exam_id)
-    assert exam is not None
     server.clock.advance(ms=exam.end_ms - server.clock.now_ms() + 1000)  # type: ignore[attr-defined]
     closed_page = browser.get(f"{server.url}/admin/materials", timeout=10).text
     deadline = beijing_datetime(exam.end_ms)
@@ -228,6 +258,37 @@ def test_browser_upload_then_review_shows_materials_beside_the_candidate(
         files=[("photos", ("room.jpg", photo(), "image/jpeg"))], timeout=30)
     assert late.status_code == 403
     assert f"应急材料提交已截止（截止时间 {deadline}）" in late.text
+
+
+def test_the_centers_registered_name_and_address_reach_the_exam_pc(
+        server: LiveServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from server import cli as server_cli
+
+    assert server.demo is not None
+    session = make_session(server, tmp_path / "pc")
+    login = session.login(username=server.demo.username, password=server.demo.password)
+    assert (login.center_name, login.center_address) == (DEMO_CENTER_NAME, DEMO_CENTER_ADDRESS)
+    session.close()
+    # The platform changes it with add-center --address; a run without --address keeps it.
+    data = ["--data", str(server.data_dir)]
+    assert server_cli.main(["add-center", *data, server.demo.center_id, "北京市第一中学考点",
+                            "--address", "海淀区  学院路 1 号"]) == 0
+    assert server_cli.main(["add-center", *data, server.demo.center_id,
+                            "北京市第一中学考点"]) == 0
+    assert "已保存" in capsys.readouterr().out
+    assert center_label(server.db, server.demo.center_id) == CenterLabel(
+        id=server.demo.center_id, name="北京市第一中学考点", address="海淀区 学院路 1 号")
+    second = server.demo.candidates[1]  # another candidate of the center, another PC
+    session = make_session(server, tmp_path / "pc2")
+    login = session.login(username=second.student_no, password=second.password)
+    assert (login.center_name, login.center_address) == ("北京市第一中学考点",
+                                                         "海淀区 学院路 1 号")
+    session.close()
+    # A center without an address: the name alone; no center at all: nothing.
+    set_center_address(server.db, center_id=server.demo.center_id, address="")
+    assert center_label(server.db, server.demo.center_id).address == ""  # type: ignore[union-attr]
+    assert center_label(server.db, None) is None
+    assert center_label(server.db, "no-such-center") is None
 
 
 @pytest.fixture
