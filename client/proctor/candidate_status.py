@@ -18,7 +18,7 @@ class CandidateStatus:
     revisions_saved: int               # every saved change, durable in the store
     unsynced: int                      # saved changes the server has not acknowledged yet
     synced_up_to_server_ms: int | None  # server time of the last acknowledged sync
-    submission: str                    # answering | submitted | auto_submitted
+    submission: str                    # answering | sealed | submitted | auto_submitted | revoked
     integrity: str                     # already translated one-line status
     identity: str                      # already translated one-line status
     # An offline file exported now will be accepted by the server (key registered or

@@ -106,8 +106,8 @@ class ProctorServices:
         answers = session.answers()
         paper = session.attempt.paper
         total = paper.item_count if paper is not None else len(answers)
-        submission = {"SUBMITTED": "submitted", "SEALED": "sealed"}.get(
-            session.phase.name, "answering")
+        submission = {"SUBMITTED": "submitted", "SEALED": "sealed",
+                      "REVOKED": "revoked"}.get(session.phase.name, "answering")
         return CandidateStatus(
             candidate_no=login.student_no, candidate_name=login.candidate_name,
             exam_id=login.exam.id, exam_title=login.exam.title,

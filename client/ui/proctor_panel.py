@@ -56,8 +56,9 @@ IDLE_POLL_MS = 1000
 
 
 def _submission_text(state: str) -> str:
-    return {"answering": _("作答中"), "submitted": _("已交卷"),
-            "auto_submitted": _("已自动交卷")}.get(state, state)
+    return {"answering": _("作答中"), "sealed": _("考试已结束，正在交卷"),
+            "submitted": _("已交卷"), "auto_submitted": _("已自动交卷"),
+            "revoked": _("已在其他电脑登录，本机不能再作答")}.get(state, state)
 
 
 def _choose_folder_dialog(parent: QWidget) -> Path | None:

@@ -315,7 +315,7 @@ def test_the_pc_taken_over_shows_it_stops_and_still_exports(
     """PC A is in the exam with an answer on the server and one typed offline; the candidate
     moves to PC B, which a proctor's code lets in. PC A's real window shows 已在其他电脑登录
     within a heartbeat, with the 交卷 confirmation it had open closed and no editor taking
-    input; its proctor panel still opens and exports a file the server merges (the attempt
+    input; its proctor panel still opens, says so, and exports a file the server merges (the attempt
     is in progress on B: the file merges by revision, docs/lifecycle.md)."""
     demo = server.demo
     assert demo is not None
@@ -367,6 +367,9 @@ def test_the_pc_taken_over_shows_it_stops_and_still_exports(
         assert second.item.id not in server.db.current_answers(attempt.id)
 
         panel = unlock_panel(qtbot, window, server)
+        panel.refresh_status()  # before: 交卷状态 said 作答中 on the PC taken over
+        qtbot.waitUntil(lambda: panel.status_labels["submission"].text()
+                        == "已在其他电脑登录，本机不能再作答", timeout=20_000)
         usb = tmp_path / "usb"
         usb.mkdir()
         panel.location_list.setCurrentItem(
