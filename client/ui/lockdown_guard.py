@@ -7,7 +7,9 @@ slot, counted and queued for review; the clipboard emptied at start and end, whe
 gets the focus back, and whenever another program fills it during the exam.
 On Windows also: the low-level keyboard hook (client/lockdown/windows/keyboard_hook.py),
 the Ctrl+Alt+Del screen policies with their crash-restore record, EmptyClipboard for other
-programs' clipboard content, and the name of the program that took the foreground.
+programs' clipboard content, the name of the program that took the foreground, and
+capture exclusion (SetWindowDisplayAffinity) for every window of the exam's own as it is
+shown: the submit dialog, the proctor panel and message boxes, not only the main window.
 """
 
 from __future__ import annotations
@@ -46,6 +48,48 @@ def present_full_screen(window: QWidget) -> None:
         window.windowHandle().setScreen(screen)
 
 
+def _owned_by(widget: QWidget, top: QWidget) -> bool:
+    """*widget* is a window of the exam's own: *top* or a dialog parented to it (submit,
+    proctor panel, a message box over either)."""
+    current: QWidget | None = widget
+    while current is not None:
+        if current is top:
+            return True
+        current = current.parentWidget()
+    return False
+
+
+class CaptureExclusion(QObject):
+    """While the exam runs, every top-level window of the exam's own is kept out of
+    screenshots and screen sharing as it is shown, not only the main window: the submit
+    dialog and the proctor panel (the candidate's status) are windows of their own."""
+
+    def __init__(self, top: QWidget, protect: Callable[[int], object]) -> None:
+        super().__init__(top)
+        self._top = top
+        self._protect = protect
+        self.protected: list[str] = []  # object names (or classes) protected, for the log
+
+    def protect_shown(self) -> None:
+        """The exam's windows already open when the exam starts (the proctor panel)."""
+        for widget in QApplication.topLevelWidgets():
+            if widget.isVisible():
+                self._protect_if_own(widget)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show and isinstance(watched, QWidget):
+            self._protect_if_own(watched)
+        return False
+
+    def _protect_if_own(self, widget: QWidget) -> None:
+        if not widget.isWindow() or widget is self._top or not _owned_by(widget, self._top):
+            return
+        status = self._protect(int(widget.winId()))
+        name = widget.objectName() or type(widget).__name__
+        self.protected.append(name)
+        log.info("screen-capture protection for %s: %s", name, status)
+
+
 def _belongs_to(window: QWindow | None, top: QWidget) -> bool:
     """*window* is the exam window or one of its dialogs (submit, proctor panel)."""
     own = top.windowHandle()
@@ -60,8 +104,16 @@ class LockdownGuard(QObject):
     def __init__(self, window: QWidget, *, now_ms: Callable[[], int],
                  on_event: Callable[[LockdownEvent], None],
                  show_notice: Callable[[QWidget], None],
-                 data_dir: Callable[[], Path | None]) -> None:
+                 data_dir: Callable[[], Path | None],
+                 protect: Callable[[int], object] | None = None) -> None:
         super().__init__(window)
+        if protect is None:
+            from client.integrity.capture_protection import protect_window
+
+            protect = protect_window
+        # The main window protects itself when the exam starts (ExamWindow); this covers
+        # the exam's other windows.
+        self.capture = CaptureExclusion(window, protect)
         self.window = window
         self.focus_log = FocusLog(now_ms=now_ms)
         self._on_event = on_event
@@ -95,6 +147,8 @@ class LockdownGuard(QObject):
         app = QApplication.instance()
         assert isinstance(app, QApplication)
         self.window.installEventFilter(self)
+        app.installEventFilter(self.capture)
+        self.capture.protect_shown()
         app.focusWindowChanged.connect(self._on_focus_window)
         app.applicationStateChanged.connect(self._on_application_state)
         app.screenAdded.connect(self._on_screens)
@@ -111,6 +165,7 @@ class LockdownGuard(QObject):
         app = QApplication.instance()
         assert isinstance(app, QApplication)
         self.window.removeEventFilter(self)
+        app.removeEventFilter(self.capture)
         for signal, slot in ((app.focusWindowChanged, self._on_focus_window),
                              (app.applicationStateChanged, self._on_application_state),
                              (app.screenAdded, self._on_screens),

@@ -107,3 +107,69 @@ def test_notice_slot_keeps_the_page_still(qtbot: Any, exam_window: Any) -> None:
     qtbot.wait(10)
     assert page.stack.mapTo(page, page.stack.rect().topLeft()) == before
     assert page.save_state.text() == "答案已保存到本机"  # the save slot is not used for it
+
+
+def test_every_window_of_the_exam_is_kept_out_of_screen_capture(qtbot: Any,
+                                                                exam_window: Any) -> None:
+    """The submit dialog, the proctor panel and a message box over it are windows of their
+    own: each is excluded from capture as it is shown during the exam (on Windows with
+    SetWindowDisplayAffinity; here the window handles the adapter is called with)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from client.proctor.proctor_log import ProctorLog
+    from client.proctor.proctor_mode import ProctorMode
+    from client.proctor.verifiers import ProctorVerifierSet
+    from client.ui.lockdown_guard import CaptureExclusion
+    from client.ui.proctor_panel import ProctorPanel
+    from client.ui.submit_dialog import SubmitDialog
+
+    class Events:
+        def append(self, kind: str, payload: object) -> None:
+            pass
+
+    handles: list[int] = []
+
+    def protect(hwnd: int) -> str:
+        handles.append(hwnd)
+        return "exclude_from_capture"
+
+    guard = exam_window.lockdown
+    guard.capture = CaptureExclusion(exam_window, protect)
+    early = SubmitDialog(unanswered=[], total=8, parent=exam_window)
+    early.open()  # open before the exam starts: protected when it does
+    qtbot.waitExposed(early)
+    assert handles == []
+    show_page(exam_window, "exam")
+    early_handle = int(early.winId())
+    assert handles == [early_handle]
+    early.reject()
+
+    submit = SubmitDialog(unanswered=[1], total=8, parent=exam_window)
+    submit.open()
+    qtbot.waitExposed(submit)
+    panel = ProctorPanel(
+        mode=ProctorMode(verifiers=ProctorVerifierSet([]),
+                         log=ProctorLog(sink=Events(), server_time_ms=lambda: None)),
+        candidate_status=lambda: None, export=lambda folder: None,
+        on_authorize_relogin=lambda who: None, locations=lambda: [], parent=exam_window)
+    panel.open()
+    qtbot.waitExposed(panel)
+    box = QMessageBox(QMessageBox.Icon.Question, "退出", "?", QMessageBox.StandardButton.No,
+                      panel)
+    box.open()
+    qtbot.waitExposed(box)
+    other = QLineEdit()  # another program's window is none of the exam's business
+    qtbot.addWidget(other)
+    other.show()
+    qtbot.waitExposed(other)
+    assert set(handles) == {early_handle, int(submit.winId()), int(panel.winId()),
+                            int(box.winId())}
+    assert int(other.winId()) not in handles
+    for dialog in (box, panel, submit):
+        dialog.hide()
+    show_page(exam_window, "result")  # the exam is over: nothing more to protect
+    later = SubmitDialog(unanswered=[], total=8, parent=exam_window)
+    later.open()
+    qtbot.waitExposed(later)
+    assert int(later.winId()) not in handles
+    later.reject()
