@@ -5,8 +5,9 @@ adds review reasons (待审核) when
 
 - the client reports the check switched off (``outcome: disabled``);
 - a passed check ran with weaker settings than the exam's policy (a lower match
-  threshold, fewer challenges, passive PAD off) or from frames that did not come from a
-  camera (a file, a test source);
+  threshold, fewer or slower challenges, more retries) or than the client's fixed
+  liveness and PAD settings (``_WEAKER_DIRECTION``; PAD or the wrong-action rule off), or
+  from frames that did not come from a camera (a file, a test source);
 - it passed only after at least ``max_attempts`` failures (the client allows that many
   and then sends the candidate to the proctor: more means a tampered client);
 - the server, re-computing the 1:1 match with its own models on the uploaded captures
@@ -233,17 +234,42 @@ def _records(db: Database, attempt_id: int) -> list[Record]:
     return [(bool(p), bool(a), s, dict(rec or {})) for p, a, s, rec in rows]
 
 
+# Which way each security setting the client records (client.camera.settings
+# SECURITY_FIELDS) is weaker: +1 a higher value, -1 a lower one. The exam's policy sets
+# the bar for its keys; the others are fixed in the client's code (no config file sets
+# them), so any weaker value than the defaults this server ships with means a modified
+# client. A key missing from the record (an older client) is not judged.
+_WEAKER_DIRECTION: dict[str, int] = {
+    "match_threshold": -1, "challenge_min_count": -1, "challenge_max_count": -1,
+    "challenge_timeout_s": +1, "max_failures_before_proctor": +1,
+    "turn_yaw_deg": -1, "turn_min_parallax": -1, "turn_max_step_share": +1,
+    "turn_min_foreshortening": -1, "rigid_max_residual": +1, "pad_min_live": -1,
+}
+_POLICY_OF_SETTING = {"max_failures_before_proctor": "max_attempts"}
+_MUST_BE_ON = ("pad_enabled", "fail_on_wrong_action")
+
+
+def _required_values(policy: Mapping[str, Any]) -> dict[str, float]:
+    from client.camera.settings import DEFAULT_SETTINGS
+
+    required: dict[str, float] = {}
+    for name in _WEAKER_DIRECTION:
+        key = _POLICY_OF_SETTING.get(name, name)
+        value = policy.get(key, getattr(DEFAULT_SETTINGS, name))
+        required[name] = float(value)
+    return required
+
+
 def weaker_settings(settings: Mapping[str, Any], policy: Mapping[str, Any]) -> list[str]:
     """Which of the client's settings were weaker than the exam requires."""
     weaker = []
-    threshold = settings.get("match_threshold")
-    if isinstance(threshold, (int, float)) and threshold < policy["match_threshold"] - 1e-9:
-        weaker.append("match_threshold")
-    count = settings.get("challenge_min_count")
-    if isinstance(count, int) and count < policy["challenge_min_count"]:
-        weaker.append("challenge_min_count")
-    if settings.get("pad_enabled") is False:
-        weaker.append("pad_enabled")
+    for name, required in _required_values(policy).items():
+        value = settings.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if (value - required) * _WEAKER_DIRECTION[name] > 1e-9:
+            weaker.append(name)
+    weaker += [name for name in _MUST_BE_ON if settings.get(name) is False]
     return weaker
 
 

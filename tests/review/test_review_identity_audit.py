@@ -177,3 +177,32 @@ def test_the_camera_policy_command_refuses_values_the_client_would_ignore(srv, c
     assert (applied.match_threshold, applied.max_failures_before_proctor,
             applied.challenge_min_count) == (0.45, 2, 3)
     assert server_cli.main(["set-camera-policy", *data, "no-such-exam"]) == 1
+
+
+def test_every_recorded_security_setting_is_compared_in_its_weaker_direction() -> None:
+    """The client's own digest (client.camera.settings.security_digest) of an honest run
+    is never "weaker"; each setting moved the weak way is named, the strict way is not."""
+    import dataclasses
+
+    from client.camera.settings import DEFAULT_SETTINGS, security_digest
+
+    policy = dict(identity_audit.DEFAULT_POLICY)
+    honest = security_digest(DEFAULT_SETTINGS)
+    assert identity_audit.weaker_settings(honest, policy) == []
+    strict = {**policy, "match_threshold": 0.45, "max_attempts": 2, "challenge_min_count": 3,
+              "challenge_timeout_s": 5.0}
+    applied = apply_package_policy(DEFAULT_SETTINGS, {"camera_policy": strict})
+    assert identity_audit.weaker_settings(security_digest(applied), strict) == []
+    # The default client against the stricter exam: exactly the policy's keys are weaker.
+    assert sorted(identity_audit.weaker_settings(honest, strict)) == [
+        "challenge_min_count", "challenge_timeout_s", "match_threshold",
+        "max_failures_before_proctor"]
+    weak = {"match_threshold": 0.2, "challenge_min_count": 1, "challenge_max_count": 2,
+            "challenge_timeout_s": 30.0, "max_failures_before_proctor": 10,
+            "turn_yaw_deg": 3.0, "turn_min_parallax": 0.0, "turn_max_step_share": 1.0,
+            "turn_min_foreshortening": 0.1, "rigid_max_residual": 0.5, "pad_min_live": 0.0,
+            "pad_enabled": False, "fail_on_wrong_action": False}
+    assert set(weak) == set(honest), "a security setting the server does not compare"
+    for name, value in weak.items():
+        moved = security_digest(dataclasses.replace(DEFAULT_SETTINGS, **{name: value}))
+        assert identity_audit.weaker_settings(moved, policy) == [name]
