@@ -44,20 +44,14 @@ def ensure_display() -> None:
 
 
 def admin_login(page: Any, server: Any) -> None:
-    """Log the browser page in as the demo admin.
-
-    WORKAROUND: on a fresh server the first admin login can answer 500 "database is
-    locked" while it creates the staff throttle's table lazily (server/staff_throttle.py,
-    SQLite); a second try finds the table. Tried three times, then the script fails."""
-    for _attempt in range(3):
-        page.goto(f"{server.url}/admin/login")
-        page.fill("#username", server.demo.admin_username)
-        page.fill("#password", server.demo.admin_password)
-        with page.expect_navigation():  # the session cookie is set before the next goto
-            page.click("#login")
-        if "/admin/login" not in page.url:
-            return
-    raise RuntimeError(f"admin login failed: {page.url}")
+    """Log the browser page in as the demo admin."""
+    page.goto(f"{server.url}/admin/login")
+    page.fill("#username", server.demo.admin_username)
+    page.fill("#password", server.demo.admin_password)
+    with page.expect_navigation():  # the session cookie is set before the next goto
+        page.click("#login")
+    if "/admin/login" in page.url:
+        raise RuntimeError(f"admin login failed: {page.url}")
 
 
 def pump(app: Any, seconds: float) -> None:

@@ -18,12 +18,12 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
@@ -281,6 +281,16 @@ class Database:
                 conn.execute(t.schema_version.insert().values(version=version))
             if found is None:
                 conn.execute(t.schema_version.insert().values(version=t.SCHEMA_VERSION))
+
+    def create_tables(self, tables: Sequence[Table]) -> None:
+        """Create *tables* where missing, under the same locks as ``init_schema``: a plain
+        transaction that reads the catalogue and then creates would fail at once with
+        "database is locked" on SQLite while another connection writes, and two
+        PostgreSQL workers could both try CREATE TABLE."""
+        with self.write() as conn:
+            if self.is_postgres:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
+            t.metadata.create_all(conn, tables=list(tables))
 
     def schema_version(self) -> int | None:
         with self.read() as conn:

@@ -13,9 +13,8 @@ import threading
 import weakref
 from collections.abc import Sequence
 
-from sqlalchemy import Table
+from sqlalchemy import Table, inspect
 
-from server import schema as t
 from server.db import Database
 
 _created: weakref.WeakKeyDictionary[Database, set[str]] = weakref.WeakKeyDictionary()
@@ -29,5 +28,10 @@ def create_once(db: Database, *, tables: Sequence[Table]) -> None:
         missing = [table for table in tables if table.name not in done]
         if not missing:
             return
-        t.metadata.create_all(db.engine, tables=missing)
+        # A read first: tables that exist (the usual case: init_schema made them) need no
+        # write lock, so a first call inside another transaction cannot wait on itself.
+        existing = set(inspect(db.engine).get_table_names())
+        absent = [table for table in missing if table.name not in existing]
+        if absent:
+            db.create_tables(absent)
         done.update(table.name for table in missing)

@@ -58,3 +58,34 @@ def test_schema_version_is_recorded_and_checked(tmp_path: Path) -> None:
     with pytest.raises(SchemaVersionError):
         newer.init_schema()
     newer.close()
+
+
+def test_a_table_made_on_first_use_waits_for_a_busy_writer(tmp_path: Path) -> None:
+    """The first admin login of a fresh server answered 500 "database is locked": its
+    login-throttle table was created in a plain transaction (read the catalogue, then
+    CREATE), which SQLite refuses at once when another connection commits meanwhile."""
+    import sqlite3
+    import threading
+
+    from server.lazy_tables import create_once
+    from server.staff_throttle import login_failures
+
+    path = tmp_path / "fresh.db"
+    setup = Database(f"sqlite:///{path}")
+    setup.init_schema()
+    setup.close()
+    raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    raw.execute(f"DROP TABLE {login_failures.name}")
+    raw.execute("BEGIN IMMEDIATE")  # another worker's write, committed while we wait
+    raw.execute("CREATE TABLE other_work (x INTEGER)")
+    releaser = threading.Timer(0.5, lambda: raw.execute("COMMIT"))
+    releaser.start()
+    db = Database(f"sqlite:///{path}")
+    try:
+        create_once(db, tables=[login_failures])
+        with db.read() as conn:
+            assert conn.execute(login_failures.select()).all() == []
+    finally:
+        releaser.join()
+        raw.close()
+        db.close()
