@@ -101,7 +101,7 @@ def main() -> int:
                 panel.password_edit.setText(demo.proctor_password)
                 click(panel.unlock_button)
                 wait_until(panel.is_unlocked)
-                panel.move(QPoint(260, 60))
+                panel.move(QPoint(260, 30))
 
             def close(window: ExamWindow) -> None:
                 if window.proctor_panel is not None:

@@ -447,7 +447,7 @@ def main() -> int:
             panel.password_edit.setText(demo.proctor_password)
             click(panel.unlock_button)
             wait_until(panel.is_unlocked)
-            panel.move(QPoint(260, 60))
+            panel.move(QPoint(260, 30))
             pump(1.0)
             shot("09-proctor-mode")
             panel.close()

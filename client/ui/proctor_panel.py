@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -117,9 +118,18 @@ class ProctorPanel(QDialog):
 
         self._stack = QStackedWidget()
         self._stack.addWidget(self._build_unlock_page())
-        self._stack.addWidget(self._build_main_page())
-        layout = QVBoxLayout(self)
-        layout.addWidget(self._stack)
+        # The unlocked page scrolls: with every action it is taller than a 1366x768 lab
+        # screen, and a cut-off panel hid its last row of buttons.
+        self._main_scroll = QScrollArea()
+        self._main_scroll.setObjectName("proctorMain")
+        self._main_scroll.setWidgetResizable(True)
+        self._main_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self._main_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._main_page = self._build_main_page()
+        self._main_scroll.setWidget(self._main_page)
+        self._stack.addWidget(self._main_scroll)
+        self._outer_layout = QVBoxLayout(self)
+        self._outer_layout.addWidget(self._stack)
 
         self._idle_timer = QTimer(self)
         self._idle_timer.setInterval(IDLE_POLL_MS)
@@ -190,6 +200,9 @@ class ProctorPanel(QDialog):
         export_layout.addWidget(QLabel(_("保存位置（U盘排在最前）：")))
         self.location_list = QListWidget()
         self.location_list.setObjectName("exportLocations")
+        # A few drives at a time: the list must not take the height the buttons need.
+        rows = self.location_list.fontMetrics().height() + 8
+        self.location_list.setMaximumHeight(rows * 4 + 2 * self.location_list.frameWidth())
         export_layout.addWidget(self.location_list)
         row = QHBoxLayout()
         self.other_folder_button = QPushButton(_("其他文件夹…"))
@@ -225,23 +238,20 @@ class ProctorPanel(QDialog):
                        self.end_button):
             actions.addWidget(button)
         layout.addLayout(actions)
-        exit_row = QHBoxLayout()
+        # Support actions on the left, the exit apart on the right of the same row.
+        support = QHBoxLayout()
+        for text, action in self._support_actions:
+            button = QPushButton(text)
+            button.clicked.connect(lambda _checked=False, act=action, t=text:
+                                   self._run_support_action(t, act))
+            support.addWidget(button)
+        support.addStretch(1)
         self.exit_button = QPushButton(_("退出考试客户端（答案已保存在本机）"))
         self.exit_button.setObjectName("exitClient")
         self.exit_button.clicked.connect(self._exit_clicked)
         self.exit_button.setVisible(self._on_exit_client is not None)
-        exit_row.addWidget(self.exit_button)
-        exit_row.addStretch(1)
-        layout.addLayout(exit_row)
-        if self._support_actions:
-            support = QHBoxLayout()
-            for text, action in self._support_actions:
-                button = QPushButton(text)
-                button.clicked.connect(lambda _checked=False, act=action, t=text:
-                                       self._run_support_action(t, act))
-                support.addWidget(button)
-            support.addStretch(1)
-            layout.addLayout(support)
+        support.addWidget(self.exit_button)
+        layout.addLayout(support)
         self.action_message = QLabel()
         self.action_message.setObjectName("actionMessage")
         self.action_message.setWordWrap(True)
@@ -262,6 +272,29 @@ class ProctorPanel(QDialog):
     @property
     def mode(self) -> ProctorMode:
         return self._mode
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        screen = self.screen()
+        if screen is not None:
+            self.fit_to_screen(screen.availableGeometry())
+
+    def fit_to_screen(self, available: QRect) -> None:
+        """As tall as the unlocked page needs, but never taller than the screen (the page
+        scrolls then), and placed inside it."""
+        page = self._main_page
+        frame_extra = self.frameGeometry().height() - self.geometry().height()
+        margins = self._outer_layout.contentsMargins()
+        room = available.height() - frame_extra - margins.top() - margins.bottom()
+        self._main_scroll.setMinimumHeight(max(200, min(page.sizeHint().height(), room)))
+        # Room for the scroll bar beside the page, so it never covers a button's edge.
+        self._main_scroll.setMinimumWidth(
+            page.sizeHint().width() + self._main_scroll.verticalScrollBar().sizeHint().width())
+        self.setMaximumHeight(max(240, available.height() - frame_extra))
+        self.adjustSize()
+        lowest = available.bottom() - self.frameGeometry().height()
+        top = max(available.top(), min(self.y(), lowest))
+        self.move(self.x(), top)
 
     def _show_unlock(self, message: str = "") -> None:
         self.password_edit.clear()
@@ -286,6 +319,9 @@ class ProctorPanel(QDialog):
         self._stack.setCurrentIndex(1)
         self._fill_locations()
         self.refresh_status()
+        screen = self.screen()
+        if self.isVisible() and screen is not None:  # the unlocked page is much taller
+            self.fit_to_screen(screen.availableGeometry())
 
     def is_unlocked(self) -> bool:
         return self._stack.currentIndex() == 1

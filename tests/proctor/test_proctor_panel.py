@@ -205,3 +205,27 @@ def test_state_in_chinese_punctuation_with_the_focus_losses(qtbot, harness):
     assert [text for text in texts if mixed_punctuation(text)] == []
     panel._show_status(STATUS)  # before the exam (a held login): nothing counted yet
     assert panel.status_labels["away"].text() == "考试开始后记录"
+
+
+@pytest.mark.parametrize("screen", [(1366, 768), (1024, 768)])
+def test_the_unlocked_panel_fits_a_lab_screen_and_reaches_every_button(qtbot, harness,
+                                                                       screen):
+    """With the exit action the panel grew taller than a 1366x768 screen and its last row
+    of buttons was cut off below the screen edge."""
+    from PySide6.QtCore import QRect
+
+    panel = harness.panel(qtbot)
+    unlock(qtbot, panel)
+    qtbot.waitUntil(panel.is_unlocked)
+    width, height = screen
+    panel.fit_to_screen(QRect(0, 0, width, height))
+    assert panel.frameGeometry().height() <= height
+    assert panel.frameGeometry().top() >= 0 and panel.frameGeometry().bottom() < height
+    scroll = panel._main_scroll
+    for button in panel._main_scroll.widget().findChildren(QPushButton):
+        if not button.isVisibleTo(panel):
+            continue
+        scroll.ensureWidgetVisible(button)
+        top_left = button.mapTo(scroll.viewport(), button.rect().topLeft())
+        assert top_left.y() >= 0 and top_left.y() + button.height() <= scroll.viewport().height(), \
+            button.text()
