@@ -62,6 +62,8 @@ class ProcessRefresher:
         # it shares the stalled reads with the refresher, so none is started twice.
         self._full_reads = self._reads.with_budget(full_budget_s)
         self._young: frozenset[int] = frozenset()
+        self._unverified_since: dict[int, int] = {}  # pid -> the refresh it became unverified
+        self._refreshes = 0
 
     def inspect_all(self, pids: Iterable[int]) -> tuple[ProcessInfo, ...]:
         """Every pid afresh (full scans): repairs reused pids, leaves the young set alone."""
@@ -75,9 +77,17 @@ class ProcessRefresher:
         known: Mapping[int, ProcessInfo] = {p.pid: p for p in previous}
         wanted = list(pids)
         young = {pid for pid in wanted if pid not in known}
-        again = [pid for pid in wanted
-                 if pid in young or pid in self._young or known[pid].unverified]
-        read = self._reads.read(again)
+        self._refreshes += 1
+        # Most urgent first, so the 2 s budget cannot be spent before a pid is reached
+        # every time (issue 17, attack A6: 800 short-lived helpers per tick, each read when
+        # new and again as young, kept a renamed tool with a higher pid unread for good):
+        # the longest-unverified pids, then new ones, then the young re-reads.
+        unverified = sorted((pid for pid in wanted if pid in known and known[pid].unverified),
+                            key=lambda pid: self._unverified_since.get(pid, self._refreshes))
+        new = [pid for pid in wanted if pid in young]
+        reread = [pid for pid in wanted
+                  if pid in self._young and pid in known and not known[pid].unverified]
+        read = self._reads.read(unverified + new + reread)
         result: list[ProcessInfo] = []
         for pid in wanted:
             # None from a read: it exited meanwhile, or is not inspectable.
@@ -85,6 +95,9 @@ class ProcessRefresher:
             if info is not None:
                 result.append(info)
         self._young = frozenset(young)
+        self._unverified_since = {
+            p.pid: self._unverified_since.get(p.pid, self._refreshes)
+            for p in result if p.unverified}
         return tuple(result)
 
 

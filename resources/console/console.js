@@ -70,7 +70,7 @@
   }
   function needsAttention(t) {
     return t.state === "held" || t.state === "offline" || t.identity === "failed" ||
-      t.integrity_blocking > 0 || t.review_pending || t.version_too_old;
+      t.integrity_blocking > 0 || t.integrity_blind > 0 || t.review_pending || t.version_too_old;
   }
 
   function renderCounts(view) {
@@ -93,6 +93,7 @@
     if (tile.attendance === "absent") badges.push(badge("absent", T.absent));
     if (tile.identity !== "none") badges.push(badge("id-" + tile.identity, T["identity_" + tile.identity]));
     if (tile.integrity_blocking > 0) badges.push(badge("warn", `${T.integrity} ${tile.integrity_blocking}`));
+    if (tile.integrity_blind > 0) badges.push(badge("warn", T.process_check_blind));
     if (tile.review_pending) badges.push(badge("warn", T.review));
     if (tile.version_too_old) badges.push(badge("held", `${T.too_old} ${tile.client_version}`));
     for (const id of tile.pending_requests) badges.push(badge("held", `${T.request} #${id}`));
@@ -144,6 +145,7 @@
       [T.identity, T["identity_" + tile.identity]],
       [T.integrity, tile.integrity_blocking || T.none],
       [T.integrity_notes, tile.integrity_warnings || T.none],
+      [T.process_check_blind, tile.integrity_blind || T.none],
       [T.client_version, tile.client_version === null ? "—"
         : tile.client_version + (tile.version_too_old ? `（${T.too_old}）` : "")],
     ];

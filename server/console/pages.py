@@ -104,6 +104,7 @@ def _client_texts() -> dict[str, str]:
         "identity_verified": _("人脸核验通过"), "identity_failed": _("人脸核验未通过"),
         "identity_approved": _("监考已审批入场"), "integrity": _("环境检测告警"),
         "integrity_notes": _("环境检测提醒（已记录）"),
+        "process_check_blind": _("进程检测失效"),
         "review": _("待审核"), "request": _("登录请求"), "approve": _("批准登录"),
         "refuse": _("拒绝"), "issue_code": _("发放授权码"),
         "reset_password": _("重置为默认密码"), "mark_present": _("标记到场"),

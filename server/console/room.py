@@ -57,6 +57,9 @@ class Tile:
     # installed, lab software under "warn") are shown in the detail, never as 需关注.
     integrity_blocking: int
     integrity_warnings: int
+    # Of those warnings, the ones that leave the process check blind (processes or
+    # process_images unavailable: a tool could run unseen), which do need a proctor.
+    integrity_blind: int
     pending_requests: list[int]
     review_pending: bool
     attendance: str | None  # present|absent|None
@@ -117,7 +120,8 @@ def room_view(db: Database, account: Account, *, exam: Exam, center_id: str | No
 
 def _needs_attention(tile: Tile) -> bool:
     return (tile.state in (HELD, OFFLINE) or tile.identity == "failed"
-            or tile.integrity_blocking > 0 or tile.review_pending or tile.version_too_old)
+            or tile.integrity_blocking > 0 or tile.integrity_blind > 0
+            or tile.review_pending or tile.version_too_old)
 
 
 def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
@@ -184,6 +188,7 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
             identity=identity.get(attempt_id, "none") if attempt_id is not None else "none",
             integrity_blocking=findings.get(attempt_id or -1, OpenEpisodes()).blocking,
             integrity_warnings=findings.get(attempt_id or -1, OpenEpisodes()).warnings,
+            integrity_blind=findings.get(attempt_id or -1, OpenEpisodes()).blind,
             pending_requests=requests,
             review_pending=attempt is not None and attempt.review_status == "pending_review",
             attendance=marks.get(seat.candidate_id),
@@ -217,6 +222,14 @@ def _state(attempt: Any, *, exam: Exam, held: bool, now_ms: int) -> tuple[str, i
 class OpenEpisodes:
     blocking: int = 0
     warnings: int = 0
+    blind: int = 0  # warnings that the process check cannot see (BLINDING_SOURCES)
+
+
+# Sources whose "source_unavailable" episode means the process check is effectively
+# blind: a remote tool could run unseen (a stalled process list, or image files that
+# cannot be read so renamed tools go unrecognised), so the seat is 需关注 although the
+# finding is only a warning (a warning cannot block the exam).
+BLINDING_SOURCES = frozenset({"processes", "process_images"})
 
 
 def _open_integrity_episodes(conn: Any, attempt_ids: list[int]) -> dict[int, OpenEpisodes]:
@@ -248,7 +261,9 @@ def _open_integrity_episodes(conn: Any, attempt_ids: list[int]) -> dict[int, Ope
         still_open = [key for key, (is_open, _at) in episodes.items() if is_open]
         result[attempt_id] = OpenEpisodes(
             blocking=sum(key[3] == "block" for key in still_open),
-            warnings=sum(key[3] != "block" for key in still_open))
+            warnings=sum(key[3] != "block" for key in still_open),
+            blind=sum(key[1] == "source_unavailable" and key[2] in BLINDING_SOURCES
+                      for key in still_open))
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -179,3 +180,46 @@ def test_only_open_blocking_integrity_findings_need_attention(srv: LiveServer) -
     send(integrity_item(late, phase="pre_exam", at_ms=now + 12_000, state="resolved"),
          integrity_item(late, phase="pre_exam", at_ms=now + 10_000))
     assert attention() == (False, 0, 1)
+
+
+def test_a_seat_whose_process_check_is_blind_needs_attention(srv: LiveServer) -> None:
+    """Attack review of issue 17: since only open blocking episodes counted as 需关注, a
+    seat whose process check was effectively blind (process list or image files
+    unreadable: a tool could run unseen) no longer showed up; a 24H2 driver note still
+    must not."""
+    proctor = console_login(srv, "jiankao")
+    token = candidate_login(srv, ZHANG, client_id="pc-01").json()["token"]
+
+    def send(*items: OutboxItem) -> None:
+        import requests
+
+        response = requests.post(
+            srv.api("/attempt/integrity-events"), timeout=10,
+            headers={"Authorization": f"Bearer {token}"},
+            json={"client_id": "pc-01", "events": [i.request_entry() for i in items]})
+        assert response.status_code == 200, response.text
+
+    def attention() -> tuple[bool, int, int]:
+        tile = proctor.tile(ZHANG.student_no)
+        counts = proctor.room().json()["counts"]
+        return counts["attention"] == 1, tile["integrity_warnings"], tile["integrity_blind"]
+
+    def unavailable(source: str, name: str) -> Finding:
+        return Finding(code="e-01", check="source_unavailable", kind="source_unavailable",
+                       severity="warn", subject=source, name=LocalizedName(name, source),
+                       evidence=(f"{source}: previous call still hanging after 2 s",),
+                       detail={})
+
+    now = srv.clock.now_ms()
+    drivers = dataclasses.replace(unavailable("drivers", "已加载驱动列表"), code="e-02")
+    send(integrity_item(drivers, phase="exam", at_ms=now))
+    assert attention() == (False, 1, 0)  # a note, not 需关注
+    images = unavailable("process_images", "进程程序文件")
+    send(integrity_item(images, phase="exam", at_ms=now + 1_000))
+    assert attention() == (True, 2, 1)
+    processes = unavailable("processes", "进程列表")
+    send(integrity_item(processes, phase="exam", at_ms=now + 2_000))
+    assert attention() == (True, 3, 2)
+    send(integrity_item(images, phase="exam", at_ms=now + 3_000, state="resolved"),
+         integrity_item(processes, phase="exam", at_ms=now + 4_000, state="resolved"))
+    assert attention() == (False, 1, 0)  # the check sees again

@@ -113,7 +113,7 @@ def test_process_refresher_inspects_only_new_pids_and_once_more_when_young() -> 
     names[4] = "ToDesk.exe"  # the child called exec after the first look
     inspected.clear()
     second = refresher.refresh(first, pids=[2, 4, 5])
-    assert inspected == [4, 5]
+    assert inspected == [5, 4]  # new pids first, young re-reads last (churn, attack A6)
     assert [(p.pid, p.name) for p in second] == [(2, "old2.exe"), (4, "ToDesk.exe"),
                                                  (5, "p5.exe")]
     inspected.clear()

@@ -5,6 +5,7 @@ marked unverified, and never holds up the others (issue 17, audit D2)."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -12,11 +13,12 @@ from collections.abc import Iterator
 import pytest
 from integrity_fixtures import load_case
 
+from client.integrity.collector import ProcessRefresher
 from client.integrity.evaluate import evaluate
 from client.integrity.messages import describe
 from client.integrity.pid_reads import PidReads
 from client.integrity.rules import builtin_rules
-from client.integrity.snapshot import ProcessInfo
+from client.integrity.snapshot import ProcessInfo, Snapshot
 
 RELEASE = threading.Event()
 
@@ -102,3 +104,75 @@ def test_an_unverified_process_gets_no_exception_or_allow_entry() -> None:
     assert "msrdc.exe" in warned["process_images"].detail["reason"]
     text = describe(warned["process_images"])
     assert "进程程序文件" in text and "程序文件长时间读不出来：msrdc.exe" in text, text
+
+
+def test_stalls_on_a_share_never_stop_reads_from_the_local_disk() -> None:
+    """Attack A1 (/tmp/attack17/a1_flood.py): 8 innocently named exes on a dead share
+    filled the one global stall limit; after that AnyDesk renamed notepad.exe, run from C:
+    (its file perfectly readable), was judged by its innocent name and never caught."""
+    share = set(range(100, 108))
+    tool = 200
+
+    def inspect(pid: int) -> ProcessInfo:
+        if pid in share:
+            RELEASE.wait(30)
+        if pid == tool:
+            return ProcessInfo(pid=pid, name="notepad.exe", exe=r"C:\Users\cand\notepad.exe",
+                               original_filename="AnyDesk.exe",
+                               signer="philandro Software GmbH")
+        return ProcessInfo(pid=pid, name=f"svc{pid}.exe", original_filename=f"svc{pid}.exe")
+
+    def quick(pid: int) -> ProcessInfo:
+        folder = rf"\\deadshare\tools{pid % 3}" if pid in share else r"C:\Users\cand"
+        name = "notepad.exe" if pid == tool else f"svc{pid}.exe"
+        return ProcessInfo(pid=pid, name=name, exe=rf"{folder}\{name}")
+
+    started: list[int] = []
+    refresher = ProcessRefresher(lambda pid: started.append(pid) or inspect(pid), quick=quick,
+                                 per_pid_s=0.05, budget_s=0.5)
+    pids = [1, 2, *sorted(share)]
+    procs: tuple[ProcessInfo, ...] = ()
+    for _ in range(6):  # the share's reads stall, tick after tick
+        procs = refresher.refresh(procs, pids=pids)
+    # Every share of the server is one place: at most 2 reads hang there.
+    assert len([pid for pid in started if pid in share]) <= 2
+    procs = refresher.refresh(procs, pids=[*pids, tool])
+    entry = next(p for p in procs if p.pid == tool)
+    assert not entry.unverified and entry.original_filename == "AnyDesk.exe"
+    findings = evaluate(Snapshot(processes=procs), builtin_rules())
+    assert [f.subject for f in findings if f.blocking] == ["anydesk"], findings
+    assert any(f.subject == "process_images" for f in findings)  # the share still shows
+
+
+def test_process_churn_cannot_keep_one_pid_unread() -> None:
+    """Attack A6 (/tmp/attack17/a6_churn.py): ~800 short-lived helpers per tick, read in
+    pid order (each twice: new, then young), spent the read budget before the renamed
+    tool's higher pid every tick. Now the longest-unverified pids go first, young re-reads
+    last: the tool is read within a few ticks (on an idle machine the next one; under load
+    the older unverified pids ahead of it drain first) and then stays caught."""
+    tool = 90_000
+
+    def inspect(pid: int) -> ProcessInfo:
+        began = time.perf_counter()
+        while time.perf_counter() - began < 0.0015:  # one image read
+            pass
+        return ProcessInfo(pid=pid, name="notepad.exe" if pid == tool else "h.exe",
+                           original_filename="AnyDesk.exe" if pid == tool else "h.exe")
+
+    def quick(pid: int) -> ProcessInfo:
+        return ProcessInfo(pid=pid, name="notepad.exe" if pid == tool else "h.exe")
+
+    refresher = ProcessRefresher(inspect, quick=quick, budget_s=0.25, full_budget_s=10.0)
+    base = list(range(4, 80, 4))
+    helper_pids = itertools.count(1000, 4)
+    live = [next(helper_pids) for _ in range(400)]
+    procs = refresher.inspect_all(base + live)  # the monitor starts with a full scan
+    caught = []
+    for _ in range(6):
+        live = live[200:] + [next(helper_pids) for _ in range(200)]  # each lives ~2 ticks
+        procs = refresher.refresh(procs, pids=base + live + [tool])
+        findings = evaluate(Snapshot(processes=procs), builtin_rules())
+        caught.append([f.subject for f in findings if f.blocking] == ["anydesk"])
+    assert True in caught, caught
+    first = caught.index(True)
+    assert caught[first:] == [True] * (6 - first), caught
