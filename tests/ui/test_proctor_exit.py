@@ -6,13 +6,10 @@ this PC's store and come back with the next login."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
-from keyrings.alt.file import PlaintextKeyring
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 from ui_support import log_in, open_window
@@ -25,18 +22,6 @@ from server.testing import LiveServer, live_server
 # Two logins on a live server (about 10 s here; more on a busy PC).
 pytestmark = [pytest.mark.qt, pytest.mark.slow]
 
-
-@pytest.fixture
-def pc_keyring(tmp_path: Path) -> Iterator[Path]:
-    """This PC's credential store (the resume ticket's secret), kept in one file."""
-    backend = PlaintextKeyring()
-    backend.file_path = str(tmp_path / "credential-store" / "keyring_pass.cfg")
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    try:
-        yield Path(backend.file_path)
-    finally:
-        keyring.set_keyring(previous)
 
 
 def in_the_exam(qtbot: Any, server: LiveServer, data_dir: Path) -> ExamWindow:

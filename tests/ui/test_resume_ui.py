@@ -13,13 +13,11 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import keyring
 import pytest
-from keyrings.alt.file import PlaintextKeyring
 from PySide6.QtCore import Qt
 from ui_support import log_in, open_window
 
@@ -32,18 +30,6 @@ from server.testing import LiveServer, live_server
 # test waits for a real (25 s) exam to end: the end must come from the server's clock.
 pytestmark = [pytest.mark.qt, pytest.mark.slow]
 
-
-@pytest.fixture
-def pc_keyring(tmp_path: Path) -> Iterator[Path]:
-    """This PC's credential store: a real keyring backend kept in one file."""
-    backend = PlaintextKeyring()
-    backend.file_path = str(tmp_path / "credential-store" / "keyring_pass.cfg")
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    try:
-        yield Path(backend.file_path)
-    finally:
-        keyring.set_keyring(previous)
 
 
 def first_answer(window: ExamWindow, qtbot: Any) -> tuple[str, object]:
