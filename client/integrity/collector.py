@@ -89,12 +89,23 @@ class ProcessRefresher:
                   if pid in self._young and pid in known and not known[pid].unverified]
         read = self._reads.read(unverified + new + reread)
         result: list[ProcessInfo] = []
+        still_young = set(young)
+        for pid in reread:
+            late, first = read.get(pid), known[pid]
+            if (late is not None and late.unverified and late.name == first.name
+                    and late.exe in ("", first.exe)):
+                # The budget ran out (or the read stalled) before this re-read and the OS
+                # still reports the same image: keep the verified first look rather than
+                # lose it, and re-read it next time. (A changed name -- it called exec --
+                # is judged by that name, unverified.)
+                read[pid] = first
+                still_young.add(pid)
         for pid in wanted:
             # None from a read: it exited meanwhile, or is not inspectable.
             info = read.get(pid) if pid in read else known.get(pid)
             if info is not None:
                 result.append(info)
-        self._young = frozenset(young)
+        self._young = frozenset(still_young)
         self._unverified_since = {
             p.pid: self._unverified_since.get(p.pid, self._refreshes)
             for p in result if p.unverified}

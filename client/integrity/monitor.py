@@ -13,6 +13,8 @@ Nothing a collector does can blind the monitor:
   one stalled file cannot hang the process check;
 - a scan whose process list failed keeps the previous list (never an empty one, which
   would make a running tool vanish and uncover the overlay for a tick);
+- a full scan's list (taken at its start, seconds before it lands) keeps the pids a
+  cheap scan first saw after that start: a tool started meanwhile is not dropped;
 - every failure is a "source unavailable" finding: reported, shown to the proctor
   (``degraded_sources``) and recorded for review like any other episode.
 
@@ -126,6 +128,8 @@ class IntegrityMonitor:
         self._full_errors: tuple[str, ...] = initial.errors if initial is not None else ()
         self._full_job: _FullScan | None = None
         self._full_again = False
+        # pid -> when (time.monotonic) a cheap scan that first listed it began
+        self._cheap_seen: dict[int, float] = {}
         self._cheap = SourceRunner(timeout_s=source_timeout_s)
         self._episodes = EpisodeTracker(grace_s=episode_grace_s)
         self._findings: dict[str, Finding] = {}
@@ -244,13 +248,32 @@ class IntegrityMonitor:
             # as the cheap scan does; the error still reports the list as stale.
             known = self._snapshot if self._snapshot is not None else self._base
             result = dataclasses.replace(result, processes=known.processes)
+        else:
+            result = self._with_pids_seen_since(result, job.started)
         self._base = result
         self._full_errors = result.errors
         return result
 
+    def _with_pids_seen_since(self, result: Snapshot, started: float) -> Snapshot:
+        """*result* plus the processes a cheap scan first listed after the full scan began.
+
+        The full scan lists pids at its start and then reads every image (seconds when some
+        reads stall); a tool started after that listing and already caught by a cheap tick
+        must not vanish when the older list replaces the newer one (attack A2: resolved,
+        overlay uncovered for a tick). A pid kept here that has exited since is dropped by
+        the next cheap scan's listing.
+        """
+        current = self._snapshot if self._snapshot is not None else self._base
+        listed = {p.pid for p in result.processes}
+        later = tuple(p for p in current.processes if p.pid not in listed
+                      and self._cheap_seen.get(p.pid, float("-inf")) >= started)
+        return dataclasses.replace(result, processes=result.processes + later) if later \
+            else result
+
     def _cheap_scan(self) -> Snapshot:
         previous = self._snapshot if self._snapshot is not None else self._base
         errors: list[str] = list(self._full_errors)
+        began = time.monotonic()
         try:
             processes = self._cheap.call("processes", Source(
                 lambda: self._collector.processes(previous.processes),
@@ -258,6 +281,8 @@ class IntegrityMonitor:
         except SourceUnavailable as exc:
             processes = previous.processes  # keep what was known; say it is stale
             errors.append(str(exc.failure))
+        else:
+            self._cheap_seen = {p.pid: self._cheap_seen.get(p.pid, began) for p in processes}
         try:
             session = self._cheap.call("session", Source(
                 self._collector.session, instance_of(SessionInfo), SessionInfo()))

@@ -14,6 +14,7 @@ import pytest
 from client.integrity.collect_linux import LinuxCollector
 from client.integrity.monitor import IntegrityMonitor, MonitorUpdate
 from client.integrity.rules import builtin_rules
+from client.integrity.snapshot import ProcessInfo
 
 
 @pytest.fixture
@@ -124,3 +125,49 @@ def test_intervals_are_validated() -> None:
         IntegrityMonitor(collector=LinuxCollector(), rules=builtin_rules(),
                          on_update=lambda u: None, process_interval_s=60,
                          device_interval_s=30)
+
+
+def test_a_slow_full_scan_does_not_drop_a_tool_started_after_its_listing(
+        fake_tool: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Attack A2 (/tmp/attack17/a2_real.py): the full scan lists pids at its start, then
+    reads every image (slow here: two helpers on a "slow USB stick"). A tool started just
+    after that listing was caught by a cheap tick, then dropped when the older full list
+    replaced the newer one: reported resolved, overlay uncovered for a tick."""
+    import client.integrity.collect_linux as collect_linux
+
+    helpers = [subprocess.Popen(["sleep", "30"]) for _ in range(2)]
+    slow: set[int] = set()
+    real_inspect = collect_linux._inspect
+
+    def slow_inspect(pid: int) -> ProcessInfo | None:
+        if pid in slow:
+            time.sleep(0.4)
+        return real_inspect(pid)
+
+    monkeypatch.setattr(collect_linux, "_inspect", slow_inspect)
+    updates: list[MonitorUpdate] = []
+    monitor = IntegrityMonitor(collector=LinuxCollector(), rules=builtin_rules(),
+                               on_update=updates.append)
+    tool = None
+    try:
+        monitor.tick(full=True)
+        for _ in range(2):  # the helpers are known (no longer young) before they slow down
+            monitor.tick(wait_full_s=0)
+        slow.update(h.pid for h in helpers)
+        monitor.tick(full=True, wait_full_s=0)  # a USB plug-in requests a full scan
+        time.sleep(0.2)  # it has listed the pids and is reading the slow images
+        tool = start(fake_tool)
+        time.sleep(0.2)
+        caught = monitor.tick(wait_full_s=0)
+        assert caught is not None and "todesk" in [f.subject for f in caught.new_blocking]
+        updates.clear()
+        job = monitor._full_job
+        assert job is not None and not job.done.is_set()  # the full scan is still reading
+        job.done.wait(10)
+        monitor.tick(wait_full_s=0)  # the full scan's result lands
+        monitor.tick(wait_full_s=0)
+        assert not [f.subject for u in updates for f in u.resolved_blocking], updates
+        assert "todesk" in [f.subject for f in monitor.findings if f.blocking]
+    finally:
+        for proc in [*helpers, *([tool] if tool is not None else [])]:
+            stop(proc)
