@@ -16,7 +16,7 @@ from integrity_fixtures import load_case
 from client.integrity.collector import ProcessRefresher
 from client.integrity.evaluate import evaluate
 from client.integrity.messages import describe
-from client.integrity.pid_reads import PidReads
+from client.integrity.pid_reads import PidReads, image_place
 from client.integrity.rules import builtin_rules
 from client.integrity.snapshot import ProcessInfo, Snapshot
 
@@ -176,3 +176,34 @@ def test_process_churn_cannot_keep_one_pid_unread() -> None:
     assert True in caught, caught
     first = caught.index(True)
     assert caught[first:] == [True] * (6 - first), caught
+
+
+@pytest.mark.parametrize(("exe", "place"), [
+    (r"C:\Users\cand\notepad.exe", "c:"),
+    ("d:/tools/x.exe", "d:"),
+    (r"\\?\E:\x.exe", "e:"),
+    (r"\\DeadShare\tools1\svc.exe", r"\\deadshare"),
+    (r"\\?\UNC\deadshare\tools2\svc.exe", r"\\deadshare"),  # every share of one server
+    ("/usr/bin/sleep", "/usr/bin"),
+    ("", "pid:7"),  # unknown: a place of its own, bounded by the overall limit
+])
+def test_the_place_of_an_image_comes_from_its_path_alone(exe: str, place: str) -> None:
+    assert image_place(exe, pid=7) == place
+
+
+def test_stalls_in_one_place_leave_other_places_readable() -> None:
+    stall = frozenset({1, 2, 3})
+    reads = Reads(stall=stall)
+
+    def quick(pid: int) -> ProcessInfo:
+        where = r"\\deadshare\s" if pid in stall else r"C:\Tools"
+        return ProcessInfo(pid=pid, name=f"p{pid}.exe", exe=rf"{where}\p{pid}.exe")
+
+    pid_reads = PidReads(reads.inspect, quick=quick, per_pid_s=0.05, budget_s=1.0,
+                         max_stalled=1, max_stalled_per_place=2)
+    first = pid_reads.read([1, 2, 3, 4])
+    assert reads.inspected == [1, 4]  # the overall limit (1) is reached on the share
+    assert first[4] is not None and not first[4].unverified
+    second = pid_reads.read([5, 6])  # drive letters are not held up by the share
+    assert [second[pid] is not None and not second[pid].unverified for pid in (5, 6)] == [
+        True, True]
