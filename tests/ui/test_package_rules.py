@@ -33,7 +33,7 @@ def snapshot_with_process(tmp_path: Path, name: str) -> Path:
     data = json.loads(path.read_text(encoding="utf-8"))
     data["processes"].append({"pid": 9100, "name": name, "exe": f"C:\\\\Tools\\\\{name}",
                               "original_filename": name, "signer": "", "service": "",
-                              "parent": "explorer.exe", "system": False})
+                              "parent": "explorer.exe", "system": False, "unverified": False})
     path.write_text(Snapshot.from_json(data).dumps(), encoding="utf-8")
     return path
 
