@@ -142,6 +142,17 @@ def integrity_finding(severity: str, *, subject: str) -> Finding:
                    detail={})
 
 
+def send_integrity(srv: LiveServer, token: str, *items: OutboxItem) -> None:
+    """Upload integrity records as PC pc-01 does (its outbox's request entries)."""
+    import requests
+
+    response = requests.post(
+        srv.api("/attempt/integrity-events"), timeout=10,
+        headers={"Authorization": f"Bearer {token}"},
+        json={"client_id": "pc-01", "events": [i.request_entry() for i in items]})
+    assert response.status_code == 200, response.text
+
+
 def test_only_open_blocking_integrity_findings_need_attention(srv: LiveServer) -> None:
     """Before: any integrity record counted, so every Windows 11 24H2 seat (its driver list
     is a permanent warning) and every seat with a resolved finding looked 需关注."""
@@ -149,13 +160,7 @@ def test_only_open_blocking_integrity_findings_need_attention(srv: LiveServer) -
     token = candidate_login(srv, ZHANG, client_id="pc-01").json()["token"]
 
     def send(*items: OutboxItem) -> None:
-        import requests
-
-        response = requests.post(
-            srv.api("/attempt/integrity-events"), timeout=10,
-            headers={"Authorization": f"Bearer {token}"},
-            json={"client_id": "pc-01", "events": [i.request_entry() for i in items]})
-        assert response.status_code == 200, response.text
+        send_integrity(srv, token, *items)
 
     def attention() -> tuple[bool, int, int]:
         tile = proctor.tile(ZHANG.student_no)
@@ -191,13 +196,7 @@ def test_a_seat_whose_process_check_is_blind_needs_attention(srv: LiveServer) ->
     token = candidate_login(srv, ZHANG, client_id="pc-01").json()["token"]
 
     def send(*items: OutboxItem) -> None:
-        import requests
-
-        response = requests.post(
-            srv.api("/attempt/integrity-events"), timeout=10,
-            headers={"Authorization": f"Bearer {token}"},
-            json={"client_id": "pc-01", "events": [i.request_entry() for i in items]})
-        assert response.status_code == 200, response.text
+        send_integrity(srv, token, *items)
 
     def attention() -> tuple[bool, int, int]:
         tile = proctor.tile(ZHANG.student_no)
