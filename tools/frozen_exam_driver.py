@@ -154,6 +154,14 @@ def click(node: Any) -> None:
     time.sleep(0.15)
 
 
+def scroll_down_over(node: Any) -> None:
+    """Turn the mouse wheel down over *node* (its scroll area follows)."""
+    x, y, width, height = extents(node)
+    xdotool("mousemove", "--sync", str(x + width // 2), str(y + height // 2))
+    xdotool("click", "--repeat", "10", "--delay", "30", "5")
+    time.sleep(0.3)
+
+
 def text_of(node: Any) -> str | None:
     try:
         return str(node.queryText().getText(0, -1))
@@ -304,11 +312,16 @@ def proctor_materials(proctor: dict[str, Any]) -> dict[str, Any]:
     screenshot("frozen-proctor-face-match")
 
     materials = proctor["materials"]
+    # The unlocked panel scrolls on a 768-line screen: wheel down over its header first,
+    # as a proctor would, so the bottom row (应急材料, the exit) is on screen to click.
+    scroll_down_over(one("label", lambda text: text.startswith("监考教师：")))
     click(one("push button", "应急材料"))
     form = dialog("应急材料")
-    # The form's fields top to bottom: center (left empty: the watermark then names the
-    # center by its id), room, candidates, reason.
-    _center, room, candidates, reason = inside(form, "text")[:4]
+    # The form's fields top to bottom: center and its address (filled in from the login
+    # answer and locked), room, candidates, reason.
+    center, address, room, candidates, reason = inside(form, "text")[:5]
+    if not text_of(center) or not text_of(address):
+        raise DriverError(f"center not filled in: {text_of(center)!r} {text_of(address)!r}")
     type_into(room, materials["room"])
     type_into(candidates, materials["candidates"])
     type_into(reason, materials["reason"])
