@@ -16,6 +16,7 @@ fsynced at every commit); PostgreSQL sessions run ``synchronous_commit=on``.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -999,7 +1000,16 @@ def _use_explicit_sqlite_transactions(engine: Engine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        # Switching a fresh file to WAL needs it to itself: several workers starting at
+        # once can get "database is locked" here without the busy wait, so try again.
+        for attempt in range(50):
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 49:
+                    raise
+                time.sleep(0.1)
         cursor.execute("PRAGMA foreign_keys=ON")
         # FULL: WAL is fsynced at every commit, so an acknowledged answer survives a power
         # cut (NORMAL may lose the last commits; the client never resends those).
