@@ -40,11 +40,10 @@ class ProcessReader:
     def quick(self, pid: int) -> ProcessInfo | None:
         """Name, path and service only: what the OS and the SCM say, no file is opened
         (used when the image file cannot be read in time, client/integrity/pid_reads.py)."""
-        try:
-            proc = psutil.Process(pid)
-            name = proc.name()
-        except psutil.Error:
+        opened = _open(pid)
+        if opened is None:
             return None
+        proc, name = opened
         exe, service = self._path_and_service(proc, pid)
         return ProcessInfo(pid=pid, name=name, exe=exe,
                            service=service.name if service else "")
@@ -63,11 +62,10 @@ class ProcessReader:
         return exe, service
 
     def inspect(self, pid: int) -> ProcessInfo | None:
-        try:
-            proc = psutil.Process(pid)
-            name = proc.name()
-        except psutil.Error:
+        opened = _open(pid)
+        if opened is None:
             return None
+        proc, name = opened
         exe, service = self._path_and_service(proc, pid)
         original = self._original_filename(exe) if exe else ""
         signer = parent = ""
@@ -152,3 +150,12 @@ def sandbox_modules_loaded(names: tuple[str, ...]) -> tuple[str, ...]:
         kernel32.GetModuleHandleW.restype = wintypes.HMODULE
         return tuple(n for n in names if kernel32.GetModuleHandleW(n))
     raise OSError("Windows only")
+
+
+def _open(pid: int) -> tuple[psutil.Process, str] | None:
+    """The process and its name, or None when it is gone or not ours to see."""
+    try:
+        proc = psutil.Process(pid)
+        return proc, proc.name()
+    except psutil.Error:
+        return None
