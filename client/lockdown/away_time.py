@@ -5,7 +5,8 @@ queued for review as a "found" item when it starts and a "resolved" one when the
 is back (client/lockdown/focus.py, client/review/services.py), in the exam's own store.
 So a restart of the client (or a crash, deliberate or not) does not set the count back to
 zero. A loss with no recorded return (the client stopped while away) counts, but its time
-away is unknown and said so.
+away is unknown and said so. Locks, suspends and user switches are counted apart, not as
+切屏, and so is a loss withdrawn into one (client/lockdown/session_change.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from client.i18n import _
+from client.lockdown.session_change import INTERRUPTION_KINDS
 
 _SUFFIXES = ("-found", "-resolved")
 
@@ -24,16 +26,22 @@ class AwayTotals:
     losses: int          # times the exam window lost the foreground
     away_ms: int         # time away, summed over the losses with a recorded return
     unknown_returns: int  # losses whose return was never recorded
+    interruptions: int = 0  # locks, suspends and user switches (not 切屏)
+    interrupted_ms: int = 0  # their time, over those with a recorded end
 
     def proctor_text(self) -> str:
         """One line for the proctor panel."""
         if self.losses == 0:
-            return _("未离开考试窗口")
-        text = _("离开考试窗口 {count} 次，共 {duration}").format(
-            count=self.losses, duration=duration_text(self.away_ms))
+            text = _("未离开考试窗口")
+        else:
+            text = _("离开考试窗口 {count} 次，共 {duration}").format(
+                count=self.losses, duration=duration_text(self.away_ms))
         if self.unknown_returns:
             text += _("（其中 {count} 次未记录返回时间，程序曾中断）").format(
                 count=self.unknown_returns)
+        if self.interruptions:
+            text += _("；锁屏、休眠或切换用户 {count} 次，共 {duration}（不计为切屏）").format(
+                count=self.interruptions, duration=duration_text(self.interrupted_ms))
         return text
 
 
@@ -51,30 +59,52 @@ def duration_text(ms: int) -> str:
 
 def away_totals(records: Iterable[tuple[str, Mapping[str, Any]]]) -> AwayTotals:
     """Totals from the review outbox's integrity items: (event id, record) pairs. Items
-    other than focus losses are ignored; a loss is one episode however often it was queued."""
-    episodes: dict[str, dict[str, int | None]] = {}
+    other than focus losses and session periods are ignored; each is one episode however
+    often it was queued, and a loss withdrawn into a lock in any of its records is none."""
+    losses: dict[str, dict[str, int | None]] = {}
+    periods: dict[str, dict[str, int | None]] = {}
+    withdrawn: set[str] = set()
     for event_id, record in records:
         finding = record.get("finding")
-        if not isinstance(finding, Mapping) or finding.get("code") != "lockdown" \
-                or finding.get("kind") != "focus_lost":
+        if not isinstance(finding, Mapping) or finding.get("code") != "lockdown":
+            continue
+        kind = finding.get("kind")
+        if kind == "focus_lost":
+            episodes = losses
+        elif kind in INTERRUPTION_KINDS:
+            episodes = periods
+        else:
             continue
         detail = finding.get("detail")
         detail = detail if isinstance(detail, Mapping) else {}
-        episode = episodes.setdefault(_episode(event_id), {"started": None, "ended": None})
+        key = _episode(event_id)
+        if kind == "focus_lost" and detail.get("withdrawn"):
+            withdrawn.add(key)
+        episode = episodes.setdefault(key, {"started": None, "ended": None})
         started, ended = detail.get("started_ms"), detail.get("ended_ms")
         if isinstance(started, int):
             episode["started"] = started
         if isinstance(ended, int):
             episode["ended"] = ended
-    away = 0
+    for key in withdrawn:
+        losses.pop(key, None)
+    away, unknown = _summed(losses.values())
+    interrupted, _open = _summed(periods.values())
+    return AwayTotals(losses=len(losses), away_ms=away, unknown_returns=unknown,
+                      interruptions=len(periods), interrupted_ms=interrupted)
+
+
+def _summed(episodes: Iterable[dict[str, int | None]]) -> tuple[int, int]:
+    """(time over the episodes with both ends, how many lack one)."""
+    total = 0
     unknown = 0
-    for episode in episodes.values():
+    for episode in episodes:
         started, ended = episode["started"], episode["ended"]
         if started is None or ended is None:
             unknown += 1
         else:
-            away += max(0, ended - started)
-    return AwayTotals(losses=len(episodes), away_ms=away, unknown_returns=unknown)
+            total += max(0, ended - started)
+    return total, unknown
 
 
 def episode_id(event_id: str) -> str:

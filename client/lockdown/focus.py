@@ -1,9 +1,17 @@
 """Focus losses (切屏) and display changes during the exam: counted, timed, recorded.
 
-The UI reports "the exam window lost / regained the foreground" and "the number of
-displays changed"; this module turns those into numbered events for the candidate's
-notice, the proctor console and the review record. It ignores a regain without a loss and
-a second loss before a regain (Qt can report both on one switch).
+The UI reports "the exam window lost / regained the foreground", "the number of displays
+changed" and what the system said about the session (client/lockdown/session_change.py);
+this module turns those into numbered events for the candidate's notice, the proctor
+console and the review record. It ignores a regain without a loss and a second loss before
+a regain (Qt can report both on one switch).
+
+A lock, suspend or user switch is a period of its own, not a 切屏: a loss while one is
+open is not counted, and a loss that began just before the system's notice of it
+(Windows may deliver the deactivation first) is withdrawn into it. The exam window
+getting the foreground back ends every open period: a locked or switched-away session
+cannot show it, so an "unlock" that never came (or a forged "lock") cannot keep later
+losses from counting.
 """
 
 from __future__ import annotations
@@ -13,11 +21,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from client.i18n import _
+from client.lockdown.away_time import duration_text
+from client.lockdown.session_change import INTERRUPTION_KINDS, SessionChange
+
+# A loss that began at most this long before a lock / suspend / switch notice is that
+# lock: the notice comes after the deactivation, later on a busy old PC.
+LATE_NOTICE_MS = 3000
 
 
 @dataclass
 class LockdownEvent:
-    kind: str  # focus_lost | display_changed
+    kind: str  # focus_lost | display_changed | session_locked | suspended | session_switched
     number: int  # 1 for the first focus loss, ...
     started_ms: int
     ended_ms: int | None = None
@@ -33,7 +47,14 @@ class LockdownEvent:
         """As an integrity finding for the review outbox: a warning that is shown to the
         reviewer; it does not hold the result by itself."""
         names = {"focus_lost": ("离开考试窗口", "Left the exam window"),
-                 "display_changed": ("显示器数量变化", "Number of displays changed")}
+                 "display_changed": ("显示器数量变化", "Number of displays changed"),
+                 "session_locked": ("屏幕锁定（不计为切屏）",
+                                    "Screen locked (not counted as leaving)"),
+                 "suspended": ("电脑休眠（不计为切屏）",
+                               "Computer asleep (not counted as leaving)"),
+                 "session_switched": (
+                     "切换用户或远程会话（不计为切屏）",
+                     "User switch or remote session (not counted as leaving)")}
         zh, en = names.get(self.kind, (self.kind, self.kind))
         return {"code": "lockdown", "check": "lockdown", "kind": self.kind, "severity": "warn",
                 "subject": str(self.detail.get("taken_by") or self.kind),
@@ -49,17 +70,26 @@ class FocusLog:
     _away: LockdownEvent | None = None
     _displays: int | None = None
 
+    _periods: dict[str, LockdownEvent] = field(default_factory=dict)
+
     @property
     def focus_losses(self) -> int:
-        return sum(1 for event in self.events if event.kind == "focus_lost")
+        """切屏: losses not withdrawn into a lock, suspend or user switch."""
+        return sum(1 for event in self.events
+                   if event.kind == "focus_lost" and "withdrawn" not in event.detail)
 
     @property
     def away(self) -> bool:
         return self._away is not None
 
+    @property
+    def interrupted(self) -> bool:
+        """A lock, suspend or user switch is going on."""
+        return bool(self._periods)
+
     def lost(self, *, taken_by: str = "", at_ms: int | None = None) -> LockdownEvent | None:
         """The exam window lost the foreground (at *at_ms*, else now)."""
-        if self._away is not None:
+        if self._away is not None or self._periods:
             return None
         started = self.now_ms() if at_ms is None else at_ms
         self._away = LockdownEvent("focus_lost", self.focus_losses + 1, started,
@@ -72,6 +102,47 @@ class FocusLog:
         if event is not None:
             event.ended_ms = self.now_ms()
         return event
+
+    def back_in_front(self) -> list[LockdownEvent]:
+        """The exam window has the foreground: every open lock / suspend / switch is over."""
+        now = self.now_ms()
+        ended = list(self._periods.values())
+        self._periods.clear()
+        for event in ended:
+            event.ended_ms = max(now, event.started_ms)
+        return ended
+
+    def session(self, change: SessionChange, *, at_ms: int | None = None,
+                via: str = "") -> list[LockdownEvent]:
+        """What the system said about the session; the events to record (in order): a
+        withdrawn focus loss, the period that begins or the period that ends."""
+        now = self.now_ms() if at_ms is None else at_ms
+        kind = change.period
+        if not change.begins:
+            event = self._periods.pop(kind, None)
+            if event is None:  # already ended by the window's return, or never began
+                return []
+            event.ended_ms = max(now, event.started_ms)
+            return [event]
+        if kind in self._periods:
+            return []
+        recorded: list[LockdownEvent] = []
+        started = now
+        away = self._away
+        if away is not None and 0 <= now - away.started_ms <= LATE_NOTICE_MS:
+            # The deactivation was this lock's: the loss is withdrawn (closed and marked,
+            # so the review and the proctor's count leave it out) and the period starts then.
+            self._away = None
+            away.ended_ms = now
+            away.detail["withdrawn"] = kind
+            started = away.started_ms
+            recorded.append(away)
+        number = 1 + sum(1 for event in self.events if event.kind in INTERRUPTION_KINDS)
+        period = LockdownEvent(kind, number, started, detail={"via": via} if via else {})
+        self._periods[kind] = period
+        self.events.append(period)
+        recorded.append(period)
+        return recorded
 
     def displays(self, count: int) -> LockdownEvent | None:
         """The current number of displays; an event when it differs from the last one."""
@@ -87,6 +158,13 @@ class FocusLog:
 
 def notice_text(event: LockdownEvent) -> str:
     """What the candidate reads in the notice slot."""
+    if event.kind in INTERRUPTION_KINDS:
+        what = {"session_locked": _("屏幕锁定"), "suspended": _("电脑休眠"),
+                "session_switched": _("切换用户或远程会话")}[event.kind]
+        if event.ended_ms is None:
+            return _("{what}已记录（不计为离开考试窗口）。").format(what=what)
+        return _("{what}已记录，持续 {duration}（不计为离开考试窗口）。").format(
+            what=what, duration=duration_text(event.ended_ms - event.started_ms))
     if event.kind == "display_changed":
         return _("显示器数量发生变化（{old} → {new}），已记录。考试窗口保持在主显示器上。").format(
             old=event.detail.get("from"), new=event.detail.get("to"))

@@ -9,7 +9,9 @@ On Windows also: the low-level keyboard hook (client/lockdown/windows/keyboard_h
 the Ctrl+Alt+Del screen policies with their crash-restore record, EmptyClipboard for other
 programs' clipboard content, the name of the program that took the foreground, and
 capture exclusion (SetWindowDisplayAffinity) for every window of the exam's own as it is
-shown: the submit dialog, the proctor panel and message boxes, not only the main window.
+shown: the submit dialog, the proctor panel and message boxes, not only the main window;
+and the session's lock, suspend and user-switch messages (client/ui/session_events.py),
+so that those are recorded as what they are and not as 切屏 (session_changed).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from client.lockdown.focus import FocusLog, LockdownEvent, notice_text
 from client.lockdown.policy import KeyFilter, Profile, plan_for
 from client.lockdown.restore import apply_policies, platform_store, record_path, restore
+from client.lockdown.session_change import SessionChange
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +126,7 @@ class LockdownGuard(QObject):
         self.profile: Profile | None = None
         self.notice: QLabel | None = None
         self._hook: Any = None
+        self._session_filter: Any = None  # client.ui.session_events.SessionEventFilter
         self._record: Any = None
         self._drain = QTimer(self)
         self._drain.setInterval(HOOK_DRAIN_MS)
@@ -179,6 +183,12 @@ class LockdownGuard(QObject):
         if self._hook is not None:
             self._hook.stop()
             self._hook = None
+        if self._session_filter is not None:
+            from client.lockdown.windows.session_notify import unregister
+
+            app.removeNativeEventFilter(self._session_filter)
+            unregister(int(self.window.winId()))
+            self._session_filter = None
         store = platform_store()
         data_dir = self._data_dir()
         if self._record is not None and store is not None and data_dir is not None:
@@ -191,7 +201,15 @@ class LockdownGuard(QObject):
         if sys.platform != "win32":
             return
         from client.lockdown.windows.keyboard_hook import KeyboardHook
+        from client.lockdown.windows.session_notify import register
+        from client.ui.session_events import SessionEventFilter
 
+        self._session_filter = SessionEventFilter(self.session_changed)
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        app.installNativeEventFilter(self._session_filter)
+        if not register(int(self.window.winId())):
+            log.error("no lock / user-switch messages: such a switch counts as 切屏")
         self._hook = KeyboardHook(KeyFilter(profile))
         if self._hook.start():
             self._drain.start()
@@ -231,8 +249,32 @@ class LockdownGuard(QObject):
         self._focus_changed(state == Qt.ApplicationState.ApplicationActive
                             and self._exam_has_focus())
 
+    def session_changed(self, change: SessionChange, via: str = "") -> None:
+        """What the system said about the session (Windows: session_events.py). A lock,
+        suspend or user switch is recorded as its own period, not as 切屏."""
+        if not self.engaged:
+            return
+        log.warning("session: %s %s", change.value, via)
+        if change.begins:
+            # A loss still in its grace time is this lock's own deactivation.
+            pending, self._loss_started_ms = self._loss_started_ms, None
+            self._loss_check.stop()
+            for event in self.focus_log.session(change, at_ms=pending, via=via):
+                if event.kind == "focus_lost":  # withdrawn: closed, no notice of its own
+                    self._on_event(event)
+                else:
+                    self._record_event(event)
+            return
+        for event in self.focus_log.session(change, via=via):
+            self._record_event(event)
+        if not self.focus_log.interrupted:
+            # Back from the lock: from now on, being elsewhere is 切屏 again.
+            self._on_application_state(QGuiApplication.applicationState())
+
     def _focus_changed(self, has_focus: bool) -> None:
         if not has_focus:
+            if self.focus_log.interrupted:
+                return  # locked, asleep or switched away: not 切屏
             # WORKAROUND: when the focus passes from the exam window to one of its own
             # dialogs (the proctor panel, the submit dialog) Qt reports "no focus window"
             # for a few milliseconds first; counted at once, the proctor opening the panel
@@ -250,6 +292,8 @@ class LockdownGuard(QObject):
             self.clear_clipboard()
             log.warning("focus back after %s ms", event.away_ms)
             self._on_event(event)  # closes the event in the record (ended_ms)
+        for period in self.focus_log.back_in_front():
+            self._record_event(period)
 
     def _confirm_loss(self) -> None:
         started, self._loss_started_ms = self._loss_started_ms, None
