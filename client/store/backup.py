@@ -30,7 +30,7 @@ from pathlib import Path
 from client.store import connection
 from client.store.connection import Connection, DatabaseError
 from client.store.errors import StoreError
-from client.store.fsutil import fsync_file, replace_durably
+from client.store.fsutil import copy_flushed_in_steps, fsync_file, replace_durably
 from client.store.paths import shm_path, wal_path
 
 log = logging.getLogger(__name__)
@@ -109,10 +109,10 @@ def copy_snapshot(*, store_file: Path, target: Path, key: bytes, copy_wal: bool 
     temp = target.with_name(target.name + ".tmp")
     discard(temp)
     try:
-        shutil.copyfile(store_file, temp)
+        copy_flushed_in_steps(store_file, temp)
         if copy_wal:
             with contextlib.suppress(FileNotFoundError):
-                shutil.copyfile(wal_path(store_file), wal_path(temp))
+                copy_flushed_in_steps(wal_path(store_file), wal_path(temp))
         _finish(temp, target=target, key=key, source=None)
     except BaseException:
         discard(temp)

@@ -11,7 +11,10 @@
 - ``coalesce=True`` (essays): at most one revision per question per interval (1 s), and
   the latest value is written at the end of the interval, so the last keystroke is
   durable within about a second.
-- Idle time is used for the rolling backup snapshot.
+- Idle time is used for the rolling backup snapshot and the checkpoint after it: only
+  after a pause of ``PAUSE_S`` without saves (a candidate reading or thinking), so a save
+  never queues behind a checkpoint while the candidate clicks through answers; during
+  continuous saving at least every ``MAX_WITHOUT_MAINTENANCE_S``.
 """
 
 from __future__ import annotations
@@ -39,6 +42,10 @@ DoneCallback = Callable[[Revision | BaseException], None]
 
 DEFAULT_RETRY_DELAYS_S = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 _IDLE_WAKEUP_S = 1.0  # also how often an idle writer checks whether a snapshot is due
+# Backup and checkpoint wait for this long a pause in saving (module doc): a checkpoint
+# takes milliseconds to tens of milliseconds, which a save arriving meanwhile would wait for.
+PAUSE_S = 0.3
+MAX_WITHOUT_MAINTENANCE_S = 20.0
 
 
 class SaveState(enum.Enum):
@@ -112,6 +119,8 @@ class StoreWriter:
         self._closed = False
         self._held: dict[str, _Held] = {}
         self._last_write: dict[str, float] = {}
+        self._last_save_mono = float("-inf")  # when the last save command arrived
+        self._last_maintenance_mono = time.monotonic()
         self._store: AnswerStore | None = None
         self._error: BaseException | None = None
         self._attempts = 0
@@ -200,13 +209,24 @@ class StoreWriter:
                 self._handle(command)
             self._write_due(force=False)
             if self._inbox.empty() and self._store is not None and self._error is None:
-                self._store.snapshot_if_due()  # a pause: refresh the backup if it is due
+                self._maintain_at_pause()
             self._publish()
         self._shutdown()
+
+    def _maintain_at_pause(self) -> None:
+        """Refresh the backup (and checkpoint after it) if due, at a pause in saving."""
+        assert self._store is not None
+        now = time.monotonic()
+        if (now - self._last_save_mono < PAUSE_S
+                and now - self._last_maintenance_mono < MAX_WITHOUT_MAINTENANCE_S):
+            return
+        self._last_maintenance_mono = now
+        self._store.snapshot_if_due()
 
     def _handle(self, command: _Command) -> None:
         now = time.monotonic()
         if isinstance(command, _Save):
+            self._last_save_mono = now
             self._hold(command, now)
         elif isinstance(command, _Call):
             self._run_call(command)
@@ -316,6 +336,8 @@ class StoreWriter:
             wakeup = min(wakeup, self._retry_at) if self._held or self._store is None else wakeup
         elif self._held:
             wakeup = min(wakeup, min(held.due for held in self._held.values()))
+        if self._last_save_mono + PAUSE_S > self._last_maintenance_mono:
+            wakeup = min(wakeup, self._last_save_mono + PAUSE_S)  # the pause after saves
         return wakeup
 
     def _publish(self) -> None:

@@ -3,6 +3,7 @@ snapshot is still a consistent copy of the store at some instant."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from client.store import backup, connection
 from client.store.backup import SnapshotPolicy
 from client.store.database import AnswerStore
+from client.store.fsutil import copy_flushed_in_steps
 from client.store.model import Revision
 from client.store.paths import StorePaths, wal_path
 from client.store.recovery import open_or_recover
@@ -112,3 +114,11 @@ def test_every_snapshot_taken_while_saving_is_a_consistent_prefix(
         assert pairs(recovered.revisions()) == pairs(saved)
     finally:
         recovered.close()
+
+
+@pytest.mark.parametrize("size", [0, 1, 2**20 - 1, 2**20, 3 * 2**20 + 17])
+def test_a_copy_flushed_in_steps_is_exact(tmp_path: Path, size: int) -> None:
+    source, target = tmp_path / "source", tmp_path / "target"
+    source.write_bytes(os.urandom(size))
+    copy_flushed_in_steps(source, target)
+    assert target.read_bytes() == source.read_bytes()

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from client.store import writer as writer_module
 from client.store.database import AnswerStore
 from client.store.errors import StoreError
 from client.store.model import Revision
+from client.store.paths import backup_path_for
 from client.store.writer import SaveState, StoreWriter, WriterStatus
 
 
@@ -205,3 +207,58 @@ def test_an_unopenable_store_is_reported_by_ready(tmp_path: Path, key: bytes) ->
     (result,) = results.wait(1)  # given up only at close, with the reason
     assert isinstance(result, StoreError)
     assert any(s.state is SaveState.FAILED for s in statuses)
+
+
+def _save_without_pause(writer: StoreWriter, results: Results, *, seconds: float,
+                        watch: Path | None = None) -> bool:
+    """Quick saves one after another for *seconds*; True if *watch* appeared meanwhile."""
+    deadline = time.monotonic() + seconds
+    for count in itertools.count(1):
+        writer.save(question_id=f"q{count % 5}", value=str(count), server_time_ms=None,
+                    on_done=results)
+        results.wait(count)
+        if watch is not None and watch.exists():
+            return True
+        if time.monotonic() > deadline:
+            return False
+    raise AssertionError("unreachable")
+
+
+def _appears(path: Path, *, within_s: float) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if path.exists():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_backup_waits_for_a_pause_in_saving(
+    store_path: Path, key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A save arriving while the writer checkpoints after a snapshot waits for it: quick
+    # saves (a candidate clicking through answers) must not start one between them.
+    monkeypatch.setattr(writer_module, "PAUSE_S", 1.5)  # wide: a slow CI disk is no pause
+    writer = StoreWriter(lambda: AnswerStore.open(store_path, key=key))
+    writer.ready().result()
+    backup = backup_path_for(store_path)
+    try:
+        appeared = _save_without_pause(writer, Results(), seconds=1.0, watch=backup)
+        assert not appeared, "a backup was made between quick saves"
+        assert _appears(backup, within_s=10), "no backup after the pause"
+    finally:
+        writer.close()
+
+
+def test_continuous_saving_still_gets_a_backup(
+    store_path: Path, key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer_module, "PAUSE_S", 60.0)  # never a pause
+    monkeypatch.setattr(writer_module, "MAX_WITHOUT_MAINTENANCE_S", 0.3)
+    writer = StoreWriter(lambda: AnswerStore.open(store_path, key=key))
+    writer.ready().result()
+    try:
+        assert _save_without_pause(writer, Results(), seconds=10,
+                                   watch=backup_path_for(store_path))
+    finally:
+        writer.close()
