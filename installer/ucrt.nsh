@@ -10,6 +10,12 @@
 
 !define EXIT_OLD_UCRT 8
 !define UCRT_MIN_BUILD 14393
+!ifndef UCRT_DLL
+  ; Only the wine refusal test builds with another file (makensis -DUCRT_DLL=...): under
+  ; wine any file named ucrtbase.dll answers with the version of Wine's own copy, which the
+  ; installer process has already loaded (tests/deploy/test_installer_wine_refusals.py).
+  !define UCRT_DLL "$WINDIR\System32\ucrtbase.dll"
+!endif
 
 LangString MSG_UCRT_MISSING ${LANG_SIMPCHINESE} "本机缺少通用 C 运行库（C:\Windows\System32\ucrtbase.dll），考试客户端无法启动（会出现“无法定位程序输入点 … api-ms-win-crt-private-l1-1-0.dll”）。$\r$\n请安装 Windows 的最新累积更新，或以管理员身份运行 sfc /scannow 修复系统文件；精简版/Ghost 系统请换用完整镜像。安装已取消，没有复制任何文件。"
 LangString MSG_UCRT_MISSING ${LANG_ENGLISH} "This PC lacks the Universal C Runtime (C:\Windows\System32\ucrtbase.dll); Exam Client cannot start without it (error: entry point not found in api-ms-win-crt-private-l1-1-0.dll).$\r$\nInstall the latest Windows cumulative update, or run sfc /scannow as an administrator; replace stripped/Ghost Windows images with a full one. Nothing was installed."
@@ -20,7 +26,7 @@ LangString MSG_UCRT_OLD ${LANG_ENGLISH} "This PC's Universal C Runtime is too ol
   ; The installer is 32-bit: look at the 64-bit System32, not SysWOW64.
   ${DisableX64FSRedirection}
   ClearErrors
-  GetDLLVersion "$WINDIR\System32\ucrtbase.dll" $R0 $R1
+  GetDLLVersion "${UCRT_DLL}" $R0 $R1
   ${EnableX64FSRedirection}
   ${If} ${Errors}
     !insertmacro FailWith ${EXIT_OLD_UCRT} "$(MSG_UCRT_MISSING)"

@@ -87,6 +87,9 @@ def test_installer_checks_the_ucrt_before_copying_with_the_same_minimum() -> Non
     assert minimum is not None and int(minimum.group(1)) == MIN_UCRT_VERSION[2]
     # 32-bit installer: it must read the 64-bit System32, not SysWOW64.
     assert nsh.index("${DisableX64FSRedirection}") < nsh.index("GetDLLVersion")
+    # the shipped build reads the real file (only the wine test builds with another one)
+    assert '!define UCRT_DLL "$WINDIR\\System32\\ucrtbase.dll"' in nsh
+    assert 'GetDLLVersion "${UCRT_DLL}"' in nsh
     assert re.search(r"^!define EXIT_OLD_UCRT 8$", nsh, re.MULTILINE)
     assert "8 Universal C Runtime" in main
     for key in ("MSG_UCRT_MISSING", "MSG_UCRT_OLD"):
