@@ -3,7 +3,7 @@
 Runs the console's browser test (tests/console/test_console_browser.py) against a real
 server with EXAM_CONSOLE_SCREENSHOTS pointing at docs/screenshots/, so the pictures show
 exactly the path the test walks: a proctor's room with a held login, a seat's detail, the
-chief examiner's one-time code, and the audit log.
+chief examiner's one-time code, the audit log, and a seat's 切屏 count.
 
     python scripts/console_screenshots.py
 """

@@ -57,6 +57,10 @@
     const s = Math.max(0, Math.round((now - ms) / 1000));
     return s < 120 ? `${s} ${T.seconds_ago}` : `${Math.round(s / 60)} ${T.minutes_ago}`;
   }
+  function duration(ms) {
+    const s = Math.max(0, Math.round(ms / 1000));
+    return s < 120 ? `${s} ${T.seconds}` : `${Math.round(s / 60)} ${T.minutes}`;
+  }
 
   function matches(tile) {
     const q = search.value.trim();
@@ -94,6 +98,8 @@
     if (tile.identity !== "none") badges.push(badge("id-" + tile.identity, T["identity_" + tile.identity]));
     if (tile.integrity_blocking > 0) badges.push(badge("warn", `${T.integrity} ${tile.integrity_blocking}`));
     if (tile.integrity_blind > 0) badges.push(badge("warn", T.process_check_blind));
+    // 切屏 on every seat where it happened: a count, not 需关注 by itself (a warning).
+    if (tile.switches > 0) badges.push(badge("switches", `${T.switches} ${tile.switches} ${T.times}`));
     if (tile.review_pending) badges.push(badge("warn", T.review));
     if (tile.version_too_old) badges.push(badge("held", `${T.too_old} ${tile.client_version}`));
     for (const id of tile.pending_requests) badges.push(badge("held", `${T.request} #${id}`));
@@ -146,6 +152,9 @@
       [T.integrity, tile.integrity_blocking || T.none],
       [T.integrity_notes, tile.integrity_warnings || T.none],
       [T.process_check_blind, tile.integrity_blind || T.none],
+      [T.switches, tile.switches
+        ? `${tile.switches} ${T.times} · ${T.in_total} ${duration(tile.switched_away_ms)}` : T.none],
+      [T.session_breaks, tile.session_breaks ? `${tile.session_breaks} ${T.times}${T.not_counted}` : T.none],
       [T.client_version, tile.client_version === null ? "—"
         : tile.client_version + (tile.version_too_old ? `（${T.too_old}）` : "")],
     ];

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
+from client.lockdown.away_time import AwayTotals, away_totals
 from client.paper.exam_rules import VersionFloor
 from server import review_store as rs
 from server import schema as t
@@ -60,6 +61,12 @@ class Tile:
     # Of those warnings, the ones that leave the process check blind (processes or
     # process_images unavailable: a tool could run unseen), which do need a proctor.
     integrity_blind: int
+    # 切屏: times the exam window lost the foreground to another program during the exam,
+    # each counted once (client/lockdown/away_time.py), and the time away; screen locks,
+    # suspends and user switches apart (not 切屏).
+    switches: int
+    switched_away_ms: int
+    session_breaks: int
     pending_requests: list[int]
     review_pending: bool
     attendance: str | None  # present|absent|None
@@ -159,6 +166,7 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
             pending.setdefault(row.attempt_id, []).append(row.id)
         identity = _identity_by_attempt(conn, attempt_ids)
         findings = _open_integrity_episodes(conn, attempt_ids)
+        away = _away_by_attempt(conn, attempt_ids)
         marks = dict(conn.execute(
             select(ct.attendance.c.candidate_id, ct.attendance.c.status)
             .where(ct.attendance.c.exam_id == exam.id,
@@ -189,6 +197,9 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
             integrity_blocking=findings.get(attempt_id or -1, OpenEpisodes()).blocking,
             integrity_warnings=findings.get(attempt_id or -1, OpenEpisodes()).warnings,
             integrity_blind=findings.get(attempt_id or -1, OpenEpisodes()).blind,
+            switches=away.get(attempt_id or -1, NO_AWAY).losses,
+            switched_away_ms=away.get(attempt_id or -1, NO_AWAY).away_ms,
+            session_breaks=away.get(attempt_id or -1, NO_AWAY).interruptions,
             pending_requests=requests,
             review_pending=attempt is not None and attempt.review_status == "pending_review",
             attendance=marks.get(seat.candidate_id),
@@ -265,6 +276,24 @@ def _open_integrity_episodes(conn: Any, attempt_ids: list[int]) -> dict[int, Ope
             blind=sum(key[1] == "source_unavailable" and key[2] in BLINDING_SOURCES
                       for key in still_open))
     return result
+
+
+NO_AWAY = AwayTotals(losses=0, away_ms=0, unknown_returns=0)
+
+
+def _away_by_attempt(conn: Any, attempt_ids: list[int]) -> dict[int, AwayTotals]:
+    """Per attempt, 切屏 and lock/suspend/switch episodes from the lockdown's review records
+    (one "found" and one "resolved" item each, an upload retried or sent twice counted
+    once: the same reading as the proctor panel's on the PC)."""
+    i = rs.review_items
+    records: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    for row in conn.execute(
+            select(i.c.attempt_id, i.c.event_id, i.c.payload)
+            .where(i.c.attempt_id.in_(attempt_ids), i.c.kind == "integrity")
+            .order_by(i.c.id)).all():
+        if (row.payload.get("finding") or {}).get("code") == "lockdown":
+            records.setdefault(row.attempt_id, []).append((row.event_id, row.payload))
+    return {attempt_id: away_totals(rows) for attempt_id, rows in records.items()}
 
 
 def _identity_by_attempt(conn: Any, attempt_ids: list[int]) -> dict[int, str]:

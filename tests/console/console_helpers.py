@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import requests
 
+from client.lockdown.focus import FocusLog
+from client.lockdown.session_change import SessionChange
+from client.review.outbox import all_items, outbox_counts
+from client.review.services import ReviewServices
+from client.review.transport import HttpTransport
+from client.store import AnswerStore, StoreWriter
 from server.console.demo_room import DEMO_CONSOLE_PASSWORD, DEMO_ROOM
 from server.demo import DemoCandidate
 from server.testing import LiveServer
@@ -72,4 +81,45 @@ def save_answer(srv: LiveServer, token: str, *, question_id: str, revision: int,
                                             "client_time_ms": srv.clock.now_ms()}]})
 
 
-__all__ = ["DEMO_ROOM", "ConsoleClient", "candidate_login", "console_login", "save_answer"]
+def upload_lockdown(srv: LiveServer, token: str, store_path: Path,
+                    script: list[tuple[int, str]]) -> FocusLog:
+    """A PC's lockdown records, made by a real FocusLog from *script* ((ms since the
+    previous step, step): lost, back, or a SessionChange value), queued as the exam
+    window's guard queues them and uploaded by the real review uploader from a real
+    SQLCipher store."""
+    clock = [srv.clock.now_ms()]
+    focus = FocusLog(now_ms=lambda: clock[0])
+    key = os.urandom(32)
+    writer = StoreWriter(lambda: AnswerStore.open(store_path, key=key, snapshot_policy=None))
+    writer.ready().result(timeout=10)
+    services = ReviewServices(
+        run_on_store=writer.call,
+        transport=HttpTransport(base_url=srv.url, token=lambda: token, timeout_s=5),
+        client_id="pc-01", server_now_ms=srv.clock.now_ms)
+    services.start()
+    try:
+        for delay, step in script:
+            clock[0] += delay
+            if step == "lost":
+                events = [focus.lost()]
+            elif step == "back":
+                events = [focus.regained(), *focus.back_in_front()]
+            else:
+                events = list(focus.session(SessionChange(step)))
+            for event in events:
+                if event is not None:
+                    services.lockdown(event.finding(), event_id=event.event_id,
+                                      ended=event.ended_ms is not None, at_ms=clock[0])
+        deadline = time.monotonic() + 15
+        while writer.call(outbox_counts).result().pending:
+            assert time.monotonic() < deadline, "lockdown records not uploaded"
+            time.sleep(0.02)
+        assert all(item.rejected is None for item in writer.call(all_items).result())
+    finally:
+        services.stop()
+        writer.close()
+    return focus
+
+
+__all__ = ["DEMO_ROOM", "ConsoleClient", "candidate_login", "console_login", "save_answer",
+           "upload_lockdown"]

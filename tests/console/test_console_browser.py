@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from console_helpers import candidate_login, save_answer
+from console_helpers import candidate_login, save_answer, upload_lockdown
 
 from server.console.demo_room import DEMO_CONSOLE_PASSWORD
 from server.demo import DEMO_CANDIDATES
@@ -154,3 +154,26 @@ def test_polls_leave_a_reason_being_typed_and_an_issued_code_alone(browser,
     chief.click('.tile[data-seat="2"]')
     assert chief.locator("#issued-code").count() == 0
     assert errors == []
+
+
+def test_each_tile_shows_its_switch_count(browser, srv: LiveServer, tmp_path: Path) -> None:
+    """The PC uploads its lockdown records (two 切屏, one screen lock); the proctor's
+    page shows 切屏 2 次 on that seat's tile and, in its detail, the time away and the lock
+    apart, and nothing on the other seats."""
+    proctor, errors = _log_in(browser, srv, "jiankao")
+    token = candidate_login(srv, ZHANG, client_id="pc-01").json()["token"]
+    candidate_login(srv, LI, client_id="pc-02")
+    srv.clock.advance(ms=601_000)
+    save_answer(srv, token, question_id="q1", revision=1, value="B")
+    upload_lockdown(srv, token, tmp_path / "pc-01.db", [
+        (0, "lost"), (4_000, "back"), (90_000, "lost"), (3_000, "back"),
+        (30_000, "locked"), (200_000, "unlocked"), (0, "back")])
+    proctor.wait_for_selector('.tile[data-seat="1"] .badge.switches', timeout=6000)
+    assert proctor.inner_text('.tile[data-seat="1"] .badge.switches') == "切屏 2 次"
+    assert proctor.locator('.tile[data-seat="2"] .badge.switches').count() == 0
+    proctor.click('.tile[data-seat="1"]')
+    detail = proctor.inner_text("#detail")
+    assert "切屏\n2 次 · 共 7 秒" in detail
+    assert "锁屏、休眠、切换用户\n1 次（不计为切屏）" in detail
+    _shot(proctor, "console-05-switch-count.png")
+    assert not errors, errors

@@ -6,7 +6,7 @@ import dataclasses
 import time
 from pathlib import Path
 
-from console_helpers import candidate_login, console_login, save_answer
+from console_helpers import candidate_login, console_login, save_answer, upload_lockdown
 
 from client.integrity.findings import Finding
 from client.integrity.rules import LocalizedName
@@ -222,3 +222,25 @@ def test_a_seat_whose_process_check_is_blind_needs_attention(srv: LiveServer) ->
     send(integrity_item(images, phase="exam", at_ms=now + 3_000, state="resolved"),
          integrity_item(processes, phase="exam", at_ms=now + 4_000, state="resolved"))
     assert attention() == (False, 1, 0)  # the check sees again
+
+
+def test_each_seat_shows_its_switches_apart_from_locks(srv: LiveServer, tmp_path: Path) -> None:
+    """切屏 per seat, from the records the PC really uploads: two losses (3 s and 5 s), one
+    loss that the lock notice then withdrew, a suspend; each loss counted once although
+    it is stored as a "found" and a "resolved" record (the audit: the old 环境检测告警
+    counter said 2 for one loss, and nothing said 切屏)."""
+    proctor = console_login(srv, "jiankao")
+    token = candidate_login(srv, ZHANG, client_id="pc-01").json()["token"]
+    candidate_login(srv, LI, client_id="pc-02")
+    srv.clock.advance(ms=601_000)
+    focus = upload_lockdown(srv, token, tmp_path / "pc-01.db", [
+        (0, "lost"), (3_000, "back"), (60_000, "lost"), (5_000, "back"),
+        (60_000, "lost"), (800, "locked"), (120_000, "unlocked"), (0, "back"),
+        (10_000, "suspended"), (600_000, "resumed")])
+    assert focus.focus_losses == 2
+    tile = proctor.tile(ZHANG.student_no)
+    assert (tile["switches"], tile["switched_away_ms"], tile["session_breaks"]) == (2, 8_000, 2)
+    # A count to read, not 需关注 by itself (warnings: no hold, nothing blocking).
+    assert tile["integrity_blocking"] == 0 and not tile["review_pending"]
+    other = proctor.tile(LI.student_no)
+    assert (other["switches"], other["session_breaks"]) == (0, 0)
