@@ -1,9 +1,11 @@
 """Regenerate docs/screenshots/console-*.png: the invigilation console in headless Chromium.
 
-Runs the console's browser test (tests/console/test_console_browser.py) against a real
-server with EXAM_CONSOLE_SCREENSHOTS pointing at docs/screenshots/, so the pictures show
-exactly the path the test walks: a proctor's room with a held login, a seat's detail, the
-chief examiner's one-time code, the audit log, and a seat's 切屏 count.
+Runs the console's browser tests (tests/console/test_console_browser.py and
+test_console_materials_browser.py) against a real server with EXAM_CONSOLE_SCREENSHOTS
+pointing at docs/screenshots/, so the pictures show exactly the path the tests walk: a
+proctor's room with a held login, a seat's detail, the chief examiner's one-time code,
+the audit log, a seat's 切屏 count, and emergency materials submitted from the console
+(console-06).
 
     python scripts/console_screenshots.py
 """
@@ -23,7 +25,8 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, EXAM_CONSOLE_SCREENSHOTS=str(out), PYTHONPATH=str(ROOT))
     return subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                            str(ROOT / "tests" / "console" / "test_console_browser.py")],
+                            str(ROOT / "tests" / "console" / "test_console_browser.py"),
+                            str(ROOT / "tests" / "console" / "test_console_materials_browser.py")],
                            cwd=ROOT, env=env)
 
 

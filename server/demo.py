@@ -170,8 +170,9 @@ def install_exam_day_rules(*, settings: ServerSettings, db: Database, keys: Serv
                            clock: Clock, proctor_face_match: bool) -> None:
     """The exam-day rules of the demo exam (issue 22), for ``exam-client demo``: the
     required pledge, and the demo proctor by real name (ID number and photo; the photo's
-    face embedding is real inference). With *proctor_face_match* unlocking proctor mode
-    also needs the proctor's face in front of the camera. Not part of ``install_demo``:
+    face embedding is real inference), on the exam PC and in the console. With
+    *proctor_face_match* unlocking proctor mode also needs the proctor's face in front of
+    the camera. Not part of ``install_demo``:
     the tests that log in to a demo server expect the waiting room right after login."""
     from client.paper.exam_rules import Pledge
     from server.pledges import set_pledge
@@ -183,5 +184,11 @@ def install_exam_day_rules(*, settings: ServerSettings, db: Database, keys: Serv
                 password=DEMO_PROCTOR_PASSWORD, id_number=DEMO_PROCTOR_ID_NUMBER,
                 photo=demo_proctor_photo().read_bytes(), keys=keys)
     set_face_match(db, exam_id=DEMO_EXAM_ID, required=proctor_face_match)
+    # The same person's console account by real name too (the console header shows it).
+    from server.console.demo_room import DEMO_PROCTOR_USERNAME
+    from server.console.identity import set_real_name
+
+    set_real_name(db, keys, username=DEMO_PROCTOR_USERNAME, id_number=DEMO_PROCTOR_ID_NUMBER,
+                  photo=demo_proctor_photo().read_bytes())
     # The rules and the proctor's card travel in the signed package: sign a new one.
     refresh_package(settings=settings, db=db, keys=keys, exam_id=DEMO_EXAM_ID)

@@ -70,8 +70,9 @@ materials = Table(
     Column("room", String(100), nullable=False),
     Column("reason", Text, nullable=False),
     Column("candidates", JSON, nullable=False),       # student numbers marked as emergency
-    Column("submitted_by", String(200), nullable=False),  # "proctor:<id> <name>" / "web:<admin>"
-    Column("source", String(10), nullable=False),     # pc | web
+    # "proctor:<id> <name>" (PC) / "web:<admin>" / "<name>（<role>，<account>）" (console)
+    Column("submitted_by", String(200), nullable=False),
+    Column("source", String(10), nullable=False),     # pc | web | console
     Column("taken_at_ms", BigInteger, nullable=True),
     Column("received_at_ms", BigInteger, nullable=False),
 )

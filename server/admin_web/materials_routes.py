@@ -58,10 +58,12 @@ def _time(ms: int | None) -> str:
     return "-" if ms is None else beijing_datetime(ms)
 
 
-def material_html(material: Material, names: dict[str, str]) -> str:
-    """One submission: who, when, reason, marked candidates, photos (review page too)."""
+def material_html(material: Material, names: dict[str, str], *,
+                  photo_base: str = "/admin/materials/photo") -> str:
+    """One submission: who, when, reason, marked candidates by student number and real
+    name, photos (review page and the console too; *photo_base*: where its photos are)."""
     marked = "、".join(f"{c} {names.get(c, '')}".strip() for c in material.candidates) or "-"
-    photos = "".join(f'<img class="material" alt="" src="/admin/materials/photo/{p.id}">'
+    photos = "".join(f'<img class="material" alt="" src="{photo_base}/{p.id}">'
                      for p in material.photos)
     return (f'<div class="material" id="material-{material.id}">'
             f"<p><b>{esc(_('应急材料'))} #{material.id}</b> {esc(_time(material.received_at_ms))}"
@@ -172,7 +174,7 @@ def upload_watermark(*, exam: Exam, center: CenterLabel | None, room: str, who: 
         candidate_id="EMERGENCY", taken_at=beijing_datetime(now_ms), proctor=who)
 
 
-def _watermarked(data: bytes, info: MaterialsWatermarkInfo) -> bytes:
+def watermarked(data: bytes, info: MaterialsWatermarkInfo) -> bytes:
     from client.camera.analyzer import decode_image
     from client.proctor.materials import room_photo
 
@@ -182,7 +184,7 @@ def _watermarked(data: bytes, info: MaterialsWatermarkInfo) -> bytes:
     return room_photo(image, info)
 
 
-_ERRORS = {
+REFUSAL_TEXTS = {
     "materials_closed": lambda d: _("应急材料提交已截止（截止时间 {deadline}）").format(
         deadline=d.get("deadline", "?")),
     "materials_reason": lambda d: _("请填写提交应急材料的原因"),
@@ -226,13 +228,13 @@ def materials_upload(request: Request, ctx: Context,
             raise ApiError(422, "materials_photos", max_photos=MAX_PHOTOS)
         info = upload_watermark(exam=chosen, center=center_label(ctx.db, admin.center_id),
                                 room=room.strip(), who=who, now_ms=now)
-        marked_photos = [_watermarked(d, info) for d in data if d]
+        marked_photos = [watermarked(d, info) for d in data if d]
         material = submit(ctx.db, ctx.keys, exam=chosen, center_id=admin.center_id, room=room,
                           reason=reason, candidates=marked, photos=marked_photos,
                           submitted_by=who, source="web", taken_at_ms=now, now_ms=now)
     except ApiError as refused:
         code = refused.code
-        text = _ERRORS[code](refused.detail) if code in _ERRORS else code
+        text = REFUSAL_TEXTS[code](refused.detail) if code in REFUSAL_TEXTS else code
         return _render(ctx, admin, token, chosen.id, error=text,
                        status=403 if code == "materials_closed" else 422)
     return _render(ctx, admin, token, chosen.id, message=_(

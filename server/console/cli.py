@@ -7,8 +7,10 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from client.errors import UserFacingError
 from client.i18n import _
 from server.console.accounts import create_account
+from server.console.identity import check_id_number, check_photo, set_real_name
 from server.console.roles import Role
 from server.console.seating import assign, parse_csv
 
@@ -18,9 +20,22 @@ def cmd_add_account(args: argparse.Namespace) -> int:
 
     ctx = open_context(args)
     password = args.password or secrets.token_urlsafe(9)
-    account = create_account(ctx.db, username=args.username, display_name=args.name or "",
-                             role=Role(args.role), center_id=args.center, room=args.room,
-                             password=password, now_ms=ctx.clock.now_ms())
+    try:
+        # Checked before the account changes: a typo must not leave it half registered.
+        id_number = check_id_number(args.id_number) if args.id_number else None
+        photo = check_photo(args.photo.read_bytes()) if args.photo else None
+        if photo is not None and id_number is None:
+            raise UserFacingError("console.photo_without_id", _("登记照片时须同时提供身份证号"))
+        account = create_account(ctx.db, username=args.username,
+                                 display_name=args.name or "", role=Role(args.role),
+                                 center_id=args.center, room=args.room, password=password,
+                                 now_ms=ctx.clock.now_ms())
+        if id_number is not None:
+            set_real_name(ctx.db, ctx.keys, username=account.username, id_number=id_number,
+                          photo=photo)
+    except UserFacingError as error:
+        print(error.message)
+        return 1
     print(_("控制台账号 {user}（{role}）已保存，密码：{password}").format(
         user=account.username, role=account.role.label, password=password))
     return 0
@@ -47,6 +62,10 @@ def register_cli(subparsers: Any) -> None:
     account.add_argument("--center", default=None, help=_("考点编号（监考教师和主考必填）"))
     account.add_argument("--room", default=None, help=_("考场（监考教师必填）"))
     account.add_argument("--name", default=None, help=_("显示的姓名"))
+    account.add_argument("--id-number", default=None,
+                         help=_("身份证号（实名，监控台只显示首六位和末四位）"))
+    account.add_argument("--photo", type=Path, default=None,
+                         help=_("本人正面照片（JPEG），显示在监控台顶栏"))
     account.add_argument("--password", default=None, help=_("指定密码（默认随机生成）"))
     account.set_defaults(func=cmd_add_account)
 

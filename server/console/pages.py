@@ -11,6 +11,7 @@ from client.i18n import _, current_language
 from client.timefmt import staff_datetime
 from server.console.actions import INCIDENT_CATEGORIES
 from server.console.audit import AuditEntry, action_label
+from server.console.identity import RealName
 from server.console.roles import Account, Action
 from server.db import Exam
 
@@ -19,7 +20,7 @@ def esc(value: object) -> str:
     return escape("" if value is None else str(value), quote=True)
 
 
-def _page(title: str, body: str, *, script: bool = False) -> str:
+def page(title: str, body: str, *, script: bool = False) -> str:
     lang = "zh-CN" if current_language() == "zh_CN" else "en"
     js = '<script src="/console/static/console.js" defer></script>' if script else ""
     return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
@@ -31,7 +32,7 @@ def _page(title: str, body: str, *, script: bool = False) -> str:
 
 def login_page(*, error: str | None = None, username: str = "") -> str:
     error_html = f'<p class="error" id="error" role="alert">{esc(error)}</p>' if error else ""
-    return _page(_("考场监控台登录"), f"""
+    return page(_("考场监控台登录"), f"""
 <main class="card"><h1>{esc(_("考场监控台"))}</h1>
 <p class="hint">{esc(_("监考教师、主考和管理员使用各自的账号登录"))}</p>{error_html}
 <form method="post" action="/console/login">
@@ -43,21 +44,35 @@ def login_page(*, error: str | None = None, username: str = "") -> str:
 </form></main>""")
 
 
-def _header(account: Account, csrf: str) -> str:
+def header(account: Account, csrf: str, real_name: RealName | None) -> str:
+    """The top bar of every console page: who is signed in, by real name (name, masked ID
+    number, photo) when the account has one, and the pages."""
     scope = (_("全部考点") if account.center_id is None else
              _("考点 {center}").format(center=account.center_id) if account.room is None else
              _("考点 {center} · 考场 {room}").format(center=account.center_id, room=account.room))
     audit_link = (f'<a href="/console/audit" id="audit-link">{esc(_("操作记录"))}</a>')
+    materials_link = (f'<a href="/console/materials" id="materials-link">'
+                      f'{esc(_("应急材料"))}</a>')
+    if real_name is None:
+        identity = f'<span id="id-number" class="muted">{esc(_("未登记实名"))}</span>'
+    else:
+        masked = _("身份证号 {masked}").format(masked=real_name.masked_id_number)
+        identity = f'<span id="id-number">{esc(masked)}</span>'
+        if real_name.has_photo:
+            identity = ('<img id="who-photo" class="who-photo" alt="" '
+                        'src="/console/materials/me/photo">' + identity)
     return f"""<header class="top">
 <strong>{esc(_("考场监控台"))}</strong>
 <span id="who">{esc(account.display_name)}（{esc(account.role.label)}） · {esc(scope)}</span>
-<nav><a href="/console">{esc(_("考场"))}</a> {audit_link}</nav>
+{identity}
+<nav><a href="/console">{esc(_("考场"))}</a> {audit_link} {materials_link}</nav>
 <form method="post" action="/console/logout" class="inline">
 <input type="hidden" name="csrf" value="{esc(csrf)}">
 <button type="submit" id="logout">{esc(_("退出"))}</button></form></header>"""
 
 
-def room_page(*, account: Account, csrf: str, exams: Sequence[Exam], exam: Exam | None) -> str:
+def room_page(*, account: Account, csrf: str, exams: Sequence[Exam], exam: Exam | None,
+              real_name: RealName | None) -> str:
     options = "".join(
         f'<option value="{esc(e.id)}"{" selected" if exam and e.id == exam.id else ""}>'
         f"{esc(e.title)}（{esc(_starts(e))}）</option>" for e in exams)
@@ -67,7 +82,7 @@ def room_page(*, account: Account, csrf: str, exams: Sequence[Exam], exam: Exam 
         "categories": {k: _(v) for k, v in INCIDENT_CATEGORIES.items()},
         "text": _client_texts(),
     }
-    body = f"""{_header(account, csrf)}
+    body = f"""{header(account, csrf, real_name)}
 <section class="bar">
 <label>{esc(_("考试"))} <select id="exam">{options}</select></label>
 <label>{esc(_("考场"))} <select id="room"></select></label>
@@ -82,10 +97,10 @@ def room_page(*, account: Account, csrf: str, exams: Sequence[Exam], exam: Exam 
 <aside id="detail" class="detail" hidden aria-label="{esc(_("考生详情"))}"></aside>
 <div id="config" hidden data-config="{esc(json.dumps(config, ensure_ascii=False))}"></div>"""
     if exam is None:
-        body = f"""{_header(account, csrf)}<main class="card"><p id="no-exam">
+        body = f"""{header(account, csrf, real_name)}<main class="card"><p id="no-exam">
 {esc(_("您的考点目前没有安排座位的考试。主考可用 exam-server assign-seats 导入考场安排表。"))}
 </p></main>"""
-    return _page(_("考场监控台"), body, script=exam is not None)
+    return page(_("考场监控台"), body, script=exam is not None)
 
 
 def _starts(exam: Exam) -> str:
@@ -126,7 +141,7 @@ def _client_texts() -> dict[str, str]:
 
 
 def audit_page(*, account: Account, csrf: str, entries: Sequence[AuditEntry],
-               can_export: bool) -> str:
+               can_export: bool, real_name: RealName | None) -> str:
     rows = "".join(
         f'<tr data-action="{esc(e.action)}"><td>{esc(staff_datetime(e.at_ms, labelled=False))}</td>'
         f"<td>{esc(e.actor)}</td><td>{esc(action_label(e.action))}</td>"
@@ -136,6 +151,6 @@ def audit_page(*, account: Account, csrf: str, entries: Sequence[AuditEntry],
         _("时间（北京时间）"), _("操作人"), _("操作"), _("考场"), _("考生"), _("原因")))
     export = (f'<p><a id="export" href="/console/audit.csv">{esc(_("导出当日记录（CSV）"))}'
               "</a></p>" if can_export else "")
-    return _page(_("操作记录"), f"""{_header(account, csrf)}
+    return page(_("操作记录"), f"""{header(account, csrf, real_name)}
 <main class="wide"><h1>{esc(_("操作记录"))}</h1>{export}
 <table id="audit"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></main>""")

@@ -25,7 +25,7 @@ from client.resources import resource_path
 from client.timefmt import beijing_clock, staff_datetime
 from server.auth import Context, client_ip
 from server.base_photos import get_base_photo, photo_response
-from server.console import accounts, actions, audit, pages
+from server.console import accounts, actions, audit, identity, pages
 from server.console import tables as ct
 from server.console.roles import Account, Action
 from server.console.room import room_view
@@ -190,7 +190,8 @@ def room_page(request: Request, ctx: Context, exam: str = "") -> Response:
     exams = visible_exams(ctx, account)
     chosen = next((e for e in exams if e.id == exam), exams[0] if exams else None)
     return _html(pages.room_page(account=account, csrf=csrf_token(token), exams=exams,
-                                 exam=chosen))
+                                 exam=chosen,
+                                 real_name=identity.real_name(ctx.db, account.username)))
 
 
 @router.get("/api/room", response_model=None)
@@ -297,7 +298,8 @@ def audit_page(request: Request, ctx: Context) -> Response:
         return _to_login()
     return _html(pages.audit_page(account=account, csrf=csrf_token(token),
                                   entries=audit.entries(ctx.db, account),
-                                  can_export=account.may(Action.EXPORT_DAY)))
+                                  can_export=account.may(Action.EXPORT_DAY),
+                                  real_name=identity.real_name(ctx.db, account.username)))
 
 
 @router.get("/audit.csv", response_model=None)
