@@ -5,8 +5,9 @@ queued for review as a "found" item when it starts and a "resolved" one when the
 is back (client/lockdown/focus.py, client/review/services.py), in the exam's own store.
 So a restart of the client (or a crash, deliberate or not) does not set the count back to
 zero. A loss with no recorded return (the client stopped while away) counts, but its time
-away is unknown and said so. Locks, suspends and user switches are counted apart, not as
-切屏, and so is a loss withdrawn into one (client/lockdown/session_change.py).
+away is unknown and said so. Locks and suspends are counted apart, not as 切屏, and so is a
+loss withdrawn into one (client/lockdown/session_change.py). A user switch or a remote
+desktop taking the session is 切屏 and named: another user's desktop is another PC.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ _SUFFIXES = ("-found", "-resolved")
 
 @dataclass(frozen=True)
 class AwayTotals:
-    losses: int          # times the exam window lost the foreground
+    losses: int          # times the exam window lost the foreground (user switches too)
     away_ms: int         # time away, summed over the losses with a recorded return
     unknown_returns: int  # losses whose return was never recorded
-    interruptions: int = 0  # locks, suspends and user switches (not 切屏)
+    interruptions: int = 0  # locks and suspends (not 切屏)
     interrupted_ms: int = 0  # their time, over those with a recorded end
+    user_switches: int = 0  # of the losses, switches to another user or a remote session
 
     def proctor_text(self) -> str:
         """One line for the proctor panel."""
@@ -36,11 +38,14 @@ class AwayTotals:
         else:
             text = _("离开考试窗口 {count} 次，共 {duration}").format(
                 count=self.losses, duration=duration_text(self.away_ms))
+        if self.user_switches:
+            text += _("（其中切换到其他用户或远程会话 {count} 次）").format(
+                count=self.user_switches)
         if self.unknown_returns:
             text += _("（其中 {count} 次未记录返回时间，程序曾中断）").format(
                 count=self.unknown_returns)
         if self.interruptions:
-            text += _("；锁屏、休眠或切换用户 {count} 次，共 {duration}（不计为切屏）").format(
+            text += _("；锁屏或休眠 {count} 次，共 {duration}（不计为切屏）").format(
                 count=self.interruptions, duration=duration_text(self.interrupted_ms))
         return text
 
@@ -60,10 +65,12 @@ def duration_text(ms: int) -> str:
 def away_totals(records: Iterable[tuple[str, Mapping[str, Any]]]) -> AwayTotals:
     """Totals from the review outbox's integrity items: (event id, record) pairs. Items
     other than focus losses and session periods are ignored; each is one episode however
-    often it was queued, and a loss withdrawn into a lock in any of its records is none."""
+    often it was queued, and a loss withdrawn into a lock in any of its records is none.
+    A user switch is a loss (and its time away)."""
     losses: dict[str, dict[str, int | None]] = {}
     periods: dict[str, dict[str, int | None]] = {}
     withdrawn: set[str] = set()
+    switches: set[str] = set()
     for event_id, record in records:
         finding = record.get("finding")
         if not isinstance(finding, Mapping) or finding.get("code") != "lockdown":
@@ -71,6 +78,9 @@ def away_totals(records: Iterable[tuple[str, Mapping[str, Any]]]) -> AwayTotals:
         kind = finding.get("kind")
         if kind == "focus_lost":
             episodes = losses
+        elif kind == "session_switched":
+            episodes = losses
+            switches.add(_episode(event_id))
         elif kind in INTERRUPTION_KINDS:
             episodes = periods
         else:
@@ -91,7 +101,8 @@ def away_totals(records: Iterable[tuple[str, Mapping[str, Any]]]) -> AwayTotals:
     away, unknown = _summed(losses.values())
     interrupted, _open = _summed(periods.values())
     return AwayTotals(losses=len(losses), away_ms=away, unknown_returns=unknown,
-                      interruptions=len(periods), interrupted_ms=interrupted)
+                      interruptions=len(periods), interrupted_ms=interrupted,
+                      user_switches=len(switches))
 
 
 def _summed(episodes: Iterable[dict[str, int | None]]) -> tuple[int, int]:

@@ -6,12 +6,17 @@ this module turns those into numbered events for the candidate's notice, the pro
 console and the review record. It ignores a regain without a loss and a second loss before
 a regain (Qt can report both on one switch).
 
-A lock, suspend or user switch is a period of its own, not a 切屏: a loss while one is
-open is not counted, and a loss that began just before the system's notice of it
-(Windows may deliver the deactivation first) is withdrawn into it. The exam window
-getting the foreground back ends every open period: a locked or switched-away session
-cannot show it, so an "unlock" that never came (or a forged "lock") cannot keep later
-losses from counting.
+A lock or suspend is a period of its own, not a 切屏: a loss to the lock screen while one
+is open is not counted, and such a loss that began just before the system's notice of it
+(Windows may deliver the deactivation first) is withdrawn into it. A loss to a program the
+candidate can use (the name GetForegroundWindow gives is not the lock screen's) is 切屏
+whatever notice came before or after it: another program can post a forged "lock" to the
+exam window, and Win+L right after opening a browser must not excuse the browser. The exam
+window getting the foreground back ends every open period: a locked or switched-away
+session cannot show it, so an "unlock" that never came cannot keep later losses from
+counting. A user switch or a remote desktop taking the session is recorded as a period
+too, but for the proctor it is leaving the exam (another user's desktop is another PC):
+it counts with the 切屏 (client/lockdown/away_time.py) and holds the result for review.
 """
 
 from __future__ import annotations
@@ -27,6 +32,13 @@ from client.lockdown.session_change import INTERRUPTION_KINDS, SessionChange
 # A loss that began at most this long before a lock / suspend / switch notice is that
 # lock: the notice comes after the deactivation, later on a busy old PC.
 LATE_NOTICE_MS = 3000
+# What has the foreground while the session is locked or at the logon screen (Windows
+# 10/11: the lock screen app, or no window of this session at all, given as "").
+SESSION_SCREENS = frozenset({"lockapp.exe", "logonui.exe"})
+
+
+def _to_session_screen(taken_by: str) -> bool:
+    return not taken_by or taken_by.lower() in SESSION_SCREENS
 
 
 @dataclass
@@ -53,10 +65,12 @@ class LockdownEvent:
                  "suspended": ("电脑休眠（不计为切屏）",
                                "Computer asleep (not counted as leaving)"),
                  "session_switched": (
-                     "切换用户或远程会话（不计为切屏）",
-                     "User switch or remote session (not counted as leaving)")}
+                     "切换到其他用户或远程会话（视同离开考试窗口）",
+                     "Switched to another user or a remote session (counted as leaving)")}
         zh, en = names.get(self.kind, (self.kind, self.kind))
-        return {"code": "lockdown", "check": "lockdown", "kind": self.kind, "severity": "warn",
+        # Another user's desktop is another PC: the result waits for a reviewer.
+        severity = "block" if self.kind == "session_switched" else "warn"
+        return {"code": "lockdown", "check": "lockdown", "kind": self.kind, "severity": severity,
                 "subject": str(self.detail.get("taken_by") or self.kind),
                 "name": {"zh_CN": zh, "en": en},
                 "detail": {"number": self.number, "started_ms": self.started_ms,
@@ -88,12 +102,17 @@ class FocusLog:
         return bool(self._periods)
 
     def lost(self, *, taken_by: str = "", at_ms: int | None = None) -> LockdownEvent | None:
-        """The exam window lost the foreground (at *at_ms*, else now)."""
-        if self._away is not None or self._periods:
+        """The exam window lost the foreground (at *at_ms*, else now) to *taken_by*."""
+        if self._away is not None:
             return None
+        if self._periods and (_to_session_screen(taken_by)
+                              or "session_switched" in self._periods):
+            return None  # the lock screen, or a user switch (recorded as one already)
         started = self.now_ms() if at_ms is None else at_ms
-        self._away = LockdownEvent("focus_lost", self.focus_losses + 1, started,
-                                   detail={"taken_by": taken_by} if taken_by else {})
+        detail: dict[str, object] = {"taken_by": taken_by} if taken_by else {}
+        if self._periods:  # a program in front during a "lock": the notice was not true
+            detail["during"] = ",".join(sorted(self._periods))
+        self._away = LockdownEvent("focus_lost", self.focus_losses + 1, started, detail=detail)
         self.events.append(self._away)
         return self._away
 
@@ -125,11 +144,14 @@ class FocusLog:
             event.ended_ms = max(now, event.started_ms)
             return [event]
         if kind in self._periods:
+            if via == "remote":  # a remote desktop took the switched-away session
+                self._periods[kind].detail["via"] = via
             return []
         recorded: list[LockdownEvent] = []
         started = now
         away = self._away
-        if away is not None and 0 <= now - away.started_ms <= LATE_NOTICE_MS:
+        if (away is not None and 0 <= now - away.started_ms <= LATE_NOTICE_MS
+                and _to_session_screen(str(away.detail.get("taken_by", "")))):
             # The deactivation was this lock's: the loss is withdrawn (closed and marked,
             # so the review and the proctor's count leave it out) and the period starts then.
             self._away = None
@@ -158,9 +180,10 @@ class FocusLog:
 
 def notice_text(event: LockdownEvent) -> str:
     """What the candidate reads in the notice slot."""
+    if event.kind == "session_switched":
+        return _("检测到切换到其他用户或远程会话，已记录并会告知监考教师（视同离开考试窗口）。")
     if event.kind in INTERRUPTION_KINDS:
-        what = {"session_locked": _("屏幕锁定"), "suspended": _("电脑休眠"),
-                "session_switched": _("切换用户或远程会话")}[event.kind]
+        what = {"session_locked": _("屏幕锁定"), "suspended": _("电脑休眠")}[event.kind]
         if event.ended_ms is None:
             return _("{what}已记录（不计为离开考试窗口）。").format(what=what)
         return _("{what}已记录，持续 {duration}（不计为离开考试窗口）。").format(

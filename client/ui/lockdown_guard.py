@@ -117,6 +117,11 @@ class LockdownGuard(QObject):
         # The main window protects itself when the exam starts (ExamWindow); this covers
         # the exam's other windows.
         self.capture = CaptureExclusion(window, protect)
+        from client.lockdown.windows.desktop import foreground_process_name
+
+        # The program a loss went to ("" where unknown: not Windows). It decides whether a
+        # loss during a lock notice is the lock screen or a program the candidate uses.
+        self.foreground_program: Callable[[], str] = foreground_process_name
         self.window = window
         self.focus_log = FocusLog(now_ms=now_ms)
         self._on_event = on_event
@@ -201,10 +206,11 @@ class LockdownGuard(QObject):
         if sys.platform != "win32":
             return
         from client.lockdown.windows.keyboard_hook import KeyboardHook
-        from client.lockdown.windows.session_notify import register
+        from client.lockdown.windows.session_notify import own_session_id, register
         from client.ui.session_events import SessionEventFilter
 
-        self._session_filter = SessionEventFilter(self.session_changed)
+        self._session_filter = SessionEventFilter(self.session_changed,
+                                                  own_session=own_session_id())
         app = QApplication.instance()
         assert isinstance(app, QApplication)
         app.installNativeEventFilter(self._session_filter)
@@ -256,25 +262,35 @@ class LockdownGuard(QObject):
             return
         log.warning("session: %s %s", change.value, via)
         if change.begins:
-            # A loss still in its grace time is this lock's own deactivation.
+            # A loss still in its grace time is this lock's own deactivation (unless it is
+            # the re-check of a loss during an earlier period, see _confirm_loss).
             pending, self._loss_started_ms = self._loss_started_ms, None
+            if self.focus_log.interrupted:
+                pending = None
             self._loss_check.stop()
             for event in self.focus_log.session(change, at_ms=pending, via=via):
                 if event.kind == "focus_lost":  # withdrawn: closed, no notice of its own
                     self._on_event(event)
                 else:
                     self._record_event(event)
+            # Already elsewhere: who has the foreground is looked at (and again) from now
+            # on. In front: the period stays open for the deactivation still to come.
+            if not (QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive
+                    and self._exam_has_focus()):
+                self._focus_changed(False)
             return
         for event in self.focus_log.session(change, via=via):
             self._record_event(event)
         if not self.focus_log.interrupted:
+            self._loss_check.stop()  # a re-check from the period: a loss now starts now
+            self._loss_started_ms = None
             # Back from the lock: from now on, being elsewhere is 切屏 again.
             self._on_application_state(QGuiApplication.applicationState())
 
     def _focus_changed(self, has_focus: bool) -> None:
         if not has_focus:
-            if self.focus_log.interrupted:
-                return  # locked, asleep or switched away: not 切屏
+            # Also during a lock, suspend or switch: FocusLog.lost tells the lock screen
+            # (not 切屏) from a program in front (a forged lock notice).
             # WORKAROUND: when the focus passes from the exam window to one of its own
             # dialogs (the proctor panel, the submit dialog) Qt reports "no focus window"
             # for a few milliseconds first; counted at once, the proctor opening the panel
@@ -302,15 +318,16 @@ class LockdownGuard(QObject):
                   and app.applicationState() == Qt.ApplicationState.ApplicationActive)
         if not self.engaged or (active and self._exam_has_focus()):
             return
-        taken_by = ""
-        if sys.platform == "win32":
-            from client.lockdown.windows.desktop import foreground_process_name
-
-            taken_by = foreground_process_name()
+        taken_by = self.foreground_program()
         event = self.focus_log.lost(taken_by=taken_by, at_ms=started)
         if event is not None:
             log.warning("focus lost (#%s) to %s", event.number, taken_by or "?")
             self._record_event(event)
+        elif self.focus_log.interrupted and not self.focus_log.away:
+            # The lock screen has it, so far: look again while the period lasts, so that a
+            # program brought to the front under a forged "lock" is still seen.
+            self._loss_started_ms = started
+            self._loss_check.start()
 
     def _on_screens(self, _screen: object) -> None:
         event = self.focus_log.displays(len(QGuiApplication.screens()))

@@ -122,7 +122,7 @@ def _client_texts() -> dict[str, str]:
         "process_check_blind": _("进程检测失效"),
         "switches": _("切屏"), "times": _("次"), "in_total": _("共"),
         "seconds": _("秒"), "minutes": _("分钟"),
-        "session_breaks": _("锁屏、休眠、切换用户"),
+        "session_breaks": _("锁屏、休眠"),
         "not_counted": _("（不计为切屏）"),
         "review": _("待审核"), "request": _("登录请求"), "approve": _("批准登录"),
         "refuse": _("拒绝"), "issue_code": _("发放授权码"),

@@ -174,6 +174,6 @@ def test_each_tile_shows_its_switch_count(browser, srv: LiveServer, tmp_path: Pa
     proctor.click('.tile[data-seat="1"]')
     detail = proctor.inner_text("#detail")
     assert "切屏\n2 次 · 共 7 秒" in detail
-    assert "锁屏、休眠、切换用户\n1 次（不计为切屏）" in detail
+    assert "锁屏、休眠\n1 次（不计为切屏）" in detail
     _shot(proctor, "console-05-switch-count.png")
     assert not errors, errors

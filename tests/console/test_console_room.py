@@ -244,3 +244,26 @@ def test_each_seat_shows_its_switches_apart_from_locks(srv: LiveServer, tmp_path
     assert tile["integrity_blocking"] == 0 and not tile["review_pending"]
     other = proctor.tile(LI.student_no)
     assert (other["switches"], other["session_breaks"]) == (0, 0)
+
+
+def test_a_user_switch_is_a_switch_on_the_tile_and_holds_the_result(srv: LiveServer,
+                                                                    tmp_path: Path) -> None:
+    """Attack review of issue 20: another user's desktop is another PC. Win+L, 切换用户 on
+    the lock screen, ten minutes on the other user's desktop, back: the seat shows 切屏 1
+    (the lock apart) and the result waits for a reviewer; a switch still going on makes
+    the seat 需关注."""
+    proctor = console_login(srv, "jiankao")
+    token = candidate_login(srv, ZHANG, client_id="pc-01").json()["token"]
+    other_token = candidate_login(srv, LI, client_id="pc-02").json()["token"]
+    srv.clock.advance(ms=601_000)
+    upload_lockdown(srv, token, tmp_path / "pc-01.db", [
+        (0, "locked"), (2_000, "switched_away"), (600_000, "switched_back"),
+        (1_000, "unlocked"), (0, "back")])
+    tile = proctor.tile(ZHANG.student_no)
+    assert (tile["switches"], tile["switched_away_ms"], tile["session_breaks"]) == (
+        1, 600_000, 1)
+    assert tile["review_pending"]
+    upload_lockdown(srv, other_token, tmp_path / "pc-02.db", [(0, "switched_away")])
+    other = proctor.tile(LI.student_no)
+    assert other["switches"] == 1 and other["integrity_blocking"] == 1
+    assert proctor.room().json()["counts"]["attention"] >= 1

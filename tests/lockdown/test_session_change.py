@@ -92,7 +92,7 @@ def test_a_loss_long_before_the_lock_stays_a_loss() -> None:
     assert log.focus_losses == 1
     totals = away_totals(records_of(recorded))
     assert (totals.losses, totals.interruptions) == (1, 1)
-    assert totals.proctor_text() == ("离开考试窗口 1 次，共 4 秒；锁屏、休眠或切换用户 1 次，"
+    assert totals.proctor_text() == ("离开考试窗口 1 次，共 4 秒；锁屏或休眠 1 次，"
                                      "共 1 秒（不计为切屏）")
 
 

@@ -74,7 +74,7 @@ def test_losing_the_window_while_locked_is_not_a_switch(qtbot: Any, exam_window:
     assert guard.focus_log.events[0].ended_ms is not None
     assert guard.notice is not None and "屏幕锁定已记录" in guard.notice.text()
     assert "不计为离开考试窗口" in guard.notice.text()
-    assert proctor_line(exam_window).startswith("未离开考试窗口；锁屏、休眠或切换用户 1 次")
+    assert proctor_line(exam_window).startswith("未离开考试窗口；锁屏或休眠 1 次")
     other.close()
 
 
@@ -90,7 +90,7 @@ def test_the_deactivation_before_the_lock_notice_is_the_lock(qtbot: Any,
     assert loss.detail["withdrawn"] == "suspended" and sleep.kind == "suspended"
     assert sleep.started_ms == loss.started_ms
     windows_says(guard, wn.PBT_APMRESUMEAUTOMATIC, message=wn.WM_POWERBROADCAST)
-    assert proctor_line(exam_window).startswith("未离开考试窗口；锁屏、休眠或切换用户 1 次")
+    assert proctor_line(exam_window).startswith("未离开考试窗口；锁屏或休眠 1 次")
 
 
 def test_still_elsewhere_after_the_unlock_is_a_switch(qtbot: Any, exam_window: Any) -> None:

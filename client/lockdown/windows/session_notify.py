@@ -48,22 +48,45 @@ _POWER = {
 }
 
 
-def session_change(message: int, wparam: int) -> tuple[SessionChange, str] | None:
+def session_change(message: int, wparam: int, lparam: int = 0, *,
+                   own_session: int | None = None) -> tuple[SessionChange, str] | None:
     """(change, via) for a session or power message, else None. WTS_REMOTE_DISCONNECT
-    is None: the session stays away from the console until WTS_CONSOLE_CONNECT."""
+    is None: the session stays away from the console until WTS_CONSOLE_CONNECT. A session
+    message names its session in *lparam*: one for another session than *own_session*
+    (the candidate's) says nothing about the exam's (None: not known, not checked)."""
     if message == WM_WTSSESSION_CHANGE:
+        if own_session is not None and lparam != own_session:
+            return None
         return _SESSION.get(wparam)
     if message == WM_POWERBROADCAST:
         return _POWER.get(wparam)
     return None
 
 
-def message_at(address: int) -> tuple[int, int]:
-    """(message, wParam) of the MSG at *address* (what Qt passes a native event filter)."""
+def message_at(address: int) -> tuple[int, int, int]:
+    """(message, wParam, lParam) of the MSG at *address* (what Qt passes a native event
+    filter)."""
     import ctypes.wintypes
 
     msg = ctypes.wintypes.MSG.from_address(address)
-    return int(msg.message), int(msg.wParam or 0)
+    return int(msg.message), int(msg.wParam or 0), int(msg.lParam or 0)
+
+
+def own_session_id() -> int | None:
+    """The Windows session this process runs in; None where not Windows or refused."""
+    if sys.platform != "win32":
+        return None
+    import ctypes
+    from ctypes import wintypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.ProcessIdToSessionId.argtypes = [wintypes.DWORD, ctypes.POINTER(wintypes.DWORD)]
+    kernel32.ProcessIdToSessionId.restype = wintypes.BOOL
+    session = wintypes.DWORD()
+    if kernel32.ProcessIdToSessionId(kernel32.GetCurrentProcessId(), ctypes.byref(session)):
+        return int(session.value)
+    log.error("own session id unknown: error %s", ctypes.get_last_error())
+    return None
 
 
 def register(hwnd: int) -> bool:

@@ -1,0 +1,181 @@
+"""Attacks on the lock / suspend / user-switch handling of the real exam window (issue
+20): session notices fed as Windows sends them (a WM_WTSSESSION_CHANGE MSG through the
+guard's native event filter), another top-level window taking the activation, and the
+program Windows would name as the foreground one (GetForegroundWindow cannot run here:
+the guard's foreground_program stands in for that adapter)."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.wintypes
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QApplication, QDialog, QLineEdit
+from screen_support import offline_window, show_page
+
+from client.lockdown.away_time import away_totals
+from client.lockdown.windows import session_notify as wn
+from client.ui.lockdown_guard import FOCUS_GRACE_MS, present_full_screen
+from client.ui.session_events import SessionEventFilter
+
+pytestmark = pytest.mark.qt
+
+OWN_SESSION = 1
+
+
+@pytest.fixture
+def exam_window(qtbot: Any, tmp_path: Path) -> Any:
+    window = offline_window(qtbot, tmp_path)
+    present_full_screen(window)
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    show_page(window, "exam")
+    assert window.lockdown.engaged
+    yield window
+    window.lockdown.release()
+
+
+def take_front(qtbot: Any) -> QLineEdit:
+    other = QLineEdit()
+    qtbot.addWidget(other)
+    other.show()
+    other.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is other)
+    return other
+
+
+def back_to(qtbot: Any, window: Any) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+
+
+def windows_says(guard: Any, wparam: int, *, session: int = OWN_SESSION,
+                 message: int = wn.WM_WTSSESSION_CHANGE) -> None:
+    msg = ctypes.wintypes.MSG()
+    msg.message, msg.wParam, msg.lParam = message, wparam, session
+    SessionEventFilter(guard.session_changed, own_session=OWN_SESSION).nativeEventFilter(
+        b"windows_generic_MSG", ctypes.addressof(msg))
+
+
+def proctor_line(window: Any) -> str:
+    return str(away_totals(window._focus_records()).proctor_text())
+
+
+def test_a_forged_lock_does_not_hide_word_brought_to_the_front(qtbot: Any,
+                                                               exam_window: Any) -> None:
+    """A helper program posts WTS_SESSION_LOCK to the exam window while it is in front;
+    then Word takes the foreground."""
+    guard = exam_window.lockdown
+    guard.foreground_program = lambda: "WINWORD.EXE"
+    windows_says(guard, wn.WTS_SESSION_LOCK)
+    assert guard.focus_log.interrupted
+    other = take_front(qtbot)
+    qtbot.waitUntil(lambda: guard.focus_log.away, timeout=FOCUS_GRACE_MS * 10)
+    back_to(qtbot, exam_window)
+    assert guard.focus_log.focus_losses == 1
+    assert proctor_line(exam_window).startswith("离开考试窗口 1 次")
+    other.close()
+
+
+def test_a_program_brought_forward_later_in_a_forged_lock_is_seen(qtbot: Any,
+                                                                  exam_window: Any) -> None:
+    """First nothing named in front (as while Windows changes the foreground), then Word:
+    the guard looks again while the "lock" lasts."""
+    guard = exam_window.lockdown
+    in_front = [""]
+    guard.foreground_program = lambda: in_front[0]
+    windows_says(guard, wn.WTS_SESSION_LOCK)
+    other = take_front(qtbot)
+    qtbot.wait(FOCUS_GRACE_MS * 3)
+    assert not guard.focus_log.away
+    in_front[0] = "WINWORD.EXE"
+    qtbot.waitUntil(lambda: guard.focus_log.away, timeout=FOCUS_GRACE_MS * 10)
+    assert guard.focus_log.events[-1].detail["during"] == "session_locked"
+    other.close()
+
+
+def test_the_real_lock_screen_in_front_is_still_not_a_switch(qtbot: Any,
+                                                              exam_window: Any) -> None:
+    guard = exam_window.lockdown
+    guard.foreground_program = lambda: "LockApp.exe"
+    windows_says(guard, wn.WTS_SESSION_LOCK)
+    other = take_front(qtbot)
+    qtbot.wait(FOCUS_GRACE_MS * 5)
+    back_to(qtbot, exam_window)
+    windows_says(guard, wn.WTS_SESSION_UNLOCK)
+    assert guard.focus_log.focus_losses == 0
+    assert proctor_line(exam_window).startswith("未离开考试窗口；锁屏或休眠 1 次")
+    other.close()
+
+
+def test_after_the_unlock_the_time_away_starts_at_the_unlock(qtbot: Any,
+                                                            exam_window: Any) -> None:
+    """The re-check during the lock must not date a later 切屏 back to the lock."""
+    guard = exam_window.lockdown
+    guard.foreground_program = lambda: "LockApp.exe"
+    windows_says(guard, wn.WTS_SESSION_LOCK)
+    other = take_front(qtbot)
+    qtbot.wait(FOCUS_GRACE_MS * 3)
+    guard.foreground_program = lambda: "chrome.exe"
+    unlocked_at = guard.focus_log.now_ms()
+    windows_says(guard, wn.WTS_SESSION_UNLOCK)
+    qtbot.waitUntil(lambda: guard.focus_log.away, timeout=FOCUS_GRACE_MS * 10)
+    _lock, loss = guard.focus_log.events
+    assert loss.kind == "focus_lost" and loss.started_ms >= unlocked_at
+    assert "during" not in loss.detail
+    other.close()
+
+
+def test_lock_while_the_proctor_dialog_is_open(qtbot: Any, exam_window: Any) -> None:
+    """The proctor's dialog (the exam's own window) has the focus when the PC is locked;
+    the lock screen takes it; after the unlock the dialog is back in front: no 切屏, the
+    lock closed."""
+    guard = exam_window.lockdown
+    guard.foreground_program = lambda: "LockApp.exe"
+    dialog = QDialog(exam_window)
+    dialog.setObjectName("proctorPanel")
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+    qtbot.wait(FOCUS_GRACE_MS * 2)
+    windows_says(guard, wn.WTS_SESSION_LOCK)
+    other = take_front(qtbot)
+    qtbot.wait(FOCUS_GRACE_MS * 3)
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+    windows_says(guard, wn.WTS_SESSION_UNLOCK)
+    assert not guard.focus_log.interrupted and guard.focus_log.focus_losses == 0
+    assert [(e.kind, e.ended_ms is not None) for e in guard.focus_log.events] == [
+        ("session_locked", True)]
+    dialog.close()
+    other.close()
+
+
+def test_a_user_switch_is_shown_to_the_proctor_as_leaving(qtbot: Any,
+                                                          exam_window: Any) -> None:
+    guard = exam_window.lockdown
+    windows_says(guard, wn.WTS_CONSOLE_DISCONNECT)
+    other = take_front(qtbot)
+    assert "监考" in guard.notice.text() and "不计" not in guard.notice.text()
+    qtbot.wait(FOCUS_GRACE_MS * 3)
+    back_to(qtbot, exam_window)
+    windows_says(guard, wn.WTS_CONSOLE_CONNECT)
+    line = proctor_line(exam_window)
+    assert line.startswith("离开考试窗口 1 次") and "切换到其他用户或远程会话 1 次" in line
+    switch = guard.focus_log.events[0]
+    assert switch.kind == "session_switched" and switch.finding()["severity"] == "block"
+    other.close()
+
+
+def test_a_lock_notice_for_another_session_changes_nothing(qtbot: Any,
+                                                           exam_window: Any) -> None:
+    guard = exam_window.lockdown
+    windows_says(guard, wn.WTS_SESSION_LOCK, session=OWN_SESSION + 4)
+    assert not guard.focus_log.interrupted
+    other = take_front(qtbot)
+    qtbot.waitUntil(lambda: guard.focus_log.away, timeout=FOCUS_GRACE_MS * 10)
+    assert guard.focus_log.focus_losses == 1
+    other.close()
