@@ -7,6 +7,8 @@ upper-case too; IDs containing parentheses (Hong Kong/Macau, military) default t
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -22,10 +24,20 @@ PARENTHESES_DEFAULT_PASSWORD = "123456"
 _hasher = PasswordHasher(memory_cost=19_456, time_cost=2, parallelism=1)
 # Admins: few logins, much more power (every result, imports): the strong setting.
 _admin_hasher = PasswordHasher(memory_cost=65_536, time_cost=3, parallelism=4)
+
+
 # A real hash to verify against when the user is unknown, so that "no such user" costs
-# the same time as "wrong password" and response timing does not reveal who exists.
-_DUMMY_HASH = _hasher.hash("not-a-password")
-_ADMIN_DUMMY_HASH = _admin_hasher.hash("not-a-password")
+# the same time as "wrong password" and response timing does not reveal who exists. Made
+# at first use, not at import: the admin one alone is ~0.5 s of CPU, which every CLI
+# command and every worker of `serve --workers N` paid at start.
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash("not-a-password")
+
+
+@functools.cache
+def _admin_dummy_hash() -> str:
+    return _admin_hasher.hash("not-a-password")
 
 
 def normalize_id_number(id_number: str) -> str:
@@ -59,13 +71,13 @@ def needs_rehash(password_hash: str) -> bool:
 
 def verify_admin_password(password_hash: str | None, password: str) -> bool:
     """As verify_password; an unknown admin costs as much as a real admin's hash."""
-    return verify_password(password_hash, password, dummy=_ADMIN_DUMMY_HASH)
+    return verify_password(password_hash, password, dummy=_admin_dummy_hash())
 
 
 def verify_password(password_hash: str | None, password: str, *, dummy: str = "") -> bool:
     """True when *password* matches; a None hash burns the same time and returns False."""
     try:
-        return (_hasher.verify(password_hash or dummy or _DUMMY_HASH, password)
+        return (_hasher.verify(password_hash or dummy or _dummy_hash(), password)
                 and password_hash is not None)
     except (VerificationError, InvalidHashError):
         return False

@@ -3,6 +3,7 @@ and every refusal (each with its own code, and nothing changed)."""
 
 from __future__ import annotations
 
+import psutil
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from offline_helpers import db_state, rev, sit
@@ -100,8 +101,12 @@ def test_an_oversized_file_is_refused_before_it_is_read(srv, capsys, tmp_path):
     with path.open("wb") as fh:  # sparse: the size is real, the disk holds almost nothing
         fh.truncate(MAX_FILE_BYTES + 1)
     before = db_state(srv)
+    read_before = psutil.Process().io_counters().read_chars
     code, out = run_cli(srv, capsys, path)
+    read = psutil.Process().io_counters().read_chars - read_before
     assert code == 1 and "（offline.too_large）" in out
+    # Refused from its size: reading it first would have cost 64 MiB of memory and reads.
+    assert read < MAX_FILE_BYTES // 8, read
     assert db_state(srv) == before
 
 
