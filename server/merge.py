@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -60,6 +60,10 @@ class RevisionOutcome:
 @dataclass(frozen=True)
 class MergeReport:
     outcomes: tuple[RevisionOutcome, ...]
+    # The stored revision of each question of the batch before and after the merge (read
+    # once under the attempt's lock; questions with no answer stored are absent).
+    revisions_before: dict[str, int] = field(default_factory=dict)
+    revisions_after: dict[str, int] = field(default_factory=dict)
 
     @property
     def acked(self) -> list[tuple[str, int]]:
@@ -268,7 +272,7 @@ def merge_locked(
             first_of[(rev.question_id, rev.revision)] = rev
 
     stored = _stored_values(conn, attempt_id, list(first_of))
-    current = _current_revisions(conn, attempt_id, sorted({q for q, _r in first_of}))
+    current = _current_revisions(conn, attempt_id, sorted({r.question_id for r in ordered}))
     newest = dict(current)
     history: list[dict[str, Any]] = []
     latest: dict[str, dict[str, Any]] = {}
@@ -317,7 +321,7 @@ def merge_locked(
             }
             for rev, _kept in conflicts
         ])
-    report = MergeReport(tuple(outcomes))
+    report = MergeReport(tuple(outcomes), revisions_before=current, revisions_after=newest)
     if report.changed_answers and attempt_status != IN_PROGRESS:
         conn.execute(
             t.attempts.update()

@@ -33,7 +33,6 @@ import argparse
 import base64
 import binascii
 import hashlib
-import json
 import logging
 import threading
 from collections.abc import Sequence
@@ -339,7 +338,9 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
     header = parse_header(envelope)
     check_file_name(header, actual_name=file_name)
     attempt = db.get_attempt(key.attempt_id)
-    exam = db.get_exam(attempt.exam_id) if attempt else None
+    # The exam row at most a few seconds old, as for answer uploads: one file after
+    # another of the same exam need not each read it.
+    exam = db.cached_exam(attempt.exam_id) if attempt else None
     candidate = db.get_candidate(attempt.candidate_id) if attempt else None
     if attempt is None or exam is None or candidate is None:
         raise _refusal("offline.unknown_attempt", _("服务器上找不到该文件对应的考试记录"))
@@ -371,7 +372,6 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
     # record commit together (the audit event and scoring follow, outside it).
     with db.write() as conn:
         status_before = lock_attempt(conn, attempt.id)
-        before = _revisions_of(conn, attempt.id)
         merge = merge_locked(
             db, conn, attempt_id=attempt.id, attempt_status=status_before, revisions=incoming,
             source="offline_file", exam_end_ms=answers_close_ms(attempt, exam),
@@ -388,7 +388,6 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
                 .values(status=payload.submission.state, submitted_at_ms=at_ms,
                         score=None, max_score=None, scored_at_ms=None)
             ).rowcount > 0
-        after = _revisions_of(conn, attempt.id)
         counts = {o.value: merge.count(o) for o in Outcome}
         previously = _record_import(
             conn, sha=sha, attempt_id=attempt.id, file_name=file_name, key=key,
@@ -396,9 +395,13 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
             proctor_log=[{"kind": e.kind, **e.to_payload()} for e in payload.proctor_log])
     record_late_revisions(db, attempt=attempt, report=merge, source="offline_file",
                           client_id=key.client_id, at_ms=now)
-    if merge.changed_answers or submitted_by_import:
+    score_after = attempt.score
+    # Only a submitted attempt is scored: answers merged into one still open change nothing
+    # to grade (its submission scores it), so that costs no further reads.
+    if (merge.changed_answers and status_before != IN_PROGRESS) or submitted_by_import:
         ctx.grader.grade(attempt.id)
-    scored = db.get_attempt(attempt.id)
+        scored = db.get_attempt(attempt.id)
+        score_after = scored.score if scored else None
     status = (ImportStatus.MERGED if merge.changed_answers or submitted_by_import
               else ImportStatus.UNCHANGED)
     message = (_("已合并：{applied} 个答案更新").format(applied=counts[Outcome.APPLIED])
@@ -416,10 +419,10 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
         candidate_name=candidate.name,
         attempt_id=attempt.id,
         counts=counts,
-        questions=_question_changes(merge, before=before, after=after),
+        questions=_question_changes(merge),
         submitted_by_import=submitted_by_import,
         score_before=attempt.score,
-        score_after=scored.score if scored else None,
+        score_after=score_after,
         previously_imported_at_ms=previously,
     )
 
@@ -481,7 +484,7 @@ def _certified_key(ctx: ServerContext, envelope: Envelope, *, file_name: str,
 def _check_answers(ctx: ServerContext, exam: Exam, revisions: Sequence[Any]) -> None:
     """The same limits as answer sync: questions of this paper, values of bounded size.
     A signed file from a real client never breaks them, so one that does is refused whole."""
-    from server.api_attempt import MAX_VALUE_BYTES
+    from server.api_attempt import value_within_limit
 
     known = ctx.papers.question_ids(exam)
     unknown = sorted({r.question_id for r in revisions} - known)
@@ -489,13 +492,13 @@ def _check_answers(ctx: ServerContext, exam: Exam, revisions: Sequence[Any]) -> 
         raise _refusal("offline.unknown_question", _("离线答卷文件含有本试卷没有的题目"),
                        question_ids=unknown[:20])
     for r in revisions:
-        if len(json.dumps(r.value, ensure_ascii=False).encode()) > MAX_VALUE_BYTES:
+        if not value_within_limit(r.value):
             raise _refusal("offline.value_too_large", _("离线答卷文件中的答案超过允许的大小"),
                            question_id=r.question_id, revision=r.revision)
 
 
-def _question_changes(merge: MergeReport, *, before: dict[str, int],
-                      after: dict[str, int]) -> tuple[QuestionChange, ...]:
+def _question_changes(merge: MergeReport) -> tuple[QuestionChange, ...]:
+    before, after = merge.revisions_before, merge.revisions_after
     rejected: dict[str, int] = {}
     for o in merge.outcomes:
         if o.outcome is Outcome.REJECTED_AFTER_END:
@@ -506,12 +509,6 @@ def _question_changes(merge: MergeReport, *, before: dict[str, int],
                        rejected_after_end=rejected.get(qid, 0))
         for qid, outcome in sorted(merge.per_question().items())
     )
-
-
-def _revisions_of(conn: Connection, attempt_id: int) -> dict[str, int]:
-    rows = conn.execute(select(t.answers.c.question_id, t.answers.c.revision)
-                        .where(t.answers.c.attempt_id == attempt_id))
-    return {question_id: int(revision) for question_id, revision in rows}
 
 
 def _record_import(conn: Connection, *, sha: str, attempt_id: int, file_name: str,
