@@ -21,7 +21,9 @@ import time
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-LOGIN_PATHS = frozenset({"/api/v1/login", "/api/v1/admin/login", "/admin/login"})
+# Every form that verifies a password: candidates, the admin API and pages, the console.
+LOGIN_PATHS = frozenset({"/api/v1/login", "/api/v1/admin/login", "/admin/login",
+                         "/console/login"})
 WORKERS_ENV = "EXAM_SERVER_WORKERS"  # set by `exam-server serve --workers N` for each worker
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+import math
+import time
+
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -116,8 +119,15 @@ class LoginPage(QWidget):
         footer.addWidget(self.language)
         layout.addLayout(footer)
 
+        # 429 busy: the button counts down, then the same login goes again by itself.
+        self._retry_at = 0.0  # time.monotonic() of the automatic retry
+        self._retry_timer = QTimer(self)
+        self._retry_timer.setInterval(100)
+        self._retry_timer.timeout.connect(self._count_down)
 
     def _submit(self) -> None:
+        if self._retry_timer.isActive():
+            return  # Enter while counting down: the retry is already on its way
         username = self.username.text().strip()
         password = self.password.text()
         if not username or not password:
@@ -149,6 +159,27 @@ class LoginPage(QWidget):
         self.login_button.setText(self.tr("正在登录…") if busy else self.tr("登录"))
         if busy:
             self.error.hide()
+
+    def wait_to_retry(self, *, seconds: float) -> None:
+        """The server lets logins in one after another and said to come back later: a
+        calm line instead of an error, the button counting down, then the same login."""
+        self.error.hide()
+        self.show_status(self.tr("考试服务器正在依次为考生登录，稍后将自动为您再次登录，无需操作。"
+                                 "这不是错误，您的信息不会丢失"))
+        self._retry_at = time.monotonic() + seconds
+        self.login_button.setEnabled(False)
+        self._count_down()
+        self._retry_timer.start()
+
+    def _count_down(self) -> None:
+        left = self._retry_at - time.monotonic()
+        if left > 0:
+            self.login_button.setText(
+                self.tr("{seconds} 秒后自动登录").format(seconds=math.ceil(left)))
+            return
+        self._retry_timer.stop()
+        self.show_status("")
+        self._submit()
 
     def show_status(self, message: str) -> None:
         """A neutral line under the form (e.g. 正在恢复考试…); empty hides it."""

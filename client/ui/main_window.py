@@ -7,6 +7,7 @@ their outcomes and to the session's events, on the UI thread.
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,7 @@ from client.session.view_model import (
     sync_state_text,
 )
 from client.store import Revision
+from client.sync.login_retry import busy_login_wait_s
 from client.sync.pusher import SyncStatus
 from client.ui.bridge import SessionBridge
 from client.ui.checks import CameraChecks, IntegrityChecks
@@ -69,6 +71,7 @@ class ExamWindow(QMainWindow):
         self.session = session
         self.review_factory = review_factory
         self.review: Any = None  # client.review.services.ReviewServices once logged in
+        self._rng = random.Random()  # jitter of an automatic login retry (429 busy)
         self.proctor: Any = None  # client.proctor.services.ProctorServices once preloaded
         self.proctor_panel: Any = None
         self.integrity = integrity
@@ -231,6 +234,10 @@ class ExamWindow(QMainWindow):
             self.login_page.ask_for_authorization(state.authorization_message)
             if not self._approval_poll.isActive():
                 self._approval_poll.start()
+            return
+        wait_s = busy_login_wait_s(error, rng=self._rng)
+        if wait_s is not None:  # queued out at the start of the exam: not an error
+            self.login_page.wait_to_retry(seconds=wait_s)
             return
         self.login_page.show_error(describe_error(error))
 

@@ -290,6 +290,31 @@ def test_logins_beyond_the_queue_get_429_with_retry_after(tmp_path: Path, paper_
     assert set(statuses) <= {200, 409, 429}  # 409: the same candidate's second login
 
 
+# Every endpoint that verifies a password (an argon2 hash), listed here on purpose: a new
+# one missing from server/login_gate.LOGIN_PATHS would bypass the gate.
+PASSWORD_FORMS = ["/api/v1/login", "/api/v1/admin/login", "/admin/login", "/console/login"]
+
+
+def test_every_password_form_queues_at_the_login_gate(tmp_path: Path, paper_source: Path,
+                                                     database_url: str) -> None:
+    with live_server(tmp_path / "data", demo_paper=paper_source, login_slots=1,
+                     login_max_wait_s=0.01, database_url=database_url or None) as live:
+        address = urlsplit(live.url)
+        # A login whose body never comes holds the only slot until its connection closes.
+        with socket.create_connection((address.hostname, address.port), timeout=5) as holder:
+            holder.sendall(b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\n"
+                           b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n")
+            deadline = time.monotonic() + 10
+            while requests.post(live.api("/login"), json={}, timeout=5).status_code != 429:
+                assert time.monotonic() < deadline, "the held login never reached the gate"
+                time.sleep(0.05)
+            for path in PASSWORD_FORMS:
+                response = requests.post(f"{live.url}{path}", timeout=5,
+                                         data={"username": "admin", "password": "guess"})
+                assert response.status_code == 429, (path, response.status_code)
+                assert response.headers["Retry-After"]
+
+
 # -- one sweeper per farm ------------------------------------------------------------------
 
 def test_exactly_one_process_leads(server: LiveServer) -> None:
