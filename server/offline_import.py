@@ -390,7 +390,7 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
             ).rowcount > 0
         counts = {o.value: merge.count(o) for o in Outcome}
         previously = _record_import(
-            conn, sha=sha, attempt_id=attempt.id, file_name=file_name, key=key,
+            db, conn, sha=sha, attempt_id=attempt.id, file_name=file_name, key=key,
             export_seq=header.export_seq, scope=scope, now=now, counts=counts,
             proctor_log=[{"kind": e.kind, **e.to_payload()} for e in payload.proctor_log])
     record_late_revisions(db, attempt=attempt, report=merge, source="offline_file",
@@ -511,21 +511,24 @@ def _question_changes(merge: MergeReport) -> tuple[QuestionChange, ...]:
     )
 
 
-def _record_import(conn: Connection, *, sha: str, attempt_id: int, file_name: str,
-                   key: ClientKey, export_seq: int, scope: ImportScope, now: int,
+def _record_import(db: Database, conn: Connection, *, sha: str, attempt_id: int,
+                   file_name: str, key: ClientKey, export_seq: int, scope: ImportScope, now: int,
                    counts: dict[str, int], proctor_log: list[dict[str, object]]) -> int | None:
     """Keep the first import of each file (with its proctor log); return an earlier
     import's time if this exact file was imported before. Inside the file's transaction,
     which holds the attempt: a concurrent import of the same file waits for it."""
-    found = conn.execute(select(offline_imports.c.imported_at_ms)
-                         .where(offline_imports.c.file_sha256 == sha)).first()
-    if found is not None:
-        return int(found.imported_at_ms)
-    conn.execute(offline_imports.insert().values(
-        file_sha256=sha, attempt_id=attempt_id, file_name=file_name, key_id=key.key_id,
-        export_seq=export_seq, imported_at_ms=now, imported_by=scope.imported_by,
-        summary={"counts": counts, "proctor_log": proctor_log}))
-    return None
+    # Insert first, look only when it was there: one statement for a new file.
+    inserted = conn.execute(
+        db.dialect_insert()(offline_imports).values(
+            file_sha256=sha, attempt_id=attempt_id, file_name=file_name, key_id=key.key_id,
+            export_seq=export_seq, imported_at_ms=now, imported_by=scope.imported_by,
+            summary={"counts": counts, "proctor_log": proctor_log})
+        .on_conflict_do_nothing(index_elements=[offline_imports.c.file_sha256])
+        .returning(offline_imports.c.file_sha256)).first()
+    if inserted is not None:
+        return None
+    return int(conn.execute(select(offline_imports.c.imported_at_ms)
+                            .where(offline_imports.c.file_sha256 == sha)).scalar_one())
 
 
 def import_paths(ctx: ServerContext, paths: Sequence[Path], *,
