@@ -70,7 +70,8 @@ Target x86-unicode
 !define SHORTCUT_CHECK "考前检查"
 
 !ifndef ICON
-  !define ICON "exam-client.ico"
+  ; the program's own icon (tools/make_icon.py), also ExamClient.exe's (build.spec)
+  !define ICON "..\resources\icons\exam-client.ico"
 !endif
 !define MUI_ICON "${ICON}"
 !define MUI_UNICON "${ICON}"

@@ -1,9 +1,9 @@
-"""Draw the program icon, installer/exam-client.ico: ``python tools/make_icon.py``.
+"""Draw the program icon, resources/icons/exam-client.ico: ``python tools/make_icon.py``.
 
 A blue rounded square with 考 in the bundled CJK font, at the sizes Windows picks from for
 shortcuts, the taskbar, Explorer and Settings -> Apps (16 to 256 px). build.spec gives it
-to ExamClient.exe, installer/exam-client.nsi to the installer, the uninstaller and the
-shortcuts. Drawn by a script so it can be remade, not edited by hand.
+to ExamClient.exe, client/ui/program_icon.py to every window, installer/exam-client.nsi to
+the installer, the uninstaller and the shortcuts. Drawn by a script so it can be remade, not edited by hand.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGET = ROOT / "installer" / "exam-client.ico"
+TARGET = ROOT / "resources" / "icons" / "exam-client.ico"
 SIZES = [(16, 16), (24, 24), (32, 32), (48, 48), (64, 64), (128, 128), (256, 256)]
 BLUE = (21, 101, 192, 255)
 

@@ -24,6 +24,7 @@ from client.ui import crash_dialog, fonts, render_guard, single_instance, theme
 from client.ui.checks import CameraChecks, IntegrityChecks
 from client.ui.lockdown_guard import attach_lockdown, present_full_screen
 from client.ui.main_window import ExamWindow
+from client.ui.program_icon import apply_program_icon
 from client.ui.translator import CatalogTranslator, qt_translator
 
 log = logging.getLogger(__name__)
@@ -48,11 +49,11 @@ class GuiOptions:
 
 def ensure_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
-    if isinstance(app, QApplication):
-        return app
-    app = QApplication(argv if argv is not None else sys.argv[:1])
-    app.setApplicationName("ExamClient")
-    app.setOrganizationName("ExamClient")
+    if not isinstance(app, QApplication):
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+        app.setApplicationName("ExamClient")
+        app.setOrganizationName("ExamClient")
+    apply_program_icon(app)
     return app
 
 

@@ -36,6 +36,7 @@ from client.readiness.runner import (
     collect_results,
     finish_report,
 )
+from client.ui.program_icon import apply_program_icon
 from client.ui.tasks import run_in_background
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,8 @@ class ReadinessScreen(QWidget):
 def run_readiness_window(settings: Settings) -> int:
     """``exam-client check --gui``: the screen in its own window; exit code of the last run."""
     app = QApplication.instance() or QApplication([])
+    if isinstance(app, QApplication):
+        apply_program_icon(app)
     screen = ReadinessScreen(ReadinessContext.from_settings(settings))
     screen.continueRequested.connect(screen.close)
     screen.resize(820, 640)

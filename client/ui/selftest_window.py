@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow
 from client.i18n import _
 from client.ui.fonts import FAMILY, missing_characters, setup_fonts
 from client.ui.login_page import LoginPage
+from client.ui.program_icon import apply_program_icon, program_icon_file
 from client.ui.render_guard import probe_window
 from client.ui.style import STYLESHEET
 
@@ -49,6 +50,11 @@ def check_login_window() -> str:
     missing = missing_characters(SAMPLE_TEXT)
     if missing:
         raise WindowCheckFailed(f"shipped font lacks {''.join(missing)!r}")
+    icon = apply_program_icon(app)
+    icon_sizes = sorted(size.width() for size in icon.availableSizes())
+    if not icon_sizes:
+        raise WindowCheckFailed(f"program icon {program_icon_file()} did not load (file or "
+                                "Qt's qico image-format plugin missing)")
     app.setStyleSheet(STYLESHEET)
     window = QMainWindow()
     window.setCentralWidget(LoginPage(server_url="https://self-test.invalid"))
@@ -66,6 +72,7 @@ def check_login_window() -> str:
         raise WindowCheckFailed(
             f"the login window painted one flat colour {probe.color!r} ({probe.source})")
     return _("登录窗口 {width}×{height} 已在 {platform} 平台绘制（{colors} 种以上颜色，"
-             "字体 {family}）").format(width=probe.width, height=probe.height,
-                                      platform=app.platformName(),
-                                      colors=probe.distinct_colors, family=FAMILY)
+             "字体 {family}，程序图标 {sizes} 像素）").format(
+                 width=probe.width, height=probe.height, platform=app.platformName(),
+                 colors=probe.distinct_colors, family=FAMILY,
+                 sizes="/".join(str(size) for size in icon_sizes))

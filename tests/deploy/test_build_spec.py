@@ -5,6 +5,7 @@ folder, no UPX, the trimming keeps what the client needs and drops the rest."""
 from __future__ import annotations
 
 import inspect
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -178,3 +179,21 @@ def test_symlinks_to_trimmed_libraries_are_dropped() -> None:
     spec = run_spec([wayland, xcb], datas)
     kept = {dest for dest, _src, _kind in steps(spec, "Analysis")[0].datas}
     assert kept == {"libqxcb.so"}
+
+
+def test_the_executables_and_the_installer_use_the_program_icon(spec: dict[str, Any]) -> None:
+    """ExamClient.exe once kept PyInstaller's default icon (only the installer had ours)."""
+    from PIL import Image
+
+    icon = ROOT / "resources" / "icons" / "exam-client.ico"
+    assert spec["executable_icon"](windows=True) == str(icon)
+    assert spec["executable_icon"](windows=False) is None  # PyInstaller ignores it on Linux
+    assert [e.kwargs["icon"] for e in steps(spec, "EXE")] == [
+        spec["executable_icon"]()] * 2
+    with Image.open(icon) as image:
+        assert image.format == "ICO"
+        assert {(16, 16), (32, 32), (48, 48), (256, 256)} <= set(image.info["sizes"])
+    # installer/exam-client.nsi: its default ICON, relative to the script, is the same file
+    nsi = (ROOT / "installer" / "exam-client.nsi").read_text(encoding="utf-8")
+    [default] = re.findall(r'!define ICON "([^"]+)"', nsi)
+    assert (ROOT / "installer" / default.replace("\\", "/")).resolve() == icon
