@@ -3,7 +3,8 @@
 A blue rounded square with 考 in the bundled CJK font, at the sizes Windows picks from for
 shortcuts, the taskbar, Explorer and Settings -> Apps (16 to 256 px). build.spec gives it
 to ExamClient.exe, client/ui/program_icon.py to every window, installer/exam-client.nsi to
-the installer, the uninstaller and the shortcuts. Drawn by a script so it can be remade, not edited by hand.
+the installer, the uninstaller and the shortcuts. Drawn by a script so it can be remade,
+not edited by hand.
 """
 
 from __future__ import annotations
