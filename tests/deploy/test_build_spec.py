@@ -197,3 +197,86 @@ def test_the_executables_and_the_installer_use_the_program_icon(spec: dict[str, 
     nsi = (ROOT / "installer" / "exam-client.nsi").read_text(encoding="utf-8")
     [default] = re.findall(r'!define ICON "([^"]+)"', nsi)
     assert (ROOT / "installer" / default.replace("\\", "/")).resolve() == icon
+
+
+def _vendored(package_libs: str, prefix: str) -> Path:
+    """A library an installed wheel vendors (auditwheel), e.g. numpy.libs/libgfortran-*."""
+    site = Path(__import__("numpy").__file__).parents[1]
+    found = sorted((site / package_libs).glob(f"{prefix}-*"))
+    assert found, f"{package_libs}/{prefix}-* not installed"
+    return found[0]
+
+
+def _shift_second_load_segment(library: Path) -> None:
+    """Move the file offset of the second LOAD program header by 16 bytes: the layout a
+    plain strip gives some patchelf-rewritten libraries (not loadable)."""
+    import struct
+
+    data = bytearray(library.read_bytes())
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    loads = [phoff + i * phentsize for i in range(phnum)
+             if struct.unpack_from("<I", data, phoff + i * phentsize)[0] == 1]
+    offset, = struct.unpack_from("<Q", data, loads[1] + 8)
+    struct.pack_into("<Q", data, loads[1] + 8, offset + 16)
+    library.write_bytes(bytes(data))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ELF libraries, binutils")
+def test_a_stripped_library_is_kept_only_with_a_loadable_layout(
+        spec: dict[str, Any], tmp_path: Path) -> None:
+    """PyInstaller's strip once broke auditwheel-patched libraries ("ELF load command
+    address/offset not page-aligned"); the spec now strips them too, into a copy that
+    replaces the library only when the loader's layout check passes."""
+    import ctypes
+    import shutil
+
+    openblas = _vendored("numpy.libs", "libscipy_openblas64_")
+    freetype = _vendored("pillow.libs", "libfreetype")
+    assert spec["loadable_layout"](openblas) and spec["loadable_layout"](freetype)
+    misaligned = tmp_path / openblas.name
+    shutil.copyfile(openblas, misaligned)
+    _shift_second_load_segment(misaligned)
+    assert not spec["loadable_layout"](misaligned)
+
+    bundle = tmp_path / "_internal"
+    (bundle / "numpy.libs").mkdir(parents=True)
+    shutil.copy2(openblas, bundle / "numpy.libs" / openblas.name)
+    shutil.copytree(freetype.parent, bundle / "pillow.libs")  # with what FreeType links
+    spec["strip_debug_information"](bundle)
+    stripped_openblas = bundle / "numpy.libs" / openblas.name
+    stripped_freetype = bundle / "pillow.libs" / freetype.name
+    # NumPy's OpenBLAS: stripping breaks its layout, so it stays byte for byte as shipped
+    assert stripped_openblas.read_bytes() == openblas.read_bytes()
+    # Pillow's FreeType: smaller, no symbols left, and it still loads
+    assert stripped_freetype.stat().st_size < freetype.stat().st_size
+    assert not spec["carries_symbols"](stripped_freetype)
+    ctypes.CDLL(str(stripped_freetype))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ELF libraries, binutils")
+def test_one_copy_of_the_fortran_runtime_serves_numpy_and_opencv(
+        spec: dict[str, Any], tmp_path: Path) -> None:
+    import shutil
+
+    gfortran = _vendored("numpy.libs", "libgfortran")
+    quadmath = _vendored("numpy.libs", "libquadmath")
+    numpy_libs, opencv_libs = tmp_path / "numpy.libs", tmp_path / "opencv_x.libs"
+    numpy_libs.mkdir()
+    opencv_libs.mkdir()
+    shutil.copy2(gfortran, numpy_libs / "libgfortran-040039e1-0352e75f.so.5.0.0")
+    shutil.copy2(gfortran, opencv_libs / "libgfortran-83c28eba.so.5.0.0")
+    shutil.copy2(quadmath, numpy_libs / "libquadmath-96973f99-934c22de.so.0.0.0")
+    # a library that defines other symbol versions is never replaced
+    shutil.copy2(gfortran, opencv_libs / "libquadmath-2284e583.so.0.0.0")
+    spec["share_vendored_runtimes"](tmp_path)
+    linked = opencv_libs / "libgfortran-83c28eba.so.5.0.0"
+    assert linked.is_symlink()
+    assert linked.resolve() == (numpy_libs / "libgfortran-040039e1-0352e75f.so.5.0.0")
+    assert not (opencv_libs / "libquadmath-2284e583.so.0.0.0").is_symlink()
+    assert not (numpy_libs / "libquadmath-96973f99-934c22de.so.0.0.0").is_symlink()
+
+
+def test_interactive_line_editing_is_left_out(spec: dict[str, Any]) -> None:
+    [analysis] = steps(spec, "Analysis")
+    assert "readline" in analysis.kwargs["excludes"]
