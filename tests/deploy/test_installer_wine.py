@@ -12,12 +12,15 @@ virtual X display; the prefix is made once per module (~40 s) and reports Window
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+import textwrap
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,6 +58,17 @@ class Wine:
 
     def install(self, *options: str) -> int:
         return self.run(self.setup, "/S", *options)
+
+    def batch(self, lines: list[str]) -> tuple[int, list[str]]:
+        """Lines run as a batch file in cmd.exe (ASCII: wine's cmd reads batch files in the
+        OEM code page): its exit code and what it printed."""
+        assert all(line.isascii() for line in lines), lines
+        batch = self.prefix / "drive_c" / "documented.bat"
+        body = "".join(f"@{line}\r\n" for line in lines) + "@exit /b %ERRORLEVEL%\r\n"
+        batch.write_bytes(body.encode("ascii"))
+        result = subprocess.run(["wine", "cmd", "/c", r"C:\documented.bat"], env=self.env,
+                                capture_output=True, text=True, timeout=180, check=False)
+        return result.returncode, [line.strip() for line in result.stdout.splitlines()]
 
     def cmd(self, line: str) -> int:
         """A command line exactly as typed in cmd.exe, quotes and all: run from a batch
@@ -136,7 +150,7 @@ def read_log(wine: Wine, folder: str) -> str:
 
 def test_documented_command_lines_and_an_upgrade_that_keeps_them(
         wine: Wine, tmp_path: Path) -> None:
-    # docs/deploy.md and installer/README.md, verbatim
+    # the options of docs/deploy.md and installer/README.md (their exact lines: below)
     center = wine.unix(r"C:\center")
     center.mkdir(parents=True)
     (center / "center.ini").write_text(
@@ -260,3 +274,163 @@ def test_silent_uninstall_is_synchronous_and_purge_deletes_only_its_own_folder(
     assert wine.uninstall("/PURGE") == 0
     assert (shared / "someone-else.txt").is_file()
     assert "D:\\Shared" in read_log(wine, "D:")
+
+
+# -- the installer command lines of the admin documentation, run as written ----------------
+#
+# Read from docs/deploy.md (both languages) and installer/README.md when the tests are
+# collected: a line added or changed there is run here. Under wine two things differ from a
+# Windows room, and only these are adapted: the installer program itself is started from a
+# local copy (wine's cmd cannot start a program from a UNC path; the /CONFIG=\\server\...
+# argument stays a UNC path, which wine reads through dosdevices/unc/), and a line with
+# Chinese characters is passed as arguments instead of a batch file (wine's cmd reads batch
+# files in the OEM code page).
+
+DOCS = (ROOT / "docs" / "deploy.md", ROOT / "installer" / "README.md")
+BAT_BLOCK = re.compile(r"^([ \t]*)```bat\n(.*?)^\1```", re.MULTILINE | re.DOTALL)
+INSTALL_FOLDER_OPTION = re.compile(r"`(/D=[^`]+)`")
+SETUP = re.compile(r"^(?P<share>\\\\(?P<server>[^\\]+)\\(?P<folder>[^\\]+)\\)?"
+                   r"(?P<program>ExamClient-Setup-[\d.]+\.exe) ")
+UNINSTALL = re.compile(r'^"C:\\Program Files\\ExamClient\\uninstall\.exe" ')
+START_WAIT = re.compile(r'^start /wait "" (?P<program>\S+) (?P<options>.*)$')
+LOCAL_DEPLOY = r"C:\deploy"
+CENTER_INI = "[server]\nurl = https://center.example.edu.cn\ncenter_id = 4401001\n"
+
+
+def documented(pattern: re.Pattern[str]) -> list[Any]:
+    """The documented text *pattern* finds (group 1 for inline options, else the block),
+    one case per distinct text, its id the places it is written."""
+    places: dict[str, list[str]] = {}
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        for match in pattern.finditer(text):
+            body = textwrap.dedent(match.group(2)).strip() if pattern is BAT_BLOCK \
+                else match.group(1)
+            line = text.count("\n", 0, match.start()) + 1
+            places.setdefault(body, []).append(f"{doc.relative_to(ROOT).as_posix()}:{line}")
+    return [pytest.param(body, id="+".join(where)) for body, where in places.items()]
+
+
+def setup_line(block: str) -> re.Match[str]:
+    match = SETUP.match(block)
+    assert match is not None, block
+    return match
+
+
+BLOCKS = documented(BAT_BLOCK)
+SETUP_BLOCKS = [case for case in BLOCKS if SETUP.match(case.values[0])]
+UNINSTALL_BLOCKS = [case for case in BLOCKS if UNINSTALL.match(case.values[0])]
+START_WAIT_BLOCKS = [case for case in BLOCKS
+                     if START_WAIT.match(case.values[0].splitlines()[0])]
+INSTALL_FOLDER_OPTIONS = documented(INSTALL_FOLDER_OPTION)
+
+
+def test_the_documentation_shows_each_kind_of_installer_command() -> None:
+    """The cases below come from the docs: an edit that no longer matches them would
+    silently test nothing."""
+    setups = [SETUP.match(case.values[0]) for case in SETUP_BLOCKS]
+    assert {match.group("server") for match in setups if match} >= {"server", "考点服务器"}
+    assert any(match and not match.group("share") for match in setups)  # options only
+    assert any("/RENDERLEVEL=auto" in case.values[0] for case in SETUP_BLOCKS)
+    assert UNINSTALL_BLOCKS and START_WAIT_BLOCKS
+    assert [case.values[0] for case in INSTALL_FOLDER_OPTIONS] == [
+        r"/D=C:\Program Files\ExamClient"]
+    # every documented line that starts the installer or the uninstaller is one of these
+    runs_installer = [case for case in BLOCKS
+                      if re.search(r"ExamClient-Setup-[\d.]+\.exe /|uninstall\.exe\" /|"
+                                   r"^start /wait", case.values[0], re.MULTILINE)]
+    assert sorted(case.id for case in runs_installer) == sorted(
+        case.id for case in SETUP_BLOCKS + UNINSTALL_BLOCKS + START_WAIT_BLOCKS)
+
+
+@pytest.fixture
+def deploy_share(wine: Wine) -> Path:
+    """C:\\deploy with the installer under its documented name and a center.ini, also
+    reachable as \\\\<server>\\deploy for every server name the docs use."""
+    folder = wine.unix(LOCAL_DEPLOY)
+    folder.mkdir(exist_ok=True)
+    for case in SETUP_BLOCKS:
+        match = setup_line(case.values[0])
+        shutil.copyfile(wine.unix(wine.setup), folder / match.group("program"))
+        if match.group("share"):
+            unc = wine.prefix / "dosdevices" / "unc" / match.group("server")
+            unc.mkdir(parents=True, exist_ok=True)
+            if not (unc / match.group("folder")).exists():
+                (unc / match.group("folder")).symlink_to(folder)
+    (folder / "center.ini").write_text(CENTER_INI, encoding="utf-8")
+    return folder
+
+
+def run_documented(wine: Wine, block: str) -> tuple[int, list[str]]:
+    """The block's lines in cmd.exe, the installer started from the local copy."""
+    first, *rest = block.splitlines()
+    match = setup_line(first)
+    local = first.replace(match.group(0), f"{LOCAL_DEPLOY}\\{match.group('program')} ", 1)
+    if local.isascii():
+        return wine.batch([local, *rest])
+    # No quotes in these lines (asserted): wine passes each word unchanged.
+    assert '"' not in local and rest in ([], ["echo %ERRORLEVEL%"]), block
+    code = wine.run(*local.split(" "))
+    return code, [str(code)] if rest else []
+
+
+@pytest.mark.parametrize("block", SETUP_BLOCKS)
+def test_documented_setup_commands(wine: Wine, deploy_share: Path, block: str) -> None:
+    code, printed = run_documented(wine, block)
+    assert code == 0, printed
+    if "echo %ERRORLEVEL%" in block:
+        assert printed[-1:] == ["0"]
+    if "/CONFIG=" in block:  # the center's file, copied unchanged as the machine-wide file
+        assert wine.unix(r"C:\ProgramData\ExamClient\user.ini").read_text(
+            encoding="utf-8") == CENTER_INI
+    settings = load_settings([wine.user_ini(), wine.unix(r"C:\ProgramData\ExamClient\user.ini")])
+    for option, setting in (("SERVER", "server/url"), ("CENTER", "server/center_id"),
+                            ("DATADIR", "data/directory"), ("RENDERLEVEL", "OpenGL/Level")):
+        given = re.search(rf"/{option}=(\S+)", block)
+        if given:
+            assert str(settings.get(setting)) == given.group(1), option
+
+
+@pytest.mark.parametrize("option", INSTALL_FOLDER_OPTIONS)
+def test_the_documented_install_folder_option_ends_the_line(
+        wine: Wine, deploy_share: Path, option: str) -> None:
+    """/D= last on the documented options line: its spaces and backslashes reach NSIS,
+    and the option before it (/RENDERLEVEL=auto) keeps its value."""
+    [line] = [case.values[0] for case in SETUP_BLOCKS
+              if not setup_line(case.values[0]).group("share")]
+    code, printed = run_documented(wine, f"{line} {option}")
+    assert code == 0, printed
+    folder = option.removeprefix("/D=")
+    assert wine.unix(folder + r"\ExamClient.exe").is_file()
+    assert load_settings([wine.unix(folder + r"\user.ini")]).get("OpenGL/Level") == "auto"
+
+
+@pytest.mark.parametrize("block", START_WAIT_BLOCKS)
+def test_the_documented_synchronous_run_reports_the_installers_exit_code(
+        wine: Wine, deploy_share: Path, block: str) -> None:
+    """The placeholders (the installer's name, "...") are filled with an invalid option:
+    the printed code must be the installer's 6, not the 0 cmd had before it ran (which a
+    one-line `... & echo %ERRORLEVEL%` printed)."""
+    first, *rest = block.splitlines()
+    match = START_WAIT.match(first)
+    assert match is not None and rest == ["echo %ERRORLEVEL%"], block
+    program = f"{LOCAL_DEPLOY}\\{setup_line(SETUP_BLOCKS[0].values[0]).group('program')}"
+    options = match.group("options").replace("...", "/RENDERLEVEL=3")
+    line = first.replace(match.group("program"), program, 1).replace(
+        match.group("options"), options, 1)
+    assert wine.batch(["ver > nul"]) == (0, [])  # ERRORLEVEL is 0 before
+    code, printed = wine.batch([line, *rest])
+    assert printed[-1:] == ["6"]
+    assert code == 6
+
+
+@pytest.mark.parametrize("block", UNINSTALL_BLOCKS)
+def test_the_documented_uninstall_commands_remove_the_program(
+        wine: Wine, deploy_share: Path, block: str) -> None:
+    assert wine.install(r"/DATADIR=D:\ExamClientData") == 0
+    answers = wine.unix(r"D:\ExamClientData\answers.db")
+    answers.write_bytes(b"store")
+    code, printed = wine.batch(block.splitlines())
+    assert code == 0, printed
+    assert not wine.unix(INSTALL).exists()  # the block's last line removed the folder
+    assert answers.is_file()  # answers kept without /PURGE
