@@ -121,3 +121,28 @@ def test_recorded_modules_leave_out_tests_and_optional_server_speedups() -> None
     names = record_modules.recorded_modules(loaded, baseline={"json", "client.cli"})
     # client/server modules always count, even when loaded before the tests started
     assert names == ["PySide6.QtNetwork", "client.cli", "server.app", "uvicorn.main"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the stand-in executable is a shell script")
+def test_the_module_guard_fails_on_what_the_bundle_cannot_import(tmp_path: Path) -> None:
+    """tools/build_frozen.py's --required-modules step, end to end: the program's hidden
+    --import-check runs as a separate process in the environment the frozen program gets
+    (no PYTHONPATH), and every module it cannot import becomes a named build failure
+    (shown on a real build without QtNetwork: docs/deploy.md §13)."""
+    import json
+    import stat
+
+    bundle = build_frozen.Bundle(tmp_path / "ExamClient")
+    bundle.folder.mkdir()
+    # Stands in for the frozen ExamClient-console: this checkout's program, started the
+    # way the bundle starts it (its own module path, not the caller's).
+    bundle.console_exe.write_text(
+        f'#!/bin/sh\nPYTHONPATH="{ROOT}" exec "{sys.executable}" -m client "$@"\n',
+        encoding="utf-8")
+    bundle.console_exe.chmod(bundle.console_exe.stat().st_mode | stat.S_IXUSR)
+    modules = tmp_path / "e2e-modules.json"
+    modules.write_text(json.dumps(["json", "client.errors", "PySide6.QtNoSuchModule"]))
+    assert build_frozen.unimportable_modules(bundle, modules, cwd=tmp_path) == [
+        "PySide6.QtNoSuchModule: ModuleNotFoundError: No module named 'PySide6.QtNoSuchModule'"]
+    modules.write_text(json.dumps(["json", "client.errors"]))
+    assert build_frozen.unimportable_modules(bundle, modules, cwd=tmp_path) == []
