@@ -325,8 +325,7 @@ class LockdownGuard(QObject):
             self._record_event(event)
         elif self.focus_log.interrupted and not self.focus_log.away:
             # The lock screen has it, so far: look again while the period lasts, so that a
-            # program brought to the front under a forged "lock" is still seen.
-            self._loss_started_ms = started
+            # program brought to the front under a forged "lock" is still seen (from then).
             self._loss_check.start()
 
     def _on_screens(self, _screen: object) -> None:

@@ -95,3 +95,31 @@ def test_proctor_panel_counts_focus_losses_across_a_restart(qtbot: Any, server: 
         assert away_line(qtbot, restarted, server).startswith("离开考试窗口 2 次")
     finally:
         restarted.shutdown()
+
+
+def test_proctor_panel_names_a_user_switch_as_leaving(qtbot: Any, server: LiveServer,
+                                                     tmp_path: Path) -> None:
+    """Attack review of issue 20: the candidate switches to another Windows user (the
+    guard gets the session notices as the native filter delivers them) and comes back; the
+    panel on the PC counts it as leaving and names it, read back from the exam's store."""
+    from client.lockdown.session_change import SessionChange
+
+    window = exam_window(qtbot, server, tmp_path / "pc")
+    try:
+        guard = window.lockdown
+        guard.session_changed(SessionChange.SWITCHED_AWAY, "console")
+        other = QLineEdit()  # what this session shows while another user has the console
+        qtbot.addWidget(other)
+        other.show()
+        other.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is other)
+        qtbot.wait(400)
+        guard.session_changed(SessionChange.SWITCHED_BACK, "console")
+        window.activateWindow()
+        qtbot.waitUntil(lambda: not guard.focus_log.interrupted)
+        other.close()
+        line = away_line(qtbot, window, server)
+        assert line.startswith("离开考试窗口 1 次，共 "), line
+        assert line.endswith("（其中切换到其他用户或远程会话 1 次）"), line
+    finally:
+        window.shutdown()

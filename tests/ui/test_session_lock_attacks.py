@@ -92,8 +92,11 @@ def test_a_program_brought_forward_later_in_a_forged_lock_is_seen(qtbot: Any,
     qtbot.wait(FOCUS_GRACE_MS * 3)
     assert not guard.focus_log.away
     in_front[0] = "WINWORD.EXE"
+    word_from = guard.focus_log.now_ms()
     qtbot.waitUntil(lambda: guard.focus_log.away, timeout=FOCUS_GRACE_MS * 10)
-    assert guard.focus_log.events[-1].detail["during"] == "session_locked"
+    loss = guard.focus_log.events[-1]
+    assert loss.detail["during"] == "session_locked"
+    assert word_from <= loss.started_ms <= word_from + FOCUS_GRACE_MS * 2  # from then
     other.close()
 
 

@@ -1,0 +1,113 @@
+"""Attack review of "a lock, suspend or user switch is not 切屏" (issue 20): each attack
+is a sequence of what Windows would report (focus losses with the program Windows names
+as the foreground one, session notices) played into the real FocusLog; its records are
+read back by away_totals as the proctor panel and the console read them. An attack gets
+through when the time the candidate spent at another program or on another user's
+desktop is not counted as time away, or a switch is not counted.
+
+    python benchmarks/session_attacks.py
+
+Target: 0 through. The Qt-side attacks (the guard re-checking the foreground during a
+"lock", a notice for another session) are in tests/ui/test_session_lock_attacks.py.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from client.lockdown.away_time import away_totals, episode_id
+from client.lockdown.focus import FocusLog, LockdownEvent
+from client.lockdown.session_change import SessionChange
+
+Step = tuple[int, str, str]  # (ms since the previous step, step, program or via)
+
+
+@dataclass(frozen=True)
+class Attack:
+    name: str
+    script: list[Step]
+    elsewhere_ms: int  # time the candidate really spent away from the exam
+    leaves: int  # times the candidate really left the exam
+
+
+def _peeks(count: int) -> list[Step]:
+    script: list[Step] = []
+    for _ in range(count):
+        script += [(60_000, "lost", "msedge.exe"), (2_900, "locked", ""),
+                   (4_000, "unlocked", ""), (100, "back", "")]
+    return script
+
+
+ATTACKS = [
+    Attack("fast user switch, 20 min on another desktop",
+           [(0, "lost", ""), (200, "switched_away", "console"),
+            (1_200_000, "switched_back", "console"), (300, "back", "")], 1_200_000, 1),
+    Attack("Win+L, switch user from the lock screen",
+           [(0, "locked", ""), (100, "lost", ""), (2_000, "switched_away", "console"),
+            (600_000, "switched_back", "console"), (5_000, "unlocked", ""),
+            (200, "back", "")], 600_000, 1),
+    Attack("switch away, client stops there",
+           [(0, "switched_away", "console"), (60_000, "lost", "")], 0, 1),
+    Attack("browser, then Win+L within 3 s",
+           [(0, "lost", "chrome.exe"), (2_900, "locked", ""), (30_000, "unlocked", ""),
+            (100, "back", "")], 2_900, 1),
+    Attack("20 peeks, each excused by a lock",
+           _peeks(20), 20 * 2_900, 20),
+    Attack("forged lock notice, 10 min in Word",
+           [(0, "locked", ""), (5_000, "lost", "WINWORD.EXE"), (600_000, "back", "")],
+           600_000, 1),
+    Attack("unlock before its lock, then Notepad",
+           [(0, "unlocked", ""), (10, "locked", ""), (1_000, "lost", "notepad.exe"),
+            (60_000, "back", "")], 60_000, 1),
+    Attack("duplicated lock / unlock notices, then Notepad",
+           [(0, "locked", ""), (0, "locked", ""), (50, "lost", ""), (60_000, "unlocked", ""),
+            (0, "unlocked", ""), (10, "back", ""), (1_000, "lost", "notepad.exe"),
+            (5_000, "back", "")], 5_000, 1),
+    Attack("3 h suspend, then Chrome",
+           [(0, "suspended", ""), (10_800_000, "resumed", ""), (200, "back", ""),
+            (1_000, "lost", "chrome.exe"), (30_000, "back", "")], 30_000, 1),
+]
+
+
+def play(attack: Attack) -> list[LockdownEvent]:
+    clock = [1_000_000]
+    log = FocusLog(now_ms=lambda: clock[0])
+    recorded: list[LockdownEvent] = []
+    for delay, step, extra in attack.script:
+        clock[0] += delay
+        if step == "lost":
+            event = log.lost(taken_by=extra)
+            asked = [event] if event is not None else []
+        elif step == "back":
+            event = log.regained()
+            asked = [event] if event is not None else []
+            asked += log.back_in_front()
+        else:
+            asked = log.session(SessionChange(step), via=extra)
+        recorded += [LockdownEvent(e.kind, e.number, e.started_ms, e.ended_ms,
+                                   dict(e.detail), e.event_id) for e in asked]
+    return recorded
+
+
+def main() -> int:
+    started = time.perf_counter()
+    through = 0
+    print(f"{'attack':<50}{'left':>6}{'counted':>9}{'away s':>9}{'counted s':>11}  result")
+    for attack in ATTACKS:
+        records = [(f"{episode_id(e.event_id)}-{'resolved' if e.ended_ms else 'found'}",
+                    {"finding": e.finding()}) for e in play(attack)]
+        totals = away_totals(records)
+        passed = totals.losses < attack.leaves or totals.away_ms < attack.elsewhere_ms
+        through += passed
+        print(f"{attack.name:<50}{attack.leaves:>6}{totals.losses:>9}"
+              f"{attack.elsewhere_ms / 1000:>9.1f}{totals.away_ms / 1000:>11.1f}  "
+              f"{'THROUGH' if passed else 'stopped'}")
+    elapsed = time.perf_counter() - started
+    print(f"\n{len(ATTACKS)} attacks: {len(ATTACKS) - through} stopped, {through} through "
+          f"({through / len(ATTACKS):.0%}) in {elapsed * 1000:.0f} ms")
+    return 1 if through else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
