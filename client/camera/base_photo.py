@@ -4,7 +4,7 @@ The rules (domain notes, the platform's collection guidance): one face, head cen
 eyes open, even light without glare or backlight, clothing that contrasts with the
 background, enough resolution and sharpness. With ``full_standard`` the rest of the
 standard is checked too (client/camera/photo_standard.py: head covering, hair over the
-eyebrows, eyes and shoulders level, jewelry, lips closed, make-up, glasses, clothing
+eyebrows and the ears, eyes and shoulders level, jewelry, lips closed, make-up, glasses, clothing
 pattern, plain background). Used by ``exam-server check-photos`` (server/photo_check.py).
 """
 
@@ -60,6 +60,7 @@ class PhotoProblem(StrEnum):
     # The rest of the standard (client/camera/photo_standard.py StandardProblem).
     HEAD_COVERING = "head_covering"
     HAIR_OVER_BROWS = "hair_over_brows"
+    HAIR_OVER_EARS = "hair_over_ears"
     EYES_NOT_LEVEL = "eyes_not_level"
     SHOULDERS_NOT_LEVEL = "shoulders_not_level"
     JEWELRY = "jewelry"

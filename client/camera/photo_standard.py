@@ -7,6 +7,8 @@ clothing against background and sharpness. This module adds:
 - head_covering (不得佩戴帽子、头巾): the crown above the hairline is coloured (hair is not)
   and differs from the wall;
 - hair_over_brows (头发不遮挡眉毛): the band above the eyebrows is much darker than cheeks;
+- hair_over_ears (头发不遮挡耳朵): beside the face's edge at ear height (eye line to nose
+  base) hair-dark pixels that are not the wall fill much of the band on either side;
 - eyes_not_level (双眼水平): roll angle of the outer eye corners;
 - shoulders_not_level (双肩水平): where the clothing starts beside the neck, left vs right;
 - jewelry (不戴耳饰、项链): gold-coloured or specular pixels at the ear lobes and the neck;
@@ -18,8 +20,10 @@ clothing against background and sharpness. This module adds:
 - busy_clothes (衣服无复杂花纹): edge density and colour spread of the clothing;
 - background_not_plain (背景单一，白墙最佳): edges and lightness spread beside the head.
 
-Ear symmetry is the frontal check (yaw) of base_photo.py: the landmarks do not include the
-ears, so "hair covers the ears" is NOT checked. The thresholds were calibrated on
+Ear symmetry is the frontal check (yaw) of base_photo.py. The landmarks do not include the
+ears: hair_over_ears looks where the ears sit beside landmarks 234/454, and like the
+fringe rule it sees dark hair only (blond or grey hair over the ears passes). The
+thresholds were calibrated on
 synthetic violations made from a permitted portrait (benchmarks/photo_standard.py prints
 the rates); the weak rules are named in docs/camera.md.
 """
@@ -47,6 +51,7 @@ LIPS_OUTER = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 31
               181, 91, 146)
 FOREHEAD_TOP, CHIN, LEFT_CHEEK, RIGHT_CHEEK = 10, 152, 50, 280
 LEFT_FACE_EDGE, RIGHT_FACE_EDGE = 234, 454
+NOSE_BASE = 2
 UPPER_LIP_INNER, LOWER_LIP_INNER, MOUTH_LEFT, MOUTH_RIGHT = 13, 14, 61, 291
 
 
@@ -55,6 +60,7 @@ class StandardRules:
     max_crown_chroma: float = 40.0                # C*ab above the hairline (hair ~5-20)
     min_cover_background_delta: float = 25.0      # ΔE from the background
     max_forehead_to_cheek: float = 0.55           # forehead L / cheek L (hair fringe)
+    max_ear_hair_fraction: float = 0.35           # hair-dark share of the band at an ear
     max_roll_deg: float = 6.0
     max_shoulder_offset: float = 0.55             # |left - right| / face height
     max_jewelry_fraction: float = 0.04
@@ -74,6 +80,7 @@ class StandardRules:
 class StandardProblem(StrEnum):
     HEAD_COVERING = "head_covering"
     HAIR_OVER_BROWS = "hair_over_brows"
+    HAIR_OVER_EARS = "hair_over_ears"
     EYES_NOT_LEVEL = "eyes_not_level"
     SHOULDERS_NOT_LEVEL = "shoulders_not_level"
     JEWELRY = "jewelry"
@@ -91,6 +98,7 @@ def standard_problem_text(problem: StandardProblem) -> str:
     return {
         StandardProblem.HEAD_COVERING: _("请摘下帽子、头巾等头部遮挡物后重拍"),
         StandardProblem.HAIR_OVER_BROWS: _("头发遮住了眉毛或眼睛，请把头发拢到眉毛以上后重拍"),
+        StandardProblem.HAIR_OVER_EARS: _("头发遮住了耳朵，请把头发拢到耳后、露出双耳后重拍"),
         StandardProblem.EYES_NOT_LEVEL: _("头部歪斜，双眼不在同一水平线上，请摆正头部后重拍"),
         StandardProblem.SHOULDERS_NOT_LEVEL: _("双肩不平，请坐正、双肩保持水平后重拍"),
         StandardProblem.JEWELRY: _("请摘下耳环、项链等饰品后重拍"),
@@ -205,6 +213,24 @@ def check_standard(image: Image, face: DetectedFace, points: Points,
     measures["forehead_to_cheek"] = None if ratio is None else round(ratio, 3)
     if ratio is not None and ratio < rules.max_forehead_to_cheek:
         problems.append(StandardProblem.HAIR_OVER_BROWS)
+
+    # Hair over the ears: the ears sit just outside the face's edge between the eye line
+    # and the nose base; hair there is dark like the fringe and unlike the wall.
+    if background_mean is not None:
+        eye_line = float(pt[33][1] + pt[263][1]) / 2
+        shares = []
+        for edge, outward in ((LEFT_FACE_EDGE, -1.0), (RIGHT_FACE_EDGE, 1.0)):
+            x = float(pt[edge][0])
+            band_lab = _lab(_box(image, x, eye_line, x + outward * fw * 0.16, pt[NOSE_BASE][1]))
+            if band_lab is None:
+                continue
+            hair = (band_lab[:, 0] < cheek_l * 0.6) & (
+                np.linalg.norm(band_lab - background_mean, axis=1) > 25.0)
+            shares.append(float(hair.mean()))
+        if shares:
+            measures["ear_hair_fraction"] = round(max(shares), 3)
+            if max(shares) > rules.max_ear_hair_fraction:
+                problems.append(StandardProblem.HAIR_OVER_EARS)
 
     # Eyes level (head roll).
     dx, dy = pt[263] - pt[33]

@@ -47,10 +47,11 @@ def test_check_photos_writes_a_csv_report(
         rows = {row["文件"]: row for row in csv.DictReader(stream)}
     assert set(rows) == {"2023001.jpg", "2023002.png", "class2/2023003.jpg", "2023004.jpg",
                          "2023005.jpg"}
-    # The astronaut stands before a flag and a spacecraft: the whole standard (issue 22)
-    # asks for a plain background, and that is all it finds wrong with him.
+    # The astronaut stands before a flag and a spacecraft, and her bob covers both ears:
+    # the whole standard (issue 22) asks for a plain background and ears that show, and
+    # that is all it finds wrong with her.
     assert rows["2023001.jpg"]["结果"] == "不合格"
-    assert rows["2023001.jpg"]["问题代码"] == "background_not_plain"
+    assert rows["2023001.jpg"]["问题代码"] == "hair_over_ears background_not_plain"
     assert "too_dark" in rows["2023002.png"]["问题代码"]
     assert rows["class2/2023003.jpg"]["问题代码"] == "multiple_faces"
     assert rows["2023004.jpg"]["问题代码"] == "unreadable"
@@ -65,12 +66,13 @@ def test_json_report_and_all_good(tmp_path: Path, base_photo: bytes, image_analy
     folder.mkdir()
     (folder / "a.jpg").write_bytes(base_photo)
     report = tmp_path / "out" / "report.json"
-    # Only the plain-background rule of the whole standard fails (see the test above).
+    # Only the ear and plain-background rules of the whole standard fail (see above).
     assert run_cli(["check-photos", str(folder), "--report", str(report)]) == 1
     payload = json.loads(report.read_text(encoding="utf-8"))
-    assert payload[0]["problems"] == ["background_not_plain"]
+    assert payload[0]["problems"] == ["hair_over_ears", "background_not_plain"]
     assert payload[0]["measures"]["face_count"] == 1
-    assert check_photos(folder, analyzer=image_analyzer)[0].problems == ("background_not_plain",)
+    assert check_photos(folder, analyzer=image_analyzer)[0].problems == (
+        "hair_over_ears", "background_not_plain")
 
 
 def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:

@@ -95,8 +95,43 @@ def permitted_samples(analyzer: FaceAnalyzer, count: int = 8) -> list[Sample]:
         found = analyse(analyzer, image)
         if found is None:
             continue
+        image = ears_visible(image, found[0], found[1], wall=WALLS[index % len(WALLS)])
+        found = analyse(analyzer, image)
+        if found is None:
+            continue
         samples.append(Sample(image=image, person=mask, face=found[0], points=found[1]))
     return samples
+
+
+def _ear_band(face: DetectedFace, points: npt.NDArray[np.float64]) -> list[tuple[
+        float, float, float, float]]:
+    """Per side: the face's edge x, the direction outwards, the eye line and nose base y."""
+    eye_line = float(points[33][1] + points[263][1]) / 2
+    return [(float(points[edge][0]), outward, eye_line, float(points[2][1]))
+            for edge, outward in ((234, -1.0), (454, 1.0))]
+
+
+def ears_visible(image: Image, face: DetectedFace, points: npt.NDArray[np.float64], *,
+                 wall: tuple[int, int, int]) -> Image:
+    """The astronaut's bob covers both her ears (the ear rule rightly refuses her as she
+    is): for a permitted photo the hair beside the face at ear height is tucked away (wall
+    shows) and an ear is drawn there in her cheek's skin, shaded along its rim."""
+    out = image.copy()
+    fw, fh = face.width, face.height
+    skin = image[int(points[50][1]) - 4:int(points[50][1]) + 4,
+                 int(points[50][0]) - 4:int(points[50][0]) + 4].reshape(-1, 3).mean(axis=0)
+    rng = np.random.default_rng(7)
+    for x, outward, eye_line, nose in _ear_band(face, points):
+        x0, x1 = sorted((x, x + outward * fw * 0.24))
+        y0, y1 = int(eye_line - fh * 0.12), int(nose + fh * 0.12)
+        patch = np.array(wall, np.float64) + rng.normal(0, 1.5, (y1 - y0, int(x1) - int(x0), 3))
+        out[y0:y1, int(x0):int(x1)] = np.clip(patch, 0, 255).astype(np.uint8)
+        centre = (int(x + outward * fw * 0.05), int((eye_line + nose) / 2))
+        axes = (int(fw * 0.075), int((nose - eye_line) * 0.72))
+        cv2.ellipse(out, centre, axes, 0, 0, 360, skin.tolist(), -1)
+        cv2.ellipse(out, centre, (int(axes[0] * 0.7), int(axes[1] * 0.75)), 0, 0, 360,
+                    (skin * 0.8).tolist(), 2)
+    return out
 
 
 # -- violations (each returns a new image) ---------------------------------------------
@@ -125,6 +160,23 @@ def fringe(sample: Sample) -> Image:
     hair = np.array([[x0, top[1] - 20], [x1, top[1] - 20], [x1, y1], [x0, y1]], np.int32)
     overlay = image.copy()
     cv2.fillPoly(overlay, [hair], (25, 30, 40))
+    return cv2.addWeighted(overlay, 0.92, image, 0.08, 0)
+
+
+def locks_over_ears(sample: Sample) -> Image:
+    """Dark hair let down over both ears, from the temple to below the ear lobe."""
+    image = _copy(sample)
+    overlay = image.copy()
+    fw, fh = sample.face.width, sample.face.height
+    for x, outward, eye_line, nose in _ear_band(sample.face, sample.points):
+        inner, outer = x - outward * fw * 0.03, x + outward * fw * 0.22
+        lock = np.array([[inner, eye_line - fh * 0.25], [outer, eye_line - fh * 0.2],
+                         [outer, nose + fh * 0.2], [inner, nose + fh * 0.15]], np.int32)
+        cv2.fillPoly(overlay, [lock], (25, 30, 40))
+        for step in range(6):  # strands
+            sx = int(inner + (outer - inner) * (step + 0.5) / 6)
+            cv2.line(overlay, (sx, int(eye_line - fh * 0.2)), (sx, int(nose + fh * 0.15)),
+                     (45, 50, 62), 1)
     return cv2.addWeighted(overlay, 0.92, image, 0.08, 0)
 
 
@@ -254,6 +306,7 @@ def busy_background(sample: Sample) -> Image:
 VIOLATIONS: dict[str, Callable[[Sample], Image]] = {
     "head_covering": hat,
     "hair_over_brows": fringe,
+    "hair_over_ears": locks_over_ears,
     "eyes_not_level": tilt,
     "shoulders_not_level": uneven_shoulders,
     "jewelry": jewelry,

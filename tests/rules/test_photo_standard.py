@@ -56,6 +56,21 @@ def test_each_rule_catches_its_synthetic_violation(rule: str, analyzer: FaceAnal
         assert rule in _problems(analyzer, VIOLATIONS[rule](sample)), rule
 
 
+def test_the_real_astronaut_portrait_has_hair_over_her_ears(analyzer: FaceAnalyzer) -> None:
+    """Real inference on the real photo as it is: her bob covers both ears (look at
+    skimage's astronaut), so the ear rule refuses it with its advice; the same photo with
+    the hair beside her face tucked away and ears showing (the permitted samples) passes."""
+    from skimage import data as skdata
+
+    portrait = cv2.cvtColor(skdata.astronaut(), cv2.COLOR_RGB2BGR)  # type: ignore[no-untyped-call]
+    found = analyse(analyzer, portrait)
+    assert found is not None
+    report = check_standard(portrait, *found)
+    assert StandardProblem.HAIR_OVER_EARS in report.problems, report.measures
+    assert (report.measures["ear_hair_fraction"] or 0) > 0.6
+    assert "露出双耳" in problem_text(PhotoProblem.HAIR_OVER_EARS)
+
+
 def test_every_rule_has_advice_in_chinese() -> None:
     for problem in StandardProblem:
         text = problem_text(PhotoProblem(problem.value))
