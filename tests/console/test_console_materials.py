@@ -7,6 +7,7 @@ from __future__ import annotations
 import cv2
 import pytest
 import requests
+from admin_web import admin_session
 from console_helpers import ConsoleClient, console_login
 from skimage import data as skdata
 
@@ -127,6 +128,11 @@ def test_proctor_uploads_materials_for_their_room_signed_by_real_name(srv: LiveS
     assert f'id="material-{material.id}"' in materials_page(chief)
     assert requests.get(f"{srv.url}/console/materials/photo/{material.photos[0].id}",
                         timeout=10).status_code == 404
+    # The center's review page lists it with the exam's materials, signed by real name.
+    review = admin_session(srv).get(f"{srv.url}/admin/review", timeout=10).text
+    listed = review[review.index('id="materials"'):]
+    assert f'id="material-{material.id}"' in listed and who in listed
+    assert f"{ZHANG.student_no} {ZHANG.name}" in listed
 
     # Refusals, each leaving nothing behind: another room (forged form), a candidate of
     # another room, a missing CSRF token.
