@@ -28,10 +28,17 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
+import selectors
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -69,6 +76,8 @@ VALUES = {"q1": ("A", "B", "C"), "q2": (["A"], ["B", "C"]), "q5": (True, False)}
 EXAMPLES = int(os.environ.get("LIFECYCLE_EXAMPLES", "5"))
 STEPS = int(os.environ.get("LIFECYCLE_STEPS", "10"))
 HEARTBEAT_S = 1.0  # short: a PC with nothing to upload learns of a take-over by heartbeat
+KILL_CHILD = Path(__file__).with_name("kill_child.py")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -95,6 +104,24 @@ def template() -> tuple[Path, DemoInfo]:
     return _TEMPLATE["folder"], _TEMPLATE["demo"]
 
 
+def _lines(child: subprocess.Popen[bytes], *, timeout_s: float) -> Iterator[str]:
+    """The child's stdout lines as they come; fails when it says nothing for *timeout_s*
+    (a child stuck in its login must fail the run, not hang it)."""
+    assert child.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(child.stdout, selectors.EVENT_READ)
+    try:
+        while True:
+            if not selector.select(timeout=timeout_s):
+                raise AssertionError(f"the PC process said nothing for {timeout_s} s")
+            line = child.stdout.readline()
+            if not line:
+                return  # it exited
+            yield line.decode()
+    finally:
+        selector.close()
+
+
 class AttemptLifecycle(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
@@ -112,6 +139,7 @@ class AttemptLifecycle(RuleBasedStateMachine):
         self.sessions: dict[str, ExamSession | None] = dict.fromkeys(PCS)
         self.saved: list[tuple[str, Revision]] = []  # (pc, revision) durable on a PC
         self.frozen: set[tuple[str, int]] | None = None  # history when first submitted
+        self.kills = 0
 
     # -- the server ---------------------------------------------------------------------
 
@@ -228,6 +256,55 @@ class AttemptLifecycle(RuleBasedStateMachine):
             session.close()
         self.sessions[pc] = None
         self._open(pc)
+
+    @rule(pc=st.sampled_from(PCS), acked=st.integers(1, 3), delay_ms=st.integers(0, 40))
+    def kill_client_mid_save(self, pc: str, acked: int, delay_ms: int) -> None:
+        """A real kill: the PC's exam runs in its own process on the PC's data directory
+        (the real SQLCipher store), saving without pause; after *acked* saves it
+        acknowledged (durable) and *delay_ms* into the next one, SIGKILL. No close, no
+        flush, no logout. Then the PC is started again on the same store."""
+        session = self.sessions[pc]
+        if session is None or session.phase is not Phase.RUNNING:
+            return
+        session.close()  # the process below is this PC now (one process per store)
+        self.sessions[pc] = None
+        self.kills += 1
+        for revision in self._run_and_kill(pc, acked=acked, delay_ms=delay_ms):
+            self.saved.append((pc, revision))
+        self._open(pc)
+
+    def _run_and_kill(self, pc: str, *, acked: int, delay_ms: int) -> list[Revision]:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            [str(ROOT), str(KILL_CHILD.parent), str(ROOT / "tests" / "offline"),
+             os.environ.get("PYTHONPATH", "")])}
+        log_file = self.tmp / f"{pc}-child-{self.kills}.log"
+        with log_file.open("wb") as stderr:
+            child = subprocess.Popen(
+                [sys.executable, str(KILL_CHILD), "--url", self.proxies[pc].url,
+                 "--data-dir", str(self.tmp / pc), "--username", self.demo.username,
+                 "--password", self.demo.password, "--start-code", self.demo.start_code,
+                 "--seed", str(self.kills), "--heartbeat-s", str(HEARTBEAT_S)],
+                stdout=subprocess.PIPE, stderr=stderr, env=env, bufsize=0)
+        revisions: list[Revision] = []
+        try:
+            assert child.stdout is not None
+            for line in _lines(child, timeout_s=90):
+                message = json.loads(line)
+                if "revision" in message:
+                    fields = message["revision"]
+                    revisions.append(Revision(**fields, synced=False))
+                    if len(revisions) >= acked:
+                        time.sleep(delay_ms / 1000)  # into the next save
+                        break
+                elif message.get("phase") != "RUNNING" or revisions:
+                    break  # never entered, or stopped saving (revoked, sealed)
+        finally:
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait(timeout=30)
+            assert child.stdout is not None
+            child.stdout.close()
+        assert child.returncode in (-signal.SIGKILL, 0), log_file.read_text(errors="replace")
+        return revisions
 
     @precondition(lambda self: self.clock.now_ms() < self.demo.end_ms)
     @rule()
@@ -430,6 +507,37 @@ def test_the_take_over_story_keeps_every_invariant() -> None:
     finally:
         machine.teardown()
     assert len(machine.saved) == 3
+
+
+@pytest.mark.slow  # two PC processes started and killed: about 20 s
+@pytest.mark.timeout(300)
+def test_a_pc_killed_mid_save_delivers_every_acknowledged_answer() -> None:
+    """The real kill in a fixed order (a short random run may not draw it): the PC's
+    process is SIGKILLed in the middle of a save, online and then offline (it reopens the
+    paper with the start code), and started again on the same SQLCipher store each time;
+    every answer either process acknowledged is on the server exactly once at the end."""
+    machine = AttemptLifecycle()
+    checks = (machine.at_most_one_pc_may_write, machine.a_pc_that_lost_the_seat_stops_writing,
+              machine.a_submitted_attempt_changes_only_by_earlier_revisions,
+              machine.the_reported_status_is_the_truth)
+    steps = (lambda: machine.the_candidate_starts_on("pc-a"),
+             lambda: machine.save("pc-a", "q1", 0),
+             lambda: machine.kill_client_mid_save("pc-a", acked=2, delay_ms=5),
+             lambda: machine.save("pc-a", "q5", 1),
+             lambda: machine.network("pc-a", up=False),
+             lambda: machine.kill_client_mid_save("pc-a", acked=3, delay_ms=0),
+             lambda: machine.save("pc-a", "q2", 1))
+    try:
+        for step in steps:
+            step()
+            for check in checks:
+                check()
+        pc_a = machine.sessions["pc-a"]
+        assert pc_a is not None and pc_a.phase is Phase.RUNNING
+        assert machine.kills == 2
+        assert len(machine.saved) == 3 + 2 + 3, machine.saved
+    finally:
+        machine.teardown()
 
 
 AttemptLifecycle.TestCase.settings = settings(
