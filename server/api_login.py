@@ -114,9 +114,11 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
         # PC's token; it is told "revoked" and stops taking answers.
         revoked = ctx.db.revoke_other_tokens(attempt_id=attempt.id,
                                              keep_client_id=body.client_id)
-        if revoked:
+        if revoked.count:
+            # revoked_client_ids: when each PC lost the attempt (server/take_over.py).
             ctx.db.add_event(attempt_id=attempt.id, kind="tokens_revoked",
-                             payload={"client_id": body.client_id, "count": revoked,
+                             payload={"client_id": body.client_id, "count": revoked.count,
+                                      "revoked_client_ids": list(revoked.writers),
                                       "login_kind": kind}, at_ms=now)
     if body.client_id:
         ctx.db.cancel_login_requests(attempt_id=attempt.id, client_id=body.client_id,

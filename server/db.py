@@ -167,6 +167,14 @@ CANDIDATE_VIEW_TOKEN = "candidate_view"
 REVOKED_TOKEN = "candidate_revoked"
 
 
+@dataclass(frozen=True)
+class Revocation:
+    """What a writing login took from the other PCs of the attempt."""
+
+    count: int                 # tokens that stopped working (writing and read-only)
+    writers: tuple[str, ...]   # client ids that held a writing token until now
+
+
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -925,23 +933,28 @@ class Database:
                       row.token_admin_username, row.token_client_id, row.token_expires_ms)
         return found, _attempt(row)
 
-    def revoke_other_tokens(self, *, attempt_id: int, keep_client_id: str) -> int:
+    def revoke_other_tokens(self, *, attempt_id: int, keep_client_id: str) -> Revocation:
         """One writer per attempt: the candidate tokens of other PCs stop working.
 
         The rows stay (kind ``candidate_revoked``) so the old PC is told why (401 ``revoked``).
+        Returns how many tokens stopped and which PCs lost the right to write (their
+        answers made after this moment are not the candidate's: server/take_over.py).
         """
         tk = t.tokens
+        others = ((tk.c.attempt_id == attempt_id)
+                  & ((tk.c.client_id != keep_client_id) | tk.c.client_id.is_(None)))
         with self.write() as conn:
+            writers = conn.execute(
+                select(tk.c.client_id).distinct()
+                .where(others & (tk.c.kind == CANDIDATE_TOKEN) & tk.c.client_id.is_not(None))
+            ).scalars().all()
             result = conn.execute(
                 tk.update()
-                .where(
-                    (tk.c.attempt_id == attempt_id)
-                    & tk.c.kind.in_((CANDIDATE_TOKEN, CANDIDATE_VIEW_TOKEN))
-                    & ((tk.c.client_id != keep_client_id) | tk.c.client_id.is_(None))
-                )
+                .where(others & tk.c.kind.in_((CANDIDATE_TOKEN, CANDIDATE_VIEW_TOKEN)))
                 .values(kind=REVOKED_TOKEN)
             )
-            return int(result.rowcount or 0)
+            return Revocation(count=int(result.rowcount or 0),
+                              writers=tuple(sorted(str(w) for w in writers)))
 
     def writer_client_id(self, attempt_id: int) -> str | None:
         """The PC (client id) holding the attempt: the latest writing token's, or None."""

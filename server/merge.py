@@ -40,6 +40,9 @@ class Outcome(StrEnum):
     IGNORED_OLDER = "ignored_older"
     DUPLICATE = "duplicate"
     REJECTED_AFTER_END = "rejected_after_end"
+    # Decided before the merge, by the offline import (server/take_over.py): made on a PC
+    # after another PC took the attempt over. The merge itself never returns it.
+    REFUSED_AFTER_TAKE_OVER = "refused_after_take_over"
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ class MergeReport:
         return [
             (o.question_id, o.revision)
             for o in self.outcomes
-            if o.outcome is not Outcome.REJECTED_AFTER_END
+            if o.outcome not in (Outcome.REJECTED_AFTER_END, Outcome.REFUSED_AFTER_TAKE_OVER)
         ]
 
     @property

@@ -36,7 +36,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,7 @@ from client.export.offline_file import (
 )
 from client.export.session_key import registration_message
 from client.i18n import _
+from client.timefmt import staff_datetime
 from server import schema as t
 from server.api_attempt import answers_close_ms, record_late_revisions
 from server.auth import CandidateAuth, Context
@@ -85,8 +86,16 @@ from server.context import ServerContext
 from server.db import IN_PROGRESS, Database, Exam
 from server.errors import ApiError
 from server.lazy_tables import create_once
-from server.merge import IncomingRevision, MergeReport, Outcome, lock_attempt, merge_locked
+from server.merge import (
+    IncomingRevision,
+    MergeReport,
+    Outcome,
+    RevisionOutcome,
+    lock_attempt,
+    merge_locked,
+)
 from server.passwords import verify_password
+from server.take_over import seat_lost_ms
 
 log = logging.getLogger(__name__)
 
@@ -272,6 +281,7 @@ class QuestionChange:
     after_revision: int | None
     outcome: Outcome            # per question: applied if any of its revisions applied
     rejected_after_end: int     # how many of its revisions came after the end
+    refused_after_take_over: int = 0  # made on this PC after another PC took over
 
 
 @dataclass(frozen=True)
@@ -291,6 +301,10 @@ class ImportReport:
     score_before: float | None = None
     score_after: float | None = None
     previously_imported_at_ms: int | None = None
+    # The file's PC lost the attempt to another PC at this server time: its later
+    # revisions (and a submission it recorded later) were not merged (server/take_over.py).
+    seat_lost_at_ms: int | None = None
+    refused_submission: bool = False
 
     @property
     def changed_questions(self) -> tuple[QuestionChange, ...]:
@@ -367,6 +381,13 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
         IncomingRevision(r.question_id, r.revision, r.value, r.server_time_ms)
         for r in payload.revisions
     ]
+    lost_ms = seat_lost_ms(db, attempt_id=attempt.id, client_id=key.client_id)
+    incoming, after_take_over = _split_at_take_over(incoming, lost_ms=lost_ms)
+    claimed = payload.submission.submitted_server_ms
+    file_submits = payload.submission.state != "answering"
+    if file_submits and lost_ms is not None and (claimed is None or claimed > lost_ms):
+        file_submits = False  # pressed on a PC that no longer held the attempt
+    refused_submission = payload.submission.state != "answering" and not file_submits
     ensure_tables(db)
     # One transaction per file: the merge, the submission it records and the import
     # record commit together (the audit event and scoring follow, outside it).
@@ -378,8 +399,7 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
             received_at_ms=now,
         )
         submitted_by_import = False
-        if payload.submission.state != "answering" and status_before == IN_PROGRESS:
-            claimed = payload.submission.submitted_server_ms
+        if file_submits and status_before == IN_PROGRESS:
             at_ms = min(claimed if claimed is not None else now, exam.end_ms, now)
             submitted_by_import = conn.execute(
                 t.attempts.update()
@@ -388,13 +408,21 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
                 .values(status=payload.submission.state, submitted_at_ms=at_ms,
                         score=None, max_score=None, scored_at_ms=None)
             ).rowcount > 0
-        counts = {o.value: merge.count(o) for o in Outcome}
+        outcomes = replace(merge, outcomes=merge.outcomes + tuple(
+            RevisionOutcome(r.question_id, r.revision, Outcome.REFUSED_AFTER_TAKE_OVER)
+            for r in after_take_over))
+        counts = {o.value: outcomes.count(o) for o in Outcome}
         previously = _record_import(
             db, conn, sha=sha, attempt_id=attempt.id, file_name=file_name, key=key,
             export_seq=header.export_seq, scope=scope, now=now, counts=counts,
             proctor_log=[{"kind": e.kind, **e.to_payload()} for e in payload.proctor_log])
     record_late_revisions(db, attempt=attempt, report=merge, source="offline_file",
                           client_id=key.client_id, at_ms=now)
+    if after_take_over or refused_submission:
+        db.add_event(attempt_id=attempt.id, kind="offline_after_take_over", payload={
+            "client_id": key.client_id, "seat_lost_ms": lost_ms, "file_name": file_name,
+            "refused": [[r.question_id, r.revision] for r in after_take_over],
+            "refused_submission": refused_submission}, at_ms=now)
     score_after = attempt.score
     # Only a submitted attempt is scored: answers merged into one still open change nothing
     # to grade (its submission scores it), so that costs no further reads.
@@ -402,16 +430,14 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
         ctx.grader.grade(attempt.id)
         scored = db.get_attempt(attempt.id)
         score_after = scored.score if scored else None
-    status = (ImportStatus.MERGED if merge.changed_answers or submitted_by_import
-              else ImportStatus.UNCHANGED)
-    message = (_("已合并：{applied} 个答案更新").format(applied=counts[Outcome.APPLIED])
-               if status is ImportStatus.MERGED else
-               _("没有变化：服务器已有该文件中的全部答案（重复导入不会改变任何内容）"))
+    status, code, message = _verdict(
+        changed=merge.changed_answers or submitted_by_import, counts=counts, lost_ms=lost_ms,
+        refused_submission=refused_submission)
     log.info("offline file %s for attempt %d: %s %s", file_name, attempt.id, status, counts)
     return ImportReport(
         file_name=file_name,
         status=status,
-        code="offline.merged" if status is ImportStatus.MERGED else "offline.unchanged",
+        code=code,
         message=message,
         file_sha256=sha,
         exam_id=exam.id,
@@ -419,12 +445,42 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
         candidate_name=candidate.name,
         attempt_id=attempt.id,
         counts=counts,
-        questions=_question_changes(merge),
+        questions=_question_changes(outcomes),
         submitted_by_import=submitted_by_import,
         score_before=attempt.score,
         score_after=score_after,
         previously_imported_at_ms=previously,
+        seat_lost_at_ms=lost_ms,
+        refused_submission=refused_submission,
     )
+
+
+def _split_at_take_over(incoming: list[IncomingRevision], *, lost_ms: int | None
+                        ) -> tuple[list[IncomingRevision], list[IncomingRevision]]:
+    """(merged, refused): a PC that lost the attempt keeps only what it saved before it
+    lost it; a revision without a server time cannot show that it was, so it is refused."""
+    if lost_ms is None:
+        return incoming, []
+    kept = [r for r in incoming if r.client_time_ms is not None and r.client_time_ms <= lost_ms]
+    refused = [r for r in incoming
+               if r.client_time_ms is None or r.client_time_ms > lost_ms]
+    return kept, refused
+
+
+def _verdict(*, changed: bool, counts: dict[str, int], lost_ms: int | None,
+             refused_submission: bool) -> tuple[ImportStatus, str, str]:
+    """Status, code and message of a file that passed every check."""
+    if changed:
+        return (ImportStatus.MERGED, "offline.merged",
+                _("已合并：{applied} 个答案更新").format(applied=counts[Outcome.APPLIED]))
+    if lost_ms is not None and (counts[Outcome.REFUSED_AFTER_TAKE_OVER] or refused_submission):
+        # Nothing this PC did before it lost the attempt is missing on the server; what
+        # it did afterwards is not the candidate's (they were at the other PC).
+        return (ImportStatus.REFUSED, "offline.after_take_over",
+                _("考生已于 {time} 换到其他电脑作答；本文件中此后在这台电脑上的修改不是该考生"
+                  "在本场考试中的作答，未合并").format(time=staff_datetime(lost_ms)))
+    return (ImportStatus.UNCHANGED, "offline.unchanged",
+            _("没有变化：服务器已有该文件中的全部答案（重复导入不会改变任何内容）"))
 
 
 def _certified_key(ctx: ServerContext, envelope: Envelope, *, file_name: str,
@@ -500,13 +556,17 @@ def _check_answers(ctx: ServerContext, exam: Exam, revisions: Sequence[Any]) -> 
 def _question_changes(merge: MergeReport) -> tuple[QuestionChange, ...]:
     before, after = merge.revisions_before, merge.revisions_after
     rejected: dict[str, int] = {}
+    taken_over: dict[str, int] = {}
     for o in merge.outcomes:
         if o.outcome is Outcome.REJECTED_AFTER_END:
             rejected[o.question_id] = rejected.get(o.question_id, 0) + 1
+        if o.outcome is Outcome.REFUSED_AFTER_TAKE_OVER:
+            taken_over[o.question_id] = taken_over.get(o.question_id, 0) + 1
     return tuple(
         QuestionChange(question_id=qid, before_revision=before.get(qid),
                        after_revision=after.get(qid), outcome=outcome,
-                       rejected_after_end=rejected.get(qid, 0))
+                       rejected_after_end=rejected.get(qid, 0),
+                       refused_after_take_over=taken_over.get(qid, 0))
         for qid, outcome in sorted(merge.per_question().items())
     )
 
@@ -553,11 +613,27 @@ def import_paths(ctx: ServerContext, paths: Sequence[Path], *,
 
 # -- command line ----------------------------------------------------------------------
 
+def take_over_notes(report: ImportReport) -> list[str]:
+    """What was not merged because the file's PC had lost the attempt (CLI and page)."""
+    if report.seat_lost_at_ms is None:
+        return []
+    notes = []
+    refused = report.counts.get(Outcome.REFUSED_AFTER_TAKE_OVER.value, 0)
+    when = staff_datetime(report.seat_lost_at_ms)
+    if refused:
+        notes.append(_("考生于 {time} 换到其他电脑；这台电脑此后的 {n} 个修改未合并").format(
+            time=when, n=refused))
+    if report.refused_submission:
+        notes.append(_("这台电脑在考生换到其他电脑之后记录的交卷未采用（{time}）").format(time=when))
+    return notes
+
+
 def format_report(report: ImportReport) -> list[str]:
     """Lines for the terminal (and the plain-text part of the upload page)."""
     if report.status is ImportStatus.REFUSED:
         return [_("[拒绝] {file}：{message}（{code}）").format(
-            file=report.file_name, message=report.message, code=report.code)]
+            file=report.file_name, message=report.message, code=report.code),
+            *("  " + note for note in take_over_notes(report))]
     head = _("[{status}] {file}：考生 {no} {name}，考试 {exam}").format(
         status=_("已合并") if report.status is ImportStatus.MERGED else _("无变化"),
         file=report.file_name, no=report.candidate_no, name=report.candidate_name,
@@ -575,6 +651,7 @@ def format_report(report: ImportReport) -> list[str]:
         if q.rejected_after_end:
             lines.append("  " + _("题 {q}：{n} 个考试结束后的修改被拒绝").format(
                 q=q.question_id, n=q.rejected_after_end))
+    lines.extend("  " + note for note in take_over_notes(report))
     if report.submitted_by_import:
         lines.append("  " + _("该考生的答卷已按文件记录交卷"))
     if report.score_after is not None and report.score_after != report.score_before:

@@ -2,9 +2,11 @@
 
 A hypothesis ``RuleBasedStateMachine`` drives a live server (killed and restarted on the
 same port) and two real ``ExamSession``s, each behind its own fault proxy, through saves,
-network cuts, client restarts, the clock passing the end, a second-PC login with the
-admin's authorization (also as one step: the candidate moves to the other PC), proctor
-export + admin import, and submission. After every step:
+network cuts, client restarts, real client kills (the PC's exam in its own process on the
+real SQLCipher store, SIGKILLed in the middle of a save, then started again), the clock
+passing the end, a second-PC login with the admin's authorization (also as one step: the
+candidate moves to the other PC), proctor export + admin import, and submission. After
+every step:
 
 - at most one PC may write (one candidate token that writes, per attempt), and a PC whose
   token the server revoked or made read-only does not stay RUNNING once it can reach the
@@ -16,9 +18,11 @@ export + admin import, and submission. After every step:
 At the end of each run everything is delivered (networks up, late sync where allowed, the
 proctor's file from every PC) and every revision a PC saved, stamped before the attempt
 closed (the end, or an earlier submission), is on the server exactly once (rows counted
-per question and revision), with its value. Every saved revision carries the PC's server
-time estimate: these PCs preloaded online, so they always have one (a revision without it
-fails the run instead of being skipped).
+per question and revision), with its value; except what a PC saved after it lost the
+attempt to the other PC (and did not take it back): the server refuses that by design
+(docs/offline.md, "A file from a PC that was taken over"). Every saved revision carries
+the PC's server time estimate: these PCs preloaded online, so they always have one (a
+revision without it fails the run instead of being skipped).
 
 CI runs a few short examples with a fixed seed; LIFECYCLE_EXAMPLES=50 LIFECYCLE_STEPS=20
 runs longer on demand.
@@ -60,7 +64,7 @@ from sqlalchemy import func, select
 
 from client.errors import UserFacingError
 from client.proctor.services import ProctorServices
-from client.session.exam_session import ExamSession, Phase, SessionEvents
+from client.session.exam_session import ExamSession, Phase, SessionEvents, client_id_for
 from client.store import Revision
 from server import schema as t
 from server.api_admin import authorize_login
@@ -450,6 +454,20 @@ class AttemptLifecycle(RuleBasedStateMachine):
                 pass  # this PC does not hold the attempt: its answers go by file
             self.proctor_export_and_admin_import(pc)
 
+    def _seat_lost_ms(self, attempt_id: int) -> dict[str, int]:
+        """PC -> when it last lost the attempt to the other PC (the server's take-over
+        events), for the PCs that do not hold it at the end (docs/offline.md)."""
+        holder = self._db().writer_client_id(attempt_id)
+        lost: dict[str, int] = {}
+        for pc in PCS:
+            client_id = client_id_for(self.tmp / pc)
+            times = [e.at_ms for e in self._db().events(attempt_id=attempt_id,
+                                                         kind="tokens_revoked")
+                     if client_id in e.payload["revoked_client_ids"]]
+            if times and client_id != holder:
+                lost[pc] = max(times)
+        return lost
+
     def _check_every_answer_arrived(self) -> None:
         attempt = self._attempt()
         if not self.saved:
@@ -463,12 +481,15 @@ class AttemptLifecycle(RuleBasedStateMachine):
                 h.c.attempt_id == attempt.id).group_by(h.c.question_id, h.c.revision)).all()
         copies = {(r[0], r[1]): int(r[2]) for r in rows}
         assert all(n == 1 for n in copies.values()), copies
+        lost = self._seat_lost_ms(attempt.id)
         for pc, rev in self.saved:
             # Not skipped: a revision without a server time would be lost on a closed
             # attempt, and these PCs always have an estimate (preloaded online).
             assert rev.server_time_ms is not None, f"{pc} saved {rev} without a server time"
             if rev.server_time_ms > closes:
                 continue  # after the close: refused by design (409 sealed)
+            if pc in lost and rev.server_time_ms > lost[pc]:
+                continue  # made after the candidate moved to the other PC: refused by design
             key = (rev.question_id, rev.revision)
             assert copies.get(key) == 1, f"{pc} {key} saved at {rev.server_time_ms}: " \
                                          f"{copies.get(key, 0)} rows on the server"
