@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
 from server.auth import CONTACT_RESOLUTION_MS, CandidateAuth, Context, upload_target
+from server.context import ServerContext
 from server.db import PENDING_REVIEW, SUBMITTED, Attempt, Database, Exam
 from server.errors import ApiError
 from server.merge import IncomingRevision, MergeReport, Outcome, close_ms, merge_upload
@@ -180,10 +181,42 @@ def current_answers(session: CandidateAuth, ctx: Context) -> dict[str, Any]:
             }
             for r in records
         ],
+        "flags": current_flags(ctx, session.attempt.id),
         "status": session.attempt.status,
         "submitted_at_ms": session.attempt.submitted_at_ms,
         "epoch_ms": ctx.clock.now_ms(),
     }
+
+
+class FlagsIn(BaseModel):
+    """The questions the candidate marked for review (标记), all of them each time."""
+
+    flags: list[str] = Field(max_length=MAX_BATCH)
+
+
+FLAGS_EVENT = "flags"
+
+
+def current_flags(ctx: ServerContext, attempt_id: int) -> list[str]:
+    """The marks the PC holding the attempt sent last (kept as events: who, when)."""
+    events = ctx.db.events(attempt_id=attempt_id, kind=FLAGS_EVENT)
+    return list(events[-1].payload["flags"]) if events else []
+
+
+@router.put("/flags")
+def put_flags(body: FlagsIn, session: CandidateAuth, ctx: Context) -> dict[str, Any]:
+    """Marks travel with the attempt, so a PC that takes it over shows them too (they
+    are the candidate's, like the answers: issue 15). Only the PC that writes sends them."""
+    session.require_writer()
+    unknown = sorted(set(body.flags) - ctx.papers.question_ids(session.exam))
+    if unknown:
+        raise ApiError(422, "unknown_question", question_ids=unknown[:20])
+    flags = sorted(set(body.flags))
+    if flags != current_flags(ctx, session.attempt.id):
+        ctx.db.add_event(attempt_id=session.attempt.id, kind=FLAGS_EVENT,
+                         payload={"flags": flags, "client_id": session.client_id or ""},
+                         at_ms=ctx.clock.now_ms())
+    return {"flags": flags}
 
 
 @router.post("/submit")

@@ -85,7 +85,14 @@ from client.store import (
 )
 from client.store.errors import StoreKeyError
 from client.store.recovery import RECOVERY_REVISION_GAP
-from client.sync.api import ExamApi, ExamInfo, HeartbeatReply, LoginResult, PushOutcome
+from client.sync.api import (
+    AttemptState,
+    ExamApi,
+    ExamInfo,
+    HeartbeatReply,
+    LoginResult,
+    PushOutcome,
+)
 from client.sync.clock import ServerClock, load_snapshot, save_snapshot
 from client.sync.errors import ServerRefused, ServerUnreachable
 from client.sync.heartbeat import DEFAULT_INTERVAL_S as DEFAULT_HEARTBEAT_S
@@ -111,6 +118,7 @@ META_SUBMITTED = "submitted_at_ms"
 META_PAPER_KEY = "paper_key"
 META_KEY_REGISTERED = "session_key_registered"  # key id the server confirmed
 META_FLAGS = "flags"  # the questions the candidate marked, with the answers (JSON list)
+META_FLAGS_SENT = "flags_sent"  # the marks the server confirmed (JSON list)
 
 
 class Phase(Enum):
@@ -645,7 +653,13 @@ class ExamSession:
             return self.api.push_answers(batch)
 
     def _beat(self) -> HeartbeatReply:
-        """One heartbeat (on the poller's thread): logs in first after an offline login."""
+        """One heartbeat (on the poller's thread): logs in first after an offline login;
+        then the candidate's marks, if they changed."""
+        reply = self._beat_once()
+        self._send_flags()
+        return reply
+
+    def _beat_once(self) -> HeartbeatReply:
         if not self._ensure_online():
             raise ServerUnreachable("offline login: the server has not been reached yet")
         status = self.last_sync_status
@@ -678,10 +692,11 @@ class ExamSession:
         """
         fetched = True
         try:
-            answers = self.api.attempt_answers()
+            state = self.api.attempt_state()
         except (ServerUnreachable, ServerRefused) as exc:
             log.warning("could not fetch the server's answers: %s", exc)
-            answers, fetched = [], False
+            state, fetched = AttemptState(answers=[], flags=None), False
+        answers = state.answers
         writer = self._require_writer()
 
         def seed(store: AnswerStore) -> int:
@@ -689,6 +704,12 @@ class ExamSession:
             if take_over:
                 highest = max([store.max_revision(), *(a.revision for a in answers)])
                 store.raise_revision_floor(highest + RECOVERY_REVISION_GAP)
+            if state.flags is not None and (take_over or store.get_meta(META_FLAGS) is None):
+                # The candidate's marks come along to this PC (on a same-PC login the
+                # store's own marks are as new as the server's, or newer).
+                encoded = json.dumps(sorted(state.flags))
+                store.set_meta(META_FLAGS, encoded)
+                store.set_meta(META_FLAGS_SENT, encoded)
             return len(imported)
 
         count = writer.call(seed).result()
@@ -1026,9 +1047,31 @@ class ExamSession:
                     server_time_ms=self.clock.now_ms(), coalesce=coalesce, on_done=done)
 
     def save_flags(self, question_ids: list[str]) -> None:
-        """Keep the candidate's marked questions in the store, with the answers."""
-        encoded = json.dumps(sorted(question_ids))
+        """Keep the candidate's marked questions in the store, with the answers; the next
+        heartbeat (at once) sends them to the server, so another PC taking over shows them."""
+        encoded = json.dumps(sorted(set(question_ids)))
         self._require_writer().call(lambda store: store.set_meta(META_FLAGS, encoded))
+        heartbeat = self._heartbeat
+        if heartbeat is not None:
+            heartbeat.beat_soon()
+
+    def _send_flags(self) -> None:
+        """On the heartbeat's thread: the marks, if the server does not have them yet."""
+        def read(store: AnswerStore) -> tuple[str | None, str | None]:
+            return store.get_meta(META_FLAGS), store.get_meta(META_FLAGS_SENT)
+
+        writer = self._writer
+        if writer is None or self.phase is not Phase.RUNNING:
+            return  # closing, or nothing to mark any more
+        flags, sent = writer.call(read).result()
+        if flags is None or flags == sent:
+            return
+        try:
+            self.api.put_flags(json.loads(flags))
+        except (ServerUnreachable, ServerRefused) as exc:
+            log.info("marks not sent yet: %s", exc)  # the next beat tries again
+            return
+        writer.call(lambda store: store.set_meta(META_FLAGS_SENT, flags))
 
     def flags(self) -> list[str]:
         """*Blocking.* The marked questions saved with the answers."""

@@ -114,6 +114,12 @@ def ca_bundle(ca_file: Path | None, *, cache_dir: Path) -> str:
 CONNECT_TIMEOUT_S = 5.0  # a LAN or campus server answers a SYN in milliseconds
 
 
+@dataclass(frozen=True)
+class AttemptState:
+    answers: list[ServerAnswer]
+    flags: list[str] | None  # None: the server does not keep marks
+
+
 class ExamApi:
     """Blocking calls; run them on worker threads, never on the UI thread."""
 
@@ -376,12 +382,24 @@ class ExamApi:
 
     def attempt_answers(self) -> list[ServerAnswer]:
         """GET /attempt/answers: the server's current revision of every answered question."""
+        return self.attempt_state().answers
+
+    def attempt_state(self) -> AttemptState:
+        """GET /attempt/answers: the answers and the candidate's marks, as the server has
+        them (what a PC taking over the attempt starts from)."""
         body = self._json(self._request("GET", "/attempt/answers"))
-        return [ServerAnswer(question_id=str(a["question_id"]), revision=int(a["revision"]),
-                             value=a.get("value"),
-                             server_time_ms=None if a.get("server_time_ms") is None
-                             else int(a["server_time_ms"]))
-                for a in body["answers"]]
+        answers = [ServerAnswer(question_id=str(a["question_id"]), revision=int(a["revision"]),
+                                value=a.get("value"),
+                                server_time_ms=None if a.get("server_time_ms") is None
+                                else int(a["server_time_ms"]))
+                   for a in body["answers"]]
+        flags = body.get("flags")  # absent on a server older than the marks' sync
+        return AttemptState(answers=answers, flags=(
+            [str(q) for q in flags] if isinstance(flags, list) else None))
+
+    def put_flags(self, flags: Sequence[str]) -> None:
+        """PUT /attempt/flags: the questions the candidate marked, all of them."""
+        self._json(self._request("PUT", "/attempt/flags", json={"flags": list(flags)}))
 
     def register_session_key(self, body: Mapping[str, str]) -> Mapping[str, Any]:
         """POST /attempt/session-key (client/export/session_key.py); idempotent.

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from lifecycle_support import raw_login, raw_push, raw_submit
 from offline_support import attempt_of, build_session, start_exam, wait_until
 
@@ -15,6 +16,7 @@ from client.session.authorization import authorization_code, window_of
 from client.session.exam_session import Phase
 from client.sync.errors import ServerRefused
 from server.api_admin import authorize_login
+from server.api_attempt import current_flags
 from server.testing import LiveServer, live_server
 
 
@@ -111,3 +113,63 @@ def test_a_submitted_attempt_changes_only_by_late_revisions_of_its_pc(srv: LiveS
     audit = srv.db.events(attempt_id=attempt_of(srv).id, kind="late_revisions")
     assert [e.payload["applied"] for e in audit] == [[["q3", 1]]]
     assert audit[0].payload["client_id"] == "pc-01"
+
+
+def test_marks_follow_the_candidate_to_the_new_pc(srv: LiveServer, tmp_path: Path) -> None:
+    """Before: the marks (标记) lived in the old PC's store only; after a take-over the new
+    PC showed none. Now the PC that writes sends them at once, and the new PC seeds them
+    with the answers, before its exam page opens; the answered state comes with them."""
+    assert srv.demo is not None
+    old = build_session(srv.url, tmp_path / "old-pc", timeout_s=15)
+    new = build_session(srv.url, tmp_path / "new-pc", timeout_s=15)
+    try:
+        old.login(username=srv.demo.username, password=srv.demo.password)
+        old.preload()
+        old.unlock()
+        old.save_answer("q1", "A")
+        old.save_flags(["q5", "q2"])
+        old.save_flags(["q5", "q2", "q1"])
+        old.save_flags(["q5", "q2"])  # unmarked again: the last word counts
+        attempt_id = attempt_of(srv).id
+        wait_until(lambda: current_flags(srv.context, attempt_id) == ["q2", "q5"],
+                   message="the marks on the server")
+        wait_until(lambda: srv.db.current_answers(attempt_id) == {"q1": "A"})
+        with pytest.raises(ServerRefused):
+            new.login(username=srv.demo.username, password=srv.demo.password)
+        authorize_login(srv.db, exam_id=srv.demo.exam_id, who=srv.demo.username,
+                        approved_by="chief", now_ms=srv.clock.now_ms())
+        new.retry_login()
+        assert new.flags() == ["q2", "q5"]
+        assert new.answers() == {"q1": "A"}
+        new.preload()
+        new.unlock()
+        new.save_flags(["q2"])  # the new PC is the one that writes them now
+        wait_until(lambda: current_flags(srv.context, attempt_id) == ["q2"],
+                   message="the new PC's marks on the server")
+        wait_until(lambda: old.phase is Phase.REVOKED, timeout_s=30,
+                   message="the old PC told it lost the seat")
+        with pytest.raises(ServerRefused) as refused:
+            old.api.put_flags(["q1"])  # the old PC may not change them any more
+        assert refused.value.code in ("revoked", "unauthorized")  # it dropped its token
+        assert current_flags(srv.context, attempt_id) == ["q2"]
+    finally:
+        old.close()
+        new.close()
+
+
+def test_marks_are_checked_like_answers(srv: LiveServer) -> None:
+    """Only questions of this paper, only from the PC that writes."""
+    token = raw_login(srv, client_id="pc-01").json()["token"]
+
+    def put(token: str, flags: list[str]) -> requests.Response:
+        return requests.put(srv.api("/attempt/flags"), json={"flags": flags}, timeout=10,
+                            headers={"Authorization": f"Bearer {token}"})
+
+    unknown = put(token, ["q1", "no-such-question"])
+    assert unknown.status_code == 422 and unknown.json()["error"] == "unknown_question"
+    assert put(token, ["q1", "q1"]).json()["flags"] == ["q1"]
+    assert raw_submit(srv, token).status_code == 200
+    reader = raw_login(srv, client_id="pc-02").json()
+    assert reader["attempt"]["may_write"] is False
+    assert put(reader["token"], []).status_code == 403
+    assert current_flags(srv.context, attempt_of(srv).id) == ["q1"]
