@@ -1,6 +1,6 @@
 """One attempt, two real PCs, one real server, random orders of events (issue 15, "Done when").
 
-A hypothesis ``RuleBasedStateMachine`` drives a live server (killed and restarted on the
+A hypothesis ``RuleBasedStateMachine`` drives a live server (stopped and restarted on the
 same port) and two real ``ExamSession``s, each behind its own fault proxy, through saves,
 network cuts, client restarts, real client kills (the PC's exam in its own process on the
 real SQLCipher store, SIGKILLed in the middle of a save, then started again), the clock
@@ -144,6 +144,8 @@ class AttemptLifecycle(RuleBasedStateMachine):
         self.saved: list[tuple[str, Revision]] = []  # (pc, revision) durable on a PC
         self.frozen: set[tuple[str, int]] | None = None  # history when first submitted
         self.kills = 0
+        self.steps = 0
+        self.server_restarts = 0
 
     # -- the server ---------------------------------------------------------------------
 
@@ -249,6 +251,7 @@ class AttemptLifecycle(RuleBasedStateMachine):
 
     @rule()
     def restart_server(self) -> None:
+        self.server_restarts += 1
         assert self.server_stack is not None
         self.server_stack.close()
         self._start_server()
@@ -353,6 +356,7 @@ class AttemptLifecycle(RuleBasedStateMachine):
 
     @invariant()
     def at_most_one_pc_may_write(self) -> None:
+        self.steps += 1  # invariants run after every step: the run's figures (LIFECYCLE_LOG)
         attempt = self._attempt()
         if attempt is None:
             return
@@ -427,6 +431,7 @@ class AttemptLifecycle(RuleBasedStateMachine):
         try:
             self._deliver_everything()
             self._check_every_answer_arrived()
+            self._log_figures()
         finally:
             for session in self.sessions.values():
                 if session is not None:
@@ -435,6 +440,18 @@ class AttemptLifecycle(RuleBasedStateMachine):
                 self.server_stack.close()
             self.stack.close()
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _log_figures(self) -> None:
+        """One JSON line per run into $LIFECYCLE_LOG (the long run's figures, docs)."""
+        path = os.environ.get("LIFECYCLE_LOG")
+        if not path:
+            return
+        attempt = self._attempt()
+        figures = {"steps": self.steps, "kills": self.kills, "saved": len(self.saved),
+                   "server_restarts": self.server_restarts,
+                   "submitted": bool(attempt is not None and attempt.is_submitted)}
+        with open(path, "a", encoding="utf-8") as log_file:
+            log_file.write(json.dumps(figures) + "\n")
 
     def _deliver_everything(self) -> None:
         for pc in PCS:
