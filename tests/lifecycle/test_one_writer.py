@@ -56,7 +56,9 @@ def test_a_pc_that_got_in_leaves_no_phantom_request(srv: LiveServer) -> None:
 def test_a_take_over_revokes_the_old_pc(srv: LiveServer, tmp_path: Path) -> None:
     """Before: the old PC kept its token, kept answering, showed 已同步 and was merged."""
     assert srv.demo is not None
-    old = build_session(srv.url, tmp_path / "old-pc", timeout_s=15)
+    # Its heartbeat must not tell it before the save below (a loaded machine is slow
+    # between the take-over and that save): it learns from the upload of that save.
+    old = build_session(srv.url, tmp_path / "old-pc", timeout_s=15, heartbeat_interval_s=600)
     new = build_session(srv.url, tmp_path / "new-pc", timeout_s=15)
     try:
         old.login(username=srv.demo.username, password=srv.demo.password)
