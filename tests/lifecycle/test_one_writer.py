@@ -56,8 +56,8 @@ def test_a_pc_that_got_in_leaves_no_phantom_request(srv: LiveServer) -> None:
 def test_a_take_over_revokes_the_old_pc(srv: LiveServer, tmp_path: Path) -> None:
     """Before: the old PC kept its token, kept answering, showed 已同步 and was merged."""
     assert srv.demo is not None
-    # Its heartbeat must not tell it before the save below (a loaded machine is slow
-    # between the take-over and that save): it learns from the upload of that save.
+    # Mostly it learns from the upload of the save below; its first heartbeat (at a random
+    # moment in its first 2 s) may come late on a loaded machine and tell it first.
     old = build_session(srv.url, tmp_path / "old-pc", timeout_s=15, heartbeat_interval_s=600)
     new = build_session(srv.url, tmp_path / "new-pc", timeout_s=15)
     try:
@@ -73,7 +73,12 @@ def test_a_take_over_revokes_the_old_pc(srv: LiveServer, tmp_path: Path) -> None
         authorize_login(srv.db, exam_id=srv.demo.exam_id, who=srv.demo.username,
                         approved_by="chief", now_ms=srv.clock.now_ms())
         new.retry_login()
-        old.save_answer("q2", ["A"])  # typed on the old PC right after the take-over
+        try:
+            old.save_answer("q2", ["A"])  # typed on the old PC right after the take-over
+            typed = 1
+        except UserFacingError as exc:  # its first heartbeat came late and told it first
+            assert exc.code == "session.revoked"
+            typed = 0
         wait_until(lambda: old.phase is Phase.REVOKED, message="the old PC told it lost the seat")
         with pytest.raises(UserFacingError) as refused:
             old.save_answer("q3", True)
@@ -82,7 +87,7 @@ def test_a_take_over_revokes_the_old_pc(srv: LiveServer, tmp_path: Path) -> None
         assert srv.db.current_answers(attempt_of(srv).id) == {"q1": "A"}
         # The old PC's answer stays on it, for the proctor's file.
         unsynced = old.run_on_store(lambda store: store.unsynced_count()).result()
-        assert unsynced == 1
+        assert unsynced == typed
         kinds = [e.kind for e in srv.db.events(attempt_id=attempt_of(srv).id)]
         assert "tokens_revoked" in kinds
     finally:
