@@ -58,7 +58,10 @@ class PledgePage(QWidget):
         layout.addWidget(hint)
         self.text = QPlainTextEdit(pledge.text_for(language))
         self.text.setReadOnly(True)
-        self.text.setMinimumHeight(320)
+        self.text.setAccessibleName(self.tr("承诺书全文"))
+        # The text scrolls in its box; a taller minimum (320 px) made the page need 637
+        # logical px, more than 1366x768 at 125 % scaling leaves (614): 同意 was cut off.
+        self.text.setMinimumHeight(160)
         layout.addWidget(self.text, 1)
         self.confirm = QCheckBox(self.tr("我已阅读并同意遵守以上承诺"))
         layout.addWidget(self.confirm)

@@ -122,6 +122,7 @@ class ProctorPanel(QDialog):
         # screen, and a cut-off panel hid its last row of buttons.
         self._main_scroll = QScrollArea()
         self._main_scroll.setObjectName("proctorMain")
+        self._main_scroll.setAccessibleName(_("监考模式"))  # it takes Tab focus to scroll
         self._main_scroll.setWidgetResizable(True)
         self._main_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self._main_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -291,10 +292,23 @@ class ProctorPanel(QDialog):
         self._main_scroll.setMinimumWidth(
             page.sizeHint().width() + self._main_scroll.verticalScrollBar().sizeHint().width())
         self.setMaximumHeight(max(240, available.height() - frame_extra))
-        self.adjustSize()
+        # WORKAROUND: the layout applies the new minimum only at its next LayoutRequest;
+        # until then the dialog keeps the minimum of the page's full height, which beats
+        # the maximum just set: over the exam window the panel came out taller than a
+        # 1024x768 screen (774 px).
+        self._stack.updateGeometry()
+        self._outer_layout.activate()
+        # Not adjustSize(): for a window it keeps the current size when the new hint is
+        # larger than 2/3 of the screen, which left the panel at its old height.
+        self.resize(self.sizeHint().expandedTo(self.minimumSize()).boundedTo(
+            self.maximumSize()))
         lowest = available.bottom() - self.frameGeometry().height()
         top = max(available.top(), min(self.y(), lowest))
-        self.move(self.x(), top)
+        # Sideways too: the English page is nearly 1000 px wide, and centred over the exam
+        # window's old position it ran off a 1024 px screen's right edge.
+        rightmost = available.right() - self.frameGeometry().width()
+        left = max(available.left(), min(self.x(), rightmost))
+        self.move(left, top)
 
     def _show_unlock(self, message: str = "") -> None:
         self.password_edit.clear()

@@ -88,6 +88,8 @@ class ReadinessScreen(QWidget):
         self.lines = QListWidget()
         self.lines.setWordWrap(True)
         self.lines.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+        # Tab reaches the list: a screen reader says what it is before reading the lines.
+        self.lines.setAccessibleName(self.tr("检查结果"))
         layout.addWidget(self.lines, 1)
         self.summary = QLabel()
         self.summary.setWordWrap(True)

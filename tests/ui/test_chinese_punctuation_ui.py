@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QAbstractButton, QGroupBox, QLabel, QWidget
-from screen_support import PAGES, offline_window, show_page
+from screen_support import EVERY_PAGE, offline_window, show_page
 
 from client.ui.submit_dialog import SubmitDialog
 
@@ -41,7 +41,7 @@ def mixed(top: QWidget) -> list[str]:
 def test_every_page_and_the_submit_dialog(qtbot: Any, tmp_path: Path) -> None:
     window = offline_window(qtbot, tmp_path)
     window.show()
-    for name in PAGES:
+    for name in EVERY_PAGE:
         show_page(window, name)
         assert mixed(window) == [], name
     page = window.exam_page

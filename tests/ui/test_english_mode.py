@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
-from screen_support import PAGES, offline_window, show_page
+from screen_support import EVERY_PAGE, offline_window, show_page
 
 from client.ui.app import install_language
 from client.ui.richtext_view import RichTextLabel
@@ -41,7 +41,7 @@ def test_every_page_in_english(qtbot: Any, tmp_path: Path) -> None:
         # Names and titles are data, not UI text.
         allowed = {"张三（20260001）", "张三", "2026 年春季学期 计算机基础 期末考试",
                    "考试客户端演示试卷"}
-        for name in PAGES:
+        for name in EVERY_PAGE:
             show_page(window, name)
             assert chinese_texts(window, allowed=allowed) == [], name
         page = window.exam_page

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QWidget,
 )
-from screen_support import PAGES, exam_page, offline_window, show_page
+from screen_support import EVERY_PAGE, exam_page, offline_window, proctor_panel, show_page
 
 from client.ui.app import install_language
 from client.ui.exam_page import is_answered
@@ -155,7 +155,7 @@ def unnamed_or_unreachable(top: QWidget) -> list[str]:
 def test_every_page_has_names_and_focus(qtbot: Any, tmp_path: Path, language: str) -> None:
     window = offline_window(qtbot, tmp_path, language=language)
     window.show()
-    for name in PAGES:
+    for name in EVERY_PAGE:
         show_page(window, name)
         assert unnamed_or_unreachable(window) == [], name
     assert window.exam_page is not None
@@ -166,6 +166,11 @@ def test_every_page_has_names_and_focus(qtbot: Any, tmp_path: Path, language: st
     dialog.show()
     assert unnamed_or_unreachable(dialog) == []
     dialog.close()
+    for unlocked in (False, True):  # the password prompt, then status, export and actions
+        panel = proctor_panel(window, unlocked=unlocked)
+        panel.show()
+        assert unnamed_or_unreachable(panel) == [], unlocked
+        panel.close()
 
 
 def test_qt_own_dialogs_speak_chinese(qtbot: Any) -> None:

@@ -1,6 +1,8 @@
-"""Every page fits every lab screen: rendered at 1024x768, 1366x768 and 1920x1080, every
+"""Every page fits every lab screen: rendered at 1024x768, 1366x768 and 1920x1080, and at
+the logical sizes Windows' 125 % and 150 % scaling leaves of 1366x768 and 1920x1080, every
 control is inside the window and not cut off by its parents (no scrolling of the frame),
-and the proctor entry (监考) is reachable."""
+and the proctor entry (监考) is reachable. The pages: the readiness check, login, pledge,
+waiting room, exam and result; and the proctor panel over them, locked and unlocked."""
 
 from __future__ import annotations
 
@@ -12,17 +14,24 @@ from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractScrollArea,
+    QApplication,
     QComboBox,
     QLabel,
     QLineEdit,
     QSizePolicy,
     QWidget,
 )
-from screen_support import PAGES, offline_window, show_page
+from screen_support import EVERY_PAGE, offline_window, proctor_panel, show_page
+
+from client.ui.app import install_language
 
 pytestmark = pytest.mark.qt
 
 SIZES = [(1024, 768), (1366, 768), (1920, 1080)]
+# What Qt lays out in on a scaled screen (logical pixels): 1366x768 at 125 %, 1920x1080 at
+# 150 %. Qt multiplies by the scale factor only when painting.
+SCALED = [(1093, 614), (1280, 720)]
+SCALED_IDS = ["1366x768@125%", "1920x1080@150%"]
 LEAF_CONTROLS = (QAbstractButton, QLineEdit, QComboBox)
 CONTROLS = (*LEAF_CONTROLS, QAbstractScrollArea)
 
@@ -66,14 +75,15 @@ def cut_off_controls(top: QWidget) -> list[str]:
 
 
 @pytest.mark.parametrize("language", ["zh_CN", "en"])
-@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+@pytest.mark.parametrize("size", SIZES + SCALED,
+                         ids=[f"{w}x{h}" for w, h in SIZES] + SCALED_IDS)
 def test_every_page_fits(qtbot: Any, tmp_path: Path, size: tuple[int, int],
                          language: str) -> None:
     window = offline_window(qtbot, tmp_path, language=language)
     window.resize(*size)
     window.show()
     qtbot.waitExposed(window)
-    for page in PAGES:
+    for page in EVERY_PAGE:
         show_page(window, page)
         window.resize(*size)
         qtbot.wait(10)
@@ -87,7 +97,34 @@ def test_every_page_fits(qtbot: Any, tmp_path: Path, size: tuple[int, int],
 
 def test_minimum_size_hint_allows_the_smallest_lab_screen(qtbot: Any, tmp_path: Path) -> None:
     window = offline_window(qtbot, tmp_path)
-    for page in PAGES:
+    for page in EVERY_PAGE:
         show_page(window, page)
         hint = window.minimumSizeHint()
-        assert hint.width() <= 1024 and hint.height() <= 768, (page, hint.toTuple())
+        assert hint.width() <= 1024 and hint.height() <= 614, (page, hint.toTuple())
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+@pytest.mark.parametrize("size", SIZES + SCALED,
+                         ids=[f"{w}x{h}" for w, h in SIZES] + SCALED_IDS)
+def test_the_proctor_panel_fits(qtbot: Any, tmp_path: Path, size: tuple[int, int],
+                                language: str) -> None:
+    """Locked (the password prompt) and unlocked (status, export, every action): inside
+    the screen, nothing cut; the unlocked page scrolls inside the panel, not off-screen."""
+    window = offline_window(qtbot, tmp_path, language=language)
+    window.resize(*size)
+    window.show()
+    show_page(window, "exam")
+    screen = QRect(0, 0, *size)
+    try:
+        for unlocked in (False, True):
+            panel = proctor_panel(window, unlocked=unlocked)
+            panel.show()
+            panel.fit_to_screen(screen)
+            QApplication.processEvents()
+            assert screen.contains(panel.frameGeometry()), (unlocked, panel.frameGeometry())
+            assert cut_off_controls(panel) == [], unlocked
+            panel.close()
+    finally:
+        show_page(window, "result")  # the exam's lockdown ends: the window may close
+        window.close()
+        install_language("zh_CN")
