@@ -154,13 +154,13 @@ def show_page(window: ExamWindow, name: str) -> None:
             screen._finish(results)
             window.readiness_page = screen
             window.pages.addWidget(screen)
-    elif name == "pledge":
-        if window.pages.findChild(PledgePage) is None:
-            window.pages.addWidget(PledgePage(PLEDGE, language=window.language))
+    elif name == "pledge" and window.pages.findChild(PledgePage) is None:
+        window.pages.addWidget(PledgePage(PLEDGE, language=window.language))
     if name in MORE_PAGES:
         # As show_readiness_first and PledgeFlow put them on screen.
         page = (window.readiness_page if name == "readiness"
                 else window.pages.findChild(PledgePage))
+        assert page is not None
         window.pages.setCurrentWidget(page)
         window.current_page = name
         return
