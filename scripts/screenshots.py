@@ -6,6 +6,10 @@
                                              # screen, in Chinese, English and high contrast
     python scripts/screenshots.py --only exit      # 1024x768: four notices, the proctor's
                                                    # exit confirmation (screen/zh-19, 20)
+    python scripts/screenshots.py --only more      # the readiness check, the pledge, the
+                                                   # proctor panel locked and unlocked and a
+                                                   # recorded screen lock, in zh, en and
+                                                   # both high-contrast (screen/*-21..25)
 
 Drives the real client against the real reference server (demo exam) and grabs the
 screen (QScreen.grabWindow of the root window: what a person would see, not a widget
@@ -144,6 +148,55 @@ def page_matrix(*, pump: Callable[[float], None], shot: Callable[[str], None],
         window.result_page.show_score(score=38.0, max_score=50.0, pending_review=False)
         window._show("result")
         shot(f"screen/{label}-09-result")
+        window.shutdown()
+        window.hide()
+        window.deleteLater()
+        pump(0.3)
+    install_language("zh_CN")
+
+
+def more_screens(*, pump: Callable[[float], None], shot: Callable[[str], None],
+                 scratch: Path) -> None:
+    """The exam window's other pages with the representative content the layout and
+    accessibility tests use (tests/ui/screen_support.py), full screen at 1366x768."""
+    sys.path.insert(0, str(ROOT / "tests" / "ui"))
+    from screen_support import proctor_panel, show_page
+
+    from client.config import load_settings
+    from client.lockdown.session_change import SessionChange
+    from client.session.factory import create_session
+    from client.ui.app import GuiOptions, build_window, install_language
+    from client.ui.lockdown_guard import present_full_screen
+
+    variants = [("zh", "zh_CN", False), ("en", "en", False),
+                ("zh-high-contrast", "zh_CN", True), ("en-high-contrast", "en", True)]
+    for label, language, high_contrast in variants:
+        settings = load_settings([]).with_overrides({
+            "server/url": "http://127.0.0.1:9", "data/directory": scratch / label})
+        window = build_window(create_session(settings), GuiOptions(
+            server_url="http://127.0.0.1:9", language=language, high_contrast=high_contrast))
+        present_full_screen(window)
+        pump(0.5)
+        show_page(window, "readiness")
+        shot(f"screen/{label}-21-readiness")
+        show_page(window, "pledge")
+        shot(f"screen/{label}-22-pledge")
+        show_page(window, "exam")
+        guard = window.lockdown
+        guard.session_changed(SessionChange.LOCKED)
+        pump(0.2)
+        guard.session_changed(SessionChange.UNLOCKED)
+        shot(f"screen/{label}-23-exam-screen-lock-recorded")
+        for unlocked, number in ((False, 24), (True, 25)):
+            panel = proctor_panel(window, unlocked=unlocked)
+            panel.show()
+            if unlocked:  # as the panel does on unlocking (_show_main)
+                panel.fit_to_screen(window.screen().availableGeometry())
+            pump(0.3)
+            state = "unlocked" if unlocked else "locked"
+            shot(f"screen/{label}-{number}-proctor-{state}")
+            panel.close()
+        show_page(window, "result")
         window.shutdown()
         window.hide()
         window.deleteLater()
@@ -344,6 +397,12 @@ def main() -> int:
     if only_screens:
         with tempfile.TemporaryDirectory() as scratch:
             page_matrix(pump=pump, shot=shot, scratch=Path(scratch))
+        QApplication.quit()
+        return 0
+
+    if "--only" in sys.argv and "more" in sys.argv:
+        with tempfile.TemporaryDirectory() as scratch:
+            more_screens(pump=pump, shot=shot, scratch=Path(scratch))
         QApplication.quit()
         return 0
 
