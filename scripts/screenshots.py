@@ -190,8 +190,7 @@ def more_screens(*, pump: Callable[[float], None], shot: Callable[[str], None],
         for unlocked, number in ((False, 24), (True, 25)):
             panel = proctor_panel(window, unlocked=unlocked)
             panel.show()
-            if unlocked:  # as the panel does on unlocking (_show_main)
-                panel.fit_to_screen(window.screen().availableGeometry())
+            panel.fit_to_screen(window.screen().availableGeometry())
             pump(0.3)
             state = "unlocked" if unlocked else "locked"
             shot(f"screen/{label}-{number}-proctor-{state}")

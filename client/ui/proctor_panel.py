@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -131,6 +132,7 @@ class ProctorPanel(QDialog):
         self._stack.addWidget(self._main_scroll)
         self._outer_layout = QVBoxLayout(self)
         self._outer_layout.addWidget(self._stack)
+        self._size_to_page()
 
         self._idle_timer = QTimer(self)
         self._idle_timer.setInterval(IDLE_POLL_MS)
@@ -281,16 +283,20 @@ class ProctorPanel(QDialog):
             self.fit_to_screen(screen.availableGeometry())
 
     def fit_to_screen(self, available: QRect) -> None:
-        """As tall as the unlocked page needs, but never taller than the screen (the page
-        scrolls then), and placed inside it."""
+        """Unlocked: as tall as the page needs, but never taller than the screen (the page
+        scrolls then); locked: as small as the password prompt. Placed inside the screen."""
         page = self._main_page
         frame_extra = self.frameGeometry().height() - self.geometry().height()
-        margins = self._outer_layout.contentsMargins()
-        room = available.height() - frame_extra - margins.top() - margins.bottom()
-        self._main_scroll.setMinimumHeight(max(200, min(page.sizeHint().height(), room)))
-        # Room for the scroll bar beside the page, so it never covers a button's edge.
-        self._main_scroll.setMinimumWidth(
-            page.sizeHint().width() + self._main_scroll.verticalScrollBar().sizeHint().width())
+        if self.is_unlocked():
+            margins = self._outer_layout.contentsMargins()
+            room = available.height() - frame_extra - margins.top() - margins.bottom()
+            self._main_scroll.setMinimumHeight(max(200, min(page.sizeHint().height(), room)))
+            # Room for the scroll bar beside the page, so it never covers a button's edge.
+            self._main_scroll.setMinimumWidth(page.sizeHint().width()
+                                              + self._main_scroll.verticalScrollBar()
+                                              .sizeHint().width())
+        else:  # the password prompt: as small as it is (see _size_to_page)
+            self._main_scroll.setMinimumSize(0, 0)
         self.setMaximumHeight(max(240, available.height() - frame_extra))
         # WORKAROUND: the layout applies the new minimum only at its next LayoutRequest;
         # until then the dialog keeps the minimum of the page's full height, which beats
@@ -310,10 +316,30 @@ class ProctorPanel(QDialog):
         left = max(available.left(), min(self.x(), rightmost))
         self.move(left, top)
 
+    def _size_to_page(self) -> None:
+        """The panel as large as the page it shows: locked, a small password prompt, not
+        the unlocked page's height (up to a whole screen) of empty space."""
+        current = self._stack.currentWidget()
+        for index in range(self._stack.count()):
+            page = self._stack.widget(index)
+            if page is None:
+                continue
+            ignored = page is not current
+            policy = page.sizePolicy()
+            policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored if ignored
+                                       else QSizePolicy.Policy.Preferred)
+            policy.setVerticalPolicy(QSizePolicy.Policy.Ignored if ignored
+                                     else QSizePolicy.Policy.Preferred)
+            page.setSizePolicy(policy)
+        screen = self.screen()
+        if self.isVisible() and screen is not None:
+            self.fit_to_screen(screen.availableGeometry())
+
     def _show_unlock(self, message: str = "") -> None:
         self.password_edit.clear()
         self.unlock_error.setText(message)
         self._stack.setCurrentIndex(0)
+        self._size_to_page()
         self.name_edit.setFocus()
 
     def _show_main(self, identity: ProctorIdentity) -> None:
@@ -331,11 +357,9 @@ class ProctorPanel(QDialog):
         self.export_result.clear()
         self.action_message.clear()
         self._stack.setCurrentIndex(1)
+        self._size_to_page()  # the unlocked page is much taller
         self._fill_locations()
         self.refresh_status()
-        screen = self.screen()
-        if self.isVisible() and screen is not None:  # the unlocked page is much taller
-            self.fit_to_screen(screen.availableGeometry())
 
     def is_unlocked(self) -> bool:
         return self._stack.currentIndex() == 1

@@ -119,8 +119,7 @@ def test_the_proctor_panel_fits(qtbot: Any, tmp_path: Path, size: tuple[int, int
         for unlocked in (False, True):
             panel = proctor_panel(window, unlocked=unlocked)
             panel.show()
-            if unlocked:  # as the panel does on unlocking (_show_main)
-                panel.fit_to_screen(screen)
+            panel.fit_to_screen(screen)  # as on showing it on a screen of this size
             QApplication.processEvents()
             assert screen.contains(panel.frameGeometry()), (unlocked, panel.frameGeometry())
             assert cut_off_controls(panel) == [], unlocked
