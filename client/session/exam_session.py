@@ -275,13 +275,15 @@ class ExamSession:
     def now_ms(self) -> int | None:
         return self.clock.now_ms()
 
+    # None when the time is unknown or nobody is logged in: the window's timers may still
+    # fire once after close() (it does not announce a phase), and used to crash on it.
     def ms_until_start(self) -> int | None:
-        now = self.clock.now_ms()
-        return None if now is None else self.attempt.login.exam.start_ms - now
+        now, attempt = self.clock.now_ms(), self._attempt
+        return None if now is None or attempt is None else attempt.login.exam.start_ms - now
 
     def ms_until_end(self) -> int | None:
-        now = self.clock.now_ms()
-        return None if now is None else self.attempt.login.exam.end_ms - now
+        now, attempt = self.clock.now_ms(), self._attempt
+        return None if now is None or attempt is None else attempt.login.exam.end_ms - now
 
     # -- login --------------------------------------------------------------------------
 
