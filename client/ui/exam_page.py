@@ -325,10 +325,14 @@ class ExamPage(QWidget):
         title.setObjectName("paperTitle")
         layout.addWidget(title, 2)
         self.candidate_label = QLabel(candidate)
+        # Zoomed in on a 1024 px wide screen the bar has no room for these on one line:
+        # they wrap rather than lose their ends (the title elides: it is shown elsewhere).
+        self.candidate_label.setWordWrap(True)
         layout.addWidget(self.candidate_label)
         layout.addStretch(1)
         self.save_state = QLabel(self.tr("答案已保存到本机"))
         self.save_state.setObjectName("saveState")
+        self.save_state.setWordWrap(True)
         layout.addWidget(self.save_state)
         layout.addSpacing(12)
         self.zoom_out_button = QPushButton("A-")

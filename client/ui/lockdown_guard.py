@@ -22,8 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QGuiApplication, QWindow
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QScreen, QWindow
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from client.lockdown.focus import FocusLog, LockdownEvent, notice_text
@@ -38,13 +38,16 @@ HOOK_DRAIN_MS = 500
 FOCUS_GRACE_MS = 300
 
 
-def present_full_screen(window: QWidget) -> None:
+def present_full_screen(window: QWidget, geometry: QRect | None = None) -> None:
     """The exam window as a lab PC shows it: frameless, full screen, on the primary screen
-    (a second monitor or a projector never gets the exam)."""
+    (a second monitor or a projector never gets the exam). *geometry*: the primary
+    screen's new geometry, when it just changed."""
     window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
     window.setWindowFlag(Qt.WindowType.WindowMinimizeButtonHint, False)
     screen = QGuiApplication.primaryScreen()
-    if screen is not None:
+    if geometry is not None:
+        window.setGeometry(geometry)
+    elif screen is not None:
         window.setGeometry(screen.geometry())
     window.showFullScreen()
     if window.windowHandle() is not None and screen is not None:
@@ -132,6 +135,7 @@ class LockdownGuard(QObject):
         self.notice: QLabel | None = None
         self._hook: Any = None
         self._session_filter: Any = None  # client.ui.session_events.SessionEventFilter
+        self._primary: QScreen | None = None  # whose geometry the window follows
         self._record: Any = None
         self._drain = QTimer(self)
         self._drain.setInterval(HOOK_DRAIN_MS)
@@ -162,7 +166,9 @@ class LockdownGuard(QObject):
         app.applicationStateChanged.connect(self._on_application_state)
         app.screenAdded.connect(self._on_screens)
         app.screenRemoved.connect(self._on_screens)
+        app.primaryScreenChanged.connect(self._on_primary_changed)
         app.clipboard().dataChanged.connect(self._on_clipboard)
+        self._watch_primary(QGuiApplication.primaryScreen())
         self.focus_log.displays(len(QGuiApplication.screens()))
         self.clear_clipboard()
         self._engage_windows(profile)
@@ -179,8 +185,10 @@ class LockdownGuard(QObject):
                              (app.applicationStateChanged, self._on_application_state),
                              (app.screenAdded, self._on_screens),
                              (app.screenRemoved, self._on_screens),
+                             (app.primaryScreenChanged, self._on_primary_changed),
                              (app.clipboard().dataChanged, self._on_clipboard)):
             signal.disconnect(slot)
+        self._watch_primary(None)
         self.clear_clipboard()
         self._drain.stop()
         self._loss_check.stop()
@@ -327,6 +335,28 @@ class LockdownGuard(QObject):
             # The lock screen has it, so far: look again while the period lasts, so that a
             # program brought to the front under a forged "lock" is still seen (from then).
             self._loss_check.start()
+
+    def _watch_primary(self, screen: QScreen | None) -> None:
+        """Follow the primary screen's size: a projector switched to mirroring, or the
+        resolution or scaling changed mid-exam, resizes the screen under the window."""
+        if self._primary is not None:
+            self._primary.geometryChanged.disconnect(self._on_geometry)
+        self._primary = screen
+        if screen is not None:
+            screen.geometryChanged.connect(self._on_geometry)
+
+    def _on_primary_changed(self, screen: QScreen | None) -> None:
+        """Another monitor became the primary one: the exam moves there."""
+        self._watch_primary(screen)
+        if screen is not None:
+            self._on_geometry(screen.geometry())
+
+    def _on_geometry(self, geometry: QRect) -> None:
+        """The window fits the screen again, as it is: the page, the answers typed and
+        the zoom stay (only the geometry is set; nothing is rebuilt)."""
+        log.warning("primary screen now %sx%s at (%s, %s): exam window re-fitted",
+                    geometry.width(), geometry.height(), geometry.x(), geometry.y())
+        present_full_screen(self.window, geometry)
 
     def _on_screens(self, _screen: object) -> None:
         event = self.focus_log.displays(len(QGuiApplication.screens()))
