@@ -274,8 +274,12 @@ def merge_locked(
         else:
             first_of[(rev.question_id, rev.revision)] = rev
 
-    stored = _stored_values(conn, attempt_id, list(first_of))
     current = _current_revisions(conn, attempt_id, sorted({r.question_id for r in ordered}))
+    # Only this merge writes answers, always the highest revision it stores: a revision
+    # above a question's current one cannot be stored yet. A client uploads new revisions,
+    # so most uploads and first imports skip the history lookup (a round trip each).
+    stored = _stored_values(conn, attempt_id,
+                            [k for k in first_of if k[1] <= current.get(k[0], 0)])
     newest = dict(current)
     history: list[dict[str, Any]] = []
     latest: dict[str, dict[str, Any]] = {}
