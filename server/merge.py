@@ -258,6 +258,7 @@ def merge_locked(
     fate: dict[int, Outcome] = {}  # index in ordered -> outcome decided before the lookup
     first_of: dict[tuple[str, int], IncomingRevision] = {}
     conflicts: list[tuple[IncomingRevision, JsonValue]] = []
+    repeated: set[int] = set()  # indexes of a revision's second and later copies
     for index, rev in enumerate(ordered):
         made_after_end = received_after_end and (
             rev.client_time_ms is None or rev.client_time_ms > exam_end_ms
@@ -268,9 +269,7 @@ def merge_locked(
             # The same revision twice in one batch: the first counts (an upsert must
             # not meet one key twice).
             fate[index] = Outcome.DUPLICATE
-            first = first_of[(rev.question_id, rev.revision)]
-            if first.value != rev.value:
-                conflicts.append((rev, first.value))
+            repeated.add(index)
         else:
             first_of[(rev.question_id, rev.revision)] = rev
 
@@ -286,8 +285,8 @@ def merge_locked(
     outcomes: list[RevisionOutcome] = []
     for index, rev in enumerate(ordered):
         outcome = fate.get(index)
+        key = (rev.question_id, rev.revision)
         if outcome is None:
-            key = (rev.question_id, rev.revision)
             if key in stored:
                 outcome = Outcome.DUPLICATE
                 if stored[key] != rev.value:
@@ -302,6 +301,11 @@ def merge_locked(
                     outcome = Outcome.APPLIED
                 else:
                     outcome = Outcome.IGNORED_OLDER
+        elif index in repeated:
+            # A conflict only with the value kept: the one stored before, else the first.
+            kept = stored[key] if key in stored else first_of[key].value
+            if kept != rev.value:
+                conflicts.append((rev, kept))
         outcomes.append(RevisionOutcome(rev.question_id, rev.revision, outcome))
 
     engine = "sqlite" if db.is_sqlite else "postgresql"
