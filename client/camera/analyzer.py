@@ -219,10 +219,11 @@ class FaceAnalyzer:
         """Landmarks (478x3 pixels), the facial transformation matrix and the blendshapes."""
         if self._landmarker is None:
             return None
-        import mediapipe as mp
+        from client.camera.mediapipe_api import landmarker_api
 
+        mp_image_lib = landmarker_api().image
         rgb = np.ascontiguousarray(cv2.cvtColor(_bgr(image), cv2.COLOR_BGR2RGB))
-        mp_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+        mp_image = mp_image_lib.Image(image_format=mp_image_lib.ImageFormat.SRGB, data=rgb)
         if self._video_mode:
             # VIDEO mode needs strictly increasing timestamps, also across sources; an
             # offset (not a clamp) keeps the real spacing, which its smoothing filter uses.
@@ -348,11 +349,13 @@ def _bgr(image: Image) -> Image:
 def _create_landmarker(model: bytes, *, video_mode: bool) -> Any:
     # MediaPipe's C++ logging would otherwise print INFO lines on every start.
     os.environ.setdefault("GLOG_minloglevel", "2")
-    from mediapipe.tasks.python import BaseOptions, vision
+    from client.camera.mediapipe_api import landmarker_api
 
-    options = vision.FaceLandmarkerOptions(
-        base_options=BaseOptions(model_asset_buffer=model),
-        running_mode=vision.RunningMode.VIDEO if video_mode else vision.RunningMode.IMAGE,
+    api = landmarker_api()
+    modes = api.running_mode.VisionTaskRunningMode
+    options = api.face_landmarker.FaceLandmarkerOptions(
+        base_options=api.base_options.BaseOptions(model_asset_buffer=model),
+        running_mode=modes.VIDEO if video_mode else modes.IMAGE,
         num_faces=1,
         # The head pose (facial transformation matrix) and the eyeBlink / jawOpen scores
         # are what the 3D liveness rules use; together they cost ~5 % of the frame time.
@@ -362,7 +365,7 @@ def _create_landmarker(model: bytes, *, video_mode: bool) -> Any:
         min_face_presence_confidence=0.5,
         min_tracking_confidence=0.5,
     )
-    return vision.FaceLandmarker.create_from_options(options)
+    return api.face_landmarker.FaceLandmarker.create_from_options(options)
 
 
 def decode_image(data: bytes) -> Image | None:

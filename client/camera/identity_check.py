@@ -392,6 +392,7 @@ class _Check:
                     self.prompt_delays = draw_prompt_delays(
                         self.rng, len(self.challenges),
                         min_s=settings.prompt_delay_min_s, max_s=settings.prompt_delay_max_s,
+                        total_max_s=settings.prompt_delay_total_max_s,
                     )
                     liveness = LivenessSession(challenges=self.challenges, settings=settings,
                                                prompt_delays_ms=self.prompt_delays)

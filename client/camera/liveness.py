@@ -85,10 +85,22 @@ def draw_challenges(
 
 
 def draw_prompt_delays(
-    rng: random.Random, count: int, *, min_s: float, max_s: float
+    rng: random.Random, count: int, *, min_s: float, max_s: float,
+    total_max_s: float | None = None,
 ) -> tuple[int, ...]:
-    """The pause (ms) before each prompt."""
-    return tuple(round(rng.uniform(min_s, max_s) * 1000) for _ in range(count))
+    """The pause (ms) before each prompt: each uniform in [min_s, max_s], and together at
+    most *total_max_s*: each pause is drawn in what the budget leaves after keeping
+    *min_s* for every pause still to come (a budget of at least ``count * max_s`` changes
+    nothing, so two pauses of 0.2-1.0 s in a 2.0 s budget are drawn exactly as before)."""
+    budget = total_max_s if total_max_s is not None else count * max_s
+    delays: list[int] = []
+    for index in range(count):
+        later = count - index - 1
+        high = max(min_s, min(max_s, budget - later * min_s))
+        delay = rng.uniform(min_s, high)
+        budget -= delay
+        delays.append(round(delay * 1000))
+    return tuple(delays)
 
 
 class LivenessPhase(StrEnum):
@@ -294,7 +306,10 @@ class LivenessSession:
         )
         self._phase = LivenessPhase.CHALLENGE
         self._start_challenge(t)
-        return self._status(neutral_frame=True)
+        # Not the prompt yet: the pause starts now (showing it for this one frame gave
+        # the next action away up to a pause early, and a candidate who reacted to the
+        # flash failed with early_action).
+        return self._pause_or_prompt(t, neutral_frame=True)
 
     def _is_frozen(self) -> bool:
         window_start = self._sample_times[0]
@@ -309,6 +324,12 @@ class LivenessSession:
         self._challenge_start_ms = self._prompt_at_ms
         self._acting = False
         self._action = _Action()
+
+    def _pause_or_prompt(self, t: int, *, neutral_frame: bool = False) -> LivenessStatus:
+        if t >= self._prompt_at_ms:
+            return self._status(neutral_frame=neutral_frame)
+        return self._status(instruction=_("请保持正视摄像头，等待提示"), prompted=False,
+                            neutral_frame=neutral_frame)
 
     def _timed_out(self, t: int) -> bool:
         return t - self._challenge_start_ms > self.settings.challenge_timeout_s * 1000
@@ -431,6 +452,7 @@ class LivenessSession:
             self._final_start_ms = t
         else:
             self._start_challenge(t)
+            return self._pause_or_prompt(t)
         return self._status()
 
     def _feed_final(self, t: int, signals: FaceSignals) -> LivenessStatus:

@@ -54,6 +54,10 @@ class CameraSettings:
     # fails (a recording acts on its own clock).
     prompt_delay_min_s: float = 0.2
     prompt_delay_max_s: float = 1.0
+    # ... and the pauses of one check add up to at most this: a 2-challenge check draws
+    # as before, a 3-challenge one stays within the 5 s a cooperative candidate may take
+    # (three 1.0 s pauses made it 5.4 s; docs/camera.md, "Time").
+    prompt_delay_total_max_s: float = 2.0
     baseline_frames: int = 8
     baseline_timeout_s: float = 6.0
     baseline_max_abs_yaw: float = 20.0     # degrees: the baseline is taken looking ahead
@@ -122,6 +126,8 @@ class CameraSettings:
             raise ValueError("need 0 < blink_closed_ratio < blink_open_ratio <= 1")
         if self.prompt_delay_min_s > self.prompt_delay_max_s:
             raise ValueError("prompt_delay_min_s must not exceed prompt_delay_max_s")
+        if self.prompt_delay_total_max_s < self.prompt_delay_min_s * self.challenge_max_count:
+            raise ValueError("prompt_delay_total_max_s must allow the shortest pauses")
         if not -1.0 <= self.match_threshold <= 1.0:
             raise ValueError("match_threshold is a cosine similarity in [-1, 1]")
         for field in fields(self):

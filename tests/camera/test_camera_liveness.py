@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from client.camera.liveness import (
     NON_RIGID,
@@ -19,6 +21,7 @@ from client.camera.liveness import (
     LivenessStatus,
     Observation,
     draw_challenges,
+    draw_prompt_delays,
 )
 from client.camera.settings import CameraSettings
 from client.camera.signals import FaceSignals
@@ -324,3 +327,51 @@ def test_acting_before_the_prompt_fails() -> None:
     patient = LivenessSession(challenges=(Challenge.TURN_LEFT,), settings=SETTINGS,
                               prompt_delays_ms=(2000,))
     assert run(patient, waited + late.still(5)).phase is LivenessPhase.PASSED
+
+
+def test_the_next_prompt_is_not_shown_before_its_pause() -> None:
+    # Each prompt waits for its random pause; for one frame at the end of the baseline
+    # and of each action, the status used to carry the next challenge already: the UI
+    # flashed it (a reactive attacker got it early, a candidate who reacted failed).
+    person = Person()
+    liveness = LivenessSession(challenges=(Challenge.BLINK, Challenge.TURN_LEFT),
+                               settings=SETTINGS, prompt_delays_ms=(600, 600))
+    statuses = [liveness.feed(observation) for observation in person.still(
+        SETTINGS.baseline_frames + 20)]
+    statuses += [liveness.feed(observation) for observation in person.action(Challenge.BLINK)]
+    statuses += [liveness.feed(observation) for observation in person.still(20)]
+    assert liveness.completed_at_ms and liveness.phase is LivenessPhase.CHALLENGE
+    shown = [(index, status.challenge) for index, status in enumerate(statuses)
+             if status.challenge is not None]
+    # Each challenge appears once, as one run of frames, after its 600 ms (15 frames).
+    runs = [shown[0]] + [b for a, b in zip(shown, shown[1:], strict=False) if b[0] != a[0] + 1]
+    assert [challenge for _, challenge in runs] == [Challenge.BLINK, Challenge.TURN_LEFT]
+    baseline_done = SETTINGS.baseline_frames - 1
+    assert runs[0][0] == baseline_done + 600 // STEP_MS
+    blink_done = next(i for i, status in enumerate(statuses) if status.completed == 1)
+    assert runs[1][0] == blink_done + 600 // STEP_MS
+    assert not statuses[baseline_done].prompted and not statuses[blink_done].prompted
+
+
+@given(seed=st.integers(0, 10_000), count=st.integers(1, 4),
+       total=st.floats(0.8, 5.0))
+def test_prompt_pauses_stay_in_their_range_and_budget(seed: int, count: int,
+                                                      total: float) -> None:
+    delays = draw_prompt_delays(random.Random(seed), count, min_s=0.2, max_s=1.0,
+                                total_max_s=total)
+    assert len(delays) == count
+    assert all(200 <= delay <= 1000 for delay in delays)
+    assert sum(delays) <= max(total, 0.2 * count) * 1000 + count   # rounding to ms
+
+
+def test_two_pauses_are_drawn_as_before_and_three_keep_the_check_short() -> None:
+    for seed in range(200):
+        before = random.Random(seed)
+        unbudgeted = tuple(round(before.uniform(0.2, 1.0) * 1000) for _ in range(2))
+        assert draw_prompt_delays(random.Random(seed), 2, min_s=0.2, max_s=1.0,
+                                  total_max_s=SETTINGS.prompt_delay_total_max_s) == unbudgeted
+        three = draw_prompt_delays(random.Random(seed), 3, min_s=0.2, max_s=1.0,
+                                   total_max_s=SETTINGS.prompt_delay_total_max_s)
+        assert sum(three) <= 2000 + 3
+    with pytest.raises(ValueError, match="shortest pauses"):
+        CameraSettings(prompt_delay_total_max_s=0.5)
