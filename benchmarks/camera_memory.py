@@ -77,7 +77,7 @@ def child(mode: str, frame_path: str, frames: int) -> None:
     from client.camera.mediapipe_api import landmarker_api
 
     landmarker_api()
-    steps.mark("mediapipe (" + ("import mediapipe" if mode == "full" else "FaceLandmarker only") + ")")
+    steps.mark("mediapipe")
 
     from client.camera import analyzer as analyzer_module
     from client.camera.models import load_model_bytes
@@ -146,8 +146,7 @@ def main() -> int:
             cells.append(f"{rss / 2**20:6.0f} {(rss - previous[mode]) / 2**20:+6.0f} "
                          f"{peak / 2**20:6.0f}")
             previous[mode] = rss
-        step = label if not label.startswith("mediapipe") else "mediapipe"
-        print(f"{step:<46} {cells[0]:>24}   {cells[1]:>26}")
+        print(f"{label:<46} {cells[0]:>24}   {cells[1]:>26}")
     peak = {mode: max(row[2] for row in rows) for mode, rows in columns.items()}
     print(f"peak: full {peak['full'] / 2**20:.0f} MB, client {peak['client'] / 2**20:.0f} MB "
           f"(saved {(peak['full'] - peak['client']) / 2**20:.0f} MB)")

@@ -15,14 +15,13 @@ package ``mediapipe.tasks.c``, and a package re-run over submodules imported thi
 would miss their attributes. So in the client process ``import mediapipe`` gives the
 bare package: nothing else in the client imports mediapipe (use this module), and a
 stray ``mediapipe.Image`` fails loudly with AttributeError. If mediapipe is already
-imported, nothing is skipped. The modules are found through ``importlib.util.find_spec``,
+imported, nothing is skipped. The packages are found through ``importlib.util.find_spec``,
 so this also works with PyInstaller's frozen importer; a mediapipe release that moves
 them fails here with ImportError, in the tests and in the frozen ``--self-test``.
 """
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import sys
 import threading
@@ -63,10 +62,10 @@ def _import() -> LandmarkerApi:
             if spec is None:
                 raise ImportError(f"{name} is not installed", name=name)
             sys.modules[name] = importlib.util.module_from_spec(spec)   # __init__ not run
-    return LandmarkerApi(
-        face_landmarker=importlib.import_module("mediapipe.tasks.python.vision.face_landmarker"),
-        base_options=importlib.import_module("mediapipe.tasks.python.core.base_options"),
-        running_mode=importlib.import_module(
-            "mediapipe.tasks.python.vision.core.vision_task_running_mode"),
-        image=importlib.import_module("mediapipe.tasks.python.vision.core.image"),
-    )
+    # Plain import statements (not import_module): PyInstaller's analysis follows them.
+    from mediapipe.tasks.python.core import base_options
+    from mediapipe.tasks.python.vision import face_landmarker
+    from mediapipe.tasks.python.vision.core import image, vision_task_running_mode
+
+    return LandmarkerApi(face_landmarker=face_landmarker, base_options=base_options,
+                         running_mode=vision_task_running_mode, image=image)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Iterable, Sequence
@@ -344,7 +345,7 @@ def test_the_next_prompt_is_not_shown_before_its_pause() -> None:
     shown = [(index, status.challenge) for index, status in enumerate(statuses)
              if status.challenge is not None]
     # Each challenge appears once, as one run of frames, after its 600 ms (15 frames).
-    runs = [shown[0]] + [b for a, b in zip(shown, shown[1:], strict=False) if b[0] != a[0] + 1]
+    runs = [shown[0]] + [b for a, b in itertools.pairwise(shown) if b[0] != a[0] + 1]
     assert [challenge for _, challenge in runs] == [Challenge.BLINK, Challenge.TURN_LEFT]
     baseline_done = SETTINGS.baseline_frames - 1
     assert runs[0][0] == baseline_done + 600 // STEP_MS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,28 @@ def test_importing_the_package_loads_no_heavy_module() -> None:
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_the_landmarker_runs_without_the_rest_of_mediapipe(tmp_path: Path) -> None:
+    # ``import mediapipe`` imported every task package, matplotlib.pyplot and sounddevice
+    # with them: +44 MB in the client process (docs/camera.md, "Memory").
+    frame_path = tmp_path / "frame.png"
+    cv2.imwrite(str(frame_path), cs.astronaut_frame())
+    code = (
+        "import sys, cv2\n"
+        "from client.camera.analyzer import FaceAnalyzer\n"
+        f"frame = cv2.imread({str(frame_path)!r})\n"
+        "with FaceAnalyzer() as analyzer:\n"
+        "    found = analyzer.face_landmarks(frame, t_ms=0)\n"
+        "assert found is not None and found[0].shape == (478, 3), found\n"
+        "assert found[2]['eyeBlinkLeft'] < 0.5 and abs(found[1][0, 0]) > 0.5, found[1:]\n"
+        "loaded = [m for m in ('matplotlib', 'sounddevice', 'PIL', 'mediapipe.tasks.python.audio',"
+        " 'mediapipe.tasks.python.text', 'mediapipe.tasks.python.vision.drawing_utils')"
+        " if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True,
+                   env={**os.environ, "GLOG_minloglevel": "2"})
 
 
 INFO = WatermarkInfo(
