@@ -29,6 +29,7 @@ from server.materials import (
     MAX_PHOTO_BYTES,
     MAX_PHOTOS,
     Material,
+    closed_error,
     deadline_ms,
     list_materials,
     materials_by_candidate,
@@ -184,6 +185,28 @@ def watermarked(data: bytes, info: MaterialsWatermarkInfo) -> bytes:
     return room_photo(image, info)
 
 
+def submit_browser_upload(ctx: ServerContext, *, exam: Exam, center_id: str | None,
+                          room: str, reason: str, candidates: list[str],
+                          photos: Sequence[UploadFile], who: str, source: str) -> Material:
+    """Materials uploaded from a browser (admin page or console): refused after the
+    deadline before any photo is read, photos read with their size limit, watermarked
+    and submitted. Raises ApiError with a REFUSAL_TEXTS code."""
+    now = ctx.clock.now_ms()
+    if now > deadline_ms(ctx.db, exam):  # before reading megabytes of photos
+        raise closed_error(deadline_ms(ctx.db, exam))
+    data = [f.file.read(MAX_PHOTO_BYTES + 1) for f in photos[:MAX_PHOTOS + 1]]
+    if any(len(d) > MAX_PHOTO_BYTES for d in data):
+        raise ApiError(422, "materials_not_jpeg", max_bytes=MAX_PHOTO_BYTES)
+    if len(data) > MAX_PHOTOS:
+        raise ApiError(422, "materials_photos", max_photos=MAX_PHOTOS)
+    info = upload_watermark(exam=exam, center=center_label(ctx.db, center_id),
+                            room=room.strip(), who=who, now_ms=now)
+    marked_photos = [watermarked(d, info) for d in data if d]
+    return submit(ctx.db, ctx.keys, exam=exam, center_id=center_id, room=room, reason=reason,
+                  candidates=candidates, photos=marked_photos, submitted_by=who,
+                  source=source, taken_at_ms=now, now_ms=now)
+
+
 REFUSAL_TEXTS = {
     "materials_closed": lambda d: _("应急材料提交已截止（截止时间 {deadline}）").format(
         deadline=d.get("deadline", "?")),
@@ -212,26 +235,13 @@ def materials_upload(request: Request, ctx: Context,
     chosen = next((e for e in visible_exams(ctx, admin) if e.id == exam), None)
     if chosen is None:
         return Response(status_code=404, headers=_SECURITY_HEADERS)
-    now = ctx.clock.now_ms()
     in_scope = {c.student_no for c in _in_center(ctx.db.registered_candidates(chosen.id), admin)}
     marked = [c for c in (candidates or []) if c in in_scope]
     who = f"web:{admin.username}"
     try:
-        if now > deadline_ms(ctx.db, chosen):  # before reading megabytes of photos
-            from server.materials import closed_error
-
-            raise closed_error(deadline_ms(ctx.db, chosen))
-        data = [f.file.read(MAX_PHOTO_BYTES + 1) for f in photos[:MAX_PHOTOS + 1]]
-        if any(len(d) > MAX_PHOTO_BYTES for d in data):
-            raise ApiError(422, "materials_not_jpeg", max_bytes=MAX_PHOTO_BYTES)
-        if len(data) > MAX_PHOTOS:
-            raise ApiError(422, "materials_photos", max_photos=MAX_PHOTOS)
-        info = upload_watermark(exam=chosen, center=center_label(ctx.db, admin.center_id),
-                                room=room.strip(), who=who, now_ms=now)
-        marked_photos = [watermarked(d, info) for d in data if d]
-        material = submit(ctx.db, ctx.keys, exam=chosen, center_id=admin.center_id, room=room,
-                          reason=reason, candidates=marked, photos=marked_photos,
-                          submitted_by=who, source="web", taken_at_ms=now, now_ms=now)
+        material = submit_browser_upload(ctx, exam=chosen, center_id=admin.center_id, room=room,
+                                         reason=reason, candidates=marked, photos=photos,
+                                         who=who, source="web")
     except ApiError as refused:
         code = refused.code
         text = REFUSAL_TEXTS[code](refused.detail) if code in REFUSAL_TEXTS else code

@@ -26,11 +26,9 @@ from server import schema as t
 from server.admin_web.materials_routes import (
     REFUSAL_TEXTS,
     material_html,
-    upload_watermark,
-    watermarked,
+    submit_browser_upload,
 )
 from server.auth import Context
-from server.center_address import center_label
 from server.console import identity, pages
 from server.console import tables as ct
 from server.console.roles import Account
@@ -48,14 +46,11 @@ from server.context import ServerContext
 from server.db import Exam
 from server.errors import ApiError
 from server.materials import (
-    MAX_PHOTO_BYTES,
     MAX_PHOTOS,
     Material,
-    closed_error,
     deadline_ms,
     list_materials,
     read_photo,
-    submit,
 )
 
 # Under the console router (server/console/__init__.py): /console/materials
@@ -206,23 +201,11 @@ def materials_upload(request: Request, ctx: Context,
         # room or the wrong people; say so instead of dropping them silently.
         return _render(ctx, account, token, chosen.id, status=422, error=_(
             "这些考生不在所选考场 {room}：{who}").format(room=room, who="、".join(elsewhere)))
-    now = ctx.clock.now_ms()
-    who = uploader(account)
     try:
-        if now > deadline_ms(ctx.db, chosen):  # before reading megabytes of photos
-            raise closed_error(deadline_ms(ctx.db, chosen))
-        data = [f.file.read(MAX_PHOTO_BYTES + 1) for f in photos[:MAX_PHOTOS + 1]]
-        if any(len(d) > MAX_PHOTO_BYTES for d in data):
-            raise ApiError(422, "materials_not_jpeg", max_bytes=MAX_PHOTO_BYTES)
-        if len(data) > MAX_PHOTOS:
-            raise ApiError(422, "materials_photos", max_photos=MAX_PHOTOS)
-        info = upload_watermark(exam=chosen, center=center_label(ctx.db, center_id),
-                                room=room, who=who, now_ms=now)
-        marked_photos = [watermarked(d, info) for d in data if d]
-        material = submit(ctx.db, ctx.keys, exam=chosen, center_id=center_id, room=room,
-                          reason=reason, candidates=list(candidates or []),
-                          photos=marked_photos, submitted_by=who, source="console",
-                          taken_at_ms=now, now_ms=now)
+        material = submit_browser_upload(ctx, exam=chosen, center_id=center_id, room=room,
+                                         reason=reason, candidates=list(candidates or []),
+                                         photos=photos, who=uploader(account),
+                                         source="console")
     except ApiError as refused:
         code = refused.code
         text = REFUSAL_TEXTS[code](refused.detail) if code in REFUSAL_TEXTS else code
