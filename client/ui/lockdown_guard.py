@@ -382,7 +382,13 @@ class LockdownGuard(QObject):
     def clear_clipboard(self) -> None:
         app = QApplication.instance()
         if isinstance(app, QApplication):
-            app.clipboard().clear()
+            clipboard = app.clipboard()
+            if QGuiApplication.platformName() == "xcb" and not clipboard.ownsClipboard():
+                # X11: clear() only gives up the exam's own ownership; another program's
+                # text stayed pasteable. The exam takes the clipboard instead, empty.
+                clipboard.setText("")
+            else:
+                clipboard.clear()
         if sys.platform == "win32":
             from client.lockdown.windows.desktop import empty_clipboard
 
@@ -390,12 +396,23 @@ class LockdownGuard(QObject):
 
     def _on_clipboard(self) -> None:
         app = QApplication.instance()
-        if not isinstance(app, QApplication) or not app.clipboard().text():
+        if not isinstance(app, QApplication):
             return
-        # Windows and X11 tell whether this process owns the clipboard; elsewhere a change
-        # while the exam has the focus is the candidate copying inside the exam.
-        owned = app.clipboard().ownsClipboard() if QGuiApplication.platformName() in (
-            "windows", "xcb") else self._exam_has_focus()
+        clipboard = app.clipboard()
+        platform = QGuiApplication.platformName()
+        if platform == "xcb":
+            # X11 names the owner. Reading another program's text first is a round trip
+            # that can time out on a busy PC (and then looked empty: nothing was done).
+            # Ends after one step: emptying makes the exam the owner.
+            if not clipboard.ownsClipboard():
+                log.warning("clipboard taken by another program during the exam: emptied")
+                QTimer.singleShot(0, self, self.clear_clipboard)
+            return
+        if not clipboard.text():
+            return
+        # Windows tells whether this process owns the clipboard; elsewhere (offscreen) a
+        # change while the exam has the focus is the candidate copying inside the exam.
+        owned = clipboard.ownsClipboard() if platform == "windows" else self._exam_has_focus()
         if not owned:
             log.warning("clipboard filled by another program during the exam: emptied")
             QTimer.singleShot(0, self, self.clear_clipboard)
