@@ -24,6 +24,8 @@ from client.session.factory import create_session
 from client.sync.errors import ServerRefused
 from client.ui.app import GuiOptions, build_window
 from client.ui.main_window import ExamWindow
+from server.api_admin import authorize_login
+from server.api_attempt import current_flags
 from server.offline_import import ImportScope, import_offline_file
 from server.testing import LiveServer, live_server
 
@@ -286,6 +288,42 @@ def test_flags_are_kept_with_the_answers(qtbot: Any, server: LiveServer, tmp_pat
         qtbot.waitUntil(lambda: page.flagged == {flagged}, timeout=5_000)
     finally:
         finish(restarted)
+
+
+def test_the_marks_follow_the_candidate_to_another_pc(qtbot: Any, server: LiveServer,
+                                                     tmp_path: Path) -> None:
+    """The candidate marks a question on PC A, A fails, the admin lets the candidate in on
+    PC B: B's real exam page shows the same mark (before: B showed none)."""
+    demo = server.demo
+    assert demo is not None
+    window = window_for(qtbot, server, server.url, tmp_path / "pc-a")
+    try:
+        into_the_exam(qtbot, window, server)
+        page = window.exam_page
+        assert page is not None
+        page.show_question(1)
+        page.toggle_flag()
+        flagged = page.items[1].id
+        attempt = server.db.find_attempt(
+            exam_id=demo.exam_id,
+            candidate_id=server.db.find_candidate(student_no=demo.username).id)  # type: ignore[union-attr]
+        assert attempt is not None
+        qtbot.waitUntil(lambda: current_flags(server.context, attempt.id) == [flagged],
+                        timeout=20_000)
+    finally:
+        finish(window)
+    other = window_for(qtbot, server, server.url, tmp_path / "pc-b")
+    try:
+        log_in(qtbot, other, demo.username, demo.password)
+        qtbot.waitUntil(lambda: other.session.phase is Phase.AUTHORIZING, timeout=60_000)
+        authorize_login(server.db, exam_id=demo.exam_id, who=demo.username,
+                        approved_by="chief", now_ms=server.clock.now_ms())
+        qtbot.waitUntil(lambda: other.current_page == "exam", timeout=60_000)
+        page = other.exam_page
+        assert page is not None
+        qtbot.waitUntil(lambda: page.flagged == {flagged}, timeout=5_000)
+    finally:
+        finish(other)
 
 
 def test_a_preloaded_pc_with_no_server_time_offers_the_start_code(
