@@ -173,3 +173,25 @@ def test_every_window_of_the_exam_is_kept_out_of_screen_capture(qtbot: Any,
     qtbot.waitExposed(later)
     assert int(later.winId()) not in handles
     later.reject()
+
+
+def test_a_second_display_plugged_in_is_recorded_and_the_exam_stays_on_the_primary(
+        qtbot: Any, exam_window: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Offscreen Qt has one screen and cannot add one: the count Qt reports is replaced
+    # (Qt's own list, not our code), and Qt's real screenAdded/screenRemoved signals fire.
+    show_page(exam_window, "exam")
+    guard = exam_window.lockdown
+    app = QApplication.instance()
+    primary = QGuiApplication.primaryScreen()
+    monkeypatch.setattr(QGuiApplication, "screens", staticmethod(lambda: [primary, primary]))
+    app.screenAdded.emit(primary)
+    qtbot.waitUntil(lambda: guard.notice is not None and "1 → 2" in guard.notice.text())
+    assert exam_window.isFullScreen()
+    assert exam_window.windowHandle().screen() is primary
+    assert exam_window.geometry() == primary.geometry()
+    monkeypatch.setattr(QGuiApplication, "screens", staticmethod(lambda: [primary]))
+    app.screenRemoved.emit(primary)
+    qtbot.waitUntil(lambda: "2 → 1" in guard.notice.text())
+    changes = [e for e in guard.focus_log.events if e.kind == "display_changed"]
+    assert [(e.detail["from"], e.detail["to"]) for e in changes] == [(1, 2), (2, 1)]
+    assert guard.focus_log.focus_losses == 0  # a display change is not 切屏
