@@ -48,7 +48,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from fault_proxy import FaultProxy
+from file_clock import FileOffsetClock
 from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -68,9 +70,11 @@ from client.session.exam_session import ExamSession, Phase, SessionEvents, clien
 from client.store import Revision
 from server import schema as t
 from server.api_admin import authorize_login
-from server.clock import OffsetClock
-from server.db import CANDIDATE_TOKEN, token_digest
+from server.config import ServerSettings
+from server.context import ServerContext
+from server.db import CANDIDATE_TOKEN, Database, token_digest
 from server.demo import DemoInfo
+from server.keys import ensure_keys
 from server.offline_import import ImportScope, import_offline_file
 from server.testing import LiveServer, live_server
 
@@ -82,6 +86,7 @@ STEPS = int(os.environ.get("LIFECYCLE_STEPS", "10"))
 SEED = int(os.environ.get("LIFECYCLE_SEED", "1515"))  # another seed explores other orders
 HEARTBEAT_S = 1.0  # short: a PC with nothing to upload learns of a take-over by heartbeat
 KILL_CHILD = Path(__file__).with_name("kill_child.py")
+SERVER_CHILD = Path(__file__).with_name("server_child.py")
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -134,10 +139,17 @@ class AttemptLifecycle(RuleBasedStateMachine):
         self.tmp = Path(tempfile.mkdtemp(prefix="lifecycle-"))
         shutil.copytree(folder, self.tmp, dirs_exist_ok=True)
         self.port = free_port()
-        self.clock = OffsetClock()
+        # Shared with the server process of kill_server through a file.
+        self.clock = FileOffsetClock(self.tmp / "server-clock")
         self.stack = ExitStack()
         self.server_stack: ExitStack | None = None
-        self.server: LiveServer | None = None
+        self.server: LiveServer | None = None  # the in-thread server, until kill_server
+        # After the first kill_server: the server's own process, and the test's own
+        # connection to its database (the invariants read it; the admin's import and
+        # approval write it, as the admin's tools would).
+        self.server_process: subprocess.Popen[bytes] | None = None
+        self.process_db: Database | None = None
+        self.process_context: ServerContext | None = None
         self._start_server()
         self.proxies = {pc: self.stack.enter_context(FaultProxy(("127.0.0.1", self.port)))
                         for pc in PCS}
@@ -147,18 +159,71 @@ class AttemptLifecycle(RuleBasedStateMachine):
         self.kills = 0
         self.steps = 0
         self.server_restarts = 0
+        self.server_kills = 0
 
     # -- the server ---------------------------------------------------------------------
 
     def _start_server(self) -> None:
+        if self.process_db is not None:
+            self._start_server_process()
+            return
         stack = ExitStack()
         self.server = stack.enter_context(live_server(
             self.tmp / "server", demo=False, clock=self.clock, port=self.port))
         self.server_stack = stack
 
+    def _stop_server(self) -> None:
+        """Graceful: uvicorn finishes the requests in flight (SIGTERM for the process)."""
+        if self.server_process is not None:
+            self.server_process.terminate()
+            self.server_process.wait(timeout=30)
+            self.server_process = None
+        elif self.server_stack is not None:
+            self.server_stack.close()
+            self.server_stack = None
+            self.server = None
+
+    def _start_server_process(self) -> None:
+        """The server in its own process (tests/lifecycle/server_child.py) on the same data
+        directory, port and clock; returns once it answers HTTP."""
+        data_dir = self.tmp / "server"
+        if self.process_db is None:
+            settings = ServerSettings.load(data_dir, host="127.0.0.1", port=0)
+            self.process_db = Database(settings.effective_database_url)
+            self.process_context = ServerContext.build(
+                settings=settings, db=self.process_db, keys=ensure_keys(data_dir),
+                clock=self.clock)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            [str(ROOT), str(SERVER_CHILD.parent), os.environ.get("PYTHONPATH", "")])}
+        log_file = self.tmp / f"server-{self.server_kills}.log"
+        with log_file.open("ab") as output:
+            self.server_process = subprocess.Popen(
+                [sys.executable, str(SERVER_CHILD), "--data-dir", str(data_dir),
+                 "--clock-file", str(self.clock.path), "--port", str(self.port)],
+                stdout=output, stderr=output, env=env)
+        deadline = time.monotonic() + 60
+        while True:
+            assert self.server_process.poll() is None, log_file.read_text(errors="replace")
+            assert time.monotonic() < deadline, "the server process did not start in 60 s"
+            try:
+                if requests.get(f"http://127.0.0.1:{self.port}/api/v1/time",
+                                timeout=2).ok:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+
     def _db(self) -> Any:
+        if self.process_db is not None:
+            return self.process_db
         assert self.server is not None
         return self.server.db
+
+    def _context(self) -> ServerContext:
+        if self.process_context is not None:
+            return self.process_context
+        assert self.server is not None
+        return self.server.context
 
     def _attempt(self) -> Any:
         candidate = self._db().find_candidate(student_no=self.demo.username)
@@ -253,9 +318,28 @@ class AttemptLifecycle(RuleBasedStateMachine):
     @rule()
     def restart_server(self) -> None:
         self.server_restarts += 1
-        assert self.server_stack is not None
-        self.server_stack.close()
+        self._stop_server()
         self._start_server()
+
+    @rule(pc=st.sampled_from(PCS), question=st.sampled_from(QUESTIONS), pick=st.integers(0, 2),
+          delay_ms=st.integers(0, 500))
+    def kill_server(self, pc: str, question: str, pick: int, delay_ms: int) -> None:
+        """A real server kill: the server runs in its own process (from the first kill on,
+        for the rest of the run); *pc* saves an answer, and *delay_ms* later (its upload
+        goes every 0.3 s: before, during or after it) the process is SIGKILLed. No
+        shutdown, no flush. Then it starts again on the same data directory and port."""
+        if self.server_process is None:
+            self._stop_server()
+            self._start_server_process()
+        self.save(pc, question, pick)
+        time.sleep(delay_ms / 1000)
+        assert self.server_process is not None
+        self.server_process.kill()
+        self.server_process.wait(timeout=30)
+        assert self.server_process.returncode == -signal.SIGKILL
+        self.server_process = None
+        self.server_kills += 1
+        self._start_server_process()
 
     @rule(pc=st.sampled_from(PCS))
     def restart_client(self, pc: str) -> None:
@@ -336,8 +420,7 @@ class AttemptLifecycle(RuleBasedStateMachine):
         usb.mkdir(exist_ok=True)
         importable = session.file_importable()  # what the proctor panel says
         exported = ProctorServices(session=session, post_json=lambda path, body: None).export(usb)
-        assert self.server is not None
-        report = import_offline_file(self.server.context, data=exported.path.read_bytes(),
+        report = import_offline_file(self._context(), data=exported.path.read_bytes(),
                                      file_name=exported.file_name, scope=ImportScope())
         if importable:
             expected = ["offline.merged", "offline.unchanged"]
@@ -443,8 +526,9 @@ class AttemptLifecycle(RuleBasedStateMachine):
             for session in self.sessions.values():
                 if session is not None:
                     session.close()
-            if self.server_stack is not None:
-                self.server_stack.close()
+            self._stop_server()
+            if self.process_db is not None:
+                self.process_db.close()
             self.stack.close()
             shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -455,7 +539,7 @@ class AttemptLifecycle(RuleBasedStateMachine):
             return
         attempt = self._attempt()
         figures = {"steps": self.steps, "kills": self.kills, "saved": len(self.saved),
-                   "server_restarts": self.server_restarts,
+                   "server_restarts": self.server_restarts, "server_kills": self.server_kills,
                    "submitted": bool(attempt is not None and attempt.is_submitted)}
         with open(path, "a", encoding="utf-8") as log_file:
             log_file.write(json.dumps(figures) + "\n")
@@ -581,6 +665,41 @@ def test_a_pc_killed_mid_save_delivers_every_acknowledged_answer() -> None:
         assert pc_a is not None and pc_a.phase is Phase.RUNNING
         assert machine.kills == 2
         assert len(machine.saved) == 3 + 2 + 3, machine.saved
+    finally:
+        machine.teardown()
+
+
+@pytest.mark.slow  # three server processes started, two killed: about 15 s
+@pytest.mark.timeout(300)
+def test_a_server_killed_mid_upload_loses_no_acknowledged_answer() -> None:
+    """The real server kill in a fixed order (a short random run may not draw it): the
+    server process is SIGKILLed right after a save (the upload not yet sent, or under
+    way) and again while the clock has passed the end (the late sync), started again on
+    the same data directory and port each time; every answer the PCs acknowledged is on
+    the server exactly once at the end, and the invariants hold after every step."""
+    machine = AttemptLifecycle()
+    checks = (machine.at_most_one_pc_may_write, machine.a_pc_that_lost_the_seat_stops_writing,
+              machine.a_submitted_attempt_changes_only_by_earlier_revisions,
+              machine.the_reported_status_is_the_truth)
+    steps = (lambda: machine.the_candidate_starts_on("pc-a"),
+             lambda: machine.save("pc-a", "q1", 0),
+             lambda: machine.kill_server("pc-a", "q2", 1, delay_ms=0),
+             lambda: machine.save("pc-a", "q5", 0),
+             lambda: machine.kill_server("pc-a", "q1", 2, delay_ms=300),
+             lambda: machine.network("pc-a", up=False),
+             lambda: machine.save("pc-a", "q2", 0),
+             lambda: machine.clock_passes_the_end(),
+             lambda: machine.network("pc-a", up=True),
+             lambda: machine.kill_server("pc-b", "q1", 0, delay_ms=100),
+             lambda: machine.restart_server())
+    try:
+        for step in steps:
+            step()
+            for check in checks:
+                check()
+        assert machine.server_kills == 3
+        assert machine.server_process is not None  # restart_server kept the process
+        assert len(machine.saved) == 5, machine.saved
     finally:
         machine.teardown()
 
