@@ -119,6 +119,9 @@ META_PAPER_KEY = "paper_key"
 META_KEY_REGISTERED = "session_key_registered"  # key id the server confirmed
 META_FLAGS = "flags"  # the questions the candidate marked, with the answers (JSON list)
 META_FLAGS_SENT = "flags_sent"  # the marks the server confirmed (JSON list)
+# A contact re-anchors the clock with a few ms of network jitter: only a larger move of
+# the end estimate is a correction the UI must follow (its reminders).
+END_ESTIMATE_TOLERANCE_MS = 1_000
 
 
 class Phase(Enum):
@@ -131,6 +134,14 @@ class Phase(Enum):
     REVOKED = "revoked"        # another PC took the attempt over: this one stops answering
 
 
+class StartStatus(Enum):
+    """What the session knows about the exam's start while it waits (``Phase.WAITING``)."""
+
+    UPCOMING = "upcoming"  # the start time is known and still ahead
+    UNKNOWN = "unknown"    # no server time on this PC: the server or the start code decides
+    REACHED = "reached"    # the start time has passed: the paper may be opened
+
+
 @dataclass
 class SessionEvents:
     """Callbacks; each may be called from any thread."""
@@ -140,6 +151,10 @@ class SessionEvents:
     on_answer_saved: Callable[[Revision | BaseException], None] = lambda result: None
     on_phase: Callable[[Phase], None] = lambda phase: None
     on_heartbeat: Callable[[HeartbeatReply], None] = lambda reply: None
+    # Announced by the session's supervisor when it changes, so the UI never decides
+    # from a clock of its own.
+    on_start_status: Callable[[StartStatus], None] = lambda status: None
+    on_end_estimate: Callable[[], None] = lambda: None  # clock corrected or end moved
 
 
 @dataclass(frozen=True)
@@ -220,6 +235,8 @@ class ExamSession:
         self._authorization_code = ""
         self._online = False
         self._start_code_needed = False
+        self._announced_start: StartStatus | None = None
+        self._announced_end: int | None = None  # monotonic ms of the end, as announced
         self._key_registration_closed = False  # the server said exam_ended
         self.recovery_report: RecoveryReport | None = None
         self.data_dir_report: DataDirReport | None = None
@@ -284,6 +301,36 @@ class ExamSession:
     def ms_until_end(self) -> int | None:
         now, attempt = self.clock.now_ms(), self._attempt
         return None if now is None or attempt is None else attempt.login.exam.end_ms - now
+
+    def start_status(self) -> StartStatus:
+        left = self.ms_until_start()
+        if left is None:
+            return StartStatus.UNKNOWN
+        return StartStatus.REACHED if left <= 0 else StartStatus.UPCOMING
+
+    def _end_on_monotonic_ms(self) -> int | None:
+        """When the exam ends on this PC's monotonic clock: constant while time passes,
+        moved by a clock correction or a new end time."""
+        base, attempt = self.clock.server_ms_at_monotonic_zero(), self._attempt
+        return None if base is None or attempt is None else attempt.login.exam.end_ms - base
+
+    def _watch_time(self) -> None:
+        """The supervisor's every tick: announce a change of the start status (while
+        waiting) and a moved end estimate; the UI follows these, never a clock."""
+        if self.phase is Phase.WAITING:
+            status = self.start_status()
+            if status is not self._announced_start:
+                self._announced_start = status
+                log.info("exam start status: %s", status.value)
+                self.events.on_start_status(status)
+        end = self._end_on_monotonic_ms()
+        if end is not None and (self._announced_end is None
+                                or abs(end - self._announced_end) > END_ESTIMATE_TOLERANCE_MS):
+            moved = self._announced_end is not None
+            self._announced_end = end
+            if moved:
+                log.info("end of the exam re-estimated (clock corrected or end moved)")
+            self.events.on_end_estimate()
 
     # -- login --------------------------------------------------------------------------
 
@@ -1199,6 +1246,8 @@ class ExamSession:
             self.resumed = False
             self.notice = ""
             self._start_code_needed = False
+            self._announced_start = None
+            self._announced_end = None
             self.api.token = None
             if self.phase is not Phase.LOGGED_OUT:
                 if announce:
@@ -1331,6 +1380,7 @@ class ExamSession:
             wants_reconnect=lambda: (self.phase is Phase.WAITING and not self._online
                                      and self._credentials is not None),
             reconnect=self._try_online,
+            watch_time=self._watch_time,
         ))
         self._supervisor.start()
 

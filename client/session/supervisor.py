@@ -1,4 +1,5 @@
-"""The session's own clock-watcher: seal at the end time, submit when the server allows.
+"""The session's own clock-watcher: announce the start, seal at the end time, submit when
+the server allows.
 
 The UI also submits at the end, but the answers must not depend on it: if the window is
 busy, minimised or restarting, this thread still seals the answers at the server's end
@@ -29,6 +30,7 @@ class SupervisorHooks:
     save_clock: Callable[[], None]
     wants_reconnect: Callable[[], bool]  # an offline login that has not reached the server
     reconnect: Callable[[], object]      # one background login attempt
+    watch_time: Callable[[], None]       # announce the start time reached, a moved end
 
 
 SUBMIT_BACKOFF = Backoff(base_s=1.0, cap_s=15.0)
@@ -71,6 +73,7 @@ class SessionSupervisor:
         while not self._stop.is_set():
             elapsed = time.monotonic()
             try:
+                self._hooks.watch_time()
                 if self._hooks.is_running():
                     left = self._hooks.ms_until_end()
                     if left is not None and left <= 0:

@@ -126,6 +126,15 @@ class ServerClock:
         """Server answers seen by this process (to tell "ever online" from "never")."""
         return self._contacts
 
+    def server_ms_at_monotonic_zero(self) -> int | None:
+        """The estimate itself: constant while time passes, it moves only when a contact
+        or a restore corrects the clock (to tell a correction from the clock running)."""
+        with self._lock:
+            if self._anchor is None:
+                return None
+            server_ms, mono = self._anchor
+        return server_ms - mono // 1_000_000
+
     def now_ms(self) -> int | None:
         with self._lock:
             if self._anchor is None:

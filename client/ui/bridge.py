@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from client.session.exam_session import Phase, SessionEvents
+from client.session.exam_session import Phase, SessionEvents, StartStatus
 from client.store import Revision, WriterStatus
 from client.sync.pusher import SyncStatus
 
@@ -14,6 +14,8 @@ class SessionBridge(QObject):
     answerSaved = Signal(object)  # Revision | BaseException
     phaseChanged = Signal(object)  # Phase
     storeStatus = Signal(object)  # client.store.WriterStatus (disk full, failures)
+    startStatus = Signal(object)  # StartStatus: the session decides when the exam starts
+    endEstimateChanged = Signal()  # clock corrected or end moved: re-arm the reminders
 
     def events(self) -> SessionEvents:
         # Emitting from another thread queues the signal to this object's (UI) thread.
@@ -29,5 +31,12 @@ class SessionBridge(QObject):
         def on_store(status: WriterStatus) -> None:
             self.storeStatus.emit(status)
 
+        def on_start(status: StartStatus) -> None:
+            self.startStatus.emit(status)
+
+        def on_end_estimate() -> None:
+            self.endEstimateChanged.emit()
+
         return SessionEvents(on_sync_status=on_sync, on_answer_saved=on_saved, on_phase=on_phase,
-                             on_store_status=on_store)
+                             on_store_status=on_store, on_start_status=on_start,
+                             on_end_estimate=on_end_estimate)

@@ -19,7 +19,7 @@ from client.audio import play_wav
 from client.errors import UserFacingError
 from client.lockdown.away_time import episode_id
 from client.paper.model import Item
-from client.session.exam_session import ExamSession, Phase
+from client.session.exam_session import ExamSession, Phase, StartStatus
 from client.session.view_model import (
     clock_warning,
     connection_banner,
@@ -103,6 +103,10 @@ class ExamWindow(QMainWindow):
         # The window follows the session's phase (end of time, submission, take-over)
         # by signal, never by watching a clock.
         self.bridge.phaseChanged.connect(self._on_phase_changed)
+        # The start of the exam and a corrected end estimate come from the session too.
+        self.bridge.startStatus.connect(self._on_start_status)
+        self.bridge.endEstimateChanged.connect(self._on_end_estimate_changed)
+        self._start_status: StartStatus | None = None
         self._store_problem: str = ""
 
         self.pages = QStackedWidget()
@@ -824,27 +828,46 @@ class ExamWindow(QMainWindow):
     def _on_tick(self) -> None:
         phase = self.session.phase
         if phase is Phase.WAITING:
-            until_start = self.session.ms_until_start()
-            self.waiting_page.set_countdown(until_start)
+            # Display only: whether the exam has started is the session's decision
+            # (startStatus); the tick re-checks this PC's own checks, not a clock.
+            self.waiting_page.set_countdown(self.session.ms_until_start())
             warnings = [text for text in (connection_banner(self.session),
                                           clock_warning(self.session),
                                           *store_notices(self.session)) if text]
             self.waiting_page.show_clock_warning("\n".join(warnings))
-            if until_start is None and self._preloaded and not self._unlocking \
-                    and not self.waiting_page.start_code_box.isVisible():
-                # No server time at all (a PC only preloaded): ask the server for the
-                # paper key; unreachable, this offers the proctor's start code.
-                self._unlock()
-            started = until_start is not None and until_start <= 0
-            ready = (started and self._preloaded and self._integrity_ok
-                     and self._identity_ok and self._rules_ok)
-            self.waiting_page.enter_button.setEnabled(ready and not self._unlocking)
-            if ready:
-                self._unlock()
+            self._start_when_ready()
         elif phase is Phase.RUNNING and self.exam_page is not None:
             # Display only: the end of the exam arrives as a phase change (the session's
             # supervisor seals at the server's end time, even offline).
             self.exam_page.set_time_left(self.session.ms_until_end())
+
+    def _on_start_status(self, status: StartStatus) -> None:
+        self._start_status = status
+        self._start_when_ready()
+
+    def _start_when_ready(self) -> None:
+        """Open the paper once the session says the exam started and this PC's checks
+        (paper preloaded, integrity, identity, exam-day rules) allow it."""
+        if self.session.phase is not Phase.WAITING:
+            return
+        if self._start_status is StartStatus.UNKNOWN:
+            if self._preloaded and not self._unlocking \
+                    and not self.waiting_page.start_code_box.isVisible():
+                # No server time at all (a PC only preloaded): ask the server for the
+                # paper key; unreachable, this offers the proctor's start code.
+                self._unlock()
+            return
+        ready = (self._start_status is StartStatus.REACHED and self._preloaded
+                 and self._integrity_ok and self._identity_ok and self._rules_ok)
+        self.waiting_page.enter_button.setEnabled(ready and not self._unlocking)
+        if ready:
+            self._unlock()
+
+    def _on_end_estimate_changed(self) -> None:
+        """The server corrected the clock (or the end moved): the reminders follow."""
+        if self.session.phase is Phase.RUNNING and self.exam_page is not None \
+                and not self._auto_submit:
+            self._arm_reminder()
 
     def _on_answer_changed(self, question_id: str, value: Any, coalesce: bool) -> None:
         try:
@@ -927,6 +950,8 @@ class ExamWindow(QMainWindow):
 
     def _on_phase_changed(self, phase: Phase) -> None:
         """The session moved on (from any thread, delivered here on the UI thread)."""
+        if phase is Phase.LOGGED_OUT:
+            self._start_status = None  # a later login announces its own
         if self.current_page not in ("exam", "waiting", "result"):
             return  # a login still finishing: _on_logged_in decides what to show
         if phase is Phase.SEALED:
