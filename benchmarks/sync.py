@@ -207,10 +207,13 @@ def postmaster_pid(database_url: str) -> int | None:
     if not database_url.startswith("postgresql"):
         return None
     engine = create_engine(database_url)
-    with engine.connect() as conn:
-        backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
-    engine.dispose()
-    return psutil.Process(backend).ppid()
+    try:
+        with engine.connect() as conn:
+            backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            # Asked while the connection is open: its backend exits once it is closed.
+            return int(psutil.Process(backend).ppid())
+    finally:
+        engine.dispose()
 
 
 # -- the modelled exam ---------------------------------------------------------------------
