@@ -5,70 +5,37 @@ filter), and the proctor's line tells the two apart."""
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.wintypes
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QApplication, QLineEdit
-from screen_support import offline_window, show_page
+from PySide6.QtWidgets import QApplication
+from screen_support import offline_window
+from session_lock_support import exam_in_front, proctor_line, take_front, windows_says
 
-from client.lockdown.away_time import away_totals
 from client.lockdown.session_change import SessionChange
 from client.lockdown.windows import session_notify as wn
-from client.ui.lockdown_guard import FOCUS_GRACE_MS, present_full_screen
-from client.ui.session_events import SessionEventFilter
+from client.ui.lockdown_guard import FOCUS_GRACE_MS
 
 pytestmark = pytest.mark.qt
 
 
 @pytest.fixture
-def exam_window(qtbot: Any, tmp_path: Path) -> Any:
-    window = offline_window(qtbot, tmp_path)
-    present_full_screen(window)
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
-    show_page(window, "exam")
-    assert window.lockdown.engaged
-    yield window
-    window.lockdown.release()
-
-
-def other_program(qtbot: Any) -> QLineEdit:
-    """A top-level window that is not the exam's takes the activation."""
-    other = QLineEdit()
-    qtbot.addWidget(other)
-    other.show()
-    other.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is other)
-    return other
-
-
-def windows_says(guard: Any, wparam: int, message: int = wn.WM_WTSSESSION_CHANGE) -> None:
-    """What Qt's event dispatcher does with a message Windows posts: the native filter
-    gets the MSG's address (the filter the guard installs on Windows)."""
-    msg = ctypes.wintypes.MSG()
-    msg.message, msg.wParam = message, wparam
-    assert SessionEventFilter(guard.session_changed).nativeEventFilter(
-        b"windows_generic_MSG", ctypes.addressof(msg)) == (False, 0)
-
-
-def proctor_line(window: Any) -> str:
-    return str(away_totals(window._focus_records()).proctor_text())
+def exam_window(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
+    yield from exam_in_front(qtbot, tmp_path)
 
 
 def test_losing_the_window_while_locked_is_not_a_switch(qtbot: Any, exam_window: Any) -> None:
     guard = exam_window.lockdown
-    windows_says(guard, wn.WTS_SESSION_LOCK)
+    assert windows_says(guard, wn.WTS_SESSION_LOCK) == (False, 0)
     assert guard.focus_log.interrupted
-    other = other_program(qtbot)  # the lock screen has the foreground
+    other = take_front(qtbot)  # the lock screen has the foreground
     qtbot.wait(FOCUS_GRACE_MS * 3)
     assert not guard.focus_log.away and guard.focus_log.focus_losses == 0
     exam_window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is exam_window)
-    windows_says(guard, wn.WTS_SESSION_UNLOCK)
+    assert windows_says(guard, wn.WTS_SESSION_UNLOCK) == (False, 0)
     assert not guard.focus_log.interrupted
     assert [e.kind for e in guard.focus_log.events] == ["session_locked"]
     assert guard.focus_log.events[0].ended_ms is not None
@@ -81,23 +48,26 @@ def test_losing_the_window_while_locked_is_not_a_switch(qtbot: Any, exam_window:
 def test_the_deactivation_before_the_lock_notice_is_the_lock(qtbot: Any,
                                                             exam_window: Any) -> None:
     guard = exam_window.lockdown
-    other_program(qtbot)  # Windows deactivates first...
+    take_front(qtbot)  # Windows deactivates first...
     qtbot.waitUntil(lambda: guard.focus_log.away)  # ...long enough to count as 切屏...
     assert guard.focus_log.focus_losses == 1
-    windows_says(guard, wn.PBT_APMSUSPEND, message=wn.WM_POWERBROADCAST)  # ...then says why
+    assert windows_says(guard, wn.PBT_APMSUSPEND,  # ...then says why
+                        message=wn.WM_POWERBROADCAST) == (False, 0)
     assert guard.focus_log.focus_losses == 0 and not guard.focus_log.away
     loss, sleep = guard.focus_log.events
     assert loss.detail["withdrawn"] == "suspended" and sleep.kind == "suspended"
     assert sleep.started_ms == loss.started_ms
-    windows_says(guard, wn.PBT_APMRESUMEAUTOMATIC, message=wn.WM_POWERBROADCAST)
+    assert windows_says(guard, wn.PBT_APMRESUMEAUTOMATIC,
+                        message=wn.WM_POWERBROADCAST) == (False, 0)
     assert proctor_line(exam_window).startswith("未离开考试窗口；锁屏或休眠 1 次")
 
 
 def test_still_elsewhere_after_the_unlock_is_a_switch(qtbot: Any, exam_window: Any) -> None:
     guard = exam_window.lockdown
-    windows_says(guard, wn.WTS_SESSION_LOCK)
-    other_program(qtbot)
-    windows_says(guard, wn.WTS_SESSION_UNLOCK)  # unlocked, and another program in front
+    assert windows_says(guard, wn.WTS_SESSION_LOCK) == (False, 0)
+    take_front(qtbot)
+    # unlocked, and another program in front
+    assert windows_says(guard, wn.WTS_SESSION_UNLOCK) == (False, 0)
     qtbot.waitUntil(lambda: guard.focus_log.away)
     assert guard.focus_log.focus_losses == 1
     assert [e.kind for e in guard.focus_log.events] == ["session_locked", "focus_lost"]

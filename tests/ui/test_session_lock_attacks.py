@@ -6,19 +6,17 @@ the guard's foreground_program stands in for that adapter)."""
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.wintypes
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QApplication, QDialog, QLineEdit
-from screen_support import offline_window, show_page
+import session_lock_support
+from PySide6.QtWidgets import QApplication, QDialog
+from session_lock_support import back_to, exam_in_front, proctor_line, take_front
 
-from client.lockdown.away_time import away_totals
 from client.lockdown.windows import session_notify as wn
-from client.ui.lockdown_guard import FOCUS_GRACE_MS, present_full_screen
-from client.ui.session_events import SessionEventFilter
+from client.ui.lockdown_guard import FOCUS_GRACE_MS
 
 pytestmark = pytest.mark.qt
 
@@ -26,42 +24,16 @@ OWN_SESSION = 1
 
 
 @pytest.fixture
-def exam_window(qtbot: Any, tmp_path: Path) -> Any:
-    window = offline_window(qtbot, tmp_path)
-    present_full_screen(window)
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
-    show_page(window, "exam")
-    assert window.lockdown.engaged
-    yield window
-    window.lockdown.release()
-
-
-def take_front(qtbot: Any) -> QLineEdit:
-    other = QLineEdit()
-    qtbot.addWidget(other)
-    other.show()
-    other.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is other)
-    return other
-
-
-def back_to(qtbot: Any, window: Any) -> None:
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+def exam_window(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
+    yield from exam_in_front(qtbot, tmp_path)
 
 
 def windows_says(guard: Any, wparam: int, *, session: int = OWN_SESSION,
                  message: int = wn.WM_WTSSESSION_CHANGE) -> None:
-    msg = ctypes.wintypes.MSG()
-    msg.message, msg.wParam, msg.lParam = message, wparam, session
-    SessionEventFilter(guard.session_changed, own_session=OWN_SESSION).nativeEventFilter(
-        b"windows_generic_MSG", ctypes.addressof(msg))
-
-
-def proctor_line(window: Any) -> str:
-    return str(away_totals(window._focus_records()).proctor_text())
+    """A notice for *session* (this exam's own unless told), through a filter that knows
+    which session is the exam's."""
+    session_lock_support.windows_says(guard, wparam, message=message, session=session,
+                                      own_session=OWN_SESSION)
 
 
 def test_a_forged_lock_does_not_hide_word_brought_to_the_front(qtbot: Any,
