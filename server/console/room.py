@@ -165,8 +165,9 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
                 .order_by(t.login_requests.c.id)):
             pending.setdefault(row.attempt_id, []).append(row.id)
         identity = _identity_by_attempt(conn, attempt_ids)
-        findings = _open_integrity_episodes(conn, attempt_ids)
-        away = _away_by_attempt(conn, attempt_ids)
+        integrity = _integrity_items(conn, attempt_ids)  # read once for both readings
+        findings = _open_integrity_episodes(integrity)
+        away = _away_by_attempt(integrity)
         marks = dict(conn.execute(
             select(ct.attendance.c.candidate_id, ct.attendance.c.status)
             .where(ct.attendance.c.exam_id == exam.id,
@@ -243,20 +244,25 @@ class OpenEpisodes:
 BLINDING_SOURCES = frozenset({"processes", "process_images"})
 
 
-def _open_integrity_episodes(conn: Any, attempt_ids: list[int]) -> dict[int, OpenEpisodes]:
+def _integrity_items(conn: Any, attempt_ids: list[int]) -> list[Any]:
+    """The integrity review records of these attempts, oldest first."""
+    i = rs.review_items
+    return list(conn.execute(
+        select(i.c.attempt_id, i.c.event_id, i.c.payload, i.c.at_ms, i.c.received_at_ms)
+        .where(i.c.attempt_id.in_(attempt_ids), i.c.kind == "integrity")
+        .order_by(i.c.id)).all())
+
+
+def _open_integrity_episodes(items: list[Any]) -> dict[int, OpenEpisodes]:
     """Per attempt, the integrity episodes whose last record is "found".
 
     The client sends one record when a finding starts and one when it ends, keyed as its
     episode tracker keys them (client/integrity/episodes.py: code, check, subject,
     severity), so the newest record of a key says whether the episode is still open.
     """
-    i = rs.review_items
     # attempt -> episode key -> (last record is "found", its time)
     latest: dict[int, dict[tuple[str, ...], tuple[bool, int]]] = {}
-    for row in conn.execute(
-            select(i.c.attempt_id, i.c.payload, i.c.at_ms, i.c.received_at_ms)
-            .where(i.c.attempt_id.in_(attempt_ids), i.c.kind == "integrity")
-            .order_by(i.c.id)).all():
+    for row in items:
         finding = row.payload.get("finding") or {}
         key = tuple(str(finding.get(part, "")) for part in
                     ("code", "check", "subject", "severity"))
@@ -281,16 +287,12 @@ def _open_integrity_episodes(conn: Any, attempt_ids: list[int]) -> dict[int, Ope
 NO_AWAY = AwayTotals(losses=0, away_ms=0, unknown_returns=0)
 
 
-def _away_by_attempt(conn: Any, attempt_ids: list[int]) -> dict[int, AwayTotals]:
+def _away_by_attempt(items: list[Any]) -> dict[int, AwayTotals]:
     """Per attempt, 切屏 and lock/suspend/switch episodes from the lockdown's review records
     (one "found" and one "resolved" item each, an upload retried or sent twice counted
     once: the same reading as the proctor panel's on the PC)."""
-    i = rs.review_items
     records: dict[int, list[tuple[str, dict[str, Any]]]] = {}
-    for row in conn.execute(
-            select(i.c.attempt_id, i.c.event_id, i.c.payload)
-            .where(i.c.attempt_id.in_(attempt_ids), i.c.kind == "integrity")
-            .order_by(i.c.id)).all():
+    for row in items:
         if (row.payload.get("finding") or {}).get("code") == "lockdown":
             records.setdefault(row.attempt_id, []).append((row.event_id, row.payload))
     return {attempt_id: away_totals(rows) for attempt_id, rows in records.items()}
