@@ -23,18 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from wine_support import ROOT, SCRIPT, WINE_MARKS, nsis
 
 from client.config import load_settings
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "installer" / "exam-client.nsi"
-TOOLS = ("wine", "makensis", "Xvfb")
-MISSING = [tool for tool in TOOLS if shutil.which(tool) is None]
-if MISSING and os.environ.get("CI"):
-    raise RuntimeError(f"CI must run the installer under wine; missing {MISSING} "
-                       "(scripts/setup.sh installs them)")
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(bool(MISSING), reason=f"missing {MISSING}")]
+pytestmark = WINE_MARKS
 
 INSTALL = r"C:\Program Files\ExamClient"
 
@@ -96,13 +89,6 @@ class Wine:
         # The documented synchronous form: the uninstaller runs in place (_?=), so the
         # command returns when it has finished.
         return self.cmd(f'"{INSTALL}\\uninstall.exe" /S {" ".join(options)} _?={INSTALL}')
-
-
-def nsis(source: str, out: Path, *defines: str) -> None:
-    result = subprocess.run(["makensis", "-V2", *defines, f"-DOUTFILE={out}", source],
-                            cwd=SCRIPT.parent, capture_output=True, text=True, timeout=300,
-                            check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.fixture(scope="module")

@@ -25,16 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from wine_support import SCRIPT, WINE_MARKS, nsis
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "installer" / "exam-client.nsi"
-TOOLS = ("wine", "makensis", "Xvfb")
-MISSING = [tool for tool in TOOLS if shutil.which(tool) is None]
-if MISSING and os.environ.get("CI"):
-    raise RuntimeError(f"CI must run the installer under wine; missing {MISSING} "
-                       "(scripts/setup.sh installs them)")
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(bool(MISSING), reason=f"missing {MISSING}")]
+pytestmark = WINE_MARKS
 
 SETUP = r"C:\ExamClient-Setup.exe"
 UCRT_SETUP = r"C:\ExamClient-Setup-ucrt.exe"  # reads C:\ucrt\ucrtbase-under-test.dll
@@ -85,13 +78,6 @@ class Prefix:
                 if "/Temp/" not in f"/{relative}/" and not relative.startswith("ucrt/"):
                     state.add(f"{drive}/{relative}")
         return state
-
-
-def nsis(source: Path, out: Path, *defines: str) -> None:
-    result = subprocess.run(["makensis", "-V2", *defines, f"-DOUTFILE={out}", str(source)],
-                            cwd=SCRIPT.parent, capture_output=True, text=True, timeout=300,
-                            check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def versioned_dll(work: Path, version: str) -> Path:
