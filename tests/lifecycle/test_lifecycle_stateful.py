@@ -46,7 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -519,6 +519,15 @@ class AttemptLifecycle(RuleBasedStateMachine):
                                        h.c.value).where(h.c.attempt_id == attempt_id)).all()
         return {(r.question_id, r.revision): (r.client_time_ms, r.value) for r in rows}
 
+    def play(self, steps: Iterable[Callable[[], object]]) -> None:
+        """A fixed story (the tests below): each step, then every invariant above."""
+        for step in steps:
+            step()
+            self.at_most_one_pc_may_write()
+            self.a_pc_that_lost_the_seat_stops_writing()
+            self.a_submitted_attempt_changes_only_by_earlier_revisions()
+            self.the_reported_status_is_the_truth()
+
     # -- the end of a run ---------------------------------------------------------------
 
     def teardown(self) -> None:
@@ -617,9 +626,6 @@ def test_the_take_over_story_keeps_every_invariant() -> None:
     request), the proctor's file from A is imported, B submits; every revision A and B
     saved is then on the server exactly once."""
     machine = AttemptLifecycle()
-    checks = (machine.at_most_one_pc_may_write, machine.a_pc_that_lost_the_seat_stops_writing,
-              machine.a_submitted_attempt_changes_only_by_earlier_revisions,
-              machine.the_reported_status_is_the_truth)
     steps = (lambda: machine.the_candidate_starts_on("pc-a"),
              lambda: machine.save("pc-a", "q1", 0),
              lambda: machine.network("pc-a", up=False),
@@ -630,10 +636,7 @@ def test_the_take_over_story_keeps_every_invariant() -> None:
              lambda: machine.proctor_export_and_admin_import("pc-a"),
              lambda: machine.submit("pc-b"))
     try:
-        for step in steps:
-            step()
-            for check in checks:
-                check()
+        machine.play(steps)
         pc_a, pc_b = machine.sessions["pc-a"], machine.sessions["pc-b"]
         assert pc_a is not None and pc_a.phase is Phase.REVOKED
         assert pc_b is not None and pc_b.phase is Phase.SUBMITTED
@@ -650,9 +653,6 @@ def test_a_pc_killed_mid_save_delivers_every_acknowledged_answer() -> None:
     paper with the start code), and started again on the same SQLCipher store each time;
     every answer either process acknowledged is on the server exactly once at the end."""
     machine = AttemptLifecycle()
-    checks = (machine.at_most_one_pc_may_write, machine.a_pc_that_lost_the_seat_stops_writing,
-              machine.a_submitted_attempt_changes_only_by_earlier_revisions,
-              machine.the_reported_status_is_the_truth)
     steps = (lambda: machine.the_candidate_starts_on("pc-a"),
              lambda: machine.save("pc-a", "q1", 0),
              lambda: machine.kill_client_mid_save("pc-a", acked=2, delay_ms=5),
@@ -661,10 +661,7 @@ def test_a_pc_killed_mid_save_delivers_every_acknowledged_answer() -> None:
              lambda: machine.kill_client_mid_save("pc-a", acked=3, delay_ms=0),
              lambda: machine.save("pc-a", "q2", 1))
     try:
-        for step in steps:
-            step()
-            for check in checks:
-                check()
+        machine.play(steps)
         pc_a = machine.sessions["pc-a"]
         assert pc_a is not None and pc_a.phase is Phase.RUNNING
         assert machine.kills == 2
@@ -683,9 +680,6 @@ def test_a_server_killed_mid_upload_loses_no_acknowledged_answer() -> None:
     the same data directory and port each time; every answer the PCs acknowledged is on
     the server exactly once at the end, and the invariants hold after every step."""
     machine = AttemptLifecycle()
-    checks = (machine.at_most_one_pc_may_write, machine.a_pc_that_lost_the_seat_stops_writing,
-              machine.a_submitted_attempt_changes_only_by_earlier_revisions,
-              machine.the_reported_status_is_the_truth)
     steps = (lambda: machine.the_candidate_starts_on("pc-a"),
              lambda: machine.save("pc-a", "q1", 0),
              lambda: machine.kill_server("pc-a", "q2", 1, delay_ms=0),
@@ -698,10 +692,7 @@ def test_a_server_killed_mid_upload_loses_no_acknowledged_answer() -> None:
              lambda: machine.kill_server("pc-b", "q1", 0, delay_ms=100),
              lambda: machine.restart_server())
     try:
-        for step in steps:
-            step()
-            for check in checks:
-                check()
+        machine.play(steps)
         assert machine.server_kills == 3
         assert machine.server_process is not None  # restart_server kept the process
         assert len(machine.saved) == 5, machine.saved
