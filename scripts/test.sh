@@ -54,7 +54,7 @@ EXAM_RECORD_MODULES=build/e2e-modules.json PYTHONPATH=tools python -m pytest -q 
 
 step "frozen build (PyInstaller, locked build environment): bundle check, imports, self-test"
 frozen_started=$SECONDS
-python tools/build_frozen.py --required-modules build/e2e-modules.json --max-mb 500
+python tools/build_frozen.py --required-modules build/e2e-modules.json --max-mb 470
 echo "frozen build step: $((SECONDS - frozen_started)) s"
 
 step "the frozen client takes a whole exam (Xvfb, AT-SPI, xdotool) and the frozen demo"

@@ -291,6 +291,55 @@ def check_exam(label: str, result: dict[str, Any], expected: float) -> list[str]
     return failures
 
 
+def readiness_report(command: list[str], *, user_ini: Path, env: dict[str, str],
+                     cwd: Path) -> tuple[int, dict[str, Any] | None, str]:
+    """(exit code, the parsed ``check --json`` report or None, stderr's tail)."""
+    result = subprocess.run([*command, "--config", str(user_ini), "check", "--json",
+                             "--no-upload"], env=env, cwd=cwd, capture_output=True,
+                            text=True, encoding="utf-8", errors="replace", timeout=300,
+                            check=False)
+    try:
+        report = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        report = None
+    return result.returncode, report if isinstance(report, dict) else None, result.stderr[-1500:]
+
+
+def compare_readiness_checks(*, frozen: list[str], source: list[str], user_ini: Path,
+                             env: dict[str, str], scratch: Path) -> list[str]:
+    """The admin's readiness check on the installed copy must judge this PC as the source
+    tree does: the same checks, each with the same status, and the same exit code. A check
+    that only fails frozen is a part missing from the bundle (a module, a model, a plugin)."""
+    source_env = dict(env)
+    source_env["PYTHONPATH"] = str(ROOT)
+    frozen_code, frozen_report, frozen_err = readiness_report(
+        frozen, user_ini=user_ini, env=env, cwd=scratch)
+    source_code, source_report, source_err = readiness_report(
+        source, user_ini=user_ini, env=source_env, cwd=scratch)
+    print(f"frozen check --json: exit {frozen_code}; source tree: exit {source_code}")
+    if frozen_report is None:
+        return [f"frozen check --json printed no report (exit {frozen_code}): {frozen_err}"]
+    if source_report is None:
+        return [f"source check --json printed no report (exit {source_code}): {source_err}"]
+
+    def statuses(report: dict[str, Any]) -> dict[str, str]:
+        return {str(check["name"]): str(check["status"]) for check in report["checks"]}
+
+    frozen_statuses, source_statuses = statuses(frozen_report), statuses(source_report)
+    for name in sorted(frozen_statuses.keys() | source_statuses.keys()):
+        print(f"  {name:12} frozen {frozen_statuses.get(name, '-'):5} "
+              f"source {source_statuses.get(name, '-')}")
+    failures = [
+        f"readiness check {name!r}: frozen {frozen_statuses.get(name, 'missing')}, "
+        f"source tree {source_statuses.get(name, 'missing')}"
+        for name in sorted(frozen_statuses.keys() | source_statuses.keys())
+        if frozen_statuses.get(name) != source_statuses.get(name)]
+    if frozen_code != source_code:
+        failures.append(f"readiness check exit code: frozen {frozen_code}, "
+                        f"source tree {source_code}")
+    return failures
+
+
 def check_version_floor(*, exe: Path, env: dict[str, str], scratch: Path, user_ini: Path,
                         server: Any, screenshots: dict[str, str] | None) -> list[str]:
     """The exam's version floor above the frozen client's version: its login is refused
@@ -391,11 +440,10 @@ def main(argv: list[str] | None = None) -> int:
                 })
                 # The admin's readiness check on the installed copy comes first (without
                 # a report the client opens on the readiness screen).
-                check = subprocess.run(
-                    [str(args.bundle / "ExamClient-console"), "--config", str(user_ini),
-                     "check", "--json", "--no-upload"], env=env, cwd=scratch,
-                    capture_output=True, text=True, timeout=300, check=False)
-                print(f"frozen check --json: exit {check.returncode}")
+                failures += compare_readiness_checks(
+                    frozen=[str(args.bundle / "ExamClient-console")],
+                    source=[sys.executable, "-m", "client"], user_ini=user_ini, env=env,
+                    scratch=scratch)
                 failures += check_version_floor(exe=exe, env=env, scratch=scratch,
                                                 user_ini=user_ini, server=server,
                                                 screenshots=screenshots)

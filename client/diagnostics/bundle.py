@@ -51,6 +51,29 @@ class DiagnosticsInputs:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
+# The wheels that install the cv2 package: the shipped build carries the main headless one,
+# development the contrib ones (pyproject.toml's "build" extra says why).
+OPENCV_DISTRIBUTIONS = ("opencv-python-headless", "opencv-contrib-python-headless",
+                        "opencv-contrib-python", "opencv-python")
+
+
+def opencv_version() -> str | None:
+    """'4.14.0.94 (opencv-python-headless)': the version and every OpenCV wheel installed
+    (without importing cv2); None when no OpenCV wheel's metadata is there."""
+    import importlib.metadata
+
+    found: dict[str, str] = {}
+    for dist in OPENCV_DISTRIBUTIONS:
+        try:
+            found[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    if not found:
+        return None
+    versions = sorted(set(found.values()))
+    return f"{' / '.join(versions)} ({', '.join(found)})"
+
+
 def system_facts() -> dict[str, Any]:
     """Versions and OS facts, without importing Qt (package metadata only)."""
     import importlib.metadata
@@ -58,11 +81,12 @@ def system_facts() -> dict[str, Any]:
     versions: dict[str, str | None] = {"exam-client": __version__, "python": sys.version}
     # The frozen build carries these packages' metadata (build.spec, copy_metadata).
     for dist in ("PySide6-Essentials", "shiboken6", "sqlcipher3", "cryptography", "requests",
-                 "opencv-contrib-python-headless", "mediapipe", "numpy", "psutil", "pillow"):
+                 "mediapipe", "numpy", "psutil", "pillow"):
         try:
             versions[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
             versions[dist] = None
+    versions["opencv"] = opencv_version()
     facts: dict[str, Any] = {
         "versions": versions,
         "frozen": bool(getattr(sys, "frozen", False)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import zipfile
 from pathlib import Path
@@ -146,3 +147,44 @@ def test_the_module_guard_fails_on_what_the_bundle_cannot_import(tmp_path: Path)
         "PySide6.QtNoSuchModule: ModuleNotFoundError: No module named 'PySide6.QtNoSuchModule'"]
     modules.write_text(json.dumps(["json", "client.errors"]))
     assert build_frozen.unimportable_modules(bundle, modules, cwd=tmp_path) == []
+
+
+def _report_program(tmp_path: Path, name: str, *, statuses: dict[str, str], code: int) -> list[str]:
+    """A program that prints a `check --json` report with *statuses* and exits *code*."""
+    checks = [{"name": check, "status": status, "message": "", "detail": {}}
+              for check, status in statuses.items()]
+    script = tmp_path / f"{name}.py"
+    script.write_text(
+        "import json, sys\n"
+        f"print(json.dumps({{'checks': {checks!r}, 'exit_code': {code}}}))\n"
+        f"sys.exit({code})\n", encoding="utf-8")
+    return [sys.executable, str(script)]
+
+
+def test_the_frozen_readiness_check_must_judge_the_pc_as_the_source_does(
+        tmp_path: Path) -> None:
+    import frozen_exam
+
+    same = {"camera": "fail", "server": "pass", "opengl": "warn"}
+    source = _report_program(tmp_path, "source", statuses=same, code=2)
+    agreeing = _report_program(tmp_path, "frozen_ok", statuses=same, code=2)
+    user_ini = tmp_path / "user.ini"
+    user_ini.write_text("", encoding="utf-8")
+    env = dict(os.environ)
+    assert frozen_exam.compare_readiness_checks(
+        frozen=agreeing, source=source, user_ini=user_ini, env=env, scratch=tmp_path) == []
+
+    # A check that fails only in the bundle (a model or module left out), one missing.
+    broken = _report_program(tmp_path, "frozen_broken",
+                             statuses={"camera": "fail", "server": "fail"}, code=3)
+    failures = frozen_exam.compare_readiness_checks(
+        frozen=broken, source=source, user_ini=user_ini, env=env, scratch=tmp_path)
+    assert failures == ["readiness check 'opengl': frozen missing, source tree warn",
+                        "readiness check 'server': frozen fail, source tree pass",
+                        "readiness check exit code: frozen 3, source tree 2"]
+
+    silent = _report_program(tmp_path, "frozen_silent", statuses={}, code=1)
+    silent[-1:] = ["-c", "import sys; sys.exit(1)"]
+    assert frozen_exam.compare_readiness_checks(
+        frozen=silent, source=source, user_ini=user_ini, env=env,
+        scratch=tmp_path)[0].startswith("frozen check --json printed no report (exit 1)")

@@ -106,6 +106,6 @@ def test_the_remembered_render_level_and_component_versions_are_in_the_zip(tmp_p
         versions = json.loads(archive.read("system.json"))["versions"]
     assert level == {"remembered_level": 1, "name": RenderLevel.COMPATIBILITY.label,
                      "reason": "white screen at level 2", "configured": "auto"}
-    for name in ("PySide6-Essentials", "sqlcipher3", "opencv-contrib-python-headless",
-                 "mediapipe", "psutil", "pillow"):
+    for name in ("PySide6-Essentials", "sqlcipher3", "opencv", "mediapipe", "psutil",
+                 "pillow"):
         assert versions[name], name
