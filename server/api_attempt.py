@@ -9,6 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
+from server import attempt_time
 from server.auth import CONTACT_RESOLUTION_MS, CandidateAuth, Context, upload_target
 from server.context import ServerContext
 from server.db import PENDING_REVIEW, SUBMITTED, Attempt, Database, Exam
@@ -65,14 +66,24 @@ class HeartbeatIn(BaseModel):
     messages_seen: int = Field(default=0, ge=0, le=1_000_000)
 
 
-def answers_close_ms(attempt: Attempt, exam: Exam) -> int:
-    """Until when a revision may have been made: the end, or the submission if earlier.
+def answers_close_ms(attempt: Attempt, *, end_ms: int) -> int:
+    """Until when a revision may have been made: the candidate's end (*end_ms*, extra
+    time included: server/attempt_time.py), or the submission if earlier.
 
     A submitted attempt changes only by revisions stamped before it closed, arriving late
     (docs/lifecycle.md); merge_revisions refuses the rest for good.
     """
     return close_ms(status=attempt.status, submitted_at_ms=attempt.submitted_at_ms,
-                    end_ms=exam.end_ms)
+                    end_ms=end_ms)
+
+
+def attempt_end_ms(ctx: ServerContext, *, exam: Exam, attempt_id: int, now_ms: int) -> int:
+    """The candidate's own end for the attempt *attempt_id* (server/attempt_time.py)."""
+    attempt = ctx.db.get_attempt(attempt_id)
+    if attempt is None:
+        return exam.end_ms
+    return attempt_time.end_ms_for(ctx.db, exam=exam, candidate_id=attempt.candidate_id,
+                                   now_ms=now_ms)
 
 
 def record_late_revisions(db: Database, *, attempt: Attempt, report: MergeReport, source: str,
@@ -100,10 +111,15 @@ def push_answers(body: AnswersIn, request: Request, ctx: Context,
     unknown = sorted({a.question_id for a in body.answers} - known)
     if unknown:
         raise ApiError(422, "unknown_question", question_ids=unknown[:20])
-    if now >= target.exam.end_ms:
+    end_ms = target.exam.end_ms
+    if now >= end_ms:
         # As candidate_session does: no upload sees an attempt still open after the end
-        # (what it delivers then is a late delivery, audited below).
+        # (what it delivers then is a late delivery, audited below). Past the exam's end
+        # only (the hot path during the exam reads nothing more): the candidate's own end,
+        # extra time and pauses included.
         ctx.db.auto_submit_ended(now_ms=now)
+        end_ms = attempt_end_ms(ctx, exam=target.exam, attempt_id=target.attempt_id,
+                                now_ms=now)
     upload = merge_upload(
         ctx.db,
         token_sha256=target.token_sha256,
@@ -112,7 +128,7 @@ def push_answers(body: AnswersIn, request: Request, ctx: Context,
             IncomingRevision(a.question_id, a.revision, a.value, a.client_time_ms)
             for a in body.answers
         ],
-        exam_end_ms=target.exam.end_ms,
+        exam_end_ms=end_ms,
         received_at_ms=now,
         contact_resolution_ms=CONTACT_RESOLUTION_MS,
     )
@@ -139,7 +155,7 @@ def push_answers(body: AnswersIn, request: Request, ctx: Context,
                 "detail": {
                     "acked": acked,
                     "rejected": [[qid, rev] for qid, rev in report.rejected],
-                    "end_ms": target.exam.end_ms,
+                    "end_ms": end_ms,
                     "epoch_ms": now,
                 },
             },
@@ -156,11 +172,13 @@ def heartbeat(body: HeartbeatIn, session: CandidateAuth, ctx: Context) -> JSONRe
     clock. Authentication (candidate_session) already recorded the contact, so an idle but
     connected PC is not shown as 失去联系 on the console."""
     now = ctx.clock.now_ms()
+    clock = attempt_time.clock_for(ctx.db, exam=session.exam,
+                                   candidate_id=session.candidate.id)
     return JSONResponse({
         "server_time_ms": now,
-        "end_ms": session.exam.end_ms,
-        "paused": False,
-        "paused_since_ms": None,
+        "end_ms": clock.end_ms(now_ms=now),
+        "paused": clock.paused,
+        "paused_since_ms": clock.paused_since_ms,
         "messages": [],
     })
 

@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from server import second_login, version_floor
+from server import attempt_time, second_login, version_floor
 from server.auth import CANDIDATE, Context, client_ip, new_token
 from server.center_address import center_label
 from server.center_ip import ip_allowed
@@ -123,6 +123,10 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
     if body.client_id:
         ctx.db.cancel_login_requests(attempt_id=attempt.id, client_id=body.client_id,
                                      now_ms=now)
+    # The candidate's own end (extra time, pauses: server/attempt_time.py); the PC takes
+    # it from this answer and from its heartbeats, never from anything local.
+    clock = attempt_time.clock_for(ctx.db, exam=exam, candidate_id=candidate.id)
+    end_ms = clock.end_ms(now_ms=now)
     token = new_token()
     ctx.db.store_token(
         token,
@@ -131,7 +135,7 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
         attempt_id=attempt.id,
         client_id=body.client_id or None,
         created_at_ms=now,
-        expires_ms=exam.end_ms + ctx.settings.token_grace_s * 1000,
+        expires_ms=max(exam.end_ms, end_ms) + ctx.settings.token_grace_s * 1000,
     )
     ctx.db.add_event(
         attempt_id=attempt.id,
@@ -169,6 +173,8 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
             "may_write": token_kind == CANDIDATE,
             "submitted_at_ms": attempt.submitted_at_ms,
             "resume_window_s": ctx.settings.resume_window_s,
+            "end_ms": end_ms,
+            "paused": clock.paused,
         },
         "epoch_ms": now,
         "seen_ip": seen_ip,

@@ -446,18 +446,28 @@ class Database:
         client asks for (a late sync), preferred when it qualifies.
         """
         registered = t.registrations.c.candidate_id == candidate_id
+        times = t.attempt_times
+        # The candidate's own end (server/attempt_time.py): in extra time or paused, the
+        # exam still runs for them, ahead of the next one they are registered for.
+        own_end = (t.exams.c.end_ms + func.coalesce(times.c.extra_ms, 0)
+                   + func.coalesce(times.c.paused_ms, 0))
         with self.read() as conn:
             rows = conn.execute(
-                select(t.exams)
+                select(t.exams, own_end.label("own_end_ms"),
+                       times.c.paused_since_ms.label("own_paused_since_ms"))
                 .join(t.registrations, t.registrations.c.exam_id == t.exams.c.id)
-                .where(registered & (t.exams.c.end_ms + after_end_ms > now_ms))
+                .outerjoin(times, (times.c.exam_id == t.exams.c.id)
+                           & (times.c.candidate_id == candidate_id))
+                .where(registered & (own_end + after_end_ms > now_ms))
                 .order_by(t.exams.c.start_ms)
             ).all()
         exams = [_exam(r) for r in rows]
         asked = [e for e in exams if e.id == exam_id]
         if asked:
             return asked[0]
-        running = [e for e in exams if e.end_ms > now_ms]
+        own_running = {r.id for r in rows
+                       if r.own_end_ms > now_ms or r.own_paused_since_ms is not None}
+        running = [e for e in exams if e.id in own_running]
         if running:
             return running[0]
         return max(exams, key=lambda e: e.end_ms) if exams else None
@@ -623,15 +633,23 @@ class Database:
             )
 
     def auto_submit_ended(self, *, now_ms: int) -> list[int]:
-        """Submit every in-progress attempt whose exam has ended; returns their ids.
+        """Submit every in-progress attempt whose end has passed; returns their ids.
 
-        The submission time is the exam's end, not the moment this sweep ran.
+        The end is the candidate's own (server/attempt_time.py): the exam's end plus any
+        extra time and ended pauses; a paused attempt is not due. The submission time is
+        that end, not the moment this sweep ran.
         """
+        times = t.attempt_times
+        end = (t.exams.c.end_ms + func.coalesce(times.c.extra_ms, 0)
+               + func.coalesce(times.c.paused_ms, 0))
         with self.write() as conn:
             rows = conn.execute(
-                select(t.attempts.c.id, t.exams.c.end_ms)
+                select(t.attempts.c.id, end)
                 .join(t.exams, t.exams.c.id == t.attempts.c.exam_id)
-                .where((t.attempts.c.status == IN_PROGRESS) & (t.exams.c.end_ms <= now_ms))
+                .outerjoin(times, (times.c.exam_id == t.attempts.c.exam_id)
+                           & (times.c.candidate_id == t.attempts.c.candidate_id))
+                .where((t.attempts.c.status == IN_PROGRESS) & (t.exams.c.end_ms <= now_ms)
+                       & times.c.paused_since_ms.is_(None) & (end <= now_ms))
             ).all()
             for attempt_id, end_ms in rows:
                 conn.execute(

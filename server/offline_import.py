@@ -79,6 +79,7 @@ from client.export.offline_file import (
 from client.export.session_key import registration_message
 from client.i18n import _
 from client.timefmt import staff_datetime
+from server import attempt_time
 from server import schema as t
 from server.api_attempt import answers_close_ms, record_late_revisions
 from server.auth import CandidateAuth, Context
@@ -203,9 +204,11 @@ def post_session_key(body: SessionKeyIn, session: CandidateAuth,
     """Register the client session's offline-file signing key (docs/formats.md)."""
     session.require_writer()
     now = ctx.clock.now_ms()
-    if now >= session.exam.end_ms:
+    end_ms = attempt_time.end_ms_for(ctx.db, exam=session.exam,
+                                     candidate_id=session.candidate.id, now_ms=now)
+    if now >= end_ms:
         # A key born after the end could only sign answers nobody saw being given.
-        raise ApiError(409, "exam_ended", end_ms=session.exam.end_ms)
+        raise ApiError(409, "exam_ended", end_ms=end_ms)
     try:
         public = base64.b64decode(body.public_key, validate=True)
         proof = base64.b64decode(body.proof, validate=True)
@@ -393,14 +396,18 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
     # record commit together (the audit event and scoring follow, outside it).
     with db.write() as conn:
         status_before = lock_attempt(conn, attempt.id)
+        # The candidate's own end (extra time, pauses): a file written after the exam's
+        # end but within the candidate's extra time merges.
+        end_ms = attempt_time.read_clock(conn, exam=exam,
+                                         candidate_id=attempt.candidate_id).end_ms(now_ms=now)
         merge = merge_locked(
             db, conn, attempt_id=attempt.id, attempt_status=status_before, revisions=incoming,
-            source="offline_file", exam_end_ms=answers_close_ms(attempt, exam),
+            source="offline_file", exam_end_ms=answers_close_ms(attempt, end_ms=end_ms),
             received_at_ms=now,
         )
         submitted_by_import = False
         if file_submits and status_before == IN_PROGRESS:
-            at_ms = min(claimed if claimed is not None else now, exam.end_ms, now)
+            at_ms = min(claimed if claimed is not None else now, end_ms, now)
             submitted_by_import = conn.execute(
                 t.attempts.update()
                 .where((t.attempts.c.id == attempt.id)

@@ -41,6 +41,7 @@ from sqlalchemy import delete, select
 
 from client.camera.review import ALWAYS_REVIEW, ReviewReason, review_reasons
 from client.i18n import _
+from server import attempt_time
 from server import schema as t
 from server.auth import CandidateAuth, Context
 from server.db import PENDING_REVIEW, Attempt, Candidate, Database
@@ -156,7 +157,9 @@ def evaluate_attempt(db: Database, attempt_id: int, *, now_ms: int) -> Verdict:
             raise ValueError(f"no attempt {attempt_id}")
         identity, items, state = load_material(db, attempt_id)
         reasons = attempt_reasons(identity=identity, items=items,
-                                  end_ms=_end_ms(attempt, exam.end_ms, now_ms))
+                                  end_ms=_end_ms(attempt, attempt_time.end_ms_for(
+                                      db, exam=exam, candidate_id=attempt.candidate_id,
+                                      now_ms=now_ms), now_ms))
         # The server's own look at the identity checks (server/identity_audit.py).
         reasons += attempt_identity_reasons(db, attempt_id, attempt.exam_id,
                                             submitted=attempt.submitted_at_ms is not None)

@@ -116,6 +116,21 @@ attempts = Table(
 )
 
 
+# One candidate's own clock for one exam (server/attempt_time.py): extra time granted by
+# the console (before the exam or during it) and time stopped by a pause. Keyed by exam
+# and candidate, not by attempt: extra time is often planned before the candidate logs
+# in. No row: the exam's own end.
+attempt_times = Table(
+    "attempt_times",
+    metadata,
+    Column("exam_id", String(64), ForeignKey("exams.id"), primary_key=True),
+    Column("candidate_id", Integer, ForeignKey("candidates.id"), primary_key=True),
+    Column("extra_ms", BigInteger, nullable=False, default=0),  # sum of the grants
+    Column("paused_ms", BigInteger, nullable=False, default=0),  # ended pauses, in total
+    Column("paused_since_ms", BigInteger, nullable=True),  # a pause under way
+    Column("updated_at_ms", BigInteger, nullable=False),
+)
+
 def _answer_columns() -> list[Column[object]]:
     return [
         Column("value", JSON(none_as_null=False), nullable=True),

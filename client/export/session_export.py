@@ -79,7 +79,7 @@ class OfflineExporter:
         identity: FileIdentity,
         server_box_key: X25519PublicKey,
         server_time_ms: Callable[[], int | None],
-        exam_end_ms: int,
+        exam_end_ms: int | Callable[[], int],
         wall_time_ms: Callable[[], int],
         client_info: Mapping[str, str] | None = None,
     ) -> None:
@@ -87,7 +87,10 @@ class OfflineExporter:
         self._identity = identity
         self._server_box_key = server_box_key
         self._server_time_ms = server_time_ms
-        self._exam_end_ms = exam_end_ms
+        # The candidate's end, asked at each export: extra time moves it during the exam
+        # (client/session/exam_session.py, _adopt_end).
+        self._end_ms: Callable[[], int] = (
+            exam_end_ms if callable(exam_end_ms) else lambda: exam_end_ms)
         self._wall_time_ms = wall_time_ms
         self._client_info = dict(client_info or default_client_info())
 
@@ -127,11 +130,11 @@ class OfflineExporter:
             # Sealed without a confirmed submit: at the end time that is the automatic
             # submission; before it, the candidate pressed submit and the network failed.
             sealed_at = store.get_meta(SEALED_AT_META)
-            if sealed_at is not None and int(sealed_at) < self._exam_end_ms:
+            end_ms = self._end_ms()
+            if sealed_at is not None and int(sealed_at) < end_ms:
                 # The candidate pressed 交卷 then, not when the proctor exported.
                 return SubmissionInfo(state="submitted", submitted_server_ms=int(sealed_at))
-            if now_server is not None and now_server >= self._exam_end_ms:
-                return SubmissionInfo(state="auto_submitted",
-                                      submitted_server_ms=self._exam_end_ms)
+            if now_server is not None and now_server >= end_ms:
+                return SubmissionInfo(state="auto_submitted", submitted_server_ms=end_ms)
             return SubmissionInfo(state="submitted", submitted_server_ms=now_server)
         return SubmissionInfo(state="answering")

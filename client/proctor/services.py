@@ -66,7 +66,9 @@ class ProctorServices:
                                   client_id=session.api.client_id, package_sha256=package_sha,
                                   paper_id=getattr(header, "paper_id", "")),
             server_box_key=X25519PublicKey.from_public_bytes(session.server_keys.box_public_key),
-            server_time_ms=session.clock.now_ms, exam_end_ms=login.exam.end_ms,
+            server_time_ms=session.clock.now_ms,
+            # Asked at each export: extra time from the server moves it during the exam.
+            exam_end_ms=lambda: session.attempt.login.exam.end_ms,
             wall_time_ms=lambda: time.time_ns() // 1_000_000)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sync_loop, name="proctor-log-sync",

@@ -30,7 +30,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -591,6 +591,11 @@ class ExamSession:
                                   student_no=profile.student_no, password=password,
                                   verified_online=False, box_key=keys.box_public_key)
         self._restore_clock(writer)
+        remembered = writer.call(lambda store: _remembered_end_ms(store, facts.exam_id)).result()
+        if remembered is not None and remembered > facts.end_ms:
+            # Extra time the server gave this attempt before the network went (the
+            # package carries the exam's end only).
+            result = replace(result, exam=replace(result.exam, end_ms=remembered))
         attempt = _Attempt(login=result, store_dir=store_paths(
             self.data_dir, exam_id=facts.exam_id, candidate_id=profile.candidate_id).directory,
             package_path=exam.package_path, header=exam.header, material=exam.material)
@@ -729,8 +734,36 @@ class ExamSession:
             return self.api.heartbeat(**arguments)
 
     def _on_heartbeat(self, reply: HeartbeatReply) -> None:
+        self._adopt_end(reply.end_ms)
         self.last_heartbeat = reply
         self.events.on_heartbeat(reply)
+
+    def _adopt_end(self, end_ms: int) -> None:
+        """The server's end of this attempt (extra time, pauses: server/attempt_time.py),
+        from its authenticated heartbeat answer: the countdown, the seal at the end, the
+        offline file's submission time and the reminders follow it from now on.
+
+        Only a server answer moves the end; nothing on this PC does. It is kept in the
+        store with the login, so a restart without the network keeps the candidate's time
+        (the server still refuses what is stamped after its own end).
+        """
+        with self._lock:
+            attempt = self._attempt
+            if attempt is None or attempt.login.exam.end_ms == end_ms:
+                return
+            before = attempt.login.exam.end_ms
+            attempt.login = replace(attempt.login,
+                                    exam=replace(attempt.login.exam, end_ms=end_ms))
+            login = attempt.login
+        log.warning("end of the exam moved by the server: %+d s", (end_ms - before) // 1000)
+        writer = self._writer
+        if writer is not None:
+            writer.call(lambda store: _remember_login(store, login))
+        if self.phase is Phase.RUNNING:
+            self._issue_resume_ticket()  # a restart in the extra time resumes, too
+        supervisor = self._supervisor
+        if supervisor is not None:
+            supervisor.poke()  # announce the moved end (reminders) now
 
     def _seed_from_server(self, *, take_over: bool) -> None:
         """Bring the server's answers into the local store (never lowering a revision).
@@ -1416,6 +1449,15 @@ def _code_refused() -> UserFacingError:
 def _latest_server_time(store: AnswerStore) -> int | None:
     times = [r.server_time_ms for r in store.revisions() if r.server_time_ms is not None]
     return max(times) if times else None
+
+
+def _remembered_end_ms(store: AnswerStore, exam_id: str) -> int | None:
+    """The end the server last gave this attempt (kept by _remember_login), if any."""
+    try:
+        login = json.loads(store.get_meta("login") or "{}")
+        return int(login["end_ms"]) if login.get("exam_id") == exam_id else None
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _remember_login(store: AnswerStore, result: LoginResult) -> None:

@@ -276,8 +276,11 @@ class ExamApi:
         return LoginResult(
             token=body["token"], candidate_id=str(candidate["id"]),
             candidate_name=candidate["name"], student_no=candidate.get("student_no", ""),
+            # The end is the candidate's own when the server gives one (extra time,
+            # pauses: docs/lifecycle.md); the exam's end from an older server.
             exam=ExamInfo(id=exam["id"], title=exam["title"], start_ms=int(exam["start_ms"]),
-                          end_ms=int(exam["end_ms"]), package_etag=exam.get("package_etag", ""),
+                          end_ms=int(attempt.get("end_ms") or exam["end_ms"]),
+                          package_etag=exam.get("package_etag", ""),
                           package_size=int(exam.get("package_size", 0))),
             seen_ip=body.get("seen_ip", ""), raw=body,
             attempt_status=str(attempt.get("status", "in_progress")),

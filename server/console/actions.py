@@ -17,6 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from client.errors import UserFacingError
 from client.i18n import _
 from client.session.authorization import current_code
+from server import attempt_time
 from server import schema as t
 from server.console import audit
 from server.console import tables as ct
@@ -39,7 +40,9 @@ INCIDENT_CATEGORIES = {
 
 # Actions that change a candidate's exam or access need a stated reason for the record.
 _REASON_REQUIRED = {Action.APPROVE_LOGIN, Action.REFUSE_LOGIN, Action.ISSUE_CODE,
-                    Action.RESET_PASSWORD, Action.END_ATTEMPT, Action.INCIDENT}
+                    Action.RESET_PASSWORD, Action.END_ATTEMPT, Action.INCIDENT,
+                    Action.EXTRA_TIME, Action.PAUSE, Action.RESUME}
+MAX_GROUP = 500  # seats in one group action (a room; a hall of several rooms at most)
 
 
 class ConsoleRefusal(UserFacingError):
@@ -249,3 +252,70 @@ def record_incident(db: Database, account: Account, target: Target, *, category:
                      reason=reason.strip(), exam_id=exam_id, center_id=seat.center_id,
                      room=seat.room, candidate_id=candidate_id,
                      detail={"category": category})
+
+
+@dataclass(frozen=True)
+class Granted:
+    candidate_id: int
+    end_ms: int  # the candidate's new end (server time)
+
+
+def _group(db: Database, account: Account, action: Action, *, exam_id: str,
+           candidate_ids: list[int], reason: str, now_ms: int) -> list[Seat]:
+    """Every seat of a group action, each inside the scope (else nothing is done)."""
+    unique = list(dict.fromkeys(candidate_ids))
+    if not unique:
+        raise ConsoleRefusal("console.no_seats", _("请选择考生"))
+    if len(unique) > MAX_GROUP:
+        raise ConsoleRefusal("console.too_many_seats",
+                             _("一次最多选择 {n} 名考生").format(n=MAX_GROUP))
+    return [_authorize(db, account, action, Target(exam_id=exam_id, candidate_id=c,
+                                                   reason=reason, now_ms=now_ms))
+            for c in unique]
+
+
+def grant_extra_time(db: Database, account: Account, *, exam: Exam, candidate_ids: list[int],
+                     reason: str, now_ms: int, minutes: float | None,
+                     multiplier: float | None) -> list[Granted]:
+    """Extra time for one candidate or a group (a selection, the room), in minutes or as
+    a multiplier of the exam's duration, before the exam or during it.
+
+    All or nothing: a seat outside the scope, already submitted or whose time has run
+    out refuses the whole group, so the record never holds half a decision. Each
+    candidate gets an audit row (who, when, why, how much, the new end) written in the
+    same transaction as the grant.
+    """
+    seats = _group(db, account, Action.EXTRA_TIME, exam_id=exam.id,
+                   candidate_ids=candidate_ids, reason=reason, now_ms=now_ms)
+    try:
+        extra_ms = attempt_time.extra_ms_for(exam=exam, minutes=minutes,
+                                             multiplier=multiplier)
+    except ValueError:
+        raise ConsoleRefusal("console.bad_extra_time", _(
+            "请填写延长的分钟数（1 到 {m}）或时间倍数（大于 1，最多 {x}）").format(
+                m=attempt_time.MAX_EXTRA_MINUTES, x=attempt_time.MAX_MULTIPLIER)) from None
+    granted: list[Granted] = []
+    with db.write() as conn:
+        for seat in seats:
+            attempt = conn.execute(select(t.attempts.c.status).where(
+                t.attempts.c.exam_id == exam.id,
+                t.attempts.c.candidate_id == seat.candidate_id)).first()
+            before = attempt_time.read_clock(conn, exam=exam, candidate_id=seat.candidate_id,
+                                             lock=True)
+            over = before.end_ms(now_ms=now_ms) <= now_ms
+            if (attempt is not None and attempt.status != IN_PROGRESS) or over:
+                raise ConsoleRefusal("console.time_over", _(
+                    "{name}（座位 {seat}）已交卷或考试时间已结束，不能再延长").format(
+                        name=seat.name, seat=seat.seat), candidate_id=seat.candidate_id)
+            after = attempt_time.add_extra(conn, exam=exam, candidate_id=seat.candidate_id,
+                                           extra_ms=extra_ms, now_ms=now_ms)
+            end_ms = after.end_ms(now_ms=now_ms)
+            audit.record(conn, account, action=Action.EXTRA_TIME.value, at_ms=now_ms,
+                         reason=reason.strip(), exam_id=exam.id, center_id=seat.center_id,
+                         room=seat.room, candidate_id=seat.candidate_id, detail={
+                             "extra_ms": extra_ms, "minutes": minutes,
+                             "multiplier": multiplier, "end_ms": end_ms,
+                             "end_before_ms": before.end_ms(now_ms=now_ms),
+                             "planned": now_ms < exam.start_ms, "group": len(seats)})
+            granted.append(Granted(candidate_id=seat.candidate_id, end_ms=end_ms))
+    return granted

@@ -76,6 +76,8 @@ ACTION_LABELS = {
     "mark_present": "标记到场", "mark_absent": "标记缺考",
     "end_attempt": "结束作答", "incident": "记录违纪/异常", "export_day": "导出当日记录",
     "action_refused": "越权操作被拒绝",
+    "extra_time": "延长考试时间", "message": "发送消息", "pause": "暂停作答",
+    "resume": "恢复作答",
 }
 
 

@@ -61,6 +61,10 @@ class Action(StrEnum):
     MARK_ABSENT = "mark_absent"
     END_ATTEMPT = "end_attempt"
     INCIDENT = "incident"
+    EXTRA_TIME = "extra_time"
+    MESSAGE = "message"
+    PAUSE = "pause"
+    RESUME = "resume"
     EXPORT_DAY = "export_day"
     LOG_IN = "log_in"
     LOG_IN_FAILED = "log_in_failed"  # recorded by the server, never taken from the page
@@ -83,6 +87,12 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.MARK_PRESENT: _EVERYONE,
     Action.MARK_ABSENT: _EVERYONE,
     Action.INCIDENT: _EVERYONE,
+    # In the room, on the spot: the proctor gives the time a candidate lost (a PC that
+    # froze, a documented allowance), stops a candidate's clock, speaks to the room.
+    Action.EXTRA_TIME: _EVERYONE,
+    Action.MESSAGE: _EVERYONE,
+    Action.PAUSE: _EVERYONE,
+    Action.RESUME: _EVERYONE,
     Action.LOG_IN: _EVERYONE,
     Action.LOG_IN_FAILED: _EVERYONE,
     Action.ACTION_REFUSED: _EVERYONE,

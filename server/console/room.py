@@ -17,6 +17,7 @@ from sqlalchemy import and_, case, func, select
 
 from client.lockdown.away_time import AwayTotals, away_totals
 from client.paper.exam_rules import VersionFloor
+from server import attempt_time
 from server import review_store as rs
 from server import schema as t
 from server.base_photos import has_base_photo
@@ -73,6 +74,11 @@ class Tile:
     attempt_status: str | None
     client_version: str | None  # from the PC's last login; None: never logged in
     version_too_old: bool  # below the exam's version floor (旧版本不再使用)
+    # The candidate's own clock (server/attempt_time.py): extra time granted, the end it
+    # makes (server time), and a pause under way.
+    extra_ms: int = 0
+    end_ms: int = 0
+    paused: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -178,6 +184,12 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
                 .where(t.events.c.attempt_id.in_(attempt_ids), t.events.c.kind == "login")
                 .order_by(t.events.c.id)):
             versions[row.attempt_id] = str(row.payload.get("client_version") or "?")
+        clocks = {row.candidate_id: attempt_time.AttemptClock(
+            base_end_ms=exam.end_ms, extra_ms=int(row.extra_ms), paused_ms=int(row.paused_ms),
+            paused_since_ms=row.paused_since_ms) for row in conn.execute(
+                select(t.attempt_times).where(
+                    t.attempt_times.c.exam_id == exam.id,
+                    t.attempt_times.c.candidate_id.in_(candidate_ids))).all()}
     photos = has_base_photo(db, candidate_ids)
     floor = floor_for(db, exam.id)
     tiles = []
@@ -187,6 +199,7 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
         counted = answers.get(attempt_id) if attempt_id is not None else None
         requests = pending.get(attempt_id, []) if attempt_id is not None else []
         state, since = _state(attempt, exam=exam, held=bool(requests), now_ms=now_ms)
+        clock = clocks.get(seat.candidate_id, attempt_time.AttemptClock(exam.end_ms))
         tiles.append(Tile(
             candidate_id=seat.candidate_id, center_id=seat.center_id, room=seat.room,
             seat=seat.seat, student_no=seat.student_no, name=seat.name,
@@ -206,7 +219,8 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
             attendance=marks.get(seat.candidate_id),
             attempt_status=attempt.status if attempt is not None else None,
             client_version=versions.get(attempt_id) if attempt_id is not None else None,
-            version_too_old=_too_old(floor, versions.get(attempt_id or -1))))
+            version_too_old=_too_old(floor, versions.get(attempt_id or -1)),
+            extra_ms=clock.extra_ms, end_ms=clock.end_ms(now_ms=now_ms), paused=clock.paused))
     tiles.sort(key=lambda tile: (tile.center_id, tile.room, _seat_key(tile.seat)))
     return tiles
 

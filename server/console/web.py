@@ -229,10 +229,18 @@ def base_photo(exam_id: str, candidate_id: int, request: Request, ctx: Context) 
 class ActionIn(BaseModel):
     action: Action
     exam_id: str = Field(min_length=1, max_length=64)
-    candidate_id: int
+    # One seat; the group actions (extra time, message) may name several instead.
+    candidate_id: int | None = None
+    candidate_ids: list[int] = Field(default_factory=list, max_length=actions.MAX_GROUP)
     request_id: int | None = None
     reason: str = Field(default="", max_length=actions.REASON_MAX)
     category: str = Field(default="", max_length=32)
+    minutes: float | None = None  # extra time in minutes ...
+    multiplier: float | None = None  # ... or as a multiplier of the exam's duration
+
+    def seats(self) -> list[int]:
+        return self.candidate_ids or ([] if self.candidate_id is None
+                                      else [self.candidate_id])
 
 
 @router.post("/api/action", response_model=None)
@@ -246,13 +254,22 @@ def take_action(body: ActionIn, request: Request, ctx: Context) -> Response:
         return _json({"error": "csrf", "message": _("页面已过期，请刷新后重试")}, 403)
     exam = ctx.db.get_exam(body.exam_id)
     now = ctx.clock.now_ms()
-    target = actions.Target(exam_id=body.exam_id, candidate_id=body.candidate_id,
+    seats = body.seats()
+    target = actions.Target(exam_id=body.exam_id, candidate_id=seats[0] if seats else -1,
                             reason=body.reason, now_ms=now)
     try:
         if exam is None:
             raise actions.ConsoleRefusal("console.no_such_seat", _("找不到该考生的座位"))
         result: dict[str, Any] = {}
-        if body.action in (Action.APPROVE_LOGIN, Action.REFUSE_LOGIN):
+        if body.action is Action.EXTRA_TIME:
+            granted = actions.grant_extra_time(
+                ctx.db, account, exam=exam, candidate_ids=seats, reason=body.reason,
+                now_ms=now, minutes=body.minutes, multiplier=body.multiplier)
+            result = {"granted": [{"candidate_id": g.candidate_id, "end_ms": g.end_ms,
+                                   "end": beijing_clock(g.end_ms)} for g in granted]}
+        elif len(seats) != 1:
+            raise actions.ConsoleRefusal("console.one_seat", _("此操作一次只能针对一名考生"))
+        elif body.action in (Action.APPROVE_LOGIN, Action.REFUSE_LOGIN):
             if body.request_id is None:
                 raise actions.ConsoleRefusal("console.no_such_request", _("缺少登录请求编号"))
             act = (actions.approve_login if body.action is Action.APPROVE_LOGIN
@@ -283,7 +300,9 @@ def take_action(body: ActionIn, request: Request, ctx: Context) -> Response:
                 audit.record(conn, account, action=Action.ACTION_REFUSED.value, at_ms=now,
                              room=account.room, detail={
                                  "tried": body.action.value, "exam_id": body.exam_id,
-                                 "candidate_id": body.candidate_id, "error": exc.code})
+                                 "candidate_id": seats[0] if len(seats) == 1 else None,
+                                 "candidate_ids": seats if len(seats) > 1 else None,
+                                 "error": exc.code})
         return _json({"error": exc.code, "message": str(exc)}, status)
     return _json({"ok": True, **result})
 

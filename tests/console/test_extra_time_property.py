@@ -1,0 +1,81 @@
+"""Property: whatever sequence of extra-time grants (minutes or multipliers, by the
+console's own action) and pauses a candidate gets, the end is the exam's end plus the
+sum of the grants plus the time paused, never earlier than the exam's end; and the
+server's automatic submission (SQL) agrees with that end to the millisecond."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, update
+
+from server import attempt_time
+from server import schema as t
+from server.console import actions
+from server.console.roles import Account, Role
+from server.db import IN_PROGRESS
+from server.demo import DEMO_CENTER_ID
+from server.testing import live_server
+
+CHIEF = Account(username="zhukao", display_name="李主考", role=Role.CHIEF,
+                center_id=DEMO_CENTER_ID, room=None)
+
+grant = st.one_of(
+    st.tuples(st.just("minutes"), st.floats(min_value=0.5, max_value=120)),
+    st.tuples(st.just("multiplier"), st.floats(min_value=1.01, max_value=2.0)),
+    st.tuples(st.just("pause"), st.integers(min_value=0, max_value=20 * 60_000)),
+)
+
+
+def test_the_end_is_the_base_end_plus_the_grants_and_pauses(tmp_path: Path) -> None:
+    with live_server(tmp_path / "server", start_in_s=-600, duration_s=3600) as srv:
+        demo = srv.demo
+        assert demo is not None
+        exam = srv.db.get_exam(demo.exam_id)
+        assert exam is not None
+        candidate_id = srv.db.candidates_by_username(demo.username)[0].id
+        attempt = srv.db.open_attempt(exam_id=exam.id, candidate_id=candidate_id,
+                                      now_ms=srv.clock.now_ms())
+
+        @settings(max_examples=30, deadline=None,
+                  suppress_health_check=[HealthCheck.too_slow])
+        @given(steps=st.lists(grant, max_size=6))
+        def check(steps: list[tuple[str, float]]) -> None:
+            with srv.db.write() as conn:
+                conn.execute(delete(t.attempt_times))
+                conn.execute(update(t.attempts).where(t.attempts.c.id == attempt.id)
+                             .values(status=IN_PROGRESS, submitted_at_ms=None))
+            now = exam.start_ms + 60_000
+            expected_extra = 0
+            for kind, amount in steps:
+                if kind == "pause":
+                    with srv.db.write() as conn:
+                        attempt_time.set_paused(conn, exam=exam, candidate_id=candidate_id,
+                                                paused=True, now_ms=now)
+                    now += int(amount)
+                    with srv.db.write() as conn:
+                        attempt_time.set_paused(conn, exam=exam, candidate_id=candidate_id,
+                                                paused=False, now_ms=now)
+                    expected_extra += int(amount)
+                    continue
+                [granted] = actions.grant_extra_time(
+                    srv.db, CHIEF, exam=exam, candidate_ids=[candidate_id], reason="补时",
+                    now_ms=now, minutes=amount if kind == "minutes" else None,
+                    multiplier=amount if kind == "multiplier" else None)
+                expected_extra += attempt_time.extra_ms_for(
+                    exam=exam, minutes=amount if kind == "minutes" else None,
+                    multiplier=amount if kind == "multiplier" else None)
+                assert granted.end_ms == exam.end_ms + expected_extra
+            end = attempt_time.end_ms_for(srv.db, exam=exam, candidate_id=candidate_id,
+                                          now_ms=now)
+            assert end == exam.end_ms + expected_extra
+            assert end >= exam.end_ms
+            # The sweeper's SQL reads the same end: not due a millisecond before it.
+            assert attempt.id not in srv.db.auto_submit_ended(now_ms=end - 1)
+            assert attempt.id in srv.db.auto_submit_ended(now_ms=end)
+            after = srv.db.get_attempt(attempt.id)
+            assert after is not None and after.submitted_at_ms == end
+
+        check()
