@@ -4,8 +4,8 @@ Runs the console's browser tests (tests/console/test_console_browser.py and
 test_console_materials_browser.py) against a real server with EXAM_CONSOLE_SCREENSHOTS
 pointing at docs/screenshots/, so the pictures show exactly the path the tests walk: a
 proctor's room with a held login, a seat's detail, the chief examiner's one-time code,
-the audit log, a seat's 切屏 count, and emergency materials submitted from the console
-(console-06).
+the audit log, a seat's 切屏 count, emergency materials submitted from the console
+(console-06), and extra time for one seat and for a group (console-07, console-08).
 
     python scripts/console_screenshots.py
 """
@@ -26,7 +26,9 @@ def main() -> int:
     env = dict(os.environ, EXAM_CONSOLE_SCREENSHOTS=str(out), PYTHONPATH=str(ROOT))
     return subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                             str(ROOT / "tests" / "console" / "test_console_browser.py"),
-                            str(ROOT / "tests" / "console" / "test_console_materials_browser.py")],
+                            str(ROOT / "tests" / "console" / "test_console_materials_browser.py"),
+                            str(ROOT / "tests" / "console" /
+                                "test_console_extra_time_browser.py")],
                            cwd=ROOT, env=env)
 
 

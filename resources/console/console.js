@@ -7,7 +7,7 @@
   const config = JSON.parse(document.getElementById("config").dataset.config);
   const T = config.text;
   const POLL_MS = 2000;
-  const state = { view: null, filter: "all", selected: null, lastOk: 0, busy: false };
+  const state = { view: null, filter: "all", selected: null, lastOk: 0, busy: false, group: false };
   const examSelect = document.getElementById("exam");
   const roomSelect = document.getElementById("room");
   const search = document.getElementById("search");
@@ -27,7 +27,8 @@
   detail.replaceChildren(detailInfo, dialogBox, closeButton);
 
   function select(candidateId) {
-    if (candidateId !== state.selected) dialogBox.replaceChildren();
+    if (candidateId !== state.selected || state.group) dialogBox.replaceChildren();
+    state.group = false;
     state.selected = candidateId;
     render();
   }
@@ -57,6 +58,8 @@
     const s = Math.max(0, Math.round((now - ms) / 1000));
     return s < 120 ? `${s} ${T.seconds_ago}` : `${Math.round(s / 60)} ${T.minutes_ago}`;
   }
+  // Minutes with at most one decimal (0.1 minute = 6 s): "15", "7.5".
+  function minutes(ms) { return String(Math.round(ms / 6000) / 10); }
   function duration(ms) {
     const s = Math.max(0, Math.round(ms / 1000));
     return s < 120 ? `${s} ${T.seconds}` : `${Math.round(s / 60)} ${T.minutes}`;
@@ -103,6 +106,8 @@
     if (tile.review_pending) badges.push(badge("warn", T.review));
     if (tile.version_too_old) badges.push(badge("held", `${T.too_old} ${tile.client_version}`));
     for (const id of tile.pending_requests) badges.push(badge("held", `${T.request} #${id}`));
+    if (tile.extra_ms > 0) badges.push(badge("extra", `${T.extra_badge} +${minutes(tile.extra_ms)} ${T.minutes}`));
+    if (tile.paused) badges.push(badge("held", T.paused));
     const stateLine = tile.state === "offline" ? `${T.offline} ${T.since} ${clock(tile.since_ms)}`
       : tile.state === "submitted" ? `${T.submitted} ${clock(tile.since_ms)}` : T[tile.state];
     return el("button", {
@@ -138,6 +143,7 @@
   }
 
   function renderDetail(tile, now) {
+    if (!tile && state.group) return;  // the group dialog stays as the proctor fills it
     if (!tile) { detail.hidden = true; detailInfo.replaceChildren(); dialogBox.replaceChildren(); return; }
     detail.hidden = false;
     const photo = tile.has_photo
@@ -155,6 +161,8 @@
       [T.switches, tile.switches
         ? `${tile.switches} ${T.times} · ${T.in_total} ${duration(tile.switched_away_ms)}` : T.none],
       [T.session_breaks, tile.session_breaks ? `${tile.session_breaks} ${T.times}${T.not_counted}` : T.none],
+      [T.end_time, tile.extra_ms > 0
+        ? `${clock(tile.end_ms)}（${T.extra_badge} +${minutes(tile.extra_ms)} ${T.minutes}）` : clock(tile.end_ms)],
       [T.client_version, tile.client_version === null ? "—"
         : tile.client_version + (tile.version_too_old ? `（${T.too_old}）` : "")],
     ];
@@ -167,6 +175,7 @@
       el("h2", {}, `${tile.name}（${tile.student_no}）`), photo,
       el("dl", {}, ...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)])),
       el("div", { class: "actions" }, ...requestButtons,
+        open(tile) ? actionButton("extra_time", tile) : null,
         actionButton("issue_code", tile),
         tile.attendance === "absent" ? actionButton("mark_present", tile) : actionButton("mark_absent", tile),
         actionButton("incident", tile),
@@ -174,10 +183,75 @@
         tile.attempt_status === "in_progress" ? actionButton("end_attempt", tile) : null));
   }
 
+  // A seat that may still get time: not submitted (planned before the login, too).
+  function open(tile) { return tile.attempt_status === null || tile.attempt_status === "in_progress"; }
+
+  // Minutes or a multiplier of the exam's duration; returns the fields for the action.
+  function amountInputs() {
+    const mode = el("select", { id: "extra-mode" },
+      el("option", { value: "minutes" }, T.extra_minutes), el("option", { value: "multiplier" }, T.extra_multiplier));
+    const amount = el("input", { id: "extra-amount", type: "number", min: "0", step: "any", value: "10" });
+    mode.addEventListener("change", () => { amount.value = mode.value === "minutes" ? "10" : "1.25"; });
+    return {
+      parts: [el("label", {}, T.extra_how, mode), el("label", {}, T.extra_amount, amount)],
+      values: () => mode.value === "minutes" ? { minutes: Number(amount.value) } : { multiplier: Number(amount.value) },
+    };
+  }
+
+  // The group dialog: every seat shown now (the room, after the filter) ticked, the
+  // proctor unticks whom it is not for; one action for all of them.
+  function openGroup() {
+    const view = state.view;
+    if (!view) return;
+    state.selected = null;
+    render();
+    detail.hidden = false;
+    const seats = view.tiles.filter(matches).filter(open);
+    const boxes = seats.map((tile) => el("input", {
+      type: "checkbox", checked: true, value: String(tile.candidate_id), class: "group-seat",
+      "data-seat": tile.seat,
+    }));
+    const list = el("div", { class: "group-list", id: "group-list" }, ...seats.map((tile, i) =>
+      el("label", { class: "cand" }, boxes[i], ` ${T.seat} ${tile.seat} ${tile.name}`)));
+    const all = el("button", { type: "button", id: "group-all",
+      on: { click: () => boxes.forEach((b) => { b.checked = true; }) } }, T.select_all);
+    const none = el("button", { type: "button", id: "group-none",
+      on: { click: () => boxes.forEach((b) => { b.checked = false; }) } }, T.select_none);
+    const amount = amountInputs();
+    const reason = el("textarea", { id: "reason", rows: 2, maxLength: 500 });
+    const confirm = el("button", {
+      type: "button", id: "confirm", class: "primary",
+      on: { click: async () => {
+        const ids = boxes.filter((b) => b.checked).map((b) => Number(b.value));
+        confirm.disabled = true;
+        const result = await post({ action: "extra_time", exam_id: view.exam_id,
+          candidate_ids: ids, reason: reason.value, ...amount.values() });
+        confirm.disabled = false;
+        if (result.ok) {
+          dialogBox.replaceChildren(el("p", { class: "ok", id: "group-done" },
+            `${T.done}：${T.extra_time} ${result.granted.length} ${T.people}`));
+          poll();
+        } else {
+          dialogBox.append(el("p", { class: "error", role: "alert" }, result.message || result.error));
+        }
+      } },
+    }, T.confirm);
+    detailInfo.replaceChildren(el("h2", {}, T.group_title));
+    dialogBox.replaceChildren(el("p", {}, T.group_hint), el("div", { class: "actions" }, all, none),
+      list, ...amount.parts, el("label", {}, T.reason, reason), confirm,
+      el("button", { type: "button", on: { click: () => select(null) } }, T.cancel));
+    state.group = true;
+  }
+
   function askReason(action, tile, extra) {
     const box = dialogBox;
     const reason = el("textarea", { id: "reason", rows: 2, maxLength: 500 });
     const parts = [el("label", {}, T.reason, reason)];
+    let amount = null;
+    if (action === "extra_time") {
+      amount = amountInputs();
+      parts.unshift(...amount.parts);
+    }
     let category = null;
     if (action === "incident") {
       category = el("select", { id: "category" }, ...Object.entries(config.categories).map(
@@ -191,13 +265,15 @@
         const result = await post({
           action, exam_id: state.view.exam_id, candidate_id: tile.candidate_id,
           request_id: extra.request_id ?? null, reason: reason.value,
-          category: category ? category.value : "",
+          category: category ? category.value : "", ...(amount ? amount.values() : {}),
         });
         confirm.disabled = false;
         if (result.ok) {
           box.replaceChildren(result.code
             ? el("p", { id: "issued-code", class: "code" }, `${T.code_is} ${result.code}（${T.valid_until} ${result.valid_until} ${T.beijing}）`)
-            : el("p", { class: "ok" }, T.done));
+            : result.granted
+              ? el("p", { class: "ok", id: "extra-done" }, `${T.done}：${T.new_end} ${result.granted[0].end}（${T.beijing}）`)
+              : el("p", { class: "ok" }, T.done));
           poll();
         } else {
           box.append(el("p", { class: "error", role: "alert" }, result.message || result.error));
@@ -270,6 +346,8 @@
     window.location.search = `?exam=${encodeURIComponent(examSelect.value)}`;
   });
   roomSelect.addEventListener("change", poll);
+  const groupButton = document.getElementById("group-action");
+  if (groupButton) groupButton.addEventListener("click", openGroup);
   search.addEventListener("input", render);
   poll();
   setInterval(poll, POLL_MS);

@@ -292,7 +292,7 @@ def grant_extra_time(db: Database, account: Account, *, exam: Exam, candidate_id
                                              multiplier=multiplier)
     except ValueError:
         raise ConsoleRefusal("console.bad_extra_time", _(
-            "请填写延长的分钟数（1 到 {m}）或时间倍数（大于 1，最多 {x}）").format(
+            "请填写延长的分钟数（不超过 {m}）或时间倍数（大于 1，最多 {x}）").format(
                 m=attempt_time.MAX_EXTRA_MINUTES, x=attempt_time.MAX_MULTIPLIER)) from None
     granted: list[Granted] = []
     with db.write() as conn:

@@ -82,12 +82,15 @@ def room_page(*, account: Account, csrf: str, exams: Sequence[Exam], exam: Exam 
         "categories": {k: _(v) for k, v in INCIDENT_CATEGORIES.items()},
         "text": _client_texts(),
     }
+    group_button = (f'<button type="button" id="group-action">{esc(_("多名考生延时"))}</button>'
+                    if account.may(Action.EXTRA_TIME) else "")
     body = f"""{header(account, csrf, real_name)}
 <section class="bar">
 <label>{esc(_("考试"))} <select id="exam">{options}</select></label>
 <label>{esc(_("考场"))} <select id="room"></select></label>
 <input id="search" type="search" placeholder="{esc(_("按姓名、学号或座位号查找"))}"
  aria-label="{esc(_("查找考生"))}">
+{group_button}
 <span id="clock" aria-live="off"></span>
 <span id="freshness" class="muted"></span>
 </section>
@@ -137,6 +140,13 @@ def _client_texts() -> dict[str, str]:
         "present": _("已到场"), "status": _("状态"), "none": _("无"),
         "seconds_ago": _("秒前"), "minutes_ago": _("分钟前"),
         "client_version": _("客户端版本"), "too_old": _("版本过旧，须更新"),
+        "extra_time": _("延长考试时间"), "extra_badge": _("延时"), "paused": _("已暂停"),
+        "end_time": _("结束时间"), "extra_how": _("延长方式"),
+        "extra_minutes": _("按分钟"), "extra_multiplier": _("按考试时长的倍数"),
+        "extra_amount": _("分钟数或倍数（如 10 或 1.25）"), "new_end": _("新的结束时间"),
+        "select_all": _("全选"), "select_none": _("全不选"), "people": _("人"),
+        "group_title": _("多名考生延时"),
+        "group_hint": _("下列为当前显示的未交卷考生，已全部勾选；取消勾选不需要延时的考生。"),
     }
 
 

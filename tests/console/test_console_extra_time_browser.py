@@ -1,0 +1,99 @@
+"""Extra time in a real headless Chromium: a proctor gives one seat 15 minutes from its
+detail panel, then a group (the room with one seat unticked) 5 more; the tiles show it,
+the candidates' heartbeats answer with the new end, and the audit page lists each grant."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+from console_helpers import candidate_login
+
+from server.console.demo_room import DEMO_CONSOLE_PASSWORD
+from server.demo import DEMO_CANDIDATES
+from server.testing import LiveServer
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SHOTS = os.environ.get("EXAM_CONSOLE_SCREENSHOTS")  # scripts/console_screenshots.py
+
+pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
+                                reason="needs Debian's chromium (.ci/run installs it)")
+ZHANG, LI, CHEN = DEMO_CANDIDATES
+MINUTE = 60_000
+
+
+def _end_by_heartbeat(srv: LiveServer, token: str) -> int:
+    response = requests.post(srv.api("/attempt/heartbeat"), json={}, timeout=10,
+                             headers={"Authorization": f"Bearer {token}"})
+    response.raise_for_status()
+    return int(response.json()["end_ms"])
+
+
+def test_a_proctor_gives_one_seat_and_then_a_group_extra_time(srv: LiveServer) -> None:
+    tokens = {person.student_no: candidate_login(srv, person, client_id=f"pc-{i}").json()["token"]
+              for i, person in enumerate(DEMO_CANDIDATES)}
+    srv.clock.advance(ms=20 * MINUTE)  # the exam is under way
+    end = srv.demo.end_ms
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(f"{srv.url}/console/login")
+            page.fill("#username", "jiankao")
+            page.fill("#password", DEMO_CONSOLE_PASSWORD)
+            page.click("#login")
+            page.wait_for_selector('.tile[data-seat="1"]')
+
+            # One seat, from its detail panel: 15 minutes, with the reason.
+            page.click('.tile[data-seat="1"]')
+            page.click('#detail [data-action="extra_time"]')
+            page.fill("#extra-amount", "15")
+            page.fill("#reason", "电脑死机，重启耽误 15 分钟")
+            page.click("#confirm")
+            page.wait_for_selector("#extra-done")
+            assert "新的结束时间" in page.inner_text("#extra-done")
+            page.wait_for_selector('.tile[data-seat="1"] .badge.extra', timeout=6000)
+            assert "延时 +15 分钟" in page.inner_text('.tile[data-seat="1"]')
+            assert _end_by_heartbeat(srv, tokens[ZHANG.student_no]) == end + 15 * MINUTE
+            if SHOTS:
+                page.screenshot(path=str(Path(SHOTS) / "console-07-extra-time.png"))
+
+            # A group: every seat shown is ticked; seat 2 is unticked; a multiplier.
+            page.click("#detail .close")
+            page.click("#group-action")
+            page.wait_for_selector("#group-list")
+            assert page.locator(".group-seat").count() == 3
+            page.uncheck('.group-seat[data-seat="2"]')
+            page.select_option("#extra-mode", "multiplier")
+            page.fill("#extra-amount", "1.1")
+            page.fill("#reason", "考场停电，全场补时")
+            if SHOTS:
+                page.screenshot(path=str(Path(SHOTS) / "console-08-extra-time-group.png"))
+            page.click("#confirm")
+            page.wait_for_selector("#group-done")
+            assert "2 人" in page.inner_text("#group-done")
+            tenth = (end - srv.demo.start_ms) // 10
+            assert _end_by_heartbeat(srv, tokens[ZHANG.student_no]) == end + 15 * MINUTE + tenth
+            assert _end_by_heartbeat(srv, tokens[LI.student_no]) == end
+            assert _end_by_heartbeat(srv, tokens[CHEN.student_no]) == end + tenth
+
+            # The audit page: one row per grant, by this proctor, with the reasons.
+            page.goto(f"{srv.url}/console/audit")
+            rows = page.locator('#audit tr[data-action="extra_time"]')
+            assert rows.count() == 3
+            text = page.inner_text("#audit")
+            assert "电脑死机，重启耽误 15 分钟" in text and "考场停电，全场补时" in text
+            assert "jiankao" in text and "延长考试时间" in text
+            assert errors == []
+        finally:
+            browser.close()
