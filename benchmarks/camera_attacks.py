@@ -2,6 +2,7 @@
 
     python benchmarks/camera_attacks.py [--genuine N] [--attackers N] [--attempts N]
                                         [--kinds a,b] [--without-flat-picture-rule]
+                                        [--without-plane-fit-rule]
 
 Runs the real identity check (real models, real images) on the attack set of
 tests/camera/attacks.py: genuine candidates and, per attack type, attackers. Every
@@ -17,7 +18,8 @@ The default kinds include the attacks known to pass some attempts (``OPEN_KINDS`
 tests/camera/attacks.py), so that the worst APCER printed is the honest one.
 
 ``--without-flat-picture-rule`` runs the check as it was before the foreshortening rule
-(turn_min_foreshortening = 0), the baseline its figures are compared with.
+(turn_min_foreshortening = 0), ``--without-plane-fit-rule`` as it was before the 3D-shape
+rule (turn_min_head_vs_plane = 0): the baselines their figures are compared with.
 
 Targets (issue 16): APCER 0 % for every attack type, BPCER <= 5 %. What the synthetic
 data can and cannot show: docs/camera.md, "Presentation attacks".
@@ -26,6 +28,7 @@ data can and cannot show: docs/camera.md, "Presentation attacks".
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -53,18 +56,22 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--kinds", default="")
     parser.add_argument("--without-flat-picture-rule", action="store_true")
+    parser.add_argument("--without-plane-fit-rule", action="store_true")
     args = parser.parse_args()
 
     from attacks import ATTACK_KINDS, OPEN_KINDS
     from pa_harness import evaluate
 
     from client.camera.analyzer import FaceAnalyzer
-    from client.camera.settings import DEFAULT_SETTINGS, CameraSettings
+    from client.camera.settings import DEFAULT_SETTINGS
 
-    settings = (CameraSettings(turn_min_foreshortening=0.0)
-                if args.without_flat_picture_rule else DEFAULT_SETTINGS)
+    settings = DEFAULT_SETTINGS
     if args.without_flat_picture_rule:
+        settings = dataclasses.replace(settings, turn_min_foreshortening=0.0)
         print("baseline: the flat-picture rule is off (turn_min_foreshortening = 0)")
+    if args.without_plane_fit_rule:
+        settings = dataclasses.replace(settings, turn_min_head_vs_plane=0.0)
+        print("baseline: the plane-fit rule is off (turn_min_head_vs_plane = 0)")
 
     kinds = [k for k in args.kinds.split(",") if k] or ["genuine", *ATTACK_KINDS, *OPEN_KINDS]
     started = time.monotonic()

@@ -243,7 +243,8 @@ _WEAKER_DIRECTION: dict[str, int] = {
     "match_threshold": -1, "challenge_min_count": -1, "challenge_max_count": -1,
     "challenge_timeout_s": +1, "max_failures_before_proctor": +1,
     "turn_yaw_deg": -1, "turn_min_parallax": -1, "turn_max_step_share": +1,
-    "turn_min_foreshortening": -1, "rigid_max_residual": +1, "pad_min_live": -1,
+    "turn_min_foreshortening": -1, "turn_min_head_vs_plane": -1,
+    "rigid_max_residual": +1, "pad_min_live": -1,
 }
 _POLICY_OF_SETTING = {"max_failures_before_proctor": "max_attempts"}
 _MUST_BE_ON = ("pad_enabled", "fail_on_wrong_action")

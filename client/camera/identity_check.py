@@ -94,6 +94,7 @@ class IdentityResult:
     prompt_delays_ms: tuple[int, ...] = ()
     parallax: tuple[float, ...] = ()    # per completed turn (geometry.homography_residual)
     foreshortening: tuple[float, ...] = ()   # per completed turn (liveness.foreshortening)
+    head_vs_plane: tuple[float, ...] = ()    # per completed turn (geometry.head_vs_plane)
     pad_median: float | None = None     # MiniFASNet median live probability
     pad_frames: int = 0
     source: dict[str, str] = field(default_factory=dict)   # kind, device, path, backend
@@ -119,6 +120,7 @@ class IdentityResult:
             "prompt_delays_ms": list(self.prompt_delays_ms),
             "parallax": list(self.parallax),
             "foreshortening": list(self.foreshortening),
+            "head_vs_plane": list(self.head_vs_plane),
             "pad_median": None if self.pad_median is None else round(self.pad_median, 4),
             "pad_frames": self.pad_frames,
             "source": dict(self.source),
@@ -255,6 +257,7 @@ class _Check:
         self.prompt_delays: tuple[int, ...] = ()
         self.parallax: tuple[float, ...] = ()
         self.foreshortening: tuple[float, ...] = ()
+        self.head_vs_plane: tuple[float, ...] = ()
         self.pad = PadVote(min_live=settings.pad_min_live, min_frames=settings.pad_min_frames)
 
     # -- helpers ------------------------------------------------------------------------
@@ -287,6 +290,7 @@ class _Check:
             prompt_delays_ms=self.prompt_delays,
             parallax=self.parallax,
             foreshortening=self.foreshortening,
+            head_vs_plane=self.head_vs_plane,
             pad_median=self.pad.median,
             pad_frames=len(self.pad.scores),
             source=_source_facts(self.source),
@@ -451,6 +455,7 @@ class _Check:
             )
             self.parallax = tuple(liveness.parallax)
             self.foreshortening = tuple(liveness.foreshortening)
+            self.head_vs_plane = tuple(liveness.head_vs_plane)
             if status.phase is LivenessPhase.FAILED:
                 failure = status.failure or LivenessFailure.CHALLENGE_TIMEOUT
                 return self._result(

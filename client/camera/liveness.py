@@ -16,7 +16,10 @@ replayed sequence is judged exactly as it was recorded and the tests need no rea
                 tilted or rotated in the hand fails here (``planar``), AND the face
                 narrows no more than the reported yaw explains: a sheet turned far
                 about its vertical axis shrinks by cos(sheet turn), 0.5 at 60 deg,
-                while the landmarker reads ~10 deg of yaw from it (``flat_picture``);
+                while the landmarker reads ~10 deg of yaw from it (``flat_picture``),
+                AND the baseline's 3D landmarks turned explain the turn clearly better
+                than a plane does: a sheet turned AND tilted forward keeps the face's
+                proportions but not its 3D shape (``plane_fit``);
               - blink: eyes closed (EAR ratio and the eyeBlink blendshape) WHILE the head
                 pose holds (yaw/pitch, and the rigid landmarks keep their shape up to a
                 similarity), then open again: the foreshortening of a tilted sheet is
@@ -123,6 +126,7 @@ class LivenessFailure(StrEnum):
     JUMP = "jump"                       # a turn in one frame: pictures swapped on cue
     EARLY_ACTION = "early_action"       # acted before the prompt: a replay's own clock
     FLAT_PICTURE = "flat_picture"       # a turn narrower than its yaw: a sheet turned far
+    PLANE_FIT = "plane_fit"             # a turn a plane explains about as well as a head
 
 
 def failure_message(failure: LivenessFailure) -> str:
@@ -138,6 +142,8 @@ def failure_message(failure: LivenessFailure) -> str:
         LivenessFailure.EARLY_ACTION: _("请等提示出现后再做动作"),
         LivenessFailure.JUMP: _("转头动作不连贯，请本人正对摄像头重新核验"),
         LivenessFailure.FLAT_PICTURE: _("没有看清转头动作，请本人正对摄像头，按提示慢慢转动头部"),
+        LivenessFailure.PLANE_FIT: _(
+            "转头动作不像真实的人脸，请本人正对摄像头，按提示慢慢转动头部"),
     }[failure]
 
 
@@ -159,6 +165,7 @@ class Baseline:
     jaw: float = 0.0
     span_ratio: float = 0.0
     shape: Shape = ()
+    shape_depth: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -186,6 +193,8 @@ class _Action:
     yaws: list[float] = field(default_factory=list)   # head-pose yaw since acting began
     # foreshortening() of each frame while the turn held
     narrowing: list[float] = field(default_factory=list)
+    # geometry.head_vs_plane of each frame while the turn held
+    head_vs_plane: list[float] = field(default_factory=list)
 
 
 class LivenessSession:
@@ -207,6 +216,7 @@ class LivenessSession:
         self._prompt_at_ms = 0
         self.parallax: list[float] = []     # per completed turn, for the record
         self.foreshortening: list[float] = []   # per completed turn, for the record
+        self.head_vs_plane: list[float] = []    # per completed turn, for the record
         self.settings = settings
         self._phase = LivenessPhase.BASELINE
         self._start_ms: int | None = None
@@ -303,6 +313,7 @@ class LivenessSession:
             jaw=statistics.median(sample.jaw for sample in samples),
             span_ratio=statistics.median(sample.span_ratio for sample in samples),
             shape=_median_shape([sample.shape for sample in samples]),
+            shape_depth=_median_depth([sample.shape_depth for sample in samples]),
         )
         self._phase = LivenessPhase.CHALLENGE
         self._start_challenge(t)
@@ -355,6 +366,13 @@ class LivenessSession:
         from client.camera.geometry import homography_residual
 
         return homography_residual(baseline.shape, signals.shape)
+
+    def _head_vs_plane(self, signals: FaceSignals, baseline: Baseline) -> float | None:
+        if not (signals.shape and baseline.shape and baseline.shape_depth):
+            return None     # signals without 3D landmarks (synthetic tests)
+        from client.camera.geometry import head_vs_plane
+
+        return head_vs_plane(baseline.shape, baseline.shape_depth, signals.shape)
 
     def _feed_challenge(self, t: int, signals: FaceSignals) -> LivenessStatus:
         settings = self.settings
@@ -410,6 +428,9 @@ class LivenessSession:
             narrowing = foreshortening(signals, baseline)
             if narrowing is not None:
                 action.narrowing.append(narrowing)
+            ratio = self._head_vs_plane(signals, baseline)
+            if ratio is not None:
+                action.head_vs_plane.append(ratio)
         hold = settings.hold_frames
         done_by = {
             Challenge.TURN_LEFT: action.left >= hold,
@@ -443,6 +464,11 @@ class LivenessSession:
                 self.foreshortening.append(round(narrowing, 3))
                 if narrowing < settings.turn_min_foreshortening:
                     return self._fail(LivenessFailure.FLAT_PICTURE)
+            if action.head_vs_plane:
+                ratio = statistics.median(action.head_vs_plane)
+                self.head_vs_plane.append(round(ratio, 2))
+                if ratio < settings.turn_min_head_vs_plane:
+                    return self._fail(LivenessFailure.PLANE_FIT)
             if _largest_step_share(action.yaws) > settings.turn_max_step_share:
                 return self._fail(LivenessFailure.JUMP)
         self._completed_at.append(t)
@@ -541,6 +567,13 @@ def _largest_step_share(yaws: Sequence[float]) -> float:
         return 0.0
     step = max(abs(b - a) for a, b in itertools.pairwise(yaws))
     return step / total
+
+
+def _median_depth(depths: Sequence[tuple[float, ...]]) -> tuple[float, ...]:
+    usable = [depth for depth in depths if depth]
+    if not usable or len({len(depth) for depth in usable}) != 1:
+        return ()
+    return tuple(statistics.median(column) for column in zip(*usable, strict=True))
 
 
 def _median_shape(shapes: Sequence[Shape]) -> Shape:

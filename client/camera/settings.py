@@ -84,6 +84,11 @@ class CameraSettings:
     # median over the held frames, a rendered head 0.92-1.00, a sheet turned far enough
     # to read a 10 deg yaw 0.55-0.78 (docs/camera.md, "Flat pictures turned far").
     turn_min_foreshortening: float = 0.85
+    # A turn must be explained clearly better by the baseline's 3D landmarks turned than
+    # by a plane (geometry.head_vs_plane, median over the held frames): a rendered head
+    # 5-8, a sheet turned 38-46 deg AND tilted forward 20-30 deg 1.6-2.8, which the
+    # width rule does not see (docs/camera.md, "Tilted and turned sheets").
+    turn_min_head_vs_plane: float = 2.0
     face_lost_timeout_s: float = 2.0
     fail_on_wrong_action: bool = True      # a replay doing another challenge fails at once
     frozen_max_motion: float = 0.3         # mean |grey diff| between frames, whole window
@@ -145,7 +150,7 @@ DEFAULT_SETTINGS = CameraSettings()
 SECURITY_FIELDS = (
     "match_threshold", "challenge_min_count", "challenge_max_count", "challenge_timeout_s",
     "turn_yaw_deg", "turn_min_parallax", "turn_max_step_share", "turn_min_foreshortening",
-    "rigid_max_residual",
+    "turn_min_head_vs_plane", "rigid_max_residual",
     "pad_enabled",
     "pad_min_live", "max_failures_before_proctor", "fail_on_wrong_action",
 )

@@ -8,7 +8,9 @@
 - eye aspect ratio (EAR, eyelid gap over eye width) and the eyeBlink blendshapes;
 - mouth ratio (inner-lip gap over mouth width) and the jawOpen blendshape;
 - ``shape``: landmarks of the rigid part of the face (nose, forehead, outline, eye
-  corners; no eyelids, no lips), for the geometry tests in client.camera.geometry.
+  corners; no eyelids, no lips), for the geometry tests in client.camera.geometry, and
+  ``shape_depth``: the landmarker's depth of the same points (its 3D face model fitted
+  to the picture), so a later frame can be compared with this one turned in 3D.
 - ``span_ratio``: outer eye-corner distance over the distance from the eyes to the
   mouth corners. A head turning by yaw narrows it by about cos(yaw); a sheet turned
   about its vertical axis narrows it by cos(sheet turn) while the landmarker reads only
@@ -60,6 +62,8 @@ class FaceSignals:
     span_ratio: float = 0.0
     # (len(RIGID_POINTS), 2) pixel coordinates, or () when not available.
     shape: tuple[tuple[float, float], ...] = field(default=(), repr=False, compare=False)
+    # Depth (z, in the x pixel scale) of the same points, or () when not available.
+    shape_depth: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
 
 def _distance(points: npt.NDArray[np.float64], a: int, b: int) -> float:
@@ -124,6 +128,9 @@ def face_signals(
     scores = blendshapes or {}
     blink = (scores.get("eyeBlinkLeft", 0.0) + scores.get("eyeBlinkRight", 0.0)) / 2.0
     shape = tuple((float(points[i, 0]), float(points[i, 1])) for i in RIGID_POINTS)
+    shape_depth = (
+        tuple(float(points[i, 2]) for i in RIGID_POINTS) if points.shape[1] >= 3 else ()
+    )
     return FaceSignals(
         ear=ear,
         mouth=mouth_ratio(points),
@@ -135,4 +142,5 @@ def face_signals(
         jaw=scores.get("jawOpen", 0.0),
         span_ratio=span_ratio(points),
         shape=shape,
+        shape_depth=shape_depth,
     )

@@ -31,8 +31,10 @@ EXPECTED = {
     "print_tilt": {"liveness.challenge_timeout", "liveness.planar", "liveness.wrong_action",
                    "quality.too_small", "pad.attack"},
     "photo_swap": {"liveness.challenge_timeout", "liveness.planar", "liveness.wrong_action"},
-    "photo_swap_far": {"liveness.flat_picture", "liveness.challenge_timeout",
-                       "liveness.wrong_action"},
+    "photo_swap_far": {"liveness.flat_picture", "liveness.plane_fit",
+                       "liveness.challenge_timeout", "liveness.wrong_action"},
+    "photo_swap_tilted": {"liveness.plane_fit", "liveness.flat_picture",
+                          "liveness.challenge_timeout", "liveness.wrong_action"},
     "photo_swap_3d": {"liveness.jump"},
     "screen_talk": {"liveness.challenge_timeout", "liveness.wrong_action",
                     "liveness.early_action", "pad.attack"},
@@ -67,6 +69,7 @@ def test_a_genuine_candidate_of_the_set_passes(analyzer: FaceAnalyzer, face: Fac
     result = attempt(analyzer, scenario.make_source(0), 78, base_photo)
     assert result.outcome is Outcome.VERIFIED, result.reason
     assert result.pad_median is not None and result.parallax
+    assert result.head_vs_plane and min(result.head_vs_plane) >= 2.0
 
 
 def test_prints_swapped_on_cue_with_the_sheet_turned_far_are_refused(
@@ -85,5 +88,28 @@ def test_prints_swapped_on_cue_with_the_sheet_turned_far_are_refused(
     assert refused.reason == "liveness.flat_picture", refused.reason
     assert refused.foreshortening and refused.foreshortening[0] < 0.85
     assert refused.to_record()["foreshortening"] == list(refused.foreshortening)
-    without_rule = run(CameraSettings(turn_min_foreshortening=0.0))
+    # Both turn-shape rules see this sheet; with neither it passes.
+    without_rules = run(CameraSettings(turn_min_foreshortening=0.0, turn_min_head_vs_plane=0.0))
+    assert without_rules.outcome is Outcome.VERIFIED, without_rules.reason
+
+
+def test_prints_swapped_on_cue_with_the_sheet_turned_and_tilted_are_refused(
+        analyzer: FaceAnalyzer, face: Face, base_photo: bytes) -> None:
+    # ``photo_swap_tilted``: the sheet turned 38-46 deg and tilted forward 20-30 deg at
+    # once keeps the face's width-to-height proportion, so the width rule lets it
+    # through (foreshortening ~0.98); the landmarker's face is squashed out of the
+    # baseline's 3D shape (plane_fit). This attacker is verified without that rule.
+    def run(settings: CameraSettings):  # type: ignore[no-untyped-def]
+        source = ReactiveSource(photo_swap_policy(face, random.Random(2), turned_prints=False,
+                                                  far_turn=True, tilt=True))
+        return run_identity_check(source=source, analyzer=analyzer, base_photo=base_photo,
+                                  settings=settings, rng=random.Random(102),
+                                  on_progress=source.observe)
+
+    refused = run(CameraSettings())
+    assert refused.reason == "liveness.plane_fit", refused.reason
+    assert refused.foreshortening[0] >= 0.85      # the width rule alone lets it through
+    assert refused.head_vs_plane and refused.head_vs_plane[0] < 2.0
+    assert refused.to_record()["head_vs_plane"] == list(refused.head_vs_plane)
+    without_rule = run(CameraSettings(turn_min_head_vs_plane=0.0))
     assert without_rule.outcome is Outcome.VERIFIED, without_rule.reason

@@ -200,7 +200,8 @@ def test_every_recorded_security_setting_is_compared_in_its_weaker_direction() -
     weak = {"match_threshold": 0.2, "challenge_min_count": 1, "challenge_max_count": 2,
             "challenge_timeout_s": 30.0, "max_failures_before_proctor": 10,
             "turn_yaw_deg": 3.0, "turn_min_parallax": 0.0, "turn_max_step_share": 1.0,
-            "turn_min_foreshortening": 0.1, "rigid_max_residual": 0.5, "pad_min_live": 0.0,
+            "turn_min_foreshortening": 0.1, "turn_min_head_vs_plane": 0.5,
+            "rigid_max_residual": 0.5, "pad_min_live": 0.0,
             "pad_enabled": False, "fail_on_wrong_action": False}
     assert set(weak) == set(honest), "a security setting the server does not compare"
     for name, value in weak.items():
