@@ -20,6 +20,13 @@ no upload stalled over 1 s; uploads p99 <= 100 ms with 0 errors on PostgreSQL at
 and the server's CPU per upload (workers + database processes) with what 10,000
 candidates would need. The load generator shares the machine (its CPU is printed too).
 
+With ``--baseline-ref REF`` (e.g. ``main``) each level runs twice, first with the server
+code of that commit (``git archive`` into a temp folder) and then with this tree's, so a
+change is compared with the code before it on the same machine at the same time.
+
+The load generator runs on uvloop when it is installed (as the server does): it shares the
+2 cores with the server, and its own CPU per request is printed apart from the server's.
+
 Same-run baselines, since the machine may be shared: a trivial endpoint (GET
 /api/v1/time) at the same N and offered rate (its p99 is the floor the uploads' p99 sits
 on), the raw rate of that endpoint with 32 connections back to back, and the server's CPU
@@ -28,13 +35,14 @@ the cores the targets need, and the load average.
 
     python benchmarks/sync.py [--candidates 100,1000] [--engines sqlite,postgresql]
         [--workers 2] [--interval 3] [--duration 20] [--login-window 20]
-        [--baseline-seconds 5]
+        [--baseline-seconds 5] [--baseline-ref main]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import socket
@@ -44,8 +52,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import psutil
@@ -67,6 +77,37 @@ ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench-password"
 CLIENT_TIMEOUT_S = 10.0  # client/sync/api.py's read timeout for a login
 PROJECT_TO = 10_000
+T = TypeVar("T")
+
+
+def run_async(main: Callable[[], Awaitable[T]]) -> T:
+    """Run the load generator's coroutine, on uvloop when installed (less CPU per request,
+    and the generator shares the cores with the server it measures)."""
+    try:
+        import uvloop
+    except ImportError:
+        loop_factory = None
+    else:
+        loop_factory = uvloop.new_event_loop
+
+    async def call() -> T:
+        return await main()
+
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        return runner.run(call())
+
+
+@contextlib.contextmanager
+def server_code(ref: str) -> Iterator[Path]:
+    """This tree (ref ""), or the tree of commit *ref* unpacked into a temp folder."""
+    if not ref:
+        yield ROOT
+        return
+    with tempfile.TemporaryDirectory(prefix="sync-bench-code-") as folder:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        yield Path(folder)
 
 
 @dataclass
@@ -108,6 +149,7 @@ class Run:
     heartbeats: Phase = field(default_factory=lambda: Phase("heartbeats (all phases)"))
     login_retries_429: int = 0
     exam_heartbeats: int = 0  # heartbeats sent during the exam phase (its CPU figure)
+    generator_exam_s: float = 0.0  # the load generator's own CPU in the exam phase
     logged_in_at: list[float] = field(default_factory=list)
 
 
@@ -157,9 +199,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(data_dir: Path, port: int, *, workers: int,
-                 database_url: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "EXAM_SERVER_DATABASE_URL": database_url}
+def start_server(data_dir: Path, port: int, *, workers: int, database_url: str,
+                 code: Path = ROOT) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(code), "EXAM_SERVER_DATABASE_URL": database_url}
     process = subprocess.Popen(
         [sys.executable, "-m", "server", "serve", "--data", str(data_dir), "--host",
          "127.0.0.1", "--port", str(port), "--workers", str(workers)], env=env,
@@ -479,8 +521,10 @@ async def exam(base_url: str, usernames: list[str], questions: list[str], *,
         await asyncio.sleep(max(0.0, schedule.exam_from - time.monotonic()))
         for meter in meters:
             meter.start()
+        generator_before = time.process_time()
         await asyncio.sleep(max(0.0, schedule.exam_until - time.monotonic()))
         cpu_exam = sum(meter.seconds() for meter in meters)
+        run.generator_exam_s = time.process_time() - generator_before
 
     try:
         await asyncio.gather(conduct(), *(
@@ -497,34 +541,37 @@ async def exam(base_url: str, usernames: list[str], questions: list[str], *,
 
 
 def one_level(engine: str, count: int, *, workers: int, postgres_admin_url: str | None,
-              args: argparse.Namespace) -> None:
+              args: argparse.Namespace, code: Path = ROOT, code_label: str = "") -> None:
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="sync-bench-") as folder:
         data_dir = Path(folder)
         database_url = (fresh_postgres_database(postgres_admin_url)
                         if engine == "postgresql" and postgres_admin_url else "")
         usernames, questions = prepare(data_dir, count, database_url)
         port = free_port()
-        server = start_server(data_dir, port, workers=workers, database_url=database_url)
+        server = start_server(data_dir, port, workers=workers, database_url=database_url,
+                              code=code)
         meters = [CpuMeter(server.pid), CpuMeter(postmaster_pid(database_url))]
         client_before = time.process_time()
         wall_before = time.monotonic()
         try:
-            base_ms, base = asyncio.run(baseline_cpu(f"http://127.0.0.1:{port}", usernames[-1],
-                                                     questions, meters))
-            run, cpu_logins, cpu_exam = asyncio.run(exam(
-                f"http://127.0.0.1:{port}", usernames, questions, interval=args.interval,
+            url = f"http://127.0.0.1:{port}"
+            base_ms, base = run_async(lambda: baseline_cpu(url, usernames[-1], questions,
+                                                           meters))
+            run, cpu_logins, cpu_exam = run_async(lambda: exam(
+                url, usernames, questions, interval=args.interval,
                 duration=args.duration, login_window=args.login_window,
                 submit_window=args.submit_window, heartbeat=args.heartbeat, meters=meters))
-            trivial, trivial_ms = asyncio.run(trivial_at_same_rate(
-                f"http://127.0.0.1:{port}", count, interval=args.interval,
-                seconds=args.baseline_seconds, meters=meters))
-            raw = asyncio.run(raw_rate(f"http://127.0.0.1:{port}"))
+            trivial, trivial_ms = run_async(lambda: trivial_at_same_rate(
+                url, count, interval=args.interval, seconds=args.baseline_seconds,
+                meters=meters))
+            raw = run_async(lambda: raw_rate(url))
         finally:
             server.terminate()
             server.wait(timeout=30)
         client_share = (time.process_time() - client_before) / (time.monotonic() - wall_before)
         load = os.getloadavg()
-    label = f"{engine}, {workers} worker{'s' if workers > 1 else ''}"
+    label = f"{engine}, {workers} worker{'s' if workers > 1 else ''}{code_label}"
     print(f"\n== {label}, N={count} (offered {count / args.interval:.0f} uploads/s) ==")
     logged_in = len(run.logged_in_at)
     took = run.logins.ended - run.logins.started
@@ -561,7 +608,12 @@ def one_level(engine: str, count: int, *, workers: int, postgres_admin_url: str 
           f"need {1000 / 30 * per_login_ms / 1000:.2f} cores; {PROJECT_TO:,} candidates "
           f"({offered_10k:.0f} uploads/s{heartbeats_10k}) need {min(need):.1f}-{max(need):.1f} "
           f"cores")
-    print(f"load average during the run: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
+    generator_ms = run.generator_exam_s * 1000 / max(1, served)
+    print(f"load generator (this process, not in the server's figures): "
+          f"{run.generator_exam_s / max(1e-9, args.duration):.0%} of a core in the exam phase, "
+          f"{generator_ms:.2f} ms per request")
+    print(f"load average (1/5/15 min) before: {load_before[0]:.1f} {load_before[1]:.1f} "
+          f"{load_before[2]:.1f}; after: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
 
 
 def start_postgres() -> tuple[str, str]:
@@ -584,6 +636,9 @@ def main() -> int:
                         help="seconds between a client's heartbeats (0: none)")
     parser.add_argument("--baseline-seconds", type=float, default=5.0,
                         help="seconds of the trivial-endpoint baseline at the same N")
+    parser.add_argument("--baseline-ref", default="",
+                        help="also run each level with the server code of this git commit "
+                        "first (e.g. main), as the same-run baseline of a change")
     parser.add_argument("--postgres-url", default=os.environ.get("EXAM_SERVER_TEST_POSTGRES_URL"),
                         help="an admin URL of a PostgreSQL server (default: a throwaway one)")
     args = parser.parse_args()
@@ -601,8 +656,14 @@ def main() -> int:
     try:
         for engine in engines:
             for count in levels:
-                one_level(engine, count, workers=1 if engine == "sqlite" else args.workers,
-                          postgres_admin_url=admin_url, args=args)
+                workers = 1 if engine == "sqlite" else args.workers
+                if args.baseline_ref:
+                    with server_code(args.baseline_ref) as code:
+                        one_level(engine, count, workers=workers, postgres_admin_url=admin_url,
+                                  args=args, code=code,
+                                  code_label=f", BASELINE {args.baseline_ref}")
+                one_level(engine, count, workers=workers, postgres_admin_url=admin_url,
+                          args=args, code_label=", this tree" if args.baseline_ref else "")
     finally:
         if cluster_dir:
             subprocess.run(["bash", str(ROOT / "scripts" / "postgres_temp.sh"), "stop",

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import api_admin, api_attempt, api_exam, api_login
+from server import api_admin, api_attempt, api_exam, api_login, hash_threads
 from server.clock import Clock
 from server.context import ServerContext
 from server.errors import install_error_handlers
@@ -31,6 +31,7 @@ from server.request_limits import RequestLimits
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
+LOGINS_PER_HASH_THREAD = 2
 
 # Routers of other server parts: (module, attribute, URL prefix). The lead adds entries,
 # e.g. ("server.readiness", "router", API_PREFIX) or ("server.admin_web", "router", "").
@@ -145,7 +146,12 @@ def create_app(ctx: ServerContext) -> FastAPI:
     for module_name, attribute, prefix in EXTENSION_ROUTERS:
         app.include_router(getattr(importlib.import_module(module_name), attribute), prefix=prefix)
     app.add_middleware(RequestLimits)
-    app.add_middleware(LoginGate, slots=ctx.settings.login_slots or default_slots(),
+    # At most login_slots argon2 hashes at once, on low-priority threads of their own; the
+    # gate admits twice as many logins, so that one's database work overlaps another's
+    # hash, and queues or refuses the rest (server/login_gate.py).
+    hashing = ctx.settings.login_slots or default_slots()
+    hash_threads.configure(threads=hashing)
+    app.add_middleware(LoginGate, slots=LOGINS_PER_HASH_THREAD * hashing,
                        max_wait_s=ctx.settings.login_max_wait_s)
     app.add_middleware(ServerTimeHeaders, clock=ctx.clock)
     return app

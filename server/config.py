@@ -62,7 +62,8 @@ class ServerSettings:
     )
     login_slots: int = field(
         default=0,
-        metadata={"help": "logins (argon2 hashes) one worker runs at once; 0: CPUs / workers"},
+        metadata={"help": "argon2 hashes one worker runs at once, on low-priority threads "
+                  "(twice as many logins are let in); 0: CPUs / workers"},
     )
     login_max_wait_s: float = field(
         default=6.0,

@@ -4,11 +4,13 @@ Every login verifies an argon2id hash, the one expensive thing the server does. 
 start of an exam a whole hall logs in within a minute; unbounded, those hashes share the
 CPUs with the uploads of candidates already answering (100 logins once stalled uploads
 for 16 s) and all finish late together, past the client's timeout. So each worker lets
-at most ``slots`` logins run at once (its share of the CPUs), the rest wait in an asyncio
-queue that holds no thread, and a login that would wait longer than ``max_wait_s`` (less
-than the client's timeout) is answered at once with ``429 busy`` and a ``Retry-After``
-that says when the queue will have room. The client waits that long and tells the
-candidate calmly that the server is letting logins in one after another.
+at most ``slots`` logins run at once (twice its hashing threads, server/hash_threads.py,
+which bound and de-prioritize the hashes themselves: one login's database work overlaps
+another's hash), the rest wait in an asyncio queue that holds no thread, and a login that
+would wait longer than ``max_wait_s`` (less than the client's timeout) is answered at
+once with ``429 busy`` and a ``Retry-After`` that says when the queue will have room.
+The client waits that long and tells the candidate calmly that the server is letting
+logins in one after another.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ import functools
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from server import hash_threads
+
 PARENTHESES_DEFAULT_PASSWORD = "123456"
 
 # Candidates: argon2id with OWASP's first recommended setting (19 MiB, t=2, p=1), about
@@ -32,12 +34,12 @@ _admin_hasher = PasswordHasher(memory_cost=65_536, time_cost=3, parallelism=4)
 # command and every worker of `serve --workers N` paid at start.
 @functools.cache
 def _dummy_hash() -> str:
-    return _hasher.hash("not-a-password")
+    return hash_password("not-a-password")
 
 
 @functools.cache
 def _admin_dummy_hash() -> str:
-    return _admin_hasher.hash("not-a-password")
+    return hash_admin_password("not-a-password")
 
 
 def normalize_id_number(id_number: str) -> str:
@@ -52,13 +54,17 @@ def default_password(id_number: str) -> str:
     return normalized[-6:]
 
 
+# Every hash and verification runs on the hashing threads (server/hash_threads.py): at
+# most a process's share of the CPUs, at a lower priority than the requests, so a login
+# storm never takes the CPU from uploads.
+
 def hash_password(password: str) -> str:
     """A candidate's password hash."""
-    return _hasher.hash(password)
+    return hash_threads.run(_hasher.hash, password)
 
 
 def hash_admin_password(password: str) -> str:
-    return _admin_hasher.hash(password)
+    return hash_threads.run(_admin_hasher.hash, password)
 
 
 def needs_rehash(password_hash: str) -> bool:
@@ -76,8 +82,12 @@ def verify_admin_password(password_hash: str | None, password: str) -> bool:
 
 def verify_password(password_hash: str | None, password: str, *, dummy: str = "") -> bool:
     """True when *password* matches; a None hash burns the same time and returns False."""
+    matches = hash_threads.run(_verify, password_hash or dummy or _dummy_hash(), password)
+    return matches and password_hash is not None
+
+
+def _verify(password_hash: str, password: str) -> bool:
     try:
-        return (_hasher.verify(password_hash or dummy or _dummy_hash(), password)
-                and password_hash is not None)
+        return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
