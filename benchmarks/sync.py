@@ -3,7 +3,7 @@
 The server runs as its own processes (``exam-server serve --workers W``), as in an exam
 center, once on SQLite (one worker) and once on PostgreSQL (several workers; a throwaway
 cluster from scripts/postgres_temp.sh unless --postgres-url is given). This process plays
-N candidates with asyncio + httpx, one keep-alive connection each, as each PC has its own:
+N candidates with asyncio + aiohttp, one keep-alive connection each, as each PC has its own:
 
 1. **logins**: every candidate logs in once, at a random moment of the login window
    (``--login-window``, default 20 s: a hall within a minute), with the client's 10 s
@@ -24,8 +24,10 @@ With ``--baseline-ref REF`` (e.g. ``main``) each level runs twice, first with th
 code of that commit (``git archive`` into a temp folder) and then with this tree's, so a
 change is compared with the code before it on the same machine at the same time.
 
-The load generator runs on uvloop when it is installed (as the server does): it shares the
-2 cores with the server, and its own CPU per request is printed apart from the server's.
+The load generator shares the cores with the server it measures, so it is made cheap:
+aiohttp (about a third of httpx's CPU per request, which cost as much as the server's own
+handling) on uvloop when installed; its own CPU per request is printed apart from the
+server's.
 
 Same-run baselines, since the machine may be shared: a trivial endpoint (GET
 /api/v1/time) at the same N and offered rate (its p99 is the floor the uploads' p99 sits
@@ -51,13 +53,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-import httpx
+import aiohttp
 import psutil
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -209,10 +212,11 @@ def start_server(data_dir: Path, port: int, *, workers: int, database_url: str,
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            httpx.get(f"http://127.0.0.1:{port}/api/v1/time", timeout=1).raise_for_status()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/time", timeout=1):
+                pass
             time.sleep(1.0 if workers > 1 else 0)  # let every worker come up
             return process
-        except httpx.HTTPError:
+        except OSError:
             time.sleep(0.2)
     process.kill()
     raise RuntimeError("server did not start")
@@ -260,6 +264,45 @@ def postmaster_pid(database_url: str) -> int | None:
 
 # -- the modelled exam ---------------------------------------------------------------------
 
+class RequestFailed(Exception):
+    """No HTTP answer: a timeout or a connection error (its kind is the message)."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    retry_after: str | None
+    body: object
+
+
+class Connection:
+    """One PC's HTTP client: one keep-alive connection, the client's 30 s timeout."""
+
+    def __init__(self, base_url: str, tls: ssl.SSLContext) -> None:
+        self.base_url = base_url
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=1, ssl=tls),
+            timeout=aiohttp.ClientTimeout(total=30.0))
+
+    async def request(self, method: str, path: str, *, body: object = None, token: str = "",
+                      timeout: float | None = None) -> Reply:
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        try:
+            async with self.session.request(
+                    method, self.base_url + path, json=body, headers=headers,
+                    timeout=aiohttp.ClientTimeout(total=timeout) if timeout else None,
+            ) as response:
+                payload = await response.json(content_type=None)
+                return Reply(response.status, response.headers.get("Retry-After"), payload)
+        except TimeoutError as exc:
+            raise RequestFailed("timeout") from exc
+        except aiohttp.ClientError as exc:
+            raise RequestFailed(type(exc).__name__) from exc
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
 class Candidate:
     def __init__(self, username: str, n: int, questions: list[str], base_url: str,
                  tls: ssl.SSLContext) -> None:
@@ -267,8 +310,7 @@ class Candidate:
         self.rng = random.Random(n)
         self.questions = questions
         self.revisions = dict.fromkeys(questions, 0)
-        self.client = httpx.AsyncClient(base_url=base_url, timeout=30.0, verify=tls,
-                                        limits=httpx.Limits(max_connections=1))
+        self.client = Connection(base_url, tls)
         self.token = ""
 
     def batch(self) -> list[dict[str, object]]:
@@ -283,64 +325,61 @@ class Candidate:
         while True:
             started = time.perf_counter()
             try:
-                response = await self.client.post(
-                    "/api/v1/login", timeout=CLIENT_TIMEOUT_S,
-                    json={"username": self.username, "password": PASSWORD,
+                response = await self.client.request(
+                    "POST", "/api/v1/login", timeout=CLIENT_TIMEOUT_S,
+                    body={"username": self.username, "password": PASSWORD,
                           "center_id": DEMO_CENTER_ID, "client_id": f"pc-{self.username}"})
-            except httpx.TimeoutException:
-                run.logins.error("timeout")
-                return False
-            except httpx.HTTPError as exc:
-                run.logins.error(type(exc).__name__)
+            except RequestFailed as exc:
+                run.logins.error(str(exc))
                 return False
             run.logins.record((time.perf_counter() - started) * 1000)
-            if response.status_code == 429:
+            if response.status == 429:
                 run.login_retries_429 += 1
-                await asyncio.sleep(float(response.headers.get("Retry-After", "1"))
+                await asyncio.sleep(float(response.retry_after or "1")
                                     * self.rng.uniform(1.0, 1.3))
                 continue
-            if response.status_code != 200:
-                run.logins.error(str(response.status_code))
+            if response.status != 200 or not isinstance(response.body, dict):
+                run.logins.error(str(response.status))
                 return False
-            self.token = response.json()["token"]
+            self.token = response.body["token"]
             run.logged_in_at.append(time.monotonic())
             return True
 
     async def upload(self, phase: Phase) -> None:
         started = time.perf_counter()
         try:
-            response = await self.client.post(
-                "/api/v1/attempt/answers", json={"answers": self.batch()},
-                headers={"Authorization": f"Bearer {self.token}"})
-            if response.status_code != 200:
-                phase.error(str(response.status_code))
-        except httpx.HTTPError as exc:
-            phase.error(type(exc).__name__)
+            response = await self.client.request(
+                "POST", "/api/v1/attempt/answers", body={"answers": self.batch()},
+                token=self.token)
+            if response.status != 200:
+                phase.error(str(response.status))
+        except RequestFailed as exc:
+            phase.error(str(exc))
         phase.record((time.perf_counter() - started) * 1000)
 
     async def heartbeat(self, phase: Phase) -> None:
         started = time.perf_counter()
         try:
-            response = await self.client.post(
-                "/api/v1/attempt/heartbeat", json={"focus_losses": 0, "pending": 0},
-                headers={"Authorization": f"Bearer {self.token}"})
-            if response.status_code != 200:
-                phase.error(str(response.status_code))
-        except httpx.HTTPError as exc:
-            phase.error(type(exc).__name__)
+            response = await self.client.request(
+                "POST", "/api/v1/attempt/heartbeat", body={"focus_losses": 0, "pending": 0},
+                token=self.token)
+            if response.status != 200:
+                phase.error(str(response.status))
+        except RequestFailed as exc:
+            phase.error(str(exc))
         phase.record((time.perf_counter() - started) * 1000)
 
     async def submit(self, phase: Phase) -> None:
         await self.upload(phase)
         started = time.perf_counter()
         try:
-            response = await self.client.post(
-                "/api/v1/attempt/submit", json={"answered_count": len(self.questions)},
-                headers={"Authorization": f"Bearer {self.token}"})
-            if response.status_code != 200:
-                phase.error(str(response.status_code))
-        except httpx.HTTPError as exc:
-            phase.error(type(exc).__name__)
+            response = await self.client.request(
+                "POST", "/api/v1/attempt/submit", body={"answered_count": len(self.questions)},
+                token=self.token)
+            if response.status != 200:
+                phase.error(str(response.status))
+        except RequestFailed as exc:
+            phase.error(str(exc))
         phase.record((time.perf_counter() - started) * 1000)
 
 
@@ -422,7 +461,7 @@ async def baseline_cpu(base_url: str, username: str, questions: list[str],
         phase.ended = time.monotonic()
         cpu = sum(meter.seconds() for meter in meters)
     finally:
-        await candidate.client.aclose()
+        await candidate.client.close()
     return cpu * 1000 / requests, phase
 
 
@@ -432,25 +471,25 @@ async def trivial_at_same_rate(base_url: str, count: int, *, interval: float, se
     what this machine, as loaded right now, gives any request. Returns the phase and the
     server CPU ms per request."""
     tls = ssl.create_default_context()
-    clients = [httpx.AsyncClient(base_url=base_url, timeout=30.0, verify=tls,
-                                 limits=httpx.Limits(max_connections=1)) for _ in range(count)]
+    clients = [Connection(base_url, tls) for _ in range(count)]
     phase = Phase("trivial GET (same N)")
     rng = random.Random(1)
     try:
-        await asyncio.gather(*(c.get("/api/v1/time") for c in clients))  # connect first
+        await asyncio.gather(*(c.request("GET", "/api/v1/time") for c in clients))  # connect
         for meter in meters:
             meter.start()
         phase.started = time.monotonic()
         end = phase.started + seconds
 
-        async def one(client: httpx.AsyncClient) -> None:
+        async def one(client: Connection) -> None:
             await asyncio.sleep(rng.uniform(0, interval))
             while time.monotonic() < end:
                 started = time.perf_counter()
                 try:
-                    (await client.get("/api/v1/time")).raise_for_status()
-                except httpx.HTTPError as exc:
-                    phase.error(type(exc).__name__)
+                    if (await client.request("GET", "/api/v1/time")).status != 200:
+                        phase.error("status")
+                except RequestFailed as exc:
+                    phase.error(str(exc))
                 phase.record((time.perf_counter() - started) * 1000)
                 await asyncio.sleep(interval * rng.uniform(0.75, 1.25))
 
@@ -459,35 +498,34 @@ async def trivial_at_same_rate(base_url: str, count: int, *, interval: float, se
         cpu = sum(meter.seconds() for meter in meters)
     finally:
         for c in clients:
-            await c.aclose()
+            await c.close()
     return phase, cpu * 1000 / max(1, len(phase.latencies_ms))
 
 
 async def raw_rate(base_url: str, *, concurrency: int = 32, seconds: float = 3.0) -> Phase:
     """Closed loop on the trivial endpoint: the most requests/s the server serves now."""
     tls = ssl.create_default_context()
-    clients = [httpx.AsyncClient(base_url=base_url, timeout=30.0, verify=tls,
-                                 limits=httpx.Limits(max_connections=1))
-               for _ in range(concurrency)]
+    clients = [Connection(base_url, tls) for _ in range(concurrency)]
     phase = Phase(f"trivial GET, {concurrency} back to back")
     try:
         phase.started = time.monotonic()
         end = phase.started + seconds
 
-        async def loop(client: httpx.AsyncClient) -> None:
+        async def loop(client: Connection) -> None:
             while time.monotonic() < end:
                 started = time.perf_counter()
                 try:
-                    (await client.get("/api/v1/time")).raise_for_status()
-                except httpx.HTTPError as exc:
-                    phase.error(type(exc).__name__)
+                    if (await client.request("GET", "/api/v1/time")).status != 200:
+                        phase.error("status")
+                except RequestFailed as exc:
+                    phase.error(str(exc))
                 phase.record((time.perf_counter() - started) * 1000)
 
         await asyncio.gather(*(loop(c) for c in clients))
         phase.ended = time.monotonic()
     finally:
         for c in clients:
-            await c.aclose()
+            await c.close()
     return phase
 
 
@@ -534,7 +572,7 @@ async def exam(base_url: str, usernames: list[str], questions: list[str], *,
             for c in candidates))
     finally:
         for c in candidates:
-            await c.client.aclose()
+            await c.client.close()
     run.submits.ended = run.heartbeats.ended = time.monotonic()
     run.heartbeats.started = start
     return run, cpu_logins, cpu_exam

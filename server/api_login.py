@@ -7,6 +7,12 @@ when the person sits an exam now but the password does not match. After the pass
 403 ``outside_center`` (with the address the server saw) when the candidate's center has
 registered its public IPs and this is not one of them, and the second-login rule of
 server/second_login.py (409 ``second_login`` while a login waits for authorization).
+
+A PC that comes back with the writing token it was given (``resume_token``: a restart,
+or a retry whose answer was lost) is not made to verify the password again: the token was
+issued by a password login on this PC (same client id), is still valid and already lets
+it upload, so the argon2 hash would prove nothing more and only cost ~25 ms of CPU in
+the moments when a room restarts together. Any other login verifies the password.
 """
 
 from __future__ import annotations
@@ -21,7 +27,14 @@ from server import attempt_time, second_login, version_floor
 from server.auth import CANDIDATE, Context, client_ip, new_token
 from server.center_address import center_label
 from server.center_ip import ip_allowed
-from server.db import AUTO_SUBMITTED, CANDIDATE_VIEW_TOKEN, Attempt, Candidate, Exam
+from server.db import (
+    AUTO_SUBMITTED,
+    CANDIDATE_TOKEN,
+    CANDIDATE_VIEW_TOKEN,
+    Attempt,
+    Candidate,
+    Exam,
+)
 from server.errors import ApiError
 from server.passwords import (
     hash_password,
@@ -72,13 +85,15 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
     if not sitting:
         verify_password(None, body.password)  # same cost as a real check: no timing leak
         raise ApiError(403, "not_registered", seen_ip=seen_ip)
-    match = next(
+    resumed = _resumed_by_token(ctx, sitting, body=body, now_ms=now)
+    match = resumed or next(
         ((c, e) for c, e in sitting if verify_password(c.password_hash, body.password)), None
     )
     if match is None:
         raise ApiError(401, "wrong_password", seen_ip=seen_ip)
     candidate, exam = match
-    if needs_rehash(candidate.password_hash):  # made with older, costlier parameters
+    # Made with older, costlier parameters (a resumed login has not checked the password).
+    if resumed is None and needs_rehash(candidate.password_hash):
         ctx.db.update_candidate(candidate.id, password_hash=hash_password(body.password))
     center = ctx.db.get_center(candidate.center_id) if candidate.center_id else None
     if center is not None and not ip_allowed(seen_ip, center.allowed_ips):
@@ -182,6 +197,22 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
         "center": label.to_json() if (label := center_label(ctx.db, candidate.center_id))
         else None,
     }
+
+
+def _resumed_by_token(ctx: Context, sitting: list[tuple[Candidate, Exam]], *,
+                      body: LoginRequest, now_ms: int) -> tuple[Candidate, Exam] | None:
+    """The candidate and exam whose valid writing token this PC presents, or None."""
+    if not body.resume_token or not body.client_id:
+        return None
+    token = ctx.db.resolve_token(body.resume_token, now_ms=now_ms)
+    if (token is None or token.kind != CANDIDATE_TOKEN or token.client_id != body.client_id
+            or token.attempt_id is None):
+        return None
+    attempt = ctx.db.get_attempt(token.attempt_id)
+    if attempt is None:
+        return None
+    return next(((c, e) for c, e in sitting
+                 if c.id == token.candidate_id and e.id == attempt.exam_id), None)
 
 
 def _token_kind(ctx: Context, *, attempt: Attempt, kind: str, client_id: str) -> str:

@@ -6,6 +6,7 @@ EXAM_SERVER_TEST_POSTGRES_URL is set (scripts/test.sh does)."""
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import socket
 import threading
 import time
@@ -19,6 +20,7 @@ from sqlalchemy import create_engine, inspect, select, text
 
 from server import schema as t
 from server import staff_throttle
+from server.app import LOGINS_PER_HASH_THREAD
 from server.db import Database, token_digest
 from server.leader import Leadership
 from server.request_limits import ADMIN_UPLOAD_PATH, ANSWERS_LIMIT
@@ -301,10 +303,15 @@ def test_every_password_form_queues_at_the_login_gate(tmp_path: Path, paper_sour
     with live_server(tmp_path / "data", demo_paper=paper_source, login_slots=1,
                      login_max_wait_s=0.01, database_url=database_url or None) as live:
         address = urlsplit(live.url)
-        # A login whose body never comes holds the only slot until its connection closes.
-        with socket.create_connection((address.hostname, address.port), timeout=5) as holder:
-            holder.sendall(b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\n"
-                           b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n")
+        # Logins whose bodies never come hold the gate's places until their connections
+        # close (it lets in LOGINS_PER_HASH_THREAD logins per hashing thread).
+        with contextlib.ExitStack() as stack:
+            for _ in range(LOGINS_PER_HASH_THREAD):
+                holder = stack.enter_context(
+                    socket.create_connection((address.hostname, address.port), timeout=5))
+                holder.sendall(b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\n"
+                               b"Content-Type: application/json\r\nContent-Length: 100"
+                               b"\r\n\r\n")
             deadline = time.monotonic() + 10
             while requests.post(live.api("/login"), json={}, timeout=5).status_code != 429:
                 assert time.monotonic() < deadline, "the held login never reached the gate"
