@@ -16,18 +16,23 @@ from ui_support import log_in, open_window
 
 from client.errors import UserFacingError
 from client.sync.login_retry import JITTER, MAX_WAIT_S, busy_login_wait_s
+from server.app import LOGINS_PER_HASH_THREAD
 from server.testing import LiveServer, live_server
 
 pytestmark = pytest.mark.qt
 
 
-def _hold_the_login_slot(server: LiveServer) -> socket.socket:
-    """A login whose body never comes: it holds the gate's only slot until closed."""
+def _hold_the_login_slots(server: LiveServer) -> list[socket.socket]:
+    """Logins whose bodies never come: they hold the gate's places (LOGINS_PER_HASH_THREAD
+    with one hashing thread) until closed."""
     address = urlsplit(server.url)
-    sock = socket.create_connection((address.hostname, address.port), timeout=5)
-    sock.sendall(b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\n"
-                 b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n")
-    return sock
+    holders = []
+    for _ in range(LOGINS_PER_HASH_THREAD):
+        sock = socket.create_connection((address.hostname, address.port), timeout=5)
+        sock.sendall(b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n")
+        holders.append(sock)
+    return holders
 
 
 def test_a_queued_out_login_counts_down_and_logs_in_by_itself(qtbot: Any,
@@ -38,7 +43,7 @@ def test_a_queued_out_login_counts_down_and_logs_in_by_itself(qtbot: Any,
         assert demo is not None
         window = open_window(qtbot, server, tmp_path / "pc", integrity=None)
         page = window.login_page
-        holder = _hold_the_login_slot(server)
+        holders = _hold_the_login_slots(server)
         try:
             # Its headers reached the gate once a login that would queue is refused.
             qtbot.waitUntil(lambda: requests.post(server.api("/login"), timeout=5, json={
@@ -54,7 +59,8 @@ def test_a_queued_out_login_counts_down_and_logs_in_by_itself(qtbot: Any,
             page._submit()  # Enter pressed while counting down changes nothing
             assert not page.login_button.isEnabled()
         finally:
-            holder.close()  # the slot is free: the next automatic try gets in
+            for holder in holders:
+                holder.close()  # the places are free: the next automatic try gets in
         qtbot.waitUntil(lambda: window.current_page == "exam", timeout=30_000)
         assert not page.status.isVisible()
         window.shutdown()
