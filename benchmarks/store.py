@@ -46,8 +46,9 @@ from client.store import backup, connection, patches, schema
 from client.store.database import AnswerStore
 from client.store.model import JsonValue, Revision
 from client.store.paths import StorePaths
-from client.store.reach import ChainKeys, Point, ReachRecorder, reach_path_for
+from client.store.reach import Point
 from client.store.recovery import open_or_recover
+from client.store.redo import RedoKeys, RedoLog, redo_path_for
 from client.store.writer import PAUSE_S, StoreWriter
 
 BLOCK = 100
@@ -66,9 +67,9 @@ def open_plain(path: Path, key: bytes) -> AnswerStore:
     connection.apply_settings(conn)
     connection.enable_wal(conn)
     schema.migrate(conn)
-    recorder = ReachRecorder(reach_path_for(path), ChainKeys(key),
-                             current=Point(0, bytes(32)))
-    return AnswerStore(conn, path=None, key=None, snapshot_policy=None, recorder=recorder)
+    conn.execute("PRAGMA synchronous = NORMAL")  # as AnswerStore.open with its redo log
+    redo_log = RedoLog(redo_path_for(path), RedoKeys(key), current=Point(0, bytes(32)))
+    return AnswerStore(conn, path=None, key=None, snapshot_policy=None, redo_log=redo_log)
 
 
 class RawFsync:

@@ -1,14 +1,18 @@
 """AnswerStore: the encrypted SQLCipher file that holds every answer revision.
 
 Confined to one thread (StoreWriter's): sqlite connections refuse use from another thread.
-Every method that changes data commits before it returns, and a commit returns only after
-the WAL is fsync'ed (synchronous=FULL), so "returned" means "survives a power cut".
+Every method that changes data commits before it returns, and returns only once the
+change survives a power cut: the candidate's store (``track_reach``) runs the WAL at
+synchronous=NORMAL and makes a transaction that adds revisions durable with one flush of
+its redo log (redo.py), any other transaction by flushing the WAL; helper stores run at
+synchronous=FULL (the COMMIT flushes the WAL).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -16,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from client.i18n import _
-from client.store import backup, connection, patches, reach, schema
+from client.store import backup, connection, patches, reach, redo, schema
 from client.store.backup import DEFAULT_SNAPSHOT_POLICY, SnapshotPolicy
 from client.store.connection import PAGE_SIZE, Connection, DatabaseError, OperationalError
 from client.store.errors import (
@@ -43,7 +47,8 @@ from client.store.model import (
     revision_from_row,
 )
 from client.store.paths import backup_path_for, shm_path, wal_path
-from client.store.reach import ChainKeys, ReachRecorder, reach_path_for
+from client.store.reach import ChainKeys, reach_path_for
+from client.store.redo import REDO_META, RedoKeys, RedoLog, RedoRow, redo_path_for
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +83,8 @@ class AnswerStore:
         path: Path | None,
         key: bytes | None,
         snapshot_policy: SnapshotPolicy | None,
-        recorder: ReachRecorder | None = None,
+        redo_log: RedoLog | None = None,
+        replayed: int = 0,
     ) -> None:
         # Direct construction is for AnswerStore.open and for benchmarks/store.py, which
         # runs the same code over a plain-SQLite connection to measure the cipher's cost.
@@ -97,7 +103,9 @@ class AnswerStore:
         self._path = path
         self._key = key
         self._snapshot_policy = snapshot_policy
-        self._recorder = recorder
+        self._redo = redo_log
+        # Rows put back from the redo log at open (lost from the WAL, e.g. a power cut).
+        self.replayed_from_redo = replayed
         self._revision_floor = int(self.get_meta(REVISION_FLOOR_META) or 0)
         # Each question's latest text saved since this store was opened and since the
         # last checkpoint not preceded by a snapshot. Only these are patched against: such
@@ -152,54 +160,58 @@ class AnswerStore:
             raise StoreCorruptError(
                 "store.truncated", _msg_corrupt(), path=str(path), size=size
             )
-        keys = ChainKeys(key) if track_reach else None
-        reached = cls._check(path, key=key, keys=keys)
+        keys = RedoKeys(key) if track_reach else None
+        checked = cls._check(path, key=key, keys=keys)
         conn = connection.connect(path, key=key)
+        redo_log: RedoLog | None = None
+        replayed = 0
         try:
             conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
             connection.enable_wal(conn)
             found_version = schema.migrate(conn)
+            if keys is not None and checked is not None:
+                point, replayed = _replay(conn, checked, path)
+                # Every row up to *point* must be durable before the log starts over
+                # there: commits made at synchronous=NORMAL may still be in the OS cache.
+                _sync_wal(path)
+                redo_log = RedoLog(redo_path_for(path), keys, current=point)
+                if conn.execute("SELECT 1 FROM meta WHERE name = ?",
+                                (REDO_META,)).fetchone() is None:
+                    # Marks that a missing log is a loss (written after the log exists).
+                    conn.execute("INSERT INTO meta (name, value) VALUES (?, '1')",
+                                 (REDO_META,))
+                reach_path_for(path).unlink(missing_ok=True)  # an earlier version's record
+                conn.execute("PRAGMA synchronous = NORMAL")
         except DatabaseError as exc:
-            conn.close()
+            _close_quietly(conn, redo_log)
             raise connection.open_error(exc, path) from exc
+        except OSError as exc:
+            _close_quietly(conn, redo_log)
+            raise cannot_open_error(exc, path) from exc
         except BaseException:
-            conn.close()
+            _close_quietly(conn, redo_log)
             raise
-        recorder = None
-        if keys is not None and reached is not None:
-            try:
-                recorder = ReachRecorder(reach_path_for(path), keys, current=reached)
-            except OSError as exc:
-                conn.close()
-                raise cannot_open_error(exc, path) from exc
         store = cls(conn, path=path, key=key, snapshot_policy=snapshot_policy,
-                    recorder=recorder)
+                    redo_log=redo_log, replayed=replayed)
         if found_version < schema.CURRENT_VERSION:
             # A backup of the old version would be read with the old version's rules.
             store.request_snapshot()
         return store
 
     @staticmethod
-    def _check(path: Path, *, key: bytes, keys: ChainKeys | None) -> reach.Point | None:
+    def _check(path: Path, *, key: bytes, keys: RedoKeys | None) -> _Checked | None:
         """Decrypt and verify every page (read-only, see connection.connect_for_check);
-        with *keys*, also that the store holds every revision its record says it reached.
-        Returns where the store is (for the record), or None without *keys*."""
+        with *keys*, also that the store holds every revision its redo log (or an earlier
+        version's reach record) says it reached, or gets the missing ones from the log.
+        Returns where the store is and what to replay, or None without *keys*."""
         conn = connection.connect_for_check(path, key=key)
-        verdict: reach.Verdict | None = None
-        chain: reach.StoreChain | None = None
+        failure: StoreCorruptError | None = None
+        checked: _Checked | None = None
         try:
             conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
             problems = connection.integrity_problems(conn)
             if keys is not None and not problems:
-                record = reach.read_record(reach_path_for(path), keys)
-                want = () if record is None else (record.base.seq, record.top.seq)
-                chain = reach.read_chain(conn, keys, want=want,
-                                         patched=schema.schema_version(conn) >= 3)
-                if record is None:
-                    if chain.count:
-                        log.warning("no reach record for %s: starting it over", path)
-                else:
-                    verdict = reach.judge(record, chain)
+                checked, failure = _check_reach(conn, path, keys)
         except DatabaseError as exc:
             raise connection.open_error(exc, path) from exc
         finally:
@@ -210,13 +222,9 @@ class AnswerStore:
             raise StoreCorruptError(
                 "store.corrupt", _msg_corrupt(), path=str(path), problems=problems[:10]
             )
-        if verdict is not None and not verdict.complete:
-            raise StoreCorruptError(
-                "store.diverged" if verdict.diverged else "store.behind_record",
-                _msg_corrupt(), path=str(path), lost=verdict.lost, held=verdict.held,
-                expected=verdict.expected,
-            )
-        return None if chain is None else chain.last
+        if failure is not None:
+            raise failure
+        return checked
 
     @staticmethod
     def create_file(path: Path, *, key: bytes) -> None:
@@ -275,8 +283,9 @@ class AnswerStore:
                 (question_id, number, stored, wall_ms, mono_ns, server_time_ms,
                  last if is_patch else None),
             )
-            self._record_row(cursor, question_id, number, stored,
-                             last if is_patch else None)
+            self._record_row(cursor, question_id, number, stored, last if is_patch else None,
+                             wall_ms=wall_ms, mono_ns=mono_ns, server_time_ms=server_time_ms,
+                             synced=False)
         depth = previous.depth + 1 if is_patch and previous is not None else 0
         self._latest[question_id] = _StoredText(revision=number, text=text, depth=depth)
         self._saves_since_snapshot += 1
@@ -350,7 +359,9 @@ class AnswerStore:
                         (answer.question_id, answer.revision, text, wall_ms, mono_ns,
                          answer.server_time_ms),
                     )
-                    self._record_row(cursor, answer.question_id, answer.revision, text, None)
+                    self._record_row(cursor, answer.question_id, answer.revision, text, None,
+                                     wall_ms=wall_ms, mono_ns=mono_ns,
+                                     server_time_ms=answer.server_time_ms, synced=True)
                     latest[answer.question_id] = _StoredText(answer.revision, text, depth=0)
                     imported.append(
                         Revision(answer.question_id, answer.revision, decode_value(text),
@@ -381,7 +392,9 @@ class AnswerStore:
                 inserted = int(getattr(cursor, "rowcount", 0) or 0)
                 count += inserted
                 if inserted:
-                    self._record_row(cursor, rev.question_id, rev.revision, text, None)
+                    self._record_row(cursor, rev.question_id, rev.revision, text, None,
+                                     wall_ms=rev.wall_time_ms, mono_ns=rev.mono_time_ns,
+                                     server_time_ms=rev.server_time_ms, synced=rev.synced)
                 known = latest.get(rev.question_id) or self._latest.get(rev.question_id)
                 if inserted and (known is None or rev.revision > known.revision):
                     latest[rev.question_id] = _StoredText(rev.revision, text, depth=0)
@@ -643,6 +656,16 @@ class AnswerStore:
             if not after_snapshot:
                 self._latest.clear()
         self._commits_since_checkpoint = 0
+        if self._redo is not None and self._wal_backfilled and self._path is not None:
+            # SQLite synced the WAL before and the main file after a complete checkpoint
+            # (also at synchronous=NORMAL); the main file is flushed once more here so the
+            # log is never started over past rows that are not durable in it.
+            try:
+                _fsync_path(self._path)
+            except OSError as exc:
+                log.warning("cannot flush %s after a checkpoint: %s", self._path, exc)
+                return
+            self._redo.rotate()
 
     def wal_size(self) -> int:
         if self._path is None:
@@ -652,9 +675,8 @@ class AnswerStore:
         return 0
 
     def settle_record(self) -> None:
-        """Write the settled reach record now instead of at the next pause."""
-        if self._recorder is not None:
-            self._recorder.settle()
+        """Kept for callers of the reach record: every redo record is durable when its
+        save returns, so there is nothing left to settle."""
 
     def close(self) -> None:
         """Take a last snapshot if answers changed since the previous one (only with a
@@ -666,44 +688,180 @@ class AnswerStore:
                 self.snapshot()
         finally:
             try:
-                self._conn.close()
+                self._conn.close()  # checkpoints (synced) and removes the WAL
             finally:
-                if self._recorder is not None:
-                    self._recorder.close()
+                if self._redo is not None:
+                    self._redo.close()
 
     def _record_row(self, cursor: Any, question_id: str, revision: int, stored: str,
-                    patch_of: int | None) -> None:
-        if self._recorder is not None:
-            self._recorder.add_row(seq=int(cursor.lastrowid), question_id=question_id,
-                                   revision=revision, stored=stored, patch_of=patch_of)
+                    patch_of: int | None, *, wall_ms: int, mono_ns: int,
+                    server_time_ms: int | None, synced: bool) -> None:
+        if self._redo is not None:
+            self._redo.add_row(RedoRow(int(cursor.lastrowid), question_id, revision, stored,
+                                       patch_of, wall_ms, mono_ns, server_time_ms, synced))
 
     # -- transactions --------------------------------------------------------------------
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[None]:
         """One durable write transaction; on any failure nothing of it is kept."""
-        recorder = self._recorder
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
-                if recorder is not None:
-                    recorder.begin()  # written while COMMIT fsyncs the WAL (reach.py)
                 self._conn.execute("COMMIT")
             except BaseException:
                 # SQLite may already have rolled back (disk full, I/O error): ignore that.
                 with contextlib.suppress(DatabaseError):
                     self._conn.execute("ROLLBACK")
-                if recorder is not None:
-                    recorder.finish(committed=False)
+                if self._redo is not None:
+                    self._redo.rollback()
                 raise
-            if recorder is not None:
-                recorder.finish(committed=True)
         except DatabaseError as exc:
             raise _write_error(exc, self._path) from exc
+        self._make_durable()
         self._commits_since_checkpoint += 1
         self._commits += 1
         self._wal_backfilled = False
+
+
+    def _make_durable(self) -> None:
+        """After a COMMIT at synchronous=NORMAL: flush the redo record of its revision
+        rows (one flush, the save's only one), or the WAL for any other transaction."""
+        redo_log = self._redo
+        if redo_log is None:
+            return  # synchronous=FULL: the COMMIT flushed the WAL
+        if redo_log.pending:
+            try:
+                redo_log.commit()
+                return
+            except OSError as exc:
+                # The answer is still made durable, through the WAL, from now on at every
+                # commit; the log on disk stays valid up to here and starts over at the
+                # next open.
+                log.error("cannot write the redo log of %s: %s", self._path, exc)
+                self._redo = None
+                redo_log.close()
+                with contextlib.suppress(DatabaseError):
+                    self._conn.execute("PRAGMA synchronous = FULL")
+        try:
+            _sync_wal(self._path)
+        except OSError as exc:
+            raise io_error(path=str(self._path), error=str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """Where a store is after its open-time check, and the rows its redo log holds that
+    the store lacks (to be replayed before it is used)."""
+
+    point: reach.Point
+    replay: tuple[redo.RedoTransaction, ...] = ()
+
+
+def _check_reach(conn: Connection, path: Path,
+                 keys: RedoKeys) -> tuple[_Checked | None, StoreCorruptError | None]:
+    """The store (on the read-only check connection) against its redo log."""
+    patched = schema.schema_version(conn) >= 3
+    try:
+        contents = redo.read_log(redo_path_for(path), keys)
+    except redo.RedoUnreadable as exc:
+        # Another store's log (another key) or a damaged header: never replayed, and
+        # whatever it held cannot be counted.
+        log.error("redo log of %s refused: %s", path, exc)
+        return None, StoreCorruptError("store.redo_unreadable", _msg_corrupt(),
+                                       path=str(path), error=str(exc))
+    if contents is None:
+        had_log = patched and conn.execute(
+            "SELECT 1 FROM meta WHERE name = ?", (REDO_META,)).fetchone() is not None
+        if had_log:
+            return None, StoreCorruptError("store.redo_missing", _msg_corrupt(),
+                                           path=str(path))
+        return _check_legacy_record(conn, path, keys.chain, patched=patched)
+    chain = reach.read_chain(conn, keys.chain, want=redo.wanted_seqs(contents),
+                             patched=patched)
+    verdict = redo.judge(contents, chain, keys)
+    if contents.damaged_pages:
+        log.error("redo log of %s: %d damaged pages", path, contents.damaged_pages)
+    if not verdict.complete:
+        return None, StoreCorruptError(
+            "store.diverged" if verdict.diverged else "store.behind_record",
+            _msg_corrupt(), path=str(path), lost=verdict.lost, held=verdict.held,
+            expected=verdict.expected)
+    if contents.damaged_tail:
+        return None, StoreCorruptError("store.redo_damaged", _msg_corrupt(), path=str(path),
+                                       held=verdict.held, expected=verdict.expected)
+    point = chain.last
+    if verdict.replay:
+        last = verdict.replay[-1]
+        point = reach.Point(last.last, last.digest)
+    return _Checked(point, verdict.replay), None
+
+
+def _check_legacy_record(conn: Connection, path: Path, keys: ChainKeys, *,
+                         patched: bool) -> tuple[_Checked | None, StoreCorruptError | None]:
+    """A store last kept by a version with the reach record (answers.reach), or none."""
+    record = reach.read_record(reach_path_for(path), keys)
+    want = () if record is None else (record.base.seq, record.top.seq)
+    chain = reach.read_chain(conn, keys, want=want, patched=patched)
+    if record is None:
+        if chain.count:
+            log.warning("no redo log for %s: starting it over", path)
+        return _Checked(chain.last), None
+    verdict = reach.judge(record, chain)
+    if not verdict.complete:
+        return None, StoreCorruptError(
+            "store.diverged" if verdict.diverged else "store.behind_record",
+            _msg_corrupt(), path=str(path), lost=verdict.lost, held=verdict.held,
+            expected=verdict.expected)
+    return _Checked(chain.last), None
+
+
+def _replay(conn: Connection, checked: _Checked, path: Path) -> tuple[reach.Point, int]:
+    """Put the log's rows the store lacks back into it, as they were (seq included), in
+    one transaction flushed at synchronous=FULL. Returns the point reached and the count."""
+    rows = [row for transaction in checked.replay for row in transaction.rows]
+    if not rows:
+        return checked.point, 0
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.executemany(
+            f"INSERT INTO revisions (seq, {_STORED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(row.seq, row.question_id, row.revision, row.stored, row.wall_time_ms,
+              row.mono_time_ns, row.server_time_ms, int(row.synced), row.patch_of)
+             for row in rows])
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(DatabaseError):
+            conn.execute("ROLLBACK")
+        raise
+    log.warning("%s: %d revisions the WAL had lost put back from the redo log", path,
+                len(rows))
+    return checked.point, len(rows)
+
+
+def _sync_wal(path: Path | None) -> None:
+    """Flush the store's WAL (what synchronous=FULL does at each COMMIT)."""
+    if path is None:
+        return
+    with contextlib.suppress(FileNotFoundError):
+        _fsync_path(wal_path(path))
+
+
+def _fsync_path(path: Path) -> None:
+    # Opened for writing: on Windows os.fsync (FlushFileBuffers) needs a writable handle.
+    fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _close_quietly(conn: Connection, redo_log: RedoLog | None) -> None:
+    with contextlib.suppress(DatabaseError):
+        conn.close()
+    if redo_log is not None:
+        redo_log.close()
 
 
 def _write_error(exc: BaseException, path: Path | None) -> StoreError | BaseException:

@@ -1,9 +1,10 @@
-"""How far the store reached: a small fsynced record kept outside the WAL (answers.reach).
+"""How far the store reached: the running hash of its revision rows, and the record an
+earlier version kept beside the store (answers.reach).
 
-SQLite's WAL replay ends silently at the first damaged frame, and a deleted WAL leaves a
-healthy-looking store; neither can be noticed from the store alone. So every transaction
-that adds revision rows also writes, in parallel with its COMMIT and before it is
-acknowledged, a record of the rows the store must hold:
+The running hash (ChainKeys, read_chain) is what the redo log (redo.py), which took the
+record's place, checks a store against. The record itself is only read now, for a store
+last opened by the earlier version; that version wrote, with every transaction that added
+revision rows, in parallel with its COMMIT and before it was acknowledged:
 
 - ``base``: the last seq (and running hash) before the transaction: certainly durable;
 - ``top``: the last seq (and running hash) after it: durable once the COMMIT returned.
@@ -22,17 +23,11 @@ written to one of two slots in turn, so a torn write leaves the previous record.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import logging
-import os
 import struct
-import sys
-import threading
-import time
 from collections.abc import Iterable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,130 +185,3 @@ def write_fresh(path: Path, point: Point, keys: ChainKeys) -> None:
     """Start the record over at *point* (new store, rebuilt store, record lost)."""
     slot = _pack(Record(1, point, point), keys).ljust(_SLOT_BYTES, b"\0")
     atomic_write_bytes(path, slot + bytes(_SLOT_BYTES))
-
-
-class ReachRecorder:
-    """Keeps the record of one open store, writing it on a thread of its own.
-
-    The store calls ``add_row`` for each revision row a transaction inserts, ``begin``
-    just before its COMMIT and ``finish`` after it. Record failures are logged, never
-    raised into a save: the answer is safe in the store, and a record left behind is
-    noticed at the next open (the store is ahead of it) and started over.
-    """
-
-    def __init__(self, path: Path, keys: ChainKeys, *, current: Point) -> None:
-        self._path = path
-        self._keys = keys
-        record = read_record(path, keys)
-        if record is None or record.top != current or not record.settled:
-            write_fresh(path, current, keys)
-            record = Record(1, current, current)
-        self._counter = record.counter
-        self._durable = current  # the store's last point known to be committed
-        self._pending = current  # with the rows of the open transaction
-        self._in_flight: Future[None] | None = None
-        self._fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
-        self._cond = threading.Condition()
-        self._queue: list[tuple[Record, Future[None]]] = []
-        self._settle_due: float | None = None
-        self._closed = False
-        self._broken = False
-        self._thread = threading.Thread(target=self._run, name="answer-store-reach",
-                                        daemon=True)
-        self._thread.start()
-
-    @property
-    def durable(self) -> Point:
-        return self._durable
-
-    def add_row(self, *, seq: int, question_id: str, revision: int, stored: str,
-                patch_of: int | None) -> None:
-        digest = self._keys.extend(self._pending.digest, seq=seq, question_id=question_id,
-                                   revision=revision, stored=stored, patch_of=patch_of)
-        self._pending = Point(seq, digest)
-
-    def begin(self) -> None:
-        """The transaction's COMMIT starts now: record where the store will then be."""
-        if self._pending == self._durable:
-            return  # no revision rows in this transaction (meta, blobs, synced flags)
-        future: Future[None] = Future()
-        with self._cond:
-            self._counter += 1
-            self._queue.append((Record(self._counter, self._durable, self._pending), future))
-            self._settle_due = None
-            self._cond.notify()
-        self._in_flight = future
-
-    def finish(self, *, committed: bool) -> None:
-        """After COMMIT (or rollback): wait for the record, so an acknowledgement never
-        runs ahead of it; then settle it at the next pause."""
-        future, self._in_flight = self._in_flight, None
-        if future is not None:
-            future.result(timeout=30)
-        if not committed:
-            self._pending = self._durable
-            return
-        if self._pending == self._durable:
-            return
-        with self._cond:
-            self._durable = self._pending
-            self._settle_due = time.monotonic() + SETTLE_AFTER_S
-            self._cond.notify()
-
-    def settle(self) -> None:
-        """Write the settled record now (at close, and in tests before a crash image)."""
-        with self._cond:
-            if self._settle_due is None:
-                return
-            self._settle_due = 0.0
-            self._cond.notify()
-            self._cond.wait_for(lambda: self._settle_due is None or self._closed, timeout=5)
-
-    def close(self) -> None:
-        self.settle()
-        with self._cond:
-            self._closed = True
-            self._cond.notify()
-        self._thread.join(5)
-        with contextlib.suppress(OSError):
-            os.close(self._fd)
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while True:
-                    if self._queue:
-                        record, future = self._queue.pop(0)
-                        break
-                    if self._closed:
-                        return
-                    due = self._settle_due
-                    if due is not None and time.monotonic() >= due:
-                        self._counter += 1
-                        record = Record(self._counter, self._durable, self._durable)
-                        future = Future()
-                        break
-                    self._cond.wait(None if due is None else max(0.0, due - time.monotonic()))
-            try:
-                self._write(record)
-            except Exception as exc:  # a save must never hang on the record (class doc)
-                if not self._broken:
-                    log.error("cannot write the reach record %s: %s", self._path, exc)
-                self._broken = True
-            future.set_result(None)
-            if record.settled:
-                with self._cond:
-                    if self._durable == record.top and not self._queue:
-                        self._settle_due = None  # unless a newer commit asked again
-                    self._cond.notify_all()
-
-    def _write(self, record: Record) -> None:
-        data = _pack(record, self._keys)
-        offset = (record.counter % 2) * _SLOT_BYTES
-        if sys.platform == "win32":
-            os.lseek(self._fd, offset, os.SEEK_SET)
-            os.write(self._fd, data)
-            os.fsync(self._fd)  # FlushFileBuffers
-        else:
-            os.pwrite(self._fd, data, offset)
-            os.fdatasync(self._fd)  # the size never changes: no metadata to flush

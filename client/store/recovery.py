@@ -52,7 +52,15 @@ from client.store.keys import mark_store_made, store_was_made
 from client.store.model import ServerAnswer
 from client.store.paths import StorePaths, backup_path_for, shm_path, wal_path
 from client.store.reach import ChainKeys, reach_path_for, read_record
-from client.store.salvage import Salvage, read_rows, resolve_across
+from client.store.redo import (
+    REDO_META,
+    RedoContents,
+    RedoKeys,
+    RedoUnreadable,
+    read_log,
+    redo_path_for,
+)
+from client.store.salvage import Salvage, from_rows, read_rows, resolve_across
 from client.store.walfile import rechain
 
 log = logging.getLogger(__name__)
@@ -157,7 +165,7 @@ def open_or_recover(
         # Any trace of a store means it existed: a missing file is then a loss to report.
         existed = (paths.db.exists() or wal_path(paths.db).exists() or paths.backup.exists()
                    or paths.damaged_dir.exists() or reach_path_for(paths.db).exists()
-                   or store_was_made(paths))
+                   or redo_path_for(paths.db).exists() or store_was_made(paths))
         try:
             store = AnswerStore.open(
                 paths.db, key=key, create=not existed, snapshot_policy=snapshot_policy,
@@ -220,6 +228,8 @@ def _discard_leftovers(paths: StorePaths) -> None:
         # Left by an earlier version, which snapshotted the store being rebuilt.
         backup.discard(backup_path_for(paths.db.with_name(paths.db.name + name)))
     backup.discard(paths.backup.with_name(paths.backup.name + ".tmp"))
+    redo_tmp = redo_path_for(paths.db).with_name(redo_path_for(paths.db).name + ".tmp")
+    redo_tmp.unlink(missing_ok=True)
     shutil.rmtree(paths.directory / "salvage", ignore_errors=True)
 
 
@@ -295,6 +305,7 @@ def _recover(
     work.mkdir(exist_ok=True)
     notes: list[str] = []
     record = read_record(reach_path_for(paths.db), ChainKeys(key))
+    redo_log, redo_rows = _read_redo(paths, key=key, notes=notes)
     damaged = _read_copy(paths, paths.db, key=key, label="damaged")
     wal_on_backup = Salvage()
     wal_on_new = Salvage()
@@ -311,14 +322,21 @@ def _recover(
         backup.discard(template)
     snapshot = _read_copy(paths, paths.backup, key=key, label="backup")
     sources = (("damaged", damaged), ("wal", wal_on_backup), ("wal on new", wal_on_new),
-               ("backup", snapshot))
+               ("redo log", redo_rows), ("backup", snapshot))
     resolve_across([salvage for _name, salvage in sources])
     for name, salvage in sources:
         notes.extend(f"{name}: {error}" for error in salvage.errors)
     loss_checked, lost, lost_after = False, 0, None
-    if record is not None:
-        # Every row the store had certainly committed, by its own seq (reach.py).
+    expected: int | None = None
+    if record is not None:  # an earlier version's reach record (reach.py)
         expected = record.top.seq if record.settled else record.base.seq
+    if redo_log is not None and not redo_log.damaged_tail:
+        # Every acknowledged row, by its own seq: the log's start point is durable in the
+        # main file, every later acknowledged row has its record (redo.py).
+        expected = max(expected or 0, redo_log.last_seq)
+    elif redo_log is not None:
+        expected = None  # records after the damage may have been lost: cannot count
+    if expected is not None:
         found = set().union(*(salvage.seqs for _name, salvage in sources))
         missing = [seq for seq in range(1, expected + 1) if seq not in found]
         loss_checked, lost = True, len(missing)
@@ -334,8 +352,12 @@ def _recover(
         from_damaged = store.restore_revisions(damaged.revisions)
         from_damaged += store.restore_revisions(wal_on_backup.revisions)
         from_damaged += store.restore_revisions(wal_on_new.revisions)
+        from_damaged += store.restore_revisions(redo_rows.revisions)
         from_backup = store.restore_revisions(snapshot.revisions)
         for salvage in (damaged, wal_on_backup, wal_on_new, snapshot):
+            # The rebuilt store gets a new redo log at its first open: the old one's
+            # marker would make that open take the new store's missing log for a loss.
+            salvage.meta.pop(REDO_META, None)
             store.restore_meta(salvage.meta)
             store.restore_blobs(salvage.blobs)
         from_server, checked, error = _ask_server(store, server_answers)
@@ -418,7 +440,8 @@ def _complete_swap(paths: StorePaths, report: RecoveryReport, stamp: str) -> Non
 
 
 def _damaged_sources(paths: StorePaths) -> list[Path]:
-    return [shm_path(paths.db), wal_path(paths.db), paths.db, paths.backup]
+    return [shm_path(paths.db), wal_path(paths.db), paths.db, paths.backup,
+            redo_path_for(paths.db)]
 
 
 def _aside_names(paths: StorePaths, stamp: str) -> list[Path]:
@@ -461,6 +484,26 @@ def _read_copy(
         return read_rows(copy, key=key)
     finally:
         backup.discard(copy)
+
+
+def _read_redo(paths: StorePaths, *, key: bytes,
+               notes: list[str]) -> tuple[RedoContents | None, Salvage]:
+    """The redo log's rows as one more source (read in place: nothing writes it here)."""
+    try:
+        contents = read_log(redo_path_for(paths.db), RedoKeys(key))
+    except RedoUnreadable as exc:
+        notes.append(f"redo log refused: {exc}")
+        return None, Salvage(errors=[str(exc)])
+    if contents is None:
+        return None, Salvage(errors=["no redo log"])
+    if contents.damaged_pages or contents.damaged_tail:
+        notes.append(f"redo log: {contents.damaged_pages} damaged pages"
+                     + (", damaged after its last readable record"
+                        if contents.damaged_tail else ""))
+    rows = [(row.question_id, row.revision, row.stored, row.wall_time_ms, row.mono_time_ns,
+             row.server_time_ms, int(row.synced), row.patch_of, row.seq)
+            for row in contents.rows()]
+    return contents, from_rows(rows)
 
 
 def _ask_server(

@@ -131,6 +131,14 @@ def _probe_rows(
     return rows
 
 
+def from_rows(rows: Sequence[tuple[object, ...]]) -> Salvage:
+    """A Salvage of rows read elsewhere (the redo log), shaped as ``_read_revisions``
+    reads them: REVISION_COLUMNS, patch_of, seq; in seq order."""
+    result = Salvage(readable=True)
+    _resolve(rows, result)
+    return result
+
+
 def _resolve(rows: Sequence[tuple[object, ...]], result: Salvage) -> None:
     """Revisions from raw rows in save order (a patch's base is always saved before it);
     patches whose base this file lacks wait in ``pending``."""

@@ -10,6 +10,7 @@ from keyring.backend import KeyringBackend
 from client.store.envelope import KdfParams
 from client.store.paths import StorePaths, wal_path
 from client.store.reach import reach_path_for
+from client.store.redo import redo_path_for
 
 # Cheap argon2id for the many tests that create stores; test_store_keys.py also runs the
 # shipped parameters once.
@@ -52,11 +53,11 @@ class BrokenKeyring(KeyringBackend):
 
 
 def crash_image(paths: StorePaths, target: Path) -> StorePaths:
-    """Copy a store's files as they are on disk right now: what a power cut would leave
-    (every commit is fsync'ed, so the files already hold all committed data)."""
+    """Copy a store's files as they are on disk right now: what a process killed now
+    leaves (a power cut may lose more of the WAL: see power_cut_image)."""
     target.mkdir(parents=True, exist_ok=True)
     for source in (paths.db, wal_path(paths.db), paths.backup, paths.sidecar,
-                   paths.sidecar_copy, reach_path_for(paths.db)):
+                   paths.sidecar_copy, reach_path_for(paths.db), redo_path_for(paths.db)):
         if source.exists():
             shutil.copyfile(source, target / source.name)
     return StorePaths(target)

@@ -4,9 +4,11 @@ survive and the store must pass PRAGMA integrity_check after each kill.
     python -m tests.torture.run --kills 2000 [--seed N] [--dir DIR]
 
 The pytest wrapper is tests/torture/test_torture_kills.py (200 kills by default).
-SIGKILL loses everything the process had not handed to the kernel; it does not model a
-power cut (the kernel's page cache survives it). docs/durability.md explains why
-synchronous=FULL covers the power cut as well.
+SIGKILL loses everything the process had not handed to the kernel; the kernel's page cache
+survives it. Every third kill is also a simulated power cut: the WAL (written at
+synchronous=NORMAL, so partly only in that cache) loses a random part of what the writer
+had not reported as flushed (``WALSYNC``), possibly all of it; the redo log (redo.py) must
+then bring every acknowledged revision back, with no recovery needed.
 """
 
 from __future__ import annotations
@@ -23,13 +25,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from client.store.backup import SnapshotPolicy
-from client.store.paths import StorePaths, store_paths
-from client.store.reach import ChainKeys, reach_path_for, read_record
+from client.store.paths import StorePaths, store_paths, wal_path
 from client.store.recovery import open_or_recover
+from client.store.redo import RedoKeys, read_log, redo_path_for
 from tests.torture.writer_process import CANDIDATE_ID, EXAM_ID, digest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_KILL_EVERY = 5
+POWER_CUT_EVERY = 3
+_WAL_HEADER = 32
+_WAL_FRAME = 24 + 4096
 
 
 class TortureFailure(AssertionError):
@@ -45,14 +50,19 @@ class TortureResult:
     seconds: float = 0.0
     kill_delays_ms: list[float] = field(default_factory=list)
     last_round_revisions: int = 0
+    power_cuts: int = 0
+    wal_bytes_dropped: int = 0
+    replayed: int = 0  # revisions the redo log put back after a simulated power cut
 
     def summary(self) -> str:
         return (
             f"{self.kills} kills, {self.acked} acknowledged revisions all present, "
-            f"{self.revisions} revisions in store, integrity ok and the reach record "
+            f"{self.revisions} revisions in store, integrity ok and the redo log "
             f"covering every acknowledged revision after every kill "
-            f"({self.killed_before_ready} kills before the store was open), "
-            f"{self.seconds:.0f} s"
+            f"({self.killed_before_ready} kills before the store was open); "
+            f"{self.power_cuts} of them simulated power cuts that dropped "
+            f"{self.wal_bytes_dropped // 1024} KiB of unflushed WAL, {self.replayed} "
+            f"revisions put back from the redo log, never a recovery; {self.seconds:.0f} s"
         )
 
 
@@ -100,12 +110,17 @@ def torture(*, kills: int, workdir: Path, seed: int = 0, max_delay_s: float = 0.
         lines = out.decode("utf-8", errors="replace").split("\n")[:-1]  # drop a torn line
         if "READY" not in lines:
             result.killed_before_ready += 1
+        flushed = 0
         for line in lines:
             parts = line.split()
+            if parts and parts[0] == "WALSYNC":
+                flushed = int(parts[1])
             if parts and parts[0] in ("ERR", "MISMATCH"):
                 raise TortureFailure(f"cycle {cycle}: writer reported {line}")
             if parts and parts[0] == "ACK":
                 expected[(parts[1], int(parts[2]))] = parts[3]
+        if cycle % POWER_CUT_EVERY == POWER_CUT_EVERY - 1:
+            _power_cut(paths, flushed=flushed, rng=rng, result=result)
         result.kills += 1
         result.kill_delays_ms.append(delay * 1000)
         _verify(paths, key=key, expected=expected, cycle=cycle, result=result)
@@ -117,9 +132,30 @@ def torture(*, kills: int, workdir: Path, seed: int = 0, max_delay_s: float = 0.
     return result
 
 
+def _power_cut(paths: StorePaths, *, flushed: int, rng: random.Random,
+               result: TortureResult) -> None:
+    """Throw away a random part of the WAL beyond what was reported flushed."""
+    result.power_cuts += 1
+    wal = wal_path(paths.db)
+    if not wal.exists():
+        return
+    size = wal.stat().st_size
+    if size < _WAL_HEADER:
+        return
+    frames = (size - _WAL_HEADER) // _WAL_FRAME
+    must_keep = 0 if flushed <= _WAL_HEADER else -(-(flushed - _WAL_HEADER) // _WAL_FRAME)
+    keep = rng.randint(min(must_keep, frames), frames)
+    if keep == 0 and flushed == 0 and rng.random() < 0.5:
+        wal.unlink()  # not even the header had reached the disk
+        result.wal_bytes_dropped += size
+        return
+    os.truncate(wal, _WAL_HEADER + keep * _WAL_FRAME)
+    result.wal_bytes_dropped += size - (_WAL_HEADER + keep * _WAL_FRAME)
+
+
 def _wait_for_ready(log_path: Path, child: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
-    while not log_path.read_bytes().startswith(b"READY\n"):
+    while b"READY\n" not in log_path.read_bytes().split(b"ACK", 1)[0]:
         if child.poll() is not None or time.monotonic() > deadline:
             raise TortureFailure("writer did not start: " + log_path.read_text(errors="replace"))
         time.sleep(0.005)
@@ -127,10 +163,11 @@ def _wait_for_ready(log_path: Path, child: subprocess.Popen[bytes]) -> None:
 
 def _verify(paths: StorePaths, *, key: bytes, expected: dict[tuple[str, int], str],
             cycle: int, result: TortureResult) -> None:
-    # As the kill left it: opening the store settles (rewrites) the record.
-    record = read_record(reach_path_for(paths.db), ChainKeys(key))
+    # As the kill left it: opening the store starts the log over.
+    log = read_log(redo_path_for(paths.db), RedoKeys(key))
     store, report = open_or_recover(paths, key=key, snapshot_policy=SnapshotPolicy())
     try:
+        result.replayed += store.replayed_from_redo
         if report.recovered:
             raise TortureFailure(f"cycle {cycle}: a kill damaged the store: {report}")
         problems = store.integrity_problems()
@@ -141,14 +178,14 @@ def _verify(paths: StorePaths, *, key: bytes, expected: dict[tuple[str, int], st
             "SELECT seq, question_id, revision FROM revisions").fetchall()}
     finally:
         store.close()
-    # The record is written before a save is acknowledged, so it covers every
-    # acknowledged revision: a loss of any of them would be counted (reach.py).
-    if expected and record is None:
-        raise TortureFailure(f"cycle {cycle}: acknowledged revisions but no reach record")
-    uncovered = [k for k in expected if k in seqs and record is not None
-                 and seqs[k] > record.top.seq]
+    # A save's record is flushed before it is acknowledged, and the log starts over only
+    # at a point the main file holds: it covers every acknowledged revision (redo.py).
+    if expected and log is None:
+        raise TortureFailure(f"cycle {cycle}: acknowledged revisions but no redo log")
+    uncovered = [k for k in expected if k in seqs and log is not None
+                 and seqs[k] > log.last_seq]
     if uncovered:
-        raise TortureFailure(f"cycle {cycle}: acknowledged before the reach record: "
+        raise TortureFailure(f"cycle {cycle}: acknowledged before the redo log: "
                              f"{sorted(uncovered)[:10]}")
     stored = {(r.question_id, r.revision): digest(r.value) for r in revisions}
     lost = [k for k in expected if k not in stored]

@@ -4,6 +4,12 @@ Prints ``READY`` once the store is open, then ``ACK <question> <revision> <diges
 each durable save (digest: sha256 of the stored JSON value), so a parent that kills it at
 any instant knows exactly which revisions must have survived.
 
+It also prints ``WALSYNC <bytes>`` whenever that much of the WAL is known to be on the disk
+(flushed by the store, or by SQLite at the start of a checkpoint; 0 after a complete
+checkpoint, when the main file holds everything): a parent that simulates a power cut may
+throw away only WAL content beyond that (run.py). Printed after the flush and before
+anything relies on it, so a kill in between only makes the simulation keep more.
+
     python -m tests.torture.writer_process --data-dir D --key-hex HEX
     python -m tests.torture.writer_process --data-dir D --username U --password P \
         --keyring-file F      # key via the envelope (keyring file, then credentials)
@@ -18,11 +24,13 @@ import sys
 import threading
 from pathlib import Path
 
+from client.store import database
 from client.store.backup import SnapshotPolicy
+from client.store.database import AnswerStore
 from client.store.envelope import KdfParams
 from client.store.keys import open_store_key
 from client.store.model import JsonValue, Revision, encode_value
-from client.store.paths import store_paths
+from client.store.paths import store_paths, wal_path
 from client.store.recovery import open_or_recover
 from client.store.writer import StoreWriter
 
@@ -40,6 +48,27 @@ def _emit(line: str) -> None:
     with _print_lock:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
+
+
+def _report_wal_flushes() -> None:
+    """Wrap the two places the WAL becomes durable (see module doc)."""
+    sync_wal = database._sync_wal
+    checkpoint = AnswerStore._checkpoint
+
+    def synced(path: Path | None) -> None:
+        sync_wal(path)
+        if path is not None and path.name == "answers.db":
+            wal = wal_path(path)
+            _emit(f"WALSYNC {wal.stat().st_size if wal.exists() else 0}")
+
+    def checkpointed(self: AnswerStore, *, after_snapshot: bool) -> None:
+        _emit(f"WALSYNC {self.wal_size()}")  # SQLite syncs it before copying anything
+        checkpoint(self, after_snapshot=after_snapshot)
+        if self._wal_backfilled:
+            _emit("WALSYNC 0")
+
+    database._sync_wal = synced  # type: ignore[assignment]
+    AnswerStore._checkpoint = checkpointed  # type: ignore[method-assign]
 
 
 def _value_for(question: int, rng: random.Random, essay_text: dict[int, str]) -> JsonValue:
@@ -85,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             keyring_backend=backend, kdf=FAST_KDF,
         )
     paths = store_paths(args.data_dir, exam_id=EXAM_ID, candidate_id=CANDIDATE_ID)
+    _report_wal_flushes()
     policy = SnapshotPolicy(every_saves=args.snapshot_every, every_seconds=0.5, min_seconds=0)
     writer = StoreWriter(lambda: open_or_recover(paths, key=key, snapshot_policy=policy)[0],
                          coalesce_interval_s=0.05)
