@@ -48,7 +48,10 @@ PAGE = 4096
 CHUNK = 64 * PAGE  # the file grows in steps of this many written zeros
 _MAGIC = b"EXREDO01"
 _HEADER = struct.Struct("<8s16sQ32s")  # magic, file id, start seq, start digest
-_RECORD_HEAD = struct.Struct("<I12s")  # ciphertext length, nonce
+# ciphertext length, nonce, first seq, row count, and a MAC over them (and the file id and
+# offset): a record whose body is damaged still says exactly which rows it held.
+_RECORD_HEAD = struct.Struct("<I12sQI16s")
+_SECTOR = 512  # a torn write leaves whole sectors old (zeros here) or new
 REDO_META = "redo_log"  # in the store's meta once it has kept a redo log
 
 
@@ -117,13 +120,17 @@ class RedoContents:
     start: Point
     transactions: list[RedoTransaction] = field(default_factory=list)
     damaged_pages: int = 0  # pages that are neither zeros nor part of a valid record
-    # After the last valid record: more than one torn write can explain (see
-    # _only_a_torn_write), so records after it may be lost, uncounted.
+    # Records whose header is intact but whose body is not: (first seq, row count).
+    damaged_records: list[tuple[int, int]] = field(default_factory=list)
+    # Unreadable bytes that neither a damaged record's header nor one torn write
+    # explains: records there may have been lost, and cannot be counted.
     damaged_tail: bool = False
 
     @property
     def last_seq(self) -> int:
-        return max([self.start.seq] + [t.last for t in self.transactions])
+        """The last row the log says was saved (valid or damaged records)."""
+        return max([self.start.seq] + [t.last for t in self.transactions]
+                   + [first + count - 1 for first, count in self.damaged_records])
 
     def rows(self) -> list[RedoRow]:
         return [row for t in self.transactions for row in t.rows]
@@ -150,54 +157,78 @@ def read_log(path: Path, keys: RedoKeys) -> RedoContents | None:
         raise RedoUnreadable(f"{path.name}: not a redo log")
     contents = RedoContents(start=Point(start_seq, start_digest))
     offset = PAGE
-    valid_end = PAGE
+    valid_end = PAGE  # just after the last valid record
+    headed: list[tuple[int, int, bool]] = []  # damaged records with an intact header
+    unexplained: list[int] = []  # damaged pages no record header accounts for
     while offset + _RECORD_HEAD.size <= len(data):
-        transaction, pages = _read_record(data, offset, file_id, keys)
-        if transaction is not None:
-            contents.transactions.append(transaction)
-            offset += pages * PAGE
-            valid_end = offset
+        found = _read_record(data, offset, file_id, keys)
+        if isinstance(found, RedoTransaction):
+            contents.transactions.append(found)
+            offset = valid_end = _after(data, offset)
+            continue
+        if found is not None:
+            headed.append(found)
+            contents.damaged_pages += 1
+            offset = _after(data, offset)
             continue
         if any(data[offset:offset + PAGE]):
             contents.damaged_pages += 1
+            if any(data[offset:offset + _SECTOR]):
+                unexplained.append(offset)  # a damaged header, not a lost first sector
         offset += PAGE
-    contents.damaged_tail = not _only_a_torn_write(data, valid_end)
+    # A record's write starts only after the previous record's flush returned (its save
+    # was acknowledged). So a torn record after the last valid one is the save in flight
+    # when the power went (never acknowledged): dropped without a word. Any other
+    # damaged record held acknowledged rows: counted from its header, or, where the
+    # header is gone too, from the gap in seq numbers it leaves before a valid record;
+    # only damage after the last valid record with no header says nothing countable.
+    last_valid = max((t.last for t in contents.transactions), default=start_seq)
+    contents.damaged_records = [(first, count) for first, count, torn in headed
+                                if not torn or first <= last_valid]
+    # The file grows only by whole chunks of zeros, so one that ends inside a chunk with
+    # data in its last sector was cut: records after the cut are unknown.
+    cut = len(data) % CHUNK != 0 and any(data[-_SECTOR:])
+    contents.damaged_tail = cut or any(offset >= valid_end for offset in unexplained)
     contents.transactions.sort(key=lambda t: t.first)
     return contents
 
 
-def _only_a_torn_write(data: bytes, valid_end: int) -> bool:
-    """Whether what follows the last valid record is zeros, or one record whose write was
-    cut short (the save in flight when the process or the power stopped: never
-    acknowledged). Anything else is damage: records after it may have been lost."""
-    nonzero = [offset for offset in range(valid_end, len(data), PAGE)
-               if any(data[offset:offset + PAGE])]
-    if not nonzero:
-        return True
-    if nonzero[0] != valid_end or valid_end + _RECORD_HEAD.size > len(data):
-        return False
-    length, _nonce = _RECORD_HEAD.unpack_from(data, valid_end)
-    extent = valid_end + _pages(_RECORD_HEAD.size + length) * PAGE
-    return extent <= len(data) and nonzero[-1] < extent
+def _after(data: bytes, offset: int) -> int:
+    length = _RECORD_HEAD.unpack_from(data, offset)[0]
+    return offset + _pages(_RECORD_HEAD.size + length) * PAGE
 
 
-def _read_record(data: bytes, offset: int, file_id: bytes,
-                 keys: RedoKeys) -> tuple[RedoTransaction | None, int]:
-    length, nonce = _RECORD_HEAD.unpack_from(data, offset)
+def _read_record(data: bytes, offset: int, file_id: bytes, keys: RedoKeys
+                 ) -> RedoTransaction | tuple[int, int, bool] | None:
+    """The record at *offset*; (first seq, rows, torn) when only its header is intact;
+    None when there is no record there (zeros, or a damaged header)."""
+    length, nonce, first, count, mac = _RECORD_HEAD.unpack_from(data, offset)
+    head = data[offset:offset + _RECORD_HEAD.size - 16]
+    if not hmac.compare_digest(mac, _head_mac(keys, file_id, offset, head)):
+        return None
     body_start = offset + _RECORD_HEAD.size
-    if length == 0 or body_start + length > len(data):
-        return None, 1
+    body = data[body_start:body_start + length]
     try:
-        plain = keys.aead.decrypt(nonce, data[body_start:body_start + length],
-                                  _associated(file_id, offset))
+        plain = keys.aead.decrypt(nonce, body, _associated(file_id, offset) + head)
         doc = json.loads(plain.decode())
         rows = tuple(RedoRow.from_list(item) for item in doc["rows"])
         digest = bytes.fromhex(doc["digest"])
     except (InvalidTag, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        return None, 1
-    if not rows:
-        return None, 1
-    return RedoTransaction(rows, digest), _pages(_RECORD_HEAD.size + length)
+        rows = ()
+    if rows and rows[0].seq == first and len(rows) == count:
+        return RedoTransaction(rows, digest)
+    # Torn: a sector of the body never written (the file held zeros there); a cut file
+    # ends inside the body. Anything else is damage.
+    end = body_start + length
+    torn = len(data) < end or any(
+        not any(data[sector:min(sector + _SECTOR, end)])
+        for sector in range(body_start - body_start % _SECTOR, end, _SECTOR)
+        if sector >= body_start)
+    return first, count, torn
+
+
+def _head_mac(keys: RedoKeys, file_id: bytes, offset: int, head: bytes) -> bytes:
+    return hmac.new(keys.mac, _associated(file_id, offset) + head, hashlib.sha256).digest()[:16]
 
 
 def _associated(file_id: bytes, offset: int) -> bytes:
@@ -245,11 +276,11 @@ def judge(contents: RedoContents, chain: StoreChain, keys: RedoKeys) -> RedoVerd
         else:
             later.append(transaction)
     digest, seq = chain.last.digest, held
+    readable = sum(len(t.rows) for t in later)
     for transaction in later:
         if transaction.first != seq + 1:
             # A record between is unreadable: what it held is lost, and everything after
             # it can only be put back by a recovery (seq numbers would have a gap).
-            readable = sum(len(t.rows) for t in later)
             return RedoVerdict(held=held, expected=expected,
                                lost=expected - held - readable)
         for row in transaction.rows:
@@ -257,6 +288,8 @@ def judge(contents: RedoContents, chain: StoreChain, keys: RedoKeys) -> RedoVerd
         if digest != transaction.digest:
             return RedoVerdict(held=held, expected=expected, diverged=True)
         seq = transaction.last
+    if seq < expected:  # damaged records after the last readable one
+        return RedoVerdict(held=held, expected=expected, lost=expected - seq)
     return RedoVerdict(replay=tuple(later), held=held, expected=expected)
 
 
@@ -336,9 +369,12 @@ class RedoLog:
         plain = json.dumps({"rows": [row.as_list() for row in rows],
                             "digest": point.digest.hex()}, ensure_ascii=False).encode()
         nonce = os.urandom(12)
-        sealed = self._keys.aead.encrypt(nonce, plain, _associated(self._file_id,
-                                                                    self._offset))
-        record = _RECORD_HEAD.pack(len(sealed), nonce) + sealed
+        # The ciphertext is 16 bytes longer than the plaintext (the GCM tag).
+        head = _RECORD_HEAD.pack(len(plain) + 16, nonce, rows[0].seq, len(rows),
+                                 bytes(16))[:-16]
+        sealed = self._keys.aead.encrypt(nonce, plain,
+                                         _associated(self._file_id, self._offset) + head)
+        record = head + _head_mac(self._keys, self._file_id, self._offset, head) + sealed
         end = self._offset + _pages(len(record)) * PAGE
         if end > self._size:
             self._grow(end)

@@ -1,4 +1,4 @@
-"""Losses the store alone cannot see are counted from its reach record, and said.
+"""Losses the store alone cannot see are put back from its redo log, or counted, and said.
 
 Each case saves through the real store, takes the files as a crash would leave them
 (crash_image), damages them, and checks that the next open either brings back every saved
@@ -7,7 +7,6 @@ revision or names exactly how many did not come back; never silence.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -17,14 +16,14 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from store_helpers import FAST_KDF, DictKeyring, crash_image
 
-from client.store import reach
+from client.store import redo
 from client.store.backup import SnapshotPolicy
 from client.store.database import AnswerStore
 from client.store.keys import open_store_key
 from client.store.model import Revision
 from client.store.paths import StorePaths, store_paths, wal_path
-from client.store.reach import ChainKeys, reach_path_for, read_record
 from client.store.recovery import REPORT_NAME, open_or_recover
+from client.store.redo import RedoKeys, read_log, redo_path_for
 
 PAGE = 4096
 FRAME = 24 + PAGE
@@ -70,37 +69,47 @@ def open_reported(paths: StorePaths, key: bytes):  # type: ignore[no-untyped-def
     return store, report
 
 
-def test_a_deleted_wal_is_counted_exactly(tmp_path: Path, key: bytes) -> None:
-    """The main file is healthy, so SQLite alone opens it without a word; the record
-    says 70 revisions were saved and 30 are there."""
+def test_a_deleted_wal_loses_nothing(tmp_path: Path, key: bytes) -> None:
+    """The main file is healthy, so SQLite alone opens it without a word and without
+    the second batch: the redo log puts those 40 back."""
     paths, saved, first = two_batches(tmp_path, key)
     wal_path(paths.db).unlink()
-    store, report = open_reported(paths, key)
-    got = pairs(store.revisions())
-    assert got == pairs(saved[:first])
-    assert report.reason == "store.behind_record"
-    assert report.lost_revisions == len(saved) - first == 40
-    assert report.lost_after_seq == first
+    store, report = open_or_recover(paths, key=key)
+    assert not report.recovered, "nothing was lost"
+    assert store.replayed_from_redo == len(saved) - first == 40
+    assert pairs(store.revisions()) == pairs(saved)
+    assert store.integrity_problems() == []
+    store.close()
+
+
+def test_a_deleted_wal_and_redo_log_are_reported(tmp_path: Path, key: bytes) -> None:
+    """Both witnesses of the second batch gone: the loss cannot be counted, but it is
+    said (the store's meta says it kept a log), with the way back."""
+    paths, saved, first = two_batches(tmp_path, key)
+    wal_path(paths.db).unlink()
+    redo_path_for(paths.db).unlink()
+    store, report = open_or_recover(paths, key=key)
+    assert report.recovered and report.reason == "store.redo_missing"
+    assert not report.loss_checked
     message = report.message()
-    assert "40" in message and "服务器" in message and "离线答卷" in message
+    assert "无法核对" in message and "服务器" in message and "离线答卷" in message
+    assert pairs(store.revisions()) == pairs(saved[:first])
     store.close()
 
 
 @pytest.mark.parametrize("frame", [3, 20, 39])
-def test_a_damaged_wal_frame_loses_nothing_or_says_exactly_what(
-    tmp_path: Path, key: bytes, frame: int
-) -> None:
-    """SQLite's replay stops at the damaged frame; the record notices, and salvage
-    re-chains the WAL so the frames after the damage are read too."""
+def test_a_damaged_wal_frame_loses_nothing(tmp_path: Path, key: bytes, frame: int) -> None:
+    """SQLite's replay stops at the damaged frame, silently; the redo log holds every
+    commit after it."""
     paths, saved, _first = two_batches(tmp_path, key)
     with open(wal_path(paths.db), "r+b") as handle:
         handle.seek(32 + frame * FRAME + 24 + 1000)
         handle.write(os.urandom(200))
-    store, report = open_reported(paths, key)
-    got = pairs(store.revisions())
-    assert set(got.items()) <= set(pairs(saved).items())
-    assert len(got) + report.lost_revisions == len(saved)
-    assert report.lost_revisions <= 2, "the later frames were replayed"
+    store, report = open_or_recover(paths, key=key)
+    assert not report.recovered
+    assert store.replayed_from_redo > 0
+    assert pairs(store.revisions()) == pairs(saved)
+    assert store.integrity_problems() == []
     store.close()
 
 
@@ -137,9 +146,9 @@ def login(data_dir: Path, keyring: DictKeyring) -> bytes:
                           server_box_public_key=None, keyring_backend=keyring, kdf=FAST_KDF)
 
 
-@pytest.mark.parametrize("record_left", [True, False])
+@pytest.mark.parametrize("log_left", [True, False])
 def test_a_deleted_store_with_its_key_file_left_is_a_loss_not_a_new_store(
-    tmp_path: Path, record_left: bool
+    tmp_path: Path, log_left: bool
 ) -> None:
     keyring = DictKeyring()
     key = login(tmp_path, keyring)
@@ -147,21 +156,22 @@ def test_a_deleted_store_with_its_key_file_left_is_a_loss_not_a_new_store(
     store, report = open_or_recover(paths, key=key)
     assert report.created
     saved = save_many(store, 12, tag="x")
-    store.close()
+    store.close()  # checkpointed: the log starts over after the 12th, empty
     for path in (paths.db, wal_path(paths.db), paths.backup):
         path.unlink(missing_ok=True)
-    if not record_left:
-        reach_path_for(paths.db).unlink()
+    if not log_left:
+        redo_path_for(paths.db).unlink()
     key = login(tmp_path, keyring)  # the next login on this PC
     store, report = open_or_recover(paths, key=key)
     try:
         assert report.recovered and not report.created
         assert report.reason == "store.missing"
-        assert store.revisions() == []
         message = report.message()
         assert "服务器" in message and "离线答卷" in message
-        if record_left:
+        assert store.revisions() == []
+        if log_left:
             assert report.loss_checked and report.lost_revisions == len(saved)
+            assert report.lost_after_seq == 0
             assert str(len(saved)) in message
         else:
             assert not report.loss_checked and "无法核对" in message
@@ -169,18 +179,24 @@ def test_a_deleted_store_with_its_key_file_left_is_a_loss_not_a_new_store(
         store.close()
 
 
+def lose_wal_and_log(paths: StorePaths) -> None:
+    wal_path(paths.db).unlink()
+    redo_path_for(paths.db).unlink()
+
+
 def test_a_report_not_yet_shown_survives_a_crash(tmp_path: Path, key: bytes) -> None:
     """The process may die between the rebuild and the UI: the report is shown at the
     next open, and at every open until it has been shown."""
-    paths, saved, first = two_batches(tmp_path, key)
-    wal_path(paths.db).unlink()
-    store, report = open_reported(paths, key)
+    paths, _saved, _first = two_batches(tmp_path, key)
+    lose_wal_and_log(paths)
+    store, report = open_or_recover(paths, key=key)
+    assert report.recovered and report.message()
     store.close()  # died before the UI showed it
     for _ in range(2):
         store, again = open_or_recover(paths, key=key)
         store.close()
         assert again.recovered and again.message() == report.message()
-        assert again.lost_revisions == len(saved) - first
+        assert again.reason == report.reason == "store.redo_missing"
     again.mark_shown()
     store, after = open_or_recover(paths, key=key)
     store.close()
@@ -189,14 +205,17 @@ def test_a_report_not_yet_shown_survives_a_crash(tmp_path: Path, key: bytes) -> 
 
 def test_recovery_leaves_no_half_built_files(tmp_path: Path, key: bytes) -> None:
     paths, _saved, _first = two_batches(tmp_path, key)
-    wal_path(paths.db).unlink()
+    lose_wal_and_log(paths)
     # As an earlier version left them after each recovery.
     (paths.directory / "answers.db.backup.recovering").write_bytes(b"old copy")
-    store, _report = open_reported(paths, key)
+    (paths.directory / "answers.redo.tmp").write_bytes(b"half a new log")
+    store, report = open_or_recover(paths, key=key)
+    assert report.recovered
     store.close()
     names = {p.name for p in paths.directory.iterdir()}
     assert not any("recovering" in n or "rebuilt" in n or n.endswith(".tmp") for n in names), names
-    assert names >= {"answers.db", "answers.backup.db", "answers.reach", REPORT_NAME}
+    assert names >= {"answers.db", "answers.backup.db", "answers.redo", REPORT_NAME}
+    assert "answers.reach" not in names
 
 
 def test_a_different_store_with_as_many_rows_is_caught(tmp_path: Path, key: bytes) -> None:
@@ -220,73 +239,111 @@ def test_a_different_store_with_as_many_rows_is_caught(tmp_path: Path, key: byte
     store.close()
 
 
-def test_a_save_cut_off_before_its_commit_is_no_loss(
-    tmp_path: Path, key: bytes, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The record of a transaction is written while it commits: a store stopped between
-    the two holds the record's base, which is complete (the save was never
-    acknowledged); holding less than the base is a loss."""
-    monkeypatch.setattr(reach, "SETTLE_AFTER_S", 3600.0)  # no pause in this test
-    keys = ChainKeys(key)
+def redo_pages(path: Path) -> list[int]:
+    """Offsets of the log's pages that are not zeros (header first, then records)."""
+    data = path.read_bytes()
+    return [offset for offset in range(0, len(data), redo.PAGE)
+            if any(data[offset:offset + redo.PAGE])]
+
+
+def test_a_torn_last_record_is_the_save_in_flight_not_a_loss(tmp_path: Path,
+                                                              key: bytes) -> None:
+    """A power cut while a record was being written leaves a torn page after the last
+    record; that save was never acknowledged (its flush had not returned)."""
     live = StorePaths(tmp_path / "live")
     store, _ = open_or_recover(live, key=key)
-    save_many(store, 6, tag="a")
-    store.settle_record()
-    before = crash_image(live, tmp_path / "before")
-    store.save(question_id="q9", value="in flight", server_time_ms=None)
-    record = read_record(reach_path_for(live.db), keys)
-    assert record is not None and not record.settled and record.top.seq == 7
-    during = reach_path_for(live.db).read_bytes()
+    saved = save_many(store, 6, tag="a")
+    image = crash_image(live, tmp_path / "image")
+    store.save(question_id="long", value="长" * 3000, server_time_ms=None)  # 3 pages
+    log_file = redo_path_for(image.db)
+    record = redo_pages(redo_path_for(live.db))[-3]
+    torn = redo_path_for(live.db).read_bytes()[record:record + 5 * 512]
     store.close()
-    # The files before the 7th commit, with the record written during it.
-    reach_path_for(before.db).write_bytes(during)
-    lost_base = crash_image(before, tmp_path / "lost-base")
-    store, report = open_or_recover(before, key=key)
+    with open(log_file, "r+b") as handle:  # the 7th record: five sectors reached the disk
+        handle.seek(record)
+        handle.write(torn)
+    wal_path(image.db).unlink()  # its commit never reached the disk either
+    store, report = open_or_recover(image, key=key)
     assert not report.recovered
-    store.close()
-    # The same record over a store that lost its 6th revision: that one was saved.
-    store = AnswerStore.open(lost_base.db, key=key, create=False, snapshot_policy=None)
-    store._conn.execute("DELETE FROM revisions WHERE seq = 6")
-    store.close()
-    reach_path_for(lost_base.db).write_bytes(during)
-    store, report = open_or_recover(lost_base, key=key)
-    assert report.recovered and report.lost_revisions == 1 and report.lost_after_seq == 5
+    assert pairs(store.revisions()) == pairs(saved)
     store.close()
 
 
-def test_a_torn_record_write_leaves_the_previous_record(tmp_path: Path, key: bytes) -> None:
-    keys = ChainKeys(key)
+@pytest.mark.parametrize("damage", ["middle record", "middle header", "last record",
+                                    "tail cut"])
+def test_a_damaged_redo_log_is_counted_exactly_or_said(tmp_path: Path, key: bytes,
+                                                       damage: str) -> None:
+    """The WAL lost (power cut), and the log damaged: a record in the middle costs
+    exactly its own save (the later records still read); a log cut short after a record
+    may have held more, which cannot be counted, and is said."""
+    paths, saved, first = two_batches(tmp_path, key)
+    wal_path(paths.db).unlink()
+    log_file = redo_path_for(paths.db)
+    records = redo_pages(log_file)[1:]
+    assert len(records) == len(saved) - first  # one page per save here
+    if damage == "tail cut":
+        os.truncate(log_file, records[30] + 100)
+    else:
+        at = {"middle record": records[10] + 200, "middle header": records[10] + 20,
+              "last record": records[-1] + 200}[damage]
+        with open(log_file, "r+b") as handle:
+            handle.seek(at)
+            handle.write(os.urandom(32))
+    store, report = open_or_recover(paths, key=key)
+    try:
+        got = pairs(store.revisions())
+        assert report.recovered and report.message()
+        assert set(got.items()) <= set(pairs(saved).items())
+        if damage.startswith("middle"):
+            assert report.loss_checked and report.lost_revisions == 1
+            assert report.lost_after_seq == first + 10
+            assert len(got) == len(saved) - 1
+        elif damage == "last record":
+            assert report.loss_checked and report.lost_revisions == 1
+            assert report.lost_after_seq == len(saved) - 1
+            assert len(got) == len(saved) - 1
+        else:
+            assert not report.loss_checked and "无法核对" in report.message()
+            assert len(got) == first + 30
+        assert store.integrity_problems() == []
+    finally:
+        store.close()
+
+
+def test_a_redo_log_of_another_store_is_refused(tmp_path: Path, key: bytes) -> None:
+    """Another store's log (another key) is never replayed: its records do not decrypt;
+    the open says it could not check, and this store's own rows stay."""
+    paths, saved, first = two_batches(tmp_path, key)
+    other = StorePaths(tmp_path / "other")
+    other_key = os.urandom(32)
+    store, _ = open_or_recover(other, key=other_key)
+    save_many(store, 50, tag="other")
+    store.close()
+    redo_path_for(paths.db).write_bytes(redo_path_for(other.db).read_bytes())
+    wal_path(paths.db).unlink()
+    store, report = open_or_recover(paths, key=key)
+    try:
+        assert report.recovered and report.reason == "store.redo_unreadable"
+        assert not report.loss_checked and "无法核对" in report.message()
+        assert pairs(store.revisions()) == pairs(saved[:first])
+    finally:
+        store.close()
+    with pytest.raises(redo.RedoUnreadable):
+        read_log(redo_path_for(other.db), RedoKeys(key))
+
+
+def test_the_redo_log_reveals_nothing_about_the_answers(tmp_path: Path, key: bytes) -> None:
     live = StorePaths(tmp_path / "live")
     store, _ = open_or_recover(live, key=key)
-    save_many(store, 4, tag="a")
-    store.settle_record()
+    store.save(question_id="question-one", value="答案ABCDEFGH", server_time_ms=None)
+    store.save(question_id="essay", value="论述" * 400, server_time_ms=None)
+    data = redo_path_for(live.db).read_bytes()
+    contents = read_log(redo_path_for(live.db), RedoKeys(key))
     store.close()
-    path = reach_path_for(live.db)
-    newest = read_record(path, keys)
-    assert newest is not None
-    data = bytearray(path.read_bytes())
-    offset = (newest.counter % 2) * 512
-    data[offset + 20:offset + 60] = os.urandom(40)
-    path.write_bytes(bytes(data))
-    older = read_record(path, keys)
-    assert older is not None and older.counter == newest.counter - 1
-    store, report = open_or_recover(live, key=key)
-    assert not report.recovered
-    store.close()
-
-
-def test_the_record_reveals_nothing_about_the_answers(tmp_path: Path, key: bytes) -> None:
-    live = StorePaths(tmp_path / "live")
-    store, _ = open_or_recover(live, key=key)
-    store.save(question_id="q1", value="A", server_time_ms=None)
-    store.close()
-    data = reach_path_for(live.db).read_bytes()
-    other = ChainKeys(os.urandom(32))
-    assert read_record(reach_path_for(live.db), other) is None  # MAC under the store key
-    digest = reach.ChainKeys(key).extend(reach.EMPTY_HASH, seq=1, question_id="q1",
-                                         revision=1, stored=json.dumps("A"), patch_of=None)
-    assert digest in data  # keyed: without the store key, "A" cannot be tried against it
-    assert b"q1" not in data
+    for plain in (b"question-one", "答案".encode(), b"ABCDEFGH", "论述".encode(), b"essay"):
+        assert plain not in data
+    assert contents is not None and [r.question_id for r in contents.rows()] == [
+        "question-one", "essay"]
 
 
 DAMAGES = ("wal deleted", "wal frame", "main truncated", "main deleted", "store deleted")

@@ -18,8 +18,8 @@ from client.store import backup
 from client.store.database import AnswerStore
 from client.store.model import Revision, ServerAnswer
 from client.store.paths import StorePaths, wal_path
-from client.store.reach import reach_path_for
 from client.store.recovery import RECOVERY_REVISION_GAP, open_or_recover
+from client.store.redo import redo_path_for
 
 PAGE = 4096
 
@@ -52,7 +52,6 @@ def build(tmp_path: Path, key: bytes, *, backup_after_all: bool = False
         # The snapshot alone, as when the process dies between it and the checkpoint
         # that follows it (AnswerStore.snapshot): the WAL still holds the second batch.
         backup.write_snapshot(store._conn, target=live.backup, key=key)
-    store.settle_record()  # a pause after the last save (reach.py)
     patched = store._conn.execute(
         "SELECT count(*) FROM revisions WHERE patch_of IS NOT NULL").fetchone()[0]
     assert patched == 12, "the essay is stored as patches in the main file and the WAL"
@@ -125,18 +124,19 @@ def test_garbage_over_the_header(tmp_path: Path, key: bytes) -> None:
     store.close()
 
 
-def test_garbage_in_the_wal_is_caught_by_the_backup(tmp_path: Path, key: bytes) -> None:
-    """A damaged WAL frame silently ends SQLite's replay; without a reach record (a store
-    of an earlier version) the store then lacks committed revisions its own backup has,
-    which the open-time comparison notices."""
+def test_garbage_in_the_wal_without_the_redo_log_is_reported(tmp_path: Path,
+                                                              key: bytes) -> None:
+    """A damaged WAL frame silently ends SQLite's replay; with the redo log gone too, the
+    loss cannot be counted, but it is said, and the backup and the re-chained WAL give
+    everything back."""
     paths, saved = build(tmp_path, key, backup_after_all=True)
-    reach_path_for(paths.db).unlink()
+    redo_path_for(paths.db).unlink()
     with open(wal_path(paths.db), "r+b") as handle:
         handle.seek(32 + 24 + 100)  # inside the first frame's page
         handle.write(b"\xff" * 64)
     store, report = open_or_recover(paths, key=key)
-    assert report.recovered and report.reason == "store.behind_backup"
-    assert report.from_backup > 0 and report.message()
+    assert report.recovered and report.reason == "store.redo_missing"
+    assert not report.loss_checked and "无法核对" in report.message()
     assert pairs(store.revisions()) == pairs(saved)
     store.close()
 
@@ -196,6 +196,7 @@ def test_nothing_recoverable_is_said_never_hidden(tmp_path: Path, key: bytes) ->
     paths, _ = build(tmp_path, key)
     paths.backup.unlink()
     wal_path(paths.db).unlink()
+    redo_path_for(paths.db).unlink()
     paths.db.write_bytes(random.Random(2).randbytes(8 * PAGE))
     store, report = open_or_recover(paths, key=key)
     assert report.recovered and report.revisions_total == 0
@@ -209,6 +210,7 @@ def test_server_answers_fill_the_gap(tmp_path: Path, key: bytes) -> None:
     paths.backup.unlink()
     paths.db.write_bytes(random.Random(3).randbytes(8 * PAGE))
     wal_path(paths.db).unlink()
+    redo_path_for(paths.db).unlink()
     on_server = [ServerAnswer(r.question_id, r.revision, r.value, 5) for r in saved[:50]]
     store, report = open_or_recover(paths, key=key, server_answers=lambda: on_server)
     assert report.recovered and report.server_checked and report.from_server > 0
@@ -230,6 +232,7 @@ def test_without_the_server_new_revisions_outrank_anything_lost(
     paths, saved = build(tmp_path, key)
     os.truncate(paths.db, 0)
     wal_path(paths.db).unlink()  # the second batch is gone for good locally
+    redo_path_for(paths.db).unlink()
 
     def offline() -> list[ServerAnswer]:
         raise ConnectionError("network unreachable")

@@ -103,8 +103,8 @@ def test_every_snapshot_taken_while_saving_is_a_consistent_prefix(
     image.directory.mkdir()
     (image.directory / "answers.backup.db").write_bytes(paths.backup.read_bytes())
     (image.directory / "answers.db-wal").write_bytes(wal)
-    (image.directory / "answers.reach").write_bytes(
-        (paths.directory / "answers.reach").read_bytes())
+    (image.directory / "answers.redo").write_bytes(
+        (paths.directory / "answers.redo").read_bytes())
     image.db.write_bytes(b"")  # the main file destroyed
     store.close()
     assert checked >= 10
