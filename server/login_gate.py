@@ -8,7 +8,8 @@ at most ``slots`` logins run at once (twice its hashing threads, server/hash_thr
 which bound and de-prioritize the hashes themselves: one login's database work overlaps
 another's hash), the rest wait in an asyncio queue that holds no thread, and a login that
 would wait longer than ``max_wait_s`` (less than the client's timeout) is answered at
-once with ``429 busy`` and a ``Retry-After`` that says when the queue will have room.
+once with ``429 busy`` and a ``Retry-After`` that says when the queue will have room; one
+that has waited ``max_wait_s`` in the queue all the same gets that answer then.
 The client waits that long and tells the candidate calmly that the server is letting
 logins in one after another.
 """
@@ -53,15 +54,18 @@ class LoginGate:
             self._semaphore = asyncio.Semaphore(self.slots)
         expected_wait = (self._waiting + 1) * self._service_s / self.slots
         if self._semaphore.locked() and expected_wait > self.max_wait_s:
-            retry_after = max(1, math.ceil(expected_wait - self.max_wait_s / 2))
-            response = JSONResponse(
-                {"error": "busy", "detail": {"retry_after_s": retry_after}},
-                status_code=429, headers={"Retry-After": str(retry_after)})
-            await response(scope, receive, send)
+            await self._busy(expected_wait, scope, receive, send)
             return
         self._waiting += 1
         try:
-            await self._semaphore.acquire()
+            # The estimate can be wrong (logins slowed down by uploads that take the CPU
+            # first): a login that has queued max_wait_s is refused too, still well within
+            # the client's timeout, instead of waiting on until the client gives up.
+            await asyncio.wait_for(self._semaphore.acquire(), timeout=self.max_wait_s)
+        except TimeoutError:
+            await self._busy(self._waiting * self._service_s / self.slots, scope, receive,
+                             send)
+            return
         finally:
             self._waiting -= 1
         started = time.monotonic()
@@ -70,3 +74,11 @@ class LoginGate:
         finally:
             self._semaphore.release()
             self._service_s = 0.8 * self._service_s + 0.2 * (time.monotonic() - started)
+
+    async def _busy(self, expected_wait: float, scope: Scope, receive: Receive,
+                    send: Send) -> None:
+        retry_after = max(1, math.ceil(expected_wait - self.max_wait_s / 2))
+        response = JSONResponse(
+            {"error": "busy", "detail": {"retry_after_s": retry_after}},
+            status_code=429, headers={"Retry-After": str(retry_after)})
+        await response(scope, receive, send)

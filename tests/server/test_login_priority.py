@@ -6,6 +6,7 @@ EXAM_SERVER_TEST_POSTGRES_URL is set."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psutil
 import pytest
@@ -24,6 +26,7 @@ import requests
 from argon2 import PasswordHasher
 from server_testkit import Api
 
+from server.app import LOGINS_PER_HASH_THREAD
 from server.cli import context_for_data_dir
 from server.demo import DemoInfo, install_demo
 from server.hash_threads import NICE_INCREMENT
@@ -127,6 +130,32 @@ def test_a_full_login_queue_is_answered_at_once_with_retry_after(
         assert int(response.headers["Retry-After"]) >= 1
         # Refused at the gate, not after waiting for a hash (each takes >= 0.1 s).
         assert took < 0.5, took
+
+
+def test_a_login_that_queued_max_wait_is_answered_429_not_left_to_time_out(
+        tmp_path: Path, paper_source: Path, database_url: str) -> None:
+    with live_server(tmp_path / "data", demo_paper=paper_source, start_in_s=-60,
+                     login_slots=1, login_max_wait_s=0.5,
+                     database_url=database_url or None) as live:
+        assert live.demo is not None
+        address = urlsplit(live.url)
+        # Logins whose bodies never come take the gate's places for as long as they like;
+        # the gate's estimate of a login's time (0.1 s at start) still lets others queue.
+        with contextlib.ExitStack() as stack:
+            for _ in range(LOGINS_PER_HASH_THREAD):
+                holder = stack.enter_context(
+                    socket.create_connection((address.hostname, address.port), timeout=5))
+                holder.sendall(b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\n"
+                               b"Content-Type: application/json\r\nContent-Length: 100"
+                               b"\r\n\r\n")
+            time.sleep(0.3)  # their headers reached the gate
+            started = time.monotonic()
+            queued = requests.post(live.api("/login"), timeout=5, json={
+                "username": live.demo.username, "password": live.demo.password})
+            took = time.monotonic() - started
+    assert queued.status_code == 429, queued.text
+    assert int(queued.headers["Retry-After"]) >= 1
+    assert 0.4 <= took < 3.0, took  # it queued max_wait_s, then was told when to come back
 
 
 # -- a PC coming back with its token does not hash again ---------------------------------
