@@ -5,7 +5,8 @@ test_console_materials_browser.py) against a real server with EXAM_CONSOLE_SCREE
 pointing at docs/screenshots/, so the pictures show exactly the path the tests walk: a
 proctor's room with a held login, a seat's detail, the chief examiner's one-time code,
 the audit log, a seat's 切屏 count, emergency materials submitted from the console
-(console-06), and extra time for one seat and for a group (console-07, console-08).
+(console-06), extra time for one seat and for a group (console-07, console-08), and a
+message read by the candidate (console-09).
 
     python scripts/console_screenshots.py
 """
@@ -28,7 +29,9 @@ def main() -> int:
                             str(ROOT / "tests" / "console" / "test_console_browser.py"),
                             str(ROOT / "tests" / "console" / "test_console_materials_browser.py"),
                             str(ROOT / "tests" / "console" /
-                                "test_console_extra_time_browser.py")],
+                                "test_console_extra_time_browser.py"),
+                            str(ROOT / "tests" / "console" /
+                                "test_console_messages_browser.py")],
                            cwd=ROOT, env=env)
 
 

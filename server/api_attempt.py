@@ -9,7 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
-from server import attempt_time
+from server import attempt_time, staff_messages
 from server.auth import CONTACT_RESOLUTION_MS, CandidateAuth, Context, upload_target
 from server.context import ServerContext
 from server.db import PENDING_REVIEW, SUBMITTED, Attempt, Database, Exam
@@ -63,7 +63,10 @@ class HeartbeatIn(BaseModel):
 
     focus_losses: int = Field(default=0, ge=0, le=1_000_000)
     pending: int = Field(default=0, ge=0, le=10_000_000)  # revisions not yet uploaded
-    messages_seen: int = Field(default=0, ge=0, le=1_000_000)
+    # Staff messages (server/staff_messages.py): the highest id this PC holds, and the
+    # highest one the candidate has closed.
+    messages_seen: int = Field(default=0, ge=0, le=2**53)
+    messages_read: int = Field(default=0, ge=0, le=2**53)
 
 
 def answers_close_ms(attempt: Attempt, *, end_ms: int) -> int:
@@ -179,7 +182,9 @@ def heartbeat(body: HeartbeatIn, session: CandidateAuth, ctx: Context) -> JSONRe
         "end_ms": clock.end_ms(now_ms=now),
         "paused": clock.paused,
         "paused_since_ms": clock.paused_since_ms,
-        "messages": [],
+        "messages": [m.to_client() for m in staff_messages.exchange(
+            ctx.db, exam_id=session.exam.id, candidate_id=session.candidate.id,
+            seen=body.messages_seen, read=body.messages_read, now_ms=now)],
     })
 
 

@@ -49,6 +49,7 @@ from client.export.session_key import registration_body
 from client.i18n import _
 from client.paper.model import Paper
 from client.paper.package import PackageHeader, open_package, verify_package
+from client.session import staff_messages
 from client.session.authorization import CodeVerifiers
 from client.session.codes import CodeFormatError, normalize_code
 from client.session.offline_header import OfflineMaterial
@@ -68,6 +69,7 @@ from client.session.resume import (
     open_ticket,
 )
 from client.session.server_keys import ServerKeys, load_pinned, pin
+from client.session.staff_messages import StaffMessage
 from client.session.supervisor import SessionSupervisor, SupervisorHooks
 from client.session.username import clean_username
 from client.store import (
@@ -155,6 +157,9 @@ class SessionEvents:
     # from a clock of its own.
     on_start_status: Callable[[StartStatus], None] = lambda status: None
     on_end_estimate: Callable[[], None] = lambda: None  # clock corrected or end moved
+    # New messages from the proctors' console (client/session/staff_messages.py), oldest
+    # first; shown without taking the focus.
+    on_messages: Callable[[list[StaffMessage]], None] = lambda messages: None
 
 
 @dataclass(frozen=True)
@@ -238,6 +243,8 @@ class ExamSession:
         self._announced_start: StartStatus | None = None
         self._announced_end: int | None = None  # monotonic ms of the end, as announced
         self._key_registration_closed = False  # the server said exam_ended
+        self._messages: list[StaffMessage] = []  # from the console, oldest first
+        self._messages_read = 0  # the highest message id the candidate closed
         self.recovery_report: RecoveryReport | None = None
         self.data_dir_report: DataDirReport | None = None
 
@@ -621,8 +628,13 @@ class ExamSession:
 
     def _enter_after_login(self, result: LoginResult) -> None:
         writer = self._require_writer()
-        sealed, submitted = writer.call(lambda store: (
-            store.get_meta(META_SEALED), store.get_meta(META_SUBMITTED))).result()
+        sealed, submitted, messages, read = writer.call(lambda store: (
+            store.get_meta(META_SEALED), store.get_meta(META_SUBMITTED),
+            store.get_meta(staff_messages.META_MESSAGES),
+            store.get_meta(staff_messages.META_READ))).result()
+        with self._lock:
+            self._messages = staff_messages.loads(messages)
+            self._messages_read = int(read) if read and read.isdigit() else 0
         self._start_supervisor()
         if submitted is not None:
             self._set_phase(Phase.SUBMITTED)
@@ -717,8 +729,11 @@ class ExamSession:
         if not self._ensure_online():
             raise ServerUnreachable("offline login: the server has not been reached yet")
         status = self.last_sync_status
+        with self._lock:
+            seen = self._messages[-1].id if self._messages else 0
+            read = self._messages_read
         arguments = {"focus_losses": 0, "pending": 0 if status is None else status.pending,
-                     "messages_seen": 0}
+                     "messages_seen": seen, "messages_read": read}
         try:
             return self.api.heartbeat(**arguments)
         except ServerRefused as exc:
@@ -735,8 +750,48 @@ class ExamSession:
 
     def _on_heartbeat(self, reply: HeartbeatReply) -> None:
         self._adopt_end(reply.end_ms)
+        self._receive_messages(reply.messages)
         self.last_heartbeat = reply
         self.events.on_heartbeat(reply)
+
+    # -- messages from the console --------------------------------------------------------
+
+    def messages(self) -> list[StaffMessage]:
+        """Every message of this attempt so far, oldest first (the candidate's list)."""
+        with self._lock:
+            return list(self._messages)
+
+    def unread_messages(self) -> list[StaffMessage]:
+        with self._lock:
+            return [m for m in self._messages if m.id > self._messages_read]
+
+    def mark_messages_read(self) -> None:
+        """The candidate closed the notice: the next heartbeat tells the console 已读."""
+        with self._lock:
+            if not self._messages or self._messages[-1].id <= self._messages_read:
+                return
+            self._messages_read = read = self._messages[-1].id
+        writer = self._writer
+        if writer is not None:
+            writer.call(lambda store: store.set_meta(staff_messages.META_READ, str(read)))
+        heartbeat = self._heartbeat
+        if heartbeat is not None:
+            heartbeat.beat_soon()
+
+    def _receive_messages(self, received: list[Mapping[str, Any]]) -> None:
+        """On the heartbeat's thread: keep the new messages (store first, so the next
+        beat's 已送达 is true after a crash too), then announce them."""
+        with self._lock:
+            fresh = staff_messages.new_messages(self._messages, received)
+            if not fresh:
+                return
+            self._messages = sorted([*self._messages, *fresh], key=lambda m: m.id)
+            text = staff_messages.dumps(self._messages)
+        writer = self._writer
+        if writer is not None:
+            writer.call(lambda store: store.set_meta(staff_messages.META_MESSAGES, text)).result()
+        log.info("%d message(s) from the console", len(fresh))
+        self.events.on_messages(fresh)
 
     def _adopt_end(self, end_ms: int) -> None:
         """The server's end of this attempt (extra time, pauses: server/attempt_time.py),
@@ -1281,6 +1336,8 @@ class ExamSession:
             self._start_code_needed = False
             self._announced_start = None
             self._announced_end = None
+            self._messages = []
+            self._messages_read = 0
             self.api.token = None
             if self.phase is not Phase.LOGGED_OUT:
                 if announce:

@@ -366,12 +366,13 @@ class ExamApi:
                                rejected=_pairs(exc.detail.get("rejected")))
         return PushOutcome(acked=_pairs(body["acked"]), rejected=[])
 
-    def heartbeat(self, *, focus_losses: int, pending: int,
-                  messages_seen: int) -> HeartbeatReply:
-        """POST /attempt/heartbeat: says this PC is alive, returns the attempt's clock."""
+    def heartbeat(self, *, focus_losses: int, pending: int, messages_seen: int,
+                  messages_read: int = 0) -> HeartbeatReply:
+        """POST /attempt/heartbeat: says this PC is alive (and which console messages it
+        holds and the candidate read), returns the attempt's clock and new messages."""
         body = self._json(self._request("POST", "/attempt/heartbeat", json={
             "focus_losses": focus_losses, "pending": pending,
-            "messages_seen": messages_seen}))
+            "messages_seen": messages_seen, "messages_read": messages_read}))
         try:
             since = body.get("paused_since_ms")
             messages = body.get("messages") or []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from client.session.exam_session import Phase, SessionEvents, StartStatus
+from client.session.staff_messages import StaffMessage
 from client.store import Revision, WriterStatus
 from client.sync.pusher import SyncStatus
 
@@ -16,6 +17,7 @@ class SessionBridge(QObject):
     storeStatus = Signal(object)  # client.store.WriterStatus (disk full, failures)
     startStatus = Signal(object)  # StartStatus: the session decides when the exam starts
     endEstimateChanged = Signal()  # clock corrected or end moved: re-arm the reminders
+    messagesArrived = Signal(object)  # list[StaffMessage] from the console, oldest first
 
     def events(self) -> SessionEvents:
         # Emitting from another thread queues the signal to this object's (UI) thread.
@@ -37,6 +39,9 @@ class SessionBridge(QObject):
         def on_end_estimate() -> None:
             self.endEstimateChanged.emit()
 
+        def on_messages(messages: list[StaffMessage]) -> None:
+            self.messagesArrived.emit(messages)
+
         return SessionEvents(on_sync_status=on_sync, on_answer_saved=on_saved, on_phase=on_phase,
                              on_store_status=on_store, on_start_status=on_start,
-                             on_end_estimate=on_end_estimate)
+                             on_end_estimate=on_end_estimate, on_messages=on_messages)

@@ -30,10 +30,12 @@ from client.session.view_model import (
 from client.store import Revision
 from client.sync.login_retry import busy_login_wait_s
 from client.sync.pusher import SyncStatus
+from client.timefmt import beijing_clock
 from client.ui.bridge import SessionBridge
 from client.ui.checks import CameraChecks, IntegrityChecks
 from client.ui.exam_page import ExamPage
 from client.ui.login_page import LoginPage
+from client.ui.message_banner import MessageBanner
 from client.ui.result_page import ResultPage
 from client.ui.submit_dialog import SubmitDialog
 from client.ui.tasks import run_in_background
@@ -106,6 +108,11 @@ class ExamWindow(QMainWindow):
         # The start of the exam and a corrected end estimate come from the session too.
         self.bridge.startStatus.connect(self._on_start_status)
         self.bridge.endEstimateChanged.connect(self._on_end_estimate_changed)
+        # Messages from the console: a banner on the exam page, never a dialog or focus.
+        self.bridge.messagesArrived.connect(self._on_messages)
+        self.message_banner: MessageBanner | None = None
+        self.extra_time_notice: QLabel | None = None
+        self._known_end_ms: int | None = None  # the end the exam page was showing
         self._start_status: StartStatus | None = None
         self._store_problem: str = ""
 
@@ -799,8 +806,10 @@ class ExamWindow(QMainWindow):
         self.exam_page.playRequested.connect(self._play)
         self.pages.addWidget(self.exam_page)
         self._show("exam")
+        self._known_end_ms = login.exam.end_ms
         self._arm_reminder()
         self._show_store_notices()
+        self._show_messages()
         self._protect_from_capture()
         self._start_integrity_monitor()
         self._start_camera_monitor()
@@ -864,10 +873,52 @@ class ExamWindow(QMainWindow):
             self._unlock()
 
     def _on_end_estimate_changed(self) -> None:
-        """The server corrected the clock (or the end moved): the reminders follow."""
+        """The server corrected the clock (or the end moved): the reminders follow; extra
+        time from the console is said in a quiet notice with the new end."""
         if self.session.phase is Phase.RUNNING and self.exam_page is not None \
                 and not self._auto_submit:
+            end = self.session.attempt.login.exam.end_ms
+            if self._known_end_ms is not None and end > self._known_end_ms:
+                self._show_extra_time(end)
+            self._known_end_ms = end
+            left = self.session.ms_until_end()
+            if left is not None:
+                # A reminder already shown comes again before the new end.
+                self.reminders_shown = [m for m in self.reminders_shown
+                                        if left <= m * 60_000]
+                if self.reminder_notice is not None and not self.reminders_shown:
+                    self.reminder_notice.clear()
             self._arm_reminder()
+
+    def _show_extra_time(self, end_ms: int) -> None:
+        assert self.exam_page is not None
+        if self.extra_time_notice is None:
+            self.extra_time_notice = QLabel(self.exam_page)
+            self.extra_time_notice.setObjectName("extraTimeNotice")
+            self.extra_time_notice.setWordWrap(True)
+            self.extra_time_notice.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            self.exam_page.insert_notice(self.extra_time_notice)
+        self.extra_time_notice.setText(self.tr(
+            "监考教师已为您延长考试时间，结束时间为 {time}（北京时间）").format(
+                time=beijing_clock(end_ms)))
+
+    # -- messages from the console ------------------------------------------------------
+
+    def _on_messages(self, messages: list[Any]) -> None:
+        """New messages (on the UI thread): shown in the banner; the focus stays where the
+        candidate has it. Before the exam page opens they wait, unread, for it."""
+        self._show_messages()
+
+    def _show_messages(self) -> None:
+        if self.exam_page is None or not self.session.messages():
+            return
+        if self.message_banner is None:
+            self.message_banner = MessageBanner(messages=self.session.messages,
+                                                parent=self.exam_page)
+            self.message_banner.readRequested.connect(self.session.mark_messages_read)
+            self.exam_page.insert_notice(self.message_banner)
+        self.message_banner.show_new(self.session.unread_messages())
+        self.exam_page.notice_slot.fit_height()
 
     def _on_answer_changed(self, question_id: str, value: Any, coalesce: bool) -> None:
         try:

@@ -58,6 +58,9 @@
     const s = Math.max(0, Math.round((now - ms) / 1000));
     return s < 120 ? `${s} ${T.seconds_ago}` : `${Math.round(s / 60)} ${T.minutes_ago}`;
   }
+  function messageState(m) {
+    return m.read_at_ms ? T.message_read : m.delivered_at_ms ? T.message_delivered : T.message_sent;
+  }
   // Minutes with at most one decimal (0.1 minute = 6 s): "15", "7.5".
   function minutes(ms) { return String(Math.round(ms / 6000) / 10); }
   function duration(ms) {
@@ -108,6 +111,12 @@
     for (const id of tile.pending_requests) badges.push(badge("held", `${T.request} #${id}`));
     if (tile.extra_ms > 0) badges.push(badge("extra", `${T.extra_badge} +${minutes(tile.extra_ms)} ${T.minutes}`));
     if (tile.paused) badges.push(badge("held", T.paused));
+    if (tile.messages.length) {
+      const last = tile.messages[0];
+      const b = badge("message", `${T.message_badge} ${messageState(last)}`);
+      b.setAttribute("data-message-state", last.read_at_ms ? "read" : last.delivered_at_ms ? "delivered" : "sent");
+      badges.push(b);
+    }
     const stateLine = tile.state === "offline" ? `${T.offline} ${T.since} ${clock(tile.since_ms)}`
       : tile.state === "submitted" ? `${T.submitted} ${clock(tile.since_ms)}` : T[tile.state];
     return el("button", {
@@ -163,6 +172,8 @@
       [T.session_breaks, tile.session_breaks ? `${tile.session_breaks} ${T.times}${T.not_counted}` : T.none],
       [T.end_time, tile.extra_ms > 0
         ? `${clock(tile.end_ms)}（${T.extra_badge} +${minutes(tile.extra_ms)} ${T.minutes}）` : clock(tile.end_ms)],
+      [T.message_badge, tile.messages.length ? el("ul", { class: "messages" }, ...tile.messages.map((m) =>
+        el("li", {}, `${clock(m.at_ms)} ${messageState(m)}：${m.text}`))) : T.none],
       [T.client_version, tile.client_version === null ? "—"
         : tile.client_version + (tile.version_too_old ? `（${T.too_old}）` : "")],
     ];
@@ -176,6 +187,7 @@
       el("dl", {}, ...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)])),
       el("div", { class: "actions" }, ...requestButtons,
         open(tile) ? actionButton("extra_time", tile) : null,
+        actionButton("message", tile),
         actionButton("issue_code", tile),
         tile.attendance === "absent" ? actionButton("mark_present", tile) : actionButton("mark_absent", tile),
         actionButton("incident", tile),
@@ -200,13 +212,13 @@
 
   // The group dialog: every seat shown now (the room, after the filter) ticked, the
   // proctor unticks whom it is not for; one action for all of them.
-  function openGroup() {
+  function openGroup(action) {
     const view = state.view;
     if (!view) return;
     state.selected = null;
     render();
     detail.hidden = false;
-    const seats = view.tiles.filter(matches).filter(open);
+    const seats = view.tiles.filter(matches).filter(action === "extra_time" ? open : () => true);
     const boxes = seats.map((tile) => el("input", {
       type: "checkbox", checked: true, value: String(tile.candidate_id), class: "group-seat",
       "data-seat": tile.seat,
@@ -217,28 +229,34 @@
       on: { click: () => boxes.forEach((b) => { b.checked = true; }) } }, T.select_all);
     const none = el("button", { type: "button", id: "group-none",
       on: { click: () => boxes.forEach((b) => { b.checked = false; }) } }, T.select_none);
-    const amount = amountInputs();
+    const isMessage = action === "message";
+    const amount = isMessage ? null : amountInputs();
+    const text = isMessage ? el("textarea", { id: "message-text", rows: 3, maxLength: 500 }) : null;
     const reason = el("textarea", { id: "reason", rows: 2, maxLength: 500 });
     const confirm = el("button", {
       type: "button", id: "confirm", class: "primary",
       on: { click: async () => {
         const ids = boxes.filter((b) => b.checked).map((b) => Number(b.value));
         confirm.disabled = true;
-        const result = await post({ action: "extra_time", exam_id: view.exam_id,
-          candidate_ids: ids, reason: reason.value, ...amount.values() });
+        const result = await post(isMessage
+          ? { action, exam_id: view.exam_id, candidate_ids: ids, text: text.value }
+          : { action, exam_id: view.exam_id, candidate_ids: ids, reason: reason.value, ...amount.values() });
         confirm.disabled = false;
         if (result.ok) {
+          const n = isMessage ? result.sent : result.granted.length;
           dialogBox.replaceChildren(el("p", { class: "ok", id: "group-done" },
-            `${T.done}：${T.extra_time} ${result.granted.length} ${T.people}`));
+            `${T.done}：${T[action]} ${n} ${T.people}`));
           poll();
         } else {
           dialogBox.append(el("p", { class: "error", role: "alert" }, result.message || result.error));
         }
       } },
     }, T.confirm);
-    detailInfo.replaceChildren(el("h2", {}, T.group_title));
-    dialogBox.replaceChildren(el("p", {}, T.group_hint), el("div", { class: "actions" }, all, none),
-      list, ...amount.parts, el("label", {}, T.reason, reason), confirm,
+    detailInfo.replaceChildren(el("h2", {}, isMessage ? T.group_message_title : T.group_title));
+    const fields = isMessage ? [el("label", {}, T.message_text, text)]
+      : [...amount.parts, el("label", {}, T.reason, reason)];
+    dialogBox.replaceChildren(el("p", {}, isMessage ? T.group_message_hint : T.group_hint),
+      el("div", { class: "actions" }, all, none), list, ...fields, confirm,
       el("button", { type: "button", on: { click: () => select(null) } }, T.cancel));
     state.group = true;
   }
@@ -251,6 +269,11 @@
     if (action === "extra_time") {
       amount = amountInputs();
       parts.unshift(...amount.parts);
+    }
+    let text = null;
+    if (action === "message") {  // the message itself is the record; no separate reason
+      text = el("textarea", { id: "message-text", rows: 3, maxLength: 500 });
+      parts.splice(0, parts.length, el("label", {}, T.message_text, text));
     }
     let category = null;
     if (action === "incident") {
@@ -266,11 +289,14 @@
           action, exam_id: state.view.exam_id, candidate_id: tile.candidate_id,
           request_id: extra.request_id ?? null, reason: reason.value,
           category: category ? category.value : "", ...(amount ? amount.values() : {}),
+          text: text ? text.value : "",
         });
         confirm.disabled = false;
         if (result.ok) {
           box.replaceChildren(result.code
             ? el("p", { id: "issued-code", class: "code" }, `${T.code_is} ${result.code}（${T.valid_until} ${result.valid_until} ${T.beijing}）`)
+            : result.sent
+              ? el("p", { class: "ok", id: "message-done" }, `${T.done}：${T.message_sent}`)
             : result.granted
               ? el("p", { class: "ok", id: "extra-done" }, `${T.done}：${T.new_end} ${result.granted[0].end}（${T.beijing}）`)
               : el("p", { class: "ok" }, T.done));
@@ -282,7 +308,7 @@
     }, T.confirm);
     box.replaceChildren(el("p", {}, extra.label || T[action]), ...parts, confirm,
       el("button", { type: "button", on: { click: () => box.replaceChildren() } }, T.cancel));
-    reason.focus();
+    (text || reason).focus();
   }
 
   async function post(body) {
@@ -347,7 +373,9 @@
   });
   roomSelect.addEventListener("change", poll);
   const groupButton = document.getElementById("group-action");
-  if (groupButton) groupButton.addEventListener("click", openGroup);
+  if (groupButton) groupButton.addEventListener("click", () => openGroup("extra_time"));
+  const groupMessage = document.getElementById("group-message");
+  if (groupMessage) groupMessage.addEventListener("click", () => openGroup("message"));
   search.addEventListener("input", render);
   poll();
   setInterval(poll, POLL_MS);

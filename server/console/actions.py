@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from client.errors import UserFacingError
 from client.i18n import _
 from client.session.authorization import current_code
-from server import attempt_time
+from server import attempt_time, staff_messages
 from server import schema as t
 from server.console import audit
 from server.console import tables as ct
@@ -319,3 +319,32 @@ def grant_extra_time(db: Database, account: Account, *, exam: Exam, candidate_id
                              "planned": now_ms < exam.start_ms, "group": len(seats)})
             granted.append(Granted(candidate_id=seat.candidate_id, end_ms=end_ms))
     return granted
+
+
+def send_message(db: Database, account: Account, *, exam: Exam, candidate_ids: list[int],
+                 text: str, now_ms: int) -> list[int]:
+    """A message to one seat, a selection or the room: one per candidate (so the console
+    shows per seat 已送达 / 已读), each with its audit row, in one transaction. The PC
+    shows it on its next heartbeat without taking the focus (docs/console.md)."""
+    text = text.strip()
+    if not text:
+        raise ConsoleRefusal("console.message_empty", _("请填写消息内容"))
+    if len(text) > staff_messages.TEXT_MAX:
+        raise ConsoleRefusal("console.message_too_long", _("消息不能超过 {n} 个字").format(
+            n=staff_messages.TEXT_MAX))
+    seats = _group(db, account, Action.MESSAGE, exam_id=exam.id, candidate_ids=candidate_ids,
+                   reason=text, now_ms=now_ms)
+    staff_messages.ensure_tables(db)
+    sender = f"{account.role.label} {account.display_name}"
+    sent: list[int] = []
+    with db.write() as conn:
+        for seat in seats:
+            message_id = staff_messages.send(conn, exam_id=exam.id,
+                                             candidate_id=seat.candidate_id, text=text,
+                                             sender=sender, by=account.username, now_ms=now_ms)
+            audit.record(conn, account, action=Action.MESSAGE.value, at_ms=now_ms, reason=text,
+                         exam_id=exam.id, center_id=seat.center_id, room=seat.room,
+                         candidate_id=seat.candidate_id,
+                         detail={"message_id": message_id, "group": len(seats)})
+            sent.append(message_id)
+    return sent

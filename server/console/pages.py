@@ -84,6 +84,9 @@ def room_page(*, account: Account, csrf: str, exams: Sequence[Exam], exam: Exam 
     }
     group_button = (f'<button type="button" id="group-action">{esc(_("多名考生延时"))}</button>'
                     if account.may(Action.EXTRA_TIME) else "")
+    if account.may(Action.MESSAGE):
+        group_button += (f' <button type="button" id="group-message">'
+                         f'{esc(_("多名考生发消息"))}</button>')
     body = f"""{header(account, csrf, real_name)}
 <section class="bar">
 <label>{esc(_("考试"))} <select id="exam">{options}</select></label>
@@ -147,6 +150,11 @@ def _client_texts() -> dict[str, str]:
         "select_all": _("全选"), "select_none": _("全不选"), "people": _("人"),
         "group_title": _("多名考生延时"),
         "group_hint": _("下列为当前显示的未交卷考生，已全部勾选；取消勾选不需要延时的考生。"),
+        "message": _("发送消息"), "message_text": _("消息内容（考生在考试页面上看到）"),
+        "message_badge": _("消息"), "message_sent": _("已发送"),
+        "message_delivered": _("已送达"), "message_read": _("已读"),
+        "group_message_title": _("多名考生发消息"),
+        "group_message_hint": _("下列为当前显示的考生，已全部勾选；取消勾选不需要此消息的考生。"),
     }
 
 

@@ -10,14 +10,14 @@ the page renders them (resources/console/console.js) and the tests read them as 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
 from client.lockdown.away_time import AwayTotals, away_totals
 from client.paper.exam_rules import VersionFloor
-from server import attempt_time
+from server import attempt_time, staff_messages
 from server import review_store as rs
 from server import schema as t
 from server.base_photos import has_base_photo
@@ -79,6 +79,8 @@ class Tile:
     extra_ms: int = 0
     end_ms: int = 0
     paused: bool = False
+    # The latest messages to this seat (newest first), each with 已送达 / 已读 times.
+    messages: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,6 +119,7 @@ def room_view(db: Database, account: Account, *, exam: Exam, center_id: str | No
     """Tiles of one room (or of every visible room when *room* is None)."""
     ct.ensure_tables(db)
     rs.ensure_tables(db)
+    staff_messages.ensure_tables(db)
     rooms = visible_rooms(db, account, exam.id)
     chosen = [(c, r) for c, r in rooms
               if (center_id is None or c == center_id) and (room is None or r == room)]
@@ -190,6 +193,8 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
                 select(t.attempt_times).where(
                     t.attempt_times.c.exam_id == exam.id,
                     t.attempt_times.c.candidate_id.in_(candidate_ids))).all()}
+        messages = staff_messages.recent_by_candidate(conn, exam_id=exam.id,
+                                                      candidate_ids=candidate_ids)
     photos = has_base_photo(db, candidate_ids)
     floor = floor_for(db, exam.id)
     tiles = []
@@ -220,7 +225,8 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
             attempt_status=attempt.status if attempt is not None else None,
             client_version=versions.get(attempt_id) if attempt_id is not None else None,
             version_too_old=_too_old(floor, versions.get(attempt_id or -1)),
-            extra_ms=clock.extra_ms, end_ms=clock.end_ms(now_ms=now_ms), paused=clock.paused))
+            extra_ms=clock.extra_ms, end_ms=clock.end_ms(now_ms=now_ms), paused=clock.paused,
+            messages=[m.to_console() for m in messages.get(seat.candidate_id, [])]))
     tiles.sort(key=lambda tile: (tile.center_id, tile.room, _seat_key(tile.seat)))
     return tiles
 

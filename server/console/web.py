@@ -23,6 +23,7 @@ from client.errors import UserFacingError
 from client.i18n import _
 from client.resources import resource_path
 from client.timefmt import beijing_clock, staff_datetime
+from server import staff_messages
 from server.auth import Context, client_ip
 from server.base_photos import get_base_photo, photo_response
 from server.console import accounts, actions, audit, identity, pages
@@ -237,6 +238,7 @@ class ActionIn(BaseModel):
     category: str = Field(default="", max_length=32)
     minutes: float | None = None  # extra time in minutes ...
     multiplier: float | None = None  # ... or as a multiplier of the exam's duration
+    text: str = Field(default="", max_length=2 * staff_messages.TEXT_MAX)  # a message
 
     def seats(self) -> list[int]:
         return self.candidate_ids or ([] if self.candidate_id is None
@@ -267,6 +269,10 @@ def take_action(body: ActionIn, request: Request, ctx: Context) -> Response:
                 now_ms=now, minutes=body.minutes, multiplier=body.multiplier)
             result = {"granted": [{"candidate_id": g.candidate_id, "end_ms": g.end_ms,
                                    "end": beijing_clock(g.end_ms)} for g in granted]}
+        elif body.action is Action.MESSAGE:
+            sent = actions.send_message(ctx.db, account, exam=exam, candidate_ids=seats,
+                                        text=body.text, now_ms=now)
+            result = {"sent": len(sent)}
         elif len(seats) != 1:
             raise actions.ConsoleRefusal("console.one_seat", _("此操作一次只能针对一名考生"))
         elif body.action in (Action.APPROVE_LOGIN, Action.REFUSE_LOGIN):

@@ -7,13 +7,12 @@ SQLCipher store; the console is driven over HTTP as a browser would."""
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import requests
+from console_actions import console_action
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from resume_child import file_keyring, open_paper
 
@@ -22,12 +21,10 @@ from client.export.session_export import OfflineExporter
 from client.session.exam_session import ExamSession, Phase, SessionEvents, client_id_for
 from client.sync.api import ExamApi
 from client.sync.clock import ServerClock
-from server.console.demo_room import DEMO_CONSOLE_PASSWORD
 from server.offline_import import ImportScope, ImportStatus, import_offline_file
 from server.testing import LiveServer, live_server
 
 EXTRA_MS = 6_000  # 0.1 minutes: the console takes fractions of a minute too
-CSRF = re.compile(r'&quot;csrf&quot;: &quot;([0-9a-f]{64})&quot;')
 
 
 def wait_for(predicate: Callable[[], bool], *, timeout_s: float, what: str) -> None:
@@ -39,18 +36,8 @@ def wait_for(predicate: Callable[[], bool], *, timeout_s: float, what: str) -> N
 
 def give_extra_time(srv: LiveServer, candidate_id: int, *, minutes: float) -> None:
     """The proctor of the room, in the console, over HTTP."""
-    http = requests.Session()
-    page = http.post(f"{srv.url}/console/login", timeout=30,
-                     data={"username": "jiankao", "password": DEMO_CONSOLE_PASSWORD})
-    match = CSRF.search(page.text)
-    assert match, page.text[:300]
-    assert srv.demo is not None
-    response = http.post(f"{srv.url}/console/api/action", timeout=10,
-                         headers={"X-CSRF-Token": match.group(1)},
-                         json={"action": "extra_time", "exam_id": srv.demo.exam_id,
-                               "candidate_id": candidate_id, "minutes": minutes,
-                               "reason": "电脑故障重启，补足耽误的时间"})
-    assert response.status_code == 200, response.text
+    console_action(srv, action="extra_time", candidate_id=candidate_id, minutes=minutes,
+                   reason="电脑故障重启，补足耽误的时间")
 
 
 def session_for(srv: LiveServer, tmp_path: Path, events: SessionEvents) -> ExamSession:
