@@ -3,7 +3,8 @@
     python scripts/console_client_screenshots.py   # starts Xvfb itself when there is no DISPLAY
 
 client-message-banner.png: a proctor's message on the exam page while the candidate types
-an answer (the banner in the notice strip, the focus still in the answer). Runs the real
+an answer (the banner in the notice strip, the focus still in the answer);
+client-paused.png: the paused page (a proctor's 暂停作答, the clock stopped). Runs the real
 window's test (tests/ui/test_console_actions_ui.py) against a real server under Xvfb with
 EXAM_MESSAGE_SCREENSHOTS pointing at docs/screenshots/.
 """

@@ -160,6 +160,8 @@ class SessionEvents:
     # New messages from the proctors' console (client/session/staff_messages.py), oldest
     # first; shown without taking the focus.
     on_messages: Callable[[list[StaffMessage]], None] = lambda messages: None
+    # A proctor paused (True) or resumed (False) this candidate's exam clock.
+    on_pause: Callable[[bool], None] = lambda paused: None
 
 
 @dataclass(frozen=True)
@@ -245,6 +247,9 @@ class ExamSession:
         self._key_registration_closed = False  # the server said exam_ended
         self._messages: list[StaffMessage] = []  # from the console, oldest first
         self._messages_read = 0  # the highest message id the candidate closed
+        # While a proctor has paused the attempt: the time that was left when it stopped
+        # (constant: the candidate's time stands still); None when not paused.
+        self._paused_left_ms: int | None = None
         self.recovery_report: RecoveryReport | None = None
         self.data_dir_report: DataDirReport | None = None
 
@@ -306,8 +311,15 @@ class ExamSession:
         return None if now is None or attempt is None else attempt.login.exam.start_ms - now
 
     def ms_until_end(self) -> int | None:
-        now, attempt = self.clock.now_ms(), self._attempt
+        now, attempt, paused_left = self.clock.now_ms(), self._attempt, self._paused_left_ms
+        if paused_left is not None and attempt is not None:
+            return paused_left  # paused by a proctor: the clock stands still
         return None if now is None or attempt is None else attempt.login.exam.end_ms - now
+
+    @property
+    def paused(self) -> bool:
+        """A proctor paused this candidate's exam (the server's heartbeat said so)."""
+        return self._paused_left_ms is not None
 
     def start_status(self) -> StartStatus:
         left = self.ms_until_start()
@@ -317,7 +329,9 @@ class ExamSession:
 
     def _end_on_monotonic_ms(self) -> int | None:
         """When the exam ends on this PC's monotonic clock: constant while time passes,
-        moved by a clock correction or a new end time."""
+        moved by a clock correction or a new end time (not announced while paused)."""
+        if self._paused_left_ms is not None:
+            return self._announced_end
         base, attempt = self.clock.server_ms_at_monotonic_zero(), self._attempt
         return None if base is None or attempt is None else attempt.login.exam.end_ms - base
 
@@ -749,10 +763,30 @@ class ExamSession:
             return self.api.heartbeat(**arguments)
 
     def _on_heartbeat(self, reply: HeartbeatReply) -> None:
-        self._adopt_end(reply.end_ms)
+        if not reply.paused:
+            self._adopt_end(reply.end_ms)  # first: a resume must not meet the old end
+        self._apply_pause(reply)
         self._receive_messages(reply.messages)
         self.last_heartbeat = reply
         self.events.on_heartbeat(reply)
+
+    def _apply_pause(self, reply: HeartbeatReply) -> None:
+        """A proctor's pause, from the server's authenticated heartbeat answer only: the
+        countdown stands at what was left, no answer is taken and the seal waits; the
+        resume brings the end moved by the time paused (server/attempt_time.py)."""
+        with self._lock:
+            was_paused = self._paused_left_ms is not None
+            if reply.paused and self.phase in (Phase.WAITING, Phase.RUNNING):
+                self._paused_left_ms = max(0, reply.end_ms - reply.server_time_ms)
+            else:
+                self._paused_left_ms = None
+            now_paused = self._paused_left_ms is not None
+        if now_paused != was_paused:
+            log.warning("exam %s by a proctor", "paused" if now_paused else "resumed")
+            self.events.on_pause(now_paused)
+            supervisor = self._supervisor
+            if supervisor is not None:
+                supervisor.poke()
 
     # -- messages from the console --------------------------------------------------------
 
@@ -1163,6 +1197,8 @@ class ExamSession:
             raise _revoked_error()
         if self.phase is not Phase.RUNNING:
             raise UserFacingError("answer.sealed", _("考试已结束或已交卷，答案不能再修改"))
+        if self.paused:
+            raise UserFacingError("answer.paused", _("考试已暂停，请等待监考教师恢复后再作答"))
         with self._lock:
             self.attempt.answers[question_id] = value
         pusher = self._pusher
@@ -1338,6 +1374,7 @@ class ExamSession:
             self._announced_end = None
             self._messages = []
             self._messages_read = 0
+            self._paused_left_ms = None
             self.api.token = None
             if self.phase is not Phase.LOGGED_OUT:
                 if announce:

@@ -18,6 +18,7 @@ class SessionBridge(QObject):
     startStatus = Signal(object)  # StartStatus: the session decides when the exam starts
     endEstimateChanged = Signal()  # clock corrected or end moved: re-arm the reminders
     messagesArrived = Signal(object)  # list[StaffMessage] from the console, oldest first
+    pauseChanged = Signal(bool)  # a proctor paused (True) or resumed (False) the exam
 
     def events(self) -> SessionEvents:
         # Emitting from another thread queues the signal to this object's (UI) thread.
@@ -42,6 +43,10 @@ class SessionBridge(QObject):
         def on_messages(messages: list[StaffMessage]) -> None:
             self.messagesArrived.emit(messages)
 
+        def on_pause(paused: bool) -> None:
+            self.pauseChanged.emit(paused)
+
         return SessionEvents(on_sync_status=on_sync, on_answer_saved=on_saved, on_phase=on_phase,
                              on_store_status=on_store, on_start_status=on_start,
-                             on_end_estimate=on_end_estimate, on_messages=on_messages)
+                             on_end_estimate=on_end_estimate, on_messages=on_messages,
+                             on_pause=on_pause)

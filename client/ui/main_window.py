@@ -36,6 +36,7 @@ from client.ui.checks import CameraChecks, IntegrityChecks
 from client.ui.exam_page import ExamPage
 from client.ui.login_page import LoginPage
 from client.ui.message_banner import MessageBanner
+from client.ui.paused_page import PausedPage
 from client.ui.result_page import ResultPage
 from client.ui.submit_dialog import SubmitDialog
 from client.ui.tasks import run_in_background
@@ -110,6 +111,8 @@ class ExamWindow(QMainWindow):
         self.bridge.endEstimateChanged.connect(self._on_end_estimate_changed)
         # Messages from the console: a banner on the exam page, never a dialog or focus.
         self.bridge.messagesArrived.connect(self._on_messages)
+        # A proctor's pause: the paused page instead of the paper until the resume.
+        self.bridge.pauseChanged.connect(self._on_pause_changed)
         self.message_banner: MessageBanner | None = None
         self.extra_time_notice: QLabel | None = None
         self._known_end_ms: int | None = None  # the end the exam page was showing
@@ -178,7 +181,8 @@ class ExamWindow(QMainWindow):
         self.waiting_page.startCodeEntered.connect(self._unlock_with_start_code)
         self.result_page = ResultPage()
         self.result_page.retryRequested.connect(self._poll_result)
-        for page in (self.login_page, self.waiting_page, self.result_page):
+        self.paused_page = PausedPage()
+        for page in (self.login_page, self.waiting_page, self.result_page, self.paused_page):
             self.pages.addWidget(page)
 
     def _switch_language(self, language: str) -> None:
@@ -188,7 +192,7 @@ class ExamWindow(QMainWindow):
             return
         self.language = language
         install_language(language)
-        old = (self.login_page, self.waiting_page, self.result_page)
+        old = (self.login_page, self.waiting_page, self.result_page, self.paused_page)
         self._build_pre_exam_pages()
         self.setWindowTitle(self.tr("考试客户端"))
         self._show("login")
@@ -200,7 +204,8 @@ class ExamWindow(QMainWindow):
 
     def _show(self, name: str) -> None:
         page = {"login": self.login_page, "waiting": self.waiting_page,
-                "exam": self.exam_page, "result": self.result_page}[name]
+                "exam": self.exam_page, "result": self.result_page,
+                "paused": self.paused_page}[name]
         assert page is not None
         self.pages.setCurrentWidget(page)
         self.current_page = name
@@ -849,6 +854,8 @@ class ExamWindow(QMainWindow):
             # Display only: the end of the exam arrives as a phase change (the session's
             # supervisor seals at the server's end time, even offline).
             self.exam_page.set_time_left(self.session.ms_until_end())
+            if self.current_page == "paused":
+                self.paused_page.set_time_left(self.session.ms_until_end())
 
     def _on_start_status(self, status: StartStatus) -> None:
         self._start_status = status
@@ -901,6 +908,22 @@ class ExamWindow(QMainWindow):
         self.extra_time_notice.setText(self.tr(
             "监考教师已为您延长考试时间，结束时间为 {time}（北京时间）").format(
                 time=beijing_clock(end_ms)))
+
+    # -- pause ------------------------------------------------------------------------
+
+    def _on_pause_changed(self, paused: bool) -> None:
+        if self.exam_page is None or self.session.phase is not Phase.RUNNING:
+            return
+        if paused:
+            # The candidate's own dialogs go (rejected: no submission follows); the
+            # proctor panel stays.
+            for dialog in (self.submit_dialog, self.leave_dialog):
+                if dialog is not None and dialog.isVisible():
+                    dialog.reject()
+            self.paused_page.set_time_left(self.session.ms_until_end())
+            self._show("paused")
+        elif self.current_page == "paused":
+            self._show("exam")
 
     # -- messages from the console ------------------------------------------------------
 

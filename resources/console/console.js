@@ -192,6 +192,8 @@
         tile.attendance === "absent" ? actionButton("mark_present", tile) : actionButton("mark_absent", tile),
         actionButton("incident", tile),
         actionButton("reset_password", tile),
+        tile.attempt_status === "in_progress"
+          ? actionButton(tile.paused ? "resume" : "pause", tile) : null,
         tile.attempt_status === "in_progress" ? actionButton("end_attempt", tile) : null));
   }
 
@@ -299,6 +301,9 @@
               ? el("p", { class: "ok", id: "message-done" }, `${T.done}：${T.message_sent}`)
             : result.granted
               ? el("p", { class: "ok", id: "extra-done" }, `${T.done}：${T.new_end} ${result.granted[0].end}（${T.beijing}）`)
+            : result.end && (action === "pause" || action === "resume")
+              ? el("p", { class: "ok", id: "pause-done" }, action === "pause" ? T.paused_note
+                : `${T.done}：${T.new_end} ${result.end}（${T.beijing}）`)
               : el("p", { class: "ok" }, T.done));
           poll();
         } else {

@@ -348,3 +348,44 @@ def send_message(db: Database, account: Account, *, exam: Exam, candidate_ids: l
                          detail={"message_id": message_id, "group": len(seats)})
             sent.append(message_id)
     return sent
+
+
+def set_pause(db: Database, account: Account, target: Target, *, exam: Exam,
+              paused: bool) -> int:
+    """Stop (暂停作答) or restart (恢复作答) one candidate's exam clock; returns the
+    candidate's end after the change (while paused: as if resumed now).
+
+    Only an attempt under way can be paused: logged in, not submitted, the exam started
+    and the candidate's time not over. Resuming moves the end by the time paused
+    (server/attempt_time.py); the PC shows a paused screen meanwhile and takes no answer.
+    """
+    action = Action.PAUSE if paused else Action.RESUME
+    seat = _authorize(db, account, action, target)
+    now_ms, reason = target.now_ms, target.reason.strip()
+    with db.write() as conn:
+        attempt = conn.execute(select(t.attempts.c.id, t.attempts.c.status).where(
+            t.attempts.c.exam_id == exam.id,
+            t.attempts.c.candidate_id == seat.candidate_id)).first()
+        before = attempt_time.read_clock(conn, exam=exam, candidate_id=seat.candidate_id,
+                                         lock=True)
+        under_way = (attempt is not None and attempt.status == IN_PROGRESS
+                     and now_ms >= exam.start_ms and before.end_ms(now_ms=now_ms) > now_ms)
+        if not under_way:
+            raise ConsoleRefusal("console.not_in_progress", _("该考生没有正在进行的作答"))
+        if before.paused == paused:
+            raise ConsoleRefusal("console.pause_unchanged", _("该考生已处于暂停状态") if paused
+                                 else _("该考生没有被暂停"))
+        after = attempt_time.set_paused(conn, exam=exam, candidate_id=seat.candidate_id,
+                                        paused=paused, now_ms=now_ms)
+        end_ms = after.end_ms(now_ms=now_ms)
+        detail: dict[str, Any] = {"end_ms": end_ms, "paused_ms_total": after.paused_ms}
+        if not paused and before.paused_since_ms is not None:
+            detail["paused_for_ms"] = now_ms - before.paused_since_ms
+        audit.record(conn, account, action=action.value, at_ms=now_ms, reason=reason,
+                     exam_id=exam.id, center_id=seat.center_id, room=seat.room,
+                     candidate_id=seat.candidate_id, detail=detail)
+    assert attempt is not None
+    db.add_event(attempt_id=int(attempt.id), kind="attempt_paused" if paused
+                 else "attempt_resumed", payload={"by": account.actor, "reason": reason,
+                                                  **detail}, at_ms=now_ms)
+    return end_ms

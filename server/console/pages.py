@@ -150,6 +150,8 @@ def _client_texts() -> dict[str, str]:
         "select_all": _("全选"), "select_none": _("全不选"), "people": _("人"),
         "group_title": _("多名考生延时"),
         "group_hint": _("下列为当前显示的未交卷考生，已全部勾选；取消勾选不需要延时的考生。"),
+        "pause": _("暂停作答"), "resume": _("恢复作答"),
+        "paused_note": _("已暂停：该考生的计时已停止，恢复后结束时间顺延"),
         "message": _("发送消息"), "message_text": _("消息内容（考生在考试页面上看到）"),
         "message_badge": _("消息"), "message_sent": _("已发送"),
         "message_delivered": _("已送达"), "message_read": _("已读"),

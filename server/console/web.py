@@ -290,6 +290,10 @@ def take_action(body: ActionIn, request: Request, ctx: Context) -> Response:
         elif body.action in (Action.MARK_PRESENT, Action.MARK_ABSENT):
             actions.mark_attendance(ctx.db, account, target,
                                     present=body.action is Action.MARK_PRESENT)
+        elif body.action in (Action.PAUSE, Action.RESUME):
+            end_ms = actions.set_pause(ctx.db, account, target, exam=exam,
+                                       paused=body.action is Action.PAUSE)
+            result = {"end_ms": end_ms, "end": beijing_clock(end_ms)}
         elif body.action is Action.END_ATTEMPT:
             actions.end_attempt(ctx.db, account, target)
         elif body.action is Action.INCIDENT:

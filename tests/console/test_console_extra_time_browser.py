@@ -1,6 +1,7 @@
 """Extra time in a real headless Chromium: a proctor gives one seat 15 minutes from its
-detail panel, then a group (the room with one seat unticked) 5 more; the tiles show it,
-the candidates' heartbeats answer with the new end, and the audit page lists each grant."""
+detail panel, pauses and resumes it, then gives a group (the room with one seat unticked)
+a tenth of the duration more; the tiles show it, the candidates' heartbeats answer with
+the new end, and the audit page lists each grant, the pause and the resume."""
 
 from __future__ import annotations
 
@@ -68,6 +69,25 @@ def test_a_proctor_gives_one_seat_and_then_a_group_extra_time(srv: LiveServer) -
             if SHOTS:
                 page.screenshot(path=str(Path(SHOTS) / "console-07-extra-time.png"))
 
+            # Pause and resume the same seat: the badge comes and goes, the end moves on.
+            page.click('#detail [data-action="pause"]')
+            page.fill("#reason", "考生身体不适，暂时离开")
+            page.click("#confirm")
+            page.wait_for_selector("#pause-done")
+            page.wait_for_selector('.tile[data-seat="1"] .badge.held', timeout=6000)
+            assert "已暂停" in page.inner_text('.tile[data-seat="1"]')
+            srv.clock.advance(ms=2 * MINUTE)
+            page.click('#detail [data-action="resume"]')
+            page.fill("#reason", "考生已返回座位")
+            page.click("#confirm")
+            page.wait_for_selector("#pause-done")
+            assert "新的结束时间" in page.inner_text("#pause-done")
+            seat_1 = "document.querySelector('.tile[data-seat=\"1\"]')"
+            page.wait_for_function(f"() => !{seat_1}.innerText.includes('已暂停')", timeout=6000)
+            paused_for = _end_by_heartbeat(srv, tokens[ZHANG.student_no]) - end - 15 * MINUTE
+            assert 2 * MINUTE <= paused_for < 2 * MINUTE + 30_000
+            end += paused_for  # 张三's end, before the group's grant
+
             # A group: every seat shown is ticked; seat 2 is unticked; a multiplier.
             page.click("#detail .close")
             page.click("#group-action")
@@ -82,15 +102,17 @@ def test_a_proctor_gives_one_seat_and_then_a_group_extra_time(srv: LiveServer) -
             page.click("#confirm")
             page.wait_for_selector("#group-done")
             assert "2 人" in page.inner_text("#group-done")
-            tenth = (end - srv.demo.start_ms) // 10
+            tenth = (srv.demo.end_ms - srv.demo.start_ms) // 10
             assert _end_by_heartbeat(srv, tokens[ZHANG.student_no]) == end + 15 * MINUTE + tenth
-            assert _end_by_heartbeat(srv, tokens[LI.student_no]) == end
-            assert _end_by_heartbeat(srv, tokens[CHEN.student_no]) == end + tenth
+            assert _end_by_heartbeat(srv, tokens[LI.student_no]) == srv.demo.end_ms
+            assert _end_by_heartbeat(srv, tokens[CHEN.student_no]) == srv.demo.end_ms + tenth
 
             # The audit page: one row per grant, by this proctor, with the reasons.
             page.goto(f"{srv.url}/console/audit")
             rows = page.locator('#audit tr[data-action="extra_time"]')
             assert rows.count() == 3
+            assert page.locator('#audit tr[data-action="pause"]').count() == 1
+            assert page.locator('#audit tr[data-action="resume"]').count() == 1
             text = page.inner_text("#audit")
             assert "电脑死机，重启耽误 15 分钟" in text and "考场停电，全场补时" in text
             assert "jiankao" in text and "延长考试时间" in text

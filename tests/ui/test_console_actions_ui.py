@@ -128,3 +128,40 @@ def test_extra_time_moves_the_windows_countdown_and_says_so(
         assert window.session.phase.value == "running"
     finally:
         window.shutdown()
+
+
+def test_a_pause_shows_the_paused_page_with_the_clock_stopped(
+        qtbot: Any, server: LiveServer, tmp_path: Path) -> None:
+    window = window_for(qtbot, server, tmp_path / "pc")
+    try:
+        into_the_exam(qtbot, window, server)
+        assert server.demo is not None
+        base_end = server.demo.end_ms
+        server.clock.set_now(base_end - 10 * 60_000)  # type: ignore[attr-defined]
+        window.session.api.server_time_ms()
+        candidate_id = int(window.session.attempt.login.candidate_id)
+        console_action(server, action="pause", candidate_id=candidate_id,
+                       reason="考生身体不适，暂时离开")
+        qtbot.waitUntil(lambda: window.current_page == "paused", timeout=10_000)
+        stopped = window.paused_page.time_left.text()
+        assert stopped.startswith(("00:09", "00:10"))
+        qtbot.wait(1_500)
+        assert window.paused_page.time_left.text() == stopped  # the clock stands still
+        assert window.session.paused
+        with pytest.raises(Exception, match="暂停"):
+            window.session.save_answer("q1", "A")
+        if SHOTS:
+            window.grab().save(str(Path(SHOTS) / "client-paused.png"))
+
+        # Five minutes later the proctor resumes: the paper is back, the end moved on.
+        server.clock.advance(ms=5 * 60_000)
+        resumed = console_action(server, action="resume", candidate_id=candidate_id,
+                                 reason="考生已返回")
+        qtbot.waitUntil(lambda: window.current_page == "exam", timeout=10_000)
+        assert window.session.attempt.login.exam.end_ms == resumed["end_ms"]
+        assert resumed["end_ms"] - base_end >= 5 * 60_000
+        left = window.session.ms_until_end()
+        assert left is not None and 9 * 60_000 < left <= 10 * 60_000
+        assert window.session.phase.value == "running"
+    finally:
+        window.shutdown()
