@@ -101,14 +101,16 @@ def exchange(db: Database, *, exam_id: str, candidate_id: int, seen: int, read: 
     ensure_tables(db)
     m = staff_messages
     seat = (m.c.exam_id == exam_id) & (m.c.candidate_id == candidate_id)
+    acknowledged = max(seen, read)
+    unconfirmed = (m.c.id <= acknowledged) & (
+        m.c.delivered_at_ms.is_(None) | ((m.c.id <= read) & m.c.read_at_ms.is_(None)))
+    # One indexed read per heartbeat (the usual answer: no row at all): the messages to
+    # send and whether an acknowledgement is new.
     with db.read() as conn:
-        newer = [_message(r) for r in conn.execute(
-            select(m).where(seat, m.c.id > seen).order_by(m.c.id).limit(PER_BEAT))]
-        unconfirmed = conn.execute(select(m.c.id).where(
-            seat, m.c.id <= max(seen, read),
-            (m.c.delivered_at_ms.is_(None)) | ((m.c.id <= read) & m.c.read_at_ms.is_(None)))
-            .limit(1)).first()
-    if unconfirmed is not None:  # a write only when an acknowledgement is new
+        rows = [_message(r) for r in conn.execute(
+            select(m).where(seat, (m.c.id > seen) | unconfirmed).order_by(m.c.id))]
+    newer = [r for r in rows if r.id > seen][:PER_BEAT]
+    if any(r.id <= acknowledged for r in rows):  # a write only when an acknowledgement is new
         with db.write() as conn:
             conn.execute(update(m).where(seat, m.c.id <= max(seen, read),
                                          m.c.delivered_at_ms.is_(None))
