@@ -25,6 +25,7 @@ import requests
 from console_helpers import ConsoleClient, candidate_login, console_login
 from sqlalchemy import select
 
+from server import schema as t
 from server import staff_throttle as throttle
 from server.console import tables as ct
 from server.console.accounts import create_account
@@ -126,6 +127,24 @@ def test_proctor_cannot_act_on_another_room(world: World) -> None:
 
 
 @attack("scope")
+def test_proctor_cannot_slip_another_rooms_seat_into_a_group(world: World) -> None:
+    """Extra time or a message for 'the room' with another room's seat added: refused
+    whole, nothing granted or sent to anyone."""
+    for body in ({"action": "extra_time", "minutes": 30, "reason": "补时"},
+                 {"action": "message", "text": "越权消息"}):
+        refused = world.proctor.http.post(
+            f"{world.url}/console/api/action", timeout=10,
+            headers={"X-CSRF-Token": world.proctor.csrf},
+            json={**body, "exam_id": world.srv.demo.exam_id,
+                  "candidate_ids": [world.zhang, world.li, world.chen]})
+        assert refused.status_code == 404
+    tiles = {t["candidate_id"]: t for t in world.chief.tiles()}
+    assert all(tiles[c]["extra_ms"] == 0 for c in (world.zhang, world.li, world.chen))
+    assert all("越权消息" not in [m["text"] for m in tiles[c]["messages"]]
+               for c in (world.zhang, world.li, world.chen))
+
+
+@attack("scope")
 def test_proctor_cannot_take_a_chief_decision(world: World) -> None:
     refused = world.proctor.act("issue_code", world.zhang, reason="换机")
     assert refused.status_code == 403 and "code" not in refused.json()
@@ -197,6 +216,42 @@ def test_candidate_bearer_token_opens_no_console_route(world: World,
     assert requests.post(f"{world.url}/console/api/action", headers=bearer, timeout=10,
                          json={"action": "mark_present", "exam_id": exam,
                                "candidate_id": world.chen}).status_code == 401
+
+
+@attack("candidate")
+def test_candidate_cannot_give_themselves_time_or_a_pause(world: World,
+                                                          candidate_token: str) -> None:
+    """The end reaches a PC only from the server's answers: a candidate's own request
+    naming an end, extra time or a pause changes nothing, nor does a console action
+    carried by the candidate's token."""
+    bearer = {"Authorization": f"Bearer {candidate_token}"}
+    exam = world.srv.demo.exam_id
+    for action in ({"action": "extra_time", "minutes": 600}, {"action": "pause"}):
+        assert requests.post(f"{world.url}/console/api/action", headers=bearer, timeout=10,
+                             json={**action, "exam_id": exam, "candidate_id": world.chen,
+                                   "reason": "自己加时"}).status_code == 401
+    beat = requests.post(f"{world.url}/api/v1/attempt/heartbeat", headers=bearer, timeout=10,
+                         json={"end_ms": 2**52, "extra_ms": 10**9, "paused": True,
+                               "paused_since_ms": 0})
+    assert beat.status_code == 200
+    assert (beat.json()["end_ms"], beat.json()["paused"]) == (world.srv.demo.end_ms, False)
+    with world.srv.db.read() as conn:
+        assert conn.execute(select(t.attempt_times)
+                            .where(t.attempt_times.c.candidate_id == world.chen)).all() == []
+
+
+@attack("candidate")
+def test_candidate_cannot_mark_another_seats_message_read(world: World,
+                                                           candidate_token: str) -> None:
+    """messages_read names ids; a PC acknowledges only its own candidate's messages."""
+    sent = world.proctor.act("message", world.zhang, reason="", text="请出示准考证")
+    assert sent.status_code == 200
+    requests.post(f"{world.url}/api/v1/attempt/heartbeat", timeout=10,
+                  headers={"Authorization": f"Bearer {candidate_token}"},
+                  json={"messages_seen": 2**50, "messages_read": 2**50}).raise_for_status()
+    message = next(t for t in world.chief.tiles()
+                   if t["candidate_id"] == world.zhang)["messages"][0]
+    assert (message["delivered_at_ms"], message["read_at_ms"]) == (None, None)
 
 
 @attack("candidate")
