@@ -414,9 +414,12 @@ class LivenessSession:
             self._acting = True
             action = self._action = _Action()
 
+        # An open mouth or closed eyes count only while the pose holds (a tilted sheet's
+        # foreshortening is neither). Also during a turn challenge: an open mouth there
+        # is the wrong action (a looped recording of another sequence opened its mouth
+        # during the turn prompt, turned on its next loop and passed).
         holds = (
-            challenge in NON_RIGID
-            and (mouth_open or ear_ratio < settings.blink_closed_ratio)
+            (mouth_open or ear_ratio < settings.blink_closed_ratio)
             and self._pose_holds(signals, baseline)
         )
         action.left = action.left + 1 if turned_left else 0

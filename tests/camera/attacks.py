@@ -29,6 +29,9 @@ Kinds (``KINDS``):
   visible or not); it keeps its own clock.
 - ``recording``: the frames of an earlier genuine check of this candidate (another
   challenge sequence), replayed on a screen, or injected digitally (virtual camera).
+- ``recording_loop``: the same recording played in a loop (a virtual camera or a screen
+  that restarts the clip), so that the stream never ends and every prompt sees the
+  recorded actions again and again.
 
 Limits (docs/camera.md): one real identity, 2.5D head rendering from one photo (no
 occlusion beyond ~25 deg, no real skin, no real paper or screen physics); the print and
@@ -56,7 +59,7 @@ from client.camera.sources import Frame
 Image = npt.NDArray[np.uint8]
 
 KINDS = ("genuine", "print_tilt", "photo_swap", "photo_swap_far", "photo_swap_tilted",
-         "photo_swap_3d", "screen_talk", "recording")
+         "photo_swap_3d", "screen_talk", "recording", "recording_loop")
 ATTACK_KINDS = KINDS[1:]
 # Attacks known to pass some attempts: measured by the benchmark (--kinds), not asserted.
 # None at present (photo_swap_tilted was one until the plane_fit rule).
@@ -215,12 +218,17 @@ class ReactiveSource:
 
 
 class ReplaySource(ReactiveSource):
-    """Frames recorded earlier, shown through *medium* (identity: digital injection)."""
+    """Frames recorded earlier, shown through *medium* (identity: digital injection);
+    *loop*: restarted at its end (for up to 40 s), else the stream ends with the clip."""
 
-    def __init__(self, frames: list[Image], medium: Callable[[int, Image], Image]) -> None:
-        self._frames = frames
-        super().__init__(lambda index, _cue: medium(index, self._frames[min(
-            index, len(self._frames) - 1)]), max_s=len(frames) / FPS)
+    def __init__(self, frames: list[Image], medium: Callable[[int, Image], Image], *,
+                 loop: bool = False) -> None:
+        count = len(frames)
+
+        def show(index: int, _cue: Cue) -> Image:
+            return medium(index, frames[index % count if loop else min(index, count - 1)])
+
+        super().__init__(show, max_s=40.0 if loop else count / FPS)
 
 
 # -- genuine ---------------------------------------------------------------------------------
@@ -481,14 +489,14 @@ def _scenario(kind: str, candidate: int, face: Face, rng: random.Random,
             r = fresh(attempt)
             return ReplaySource(talking_video(face, r, 400), screen_medium(r))
         return Scenario(kind, candidate, talk)
-    if kind == "recording":
+    if kind in ("recording", "recording_loop"):
         if recordings is None:
-            raise ValueError("the recording kind needs earlier checks")
+            raise ValueError("the recording kinds need earlier checks")
 
         def replay(attempt: int) -> ReactiveSource:
             r = fresh(attempt)
             frames = recordings(face, r)
             medium = digital if attempt % 2 == 0 else screen_medium(r)
-            return ReplaySource(frames, medium)
+            return ReplaySource(frames, medium, loop=kind == "recording_loop")
         return Scenario(kind, candidate, replay)
     raise ValueError(kind)

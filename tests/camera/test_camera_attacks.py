@@ -40,6 +40,8 @@ EXPECTED = {
                     "liveness.early_action", "pad.attack"},
     "recording": {"liveness.challenge_timeout", "liveness.wrong_action",
                   "liveness.early_action"},
+    "recording_loop": {"liveness.challenge_timeout", "liveness.wrong_action",
+                       "liveness.early_action"},
 }
 
 

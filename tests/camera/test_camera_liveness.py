@@ -216,6 +216,22 @@ def test_replayed_recording_of_another_sequence_fails() -> None:
     assert status.failure is LivenessFailure.WRONG_ACTION
 
 
+def test_opening_the_mouth_at_a_turn_prompt_is_a_wrong_action() -> None:
+    # A looped recording of the sequence open-mouth-then-turn, shown to a check that asks
+    # turn-then-open-mouth: the mouth at the turn prompt used to be ignored, the loop
+    # turned next and then opened the mouth again, and the replay passed (issue 16).
+    person = Person()
+    frames = person.still(SETTINGS.baseline_frames + 2)
+    frames += person.action(Challenge.OPEN_MOUTH) + person.still(4)
+    frames += person.action(Challenge.TURN_LEFT) + person.still(4)
+    frames += person.action(Challenge.OPEN_MOUTH) + person.still(5)
+    status = run(session(Challenge.TURN_LEFT, Challenge.OPEN_MOUTH), frames)
+    assert status.failure is LivenessFailure.WRONG_ACTION
+    tolerant = CameraSettings(fail_on_wrong_action=False)
+    assert run(session(Challenge.TURN_LEFT, Challenge.OPEN_MOUTH, settings=tolerant),
+               frames).phase is LivenessPhase.PASSED
+
+
 def test_wrong_action_can_be_tolerated_by_configuration() -> None:
     tolerant = CameraSettings(fail_on_wrong_action=False)
     person = Person()
