@@ -218,12 +218,13 @@ def _read_record(data: bytes, offset: int, file_id: bytes, keys: RedoKeys
     if rows and rows[0].seq == first and len(rows) == count:
         return RedoTransaction(rows, digest)
     # Torn: a sector of the body never written (the file held zeros there); a cut file
-    # ends inside the body. Anything else is damage.
+    # ends inside the body. Anything else is damage. (A record's last few bytes in a
+    # sector of their own could be zeros by chance: at least 16 are looked at.)
     end = body_start + length
     torn = len(data) < end or any(
         not any(data[sector:min(sector + _SECTOR, end)])
         for sector in range(body_start - body_start % _SECTOR, end, _SECTOR)
-        if sector >= body_start)
+        if sector >= body_start and end - sector >= 16)
     return first, count, torn
 
 
