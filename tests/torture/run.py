@@ -93,14 +93,16 @@ def torture(*, kills: int, workdir: Path, seed: int = 0, max_delay_s: float = 0.
                  "--seed", str(seed * 1_000_003 + cycle)],
                 cwd=REPO_ROOT, env=env, stdout=output, stderr=subprocess.PIPE,
             )
-        if cycle % STARTUP_KILL_EVERY == 0:
-            # Every few cycles: kill while the store is being opened, created or checked.
-            delay = rng.uniform(0.0, 0.3)
-        else:
-            _wait_for_ready(log_path, child)
-            delay = rng.uniform(0.0, max_delay_s)
-        time.sleep(delay)
-        child.send_signal(signal.SIGKILL)
+        try:
+            if cycle % STARTUP_KILL_EVERY == 0:
+                # Every few cycles: kill while the store is being opened, created or checked.
+                delay = rng.uniform(0.0, 0.3)
+            else:
+                _wait_for_ready(log_path, child)
+                delay = rng.uniform(0.0, max_delay_s)
+            time.sleep(delay)
+        finally:  # also when the harness fails: never leave a writer running
+            child.send_signal(signal.SIGKILL)
         _, err = child.communicate()
         out = log_path.read_bytes()
         if child.returncode != -signal.SIGKILL:
