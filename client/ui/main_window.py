@@ -113,7 +113,8 @@ class ExamWindow(QMainWindow):
         self.bridge.messagesArrived.connect(self._on_messages)
         # A proctor's pause: the paused page instead of the paper until the resume.
         self.bridge.pauseChanged.connect(self._on_pause_changed)
-        self.message_banner: MessageBanner | None = None
+        self.message_banner: MessageBanner | None = None  # on the exam page
+        self.waiting_message_banner: MessageBanner | None = None  # before the start
         self.extra_time_notice: QLabel | None = None
         self._known_end_ms: int | None = None  # the end the exam page was showing
         self._start_status: StartStatus | None = None
@@ -171,6 +172,7 @@ class ExamWindow(QMainWindow):
 
     def _build_pre_exam_pages(self) -> None:
         """Login, waiting and result pages; rebuilt when the candidate switches language."""
+        self.waiting_message_banner = None  # belonged to the waiting page being replaced
         self.login_page = LoginPage(server_url=self._server_url, demo_hint=self._demo_hint,
                                     warnings=self._warnings, language=self.language)
         self.login_page.loginRequested.connect(self._login)
@@ -933,7 +935,17 @@ class ExamWindow(QMainWindow):
         self._show_messages()
 
     def _show_messages(self) -> None:
-        if self.exam_page is None or not self.session.messages():
+        if not self.session.messages():
+            return
+        if self.exam_page is None:
+            # Before the paper opens (waiting for the start): on the waiting page.
+            if self.waiting_message_banner is None:
+                self.waiting_message_banner = MessageBanner(messages=self.session.messages,
+                                                            parent=self.waiting_page)
+                self.waiting_message_banner.readRequested.connect(
+                    self.session.mark_messages_read)
+                self.waiting_page.insert_notice(self.waiting_message_banner)
+            self.waiting_message_banner.show_new(self.session.unread_messages())
             return
         if self.message_banner is None:
             self.message_banner = MessageBanner(messages=self.session.messages,

@@ -72,6 +72,7 @@ class WaitingPage(QWidget):
         self.clock_warning.setWordWrap(True)
         self.clock_warning.hide()
         layout.addWidget(self.clock_warning)
+        self._card_layout = layout  # messages from the console go under the warnings
 
 
         self.status = QLabel()
@@ -144,6 +145,11 @@ class WaitingPage(QWidget):
         self.start_code_message.setText(message)
         self.start_code_box.show()
         self.start_code_button.setEnabled(True)
+
+    def insert_notice(self, notice: QWidget) -> None:
+        """A quiet notice (a proctor's message) under the clock warning, never a dialog."""
+        index = self._card_layout.indexOf(self.clock_warning) + 1
+        self._card_layout.insertWidget(index, notice)
 
     def add_check(self, panel: QWidget) -> None:
         self.checks.addWidget(panel)

@@ -165,3 +165,26 @@ def test_a_pause_shows_the_paused_page_with_the_clock_stopped(
         assert window.session.phase.value == "running"
     finally:
         window.shutdown()
+
+
+def test_a_message_before_the_start_is_shown_on_the_waiting_page(
+        qtbot: Any, tmp_path: Path) -> None:
+    with live_server(tmp_path / "server", demo=True, start_in_s=600,
+                     duration_s=3600) as server:
+        window = window_for(qtbot, server, tmp_path / "pc")
+        try:
+            assert server.demo is not None
+            log_in(qtbot, window, server.demo.username, server.demo.password)
+            qtbot.waitUntil(lambda: window.current_page == "waiting", timeout=60_000)
+            candidate_id = int(window.session.attempt.login.candidate_id)
+            console_action(server, action="message", candidate_ids=[candidate_id],
+                           text="请把准考证放在桌面左上角")
+            qtbot.waitUntil(lambda: window.waiting_message_banner is not None
+                            and window.waiting_message_banner.isVisible(), timeout=10_000)
+            banner = window.waiting_message_banner
+            assert banner is not None and banner.text.text() == "请把准考证放在桌面左上角"
+            qtbot.mouseClick(banner.read_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: room_tiles(server)[0]["messages"][0]["read_at_ms"]
+                            is not None, timeout=10_000)
+        finally:
+            window.shutdown()
