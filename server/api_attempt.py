@@ -175,16 +175,24 @@ def heartbeat(body: HeartbeatIn, session: CandidateAuth, ctx: Context) -> JSONRe
     clock. Authentication (candidate_session) already recorded the contact, so an idle but
     connected PC is not shown as 失去联系 on the console."""
     now = ctx.clock.now_ms()
-    clock = attempt_time.clock_for(ctx.db, exam=session.exam,
-                                   candidate_id=session.candidate.id)
+    exam_id, candidate_id = session.exam.id, session.candidate.id
+    staff_messages.ensure_tables(ctx.db)
+    # One read for the candidate's clock (extra time, pause) and the console's messages.
+    with ctx.db.read() as conn:
+        clock = attempt_time.read_clock(conn, exam=session.exam, candidate_id=candidate_id)
+        exchange = staff_messages.read_exchange(
+            conn, exam_id=exam_id, candidate_id=candidate_id, seen=body.messages_seen,
+            read=body.messages_read)
+    if exchange.acknowledges:  # 已送达 / 已读: a write only when it is news
+        staff_messages.acknowledge(ctx.db, exam_id=exam_id, candidate_id=candidate_id,
+                                   seen=body.messages_seen, read=body.messages_read,
+                                   now_ms=now)
     return JSONResponse({
         "server_time_ms": now,
         "end_ms": clock.end_ms(now_ms=now),
         "paused": clock.paused,
         "paused_since_ms": clock.paused_since_ms,
-        "messages": [m.to_client() for m in staff_messages.exchange(
-            ctx.db, exam_id=session.exam.id, candidate_id=session.candidate.id,
-            seen=body.messages_seen, read=body.messages_read, now_ms=now)],
+        "messages": [m.to_client() for m in exchange.newer],
     })
 
 

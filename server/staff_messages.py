@@ -94,30 +94,55 @@ def send(conn: Connection, *, exam_id: str, candidate_id: int, text: str, sender
     return int(key[0])
 
 
-def exchange(db: Database, *, exam_id: str, candidate_id: int, seen: int, read: int,
-             now_ms: int) -> list[StaffMessage]:
-    """A heartbeat's part: note what the PC says it has and what was read, and return
-    the messages newer than *seen* (oldest first, at most PER_BEAT)."""
-    ensure_tables(db)
+@dataclass(frozen=True)
+class Exchange:
+    """A heartbeat's part: what to send, and whether an acknowledgement is new."""
+
+    newer: list[StaffMessage]
+    acknowledges: bool
+
+
+def read_exchange(conn: Connection, *, exam_id: str, candidate_id: int, seen: int,
+                  read: int) -> Exchange:
+    """In the heartbeat's read (with the candidate's clock): the messages newer than
+    *seen* (oldest first, at most PER_BEAT), and whether *seen*/*read* confirm any."""
     m = staff_messages
     seat = (m.c.exam_id == exam_id) & (m.c.candidate_id == candidate_id)
     acknowledged = max(seen, read)
     unconfirmed = (m.c.id <= acknowledged) & (
         m.c.delivered_at_ms.is_(None) | ((m.c.id <= read) & m.c.read_at_ms.is_(None)))
-    # One indexed read per heartbeat (the usual answer: no row at all): the messages to
-    # send and whether an acknowledgement is new.
+    # One indexed query (the usual answer: no row at all).
+    rows = [_message(r) for r in conn.execute(
+        select(m).where(seat, (m.c.id > seen) | unconfirmed).order_by(m.c.id))]
+    return Exchange(newer=[r for r in rows if r.id > seen][:PER_BEAT],
+                    acknowledges=any(r.id <= acknowledged for r in rows))
+
+
+def acknowledge(db: Database, *, exam_id: str, candidate_id: int, seen: int, read: int,
+                now_ms: int) -> None:
+    """The PC holds every message up to max(*seen*, *read*) (已送达); the candidate
+    closed every one up to *read* (已读). Only called when read_exchange found news."""
+    m = staff_messages
+    seat = (m.c.exam_id == exam_id) & (m.c.candidate_id == candidate_id)
+    with db.write() as conn:
+        conn.execute(update(m).where(seat, m.c.id <= max(seen, read),
+                                     m.c.delivered_at_ms.is_(None))
+                     .values(delivered_at_ms=now_ms))
+        conn.execute(update(m).where(seat, m.c.id <= read, m.c.read_at_ms.is_(None))
+                     .values(read_at_ms=now_ms))
+
+
+def exchange(db: Database, *, exam_id: str, candidate_id: int, seen: int, read: int,
+             now_ms: int) -> list[StaffMessage]:
+    """read_exchange and acknowledge on their own (tests, tools)."""
+    ensure_tables(db)
     with db.read() as conn:
-        rows = [_message(r) for r in conn.execute(
-            select(m).where(seat, (m.c.id > seen) | unconfirmed).order_by(m.c.id))]
-    newer = [r for r in rows if r.id > seen][:PER_BEAT]
-    if any(r.id <= acknowledged for r in rows):  # a write only when an acknowledgement is new
-        with db.write() as conn:
-            conn.execute(update(m).where(seat, m.c.id <= max(seen, read),
-                                         m.c.delivered_at_ms.is_(None))
-                         .values(delivered_at_ms=now_ms))
-            conn.execute(update(m).where(seat, m.c.id <= read, m.c.read_at_ms.is_(None))
-                         .values(read_at_ms=now_ms))
-    return newer
+        found = read_exchange(conn, exam_id=exam_id, candidate_id=candidate_id, seen=seen,
+                              read=read)
+    if found.acknowledges:
+        acknowledge(db, exam_id=exam_id, candidate_id=candidate_id, seen=seen, read=read,
+                    now_ms=now_ms)
+    return found.newer
 
 
 def recent_by_candidate(conn: Connection, *, exam_id: str, candidate_ids: Iterable[int],
