@@ -162,6 +162,9 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
             "login_count": attempt.login_count,
             "login_kind": kind,
             "client_version": client_version,
+            # A PC back with its own writing token logs in without the password: the
+            # record says which proved who it was.
+            "proved_by": "resume_token" if resumed is not None else "password",
         },
         at_ms=now,
     )

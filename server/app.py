@@ -152,6 +152,7 @@ def create_app(ctx: ServerContext) -> FastAPI:
     hashing = ctx.settings.login_slots or default_slots()
     hash_threads.configure(threads=hashing)
     app.add_middleware(LoginGate, slots=LOGINS_PER_HASH_THREAD * hashing,
-                       max_wait_s=ctx.settings.login_max_wait_s)
+                       max_wait_s=ctx.settings.login_max_wait_s,
+                       trust_proxy=ctx.settings.trust_proxy)
     app.add_middleware(ServerTimeHeaders, clock=ctx.clock)
     return app

@@ -25,6 +25,10 @@ ANSWERS_LIMIT = 8 * MiB
 HEARTBEAT_LIMIT = 4 * 1024
 ADMIN_UPLOAD_PATH = "/admin/offline"
 ADMIN_UPLOAD_LIMIT = 512 * MiB
+# A login (JSON or a form) is a few hundred bytes; the login gate reads it whole before
+# the login takes a place (server/login_gate.py), so it must stay small.
+LOGIN_LIMIT = 16 * 1024
+LOGIN_PATHS = ("/api/v1/login", "/api/v1/admin/login", "/admin/login", "/console/login")
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ LIMITS = (
     RouteLimit("/api/v1/attempt/answers", ANSWERS_LIMIT),
     RouteLimit("/api/v1/attempt/heartbeat", HEARTBEAT_LIMIT),
     RouteLimit(ADMIN_UPLOAD_PATH, ADMIN_UPLOAD_LIMIT, needs_admin=True),
+    *(RouteLimit(path, LOGIN_LIMIT) for path in LOGIN_PATHS),
 )
 
 
