@@ -18,7 +18,7 @@ ruff check client server tests benchmarks tools scripts
 step "mypy (strict core, Linux)"
 mypy client server
 step "mypy (Windows code paths)"
-mypy --platform win32 --cache-dir .mypy_cache_win32 client
+mypy --platform win32 --cache-dir .mypy_cache_win32 client server
 
 step "import-linter (only client/ui imports Qt)"
 lint-imports

@@ -23,6 +23,7 @@ holds.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -43,7 +44,9 @@ def default_threads() -> int:
 
 def _lower_priority() -> None:
     """Pool thread initializer: this thread only (Linux: the nice value is per thread)."""
-    if not hasattr(os, "setpriority"):
+    # Windows has no nice value (os.getpriority/setpriority do not exist there): its
+    # threads keep the process's priority and only the bound on threads holds.
+    if sys.platform == "win32" or not hasattr(os, "setpriority"):
         return
     tid = threading.get_native_id()
     try:

@@ -62,7 +62,7 @@ def source_address(scope: Scope, *, trust_proxy: bool) -> str:
             if name == b"x-forwarded-for":
                 hops = [h.strip() for h in value.decode("latin-1").split(",") if h.strip()]
                 if hops:
-                    return hops[-1]
+                    return str(hops[-1])
     client = scope.get("client")
     return str(client[0]) if client else ""
 

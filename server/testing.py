@@ -21,7 +21,8 @@ from typing import Any
 
 import uvicorn
 
-from server.app import create_app
+from server import hash_threads
+from server.app import LOGINS_PER_HASH_THREAD, create_app
 from server.clock import Clock, OffsetClock
 from server.config import ServerSettings
 from server.context import ServerContext
@@ -150,3 +151,28 @@ def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
             server.should_exit = True
             raise RuntimeError(f"live server did not start within {STARTUP_TIMEOUT_S} s")
         time.sleep(0.01)
+
+
+@contextmanager
+def login_gate_full(server: LiveServer, *, hashing_threads: int = 1) -> Iterator[None]:
+    """The login gate of *server* (started with ``login_slots=hashing_threads``) full until
+    the block ends: its hashing threads are kept busy and as many logins as the gate has
+    places wait for them, real requests with whole bodies (a client that never sends its
+    body holds no place: server/login_gate.py)."""
+    import requests
+
+    release = threading.Event()
+    blockers = [threading.Thread(target=hash_threads.run, args=(release.wait,), daemon=True)
+                for _ in range(hashing_threads)]
+    holders = [threading.Thread(target=requests.post, args=(server.api("/login"),),
+                                kwargs={"json": {"username": "holder", "password": "x"},
+                                        "timeout": 120}, daemon=True)
+               for _ in range(LOGINS_PER_HASH_THREAD * hashing_threads)]
+    for thread in blockers + holders:
+        thread.start()
+    try:
+        yield
+    finally:
+        release.set()
+        for thread in blockers + holders:
+            thread.join(timeout=60)

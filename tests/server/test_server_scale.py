@@ -6,7 +6,6 @@ EXAM_SERVER_TEST_POSTGRES_URL is set (scripts/test.sh does)."""
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import socket
 import threading
 import time
@@ -20,12 +19,11 @@ from sqlalchemy import create_engine, inspect, select, text
 
 from server import schema as t
 from server import staff_throttle
-from server.app import LOGINS_PER_HASH_THREAD
 from server.db import Database, token_digest
 from server.leader import Leadership
 from server.request_limits import ADMIN_UPLOAD_PATH, ANSWERS_LIMIT
 from server.staff_throttle import MAX_FAILURES_PER_ACCOUNT as MAX_FAILURES
-from server.testing import LiveServer, live_server
+from server.testing import LiveServer, live_server, login_gate_full
 
 
 def _raw_request(server: LiveServer, head: str, *, body: bytes = b"",
@@ -300,27 +298,18 @@ PASSWORD_FORMS = ["/api/v1/login", "/api/v1/admin/login", "/admin/login", "/cons
 
 def test_every_password_form_queues_at_the_login_gate(tmp_path: Path, paper_source: Path,
                                                      database_url: str) -> None:
-    with live_server(tmp_path / "data", demo_paper=paper_source, login_slots=1,
-                     login_max_wait_s=0.01, database_url=database_url or None) as live:
-        address = urlsplit(live.url)
-        # Logins whose bodies never come hold the gate's places until their connections
-        # close (it lets in LOGINS_PER_HASH_THREAD logins per hashing thread).
-        with contextlib.ExitStack() as stack:
-            for _ in range(LOGINS_PER_HASH_THREAD):
-                holder = stack.enter_context(
-                    socket.create_connection((address.hostname, address.port), timeout=5))
-                holder.sendall(b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\n"
-                               b"Content-Type: application/json\r\nContent-Length: 100"
-                               b"\r\n\r\n")
-            deadline = time.monotonic() + 10
-            while requests.post(live.api("/login"), json={}, timeout=5).status_code != 429:
-                assert time.monotonic() < deadline, "the held login never reached the gate"
-                time.sleep(0.05)
-            for path in PASSWORD_FORMS:
-                response = requests.post(f"{live.url}{path}", timeout=5,
-                                         data={"username": "admin", "password": "guess"})
-                assert response.status_code == 429, (path, response.status_code)
-                assert response.headers["Retry-After"]
+    with (live_server(tmp_path / "data", demo_paper=paper_source, login_slots=1,
+                      login_max_wait_s=0.01, database_url=database_url or None) as live,
+          login_gate_full(live)):  # logins waiting for the busy hashing thread
+        deadline = time.monotonic() + 10
+        while requests.post(live.api("/login"), json={}, timeout=5).status_code != 429:
+            assert time.monotonic() < deadline, "the held logins never reached the gate"
+            time.sleep(0.05)
+        for path in PASSWORD_FORMS:
+            response = requests.post(f"{live.url}{path}", timeout=5,
+                                     data={"username": "admin", "password": "guess"})
+            assert response.status_code == 429, (path, response.status_code)
+            assert response.headers["Retry-After"]
 
 
 # -- one sweeper per farm ------------------------------------------------------------------

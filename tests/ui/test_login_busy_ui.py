@@ -5,10 +5,8 @@ calm line, not an error, counts the button down and logs in again by itself."""
 from __future__ import annotations
 
 import random
-import socket
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -16,23 +14,9 @@ from ui_support import log_in, open_window
 
 from client.errors import UserFacingError
 from client.sync.login_retry import JITTER, MAX_WAIT_S, busy_login_wait_s
-from server.app import LOGINS_PER_HASH_THREAD
-from server.testing import LiveServer, live_server
+from server.testing import live_server, login_gate_full
 
 pytestmark = pytest.mark.qt
-
-
-def _hold_the_login_slots(server: LiveServer) -> list[socket.socket]:
-    """Logins whose bodies never come: they hold the gate's places (LOGINS_PER_HASH_THREAD
-    with one hashing thread) until closed."""
-    address = urlsplit(server.url)
-    holders = []
-    for _ in range(LOGINS_PER_HASH_THREAD):
-        sock = socket.create_connection((address.hostname, address.port), timeout=5)
-        sock.sendall(b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\n"
-                     b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n")
-        holders.append(sock)
-    return holders
 
 
 def test_a_queued_out_login_counts_down_and_logs_in_by_itself(qtbot: Any,
@@ -43,9 +27,8 @@ def test_a_queued_out_login_counts_down_and_logs_in_by_itself(qtbot: Any,
         assert demo is not None
         window = open_window(qtbot, server, tmp_path / "pc", integrity=None)
         page = window.login_page
-        holders = _hold_the_login_slots(server)
-        try:
-            # Its headers reached the gate once a login that would queue is refused.
+        with login_gate_full(server):  # its places free at the end: the next try gets in
+            # The holders reached the gate once a login that would queue is refused.
             qtbot.waitUntil(lambda: requests.post(server.api("/login"), timeout=5, json={
                 "username": "nobody", "password": "x"}).status_code == 429, timeout=10_000)
             log_in(qtbot, window, demo.username, demo.password)
@@ -58,9 +41,6 @@ def test_a_queued_out_login_counts_down_and_logs_in_by_itself(qtbot: Any,
             qtbot.waitUntil(lambda: page.login_button.text() != first, timeout=5_000)
             page._submit()  # Enter pressed while counting down changes nothing
             assert not page.login_button.isEnabled()
-        finally:
-            for holder in holders:
-                holder.close()  # the places are free: the next automatic try gets in
         qtbot.waitUntil(lambda: window.current_page == "exam", timeout=30_000)
         assert not page.status.isVisible()
         window.shutdown()
