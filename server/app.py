@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import api_admin, api_attempt, api_exam, api_login, hash_threads
+from server import api_admin, api_attempt, api_exam, api_login, forwarded, hash_threads
 from server.clock import Clock
 from server.context import ServerContext
 from server.errors import install_error_handlers
@@ -149,10 +149,12 @@ def create_app(ctx: ServerContext) -> FastAPI:
     # At most login_slots argon2 hashes at once, on low-priority threads of their own; the
     # gate admits twice as many logins, so that one's database work overlaps another's
     # hash, and queues or refuses the rest (server/login_gate.py).
+    forwarded.networks(ctx.settings.proxy_addresses)  # a wrong entry stops the start
     hashing = ctx.settings.login_slots or default_slots()
     hash_threads.configure(threads=hashing)
     app.add_middleware(LoginGate, slots=LOGINS_PER_HASH_THREAD * hashing,
                        max_wait_s=ctx.settings.login_max_wait_s,
-                       trust_proxy=ctx.settings.trust_proxy)
+                       trust_proxy=ctx.settings.trust_proxy,
+                       proxies=ctx.settings.proxy_addresses)
     app.add_middleware(ServerTimeHeaders, clock=ctx.clock)
     return app

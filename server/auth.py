@@ -21,6 +21,7 @@ from server.db import (
     token_digest,
 )
 from server.errors import ApiError
+from server.forwarded import DEFAULT_PROXIES, sender
 
 CANDIDATE = CANDIDATE_TOKEN
 ADMIN = "admin"
@@ -65,16 +66,15 @@ def new_token() -> str:
 def client_ip(request: Request, *, trust_proxy: bool) -> str:
     """The address the request came from, as the admin should register it.
 
-    Behind a trusted reverse proxy the peer is the proxy itself; the client is the last
-    X-Forwarded-For entry, the one the proxy appended (earlier entries are whatever the
-    client chose to send, so they are not trusted).
+    Behind a trusted reverse proxy (one of ``proxy_addresses``) the peer is the proxy
+    itself; the client is the last X-Forwarded-For entry, the one the proxy appended
+    (server/forwarded.py).
     """
-    if trust_proxy:
-        forwarded = request.headers.get("x-forwarded-for", "")
-        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-        if hops:
-            return hops[-1]
-    return request.client.host if request.client else ""
+    ctx = getattr(request.app.state, "ctx", None)
+    proxies = ctx.settings.proxy_addresses if ctx is not None else DEFAULT_PROXIES
+    return sender(request.client.host if request.client else "",
+                  ",".join(request.headers.getlist("x-forwarded-for")),
+                  trust_proxy=trust_proxy, proxies=proxies)
 
 
 def _bearer(request: Request) -> str:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from server.forwarded import DEFAULT_PROXIES
+
 DATA_DIR_ENV = "EXAM_SERVER_DATA"
 SETTINGS_FILE = "server.toml"
 
@@ -34,6 +36,11 @@ class ServerSettings:
     trust_proxy: bool = field(
         default=False,
         metadata={"help": "take the client IP from X-Forwarded-For (only behind a proxy)"},
+    )
+    proxy_addresses: str = field(
+        default=DEFAULT_PROXIES,
+        metadata={"help": "with trust_proxy: the proxies (addresses or networks, "
+                  "comma-separated) whose X-Forwarded-For is believed"},
     )
     token_grace_s: int = field(
         default=6 * 3600,

@@ -38,6 +38,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import request_limits
+from server.forwarded import DEFAULT_PROXIES, sender
 from server.request_limits import LOGIN_LIMIT
 
 # Every form that verifies a password: candidates, the admin API and pages, the console.
@@ -54,26 +55,24 @@ def default_slots() -> int:
     return max(1, (os.cpu_count() or 1) // workers)
 
 
-def source_address(scope: Scope, *, trust_proxy: bool) -> str:
-    """The sender, as server/auth.py's client_ip sees it (the last X-Forwarded-For hop
-    behind a trusted proxy, else the peer)."""
-    if trust_proxy:
-        for name, value in scope.get("headers", []):
-            if name == b"x-forwarded-for":
-                hops = [h.strip() for h in value.decode("latin-1").split(",") if h.strip()]
-                if hops:
-                    return str(hops[-1])
+def source_address(scope: Scope, *, trust_proxy: bool, proxies: str) -> str:
+    """The sender, as server/auth.py's client_ip sees it (server/forwarded.py)."""
+    forwarded_for = ",".join(value.decode("latin-1") for name, value in scope.get("headers", [])
+                             if name == b"x-forwarded-for")
     client = scope.get("client")
-    return str(client[0]) if client else ""
+    return sender(str(client[0]) if client else "", forwarded_for, trust_proxy=trust_proxy,
+                  proxies=proxies)
 
 
 class LoginGate:
     def __init__(self, app: ASGIApp, *, slots: int, max_wait_s: float,
-                 trust_proxy: bool = False, body_timeout_s: float = BODY_TIMEOUT_S) -> None:
+                 trust_proxy: bool = False, proxies: str = DEFAULT_PROXIES,
+                 body_timeout_s: float = BODY_TIMEOUT_S) -> None:
         self.app = app
         self.slots = slots
         self.max_wait_s = max_wait_s
         self.trust_proxy = trust_proxy
+        self.proxies = proxies
         self.body_timeout_s = body_timeout_s
         self._running = 0
         self._waiting: dict[str, deque[asyncio.Future[None]]] = {}
@@ -88,7 +87,8 @@ class LoginGate:
         body = await self._read_body(scope, receive, send)
         if body is None:
             return
-        address = source_address(scope, trust_proxy=self.trust_proxy)
+        address = source_address(scope, trust_proxy=self.trust_proxy,
+                                 proxies=self.proxies)
         expected_wait = (self._ahead_of(address) + 1) * self._service_s / self.slots
         if self._running >= self.slots and expected_wait > self.max_wait_s:
             await self._busy(expected_wait, scope, receive, send)

@@ -399,6 +399,45 @@ def test_a_forged_forwarded_for_does_not_pass_the_center_ip_rule(live: LiveServe
     assert response.status_code == 403 and response.json()["error"] == "outside_center"
 
 
+def _post_with_forwarded_for(address: str, url: str, forwarded_for: str,
+                             body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    parts = urlsplit(url)
+    assert parts.hostname is not None and parts.port is not None
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30,
+                                            source_address=(address, 0))
+    try:
+        connection.request("POST", parts.path, body=json.dumps(body), headers={
+            "Content-Type": "application/json", "X-Forwarded-For": forwarded_for})
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+@pytest.mark.attack("deploy")
+def test_trust_proxy_on_a_worker_the_lan_reaches_believes_only_the_proxy(
+        tmp_path: Path, paper_source: Path, database_url: str) -> None:
+    # `serve --trust-proxy` listens on 0.0.0.0 by default: a PC that reaches the worker
+    # directly, not through nginx, writes the center's address into X-Forwarded-For.
+    with live_server(tmp_path / "data", demo_paper=paper_source, start_in_s=-60,
+                     trust_proxy=True, database_url=database_url or None) as live:
+        assert live.demo is not None
+        person = live.demo.candidates[0]
+        center = live.db.get_center(live.demo.center_id)
+        assert center is not None
+        live.db.upsert_center(center_id=center.id, name=center.name, allowed_ips=["10.9.9.9"])
+        body = {"username": person.student_no, "password": person.password,
+                "client_id": "pc-a"}
+        status, answer = _post_with_forwarded_for(ATTACKER_ADDRESS, live.api("/login"),
+                                                  "10.9.9.9", body)
+        assert status == 403 and answer["error"] == "outside_center", answer
+        assert answer["detail"]["seen_ip"] == ATTACKER_ADDRESS
+        # Through the proxy (nginx on this host) the forwarded address counts.
+        status, answer = _post_with_forwarded_for("127.0.0.1", live.api("/login"),
+                                                  "10.9.9.9", body)
+        assert status == 200, answer
+
+
 @pytest.mark.attack("deploy")
 def test_hashing_threads_start_where_thread_priority_cannot_be_set(
         monkeypatch: pytest.MonkeyPatch) -> None:
