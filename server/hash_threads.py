@@ -64,9 +64,21 @@ class HashThreads:
         self._executor = ThreadPoolExecutor(max_workers=self.threads,
                                             thread_name_prefix="argon2",
                                             initializer=_lower_priority)
+        self._count_lock = threading.Lock()
+        self._in_use = 0
 
     def run(self, work: Callable[..., T], *args: object) -> T:
-        return self._executor.submit(work, *args).result()
+        with self._count_lock:
+            self._in_use += 1
+        try:
+            return self._executor.submit(work, *args).result()
+        finally:
+            with self._count_lock:
+                self._in_use -= 1
+
+    def in_use(self) -> int:
+        """Hashes running or waiting for a thread."""
+        return self._in_use
 
 
 _lock = threading.Lock()
@@ -94,3 +106,9 @@ def run(work: Callable[..., T], *args: object) -> T:
                 _pool = HashThreads(threads=default_threads())
             pool = _pool
     return pool.run(work, *args)
+
+
+def in_use() -> int:
+    """Hashes running or waiting on this process's threads (tests: a full login gate)."""
+    pool = _pool
+    return pool.in_use() if pool is not None else 0

@@ -155,10 +155,10 @@ def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
 
 @contextmanager
 def login_gate_full(server: LiveServer, *, hashing_threads: int = 1) -> Iterator[None]:
-    """The login gate of *server* (started with ``login_slots=hashing_threads``) full until
-    the block ends: its hashing threads are kept busy and as many logins as the gate has
-    places wait for them, real requests with whole bodies (a client that never sends its
-    body holds no place: server/login_gate.py)."""
+    """The login gate of *server* (started with ``login_slots=hashing_threads`` and a small
+    ``login_max_wait_s``) full until the block ends: its hashing threads are kept busy and
+    as many logins as the gate has places wait for them, real requests with whole bodies
+    (a client that never sends its body holds no place: server/login_gate.py)."""
     import requests
 
     release = threading.Event()
@@ -171,6 +171,13 @@ def login_gate_full(server: LiveServer, *, hashing_threads: int = 1) -> Iterator
     for thread in blockers + holders:
         thread.start()
     try:
+        # Full once every holder waits for a hashing thread (an admitted probe would
+        # teach the gate that logins are quick, and it would queue the next one).
+        deadline = time.monotonic() + 10
+        while hash_threads.in_use() < len(blockers) + len(holders):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the holding logins never filled the login gate")
+            time.sleep(0.02)
         yield
     finally:
         release.set()
