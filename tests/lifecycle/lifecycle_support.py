@@ -22,7 +22,9 @@ from server.testing import LiveServer
 def preload_pc(srv: LiveServer, url: str, data_dir: Path) -> None:
     """The center admin preloads the package on this PC the day before."""
     assert srv.demo is not None
-    api = ExamApi(url, clock=ServerClock(), timeout_s=2.0)
+    # 15 s: the admin's hash runs on the server's low-priority hashing thread, which a
+    # loaded machine serves last (2 s timed out under load)
+    api = ExamApi(url, clock=ServerClock(), timeout_s=15.0)
     preload_exam(api=api, data_dir=data_dir, exam_id=srv.demo.exam_id,
                  admin_username=srv.demo.admin_username, admin_password=srv.demo.admin_password)
 
