@@ -174,14 +174,27 @@ class AnswerStore:
                 # Every row up to *point* must be durable before the log starts over
                 # there: commits made at synchronous=NORMAL may still be in the OS cache.
                 _sync_wal(path)
-                redo_log = RedoLog(redo_path_for(path), keys, current=point)
-                if conn.execute("SELECT 1 FROM meta WHERE name = ?",
-                                (REDO_META,)).fetchone() is None:
-                    # Marks that a missing log is a loss (written after the log exists).
-                    conn.execute("INSERT INTO meta (name, value) VALUES (?, '1')",
-                                 (REDO_META,))
-                reach_path_for(path).unlink(missing_ok=True)  # an earlier version's record
-                conn.execute("PRAGMA synchronous = NORMAL")
+                try:
+                    redo_log = RedoLog(redo_path_for(path), keys, current=point)
+                except OSError as exc:
+                    # No room for a new log (full disk) or the old one cannot be replaced:
+                    # the store opens without one, at synchronous=FULL (every commit
+                    # flushes the WAL), as after a failed record; the old log stays valid.
+                    log.error("cannot start the redo log of %s over: %s", path, exc)
+                if redo_log is not None:
+                    if conn.execute("SELECT 1 FROM meta WHERE name = ?",
+                                    (REDO_META,)).fetchone() is None:
+                        # Marks that a missing log is a loss (written after the log exists).
+                        conn.execute("INSERT INTO meta (name, value) VALUES (?, '1')",
+                                     (REDO_META,))
+                        if conn.execute("SELECT 1 FROM revisions LIMIT 1").fetchone() is None:
+                            # A new store: the marker goes into the main file now, so that
+                            # losing the WAL and the log together is reported, never a
+                            # store that looks as if it never had either. (No row exists
+                            # yet, so no row leaves the WAL before a backup holds it.)
+                            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    reach_path_for(path).unlink(missing_ok=True)  # an earlier version's
+                    conn.execute("PRAGMA synchronous = NORMAL")
         except DatabaseError as exc:
             _close_quietly(conn, redo_log)
             raise connection.open_error(exc, path) from exc

@@ -146,6 +146,8 @@ def read_log(path: Path, keys: RedoKeys) -> RedoContents | None:
         data = path.read_bytes()
     except FileNotFoundError:
         return None
+    except IsADirectoryError as exc:  # a directory where the log was: nothing to count
+        raise RedoUnreadable(f"{path.name}: not a file") from exc
     if len(data) < PAGE:
         raise RedoUnreadable(f"{path.name}: {len(data)} bytes")
     header = data[:_HEADER.size]
@@ -186,8 +188,11 @@ def read_log(path: Path, keys: RedoKeys) -> RedoContents | None:
     contents.damaged_records = [(first, count) for first, count, torn in headed
                                 if not torn or first <= last_valid]
     # The file grows only by whole chunks of zeros, so one that ends inside a chunk with
-    # data in its last sector was cut: records after the cut are unknown.
-    cut = len(data) % CHUNK != 0 and any(data[-_SECTOR:])
+    # data in that chunk was cut: records after the cut are unknown. (A grow that did not
+    # finish leaves a partial chunk of zeros only: records are written after it.) A cut at
+    # a chunk boundary cannot be told from a log that ends there.
+    tail = len(data) % CHUNK
+    cut = tail != 0 and any(data[len(data) - tail:])
     contents.damaged_tail = cut or any(offset >= valid_end for offset in unexplained)
     contents.transactions.sort(key=lambda t: t.first)
     return contents
@@ -309,11 +314,16 @@ def start_fresh(path: Path, point: Point, keys: RedoKeys) -> None:
     header = _HEADER.pack(_MAGIC, os.urandom(16), point.seq, point.digest)
     first = (header + hmac.new(keys.mac, header, hashlib.sha256).digest()).ljust(PAGE, b"\0")
     temp = path.with_name(path.name + ".tmp")
-    with open(temp, "wb") as handle:
-        handle.write(first + bytes(CHUNK - PAGE))
-        handle.flush()
-        os.fsync(handle.fileno())
-    replace_durably(temp, path)
+    try:
+        with open(temp, "wb") as handle:
+            handle.write(first + bytes(CHUNK - PAGE))
+            handle.flush()
+            os.fsync(handle.fileno())
+        replace_durably(temp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temp.unlink()  # a full disk: give the space back
+        raise
 
 
 class RedoLog:
@@ -390,10 +400,16 @@ class RedoLog:
     def _grow(self, needed: int) -> None:
         """Rare (many saves without a checkpoint): written zeros, flushed with metadata."""
         size = self._size
-        while size < needed:
-            self._write_at(size, bytes(CHUNK))
-            size += CHUNK
-        os.fsync(self._fd)
+        try:
+            while size < needed:
+                self._write_at(size, bytes(CHUNK))
+                size += CHUNK
+            os.fsync(self._fd)
+        except OSError:
+            # Back to whole chunks: a log that ends inside a chunk reads as cut.
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, self._size)
+            raise
         self._size = size
 
     def _write_at(self, offset: int, data: bytes) -> None:
