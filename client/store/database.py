@@ -48,7 +48,15 @@ from client.store.model import (
 )
 from client.store.paths import backup_path_for, shm_path, wal_path
 from client.store.reach import ChainKeys, reach_path_for
-from client.store.redo import REDO_META, RedoKeys, RedoLog, RedoRow, redo_path_for
+from client.store.redo import (
+    REDO_IDS_META,
+    REDO_META,
+    RedoKeys,
+    RedoLog,
+    RedoRow,
+    new_file_id,
+    redo_path_for,
+)
 
 log = logging.getLogger(__name__)
 
@@ -174,8 +182,13 @@ class AnswerStore:
                 # Every row up to *point* must be durable before the log starts over
                 # there: commits made at synchronous=NORMAL may still be in the OS cache.
                 _sync_wal(path)
+                # The store names the log before it exists (autocommit, synchronous=FULL).
+                next_id = new_file_id()
+                _name_log(conn, previous=checked.log_id, following=next_id)
                 try:
-                    redo_log = RedoLog(redo_path_for(path), keys, current=point)
+                    redo_log = RedoLog(redo_path_for(path), keys, current=point,
+                                       file_id=next_id)
+                    _name_log(conn, previous=next_id, following=next_id)
                 except OSError as exc:
                     # No room for a new log (full disk) or the old one cannot be replaced:
                     # the store opens without one, at synchronous=FULL (every commit
@@ -658,6 +671,17 @@ class AnswerStore:
         backup). Without a snapshot, rows only in the main file can no longer serve as a
         patch base: the next long save of every question is stored whole.
         """
+        next_id: bytes | None = None
+        if self._redo is not None:
+            # Name the next log in the store before the checkpoint makes it durable in the
+            # main file; the current log stays valid (previous) until it is replaced.
+            next_id = new_file_id()
+            try:
+                with self._write():
+                    _name_log(self._conn, previous=self._redo.file_id, following=next_id)
+            except StoreError as exc:
+                log.warning("cannot name the next redo log of %s: %s", self._path, exc)
+                next_id = None
         try:
             _busy, frames, backfilled = self._conn.execute(
                 "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
@@ -669,7 +693,8 @@ class AnswerStore:
             if not after_snapshot:
                 self._latest.clear()
         self._commits_since_checkpoint = 0
-        if self._redo is not None and self._wal_backfilled and self._path is not None:
+        if (self._redo is not None and self._wal_backfilled and self._path is not None
+                and next_id is not None):
             # SQLite synced the WAL before and the main file after a complete checkpoint
             # (also at synchronous=NORMAL); the main file is flushed once more here so the
             # log is never started over past rows that are not durable in it.
@@ -678,7 +703,20 @@ class AnswerStore:
             except OSError as exc:
                 log.warning("cannot flush %s after a checkpoint: %s", self._path, exc)
                 return
-            self._redo.rotate()
+            self._redo.rotate(file_id=next_id)
+            if self._redo.file_id == next_id:
+                # Replaced: from now on only the new log is this store's (flushed, so a
+                # power cut cannot bring the pair back with the old log in it).
+                # Copied into the main file at once, so the WAL again holds nothing the
+                # main file lacks (a snapshot then copies the main file only).
+                try:
+                    with self._write():
+                        _name_log(self._conn, previous=next_id, following=next_id)
+                    _busy, frames, backfilled = self._conn.execute(
+                        "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    self._wal_backfilled = int(frames) == int(backfilled)
+                except (StoreError, DatabaseError) as exc:
+                    log.warning("cannot name the redo log of %s: %s", self._path, exc)
 
     def wal_size(self) -> int:
         if self._path is None:
@@ -770,6 +808,12 @@ class _Checked:
 
     point: reach.Point
     replay: tuple[redo.RedoTransaction, ...] = ()
+    log_id: bytes = b""  # the file id of the log found at open (none: empty)
+
+
+def _name_log(conn: Connection, *, previous: bytes, following: bytes) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
+                 (REDO_IDS_META, f"{previous.hex()},{following.hex()}"))
 
 
 def _check_reach(conn: Connection, path: Path,
@@ -804,11 +848,18 @@ def _check_reach(conn: Connection, path: Path,
     if contents.damaged_tail:
         return None, StoreCorruptError("store.redo_damaged", _msg_corrupt(), path=str(path),
                                        held=verdict.held, expected=verdict.expected)
+    named = conn.execute("SELECT value FROM meta WHERE name = ?",
+                         (REDO_IDS_META,)).fetchone() if patched else None
+    if named is not None and contents.file_id.hex() not in str(named[0]).split(","):
+        # A log of this store (same key) from before its last restart, copied back: it
+        # may lack acknowledged rows that the store's lost WAL held. Not trusted.
+        log.error("redo log of %s is not the one the store names", path)
+        return None, StoreCorruptError("store.redo_stale", _msg_corrupt(), path=str(path))
     point = chain.last
     if verdict.replay:
         last = verdict.replay[-1]
         point = reach.Point(last.last, last.digest)
-    return _Checked(point, verdict.replay), None
+    return _Checked(point, verdict.replay, contents.file_id), None
 
 
 def _check_legacy_record(conn: Connection, path: Path, keys: ChainKeys, *,

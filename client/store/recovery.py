@@ -53,6 +53,7 @@ from client.store.model import ServerAnswer
 from client.store.paths import StorePaths, backup_path_for, shm_path, wal_path
 from client.store.reach import ChainKeys, reach_path_for, read_record
 from client.store.redo import (
+    REDO_IDS_META,
     REDO_META,
     RedoContents,
     RedoKeys,
@@ -330,7 +331,7 @@ def _recover(
     expected: int | None = None
     if record is not None:  # an earlier version's reach record (reach.py)
         expected = record.top.seq if record.settled else record.base.seq
-    if redo_log is not None and not redo_log.damaged_tail:
+    if redo_log is not None and not redo_log.damaged_tail and reason != "store.redo_stale":
         # Every acknowledged row, by its own seq: the log's start point is durable in the
         # main file, every later acknowledged row has its record (redo.py).
         expected = max(expected or 0, redo_log.last_seq)
@@ -358,6 +359,7 @@ def _recover(
             # The rebuilt store gets a new redo log at its first open: the old one's
             # marker would make that open take the new store's missing log for a loss.
             salvage.meta.pop(REDO_META, None)
+            salvage.meta.pop(REDO_IDS_META, None)
             store.restore_meta(salvage.meta)
             store.restore_blobs(salvage.blobs)
         from_server, checked, error = _ask_server(store, server_answers)

@@ -53,6 +53,15 @@ _HEADER = struct.Struct("<8s16sQ32s")  # magic, file id, start seq, start digest
 _RECORD_HEAD = struct.Struct("<I12sQI16s")
 _SECTOR = 512  # a torn write leaves whole sectors old (zeros here) or new
 REDO_META = "redo_log"  # in the store's meta once it has kept a redo log
+# In the store's meta: the file ids of the log it may be paired with ("<previous>,<next>",
+# hex), written before each checkpoint and at open, before the log is started over. So
+# the durable store names its log, and a log copied back from before the last restart is
+# refused instead of trusted.
+REDO_IDS_META = "redo_log_ids"
+
+
+def new_file_id() -> bytes:
+    return os.urandom(16)
 
 
 def redo_path_for(db: Path) -> Path:
@@ -118,6 +127,7 @@ class RedoContents:
     could not be read."""
 
     start: Point
+    file_id: bytes = b""
     transactions: list[RedoTransaction] = field(default_factory=list)
     damaged_pages: int = 0  # pages that are neither zeros nor part of a valid record
     # Records whose header is intact but whose body is not: (first seq, row count).
@@ -157,7 +167,7 @@ def read_log(path: Path, keys: RedoKeys) -> RedoContents | None:
     magic, file_id, start_seq, start_digest = _HEADER.unpack(header)
     if magic != _MAGIC:
         raise RedoUnreadable(f"{path.name}: not a redo log")
-    contents = RedoContents(start=Point(start_seq, start_digest))
+    contents = RedoContents(start=Point(start_seq, start_digest), file_id=file_id)
     offset = PAGE
     valid_end = PAGE  # just after the last valid record
     headed: list[tuple[int, int, bool]] = []  # damaged records with an intact header
@@ -308,10 +318,12 @@ def extend(keys: RedoKeys, digest: bytes, row: RedoRow) -> bytes:
                              revision=row.revision, stored=row.stored, patch_of=row.patch_of)
 
 
-def start_fresh(path: Path, point: Point, keys: RedoKeys) -> None:
+def start_fresh(path: Path, point: Point, keys: RedoKeys, *, file_id: bytes | None = None
+                ) -> None:
     """A new, empty log starting at *point*, atomically in place of the old one. Only call
-    it once every row up to *point* is durable in the store's main file or WAL."""
-    header = _HEADER.pack(_MAGIC, os.urandom(16), point.seq, point.digest)
+    it once every row up to *point* is durable in the store's main file or WAL, and (for
+    the candidate's store) once *file_id* is named in its meta (REDO_IDS_META)."""
+    header = _HEADER.pack(_MAGIC, file_id or new_file_id(), point.seq, point.digest)
     first = (header + hmac.new(keys.mac, header, hashlib.sha256).digest()).ljust(PAGE, b"\0")
     temp = path.with_name(path.name + ".tmp")
     try:
@@ -334,10 +346,11 @@ class RedoLog:
     starts the log over once a checkpoint made the store durable up to its current point.
     """
 
-    def __init__(self, path: Path, keys: RedoKeys, *, current: Point) -> None:
+    def __init__(self, path: Path, keys: RedoKeys, *, current: Point,
+                 file_id: bytes | None = None) -> None:
         self._path = path
         self._keys = keys
-        start_fresh(path, current, keys)
+        start_fresh(path, current, keys, file_id=file_id)
         self._durable = current
         self._pending: list[RedoRow] = []
         self._pending_point = current
@@ -358,6 +371,10 @@ class RedoLog:
     @property
     def durable(self) -> Point:
         return self._durable
+
+    @property
+    def file_id(self) -> bytes:
+        return self._file_id
 
     @property
     def pending(self) -> bool:
@@ -421,14 +438,14 @@ class RedoLog:
         if written != len(data):
             raise OSError(f"short write to {self._path}")
 
-    def rotate(self) -> None:
+    def rotate(self, *, file_id: bytes | None = None) -> None:
         """Start over at the durable point (the store's main file now holds it). On
         failure the old log goes on (it holds only rows the store has durably); never
         raises."""
         if sys.platform == "win32":
             self.close()  # a file open without FILE_SHARE_DELETE cannot be replaced
         try:
-            start_fresh(self._path, self._durable, self._keys)
+            start_fresh(self._path, self._durable, self._keys, file_id=file_id)
         except OSError as exc:
             log.warning("cannot start the redo log %s over: %s", self._path, exc)
         if self._fd >= 0:
