@@ -360,7 +360,7 @@ class RedoLog:
     def _open(self) -> None:
         self._fd = os.open(self._path, os.O_RDWR | getattr(os, "O_BINARY", 0))
         header = self._read_at(0, _HEADER.size)
-        self._file_id = _HEADER.unpack(header)[1]
+        self._file_id: bytes = bytes(_HEADER.unpack(header)[1])
         self._offset = PAGE
         self._size = os.fstat(self._fd).st_size
 
