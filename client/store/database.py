@@ -185,7 +185,9 @@ class AnswerStore:
                 # The store names the log before it exists (autocommit, synchronous=FULL).
                 next_id = new_file_id()
                 _name_log(conn, previous=checked.log_id, following=next_id)
-                _sync_wal(path)  # done by that COMMIT already; said here for the harness
+                # That COMMIT (synchronous=FULL) flushed it; flushed explicitly because the
+                # order is the point (and tests/torture learns of it only here).
+                _sync_wal(path)
                 try:
                     redo_log = RedoLog(redo_path_for(path), keys, current=point,
                                        file_id=next_id)

@@ -1,4 +1,4 @@
-"""Attack review of the redo log (issue 21, docs/durability.md "Attack review").
+"""Attack review of the redo log (issue 21, docs/durability.md section 5b).
 
 Every attack works on real SQLCipher files: a store saves answers, its files are copied as
 a power cut would leave them (the WAL keeps only what is known to be flushed, the main file
@@ -359,7 +359,7 @@ def test_log_truncated_inside_every_record(tmp_path: Path) -> None:
 @pytest.mark.xfail(strict=True, reason=(
     "through, by design: the log as it was at an earlier moment is what a power cut at "
     "that moment leaves; only a second durable write per save could tell them apart "
-    "(docs/durability.md, Attack review)"))
+    "(docs/durability.md, 5b)"))
 def test_log_truncated_at_a_chunk_boundary(lab: Lab) -> None:
     """Records beyond the first 256 KiB chunk, the file cut back to one chunk."""
     for i in range(70):
@@ -453,7 +453,7 @@ def test_a_log_from_an_earlier_moment_copied_back(lab: Lab, power_cut: bool) -> 
 @pytest.mark.xfail(strict=True, reason=(
     "through, by design: the log as it was at an earlier moment is what a power cut at "
     "that moment leaves; only a second durable write per save could tell them apart "
-    "(docs/durability.md, Attack review)"))
+    "(docs/durability.md, 5b)"))
 def test_a_log_from_before_newer_saves_without_a_checkpoint(lab: Lab) -> None:
     """The same log file, copied before the newest saves (same file id, fewer records)."""
     lab.saves(8)
