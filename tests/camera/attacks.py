@@ -33,6 +33,10 @@ Kinds (``KINDS``):
   that restarts the clip), so that the stream never ends and every prompt sees the
   recorded actions again and again.
 
+Attack-review kinds (``review_*``: bent and folded prints, sheets moved instead of
+turned, genuine candidates with glasses, occlusion, low light, nodding turns) are built by
+tests/camera/attack_review.py and run by the benchmark with ``--review``.
+
 Limits (docs/camera.md): one real identity, 2.5D head rendering from one photo (no
 occlusion beyond ~25 deg, no real skin, no real paper or screen physics); the print and
 screen "looks" are simple colour and texture edits, not camera captures of real media.
@@ -499,4 +503,7 @@ def _scenario(kind: str, candidate: int, face: Face, rng: random.Random,
             medium = digital if attempt % 2 == 0 else screen_medium(r)
             return ReplaySource(frames, medium, loop=kind == "recording_loop")
         return Scenario(kind, candidate, replay)
+    from attack_review import REVIEW_KINDS, review_source  # attack-review kinds
+    if kind in REVIEW_KINDS:
+        return Scenario(kind, candidate, lambda a: review_source(kind, face, fresh(a)))
     raise ValueError(kind)

@@ -60,6 +60,9 @@ class KindResult:
     candidates: int = 0
     accepted_candidates: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
+    # geometry.head_vs_plane of the completed turns of accepted / refused attempts
+    accepted_turns: list[float] = field(default_factory=list)
+    refused_turns: list[float] = field(default_factory=list)
 
 
 def run_candidate(analyzer: FaceAnalyzer, scenario: Scenario, *, max_attempts: int,
@@ -93,6 +96,10 @@ def evaluate(analyzer: FaceAnalyzer, image_analyzer: FaceAnalyzer, *, kinds: Ite
             summary.accepted_attempts += len(passed)
             summary.accepted_candidates += 1 if passed else 0
             summary.reasons.update(r.reason for r in results)
+            for r in results:
+                turns = (summary.accepted_turns if r.outcome is Outcome.VERIFIED
+                         else summary.refused_turns)
+                turns.extend(r.head_vs_plane)
         out[kind] = summary
     return out
 
