@@ -13,6 +13,8 @@ answered by moving the surface over 6 frames, holding it ~1 s and moving it back
   the camera, as a face does), radius 0.5-3 face widths; turned 20-40 deg about an axis
   behind the sheet, in the direction the landmarker reads as the prompted turn. A curved
   sheet has real depth: does it read as a head?
+- ``review_bent_tight``: the attacker who practised: the tightest wrap (radius 0.5-0.8
+  face widths) turned 22-32 deg, the poses the landmarker read as a turn in the probe.
 - ``review_fold``: the print folded along the vertical line through the nose tip, the two
   halves receding 10-35 deg (a crude relief: two planes meeting along the nose line),
   turned 15-40 deg about an axis behind the fold.
@@ -62,7 +64,8 @@ from client.camera.liveness import Challenge
 
 Image = npt.NDArray[np.uint8]
 
-REVIEW_ATTACK_KINDS = ("review_bent", "review_fold", "review_tilt_grid", "review_moved")
+REVIEW_ATTACK_KINDS = ("review_bent", "review_bent_tight", "review_fold", "review_tilt_grid",
+                       "review_moved")
 REVIEW_GENUINE_KINDS = ("review_genuine_nod", "review_genuine_glasses",
                         "review_genuine_occluded", "review_genuine_dark")
 REVIEW_KINDS = REVIEW_ATTACK_KINDS + REVIEW_GENUINE_KINDS
@@ -247,6 +250,10 @@ def review_attacker(kind: str, face: Face, rng: random.Random) -> Policy:
         radius = width * rng.uniform(0.5, 3.0) * scale
         surface = Surface("cylinder", radius=radius, pivot=radius * rng.uniform(0.5, 1.0))
         move = Move(yaw=rng.uniform(20, 40), sign=BENT_SIGN)
+    elif kind == "review_bent_tight":
+        radius = width * rng.uniform(0.5, 0.8) * scale
+        surface = Surface("cylinder", radius=radius, pivot=radius * rng.uniform(0.5, 1.0))
+        move = Move(yaw=rng.uniform(22, 32), sign=BENT_SIGN)
     elif kind == "review_fold":
         surface = Surface("fold", fold_x=nose_x * scale, fold_deg=rng.uniform(10, 35),
                           pivot=width * scale * rng.uniform(0.2, 0.6))
