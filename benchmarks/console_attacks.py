@@ -1,6 +1,8 @@
-"""Attack review of the invigilation console: runs the attack set (tests/console/
+"""Attack review of the invigilation console: runs the attack sets (tests/console/
 test_console_attacks.py, real server over HTTP, headless Chromium where the browser
-decides) and prints, per category, how many attacks were stopped and how many got through.
+decides; test_console_client_attacks.py, the exam PC's side: crafted heartbeat answers
+over real HTTP, the message parser and banner) and prints, per category, how many attacks
+were stopped and how many got through.
 
     python benchmarks/console_attacks.py
 
@@ -19,7 +21,8 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-ATTACKS = ROOT / "tests" / "console" / "test_console_attacks.py"
+ATTACKS = [ROOT / "tests" / "console" / name
+           for name in ("test_console_attacks.py", "test_console_client_attacks.py")]
 
 
 class _Tally:
@@ -49,7 +52,7 @@ class _Tally:
 def main() -> int:
     tally = _Tally()
     started = time.perf_counter()
-    pytest.main([str(ATTACKS), "-q", "-p", "no:cacheprovider", "--no-header", "-rN",
+    pytest.main([*map(str, ATTACKS), "-q", "-p", "no:cacheprovider", "--no-header", "-rN",
                  "-o", "console_output_style=classic"], plugins=[tally])
     elapsed = time.perf_counter() - started
     by_category: dict[str, list[str]] = defaultdict(list)

@@ -819,7 +819,7 @@ class ExamSession:
             fresh = staff_messages.new_messages(self._messages, received)
             if not fresh:
                 return
-            self._messages = sorted([*self._messages, *fresh], key=lambda m: m.id)
+            self._messages = staff_messages.keep_newest([*self._messages, *fresh])
             text = staff_messages.dumps(self._messages)
         writer = self._writer
         if writer is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,9 @@ log = logging.getLogger(__name__)
 META_MESSAGES = "staff_messages"
 META_READ = "staff_messages_read"
 TEXT_MAX = 1_000  # the server allows 500; anything longer is cut, never trusted blindly
+KEEP_MAX = 200  # messages kept on the PC: far more than an exam sees, bounded for a flood
+_EPOCH_MS_MAX = 2 ** 53
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,22 @@ def parse(raw: Mapping[str, Any]) -> StaffMessage | None:
         return None
     if message_id <= 0 or not isinstance(text, str) or not isinstance(sender, str):
         return None
-    return StaffMessage(id=message_id, text=text[:TEXT_MAX], sender=sender[:100], at_ms=at_ms)
+    if not 0 < at_ms < _EPOCH_MS_MAX:
+        return None  # beyond any calendar: the banner could not even show its time
+    return StaffMessage(id=message_id, text=_visible(text)[:TEXT_MAX],
+                        sender=_visible(sender)[:100], at_ms=at_ms)
+
+
+def _visible(text: str) -> str:
+    """Without control and format characters (RTL overrides, isolates, escape codes) that
+    could disguise what the candidate reads; line breaks stay."""
+    return "".join(c for c in text
+                   if c == "\n" or unicodedata.category(c) not in _HIDDEN_CATEGORIES)
+
+
+def keep_newest(messages: Iterable[StaffMessage]) -> list[StaffMessage]:
+    """At most KEEP_MAX messages, the newest, oldest first (a flood cannot fill memory)."""
+    return sorted(messages, key=lambda m: m.id)[-KEEP_MAX:]
 
 
 def new_messages(known: Iterable[StaffMessage],
@@ -70,4 +89,4 @@ def loads(text: str | None) -> list[StaffMessage]:
         log.error("stored staff messages unreadable; starting an empty list")
         return []
     found = [parse(item) for item in raw if isinstance(item, dict)] if isinstance(raw, list) else []
-    return sorted((m for m in found if m is not None), key=lambda m: m.id)
+    return keep_newest(m for m in found if m is not None)

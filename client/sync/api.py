@@ -111,6 +111,20 @@ def ca_bundle(ca_file: Path | None, *, cache_dir: Path) -> str:
     return str(combined)
 
 
+# A heartbeat's end further than this from the server's own clock is no exam's end (a
+# day of extra time and pauses is already more than any allowance): a misbehaving answer.
+END_HORIZON_MS = 7 * 24 * 3_600_000
+_EPOCH_MS_MAX = 2 ** 53  # beyond any calendar, SQLite's INTEGER and a JSON number's precision
+
+
+def _epoch_ms(value: Any) -> int:
+    """A server's epoch-milliseconds field: a plain positive JSON integer, or ValueError
+    (no bool, no fraction, no infinity: an absurd end must not crash or become the end)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < _EPOCH_MS_MAX:
+        raise ValueError(f"not a time in ms: {value!r}")
+    return value
+
+
 CONNECT_TIMEOUT_S = 5.0  # a LAN or campus server answers a SYN in milliseconds
 
 
@@ -376,10 +390,13 @@ class ExamApi:
         try:
             since = body.get("paused_since_ms")
             messages = body.get("messages") or []
+            server_ms, end_ms = _epoch_ms(body["server_time_ms"]), _epoch_ms(body["end_ms"])
+            if abs(end_ms - server_ms) > END_HORIZON_MS:
+                raise ValueError(f"end {end_ms} too far from the server's clock {server_ms}")
             return HeartbeatReply(
-                server_time_ms=int(body["server_time_ms"]), end_ms=int(body["end_ms"]),
+                server_time_ms=server_ms, end_ms=end_ms,
                 paused=bool(body["paused"]),
-                paused_since_ms=None if since is None else int(since),
+                paused_since_ms=None if since is None else _epoch_ms(since),
                 messages=[m for m in messages if isinstance(m, dict)])
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ServerUnreachable(f"unreadable heartbeat answer: {exc}") from exc

@@ -33,6 +33,7 @@ class MessageBanner(QFrame):
                            "border: 1px solid #7aa7d8; border-radius: 4px; }")
         self.title = QLabel()
         self.title.setObjectName("staffMessageTitle")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)  # carries the sender's name
         self.text = QLabel()
         self.text.setObjectName("staffMessageText")
         self.text.setWordWrap(True)
