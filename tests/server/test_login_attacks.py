@@ -256,12 +256,33 @@ def _flood(live: LiveServer, body: dict[str, Any], *, senders: int) -> Iterator[
     statuses: list[int] = []
 
     def send() -> None:
+        # One kept-alive connection per sender, as a browser or script would: a new one
+        # per request would leave thousands of sockets in TIME_WAIT and run this
+        # machine out of ephemeral ports.
+        parts = urlsplit(live.api("/login"))
+        assert parts.hostname is not None and parts.port is not None
+        connection: http.client.HTTPConnection | None = None
         while not stop.is_set():
             try:
-                status, _, _ = _post_from(ATTACKER_ADDRESS, live.api("/login"), body)
-            except OSError:
-                continue
-            statuses.append(status)
+                if connection is None:
+                    connection = http.client.HTTPConnection(
+                        parts.hostname, parts.port, timeout=30,
+                        source_address=(ATTACKER_ADDRESS, 0))
+                connection.request("POST", parts.path, body=json.dumps(body),
+                                   headers={"Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                statuses.append(response.status)
+                if response.getheader("connection", "").lower() == "close":
+                    connection.close()
+                    connection = None
+            except (OSError, http.client.HTTPException):
+                if connection is not None:
+                    connection.close()
+                connection = None
+                time.sleep(0.05)
+        if connection is not None:
+            connection.close()
 
     threads = [threading.Thread(target=send, daemon=True) for _ in range(senders)]
     for thread in threads:
