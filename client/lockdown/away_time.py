@@ -5,9 +5,11 @@ queued for review as a "found" item when it starts and a "resolved" one when the
 is back (client/lockdown/focus.py, client/review/services.py), in the exam's own store.
 So a restart of the client (or a crash, deliberate or not) does not set the count back to
 zero. A loss with no recorded return (the client stopped while away) counts, but its time
-away is unknown and said so. Locks and suspends are counted apart, not as 切屏, and so is a
-loss withdrawn into one (client/lockdown/session_change.py). A user switch or a remote
-desktop taking the session is 切屏 and named: another user's desktop is another PC.
+away is unknown and said so. Screen locks (锁屏) and sleep (睡眠唤醒) are each counted apart,
+not as 切屏, and so is a loss withdrawn into one (client/lockdown/session_change.py): a
+proctor who sees "锁屏 3 次" asks another question than one who sees "睡眠 3 次" (the PC's
+power settings). A user switch or a remote desktop taking the session (切换用户) is 切屏 and
+named: another user's desktop is another PC.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from client.i18n import _
-from client.lockdown.session_change import INTERRUPTION_KINDS
 
 _SUFFIXES = ("-found", "-resolved")
 
@@ -27,9 +28,20 @@ class AwayTotals:
     losses: int          # times the exam window lost the foreground (user switches too)
     away_ms: int         # time away, summed over the losses with a recorded return
     unknown_returns: int  # losses whose return was never recorded
-    interruptions: int = 0  # locks and suspends (not 切屏)
-    interrupted_ms: int = 0  # their time, over those with a recorded end
     user_switches: int = 0  # of the losses, switches to another user or a remote session
+    locks: int = 0  # screen locks (锁屏, not 切屏)
+    locked_ms: int = 0  # their time, over those with a recorded end
+    suspends: int = 0  # sleep and wake-up (睡眠唤醒, not 切屏)
+    suspended_ms: int = 0
+
+    @property
+    def interruptions(self) -> int:
+        """Locks and suspends together (neither is 切屏)."""
+        return self.locks + self.suspends
+
+    @property
+    def interrupted_ms(self) -> int:
+        return self.locked_ms + self.suspended_ms
 
     def proctor_text(self) -> str:
         """One line for the proctor panel."""
@@ -44,9 +56,14 @@ class AwayTotals:
         if self.unknown_returns:
             text += _("（其中 {count} 次未记录返回时间，程序曾中断）").format(
                 count=self.unknown_returns)
+        if self.locks:
+            text += _("；锁屏 {count} 次，共 {duration}").format(
+                count=self.locks, duration=duration_text(self.locked_ms))
+        if self.suspends:
+            text += _("；睡眠唤醒 {count} 次，共 {duration}").format(
+                count=self.suspends, duration=duration_text(self.suspended_ms))
         if self.interruptions:
-            text += _("；锁屏或休眠 {count} 次，共 {duration}（不计为切屏）").format(
-                count=self.interruptions, duration=duration_text(self.interrupted_ms))
+            text += _("（不计为切屏）")
         return text
 
 
@@ -68,7 +85,8 @@ def away_totals(records: Iterable[tuple[str, Mapping[str, Any]]]) -> AwayTotals:
     often it was queued, and a loss withdrawn into a lock in any of its records is none.
     A user switch is a loss (and its time away)."""
     losses: dict[str, dict[str, int | None]] = {}
-    periods: dict[str, dict[str, int | None]] = {}
+    locks: dict[str, dict[str, int | None]] = {}
+    suspends: dict[str, dict[str, int | None]] = {}
     withdrawn: set[str] = set()
     switches: set[str] = set()
     for event_id, record in records:
@@ -81,8 +99,10 @@ def away_totals(records: Iterable[tuple[str, Mapping[str, Any]]]) -> AwayTotals:
         elif kind == "session_switched":
             episodes = losses
             switches.add(_episode(event_id))
-        elif kind in INTERRUPTION_KINDS:
-            episodes = periods
+        elif kind == "session_locked":
+            episodes = locks
+        elif kind == "suspended":
+            episodes = suspends
         else:
             continue
         detail = finding.get("detail")
@@ -99,10 +119,11 @@ def away_totals(records: Iterable[tuple[str, Mapping[str, Any]]]) -> AwayTotals:
     for key in withdrawn:
         losses.pop(key, None)
     away, unknown = _summed(losses.values())
-    interrupted, _open = _summed(periods.values())
+    locked, _open = _summed(locks.values())
+    suspended, _open = _summed(suspends.values())
     return AwayTotals(losses=len(losses), away_ms=away, unknown_returns=unknown,
-                      interruptions=len(periods), interrupted_ms=interrupted,
-                      user_switches=len(switches))
+                      user_switches=len(switches), locks=len(locks), locked_ms=locked,
+                      suspends=len(suspends), suspended_ms=suspended)
 
 
 def _summed(episodes: Iterable[dict[str, int | None]]) -> tuple[int, int]:

@@ -5,7 +5,9 @@ the session) take the foreground from the exam window without the candidate goin
 another program. Safe Exam Browser is blamed for recording them all alike; here they are
 periods of their own (client/lockdown/focus.py): recorded for the proctor with their
 duration, and a focus loss inside one is not a 切屏. The Windows adapter
-(client/lockdown/windows/session_notify.py) maps WTS session and power messages to these.
+(client/lockdown/windows/session_notify.py) maps WTS session and power messages to these;
+elsewhere the application state the platform reports through Qt does
+(from_application_state), so the same decision runs, and is tested, on Linux.
 """
 
 from __future__ import annotations
@@ -40,3 +42,19 @@ _PERIODS = {
 }
 # The recorded kinds of those periods, as LockdownEvent.kind.
 INTERRUPTION_KINDS = frozenset(_PERIODS.values())
+
+
+# Qt's application states (Qt.ApplicationState), named without Qt.
+APPLICATION_STATES = ("active", "inactive", "hidden", "suspended")
+
+
+def from_application_state(*, previous: str, current: str) -> SessionChange | None:
+    """What a change of the application state says about the session. "suspended" is the
+    platform putting the whole application to sleep (it reports it where it knows, before
+    the system sleeps); leaving it is the wake-up. Active / inactive / hidden are the
+    foreground, decided by the focus tracking, not a period of their own."""
+    if current == "suspended" and previous != "suspended":
+        return SessionChange.SUSPENDED
+    if previous == "suspended" and current != "suspended":
+        return SessionChange.RESUMED
+    return None

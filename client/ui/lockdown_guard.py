@@ -29,13 +29,17 @@ from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from client.lockdown.focus import FocusLog, LockdownEvent, notice_text
 from client.lockdown.policy import KeyFilter, Profile, plan_for
 from client.lockdown.restore import apply_policies, platform_store, record_path, restore
-from client.lockdown.session_change import SessionChange
+from client.lockdown.session_change import SessionChange, from_application_state
 
 log = logging.getLogger(__name__)
 
 HOOK_DRAIN_MS = 500
 # A focus loss shorter than this is Qt passing the focus between the exam's own windows.
 FOCUS_GRACE_MS = 300
+_STATE_NAMES = {Qt.ApplicationState.ApplicationActive: "active",
+                Qt.ApplicationState.ApplicationInactive: "inactive",
+                Qt.ApplicationState.ApplicationHidden: "hidden",
+                Qt.ApplicationState.ApplicationSuspended: "suspended"}
 
 
 def present_full_screen(window: QWidget, geometry: QRect | None = None) -> None:
@@ -136,6 +140,7 @@ class LockdownGuard(QObject):
         self._hook: Any = None
         self._session_filter: Any = None  # client.ui.session_events.SessionEventFilter
         self._primary: QScreen | None = None  # whose geometry the window follows
+        self._app_state = "active"  # the last application state Qt reported, by name
         self._record: Any = None
         self._drain = QTimer(self)
         self._drain.setInterval(HOOK_DRAIN_MS)
@@ -168,6 +173,7 @@ class LockdownGuard(QObject):
         app.screenRemoved.connect(self._on_screens)
         app.primaryScreenChanged.connect(self._on_primary_changed)
         app.clipboard().dataChanged.connect(self._on_clipboard)
+        self._app_state = _STATE_NAMES.get(QGuiApplication.applicationState(), "inactive")
         self._watch_primary(QGuiApplication.primaryScreen())
         self.focus_log.displays(len(QGuiApplication.screens()))
         self.clear_clipboard()
@@ -260,6 +266,16 @@ class LockdownGuard(QObject):
         self._focus_changed(self._exam_has_focus())
 
     def _on_application_state(self, state: Qt.ApplicationState) -> None:
+        # The platform putting the application to sleep and waking it is a suspend, not
+        # 切屏: the same decision as Windows' power messages (session_changed), fed from
+        # what Qt reports where there are no such messages.
+        name = _STATE_NAMES.get(state, "inactive")
+        previous, self._app_state = self._app_state, name
+        change = from_application_state(previous=previous, current=name)
+        if change is not None:
+            self.session_changed(change, "qt")
+            if change.begins:
+                return
         self._focus_changed(state == Qt.ApplicationState.ApplicationActive
                             and self._exam_has_focus())
 

@@ -106,6 +106,10 @@
     if (tile.integrity_blind > 0) badges.push(badge("warn", T.process_check_blind));
     // 切屏 on every seat where it happened: a count, not 需关注 by itself (a warning).
     if (tile.switches > 0) badges.push(badge("switches", `${T.switches} ${tile.switches} ${T.times}`));
+    // Each kind apart: a user switch is 切屏 and held for review; a lock or a sleep is not.
+    if (tile.user_switches > 0) badges.push(badge("user-switches", `${T.user_switches} ${tile.user_switches} ${T.times}`));
+    if (tile.session_locks > 0) badges.push(badge("session-locks", `${T.session_locks} ${tile.session_locks} ${T.times}`));
+    if (tile.suspends > 0) badges.push(badge("suspends", `${T.suspends} ${tile.suspends} ${T.times}`));
     if (tile.review_pending) badges.push(badge("warn", T.review));
     if (tile.version_too_old) badges.push(badge("held", `${T.too_old} ${tile.client_version}`));
     for (const id of tile.pending_requests) badges.push(badge("held", `${T.request} #${id}`));
@@ -169,7 +173,11 @@
       [T.process_check_blind, tile.integrity_blind || T.none],
       [T.switches, tile.switches
         ? `${tile.switches} ${T.times} · ${T.in_total} ${duration(tile.switched_away_ms)}` : T.none],
-      [T.session_breaks, tile.session_breaks ? `${tile.session_breaks} ${T.times}${T.not_counted}` : T.none],
+      [T.user_switches, tile.user_switches ? `${tile.user_switches} ${T.times}${T.counted_as_switch}` : T.none],
+      [T.session_locks, tile.session_locks
+        ? `${tile.session_locks} ${T.times} · ${T.in_total} ${duration(tile.locked_ms)}${T.not_counted}` : T.none],
+      [T.suspends, tile.suspends
+        ? `${tile.suspends} ${T.times} · ${T.in_total} ${duration(tile.suspended_ms)}${T.not_counted}` : T.none],
       [T.end_time, tile.extra_ms > 0
         ? `${clock(tile.end_ms)}（${T.extra_badge} +${minutes(tile.extra_ms)} ${T.minutes}）` : clock(tile.end_ms)],
       [T.message_badge, tile.messages.length ? el("ul", { class: "messages" }, ...tile.messages.map((m) =>

@@ -63,11 +63,16 @@ class Tile:
     # process_images unavailable: a tool could run unseen), which do need a proctor.
     integrity_blind: int
     # 切屏: times the exam window lost the foreground to another program during the exam,
-    # each counted once (client/lockdown/away_time.py), and the time away; screen locks,
-    # suspends and user switches apart (not 切屏).
+    # each counted once (client/lockdown/away_time.py), and the time away; of those, the
+    # switches to another user or a remote session (切换用户, held for review). Screen
+    # locks (锁屏) and sleep (睡眠唤醒) apart, each with its time: not 切屏.
     switches: int
     switched_away_ms: int
-    session_breaks: int
+    user_switches: int
+    session_locks: int
+    locked_ms: int
+    suspends: int
+    suspended_ms: int
     pending_requests: list[int]
     review_pending: bool
     attendance: str | None  # present|absent|None
@@ -205,6 +210,7 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
         requests = pending.get(attempt_id, []) if attempt_id is not None else []
         state, since = _state(attempt, exam=exam, held=bool(requests), now_ms=now_ms)
         clock = clocks.get(seat.candidate_id, attempt_time.AttemptClock(exam.end_ms))
+        seat_away = away.get(attempt_id or -1, NO_AWAY)
         tiles.append(Tile(
             candidate_id=seat.candidate_id, center_id=seat.center_id, room=seat.room,
             seat=seat.seat, student_no=seat.student_no, name=seat.name,
@@ -216,9 +222,10 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
             integrity_blocking=findings.get(attempt_id or -1, OpenEpisodes()).blocking,
             integrity_warnings=findings.get(attempt_id or -1, OpenEpisodes()).warnings,
             integrity_blind=findings.get(attempt_id or -1, OpenEpisodes()).blind,
-            switches=away.get(attempt_id or -1, NO_AWAY).losses,
-            switched_away_ms=away.get(attempt_id or -1, NO_AWAY).away_ms,
-            session_breaks=away.get(attempt_id or -1, NO_AWAY).interruptions,
+            switches=seat_away.losses, switched_away_ms=seat_away.away_ms,
+            user_switches=seat_away.user_switches, session_locks=seat_away.locks,
+            locked_ms=seat_away.locked_ms, suspends=seat_away.suspends,
+            suspended_ms=seat_away.suspended_ms,
             pending_requests=requests,
             review_pending=attempt is not None and attempt.review_status == "pending_review",
             attendance=marks.get(seat.candidate_id),

@@ -157,23 +157,40 @@ def test_polls_leave_a_reason_being_typed_and_an_issued_code_alone(browser,
 
 
 def test_each_tile_shows_its_switch_count(browser, srv: LiveServer, tmp_path: Path) -> None:
-    """The PC uploads its lockdown records (two 切屏, one screen lock); the proctor's
-    page shows 切屏 2 次 on that seat's tile and, in its detail, the time away and the lock
-    apart, and nothing on the other seats."""
+    """The PC uploads its lockdown records (two 切屏, one screen lock, one sleep); the
+    proctor's page shows 切屏 2 次, 锁屏 1 次 and 睡眠唤醒 1 次 on that seat's tile and, in
+    its detail, the time of each, the lock and the sleep not counted as 切屏. Another PC's
+    switch to another user shows as 切屏 and 切换用户 on its own tile."""
     proctor, errors = _log_in(browser, srv, "jiankao")
     token = candidate_login(srv, ZHANG, client_id="pc-01").json()["token"]
-    candidate_login(srv, LI, client_id="pc-02")
+    other_token = candidate_login(srv, LI, client_id="pc-02").json()["token"]
     srv.clock.advance(ms=601_000)
     save_answer(srv, token, question_id="q1", revision=1, value="B")
     upload_lockdown(srv, token, tmp_path / "pc-01.db", [
         (0, "lost"), (4_000, "back"), (90_000, "lost"), (3_000, "back"),
-        (30_000, "locked"), (200_000, "unlocked"), (0, "back")])
-    proctor.wait_for_selector('.tile[data-seat="1"] .badge.switches', timeout=6000)
-    assert proctor.inner_text('.tile[data-seat="1"] .badge.switches') == "切屏 2 次"
+        (30_000, "locked"), (200_000, "unlocked"), (0, "back"),
+        (60_000, "suspended"), (45_000, "resumed"), (0, "back")])
+    proctor.wait_for_selector('.tile[data-seat="1"] .badge.suspends', timeout=6000)
+    seat = '.tile[data-seat="1"] .badge'
+    assert proctor.inner_text(f"{seat}.switches") == "切屏 2 次"
+    assert proctor.inner_text(f"{seat}.session-locks") == "锁屏 1 次"
+    assert proctor.inner_text(f"{seat}.suspends") == "睡眠唤醒 1 次"
+    assert proctor.locator(f"{seat}.user-switches").count() == 0
     assert proctor.locator('.tile[data-seat="2"] .badge.switches').count() == 0
     proctor.click('.tile[data-seat="1"]')
     detail = proctor.inner_text("#detail")
     assert "切屏\n2 次 · 共 7 秒" in detail
-    assert "锁屏、休眠\n1 次（不计为切屏）" in detail
+    assert "锁屏\n1 次 · 共 3 分钟（不计为切屏）" in detail
+    assert "睡眠唤醒\n1 次 · 共 45 秒（不计为切屏）" in detail
+    assert "切换用户\n无" in detail
     _shot(proctor, "console-05-switch-count.png")
+    upload_lockdown(srv, other_token, tmp_path / "pc-02.db", [
+        (0, "locked"), (2_000, "switched_away"), (600_000, "switched_back"),
+        (1_000, "unlocked"), (0, "back")])
+    seat = '.tile[data-seat="2"] .badge'
+    proctor.wait_for_selector(f"{seat}.user-switches", timeout=6000)
+    assert proctor.inner_text(f"{seat}.user-switches") == "切换用户 1 次"
+    assert proctor.inner_text(f"{seat}.switches") == "切屏 1 次"
+    proctor.click('.tile[data-seat="2"]')
+    assert "切换用户\n1 次（计入切屏，待审核）" in proctor.inner_text("#detail")
     assert not errors, errors

@@ -239,11 +239,15 @@ def test_each_seat_shows_its_switches_apart_from_locks(srv: LiveServer, tmp_path
         (10_000, "suspended"), (600_000, "resumed")])
     assert focus.focus_losses == 2
     tile = proctor.tile(ZHANG.student_no)
-    assert (tile["switches"], tile["switched_away_ms"], tile["session_breaks"]) == (2, 8_000, 2)
+    assert (tile["switches"], tile["switched_away_ms"], tile["user_switches"]) == (2, 8_000, 0)
+    # The lock (with the loss it withdrew) and the sleep, each apart with its time.
+    assert (tile["session_locks"], tile["locked_ms"]) == (1, 120_800)
+    assert (tile["suspends"], tile["suspended_ms"]) == (1, 600_000)
     # A count to read, not 需关注 by itself (warnings: no hold, nothing blocking).
     assert tile["integrity_blocking"] == 0 and not tile["review_pending"]
     other = proctor.tile(LI.student_no)
-    assert (other["switches"], other["session_breaks"]) == (0, 0)
+    assert (other["switches"], other["user_switches"], other["session_locks"],
+            other["suspends"]) == (0, 0, 0, 0)
 
 
 def test_a_user_switch_is_a_switch_on_the_tile_and_holds_the_result(srv: LiveServer,
@@ -260,8 +264,8 @@ def test_a_user_switch_is_a_switch_on_the_tile_and_holds_the_result(srv: LiveSer
         (0, "locked"), (2_000, "switched_away"), (600_000, "switched_back"),
         (1_000, "unlocked"), (0, "back")])
     tile = proctor.tile(ZHANG.student_no)
-    assert (tile["switches"], tile["switched_away_ms"], tile["session_breaks"]) == (
-        1, 600_000, 1)
+    assert (tile["switches"], tile["switched_away_ms"], tile["user_switches"],
+            tile["session_locks"], tile["suspends"]) == (1, 600_000, 1, 1, 0)
     assert tile["review_pending"]
     upload_lockdown(srv, other_token, tmp_path / "pc-02.db", [(0, "switched_away")])
     other = proctor.tile(LI.student_no)

@@ -63,7 +63,7 @@ def test_a_loss_during_a_lock_is_not_counted_and_the_lock_is_recorded() -> None:
                                       "en": "Screen locked (not counted as leaving)"}
     assert notice_text(lock) == "屏幕锁定已记录，持续 5 分 00 秒（不计为离开考试窗口）。"
     assert away_totals(records_of(recorded)) == AwayTotals(
-        losses=0, away_ms=0, unknown_returns=0, interruptions=1, interrupted_ms=300_050)
+        losses=0, away_ms=0, unknown_returns=0, locks=1, locked_ms=300_050)
 
 
 def test_a_loss_just_before_the_lock_notice_is_withdrawn_into_the_lock() -> None:
@@ -92,7 +92,7 @@ def test_a_loss_long_before_the_lock_stays_a_loss() -> None:
     assert log.focus_losses == 1
     totals = away_totals(records_of(recorded))
     assert (totals.losses, totals.interruptions) == (1, 1)
-    assert totals.proctor_text() == ("离开考试窗口 1 次，共 4 秒；锁屏或休眠 1 次，"
+    assert totals.proctor_text() == ("离开考试窗口 1 次，共 4 秒；锁屏 1 次，"
                                      "共 1 秒（不计为切屏）")
 
 

@@ -99,8 +99,8 @@ PANEL_STATUS = CandidateStatus(
     exam_title="2026 年春季学期 计算机基础 期末考试", answered=5, question_total=8,
     revisions_saved=17, unsynced=2, synced_up_to_server_ms=1_780_000_600_000,
     submission="answering", integrity="正常", identity="人脸核验通过",
-    away=AwayTotals(losses=2, away_ms=75_000, unknown_returns=0, interruptions=1,
-                    interrupted_ms=300_000))
+    away=AwayTotals(losses=2, away_ms=75_000, unknown_returns=0, locks=1,
+                    locked_ms=300_000, suspends=1, suspended_ms=1_260_000))
 
 
 def demo_paper() -> Paper:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from screen_support import offline_window
 from session_lock_support import exam_in_front, proctor_line, take_front, windows_says
@@ -41,7 +42,7 @@ def test_losing_the_window_while_locked_is_not_a_switch(qtbot: Any, exam_window:
     assert guard.focus_log.events[0].ended_ms is not None
     assert guard.notice is not None and "屏幕锁定已记录" in guard.notice.text()
     assert "不计为离开考试窗口" in guard.notice.text()
-    assert proctor_line(exam_window).startswith("未离开考试窗口；锁屏或休眠 1 次")
+    assert proctor_line(exam_window).startswith("未离开考试窗口；锁屏 1 次")
     other.close()
 
 
@@ -59,7 +60,7 @@ def test_the_deactivation_before_the_lock_notice_is_the_lock(qtbot: Any,
     assert sleep.started_ms == loss.started_ms
     assert windows_says(guard, wn.PBT_APMRESUMEAUTOMATIC,
                         message=wn.WM_POWERBROADCAST) == (False, 0)
-    assert proctor_line(exam_window).startswith("未离开考试窗口；锁屏或休眠 1 次")
+    assert proctor_line(exam_window).startswith("未离开考试窗口；睡眠唤醒 1 次")
 
 
 def test_still_elsewhere_after_the_unlock_is_a_switch(qtbot: Any, exam_window: Any) -> None:
@@ -78,3 +79,26 @@ def test_session_messages_before_the_exam_are_ignored(qtbot: Any, tmp_path: Path
     guard = window.lockdown
     guard.session_changed(SessionChange.LOCKED)
     assert not guard.engaged and guard.focus_log.events == []
+
+
+def test_a_sleep_qt_reports_is_recorded_as_sleep_not_a_switch(qtbot: Any,
+                                                              exam_window: Any) -> None:
+    """Where no Windows power message comes (Linux), the platform's application state
+    feeds the same decision: Qt's real applicationStateChanged signal, suspended for half
+    an hour, then active again, is one 睡眠唤醒 with its time, and no 切屏."""
+    guard = exam_window.lockdown
+    app = QApplication.instance()
+    app.applicationStateChanged.emit(Qt.ApplicationState.ApplicationSuspended)
+    assert guard.focus_log.interrupted
+    assert guard.notice is not None and "电脑休眠已记录" in guard.notice.text()
+    qtbot.wait(FOCUS_GRACE_MS * 2)
+    app.applicationStateChanged.emit(Qt.ApplicationState.ApplicationActive)
+    assert not guard.focus_log.interrupted and guard.focus_log.focus_losses == 0
+    (sleep,) = guard.focus_log.events
+    assert sleep.kind == "suspended" and sleep.ended_ms is not None
+    assert sleep.detail == {"via": "qt"}
+    assert proctor_line(exam_window).startswith("未离开考试窗口；睡眠唤醒 1 次")
+    # Inactive is the foreground only: after the wake-up a loss counts again.
+    other = take_front(qtbot)
+    qtbot.waitUntil(lambda: guard.focus_log.focus_losses == 1)
+    other.close()

@@ -82,7 +82,7 @@ def test_the_real_lock_screen_in_front_is_still_not_a_switch(qtbot: Any,
     back_to(qtbot, exam_window)
     windows_says(guard, wn.WTS_SESSION_UNLOCK)
     assert guard.focus_log.focus_losses == 0
-    assert proctor_line(exam_window).startswith("未离开考试窗口；锁屏或休眠 1 次")
+    assert proctor_line(exam_window).startswith("未离开考试窗口；锁屏 1 次")
     other.close()
 
 
