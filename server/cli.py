@@ -3,7 +3,7 @@
     exam-server init-demo [--data DIR] [--start-in SECONDS] [--duration MINUTES]
     exam-server serve [--host H] [--port P] [--data DIR] [--trust-proxy] [--workers N]
     exam-server add-center ID NAME [--allowed-ip IP ...] [--address ADDRESS]
-    exam-server add-admin USERNAME [--center ID] [--password PW]
+    exam-server add-admin USERNAME --name REAL_NAME [--center ID] [--password PW]
     exam-server add-candidates --csv FILE --exam EXAM
     exam-server import-paper FILE --exam EXAM --start ISO --end ISO [--title T] [--replace]
     exam-server results EXAM
@@ -152,11 +152,21 @@ def cmd_add_admin(args: argparse.Namespace) -> int:
         raise UserFacingError(
             "candidate.unknown_center", _("考点 {center} 不存在").format(center=args.center)
         )
+    from server.real_names import check_real_name
+
+    # A new admin must be registered by real name (their uploads are signed with it); an
+    # existing one keeps the stored name unless --name gives another.
+    existing = ctx.db.get_admin(args.username)
+    real_name = (check_real_name(args.name) if args.name is not None or existing is None
+                 else None)
     password = args.password or secrets.token_urlsafe(9)
     ctx.db.upsert_admin(
-        username=args.username, password_hash=hash_admin_password(password), center_id=args.center
+        username=args.username, password_hash=hash_admin_password(password),
+        center_id=args.center, real_name=real_name,
     )
     print(_("管理员 {user} 已保存，密码：{password}").format(user=args.username, password=password))
+    if existing is not None and existing.real_name is None and real_name is None:
+        print(_("注意：该管理员尚未登记真实姓名，请用 --name 登记（上传的应急材料以真实姓名署名）"))
     return 0
 
 
@@ -288,6 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("add-admin", cmd_add_admin, _("添加或修改管理员"))
     p.add_argument("username")
     p.add_argument("--center", default=None, help=_("考点编号；不填为平台管理员"))
+    p.add_argument("--name", default=None,
+                   help=_("本人真实姓名（新账号必填；上传的应急材料以此署名）"))
     p.add_argument("--password", default=None)
 
     p = command("add-candidates", cmd_add_candidates, _("从 CSV 导入考生并报名考试"))

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event, func, se
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
+from client.i18n import _
 from server import schema as t
 
 JsonValue = Any  # the answer shapes of docs/contracts.md (str, bool, list, None)
@@ -59,6 +60,13 @@ class Admin:
     username: str
     password_hash: str
     center_id: str | None
+    real_name: str | None = None  # None: an account from before real names (schema 3)
+
+    @property
+    def signature(self) -> str:
+        """How what this admin submits is signed: real name, role, then the account."""
+        role = _("考点管理员") if self.center_id is not None else _("平台管理员")
+        return f"{self.real_name or _('未登记实名')}（{role}，{self.username}）"
 
 
 @dataclass(frozen=True)
@@ -330,9 +338,13 @@ class Database:
             row = conn.execute(select(t.centers).where(t.centers.c.id == center_id)).first()
         return Center(row.id, row.name, list(row.allowed_ips)) if row else None
 
-    def upsert_admin(self, *, username: str, password_hash: str, center_id: str | None) -> None:
+    def upsert_admin(self, *, username: str, password_hash: str, center_id: str | None,
+                     real_name: str | None = None) -> None:
+        """Create or update an admin; *real_name* None keeps the name already stored."""
         with self.write() as conn:
-            values = {"password_hash": password_hash, "center_id": center_id}
+            values: dict[str, Any] = {"password_hash": password_hash, "center_id": center_id}
+            if real_name is not None:
+                values["real_name"] = real_name
             found = conn.execute(
                 select(t.admins.c.username).where(t.admins.c.username == username)
             ).first()
@@ -346,7 +358,8 @@ class Database:
     def get_admin(self, username: str) -> Admin | None:
         with self.read() as conn:
             row = conn.execute(select(t.admins).where(t.admins.c.username == username)).first()
-        return Admin(row.username, row.password_hash, row.center_id) if row else None
+        return Admin(row.username, row.password_hash, row.center_id,
+                     row.real_name) if row else None
 
     # -- candidates and registrations ---------------------------------------------------
 

@@ -28,6 +28,7 @@ DEMO_CENTER_ID = "demo-center"
 DEMO_CENTER_NAME = "演示考点"
 DEMO_CENTER_ADDRESS = "北京市海淀区学院路 1 号（演示地址）"  # made up, like the candidates
 DEMO_ADMIN_USERNAME = "admin"
+DEMO_ADMIN_NAME = "周敏"  # the center admin by real name (signs web uploads)
 DEMO_PROCTOR_NAME = "王老师"
 DEMO_PROCTOR_PASSWORD = "jiankao2026"  # demo only: real proctors get random passwords
 DEMO_PROCTOR_ID_NUMBER = "110101198002023456"  # demo only: a made-up number
@@ -112,6 +113,7 @@ def install_demo(
         username=DEMO_ADMIN_USERNAME,
         password_hash=hash_admin_password(admin_password),
         center_id=DEMO_CENTER_ID,
+        real_name=DEMO_ADMIN_NAME,
     )
     start_ms = clock.now_ms() + int(start_in_s * 1000)
     end_ms = start_ms + int(duration_s * 1000)

@@ -70,7 +70,7 @@ materials = Table(
     Column("room", String(100), nullable=False),
     Column("reason", Text, nullable=False),
     Column("candidates", JSON, nullable=False),       # student numbers marked as emergency
-    # "proctor:<id> <name>" (PC) / "web:<admin>" / "<name>（<role>，<account>）" (console)
+    # "proctor:<id> <name>" (PC) / "<real name>（<role>，<account>）" (admin page, console)
     Column("submitted_by", String(200), nullable=False),
     Column("source", String(10), nullable=False),     # pc | web | console
     Column("taken_at_ms", BigInteger, nullable=True),

@@ -28,11 +28,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    inspect,
     text,
 )
 from sqlalchemy.engine import Connection
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -69,6 +70,9 @@ admins = Table(
     Column("password_hash", String(200), nullable=False),
     # NULL: platform admin (every center); otherwise the admin of one center.
     Column("center_id", String(64), ForeignKey("centers.id"), nullable=True),
+    # The person's real name (exam-server add-admin --name): what the admin's uploads are
+    # signed with. NULL only for accounts from before schema 3 (shown as 未登记实名).
+    Column("real_name", String(100), nullable=True),
 )
 
 exams = Table(
@@ -247,9 +251,27 @@ def _v2_token_index(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_tokens_attempt ON tokens (attempt_id)"))
 
 
+def _add_column(conn: Connection, *, table: str, column: str, sql_type: str) -> None:
+    """ALTER TABLE ... ADD COLUMN where the table exists without it (both engines)."""
+    found = inspect(conn)
+    if table in found.get_table_names() and column not in {
+            c["name"] for c in found.get_columns(table)}:
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+
+
+def _v3_real_names(conn: Connection) -> None:
+    # Staff by real name (issue 22): an admin's name for what they upload, and the name of
+    # the console account at the time of each audited action (an account kept for a room
+    # may be handed to another person later; the record must name who acted then).
+    # console_audit is made on first use (server/console/tables.py): only where it exists.
+    _add_column(conn, table="admins", column="real_name", sql_type="VARCHAR(100)")
+    _add_column(conn, table="console_audit", column="actor_name", sql_type="VARCHAR(100)")
+
+
 # version -> what turns the previous version into it
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _v2_token_index,
+    3: _v3_real_names,
 }
 
 

@@ -95,6 +95,13 @@ def materials_page(*, admin: Admin, csrf: str, exams: Sequence[Exam], exam: Exam
     listing = "".join(material_html(m, names) for m in found) or (
         f'<p id="none">{esc(_("尚无应急材料"))}</p>')
     note = f'<p id="message">{esc(message)}</p>' if message else ""
+    who = _("提交人（写入水印）：{who}").format(who=admin.signature)
+    signed_as = f'<p id="signed-as">{esc(who)}</p>'
+    if admin.real_name is None:
+        missing = _("本账号尚未登记真实姓名，提交的材料将署名为“未登记实名”。请考点管理员运行 "
+                    "exam-server add-admin {user} --name 真实姓名 登记。").format(
+                        user=admin.username)
+        signed_as += f'<p class="closed" id="no-real-name">{esc(missing)}</p>'
     error_html = f'<p class="error" id="error">{esc(error)}</p>' if error else ""
     form = "" if exam is None or not is_open else f"""
 <form method="post" action="/admin/materials" enctype="multipart/form-data" id="upload">
@@ -107,6 +114,7 @@ def materials_page(*, admin: Admin, csrf: str, exams: Sequence[Exam], exam: Exam
 <p><label>{esc(_("考场全景照片（最多 {n} 张）").format(n=MAX_PHOTOS))}
 <input type="file" name="photos" id="photos" accept="image/jpeg" capture="environment"
  multiple required></label></p>
+{signed_as}
 <p><button type="submit" id="submit">{esc(_("提交应急材料"))}</button></p>
 </form>"""
     return _page(_("应急材料"), f"""{_STYLE}
@@ -237,7 +245,9 @@ def materials_upload(request: Request, ctx: Context,
         return Response(status_code=404, headers=_SECURITY_HEADERS)
     in_scope = {c.student_no for c in _in_center(ctx.db.registered_candidates(chosen.id), admin)}
     marked = [c for c in (candidates or []) if c in in_scope]
-    who = f"web:{admin.username}"
+    # Signed with the real name of the admin's account (add-admin --name), never a
+    # typed field: the watermark and the review page say who uploaded.
+    who = admin.signature
     try:
         material = submit_browser_upload(ctx, exam=chosen, center_id=admin.center_id, room=room,
                                          reason=reason, candidates=marked, photos=photos,

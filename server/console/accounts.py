@@ -16,6 +16,7 @@ from server.console import tables as ct
 from server.console.roles import Account, Role
 from server.db import Database, token_digest
 from server.passwords import hash_password, verify_password
+from server.real_names import check_real_name
 
 SESSION_TTL_MS = 12 * 3600 * 1000  # one exam day
 
@@ -28,10 +29,13 @@ def _account(row: Row[Any]) -> Account:
 def create_account(db: Database, *, username: str, display_name: str, role: Role,
                    center_id: str | None, room: str | None, password: str,
                    now_ms: int, hasher: Callable[[str], str] = hash_password) -> Account:
-    """Create or replace an account; the scope must fit the role."""
+    """Create or replace an account; the scope must fit the role. *display_name* is the
+    person's real name (required: the console, the audit trail and the materials a
+    proctor uploads show it; it no longer falls back to the login name)."""
     username = username.strip()
     if not username or len(username) > 64:
         raise UserFacingError("console.bad_username", _("用户名不能为空，且不超过 64 个字符"))
+    real_name = check_real_name(display_name)
     if role is Role.ADMIN:
         center_id, room = None, None
     elif not center_id:
@@ -44,7 +48,7 @@ def create_account(db: Database, *, username: str, display_name: str, role: Role
     if role is not Role.PROCTOR:
         room = None
     ct.ensure_tables(db)
-    values = {"display_name": display_name.strip() or username,
+    values = {"display_name": real_name,
               "password_hash": hasher(password), "role": role.value,
               "center_id": center_id, "room": room}
     with db.write() as conn:

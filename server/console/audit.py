@@ -22,6 +22,7 @@ class AuditEntry:
     id: int
     at_ms: int
     actor: str
+    actor_name: str | None  # the real name when it acted (None: a row from before names)
     role: str
     action: str
     exam_id: str | None
@@ -40,7 +41,8 @@ def record(conn: Connection, account: Account, *, action: str, at_ms: int, reaso
     """Write the audit row in the caller's transaction, so an action and its record
     are committed together or not at all."""
     conn.execute(insert(ct.audit).values(
-        at_ms=at_ms, actor=account.username, role=account.role.value, action=action,
+        at_ms=at_ms, actor=account.username, actor_name=account.display_name,
+        role=account.role.value, action=action,
         exam_id=exam_id, center_id=center_id if center_id is not None else account.center_id,
         room=room, candidate_id=candidate_id, reason=reason, detail=detail or {}))
 
@@ -58,7 +60,8 @@ def entries(db: Database, account: Account, *, since_ms: int | None = None,
         query = query.where(ct.audit.c.center_id == account.center_id)
     with db.read() as conn:
         rows = conn.execute(query).all()
-    found = [AuditEntry(id=r.id, at_ms=r.at_ms, actor=r.actor, role=r.role, action=r.action,
+    found = [AuditEntry(id=r.id, at_ms=r.at_ms, actor=r.actor, actor_name=r.actor_name,
+                        role=r.role, action=r.action,
                         exam_id=r.exam_id, center_id=r.center_id, room=r.room,
                         candidate_id=r.candidate_id, student_no=r.student_no,
                         candidate_name=r.name, reason=r.reason, detail=dict(r.detail or {}))
@@ -79,6 +82,11 @@ ACTION_LABELS = {
     "extra_time": "延长考试时间", "message": "发送消息", "pause": "暂停作答",
     "resume": "恢复作答",
 }
+
+
+def actor_label(entry: AuditEntry) -> str:
+    """Who acted, by real name beside the login name: 王老师（wang）."""
+    return f"{entry.actor_name or _('未登记实名')}（{entry.actor}）"
 
 
 def action_label(action: str) -> str:
@@ -102,12 +110,14 @@ def to_csv(found: list[AuditEntry]) -> str:
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow([_("时间（北京时间）"), _("操作人"), _("角色"), _("操作"), _("考试"),
+    writer.writerow([_("时间（北京时间）"), _("操作人姓名"), _("操作人账号"), _("角色"),
+                     _("操作"), _("考试"),
                      _("考点"), _("考场"), _("学号"), _("姓名"), _("原因"), _("详情")])
     for e in sorted(found, key=lambda e: e.id):
         detail = "; ".join(f"{k}={v}" for k, v in sorted(e.detail.items()))
         writer.writerow([_cell(value) for value in (
-            staff_datetime(e.at_ms, labelled=False), e.actor, e.role, action_label(e.action),
+            staff_datetime(e.at_ms, labelled=False), e.actor_name or "", e.actor, e.role,
+            action_label(e.action),
             e.exam_id or "",
             e.center_id or "", e.room or "", e.student_no or "", e.candidate_name or "",
             e.reason, detail)])

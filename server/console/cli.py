@@ -13,6 +13,7 @@ from server.console.accounts import create_account
 from server.console.identity import check_id_number, check_photo, set_real_name
 from server.console.roles import Role
 from server.console.seating import assign, parse_csv
+from server.real_names import check_real_name
 
 
 def cmd_add_account(args: argparse.Namespace) -> int:
@@ -22,12 +23,13 @@ def cmd_add_account(args: argparse.Namespace) -> int:
     password = args.password or secrets.token_urlsafe(9)
     try:
         # Checked before the account changes: a typo must not leave it half registered.
+        real_name = check_real_name(args.name)
         id_number = check_id_number(args.id_number) if args.id_number else None
         photo = check_photo(args.photo.read_bytes()) if args.photo else None
         if photo is not None and id_number is None:
             raise UserFacingError("console.photo_without_id", _("登记照片时须同时提供身份证号"))
         account = create_account(ctx.db, username=args.username,
-                                 display_name=args.name or "", role=Role(args.role),
+                                 display_name=real_name, role=Role(args.role),
                                  center_id=args.center, room=args.room, password=password,
                                  now_ms=ctx.clock.now_ms())
         if id_number is not None:
@@ -61,7 +63,8 @@ def register_cli(subparsers: Any) -> None:
     account.add_argument("--role", choices=[r.value for r in Role], required=True)
     account.add_argument("--center", default=None, help=_("考点编号（监考教师和主考必填）"))
     account.add_argument("--room", default=None, help=_("考场（监考教师必填）"))
-    account.add_argument("--name", default=None, help=_("显示的姓名"))
+    account.add_argument("--name", required=True,
+                         help=_("本人真实姓名（监控台、操作记录和应急材料都以此署名）"))
     account.add_argument("--id-number", default=None,
                          help=_("身份证号（实名，监控台只显示首六位和末四位）"))
     account.add_argument("--photo", type=Path, default=None,

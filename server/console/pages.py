@@ -10,7 +10,7 @@ from html import escape
 from client.i18n import _, current_language
 from client.timefmt import staff_datetime
 from server.console.actions import INCIDENT_CATEGORIES
-from server.console.audit import AuditEntry, action_label
+from server.console.audit import AuditEntry, action_label, actor_label
 from server.console.identity import RealName
 from server.console.roles import Account, Action
 from server.db import Exam
@@ -165,7 +165,7 @@ def audit_page(*, account: Account, csrf: str, entries: Sequence[AuditEntry],
                can_export: bool, real_name: RealName | None) -> str:
     rows = "".join(
         f'<tr data-action="{esc(e.action)}"><td>{esc(staff_datetime(e.at_ms, labelled=False))}</td>'
-        f"<td>{esc(e.actor)}</td><td>{esc(action_label(e.action))}</td>"
+        f'<td class="actor">{esc(actor_label(e))}</td><td>{esc(action_label(e.action))}</td>'
         f"<td>{esc(e.room or '')}</td><td>{esc(e.student_no or '')} "
         f"{esc(e.candidate_name or '')}</td><td>{esc(e.reason)}</td></tr>" for e in entries)
     head = "".join(f"<th>{esc(h)}</th>" for h in (

@@ -78,6 +78,8 @@ audit = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at_ms", BigInteger, nullable=False),
     Column("actor", String(64), nullable=False),
+    # The account's real name when it acted (NULL in rows from before schema 3).
+    Column("actor_name", String(100), nullable=True),
     Column("role", String(20), nullable=False),
     Column("action", String(40), nullable=False),
     Column("exam_id", String(64), nullable=True),

@@ -141,11 +141,12 @@ def test_reset_password_end_attempt_attendance_and_incident_are_audited(
     exported = chief.http.get(f"{srv.url}/console/audit.csv", timeout=10)
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))
-    actions = [(r[1], r[3], r[9]) for r in rows[1:]]
-    assert ("zhukao", "重置密码", "考生忘记密码") in actions
-    assert ("zhukao", "结束作答", "携带手机，违纪") in actions
-    assert ("jiankao", "标记缺考", "") in actions
-    assert ("jiankao", "记录违纪/异常", "显示器黑屏，已更换") in actions
+    assert rows[0][1:3] == ["操作人姓名", "操作人账号"]
+    actions = [(r[1], r[2], r[4], r[10]) for r in rows[1:]]
+    assert ("李主考", "zhukao", "重置密码", "考生忘记密码") in actions
+    assert ("李主考", "zhukao", "结束作答", "携带手机，违纪") in actions
+    assert ("王老师", "jiankao", "标记缺考", "") in actions
+    assert ("王老师", "jiankao", "记录违纪/异常", "显示器黑屏，已更换") in actions
     # The proctor's audit page shows the actions in their room (all three sit in it).
     page = proctor.http.get(f"{srv.url}/console/audit", timeout=10).text
     assert "显示器黑屏" in page and "携带手机" in page

@@ -29,7 +29,12 @@ from client.review.services import transport_for
 from client.timefmt import beijing_datetime
 from server.admin_web.materials_routes import upload_watermark
 from server.center_address import CenterLabel, center_label, set_center_address
-from server.demo import DEMO_CENTER_ADDRESS, DEMO_CENTER_NAME
+from server.demo import (
+    DEMO_ADMIN_NAME,
+    DEMO_ADMIN_USERNAME,
+    DEMO_CENTER_ADDRESS,
+    DEMO_CENTER_NAME,
+)
 from server.materials import deadline_ms, list_materials, material_photos, set_time_unit_end
 from server.proctors import verifiers_for
 from server.testing import LiveServer
@@ -219,6 +224,9 @@ def test_browser_upload_then_review_shows_materials_beside_the_candidate(
     browser = admin_session(server)
     page = browser.get(f"{server.url}/admin/materials", timeout=10).text
     assert 'id="upload"' in page and "提交截止时间" in page
+    # Signed by the real name of the admin's account (add-admin --name), not a typed field.
+    signature = f"{DEMO_ADMIN_NAME}（考点管理员，{DEMO_ADMIN_USERNAME}）"
+    assert f"提交人（写入水印）：{signature}" in page and 'id="no-real-name"' not in page
     upload = browser.post(f"{server.url}/admin/materials", data={
         "csrf": csrf_of(page), "exam": server.demo.exam_id, "room": "第03考场",
         "reason": "考场网络中断，人脸识别无法完成",
@@ -226,11 +234,12 @@ def test_browser_upload_then_review_shows_materials_beside_the_candidate(
         files=[("photos", ("room.jpg", photo(), "image/jpeg"))], timeout=30)
     assert upload.status_code == 200 and "已提交（1 张照片）" in upload.text
     [material] = list_materials(server.db, exam_id=server.demo.exam_id, center_id=None)
-    assert material.source == "web" and material.submitted_by.startswith("web:")
+    assert (material.source, material.submitted_by) == ("web", signature)
     review = browser.get(f"{server.url}/admin/review", timeout=10).text
     row = review[review.index(f'data-student="{server.demo.username}"'):]
     row = row[:row.index("</tr>")]
     assert f'id="material-{material.id}"' in row and "考场网络中断" in row
+    assert signature in row  # review names the uploader by real name
     image = browser.get(f"{server.url}/admin/materials/photo/{material.photos[0].id}",
                         timeout=10)
     assert image.status_code == 200 and image.content.startswith(b"\xff\xd8\xff")
@@ -299,3 +308,54 @@ def server(tmp_path: Path) -> Any:
     with live_server(tmp_path / "server", demo=True, start_in_s=-1800,
                      duration_s=3600) as srv:
         yield srv
+
+
+def test_an_admin_without_a_registered_real_name_is_told_and_signs_as_such(
+        server: LiveServer, capsys: pytest.CaptureFixture[str]) -> None:
+    """An admin account from before real names (schema 3) keeps working on exam day: the
+    page says the name is missing and how to register it, the upload is signed 未登记实名
+    with the account; after add-admin --name the same account signs with the name."""
+    from admin_web import admin_session, csrf_of
+
+    from server import cli as server_cli
+    from server.passwords import hash_admin_password
+
+    assert server.demo is not None
+    data = ["--data", str(server.data_dir)]
+    # A new admin must be registered by real name.
+    assert server_cli.main(["add-admin", *data, "north-admin", "--center",
+                            server.demo.center_id, "--password", "north-pw-1"]) == 1
+    assert "staff.real_name_required" in capsys.readouterr().err
+    assert server.db.get_admin("north-admin") is None
+    server.db.upsert_admin(username="north-admin", center_id=server.demo.center_id,
+                           password_hash=hash_admin_password("north-pw-1"))  # as before
+    north = admin_session(server, username="north-admin", password="north-pw-1")
+    page = north.get(f"{server.url}/admin/materials", timeout=10).text
+    assert 'id="no-real-name"' in page and "add-admin north-admin --name" in page
+
+    def send(page: str) -> str:
+        sent = north.post(f"{server.url}/admin/materials", data={
+            "csrf": csrf_of(page), "exam": server.demo.exam_id, "room": "第03考场",
+            "reason": "人脸识别无法完成"},
+            files=[("photos", ("room.jpg", photo(), "image/jpeg"))], timeout=30)
+        assert sent.status_code == 200 and "已提交（1 张照片）" in sent.text, sent.text[-500:]
+        return list_materials(server.db, exam_id=server.demo.exam_id,
+                              center_id=None)[-1].submitted_by
+
+    assert send(page) == "未登记实名（考点管理员，north-admin）"
+    # Updating an existing admin without --name keeps the account and warns once.
+    assert server_cli.main(["add-admin", *data, "north-admin", "--center",
+                            server.demo.center_id, "--password", "north-pw-1"]) == 0
+    assert "尚未登记真实姓名" in capsys.readouterr().out
+    assert server_cli.main(["add-admin", *data, "north-admin", "--center",
+                            server.demo.center_id, "--name", " 钱立 ",
+                            "--password", "north-pw-1"]) == 0
+    north = admin_session(server, username="north-admin", password="north-pw-1")
+    page = north.get(f"{server.url}/admin/materials", timeout=10).text
+    assert 'id="no-real-name"' not in page
+    assert send(page) == "钱立（考点管理员，north-admin）"
+    # A later update without --name keeps the registered name.
+    assert server_cli.main(["add-admin", *data, "north-admin", "--center",
+                            server.demo.center_id, "--password", "north-pw-2"]) == 0
+    admin = server.db.get_admin("north-admin")
+    assert admin is not None and admin.real_name == "钱立"

@@ -361,10 +361,52 @@ def test_a_version_1_database_is_migrated(tmp_path: Path, database_url: str) -> 
     try:
         db.init_schema()
         db.init_schema()  # a second start (another worker) changes nothing
-        assert db.schema_version() == t.SCHEMA_VERSION == 2
+        assert db.schema_version() == t.SCHEMA_VERSION == 3
         found = inspect(db.engine)
         assert "ix_tokens_attempt" in {i["name"] for i in found.get_indexes("tokens")}
         assert "leases" in set(found.get_table_names())
+    finally:
+        db.close()
+
+
+def test_a_version_2_database_gets_the_real_name_columns(tmp_path: Path,
+                                                         database_url: str) -> None:
+    """Schema 3 (staff by real name): admins.real_name and console_audit.actor_name are
+    added to tables that already hold rows; those rows read as 未登记实名."""
+    from server.console import tables as ct
+    from server.console.audit import actor_label, entries
+    from server.console.roles import Account, Role
+
+    url = database_url or f"sqlite:///{tmp_path / 'v2.db'}"
+    engine = create_engine(url)
+    t.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE admins DROP COLUMN real_name"))
+        conn.execute(text("ALTER TABLE console_audit DROP COLUMN actor_name"))
+        conn.execute(text("INSERT INTO admins (username, password_hash) VALUES ('old', 'x')"))
+        conn.execute(text("INSERT INTO console_audit (at_ms, actor, role, action, reason, "
+                          "detail) VALUES (1, 'wang', 'proctor', 'log_in', '', '{}')"))
+        conn.execute(t.schema_version.insert().values(version=2))
+    engine.dispose()
+    db = Database(url)
+    try:
+        db.init_schema()
+        db.init_schema()  # a second start changes nothing
+        assert db.schema_version() == 3
+        found = inspect(db.engine)
+        assert "real_name" in {c["name"] for c in found.get_columns("admins")}
+        assert "actor_name" in {c["name"] for c in found.get_columns("console_audit")}
+        admin = db.get_admin("old")
+        assert admin is not None and admin.real_name is None
+        assert admin.signature == "未登记实名（平台管理员，old）"
+        platform = Account(username="root", display_name="周敏", role=Role.ADMIN,
+                           center_id=None, room=None)
+        [old_row] = entries(db, platform)
+        assert actor_label(old_row) == "未登记实名（wang）"
+        with db.write() as conn:
+            conn.execute(ct.audit.insert().values(at_ms=2, actor="root", actor_name="周敏",
+                                                  role="admin", action="log_in"))
+        assert actor_label(entries(db, platform)[0]) == "周敏（root）"
     finally:
         db.close()
 
