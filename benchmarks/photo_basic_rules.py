@@ -10,8 +10,9 @@ Good photos, all real faces:
   background, uniform);
 - tests/rules/photo_synth.py's permitted photos (the astronaut on plain walls, scale,
   position, wall colour and light varied).
-Only variants the rules pass count as good; how many real variants are refused is the
-false-positive figure on real photos.
+Only variants the rules pass count as good and get degraded; every rule's false positives
+are counted on all of them before that (false+ real: real photographs and their variants,
+false+ walls: the synthetic wall photos).
 
 Degradations (synthetic, drawn on each good photo at a random clearly-bad strength,
 located with the photo's own landmarks): shifted sideways 25-35 % of the width; the head
@@ -214,8 +215,14 @@ def main() -> int:
                                                                count=args.synthetic))]
         good: list[Good] = []
         refused: dict[str, list[str]] = {}
+        # Per rule, how many of the good photos (before any degradation) it fires on: the
+        # false positives, on the real photographs and on the synthetic walls apart.
+        false_real = dict.fromkeys(RULES, 0)
+        false_walls = dict.fromkeys(RULES, 0)
         for name, image, real in candidates:
             problems = basic(image)
+            for rule in problems & set(RULES):
+                (false_real if real else false_walls)[rule] += 1
             points = analyzer.landmarks(image, t_ms=0)
             if problems or points is None:
                 report = check_base_image(image, analyzer)
@@ -253,15 +260,19 @@ def main() -> int:
     for name, why in refused.items():
         print(f"  refused: {name}: {', '.join(why)}")
     n_real = sum(g.real for g in good)
-    print(f"{'rule':<26}{'caught':>10}{'of real':>10}{'fires on other':>18}{'face lost':>11}"
-          "  also fired on this degradation")
+    walls_total = len(candidates) - real_total
+    print(f"{'rule':<26}{'caught':>10}{'of real':>10}{'false+ real':>13}{'false+ walls':>14}"
+          f"{'fires on other':>16}{'face lost':>11}  also fired on this degradation")
     for rule in RULES:
         print(f"{rule:<26}{caught[rule]:>5}/{n:<4}{caught_real[rule]:>5}/{n_real:<4}"
-              f"{cross[rule]:>11}/{others:<6}{lost[rule]:>5}/{n:<5} "
+              f"{false_real[rule]:>7}/{real_total:<5}{false_walls[rule]:>8}/{walls_total:<5}"
+              f"{cross[rule]:>9}/{others:<6}{lost[rule]:>5}/{n:<5} "
               + ", ".join(f"{k} {v}" for k, v in also[rule].most_common()))
     total = sum(caught.values())
     print(f"overall: caught {total}/{n * len(RULES)} "
-          f"({100.0 * total / max(n * len(RULES), 1):.1f}%)")
+          f"({100.0 * total / max(n * len(RULES), 1):.1f}%), false positives on the good "
+          f"photos {sum(false_real.values())}/{real_total * len(RULES)} rule checks on real "
+          f"photographs, {sum(false_walls.values())}/{walls_total * len(RULES)} on walls")
     return 0
 
 
