@@ -9,7 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
-from server import attempt_time, staff_messages
+from server import attempt_time, identity_holds, staff_messages
 from server.auth import CONTACT_RESOLUTION_MS, CandidateAuth, Context, upload_target
 from server.context import ServerContext
 from server.db import PENDING_REVIEW, SUBMITTED, Attempt, Database, Exam
@@ -67,6 +67,8 @@ class HeartbeatIn(BaseModel):
     # highest one the candidate has closed.
     messages_seen: int = Field(default=0, ge=0, le=2**53)
     messages_read: int = Field(default=0, ge=0, le=2**53)
+    # The face-check hold this PC waits on (server/identity_holds.py), 0: none.
+    identity_hold: int = Field(default=0, ge=0, le=2**53)
 
 
 def answers_close_ms(attempt: Attempt, *, end_ms: int) -> int:
@@ -177,12 +179,19 @@ def heartbeat(body: HeartbeatIn, session: CandidateAuth, ctx: Context) -> JSONRe
     now = ctx.clock.now_ms()
     exam_id, candidate_id = session.exam.id, session.candidate.id
     staff_messages.ensure_tables(ctx.db)
-    # One read for the candidate's clock (extra time, pause) and the console's messages.
+    if body.identity_hold:
+        identity_holds.ensure_tables(ctx.db)
+    hold = None
+    # One read for the candidate's clock (extra time, pause) and the console's messages
+    # (and, only for a PC held after a failed face check, the console's decision).
     with ctx.db.read() as conn:
         clock = attempt_time.read_clock(conn, exam=session.exam, candidate_id=candidate_id)
         exchange = staff_messages.read_exchange(
             conn, exam_id=exam_id, candidate_id=candidate_id, seen=body.messages_seen,
             read=body.messages_read)
+        if body.identity_hold:
+            hold = identity_holds.hold_for_attempt(conn, hold_id=body.identity_hold,
+                                                   attempt_id=session.attempt.id)
     if exchange.acknowledges:  # 已送达 / 已读: a write only when it is news
         staff_messages.acknowledge(ctx.db, exam_id=exam_id, candidate_id=candidate_id,
                                    seen=body.messages_seen, read=body.messages_read,
@@ -193,6 +202,7 @@ def heartbeat(body: HeartbeatIn, session: CandidateAuth, ctx: Context) -> JSONRe
         "paused": clock.paused,
         "paused_since_ms": clock.paused_since_ms,
         "messages": [m.to_client() for m in exchange.newer],
+        "identity_hold": None if hold is None else hold.to_client(),
     })
 
 

@@ -40,6 +40,7 @@ EXTENSION_ROUTERS: list[tuple[str, str, str]] = [
     ("server.offline_import", "api_router", "/api/v1"),
     ("server.admin_web", "router", ""),
     ("server.review", "router", "/api/v1"),
+    ("server.identity_holds", "router", "/api/v1"),
     ("server.base_photos", "router", "/api/v1"),
     ("server.version_floor", "router", "/api/v1"),
     ("server.pledges", "router", "/api/v1"),

@@ -23,6 +23,9 @@ DEFAULT_LIMIT = 16 * MiB
 ANSWERS_LIMIT = 8 * MiB
 # A heartbeat is three numbers: anything larger is not our client.
 HEARTBEAT_LIMIT = 4 * 1024
+# The frames of one failed face check (4 JPEG of <= 1 MiB, base64) and its record
+# (server/identity_holds.py): a larger body is not our client.
+IDENTITY_HOLD_LIMIT = 6 * MiB
 ADMIN_UPLOAD_PATH = "/admin/offline"
 ADMIN_UPLOAD_LIMIT = 512 * MiB
 # A login (JSON or a form) is a few hundred bytes; the login gate reads it whole before
@@ -41,6 +44,7 @@ class RouteLimit:
 LIMITS = (
     RouteLimit("/api/v1/attempt/answers", ANSWERS_LIMIT),
     RouteLimit("/api/v1/attempt/heartbeat", HEARTBEAT_LIMIT),
+    RouteLimit("/api/v1/attempt/identity-hold", IDENTITY_HOLD_LIMIT),
     RouteLimit(ADMIN_UPLOAD_PATH, ADMIN_UPLOAD_LIMIT, needs_admin=True),
     *(RouteLimit(path, LOGIN_LIMIT) for path in LOGIN_PATHS),
 )

@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from client.errors import UserFacingError
 from client.i18n import _
 from client.session.authorization import current_code
-from server import attempt_time, staff_messages
+from server import attempt_time, identity_holds, staff_messages
 from server import schema as t
 from server.console import audit
 from server.console import tables as ct
@@ -41,7 +41,8 @@ INCIDENT_CATEGORIES = {
 # Actions that change a candidate's exam or access need a stated reason for the record.
 _REASON_REQUIRED = {Action.APPROVE_LOGIN, Action.REFUSE_LOGIN, Action.ISSUE_CODE,
                     Action.RESET_PASSWORD, Action.END_ATTEMPT, Action.INCIDENT,
-                    Action.EXTRA_TIME, Action.PAUSE, Action.RESUME}
+                    Action.EXTRA_TIME, Action.PAUSE, Action.RESUME, Action.APPROVE_FACE,
+                    Action.REFUSE_FACE}
 MAX_GROUP = 500  # seats in one group action (a room; a hall of several rooms at most)
 
 
@@ -389,3 +390,43 @@ def set_pause(db: Database, account: Account, target: Target, *, exam: Exam,
                  else "attempt_resumed", payload={"by": account.actor, "reason": reason,
                                                   **detail}, at_ms=now_ms)
     return end_ms
+
+
+def decide_face_hold(db: Database, account: Account, target: Target, *, hold_id: int,
+                     approve: bool) -> None:
+    """Let a candidate held after a failed face check in (批准入场) or not (不予入场).
+
+    The hold must be the seat's own and still waiting: a decided one (a second click, a
+    replayed request, another tab) or another candidate's is refused and nothing changes.
+    The decision, the proctor's identity result (on approval) and the audit row with
+    the evidence (the stored frames' ids) are one transaction. The PC learns it on its
+    next heartbeat (server/identity_holds.py).
+    """
+    from server.review import evaluate_attempt
+
+    action = Action.APPROVE_FACE if approve else Action.REFUSE_FACE
+    seat = _authorize(db, account, action, target)
+    reason, now_ms = target.reason.strip(), target.now_ms
+    hold = identity_holds.get_hold(db, hold_id)
+    attempt_id = _attempt_id(db, seat)
+    if hold is None or attempt_id is None or hold.attempt_id != attempt_id:
+        raise ConsoleRefusal("console.no_such_hold",
+                             _("该考生没有编号为 {n} 的人脸核验审批").format(n=hold_id))
+    evidence = identity_holds.evidence_ids(db, hold)
+    with db.write() as conn:
+        if not identity_holds.decide(conn, hold=hold, approve=approve, by=account.actor,
+                                     reason=reason, now_ms=now_ms):
+            raise ConsoleRefusal("console.hold_closed",
+                                 _("人脸核验审批 {n} 已处理").format(n=hold_id))
+        audit.record(conn, account, action=action.value, at_ms=now_ms, reason=reason,
+                     exam_id=seat.exam_id, center_id=seat.center_id, room=seat.room,
+                     candidate_id=seat.candidate_id, detail={
+                         "hold_id": hold_id, "event_id": hold.event_id,
+                         "evidence_image_ids": evidence, "check_reason": hold.reason,
+                         "score": hold.score, "threshold": hold.threshold})
+    db.add_event(attempt_id=attempt_id, kind="identity_hold_approved" if approve
+                 else "identity_hold_refused",
+                 payload={"by": account.actor, "hold_id": hold_id, "reason": reason},
+                 at_ms=now_ms)
+    if approve:  # 人脸识别认证未通过: the result waits for a reviewer (server/review.py)
+        evaluate_attempt(db, attempt_id, now_ms=now_ms)

@@ -81,6 +81,7 @@ ACTION_LABELS = {
     "action_refused": "越权操作被拒绝",
     "extra_time": "延长考试时间", "message": "发送消息", "pause": "暂停作答",
     "resume": "恢复作答",
+    "approve_face": "人脸核验未通过，批准入场", "refuse_face": "人脸核验未通过，不予入场",
 }
 
 

@@ -65,6 +65,8 @@ class Action(StrEnum):
     MESSAGE = "message"
     PAUSE = "pause"
     RESUME = "resume"
+    APPROVE_FACE = "approve_face"  # entry after a failed face check (人脸核验未通过)
+    REFUSE_FACE = "refuse_face"
     EXPORT_DAY = "export_day"
     LOG_IN = "log_in"
     LOG_IN_FAILED = "log_in_failed"  # recorded by the server, never taken from the page
@@ -93,6 +95,10 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.MESSAGE: _EVERYONE,
     Action.PAUSE: _EVERYONE,
     Action.RESUME: _EVERYONE,
+    # The proctor of the room looks at the candidate and the ID card, as at the PC
+    # (proctor mode already lets them in there); the console only saves the walk.
+    Action.APPROVE_FACE: _EVERYONE,
+    Action.REFUSE_FACE: _EVERYONE,
     Action.LOG_IN: _EVERYONE,
     Action.LOG_IN_FAILED: _EVERYONE,
     Action.ACTION_REFUSED: _EVERYONE,

@@ -17,7 +17,7 @@ from sqlalchemy import and_, case, func, select
 
 from client.lockdown.away_time import AwayTotals, away_totals
 from client.paper.exam_rules import VersionFloor
-from server import attempt_time, staff_messages
+from server import attempt_time, identity_holds, staff_messages
 from server import review_store as rs
 from server import schema as t
 from server.base_photos import has_base_photo
@@ -86,6 +86,9 @@ class Tile:
     paused: bool = False
     # The latest messages to this seat (newest first), each with 已送达 / 已读 times.
     messages: list[dict[str, Any]] = field(default_factory=list)
+    # The newest face-check hold (server/identity_holds.py): a PC waiting for a proctor
+    # after a failed face check, or how the last one was decided; None: never held.
+    face_hold: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -125,6 +128,7 @@ def room_view(db: Database, account: Account, *, exam: Exam, center_id: str | No
     ct.ensure_tables(db)
     rs.ensure_tables(db)
     staff_messages.ensure_tables(db)
+    identity_holds.ensure_tables(db)
     rooms = visible_rooms(db, account, exam.id)
     chosen = [(c, r) for c, r in rooms
               if (center_id is None or c == center_id) and (room is None or r == room)]
@@ -142,7 +146,8 @@ def room_view(db: Database, account: Account, *, exam: Exam, center_id: str | No
 def _needs_attention(tile: Tile) -> bool:
     return (tile.state in (HELD, OFFLINE) or tile.identity == "failed"
             or tile.integrity_blocking > 0 or tile.integrity_blind > 0
-            or tile.review_pending or tile.version_too_old)
+            or tile.review_pending or tile.version_too_old
+            or (tile.face_hold is not None and tile.face_hold["status"] == "pending"))
 
 
 def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
@@ -179,6 +184,7 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
                 .order_by(t.login_requests.c.id)):
             pending.setdefault(row.attempt_id, []).append(row.id)
         identity = _identity_by_attempt(conn, attempt_ids)
+        holds = identity_holds.newest_by_attempt(conn, attempt_ids)
         integrity = _integrity_items(conn, attempt_ids)  # read once for both readings
         findings = _open_integrity_episodes(integrity)
         away = _away_by_attempt(integrity)
@@ -233,7 +239,9 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
             client_version=versions.get(attempt_id) if attempt_id is not None else None,
             version_too_old=_too_old(floor, versions.get(attempt_id or -1)),
             extra_ms=clock.extra_ms, end_ms=clock.end_ms(now_ms=now_ms), paused=clock.paused,
-            messages=[m.to_console() for m in messages.get(seat.candidate_id, [])]))
+            messages=[m.to_console() for m in messages.get(seat.candidate_id, [])],
+            face_hold=(holds[attempt_id].to_console()
+                       if attempt_id is not None and attempt_id in holds else None)))
     tiles.sort(key=lambda tile: (tile.center_id, tile.room, _seat_key(tile.seat)))
     return tiles
 

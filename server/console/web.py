@@ -23,7 +23,7 @@ from client.errors import UserFacingError
 from client.i18n import _
 from client.resources import resource_path
 from client.timefmt import beijing_clock, staff_datetime
-from server import staff_messages
+from server import identity_holds, staff_messages
 from server.auth import Context, client_ip
 from server.base_photos import get_base_photo, photo_response
 from server.console import accounts, actions, audit, identity, pages
@@ -227,6 +227,26 @@ def base_photo(exam_id: str, candidate_id: int, request: Request, ctx: Context) 
     return response
 
 
+@router.get("/face/{exam_id}/{candidate_id}/{hold_id}/{position}", response_model=None)
+def face_evidence(exam_id: str, candidate_id: int, hold_id: int, position: int,
+                  request: Request, ctx: Context) -> Response:
+    """A frame of the failed face check a hold is about: personal data, so only for an
+    account whose scope has the seat, and never kept by a browser or a proxy (no-store).
+    Anything else (no session, another room, another seat's hold) is the same 404."""
+    account = _account(request, ctx)
+    seat = actions.find_seat(ctx.db, exam_id=exam_id, candidate_id=candidate_id)
+    hold = identity_holds.get_hold(ctx.db, hold_id) if account is not None else None
+    if (account is None or seat is None or hold is None
+            or not account.sees(center_id=seat.center_id, room=seat.room)
+            or (hold.exam_id, hold.candidate_id) != (exam_id, candidate_id)):
+        return Response(status_code=404, headers=_HEADERS)
+    jpeg = identity_holds.evidence_image(ctx.db, ctx.keys, hold, position)
+    if jpeg is None:
+        return Response(status_code=404, headers=_HEADERS)
+    return Response(jpeg, media_type="image/jpeg",
+                    headers={**_HEADERS, "Cache-Control": "no-store, private"})
+
+
 class ActionIn(BaseModel):
     action: Action
     exam_id: str = Field(min_length=1, max_length=64)
@@ -234,6 +254,7 @@ class ActionIn(BaseModel):
     candidate_id: int | None = None
     candidate_ids: list[int] = Field(default_factory=list, max_length=actions.MAX_GROUP)
     request_id: int | None = None
+    hold_id: int | None = None  # a face-check hold (approve_face / refuse_face)
     reason: str = Field(default="", max_length=actions.REASON_MAX)
     category: str = Field(default="", max_length=32)
     minutes: float | None = None  # extra time in minutes ...
@@ -281,6 +302,11 @@ def take_action(body: ActionIn, request: Request, ctx: Context) -> Response:
             act = (actions.approve_login if body.action is Action.APPROVE_LOGIN
                    else actions.refuse_login)
             act(ctx.db, account, target, request_id=body.request_id)
+        elif body.action in (Action.APPROVE_FACE, Action.REFUSE_FACE):
+            if body.hold_id is None:
+                raise actions.ConsoleRefusal("console.no_such_hold", _("缺少人脸核验审批编号"))
+            actions.decide_face_hold(ctx.db, account, target, hold_id=body.hold_id,
+                                     approve=body.action is Action.APPROVE_FACE)
         elif body.action is Action.ISSUE_CODE:
             issued = actions.issue_code(ctx.db, account, target, keys=ctx.keys, exam=exam)
             result = {"code": issued.code, "valid_until_ms": issued.valid_until_ms,

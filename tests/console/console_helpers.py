@@ -121,5 +121,41 @@ def upload_lockdown(srv: LiveServer, token: str, store_path: Path,
     return focus
 
 
-__all__ = ["DEMO_ROOM", "ConsoleClient", "candidate_login", "console_login", "save_answer",
+__all__ = ["DEMO_ROOM", "ConsoleClient", "candidate_login", "console_login", "face_jpeg",
+           "heartbeat", "request_face_hold", "save_answer",
            "upload_lockdown"]
+
+
+def face_jpeg(variant: int = 0) -> bytes:
+    """A real face as a webcam would show it (skimage's astronaut), JPEG."""
+    import cv2
+    import numpy as np
+    from skimage import data
+
+    bgr = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    frame = cv2.resize(bgr[7:232, 73:373], (640, 480), interpolation=cv2.INTER_CUBIC)
+    if variant:
+        frame = np.ascontiguousarray(frame[:, ::-1])  # another frame of the same check
+    ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    assert ok
+    return bytes(encoded)
+
+
+def request_face_hold(srv: LiveServer, token: str, *, event_id: str = "check-0001-failed",
+                      captures: list[bytes] | None = None, **extra: Any) -> requests.Response:
+    """A PC held after a failed face check asks the console (POST /attempt/identity-hold),
+    with the check's frames and result, as client/session/identity_hold.py sends it."""
+    import base64
+
+    frames = [face_jpeg(0), face_jpeg(1)] if captures is None else captures
+    body = {"event_id": event_id, "client_id": "pc-01", "reason": "match.not_matched",
+            "message": "人脸比对未通过", "score": 0.21, "threshold": 0.363, "failures": 3,
+            "record": {"outcome": "not_matched", "attempt": 3}, "at_ms": srv.clock.now_ms(),
+            "captures": [base64.b64encode(c).decode() for c in frames], **extra}
+    return requests.post(srv.api("/attempt/identity-hold"), timeout=30, json=body,
+                         headers={"Authorization": f"Bearer {token}"})
+
+
+def heartbeat(srv: LiveServer, token: str, **body: Any) -> requests.Response:
+    return requests.post(srv.api("/attempt/heartbeat"), timeout=10, json=body,
+                         headers={"Authorization": f"Bearer {token}"})
