@@ -156,11 +156,13 @@ def request_hold(db: Database, keys: Any, *, attempt_id: int, exam_id: str,
                                .order_by(h.c.id.desc())).first()
         if waiting is not None:
             return _hold(waiting)
-        hold_id = conn.execute(h.insert().values(
+        inserted = conn.execute(h.insert().values(
             attempt_id=attempt_id, exam_id=exam_id, candidate_id=candidate_id,
             event_id=body.event_id, reason=body.reason, message=body.message,
             score=body.score, threshold=body.threshold, failures=body.failures,
-            captures=stored, status=PENDING, requested_at_ms=now_ms)).inserted_primary_key[0]
+            captures=stored, status=PENDING, requested_at_ms=now_ms)).inserted_primary_key
+        assert inserted is not None
+        hold_id = int(inserted[0])
         row = conn.execute(select(h).where(h.c.id == hold_id)).one()
     db.add_event(attempt_id=attempt_id, kind="identity_hold_requested",
                  payload={"hold_id": int(hold_id), "event_id": body.event_id,

@@ -33,7 +33,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
@@ -49,9 +49,10 @@ from client.export.session_key import registration_body
 from client.i18n import _
 from client.paper.model import Paper
 from client.paper.package import PackageHeader, open_package, verify_package
-from client.session import staff_messages
+from client.session import identity_hold, staff_messages
 from client.session.authorization import CodeVerifiers
 from client.session.codes import CodeFormatError, normalize_code
+from client.session.identity_hold import HoldDecision
 from client.session.offline_header import OfflineMaterial
 from client.session.offline_login import (
     find_offline_login,
@@ -108,6 +109,9 @@ from client.sync.pusher import (
 )
 
 T = TypeVar("T")
+if TYPE_CHECKING:
+    from client.camera.identity_check import IdentityResult
+
 log = logging.getLogger(__name__)
 
 JsonValue = Any
@@ -162,6 +166,8 @@ class SessionEvents:
     on_messages: Callable[[list[StaffMessage]], None] = lambda messages: None
     # A proctor paused (True) or resumed (False) this candidate's exam clock.
     on_pause: Callable[[bool], None] = lambda paused: None
+    # The console decided the face-check hold this PC waits on (approved or refused).
+    on_identity_decision: Callable[[HoldDecision], None] = lambda decision: None
 
 
 @dataclass(frozen=True)
@@ -237,6 +243,10 @@ class ExamSession:
         self._pusher: AnswerPusher | None = None
         self._heartbeat: HeartbeatPoller[HeartbeatReply] | None = None
         self.last_heartbeat: HeartbeatReply | None = None  # the server's latest answer
+        # Held after a failed face check: the hold the heartbeat asks about (0: none),
+        # and the console's last decision (client/session/identity_hold.py).
+        self._identity_hold = 0
+        self.identity_decision: HoldDecision | None = None
         self._supervisor: SessionSupervisor | None = None
         self._credentials: tuple[str, str] | None = None
         self._authorization_code = ""
@@ -746,8 +756,9 @@ class ExamSession:
         with self._lock:
             seen = self._messages[-1].id if self._messages else 0
             read = self._messages_read
+            hold = self._identity_hold
         arguments = {"focus_losses": 0, "pending": 0 if status is None else status.pending,
-                     "messages_seen": seen, "messages_read": read}
+                     "messages_seen": seen, "messages_read": read, "identity_hold": hold}
         try:
             return self.api.heartbeat(**arguments)
         except ServerRefused as exc:
@@ -767,6 +778,7 @@ class ExamSession:
             self._adopt_end(reply.end_ms)  # first: a resume must not meet the old end
         self._apply_pause(reply)
         self._receive_messages(reply.messages)
+        self._apply_identity_decision(reply.identity_hold)
         self.last_heartbeat = reply
         self.events.on_heartbeat(reply)
 
@@ -787,6 +799,41 @@ class ExamSession:
             supervisor = self._supervisor
             if supervisor is not None:
                 supervisor.poke()
+
+    # -- held after a failed face check --------------------------------------------------
+
+    def request_identity_hold(self, result: IdentityResult, *, event_id: str) -> int:
+        """*Blocking* (network). The face check failed as often as allowed: ask the console
+        for a proctor's decision with the check's result and frames (*event_id*: the same
+        result's id in the review outbox). The heartbeat asks about the hold from now on
+        (at once, then at its interval); the decision arrives as ``on_identity_decision``.
+        Raises UserFacingError when the server cannot be reached or refuses."""
+        if not self._ensure_online():
+            raise ServerUnreachable("offline login: the server has not been reached yet")
+        body = identity_hold.hold_request(result, event_id=event_id,
+                                          client_id=self.api.client_id,
+                                          at_ms=self.clock.now_ms())
+        hold_id = self.api.request_identity_hold(body)
+        with self._lock:
+            self._identity_hold = hold_id
+            self.identity_decision = None
+        log.warning("held after a failed face check: console hold %d", hold_id)
+        heartbeat = self._heartbeat
+        if heartbeat is not None:
+            heartbeat.beat_soon()
+        return hold_id
+
+    def _apply_identity_decision(self, raw: Mapping[str, Any] | None) -> None:
+        """On the heartbeat's thread: the console's word on the hold this PC waits on,
+        only from the authenticated answer and only for that hold."""
+        with self._lock:
+            decision = identity_hold.parse_decision(raw, waiting_on=self._identity_hold)
+            if decision is None or not decision.decided:
+                return
+            self._identity_hold = 0  # decided: no more asking about it
+            self.identity_decision = decision
+        log.warning("console decided face-check hold %d: %s", decision.hold_id, decision.status)
+        self.events.on_identity_decision(decision)
 
     # -- messages from the console --------------------------------------------------------
 

@@ -51,6 +51,11 @@ def parse(raw: Mapping[str, Any]) -> StaffMessage | None:
                         sender=_visible(sender)[:100], at_ms=at_ms)
 
 
+def visible_text(text: str) -> str:
+    """*text* without the characters that could disguise it (see _visible)."""
+    return _visible(text)
+
+
 def _visible(text: str) -> str:
     """Without control and format characters (RTL overrides, isolates, escape codes) that
     could disguise what the candidate reads; line breaks stay."""

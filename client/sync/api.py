@@ -91,6 +91,9 @@ class HeartbeatReply:
     paused: bool
     paused_since_ms: int | None
     messages: list[Mapping[str, Any]]
+    # The console's answer about the face-check hold this PC named (raw: parsed and
+    # checked by client/session/identity_hold.py), None when it named none.
+    identity_hold: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -381,12 +384,14 @@ class ExamApi:
         return PushOutcome(acked=_pairs(body["acked"]), rejected=[])
 
     def heartbeat(self, *, focus_losses: int, pending: int, messages_seen: int,
-                  messages_read: int = 0) -> HeartbeatReply:
+                  messages_read: int = 0, identity_hold: int = 0) -> HeartbeatReply:
         """POST /attempt/heartbeat: says this PC is alive (and which console messages it
-        holds and the candidate read), returns the attempt's clock and new messages."""
+        holds and the candidate read, and the face-check hold it waits on), returns the
+        attempt's clock, new messages and the console's word on that hold."""
         body = self._json(self._request("POST", "/attempt/heartbeat", json={
             "focus_losses": focus_losses, "pending": pending,
-            "messages_seen": messages_seen, "messages_read": messages_read}))
+            "messages_seen": messages_seen, "messages_read": messages_read,
+            "identity_hold": identity_hold}))
         try:
             since = body.get("paused_since_ms")
             messages = body.get("messages") or []
@@ -397,9 +402,20 @@ class ExamApi:
                 server_time_ms=server_ms, end_ms=end_ms,
                 paused=bool(body["paused"]),
                 paused_since_ms=None if since is None else _epoch_ms(since),
-                messages=[m for m in messages if isinstance(m, dict)])
+                messages=[m for m in messages if isinstance(m, dict)],
+                identity_hold=hold if isinstance(hold := body.get("identity_hold"), dict)
+                else None)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ServerUnreachable(f"unreadable heartbeat answer: {exc}") from exc
+
+    def request_identity_hold(self, body: Mapping[str, Any]) -> int:
+        """POST /attempt/identity-hold: held after a failed face check, ask the console
+        (client/session/identity_hold.py builds *body*); returns the hold's id."""
+        answer = self._json(self._request("POST", "/attempt/identity-hold", json=dict(body)))
+        hold_id = answer.get("hold_id") if isinstance(answer, dict) else None
+        if isinstance(hold_id, bool) or not isinstance(hold_id, int) or hold_id <= 0:
+            raise ServerUnreachable(f"unreadable identity hold answer: {answer!r}")
+        return hold_id
 
     def attempt_answers(self) -> list[ServerAnswer]:
         """GET /attempt/answers: the server's current revision of every answered question."""

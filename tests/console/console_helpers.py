@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from face_photos import face_jpeg
 
 from client.lockdown.focus import FocusLog
 from client.lockdown.session_change import SessionChange
@@ -124,21 +125,6 @@ def upload_lockdown(srv: LiveServer, token: str, store_path: Path,
 __all__ = ["DEMO_ROOM", "ConsoleClient", "candidate_login", "console_login", "face_jpeg",
            "heartbeat", "request_face_hold", "save_answer",
            "upload_lockdown"]
-
-
-def face_jpeg(variant: int = 0) -> bytes:
-    """A real face as a webcam would show it (skimage's astronaut), JPEG."""
-    import cv2
-    import numpy as np
-    from skimage import data
-
-    bgr = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
-    frame = cv2.resize(bgr[7:232, 73:373], (640, 480), interpolation=cv2.INTER_CUBIC)
-    if variant:
-        frame = np.ascontiguousarray(frame[:, ::-1])  # another frame of the same check
-    ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])
-    assert ok
-    return bytes(encoded)
 
 
 def request_face_hold(srv: LiveServer, token: str, *, event_id: str = "check-0001-failed",
