@@ -58,10 +58,14 @@ class ReviewServices:
             return None
 
     def identity(self, result: IdentityResult, *, approved_by_proctor: bool = False,
-                 proctor_id: str | None = None, evidence: bytes | None = None) -> None:
-        self.outbox.queue(identity_item_from_result(
+                 proctor_id: str | None = None, evidence: bytes | None = None) -> str:
+        """Queue one identity result; returns its event id (a console hold on the same
+        failed check names it, so the server stores the check once)."""
+        item = identity_item_from_result(
             result, at_ms=self._now(), approved_by_proctor=approved_by_proctor,
-            proctor_id=proctor_id, evidence=evidence))
+            proctor_id=proctor_id, evidence=evidence)
+        self.outbox.queue(item)
+        return item.event_id
 
     def camera_event(self, event: ProctorEvent) -> None:
         self.outbox.queue(camera_event_item(event))

@@ -246,6 +246,7 @@ class ExamSession:
         # Held after a failed face check: the hold the heartbeat asks about (0: none),
         # and the console's last decision (client/session/identity_hold.py).
         self._identity_hold = 0
+        self._identity_held = False  # the paper stays closed until a proctor lets them in
         self.identity_decision: HoldDecision | None = None
         self._supervisor: SessionSupervisor | None = None
         self._credentials: tuple[str, str] | None = None
@@ -813,6 +814,8 @@ class ExamSession:
         body = identity_hold.hold_request(result, event_id=event_id,
                                           client_id=self.api.client_id,
                                           at_ms=self.clock.now_ms())
+        with self._lock:
+            self._identity_held = True  # held from now on, also if the request fails
         hold_id = self.api.request_identity_hold(body)
         with self._lock:
             self._identity_hold = hold_id
@@ -832,8 +835,29 @@ class ExamSession:
                 return
             self._identity_hold = 0  # decided: no more asking about it
             self.identity_decision = decision
+            if decision.approved:
+                self._identity_held = False
         log.warning("console decided face-check hold %d: %s", decision.hold_id, decision.status)
         self.events.on_identity_decision(decision)
+
+    @property
+    def identity_held(self) -> bool:
+        """Held after a failed face check, not yet let in (the paper does not open)."""
+        with self._lock:
+            return self._identity_held
+
+    def release_identity_hold(self, *, proctor: str) -> None:
+        """The proctor at this PC checked the ID card by hand (proctor mode) and let the
+        candidate in; the console's hold, if any, is no longer waited on."""
+        with self._lock:
+            was_held, self._identity_held, self._identity_hold = self._identity_held, False, 0
+        if was_held:
+            log.warning("face-check hold released on this PC by proctor %s", proctor)
+
+    def _refuse_while_identity_held(self) -> None:
+        if self.identity_held:
+            raise UserFacingError("identity.held", _(
+                "人脸核验未通过，须经监考老师核验身份后才能进入考试"))
 
     # -- messages from the console --------------------------------------------------------
 
@@ -1077,6 +1101,7 @@ class ExamSession:
         Offline, raises UserFacingError ``unlock.start_code_needed``: the proctor then
         types the start code (``unlock_with_start_code``).
         """
+        self._refuse_while_identity_held()
         attempt = self.attempt
         paper_key = self._stored_paper_key()
         if paper_key is None:
@@ -1101,6 +1126,7 @@ class ExamSession:
 
     def unlock_with_start_code(self, code: str) -> Paper:
         """*Blocking.* Open the paper offline with the proctor's start code (开考码)."""
+        self._refuse_while_identity_held()
         material = self._material()
         now = self.clock.now_ms()
         if now is not None and not self.clock.estimated and now < material.exam.start_ms:

@@ -19,6 +19,7 @@ class SessionBridge(QObject):
     endEstimateChanged = Signal()  # clock corrected or end moved: re-arm the reminders
     messagesArrived = Signal(object)  # list[StaffMessage] from the console, oldest first
     pauseChanged = Signal(bool)  # a proctor paused (True) or resumed (False) the exam
+    identityDecision = Signal(object)  # HoldDecision: the console on a failed face check
 
     def events(self) -> SessionEvents:
         # Emitting from another thread queues the signal to this object's (UI) thread.
@@ -46,7 +47,10 @@ class SessionBridge(QObject):
         def on_pause(paused: bool) -> None:
             self.pauseChanged.emit(paused)
 
+        def on_identity_decision(decision: object) -> None:
+            self.identityDecision.emit(decision)
+
         return SessionEvents(on_sync_status=on_sync, on_answer_saved=on_saved, on_phase=on_phase,
                              on_store_status=on_store, on_start_status=on_start,
                              on_end_estimate=on_end_estimate, on_messages=on_messages,
-                             on_pause=on_pause)
+                             on_pause=on_pause, on_identity_decision=on_identity_decision)

@@ -132,6 +132,7 @@ class CameraCheckPanel(QWidget):
     evidenceFailed = Signal(object)    # BaseException
     resultRecorded = Signal(object)    # every IdentityResult, for the attempt record
     deviceChanged = Signal(object)     # CameraDevice chosen by the candidate
+    consoleRequested = Signal()        # ask the console again after a refusal
 
     # Worker thread -> UI thread.
     _frameReady = Signal()
@@ -195,6 +196,14 @@ class CameraCheckPanel(QWidget):
         self.proctor_button = QPushButton(_("请监考老师核验"))
         self.proctor_button.setVisible(False)
         self.proctor_button.clicked.connect(self.proctorRequested.emit)
+        # Held after the failures: the console's decision (client/session/identity_hold.py).
+        self.console_status = QLabel()
+        self.console_status.setObjectName("consoleDecision")
+        self.console_status.setWordWrap(True)
+        self.console_status.setVisible(False)
+        self.console_button = QPushButton(_("再次请监考老师在监控台核验"))
+        self.console_button.setVisible(False)
+        self.console_button.clicked.connect(self._ask_console_again)
         self.device_combo = QComboBox()
         self.device_combo.setVisible(False)
         self._fill_devices(selection.devices if selection is not None else ())
@@ -203,6 +212,7 @@ class CameraCheckPanel(QWidget):
         buttons.addWidget(self.device_combo)
         buttons.addStretch(1)
         buttons.addWidget(self.retry_button)
+        buttons.addWidget(self.console_button)
         buttons.addWidget(self.proctor_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self._title)
@@ -211,6 +221,7 @@ class CameraCheckPanel(QWidget):
         layout.addWidget(self.instruction)
         layout.addWidget(self.progress_label)
         layout.addWidget(self.details)
+        layout.addWidget(self.console_status)
         layout.addLayout(buttons)
 
         self._frameReady.connect(self._show_latest_frame, Qt.ConnectionType.QueuedConnection)
@@ -355,6 +366,34 @@ class CameraCheckPanel(QWidget):
             if not self._proctor_signalled:
                 self._proctor_signalled = True
                 self.failedTooOften.emit(result)
+
+    # ------------------------------------------------------------------ the console
+    def show_console_waiting(self, text: str) -> None:
+        """Held: the request is with the console; the candidate waits at the seat."""
+        self._show_console(text, color="#1565c0")
+        self.console_button.setVisible(False)
+
+    def show_console_unavailable(self, text: str) -> None:
+        """The console could not be asked: the proctor at this PC decides."""
+        self._show_console(text, color="#b3261e")
+        self.console_button.setVisible(True)
+
+    def show_console_decision(self, text: str, *, approved: bool) -> None:
+        self._show_console(text, color="#2e7d32" if approved else "#b3261e")
+        self.console_button.setVisible(not approved)
+        if approved:
+            self.preview.set_guide_color(_GUIDE_GOOD)
+            self.instruction.setText(_("监考老师已准予入场"))
+            self.proctor_button.setVisible(False)
+
+    def _show_console(self, text: str, *, color: str) -> None:
+        self.console_status.setText(text)
+        self.console_status.setStyleSheet(f"color: {color}; font-weight: bold;")
+        self.console_status.setVisible(True)
+
+    def _ask_console_again(self) -> None:
+        self.console_button.setVisible(False)
+        self.consoleRequested.emit()
 
     # ------------------------------------------------------------------ proctor mode
     def capture_evidence(self, info: WatermarkInfo, *, font_path: Path | None = None) -> None:

@@ -83,6 +83,9 @@ class ExamWindow(QMainWindow):
         self.camera_notice: Any = None
         self.store_notice: QLabel | None = None  # reachable by tests
         self.identity_result: Any = None
+        # The newest identity result queued for review and its event id: a console hold on
+        # that failed check names the same id (the server stores the check once).
+        self._last_identity_event: tuple[Any, str] | None = None
         self._camera_monitor: Any = None
         self._identity_ok = camera is None or not camera.enforce  # demo: never blocks
         self.cameraEvent.connect(self._on_camera_event)
@@ -113,6 +116,8 @@ class ExamWindow(QMainWindow):
         self.bridge.messagesArrived.connect(self._on_messages)
         # A proctor's pause: the paused page instead of the paper until the resume.
         self.bridge.pauseChanged.connect(self._on_pause_changed)
+        # Held after a failed face check: the console's decision, by heartbeat.
+        self.bridge.identityDecision.connect(self._on_identity_decision)
         self.message_banner: MessageBanner | None = None  # on the exam page
         self.waiting_message_banner: MessageBanner | None = None  # before the start
         self.extra_time_notice: QLabel | None = None
@@ -546,6 +551,7 @@ class ExamWindow(QMainWindow):
         panel.failedTooOften.connect(self._on_identity_failed)
         # Every attempt, pass or fail, is queued for upload (issue 16: only two were).
         panel.resultRecorded.connect(self._record_identity_attempt)
+        panel.consoleRequested.connect(lambda: self._ask_console(self.identity_result))
         self.camera_panel = panel
         self.waiting_page.add_check(panel)
 
@@ -553,7 +559,7 @@ class ExamWindow(QMainWindow):
         from client.camera.identity_check import Outcome
 
         if self.review is not None and result.outcome is not Outcome.CANCELLED:
-            self.review.identity(result)
+            self._last_identity_event = (result, self.review.identity(result))
 
     def _report_identity_check_off(self) -> None:
         """The machine-wide config switched the check off: the server is told, and holds
@@ -588,6 +594,48 @@ class ExamWindow(QMainWindow):
             self.waiting_page.show_status(self.tr(
                 "演示模式：人脸识别未通过也可进入考试（正式考试中需监考教师核验）"))
         log.warning("identity check failed %s", result.to_record())
+        if self.camera.enforce:
+            self._ask_console(result)
+
+    def _ask_console(self, result: Any) -> None:
+        """Held: ask the console for a proctor's decision with this check's frames (the
+        proctor at the PC can still decide in proctor mode meanwhile)."""
+        from client.review.outbox import new_event_id
+        from client.session.identity_hold import waiting_text
+
+        panel = self.camera_panel
+        if panel is None or result is None or self._identity_ok:
+            return
+        if not result.captures:
+            panel.show_console_unavailable(self.tr(
+                "本次核验没有可供监考老师查看的照片，请举手，由监考老师在本机核验"))
+            return
+        last = self._last_identity_event
+        event_id = last[1] if last is not None and last[0] is result else new_event_id()
+
+        def asked(hold_id: int) -> None:
+            if not self._identity_ok:
+                panel.show_console_waiting(waiting_text(hold_id))
+
+        def failed(error: BaseException) -> None:
+            log.warning("could not ask the console about the failed face check: %s", error)
+            panel.show_console_unavailable(self.tr(
+                "暂时无法联系监控台（{error}），请举手，由监考老师在本机核验").format(
+                    error=describe_error(error)))
+
+        run_in_background(lambda: self.session.request_identity_hold(result, event_id=event_id),
+                          on_done=asked, on_error=failed)
+
+    def _on_identity_decision(self, decision: Any) -> None:
+        """The console decided (by heartbeat): approved lets the candidate in at the
+        start; a refusal keeps them held and says why."""
+        if decision.approved:
+            self._identity_ok = True
+            log.warning("entry approved in the console after a failed face check (hold %d)",
+                        decision.hold_id)
+        if self.camera_panel is not None:
+            self.camera_panel.show_console_decision(decision.candidate_text(),
+                                                    approved=decision.approved)
 
     def approve_entry_by_proctor(self, *, proctor: str, room: str = "") -> None:
         """The proctor checked the ID card by hand (proctor mode): take the watermarked
@@ -596,6 +644,7 @@ class ExamWindow(QMainWindow):
         from client.timefmt import beijing_datetime
 
         self._identity_ok = True
+        self.session.release_identity_hold(proctor=proctor)
         log.warning("entry approved by proctor %s after a failed identity check", proctor)
         if self.camera_panel is None:
             return

@@ -27,7 +27,7 @@
   detail.replaceChildren(detailInfo, dialogBox, closeButton);
 
   function select(candidateId) {
-    if (candidateId !== state.selected || state.group) dialogBox.replaceChildren();
+    if (candidateId !== state.selected || state.group) { dialogBox.replaceChildren(); images.clear(); }
     state.group = false;
     state.selected = candidateId;
     render();
@@ -80,7 +80,8 @@
   }
   function needsAttention(t) {
     return t.state === "held" || t.state === "offline" || t.identity === "failed" ||
-      t.integrity_blocking > 0 || t.integrity_blind > 0 || t.review_pending || t.version_too_old;
+      t.integrity_blocking > 0 || t.integrity_blind > 0 || t.review_pending || t.version_too_old ||
+      (t.face_hold !== null && t.face_hold.status === "pending");
   }
 
   function renderCounts(view) {
@@ -113,6 +114,9 @@
     if (tile.review_pending) badges.push(badge("warn", T.review));
     if (tile.version_too_old) badges.push(badge("held", `${T.too_old} ${tile.client_version}`));
     for (const id of tile.pending_requests) badges.push(badge("held", `${T.request} #${id}`));
+    if (tile.face_hold && tile.face_hold.status === "pending") {
+      badges.push(badge("held face-pending", `${T.face_pending} #${tile.face_hold.id}`));
+    }
     if (tile.extra_ms > 0) badges.push(badge("extra", `${T.extra_badge} +${minutes(tile.extra_ms)} ${T.minutes}`));
     if (tile.paused) badges.push(badge("held", T.paused));
     if (tile.messages.length) {
@@ -155,13 +159,55 @@
     }, extra && extra.label ? extra.label : T[action]);
   }
 
+  // Photos are personal data served with no-store: one element per URL, kept across the
+  // 2 s polls, so the browser fetches each once while the seat stays open.
+  const images = new Map();
+  function image(url, alt, cls) {
+    let node = images.get(url);
+    if (!node) { node = el("img", { src: url, alt, class: cls }); images.set(url, node); }
+    return node;
+  }
+
+  // A failed face check: the check's frames beside the base photo, what failed, and the decision.
+  function renderFaceHold(tile, hold, now) {
+    const exam = encodeURIComponent(state.view.exam_id);
+    const base = tile.has_photo
+      ? image(`/console/photo/${exam}/${tile.candidate_id}`, `${T.photo} ${tile.name}`, "photo")
+      : el("p", { class: "muted" }, T.no_photo);
+    const frames = [];
+    for (let i = 0; i < hold.captures; i++) {
+      frames.push(image(`/console/face/${exam}/${tile.candidate_id}/${hold.id}/${i}`,
+        `${T.face_evidence} ${i + 1}`, "photo evidence"));
+    }
+    const decision = hold.status === "pending" ? T.face_status_pending
+      : `${T["face_status_" + hold.status]}（${hold.decided_by} ${clock(hold.decided_at_ms)}：${hold.decision_reason}）`;
+    const facts = [
+      [T.face_reason, `${hold.message || ""}（${hold.reason}）`],
+      [T.face_score, hold.score === null ? "—" : `${hold.score.toFixed(3)}（${T.face_threshold} ${hold.threshold === null ? "—" : hold.threshold.toFixed(3)}）`],
+      [T.face_failures, `${hold.failures} ${T.times}`],
+      [T.face_requested, `${clock(hold.requested_at_ms)}（${ago(hold.requested_at_ms, now)}）`],
+      [T.face_decision, decision],
+    ];
+    return el("section", { class: "face-hold", id: "face-hold", "data-status": hold.status },
+      el("h3", {}, `${T.face_failed} #${hold.id}`),
+      el("div", { class: "face-compare" },
+        el("figure", {}, base, el("figcaption", {}, T.photo)),
+        ...frames.map((img, i) => el("figure", {}, img, el("figcaption", {}, `${T.face_evidence} ${i + 1}`)))),
+      el("dl", {}, ...facts.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)])),
+      hold.status === "pending" ? el("p", { class: "muted" }, T.face_hint) : null,
+      hold.status === "pending" ? el("div", { class: "actions" },
+        actionButton("approve_face", tile, { hold_id: hold.id, label: `${T.approve_face} #${hold.id}` }),
+        actionButton("refuse_face", tile, { hold_id: hold.id, label: `${T.refuse_face} #${hold.id}` })) : null);
+  }
+
   function renderDetail(tile, now) {
     if (!tile && state.group) return;  // the group dialog stays as the proctor fills it
-    if (!tile) { detail.hidden = true; detailInfo.replaceChildren(); dialogBox.replaceChildren(); return; }
+    if (!tile) { detail.hidden = true; detailInfo.replaceChildren(); dialogBox.replaceChildren(); images.clear(); return; }
     detail.hidden = false;
-    const photo = tile.has_photo
-      ? el("img", { src: `/console/photo/${encodeURIComponent(state.view.exam_id)}/${tile.candidate_id}`,
-                    alt: `${T.photo} ${tile.name}`, class: "photo" })
+    const face = tile.face_hold ? renderFaceHold(tile, tile.face_hold, now) : null;
+    const photo = face ? null : tile.has_photo
+      ? image(`/console/photo/${encodeURIComponent(state.view.exam_id)}/${tile.candidate_id}`,
+              `${T.photo} ${tile.name}`, "photo")
       : el("p", { class: "muted" }, T.no_photo);
     const rows = [
       [T.seat, `${tile.room} / ${tile.seat}`], [T.status, T[tile.state]],
@@ -191,7 +237,7 @@
       requestButtons.push(actionButton("refuse_login", tile, { request_id: id, label: `${T.refuse} #${id}` }));
     }
     detailInfo.replaceChildren(
-      el("h2", {}, `${tile.name}（${tile.student_no}）`), photo,
+      el("h2", {}, `${tile.name}（${tile.student_no}）`), photo, face,
       el("dl", {}, ...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)])),
       el("div", { class: "actions" }, ...requestButtons,
         open(tile) ? actionButton("extra_time", tile) : null,
@@ -297,7 +343,7 @@
         confirm.disabled = true;
         const result = await post({
           action, exam_id: state.view.exam_id, candidate_id: tile.candidate_id,
-          request_id: extra.request_id ?? null, reason: reason.value,
+          request_id: extra.request_id ?? null, hold_id: extra.hold_id ?? null, reason: reason.value,
           category: category ? category.value : "", ...(amount ? amount.values() : {}),
           text: text ? text.value : "",
         });

@@ -158,6 +158,15 @@ def _client_texts() -> dict[str, str]:
         "message_delivered": _("已送达"), "message_read": _("已读"),
         "group_message_title": _("多名考生发消息"),
         "group_message_hint": _("下列为当前显示的考生，已全部勾选；取消勾选不需要此消息的考生。"),
+        "face_failed": _("人脸核验未通过"), "face_pending": _("待审批入场"),
+        "face_evidence": _("核验照片"), "face_reason": _("未通过原因"),
+        "face_score": _("比对分数"), "face_threshold": _("阈值"),
+        "face_failures": _("失败次数"), "face_requested": _("申请时间"),
+        "face_decision": _("处理结果"),
+        "face_status_pending": _("等待监考老师核验"),
+        "face_status_approved": _("已批准入场"), "face_status_refused": _("不予入场"),
+        "approve_face": _("批准入场"), "refuse_face": _("不予入场"),
+        "face_hint": _("请到座位核对考生本人与身份证件后再处理；批准入场后该考生的成绩将标记为待审核"),
     }
 
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from console_actions import console_action, room_tiles
 from face_photos import face_jpeg
 from test_extra_time_session import session_for, wait_for
 
 from client.camera.identity_check import IdentityResult, Outcome
+from client.errors import UserFacingError
 from client.session.exam_session import SessionEvents
 from client.session.identity_hold import HoldDecision, parse_decision
 from server.identity_holds import get_hold
@@ -51,6 +53,13 @@ def test_a_held_session_is_let_in_or_refused_from_the_console(tmp_path: Path) ->
             wait_for(lambda: len(decisions) == 1, timeout_s=10, what="the refusal")
             assert decisions[0].status == "refused"
             assert "与身份证照片不符" in decisions[0].candidate_text()
+            # Still held: the paper does not open, online or with a start code.
+            assert session.identity_held
+            with pytest.raises(UserFacingError) as held:
+                session.unlock()
+            assert held.value.code == "identity.held"
+            with pytest.raises(UserFacingError):
+                session.unlock_with_start_code("000000")
 
             # The candidate asks again (the proctor came and looked): a new hold, which the
             # refusal does not decide; the approval comes with the next heartbeat.
@@ -62,6 +71,7 @@ def test_a_held_session_is_let_in_or_refused_from_the_console(tmp_path: Path) ->
             wait_for(lambda: len(decisions) == 2, timeout_s=10, what="the approval")
             assert decisions[1].approved and decisions[1].hold_id == second
             assert session.identity_decision == decisions[1]
+            assert not session.identity_held
             assert get_hold(srv.db, second).status == "approved"  # type: ignore[union-attr]
             # Decided: the PC stops asking, and nothing more arrives.
             beats = session._heartbeat.beats  # type: ignore[union-attr]
@@ -92,3 +102,19 @@ def test_only_a_decision_on_the_awaited_hold_counts() -> None:
     assert refused is not None and refused.reason == "照片不符"
     assert parse_decision({"id": 7, "status": "pending", "reason": "", "at_ms": None},
                           waiting_on=7) == HoldDecision(7, "pending", "", None)
+
+
+def test_the_proctor_at_the_pc_releases_the_hold(tmp_path: Path) -> None:
+    """Proctor mode on the PC still lets a held candidate in (no network needed)."""
+    with live_server(tmp_path / "server", start_in_s=600, duration_s=3600) as srv:
+        demo = srv.demo
+        assert demo is not None
+        session = session_for(srv, tmp_path, SessionEvents())
+        try:
+            session.login(username=demo.username, password=demo.password)
+            session.request_identity_hold(failed_check(), event_id="evt-check-3-fail")
+            assert session.identity_held
+            session.release_identity_hold(proctor="王老师")
+            assert not session.identity_held
+        finally:
+            session.close()
