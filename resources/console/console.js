@@ -205,7 +205,7 @@
     if (!tile) { detail.hidden = true; detailInfo.replaceChildren(); dialogBox.replaceChildren(); images.clear(); return; }
     detail.hidden = false;
     const face = tile.face_hold ? renderFaceHold(tile, tile.face_hold, now) : null;
-    const photo = face ? null : tile.has_photo
+    const photo = tile.has_photo
       ? image(`/console/photo/${encodeURIComponent(state.view.exam_id)}/${tile.candidate_id}`,
               `${T.photo} ${tile.name}`, "photo")
       : el("p", { class: "muted" }, T.no_photo);
@@ -237,7 +237,7 @@
       requestButtons.push(actionButton("refuse_login", tile, { request_id: id, label: `${T.refuse} #${id}` }));
     }
     detailInfo.replaceChildren(
-      el("h2", {}, `${tile.name}（${tile.student_no}）`), photo, face,
+      el("h2", {}, `${tile.name}（${tile.student_no}）`), face || photo,
       el("dl", {}, ...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)])),
       el("div", { class: "actions" }, ...requestButtons,
         open(tile) ? actionButton("extra_time", tile) : null,
