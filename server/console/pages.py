@@ -166,7 +166,8 @@ def _client_texts() -> dict[str, str]:
         "face_status_pending": _("等待监考老师核验"),
         "face_status_approved": _("已批准入场"), "face_status_refused": _("不予入场"),
         "approve_face": _("批准入场"), "refuse_face": _("不予入场"),
-        "face_hint": _("请到座位核对考生本人与身份证件后再处理；批准入场后该考生的成绩将标记为待审核"),
+        "face_hint": _(
+            "请到座位核对考生本人与身份证件后再处理；批准入场后该考生的成绩将标记为待审核"),
     }
 
 

@@ -57,10 +57,10 @@ def test_a_held_client_session_is_let_in_from_the_browser_and_reaches_the_exam(
 
         # 1. The second login: the chief examiner approves it by the number the PC shows.
         chief, chief_errors = _log_in(browser, srv, "zhukao")
-        chief.wait_for_selector(f'.tile[data-seat="2"][data-state="held"]', timeout=6000)
+        chief.wait_for_selector('.tile[data-seat="2"][data-state="held"]', timeout=6000)
         assert f"#{request_id}" in chief.inner_text('.tile[data-seat="2"]')
         chief.click('.tile[data-seat="2"]')
-        chief.click(f'[data-action="approve_login"]')
+        chief.click('[data-action="approve_login"]')
         chief.fill("#reason", "原电脑蓝屏，已核对身份证")
         chief.click("#confirm")
         chief.wait_for_selector("#dialog .ok")
@@ -78,7 +78,7 @@ def test_a_held_client_session_is_let_in_from_the_browser_and_reaches_the_exam(
         assert held.value.code == "identity.held"
 
         proctor, proctor_errors = _log_in(browser, srv, "jiankao")
-        badge = f'.tile[data-seat="2"] .badge.face-pending'
+        badge = '.tile[data-seat="2"] .badge.face-pending'
         proctor.wait_for_selector(badge, timeout=6000)
         assert f"#{hold_id}" in proctor.inner_text(badge)
         proctor.click('.tile[data-seat="2"]')
@@ -93,7 +93,7 @@ def test_a_held_client_session_is_let_in_from_the_browser_and_reaches_the_exam(
         assert proctor.locator("#face-hold img").count() == 3
         _shot(proctor, "console-10-face-hold.png")
 
-        proctor.click(f'[data-action="approve_face"]')
+        proctor.click('[data-action="approve_face"]')
         proctor.click("#confirm")  # no reason: refused, nothing decided
         proctor.wait_for_selector("#dialog .error")
         assert "请填写原因" in proctor.inner_text("#dialog")
