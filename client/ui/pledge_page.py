@@ -73,7 +73,6 @@ class PledgePage(QWidget):
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.skip_button = QPushButton(self.tr("暂不签署，进入候考"))
-        self.skip_button.setVisible(not pledge.required)
         self.skip_button.clicked.connect(self.skipped)
         buttons.addWidget(self.skip_button)
         self.agree_button = QPushButton(self.tr("同意并进入候考"))
@@ -86,6 +85,10 @@ class PledgePage(QWidget):
         outer.addStretch(1)
         outer.addWidget(card, 4)
         outer.addStretch(1)
+        # Only now, with a parent: setVisible(True) on the still parentless button showed
+        # it as a window of its own for a moment, which took the activation (and the
+        # keyboard) from the exam window until the candidate clicked into it.
+        self.skip_button.setVisible(not pledge.required)
 
     def _on_agree(self) -> None:
         if self.confirm.isChecked():

@@ -232,7 +232,6 @@ class ProctorPanel(QDialog):
         self.relogin_button.clicked.connect(self._authorize_relogin)
         self.approve_button = QPushButton(_("批准入场（人工核验身份）"))
         self.approve_button.clicked.connect(self._approve_entry)
-        self.approve_button.setVisible(self._on_approve_entry is not None)
         self.lock_button = QPushButton(_("锁定"))
         self.lock_button.clicked.connect(self._lock_clicked)
         self.end_button = QPushButton(_("结束监考模式"))
@@ -252,9 +251,13 @@ class ProctorPanel(QDialog):
         self.exit_button = QPushButton(_("退出考试客户端（答案已保存在本机）"))
         self.exit_button.setObjectName("exitClient")
         self.exit_button.clicked.connect(self._exit_clicked)
-        self.exit_button.setVisible(self._on_exit_client is not None)
         support.addWidget(self.exit_button)
         layout.addLayout(support)
+        # Only now that they have a parent: setVisible(True) on a parentless button shows
+        # it as a window of its own for a moment, which took the activation from the exam
+        # window whenever the panel was built (the exam saw a focus loss).
+        self.approve_button.setVisible(self._on_approve_entry is not None)
+        self.exit_button.setVisible(self._on_exit_client is not None)
         self.action_message = QLabel()
         self.action_message.setObjectName("actionMessage")
         self.action_message.setWordWrap(True)
