@@ -95,6 +95,7 @@ from server.merge import (
     lock_attempt,
     merge_locked,
 )
+from server.offline_marks import MarksOutcome, judge_marks, keep_marks, latest_marks
 from server.passwords import verify_password
 from server.take_over import seat_lost_ms
 
@@ -308,6 +309,9 @@ class ImportReport:
     # revisions (and a submission it recorded later) were not merged (server/take_over.py).
     seat_lost_at_ms: int | None = None
     refused_submission: bool = False
+    # The candidate's marks (标记) in the file: kept or why not (server/offline_marks.py).
+    marks: MarksOutcome = MarksOutcome.ABSENT
+    marked: tuple[str, ...] = ()
 
     @property
     def changed_questions(self) -> tuple[QuestionChange, ...]:
@@ -375,7 +379,8 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
         raise _refusal("offline.other_center", _("该考生不属于您管理的考点"),
                        candidate_center=candidate.center_id)
     payload = open_payload(envelope, header, server_box_key=ctx.keys.box)
-    _check_answers(ctx, exam, payload.revisions)
+    _check_answers(ctx, exam, payload.revisions,
+                   marked=payload.marks.question_ids if payload.marks else ())
 
     now = ctx.clock.now_ms()
     incoming = [
@@ -415,6 +420,11 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
                 .values(status=payload.submission.state, submitted_at_ms=at_ms,
                         score=None, max_score=None, scored_at_ms=None)
             ).rowcount > 0
+        marks = judge_marks(payload.marks, server=latest_marks(conn, attempt.id),
+                            lost_ms=lost_ms, close_ms=answers_close_ms(attempt, end_ms=end_ms))
+        if marks is MarksOutcome.APPLIED and payload.marks is not None:
+            keep_marks(conn, attempt_id=attempt.id, marks=payload.marks,
+                       client_id=key.client_id, file_name=file_name, now_ms=now)
         outcomes = replace(merge, outcomes=merge.outcomes + tuple(
             RevisionOutcome(r.question_id, r.revision, Outcome.REFUSED_AFTER_TAKE_OVER)
             for r in after_take_over))
@@ -425,11 +435,12 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
             proctor_log=[{"kind": e.kind, **e.to_payload()} for e in payload.proctor_log])
     record_late_revisions(db, attempt=attempt, report=merge, source="offline_file",
                           client_id=key.client_id, at_ms=now)
-    if after_take_over or refused_submission:
+    if after_take_over or refused_submission or marks is MarksOutcome.AFTER_TAKE_OVER:
         db.add_event(attempt_id=attempt.id, kind="offline_after_take_over", payload={
             "client_id": key.client_id, "seat_lost_ms": lost_ms, "file_name": file_name,
             "refused": [[r.question_id, r.revision] for r in after_take_over],
-            "refused_submission": refused_submission}, at_ms=now)
+            "refused_submission": refused_submission,
+            "refused_marks": marks is MarksOutcome.AFTER_TAKE_OVER}, at_ms=now)
     score_after = attempt.score
     # Only a submitted attempt is scored: answers merged into one still open change nothing
     # to grade (its submission scores it), so that costs no further reads.
@@ -438,8 +449,9 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
         scored = db.get_attempt(attempt.id)
         score_after = scored.score if scored else None
     status, code, message = _verdict(
-        changed=merge.changed_answers or submitted_by_import, counts=counts, lost_ms=lost_ms,
-        refused_submission=refused_submission)
+        changed=merge.changed_answers or submitted_by_import,
+        marks_changed=marks is MarksOutcome.APPLIED, counts=counts, lost_ms=lost_ms,
+        refused_on_lost_pc=refused_submission or marks is MarksOutcome.AFTER_TAKE_OVER)
     log.info("offline file %s for attempt %d: %s %s", file_name, attempt.id, status, counts)
     return ImportReport(
         file_name=file_name,
@@ -459,6 +471,8 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
         previously_imported_at_ms=previously,
         seat_lost_at_ms=lost_ms,
         refused_submission=refused_submission,
+        marks=marks,
+        marked=tuple(sorted(set(payload.marks.question_ids))) if payload.marks else (),
     )
 
 
@@ -474,13 +488,16 @@ def _split_at_take_over(incoming: list[IncomingRevision], *, lost_ms: int | None
     return kept, refused
 
 
-def _verdict(*, changed: bool, counts: dict[str, int], lost_ms: int | None,
-             refused_submission: bool) -> tuple[ImportStatus, str, str]:
+def _verdict(*, changed: bool, marks_changed: bool, counts: dict[str, int],
+             lost_ms: int | None, refused_on_lost_pc: bool) -> tuple[ImportStatus, str, str]:
     """Status, code and message of a file that passed every check."""
+    if marks_changed and not changed:
+        return (ImportStatus.MERGED, "offline.merged",
+                _("已合并：答案没有变化，考生的标记已更新"))
     if changed:
         return (ImportStatus.MERGED, "offline.merged",
                 _("已合并：{applied} 个答案更新").format(applied=counts[Outcome.APPLIED]))
-    if lost_ms is not None and (counts[Outcome.REFUSED_AFTER_TAKE_OVER] or refused_submission):
+    if lost_ms is not None and (counts[Outcome.REFUSED_AFTER_TAKE_OVER] or refused_on_lost_pc):
         # Nothing this PC did before it lost the attempt is missing on the server; what
         # it did afterwards is not the candidate's (they were at the other PC).
         return (ImportStatus.REFUSED, "offline.after_take_over",
@@ -544,13 +561,14 @@ def _certified_key(ctx: ServerContext, envelope: Envelope, *, file_name: str,
     return registered
 
 
-def _check_answers(ctx: ServerContext, exam: Exam, revisions: Sequence[Any]) -> None:
+def _check_answers(ctx: ServerContext, exam: Exam, revisions: Sequence[Any], *,
+                   marked: Sequence[str] = ()) -> None:
     """The same limits as answer sync: questions of this paper, values of bounded size.
     A signed file from a real client never breaks them, so one that does is refused whole."""
     from server.api_attempt import value_within_limit
 
     known = ctx.papers.question_ids(exam)
-    unknown = sorted({r.question_id for r in revisions} - known)
+    unknown = sorted(({r.question_id for r in revisions} | set(marked)) - known)
     if unknown:
         raise _refusal("offline.unknown_question", _("离线答卷文件含有本试卷没有的题目"),
                        question_ids=unknown[:20])
@@ -632,7 +650,21 @@ def take_over_notes(report: ImportReport) -> list[str]:
             time=when, n=refused))
     if report.refused_submission:
         notes.append(_("这台电脑在考生换到其他电脑之后记录的交卷未采用（{time}）").format(time=when))
+    if report.marks is MarksOutcome.AFTER_TAKE_OVER:
+        notes.append(_("这台电脑在考生换到其他电脑之后的标记未采用（{time}）").format(time=when))
     return notes
+
+
+def marks_note(report: ImportReport) -> list[str]:
+    """What became of the candidate's marks (标记) in the file (CLI and page)."""
+    marked = ", ".join(report.marked) or "-"
+    if report.marks is MarksOutcome.APPLIED:
+        return [_("考生的标记已更新：{marked}").format(marked=marked)]
+    if report.marks is MarksOutcome.OLDER:
+        return [_("文件中的标记比服务器上的旧，未采用")]
+    if report.marks is MarksOutcome.AFTER_CLOSE:
+        return [_("文件中的标记是交卷或考试结束后改的，未采用")]
+    return []
 
 
 def format_report(report: ImportReport) -> list[str]:
@@ -658,7 +690,7 @@ def format_report(report: ImportReport) -> list[str]:
         if q.rejected_after_end:
             lines.append("  " + _("题 {q}：{n} 个考试结束后的修改被拒绝").format(
                 q=q.question_id, n=q.rejected_after_end))
-    lines.extend("  " + note for note in take_over_notes(report))
+    lines.extend("  " + note for note in [*marks_note(report), *take_over_notes(report)])
     if report.submitted_by_import:
         lines.append("  " + _("该考生的答卷已按文件记录交卷"))
     if report.score_after is not None and report.score_after != report.score_before:

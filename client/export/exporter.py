@@ -19,6 +19,7 @@ from client.export.atomic_write import atomic_write_verified
 from client.export.naming import offline_file_name
 from client.export.offline_file import (
     FileIdentity,
+    Marks,
     OfflineFileError,
     OfflinePayload,
     SubmissionInfo,
@@ -42,6 +43,7 @@ class ExportSnapshot:
     client_info: Mapping[str, str]
     export_seq: int
     key_certificate: str = ""  # client/export/key_certificate.py; "" once registered
+    marks: Marks | None = None  # the candidate's marks (标记) on this PC
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ def export_offline_file(
         submission=snapshot.submission,
         proctor_log=tuple(snapshot.proctor_log),
         client_info=dict(snapshot.client_info),
+        marks=snapshot.marks,
     )
     data = build_offline_file(
         identity=snapshot.identity,

@@ -9,7 +9,8 @@ Layout (all integers big-endian)::
     header   UTF-8 JSON, sorted keys (identity, file name, times, counts; no answers)
     sealed   RFC 9180 HPKE base mode, DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / AES-256-GCM,
              to the server's box key; info = INFO_LABEL + SHA-256(prefix + header);
-             plaintext = zlib(JSON payload: every revision, submission, proctor log, client)
+             plaintext = zlib(JSON payload: every revision, submission, marks, proctor log,
+             client)
     sig      64 bytes  Ed25519(session key) over SIGNATURE_CONTEXT + everything before it
 
 Only the server's box private key opens ``sealed`` (not the proctor, not the admin's PC);
@@ -82,6 +83,16 @@ class FileIdentity:
 
 
 @dataclass(frozen=True)
+class Marks:
+    """The questions the candidate marked for review (标记) on this PC, and the PC's
+    server-time estimate when they last changed there (None: never changed on this PC with
+    a server time, e.g. seeded from the server, or a PC that never reached it)."""
+
+    question_ids: tuple[str, ...]
+    changed_server_ms: int | None = None
+
+
+@dataclass(frozen=True)
 class OfflinePayload:
     """The encrypted part: everything the server merges and the admin may want to read."""
 
@@ -89,6 +100,8 @@ class OfflinePayload:
     submission: SubmissionInfo
     proctor_log: tuple[ProctorEvent, ...]
     client_info: Mapping[str, str]
+    # None: the PC had no marks to tell (or a file from a client before marks travelled).
+    marks: Marks | None = None
 
     def question_count(self) -> int:
         return len({r.question_id for r in self.revisions})
@@ -231,6 +244,11 @@ def _payload_to_json(payload: OfflinePayload) -> dict[str, object]:
         "proctor_log": [{"kind": e.kind, **e.to_payload()} for e in payload.proctor_log],
         "client": dict(payload.client_info),
         "counts": _counts(payload),
+        # Optional within format version 1: an older server ignores it (keys it does not
+        # read), an older file lacks it (no marks to merge).
+        **({} if payload.marks is None else {"flags": {
+            "question_ids": sorted(set(payload.marks.question_ids)),
+            "changed_server_ms": payload.marks.changed_server_ms}}),
     }
 
 
@@ -409,7 +427,19 @@ def _payload_from_json(raw: object) -> OfflinePayload:
         submission=submission,
         proctor_log=tuple(events),
         client_info={str(k): str(v) for k, v in client_raw.items()},
+        marks=_marks_from_json(raw.get("flags")),
     )
+
+
+def _marks_from_json(raw: object) -> Marks | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise _corrupt("flags_shape")
+    ids = raw.get("question_ids")
+    if not isinstance(ids, list) or not all(isinstance(q, str) for q in ids):
+        raise _corrupt("flags_shape")
+    return Marks(question_ids=tuple(ids), changed_server_ms=_opt_int(raw, "changed_server_ms"))
 
 
 def _str(raw: Mapping[str, object], name: str) -> str:

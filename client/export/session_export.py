@@ -12,6 +12,7 @@ Wiring (the application does this once per logged-in session)::
 
 from __future__ import annotations
 
+import json
 import logging
 import platform
 from collections.abc import Callable, Mapping
@@ -26,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from client import __version__
 from client.export.exporter import ExportResult, ExportSnapshot, export_offline_file
 from client.export.key_certificate import CERTIFICATE_META
-from client.export.offline_file import FileIdentity, SubmissionInfo
+from client.export.offline_file import FileIdentity, Marks, SubmissionInfo
 from client.export.session_key import (
     SESSION_KEY_META,
     generate_session_key,
@@ -43,6 +44,11 @@ EXPORT_SEQ_META = "offline_export_seq"
 SUBMITTED_AT_META = "submitted_at_ms"   # written by the session after a confirmed submit
 SEALED_META = "sealed"                  # written by the session when answering stopped
 SEALED_AT_META = "sealed_at_ms"         # the session's server-time estimate at the seal
+FLAGS_META = "flags"                    # the questions the candidate marked (JSON list)
+FLAGS_SENT_META = "flags_sent"          # the marks the server confirmed (JSON list)
+# The session's server-time estimate when the candidate last changed the marks on this
+# PC: the server keeps a file's marks only if they are newer than the ones it has.
+FLAGS_CHANGED_AT_META = "flags_changed_ms"
 
 
 class WriterLike(Protocol):
@@ -58,6 +64,17 @@ def ensure_session_key(store: AnswerStore) -> Ed25519PrivateKey:
     key = generate_session_key()
     store.set_meta(SESSION_KEY_META, session_key_to_text(key))
     return key
+
+
+def read_marks(store: AnswerStore) -> Marks | None:
+    """The marks kept with the answers, for the file (None: this PC never had any)."""
+    raw = store.get_meta(FLAGS_META)
+    if raw is None:
+        return None
+    ids = json.loads(raw)
+    changed = store.get_meta(FLAGS_CHANGED_AT_META)
+    return Marks(question_ids=tuple(str(q) for q in ids) if isinstance(ids, list) else (),
+                 changed_server_ms=int(changed) if changed else None)
 
 
 def default_client_info() -> dict[str, str]:
@@ -119,6 +136,7 @@ class OfflineExporter:
             client_info=self._client_info,
             export_seq=seq,
             key_certificate=store.get_meta(CERTIFICATE_META) or "",
+            marks=read_marks(store),
         )
         return _Read(snapshot=snapshot, session_key=ensure_session_key(store))
 

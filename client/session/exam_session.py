@@ -44,7 +44,12 @@ from client.export.key_certificate import (
     certificate_message,
 )
 from client.export.offline_file import raw_public_bytes
-from client.export.session_export import ensure_session_key
+from client.export.session_export import (
+    FLAGS_CHANGED_AT_META,
+    FLAGS_META,
+    FLAGS_SENT_META,
+    ensure_session_key,
+)
 from client.export.session_key import registration_body
 from client.i18n import _
 from client.paper.model import Paper
@@ -123,8 +128,8 @@ META_SEALED = "sealed"
 META_SUBMITTED = "submitted_at_ms"
 META_PAPER_KEY = "paper_key"
 META_KEY_REGISTERED = "session_key_registered"  # key id the server confirmed
-META_FLAGS = "flags"  # the questions the candidate marked, with the answers (JSON list)
-META_FLAGS_SENT = "flags_sent"  # the marks the server confirmed (JSON list)
+META_FLAGS = FLAGS_META  # the questions the candidate marked, with the answers
+META_FLAGS_SENT = FLAGS_SENT_META  # the marks the server confirmed
 # A contact re-anchors the clock with a few ms of network jitter: only a larger move of
 # the end estimate is a correction the UI must follow (its reminders).
 END_ESTIMATE_TOLERANCE_MS = 1_000
@@ -952,6 +957,7 @@ class ExamSession:
                 encoded = json.dumps(sorted(state.flags))
                 store.set_meta(META_FLAGS, encoded)
                 store.set_meta(META_FLAGS_SENT, encoded)
+                store.set_meta(FLAGS_CHANGED_AT_META, "")  # the server's, not changed here
             return len(imported)
 
         count = writer.call(seed).result()
@@ -1296,7 +1302,14 @@ class ExamSession:
         """Keep the candidate's marked questions in the store, with the answers; the next
         heartbeat (at once) sends them to the server, so another PC taking over shows them."""
         encoded = json.dumps(sorted(set(question_ids)))
-        self._require_writer().call(lambda store: store.set_meta(META_FLAGS, encoded))
+        changed_ms = self.clock.now_ms()
+
+        def keep(store: AnswerStore) -> None:
+            store.set_meta(META_FLAGS, encoded)
+            # The offline file tells the server how new they are ("": not known).
+            store.set_meta(FLAGS_CHANGED_AT_META, "" if changed_ms is None else str(changed_ms))
+
+        self._require_writer().call(keep)
         heartbeat = self._heartbeat
         if heartbeat is not None:
             heartbeat.beat_soon()

@@ -9,7 +9,7 @@ from client.i18n import _, current_language
 from server.db import Admin, Exam
 from server.import_jobs import DONE, FAILED, PROCESSING, QUEUED, BatchProgress
 from server.merge import Outcome
-from server.offline_import import ImportReport, ImportStatus, take_over_notes
+from server.offline_import import ImportReport, ImportStatus, marks_note, take_over_notes
 
 _STYLE = """
 body{font-family:"Microsoft YaHei","Noto Sans CJK SC",sans-serif;margin:2em;max-width:70em}
@@ -118,7 +118,7 @@ def results_table(reports: Sequence[ImportReport]) -> str:
         late = sum(q.rejected_after_end for q in r.questions)
         if late:
             notes.append(_("考试结束后的修改被拒绝：{n} 个").format(n=late))
-        notes.extend(take_over_notes(r))
+        notes.extend([*marks_note(r), *take_over_notes(r)])
         if r.submitted_by_import:
             notes.append(_("该考生的答卷已按文件记录交卷"))
         if r.score_after is not None and r.score_after != r.score_before:

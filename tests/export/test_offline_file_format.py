@@ -183,3 +183,28 @@ def test_empty_payload_round_trips(identity, payload, session_key, server_box):
     data = build(identity, empty, session_key, server_box)
     header, opened = open_file(data, session_key, server_box)
     assert header.revision_count == 0 and opened.revisions == ()
+
+
+def test_the_candidates_marks_round_trip_and_a_file_without_them_says_none(
+        identity, payload, session_key, server_box):
+    """The marks (标记) ride in the sealed payload with their change time (issue 15: they
+    survive export and import); a file that carries none opens with ``marks`` None."""
+    marked = dataclasses.replace(payload, marks=of.Marks(question_ids=("q3", "q1"),
+                                                         changed_server_ms=1234))
+    _header, opened = open_file(build(identity, marked, session_key, server_box),
+                                session_key, server_box)
+    assert opened.marks == of.Marks(question_ids=("q1", "q3"), changed_server_ms=1234)
+    data = build(identity, payload, session_key, server_box)
+    assert open_file(data, session_key, server_box)[1].marks is None
+    assert b"q3" not in data  # sealed, like the answers
+
+
+@pytest.mark.parametrize("raw", [["q1"], {"question_ids": "q1"}, {"question_ids": [1]},
+                                 {"question_ids": [], "changed_server_ms": "soon"}])
+def test_marks_of_the_wrong_shape_are_refused_as_corrupt(raw):
+    good = of._payload_to_json(of.OfflinePayload(
+        revisions=(), submission=of.SubmissionInfo(state="answering"), proctor_log=(),
+        client_info={}))
+    with pytest.raises(OfflineFileError) as err:
+        of._payload_from_json({**good, "flags": raw})
+    assert err.value.code == "offline.corrupt"
