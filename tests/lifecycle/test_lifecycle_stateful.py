@@ -94,6 +94,11 @@ SERVER_CHILD = Path(__file__).with_name("server_child.py")
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _canonical(value: Any) -> str:
+    """A JSON answer value as a comparable key (lists are not hashable)."""
+    return json.dumps(value, sort_keys=True)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -159,7 +164,14 @@ class AttemptLifecycle(RuleBasedStateMachine):
                         for pc in PCS}
         self.sessions: dict[str, ExamSession | None] = dict.fromkeys(PCS)
         self.saved: list[tuple[str, Revision]] = []  # (pc, revision) durable on a PC
-        self.frozen: set[tuple[str, int]] | None = None  # history when first submitted
+        # The attempt when first seen submitted: its history rows, status, submission time
+        # and current answers (a_submitted_attempt_changes_only_by_late_revisions_of_its_pc).
+        self.frozen: dict[tuple[str, int], tuple[int | None, Any]] | None = None
+        self.frozen_submission: tuple[str, int | None] | None = None
+        self.frozen_answers: dict[str, tuple[int, Any]] = {}
+        # Every revision known to be durable on a PC: (pc, question, revision, value, stamp);
+        # what a killed process saved without telling the test is read from its store.
+        self.known: set[tuple[str, str, int, str, int | None]] = set()
         self.kills = 0
         self.steps = 0
         self.server_restarts = 0
@@ -239,6 +251,7 @@ class AttemptLifecycle(RuleBasedStateMachine):
         def saved(result: Revision | BaseException) -> None:
             if isinstance(result, Revision):
                 self.saved.append((pc, result))
+                self._know(pc, result)
         return saved
 
     def _open(self, pc: str) -> ExamSession:
@@ -367,7 +380,9 @@ class AttemptLifecycle(RuleBasedStateMachine):
         self.kills += 1
         for revision in self._run_and_kill(pc, acked=acked, delay_ms=delay_ms):
             self.saved.append((pc, revision))
+            self._know(pc, revision)
         self._open(pc)
+        self._learn_stores()  # and what it saved durably but did not live to report
 
     def _run_and_kill(self, pc: str, *, acked: int, delay_ms: int) -> list[Revision]:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
@@ -484,18 +499,68 @@ class AttemptLifecycle(RuleBasedStateMachine):
         return None if kind is None else str(kind)
 
     @invariant()
-    def a_submitted_attempt_changes_only_by_earlier_revisions(self) -> None:
+    def a_submitted_attempt_changes_only_by_late_revisions_of_its_pc(self) -> None:
+        """Once submitted, the attempt stays submitted at the same time; no revision it
+        held changes its value; a revision added later is stamped before the attempt
+        closed and was saved on a PC that held the attempt then (not on one that had lost
+        it to the other PC); an answer it changes is audited (late_revisions) with that
+        PC's client id."""
         attempt = self._attempt()
         if attempt is None or not attempt.is_submitted:
             return
         closes = min(self.demo.end_ms, attempt.submitted_at_ms or self.demo.end_ms)
         rows = self._history(attempt.id)
+        current = self._current(attempt.id)
         if self.frozen is None:
-            self.frozen = set(rows)
+            self.frozen = rows
+            self.frozen_submission = (attempt.status, attempt.submitted_at_ms)
+            self.frozen_answers = current
             return
-        for key, (stamp, _value) in rows.items():
-            if key not in self.frozen:
-                assert stamp is not None and stamp <= closes, (key, stamp, closes)
+        assert (attempt.status, attempt.submitted_at_ms) == self.frozen_submission
+        for key, was in self.frozen.items():
+            assert rows.get(key) == was, (key, was, rows.get(key))
+        added = {key: row for key, row in rows.items() if key not in self.frozen}
+        if not added:
+            return
+        self._learn_stores()
+        lost = self._seat_lost_ms(attempt.id)
+        writers: dict[tuple[str, int], set[str]] = {}
+        for key, (stamp, value) in added.items():
+            assert stamp is not None and stamp <= closes, (key, stamp, closes)
+            made_on = {pc for pc, q, r, v, at in self.known
+                       if (q, r, v, at) == (*key, _canonical(value), stamp)}
+            assert made_on, f"{key} {value!r} at {stamp}: saved on no PC"
+            holders = {pc for pc in made_on if pc not in lost or stamp <= lost[pc]}
+            assert holders, f"{key} at {stamp} from {made_on}, which had lost it: {lost}"
+            writers[key] = {client_id_for(self.tmp / pc) for pc in holders}
+        audited: dict[tuple[str, int], set[str]] = {}
+        for event in self._db().events(attempt_id=attempt.id, kind="late_revisions"):
+            for question, revision in event.payload["applied"]:
+                audited.setdefault((question, revision), set()).add(event.payload["client_id"])
+        for question, (revision, _value) in current.items():
+            key = (question, revision)
+            if key in writers and self.frozen_answers.get(question) != current[question]:
+                assert audited.get(key, set()) & writers[key], (key, audited.get(key))
+
+    def _learn_stores(self) -> None:
+        """Add every revision in the open PCs' stores to ``known``."""
+        for pc, session in self.sessions.items():
+            if session is None or session.phase is Phase.LOGGED_OUT:
+                continue
+            with contextlib.suppress(Exception):  # a closed or closing store: nothing new
+                for rev in session.run_on_store(lambda store: store.revisions()).result():
+                    self._know(pc, rev)
+
+    def _know(self, pc: str, rev: Revision) -> None:
+        self.known.add((pc, rev.question_id, rev.revision, _canonical(rev.value),
+                        rev.server_time_ms))
+
+    def _current(self, attempt_id: int) -> dict[str, tuple[int, Any]]:
+        a = t.answers
+        with self._db().read() as conn:
+            rows = conn.execute(select(a.c.question_id, a.c.revision, a.c.value)
+                                .where(a.c.attempt_id == attempt_id)).all()
+        return {r.question_id: (int(r.revision), r.value) for r in rows}
 
     @invariant()
     def the_reported_status_is_the_truth(self) -> None:
@@ -525,7 +590,7 @@ class AttemptLifecycle(RuleBasedStateMachine):
             step()
             self.at_most_one_pc_may_write()
             self.a_pc_that_lost_the_seat_stops_writing()
-            self.a_submitted_attempt_changes_only_by_earlier_revisions()
+            self.a_submitted_attempt_changes_only_by_late_revisions_of_its_pc()
             self.the_reported_status_is_the_truth()
 
     # -- the end of a run ---------------------------------------------------------------
@@ -622,9 +687,12 @@ class AttemptLifecycle(RuleBasedStateMachine):
 def test_the_take_over_story_keeps_every_invariant() -> None:
     """The take-over in a fixed order, through the same machine and checks (a short
     random run may not reach it): the candidate answers on A, A loses the network and
-    answers on, the candidate moves to B, A's network comes back (A must stop at its next
-    request), the proctor's file from A is imported, B submits; every revision A and B
-    saved is then on the server exactly once."""
+    answers on, the candidate moves to B and answers there; A, still cut off, takes one
+    more answer (not the candidate's: they are at B); B submits; then the proctor's file
+    from A arrives: what A saved before the move is a late revision of the PC that held
+    the attempt (merged, audited with A's client id), what it saved after is refused; A's
+    network comes back and A stops at its next request. Every revision A saved before
+    the move and every one B saved is then on the server exactly once."""
     machine = AttemptLifecycle()
     steps = (lambda: machine.the_candidate_starts_on("pc-a"),
              lambda: machine.save("pc-a", "q1", 0),
@@ -632,17 +700,23 @@ def test_the_take_over_story_keeps_every_invariant() -> None:
              lambda: machine.save("pc-a", "q2", 1),
              lambda: machine.candidate_moves_to("pc-b"),
              lambda: machine.save("pc-b", "q1", 2),
-             lambda: machine.network("pc-a", up=True),
+             lambda: machine.save("pc-a", "q5", 0),
+             lambda: machine.submit("pc-b"),
              lambda: machine.proctor_export_and_admin_import("pc-a"),
-             lambda: machine.submit("pc-b"))
+             lambda: machine.network("pc-a", up=True))
     try:
         machine.play(steps)
         pc_a, pc_b = machine.sessions["pc-a"], machine.sessions["pc-b"]
         assert pc_a is not None and pc_a.phase is Phase.REVOKED
         assert pc_b is not None and pc_b.phase is Phase.SUBMITTED
+        attempt = machine._attempt()
+        late = machine._db().events(attempt_id=attempt.id, kind="late_revisions")
+        assert [(e.payload["client_id"], e.payload["applied"]) for e in late] == [
+            (client_id_for(machine.tmp / "pc-a"), [["q2", 1]])]
+        assert ("q5", 1) not in machine._history(attempt.id)
     finally:
         machine.teardown()
-    assert len(machine.saved) == 3
+    assert len(machine.saved) == 4
 
 
 @pytest.mark.slow  # two PC processes started and killed: about 20 s
