@@ -15,7 +15,12 @@ every step:
 - at most one PC may write (one candidate token that writes, per attempt), and a PC whose
   token the server revoked or made read-only does not stay RUNNING once it can reach the
   server (its next heartbeat or upload tells it);
-- a submitted attempt changes only by revisions stamped before it closed;
+- a submitted attempt changes only by late revisions of the PC that held it: it stays
+  submitted at the same time, no revision it held changes, and a revision added later
+  is stamped before the attempt closed, was saved on a PC that had not lost the attempt
+  by then (the PCs' stores tell who saved what, also what a killed process saved without
+  reporting it), and an answer it changes has the server's audit record
+  (``late_revisions``) with that PC's client id;
 - the reported status is the truth: "synced" means nothing is pending, and every revision
   a PC marked synced is on the server.
 
