@@ -161,7 +161,7 @@ def web_screens(server: Any) -> None:
 
     put_base_photo(server.db, keys, candidate_id=first.id,
                    jpeg=jpeg(VIOLATIONS["head_covering"](samples[0])), now_ms=now - 86_400_000,
-                   uploaded_by="web:admin")
+                   uploaded_by="cli")  # base photos come only through check-photos/add-photos
     put_base_photo(server.db, keys, candidate_id=first.id, jpeg=jpeg(samples[0].image),
                    now_ms=now, uploaded_by="cli")
     put_base_photo(server.db, keys, candidate_id=second.id,

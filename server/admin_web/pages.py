@@ -46,7 +46,8 @@ def _header(admin: Admin, csrf: str) -> str:
     scope = (_("考点：{center}").format(center=admin.center_id) if admin.center_id
              else _("平台管理员（全部考点）"))
     return f"""
-<p>{esc(_("管理员"))} <b id="admin">{esc(admin.username)}</b> · {esc(scope)}
+<p>{esc(_("管理员"))} <span id="admin-name">{esc(admin.real_name or _("未登记实名"))}</span>（<b
+ id="admin">{esc(admin.username)}</b>） · {esc(scope)}
 <form method="post" action="/admin/logout" style="display:inline">
 <input type="hidden" name="csrf" value="{esc(csrf)}">
 <button type="submit" id="logout">{esc(_("退出"))}</button></form></p>

@@ -227,6 +227,7 @@ def test_browser_upload_then_review_shows_materials_beside_the_candidate(
     # Signed by the real name of the admin's account (add-admin --name), not a typed field.
     signature = f"{DEMO_ADMIN_NAME}（考点管理员，{DEMO_ADMIN_USERNAME}）"
     assert f"提交人（写入水印）：{signature}" in page and 'id="no-real-name"' not in page
+    assert f'<span id="admin-name">{DEMO_ADMIN_NAME}</span>' in page  # every page's header
     upload = browser.post(f"{server.url}/admin/materials", data={
         "csrf": csrf_of(page), "exam": server.demo.exam_id, "room": "第03考场",
         "reason": "考场网络中断，人脸识别无法完成",
@@ -332,6 +333,7 @@ def test_an_admin_without_a_registered_real_name_is_told_and_signs_as_such(
     north = admin_session(server, username="north-admin", password="north-pw-1")
     page = north.get(f"{server.url}/admin/materials", timeout=10).text
     assert 'id="no-real-name"' in page and "add-admin north-admin --name" in page
+    assert '<span id="admin-name">未登记实名</span>' in page
 
     def send(page: str) -> str:
         sent = north.post(f"{server.url}/admin/materials", data={
