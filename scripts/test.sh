@@ -34,9 +34,10 @@ EXAM_BLOCK_QT=1 python -m pytest -q -p no:pytest-qt -p no:cacheprovider -m "not 
 step "full test suite"
 python -m pytest -q -p no:cacheprovider
 
-step "lockdown under a real X server (Xvfb, xcb): another process takes the focus and the clipboard"
+step "lockdown under a real X server (Xvfb, xcb): another process takes the focus and the clipboard; a monitor plugged in and out"
 QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1366x768x24" python -m pytest -q \
-  -p no:cacheprovider tests/ui/test_lockdown_xvfb.py tests/ui/test_session_lock.py
+  -p no:cacheprovider tests/ui/test_lockdown_xvfb.py tests/ui/test_session_lock.py \
+  tests/ui/test_display_hotplug_xvfb.py
 
 step "server tests against PostgreSQL (a throwaway cluster)"
 eval "$(bash scripts/postgres_temp.sh start)"

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from client.i18n import _
 from client.lockdown.away_time import duration_text
+from client.lockdown.displays import DisplayChange
 from client.lockdown.session_change import INTERRUPTION_KINDS, SessionChange
 
 # A loss that began at most this long before a lock / suspend / switch notice is that
@@ -171,9 +172,18 @@ class FocusLog:
         previous, self._displays = self._displays, count
         if previous is None or previous == count:
             return None
+        return self._display_event({"from": previous, "to": count})
+
+    def display_changed(self, change: DisplayChange) -> LockdownEvent:
+        """Displays were added or removed (client/lockdown/displays.py decides): recorded
+        with what came and went and where the exam window is now."""
+        self._displays = change.after
+        return self._display_event(change.detail())
+
+    def _display_event(self, detail: dict[str, object]) -> LockdownEvent:
         changes = sum(1 for e in self.events if e.kind == "display_changed")
         event = LockdownEvent("display_changed", changes + 1, self.now_ms(), self.now_ms(),
-                              detail={"from": previous, "to": count})
+                              detail=detail)
         self.events.append(event)
         return event
 

@@ -26,6 +26,7 @@ from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QScreen, QWindow
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
+from client.lockdown.displays import Display, display_change
 from client.lockdown.focus import FocusLog, LockdownEvent, notice_text
 from client.lockdown.policy import KeyFilter, Profile, plan_for
 from client.lockdown.restore import apply_policies, platform_store, record_path, restore
@@ -42,13 +43,16 @@ _STATE_NAMES = {Qt.ApplicationState.ApplicationActive: "active",
                 Qt.ApplicationState.ApplicationSuspended: "suspended"}
 
 
-def present_full_screen(window: QWidget, geometry: QRect | None = None) -> None:
+def present_full_screen(window: QWidget, geometry: QRect | None = None, *,
+                        screen: QScreen | None = None) -> None:
     """The exam window as a lab PC shows it: frameless, full screen, on the primary screen
     (a second monitor or a projector never gets the exam). *geometry*: the primary
-    screen's new geometry, when it just changed."""
+    screen's new geometry, when it just changed; *screen*: the exam's display when the
+    displays just changed (client/lockdown/displays.py), else the primary."""
     window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
     window.setWindowFlag(Qt.WindowType.WindowMinimizeButtonHint, False)
-    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        screen = QGuiApplication.primaryScreen()
     if geometry is not None:
         window.setGeometry(geometry)
     elif screen is not None:
@@ -56,6 +60,22 @@ def present_full_screen(window: QWidget, geometry: QRect | None = None) -> None:
     window.showFullScreen()
     if window.windowHandle() is not None and screen is not None:
         window.windowHandle().setScreen(screen)
+
+
+def _described(screens: list[QScreen]) -> list[Display]:
+    """Qt's screens as plain displays; a name Qt gives twice (or none) made unique, so that
+    each screen is one display."""
+    primary = QGuiApplication.primaryScreen()
+    displays: list[Display] = []
+    seen: dict[str, int] = {}
+    for screen in screens:
+        base = screen.name() or "screen"
+        seen[base] = seen.get(base, 0) + 1
+        name = base if seen[base] == 1 else f"{base}#{seen[base]}"
+        rect = screen.geometry()
+        displays.append(Display(name, rect.x(), rect.y(), rect.width(), rect.height(),
+                                primary=screen is primary))
+    return displays
 
 
 def _owned_by(widget: QWidget, top: QWidget) -> bool:
@@ -141,6 +161,7 @@ class LockdownGuard(QObject):
         self._session_filter: Any = None  # client.ui.session_events.SessionEventFilter
         self._primary: QScreen | None = None  # whose geometry the window follows
         self._app_state = "active"  # the last application state Qt reported, by name
+        self._screens: list[Display] = []  # the displays as last seen (displays.py)
         self._record: Any = None
         self._drain = QTimer(self)
         self._drain.setInterval(HOOK_DRAIN_MS)
@@ -175,7 +196,8 @@ class LockdownGuard(QObject):
         app.clipboard().dataChanged.connect(self._on_clipboard)
         self._app_state = _STATE_NAMES.get(QGuiApplication.applicationState(), "inactive")
         self._watch_primary(QGuiApplication.primaryScreen())
-        self.focus_log.displays(len(QGuiApplication.screens()))
+        self._screens = _described(QGuiApplication.screens())
+        self.focus_log.displays(len(self._screens))
         self.clear_clipboard()
         self._engage_windows(profile)
 
@@ -374,13 +396,20 @@ class LockdownGuard(QObject):
                     geometry.width(), geometry.height(), geometry.x(), geometry.y())
         present_full_screen(self.window, geometry)
 
-    def _on_screens(self, _screen: object) -> None:
-        event = self.focus_log.displays(len(QGuiApplication.screens()))
-        if event is None:
+    def _on_screens(self, _screen: QScreen) -> None:
+        """A display was added or removed (Qt's screenAdded / screenRemoved; Qt lists a
+        removed screen no more when it says so): the exam window goes (stays) full screen
+        on the display client/lockdown/displays.py chooses, and the change is recorded."""
+        current = QGuiApplication.screens()
+        before, self._screens = self._screens, _described(current)
+        change = display_change(before, self._screens)
+        if change is None:
             return
-        log.warning("display count changed: %s", event.detail)
-        present_full_screen(self.window)
-        self._record_event(event)
+        log.warning("displays changed: %s", change.detail())
+        own = next((screen for screen, display in zip(current, self._screens, strict=True)
+                    if display == change.exam_display), None)
+        present_full_screen(self.window, screen=own)
+        self._record_event(self.focus_log.display_changed(change))
 
     def _record_event(self, event: LockdownEvent) -> None:
         if self.notice is None:
