@@ -27,7 +27,7 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=12)
     args = parser.parse_args()
 
-    from photo_synth import VIOLATIONS, analyse, permitted_samples
+    from photo_synth import MORE_VIOLATIONS, VIOLATIONS, analyse, permitted_samples
 
     from client.camera.analyzer import FaceAnalyzer
     from client.camera.photo_standard import StandardProblem, check_standard
@@ -56,6 +56,22 @@ def main() -> int:
                 caught[rule] += rule in problems
                 for other in problems - {rule}:
                     cross[other] += 1
+        # Further drawings of a rule's violation (a lock over one eye for the hair rule):
+        # caught by their rule, and which other rules they set off (whose advice is wrong).
+        more: dict[str, tuple[int, int, dict[str, int]]] = {}
+        for name, (rule, make) in MORE_VIOLATIONS.items():
+            hits, gone, others_fired = 0, 0, {}
+            for sample in samples:
+                image = make(sample)
+                found = analyse(analyzer, image)
+                if found is None:
+                    gone += 1
+                    continue
+                problems = {p.value for p in check_standard(image, *found).problems}
+                hits += rule in problems
+                for other in problems - {rule}:
+                    others_fired[other] = others_fired.get(other, 0) + 1
+            more[name] = (hits, gone, others_fired)
         elapsed = time.perf_counter() - started
 
     n = len(samples)
@@ -67,6 +83,11 @@ def main() -> int:
     for rule in VIOLATIONS:
         print(f"{rule:<22}{caught[rule]:>5}/{n:<4}{fired_on_permitted[rule]:>14}/{n:<5}"
               f"{cross[rule]:>11}/{others:<6}{lost[rule]:>8}/{n}")
+    for name, (hits, gone, others_fired) in more.items():
+        rule = MORE_VIOLATIONS[name][0]
+        also = ", ".join(f"{k} {v}" for k, v in sorted(others_fired.items())) or "none"
+        print(f"{name} (rule {rule}): caught {hits}/{n}, face lost {gone}/{n}, "
+              f"other rules fired: {also}")
     total = sum(caught.values())
     print(f"overall: caught {total}/{n * len(VIOLATIONS)} "
           f"({100.0 * total / (n * len(VIOLATIONS)):.1f}%), "

@@ -6,7 +6,9 @@ clothing against background and sharpness. This module adds:
 
 - head_covering (不得佩戴帽子、头巾): the crown above the hairline is coloured (hair is not)
   and differs from the wall;
-- hair_over_brows (头发不遮挡眉毛): the band above the eyebrows is much darker than cheeks;
+- hair_over_brows (头发不遮挡眉毛、眼睛): the band above the eyebrows is much darker than
+  the cheeks (a fringe), or one eye's region is dark while the other is not (a lock over
+  one eye; lenses darken both);
 - hair_over_ears (头发不遮挡耳朵): beside the face's edge at ear height (eye line to nose
   base) hair-dark pixels that are not the wall fill much of the band on either side;
 - eyes_not_level (双眼水平): roll angle of the outer eye corners;
@@ -69,6 +71,9 @@ class StandardRules:
     max_lip_saturation_over_skin: float = 0.30
     max_lid_saturation_over_skin: float = 0.22
     min_eye_to_cheek: float = 0.50                # eye region L / cheek L
+    # One eye region this much darker than the other, the other one normal: hair over
+    # that eye (tinted lenses darken both; permitted photos 0.90-0.94, a lock 0.30-0.38).
+    max_darker_eye_to_other: float = 0.60
     max_frame_row_darkness: float = 0.40          # darkest full-width row L / cheek L
     max_eye_glare_fraction: float = 0.02
     max_clothes_edge_density: float = 0.10
@@ -304,7 +309,19 @@ def check_standard(image: Image, face: DetectedFace, points: Points,
     eye_l = _mean_l(image, eyes)
     eye_ratio = None if eye_l is None else eye_l / max(cheek_l, 1.0)
     measures["eye_to_cheek"] = None if eye_ratio is None else round(eye_ratio, 3)
-    if eye_ratio is not None and eye_ratio < rules.min_eye_to_cheek:
+    # Hair over one eye (头发不遮挡眼睛): that eye's region is dark, the other is not.
+    # Lenses darken both eyes, so this is hair, and the advice is the hair's, not glasses'.
+    each_eye = [_mean_l(image, _polygon_mask(image.shape, points[list(eye)], 1.8))
+                for eye in (LEFT_EYE, RIGHT_EYE)]
+    one_eye_hidden = False
+    if None not in each_eye:
+        darker, lighter = sorted(float(v) / max(cheek_l, 1.0) for v in each_eye if v is not None)
+        measures["darker_eye_to_other"] = round(darker / max(lighter, 1e-6), 3)
+        one_eye_hidden = (darker < rules.min_eye_to_cheek <= lighter
+                          and darker / max(lighter, 1e-6) < rules.max_darker_eye_to_other)
+    if one_eye_hidden and StandardProblem.HAIR_OVER_BROWS not in problems:
+        problems.append(StandardProblem.HAIR_OVER_BROWS)
+    if eye_ratio is not None and eye_ratio < rules.min_eye_to_cheek and not one_eye_hidden:
         problems.append(StandardProblem.TINTED_GLASSES)
     darkest_rows = []
     for eye in (LEFT_EYE, RIGHT_EYE):

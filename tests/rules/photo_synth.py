@@ -163,6 +163,33 @@ def fringe(sample: Sample) -> Image:
     return cv2.addWeighted(overlay, 0.92, image, 0.08, 0)
 
 
+def lock_over_one_eye(sample: Sample) -> Image:
+    """A side-swept lock from the parting down over one eyebrow and eye to the cheekbone,
+    the other brow and eye left free (the fringe rule once measured across both brows, and
+    a half-covered band passed). The side alternates with the photo so both are drawn."""
+    image = _copy(sample)
+    p = sample.points[:, :2]
+    left = int(p[10][0]) % 2 == 0
+    brow = p[[70, 63, 105, 66, 107]] if left else p[[336, 296, 334, 293, 300]]
+    eye = p[[33, 133, 159, 145]] if left else p[[263, 362, 386, 374]]
+    outer, inner = (brow[:, 0].min(), p[168][0]) if left else (brow[:, 0].max(), p[168][0])
+    step = -1 if left else 1
+    parting = p[10] + np.array([step * sample.face.width * 0.05, -sample.face.height * 0.08])
+    below_eye = eye[:, 1].max() + sample.face.height * 0.06
+    lock = np.array([parting, [outer + step * sample.face.width * 0.06, p[10][1]],
+                     [outer + step * sample.face.width * 0.04, below_eye],
+                     [(outer + inner) / 2, below_eye + sample.face.height * 0.03],
+                     [inner, eye[:, 1].min()], [inner - step * 4, p[10][1]]], np.int32)
+    overlay = image.copy()
+    cv2.fillPoly(overlay, [lock], (25, 30, 40))
+    for t in np.linspace(0.15, 0.85, 6):  # strands along the sweep
+        start = parting + (lock[1] - parting) * t
+        end = lock[4] + (lock[3] - lock[4]) * t
+        cv2.line(overlay, tuple(int(v) for v in start), tuple(int(v) for v in end),
+                 (45, 50, 62), 1)
+    return cv2.addWeighted(overlay, 0.92, image, 0.08, 0)
+
+
 def locks_over_ears(sample: Sample) -> Image:
     """Dark hair let down over both ears, from the temple to below the ear lobe."""
     image = _copy(sample)
@@ -317,4 +344,9 @@ VIOLATIONS: dict[str, Callable[[Sample], Image]] = {
     "glasses_reflection": reflections,
     "busy_clothes": busy_clothes,
     "background_not_plain": busy_background,
+}
+
+# Further violations of a rule above, by what they show: (rule that must catch it, drawing).
+MORE_VIOLATIONS: dict[str, tuple[str, Callable[[Sample], Image]]] = {
+    "lock_over_one_eye": ("hair_over_brows", lock_over_one_eye),
 }

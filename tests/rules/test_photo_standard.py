@@ -11,7 +11,7 @@ from pathlib import Path
 
 import cv2
 import pytest
-from photo_synth import VIOLATIONS, Sample, analyse, permitted_samples
+from photo_synth import MORE_VIOLATIONS, VIOLATIONS, Sample, analyse, permitted_samples
 
 from client.camera.analyzer import FaceAnalyzer
 from client.camera.base_photo import PhotoProblem, check_base_image, problem_text
@@ -54,6 +54,28 @@ def test_each_rule_catches_its_synthetic_violation(rule: str, analyzer: FaceAnal
                                                    samples: list[Sample]) -> None:
     for sample in samples:
         assert rule in _problems(analyzer, VIOLATIONS[rule](sample)), rule
+
+
+@pytest.mark.parametrize("drawing", sorted(MORE_VIOLATIONS))
+def test_hair_over_one_eye_gets_the_hair_advice_not_the_glasses_one(
+        drawing: str, analyzer: FaceAnalyzer, samples: list[Sample]) -> None:
+    """A lock swept over one brow and eye (drawn on both sides across the samples): the
+    hair rule speaks; tinted_glasses used to fire too (the two eye regions averaged dark)
+    and told a candidate without glasses to take them off."""
+    rule, make = MORE_VIOLATIONS[drawing]
+    for sample in samples:
+        image = make(sample)
+        found = analyse(analyzer, image)
+        assert found is not None
+        report = check_standard(image, *found)
+        fired = {p.value for p in report.problems}
+        assert rule in fired and "tinted_glasses" not in fired, (fired, report.measures)
+        assert (report.measures["darker_eye_to_other"] or 1.0) < 0.5
+    for sample in samples:  # both eyes of a permitted photo are alike
+        found = analyse(analyzer, sample.image)
+        assert found is not None
+        assert (check_standard(sample.image, *found).measures["darker_eye_to_other"]
+                or 0.0) > 0.85
 
 
 def test_the_real_astronaut_portrait_has_hair_over_her_ears(analyzer: FaceAnalyzer) -> None:
