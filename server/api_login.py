@@ -95,6 +95,18 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
     # Made with older, costlier parameters (a resumed login has not checked the password).
     if resumed is None and needs_rehash(candidate.password_hash):
         ctx.db.update_candidate(candidate.id, password_hash=hash_password(body.password))
+    # The rest is one transaction: one commit instead of six, so a login holds its place
+    # at the gate (server/login_gate.py) for less time. A refusal (ApiError) keeps what it
+    # recorded, e.g. a held second login's request.
+    with ctx.db.unit_of_work(commit_on=(ApiError,)):
+        return _admit(ctx, request=request, body=body, candidate=candidate, exam=exam,
+                      seen_ip=seen_ip, resumed=resumed is not None, now_ms=now)
+
+
+def _admit(ctx: Context, *, request: Request, body: LoginRequest, candidate: Candidate,
+           exam: Exam, seen_ip: str, resumed: bool, now_ms: int) -> dict[str, Any]:
+    """The candidate proved who they are: the checks of the center and version, the
+    attempt, one writer per attempt, the token and the login record."""
     center = ctx.db.get_center(candidate.center_id) if candidate.center_id else None
     if center is not None and not ip_allowed(seen_ip, center.allowed_ips):
         raise ApiError(403, "outside_center", seen_ip=seen_ip, center_id=center.id)
@@ -112,17 +124,17 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
             resume_token=body.resume_token,
             authorization_code=body.authorization_code,
         ),
-        now_ms=now,
+        now_ms=now_ms,
     )
     if kind == second_login.RESUME_WINDOW_OVER and existing is not None:
-        ctx.db.submit_attempt(existing.id, at_ms=now, status=AUTO_SUBMITTED)
+        ctx.db.submit_attempt(existing.id, at_ms=now_ms, status=AUTO_SUBMITTED)
         ctx.db.add_event(
             attempt_id=existing.id,
             kind="auto_submit",
             payload={"reason": "resume_window", "last_contact_ms": existing.last_contact_ms},
-            at_ms=now,
+            at_ms=now_ms,
         )
-    attempt = ctx.db.open_attempt(exam_id=exam.id, candidate_id=candidate.id, now_ms=now)
+    attempt = ctx.db.open_attempt(exam_id=exam.id, candidate_id=candidate.id, now_ms=now_ms)
     token_kind = _token_kind(ctx, attempt=attempt, kind=kind, client_id=body.client_id)
     if token_kind == CANDIDATE:
         # One writer per attempt: a take-over (or any login of another PC) ends the old
@@ -134,14 +146,14 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
             ctx.db.add_event(attempt_id=attempt.id, kind="tokens_revoked",
                              payload={"client_id": body.client_id, "count": revoked.count,
                                       "revoked_client_ids": list(revoked.writers),
-                                      "login_kind": kind}, at_ms=now)
+                                      "login_kind": kind}, at_ms=now_ms)
     if body.client_id:
         ctx.db.cancel_login_requests(attempt_id=attempt.id, client_id=body.client_id,
-                                     now_ms=now)
+                                     now_ms=now_ms)
     # The candidate's own end (extra time, pauses: server/attempt_time.py); the PC takes
     # it from this answer and from its heartbeats, never from anything local.
     clock = attempt_time.clock_for(ctx.db, exam=exam, candidate_id=candidate.id)
-    end_ms = clock.end_ms(now_ms=now)
+    end_ms = clock.end_ms(now_ms=now_ms)
     token = new_token()
     ctx.db.store_token(
         token,
@@ -149,7 +161,7 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
         candidate_id=candidate.id,
         attempt_id=attempt.id,
         client_id=body.client_id or None,
-        created_at_ms=now,
+        created_at_ms=now_ms,
         expires_ms=max(exam.end_ms, end_ms) + ctx.settings.token_grace_s * 1000,
     )
     ctx.db.add_event(
@@ -164,9 +176,9 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
             "client_version": client_version,
             # A PC back with its own writing token logs in without the password: the
             # record says which proved who it was.
-            "proved_by": "resume_token" if resumed is not None else "password",
+            "proved_by": "resume_token" if resumed else "password",
         },
-        at_ms=now,
+        at_ms=now_ms,
     )
     return {
         "token": token,
@@ -194,7 +206,7 @@ def login(body: LoginRequest, request: Request, ctx: Context) -> dict[str, Any]:
             "end_ms": end_ms,
             "paused": clock.paused,
         },
-        "epoch_ms": now,
+        "epoch_ms": now_ms,
         "seen_ip": seen_ip,
         # The candidate's center, for the emergency-materials watermark on this PC.
         "center": label.to_json() if (label := center_label(ctx.db, candidate.center_id))

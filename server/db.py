@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -258,6 +259,9 @@ class Database:
         self._exams = _TtlCache(CACHE_TTL_S)
         self._candidates = _TtlCache(CACHE_TTL_S)
         self._attempt_exams = _TtlCache(24 * 3600.0)
+        # The connection of the unit of work this thread is in (unit_of_work), if any.
+        self._unit: ContextVar[Connection | None] = ContextVar(f"db-unit-{id(self)}",
+                                                               default=None)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -270,6 +274,10 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        unit = self._unit.get()
+        if unit is not None:
+            yield unit  # it sees the unit's own writes
+            return
         if self.is_postgres:
             # In READ COMMITTED (the default, used throughout) every statement takes its
             # own snapshot, in a transaction or not: a read gains nothing from BEGIN and
@@ -283,10 +291,47 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
+        unit = self._unit.get()
+        if unit is not None:
+            yield unit  # committed with the unit
+            return
         with self._write_lock, self.engine.connect() as conn:
             conn.execution_options(sqlite_immediate=True)
             with conn.begin():
                 yield conn
+
+    @contextmanager
+    def unit_of_work(self, *, commit_on: tuple[type[BaseException], ...] = ()
+                     ) -> Iterator[None]:
+        """Every read() and write() in the block shares one transaction and one commit.
+
+        A login made ten statements of which six committed on their own: each commit is a
+        WAL flush and a pool checkout, and the login's slot at the gate waited for all of
+        them (docs/server-deploy.md). An exception of a *commit_on* type is a decided
+        answer (a refusal that records why): what was written is committed, then it
+        propagates. Any other exception rolls the whole unit back. Nested units join the
+        outer one. Keep slow work that needs no database (password hashing) outside: on
+        SQLite the unit holds the write lock.
+        """
+        if self._unit.get() is not None:
+            yield
+            return
+        with self._write_lock, self.engine.connect() as conn:
+            conn.execution_options(sqlite_immediate=True)
+            transaction = conn.begin()
+            joined = self._unit.set(conn)
+            try:
+                yield
+            except commit_on:
+                transaction.commit()
+                raise
+            except BaseException:
+                transaction.rollback()
+                raise
+            else:
+                transaction.commit()
+            finally:
+                self._unit.reset(joined)
 
     def init_schema(self) -> None:
         """Create missing tables, run pending migrations, record the schema version.
