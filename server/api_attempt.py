@@ -168,6 +168,10 @@ def push_answers(body: AnswersIn, request: Request, ctx: Context,
         )
     # A ready response: FastAPI's generic encoding of a returned dict costs more CPU
     # than this whole answer on the hot path.
+    if report.held_during_pause:
+        # Acked (kept for the proctor), but not answers: saved while the clock was paused.
+        return JSONResponse({"acked": acked, "epoch_ms": now, "held_during_pause": [
+            [qid, rev] for qid, rev in report.held_during_pause]})
     return JSONResponse({"acked": acked, "epoch_ms": now})
 
 

@@ -78,7 +78,15 @@ class ServerTimeHeaders:
 
 
 def sweep(ctx: ServerContext) -> None:
-    """Auto-submit attempts whose exam ended; score every submitted, unscored attempt."""
+    """End forgotten pauses; auto-submit attempts whose exam ended; score every
+    submitted, unscored attempt."""
+    from server.pause_limit import end_overdue_pauses
+
+    # First: a pause ended by the limit may make its attempt due in this same sweep.
+    resumed = end_overdue_pauses(ctx.db, now_ms=ctx.clock.now_ms(),
+                                 max_pause_ms=ctx.settings.max_pause_s * 1000)
+    if resumed:
+        log.info("ended %d pause(s) left on longer than max_pause_s", len(resumed))
     ended = ctx.db.auto_submit_ended(now_ms=ctx.clock.now_ms())
     if ended:
         log.info("auto-submitted %d attempt(s) at exam end", len(ended))

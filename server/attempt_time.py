@@ -12,6 +12,7 @@ the sum of the grants (plus the time paused), never earlier than the exam's end.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,52 @@ class AttemptClock:
         if self.paused_since_ms is not None:
             end += max(0, now_ms - self.paused_since_ms)
         return end
+
+
+@dataclass(frozen=True)
+class PauseInterval:
+    """One pause as stored in ``attempt_pauses``: [started_ms, ended_ms), open while under
+    way. ended_by: "console" (a resume) or "limit" (the server's max_pause_s)."""
+
+    started_ms: int
+    ended_ms: int | None = None
+    ended_by: str | None = None
+
+    def contains(self, at_ms: int) -> bool:
+        return self.started_ms <= at_ms and (self.ended_ms is None or at_ms < self.ended_ms)
+
+
+def pause_at(pauses: Sequence[PauseInterval], at_ms: int) -> PauseInterval | None:
+    """The pause the clock was in at *at_ms* (server time), if any."""
+    return next((p for p in pauses if p.contains(at_ms)), None)
+
+
+def read_pauses(conn: Connection, *, exam_id: str, candidate_id: int) -> list[PauseInterval]:
+    """Every pause of the candidate's clock, oldest first."""
+    rows = conn.execute(select(t.attempt_pauses)
+                        .where(t.attempt_pauses.c.exam_id == exam_id,
+                               t.attempt_pauses.c.candidate_id == candidate_id)
+                        .order_by(t.attempt_pauses.c.started_ms, t.attempt_pauses.c.id)).all()
+    return [PauseInterval(int(r.started_ms), None if r.ended_ms is None else int(r.ended_ms),
+                          r.ended_by) for r in rows]
+
+
+def pauses_for(conn: Connection, *, exam_id: str, candidate_id: int,
+               clock: AttemptClock) -> list[PauseInterval]:
+    """The pauses to check answers against; none read when the clock was never paused
+    (the answer upload's hot path). A pause begun before the intervals were stored (an
+    older server) counts from the start it recorded."""
+    if clock.paused_ms == 0 and clock.paused_since_ms is None:
+        return []
+    pauses = read_pauses(conn, exam_id=exam_id, candidate_id=candidate_id)
+    if clock.paused_since_ms is not None and not any(p.ended_ms is None for p in pauses):
+        pauses.append(PauseInterval(clock.paused_since_ms))
+    return pauses
+
+
+def pauses_of(db: Database, *, exam_id: str, candidate_id: int) -> list[PauseInterval]:
+    with db.read() as conn:
+        return read_pauses(conn, exam_id=exam_id, candidate_id=candidate_id)
 
 
 def extra_ms_for(*, exam: Exam, minutes: float | None, multiplier: float | None) -> int:
@@ -127,21 +174,33 @@ def add_extra(conn: Connection, *, exam: Exam, candidate_id: int, extra_ms: int,
 
 
 def set_paused(conn: Connection, *, exam: Exam, candidate_id: int, paused: bool,
-               now_ms: int) -> AttemptClock:
-    """Stop or restart the candidate's clock; resuming moves the end by the pause."""
+               now_ms: int, ended_by: str = "console") -> AttemptClock:
+    """Stop or restart the candidate's clock; resuming moves the end by the pause. Each
+    pause is kept as an interval (``attempt_pauses``) as well as in the total."""
     exists = _row(conn, exam_id=exam.id, candidate_id=candidate_id, lock=True) is not None
     before = read_clock(conn, exam=exam, candidate_id=candidate_id)
+    pauses = t.attempt_pauses
     if paused:
         if before.paused:
             return before
         _store(conn, exam_id=exam.id, candidate_id=candidate_id, exists=exists,
                now_ms=now_ms, paused_since_ms=now_ms)
+        conn.execute(insert(pauses).values(exam_id=exam.id, candidate_id=candidate_id,
+                                           started_ms=now_ms))
         return AttemptClock(base_end_ms=exam.end_ms, extra_ms=before.extra_ms,
                             paused_ms=before.paused_ms, paused_since_ms=now_ms)
     if before.paused_since_ms is None:
         return before
-    paused_ms = before.paused_ms + max(0, now_ms - before.paused_since_ms)
+    ended_ms = max(now_ms, before.paused_since_ms)
+    paused_ms = before.paused_ms + (ended_ms - before.paused_since_ms)
     _store(conn, exam_id=exam.id, candidate_id=candidate_id, exists=exists, now_ms=now_ms,
            paused_ms=paused_ms, paused_since_ms=None)
+    closed = conn.execute(update(pauses).where(
+        pauses.c.exam_id == exam.id, pauses.c.candidate_id == candidate_id,
+        pauses.c.ended_ms.is_(None)).values(ended_ms=ended_ms, ended_by=ended_by)).rowcount
+    if not closed:  # a pause begun before the intervals were kept (an older server)
+        conn.execute(insert(pauses).values(
+            exam_id=exam.id, candidate_id=candidate_id, started_ms=before.paused_since_ms,
+            ended_ms=ended_ms, ended_by=ended_by))
     return AttemptClock(base_end_ms=exam.end_ms, extra_ms=before.extra_ms,
                         paused_ms=paused_ms)

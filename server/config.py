@@ -92,6 +92,17 @@ class ServerSettings:
         default=5.0,
         metadata={"help": "how often to auto-submit ended attempts and score pending ones"},
     )
+    max_pause_s: int = field(
+        default=30 * 60,
+        metadata={"help": "a pause of one candidate (the console's pause action) left on this "
+                  "long ends by itself (audited), so a forgotten pause cannot keep an attempt open; "
+                  "the end moves by this much; 0: no limit"},
+    )
+    pause_alarm_s: int = field(
+        default=10 * 60,
+        metadata={"help": "the console marks a seat paused this long as needing attention "
+                  "(the tile shows how long it has been paused)"},
+    )
 
     @property
     def effective_database_url(self) -> str:

@@ -4,6 +4,12 @@ Used by answer sync (POST /attempt/answers) and by the offline answer file impor
 
 - Per question the highest revision wins, whatever order revisions arrive in.
 - A revision already stored is a duplicate: replaying a batch changes nothing.
+- A revision made while the candidate's clock was paused (its server time inside one of
+  the attempt's pause intervals, server/attempt_time.py) is held: never an answer, since
+  the pause's length is given back at the end and counting it would give that time
+  twice; kept once in ``paused_revisions`` for the proctor, and acked (it is stored).
+  A PC that never heard of the pause (offline) sends such revisions on a late sync or in
+  an offline file. A claimed time later than the arrival counts as the arrival.
 - A revision made after the exam ended is rejected. "Made after the end" needs both the
   server to have received it after the end *and* the client's time for it (its estimate of
   server time at save) to be after the end; an answer given before a network cut and
@@ -30,6 +36,7 @@ from typing import Any
 from sqlalchemy import JSON, Connection, TextClause, bindparam, select, text
 
 from server import schema as t
+from server.attempt_time import AttemptClock, PauseInterval, pause_at, pauses_for
 from server.db import CANDIDATE_TOKEN, IN_PROGRESS, REVOKED_TOKEN, Database, JsonValue
 
 SOURCES = ("sync", "offline_file")
@@ -40,6 +47,7 @@ class Outcome(StrEnum):
     IGNORED_OLDER = "ignored_older"
     DUPLICATE = "duplicate"
     REJECTED_AFTER_END = "rejected_after_end"
+    HELD_DURING_PAUSE = "held_during_pause"
     # Decided before the merge, by the offline import (server/take_over.py): made on a PC
     # after another PC took the attempt over. The merge itself never returns it.
     REFUSED_AFTER_TAKE_OVER = "refused_after_take_over"
@@ -78,6 +86,14 @@ class MergeReport:
         ]
 
     @property
+    def held_during_pause(self) -> list[tuple[str, int]]:
+        return [
+            (o.question_id, o.revision)
+            for o in self.outcomes
+            if o.outcome is Outcome.HELD_DURING_PAUSE
+        ]
+
+    @property
     def rejected(self) -> list[tuple[str, int]]:
         return [
             (o.question_id, o.revision)
@@ -106,10 +122,15 @@ _CHUNK = 2_000
 
 # The hot path's statements, written once as SQL that both engines accept: building and
 # cache-keying SQLAlchemy expressions on every upload cost more CPU than running them.
+# The candidate's clock rides along (one join): only an attempt ever paused costs the
+# read of its pause intervals.
 _SESSION = (
-    "SELECT k.kind, k.client_id, k.expires_ms, a.status, a.submitted_at_ms, a.last_contact_ms"
+    "SELECT k.kind, k.client_id, k.expires_ms, a.status, a.submitted_at_ms, a.last_contact_ms,"
+    " a.exam_id, a.candidate_id, p.paused_ms, p.paused_since_ms"
     " FROM attempts a"
-    " JOIN tokens k ON k.attempt_id = a.id WHERE k.token_sha256 = :token AND a.id = :attempt"
+    " JOIN tokens k ON k.attempt_id = a.id"
+    " LEFT JOIN attempt_times p ON p.exam_id = a.exam_id AND p.candidate_id = a.candidate_id"
+    " WHERE k.token_sha256 = :token AND a.id = :attempt"
 )
 _SESSION_SQLITE = text(_SESSION)
 _SESSION_POSTGRES = text(_SESSION + " FOR UPDATE OF a")
@@ -162,6 +183,7 @@ def merge_revisions(
     source: str,
     exam_end_ms: int,
     received_at_ms: int,
+    pauses: Sequence[PauseInterval] = (),
 ) -> MergeReport:
     """Merge *revisions* into the attempt in one transaction and report each one's fate."""
     with db.write() as conn:
@@ -169,6 +191,7 @@ def merge_revisions(
         return merge_locked(
             db, conn, attempt_id=attempt_id, attempt_status=status, revisions=revisions,
             source=source, exam_end_ms=exam_end_ms, received_at_ms=received_at_ms,
+            pauses=pauses,
         )
 
 
@@ -216,9 +239,13 @@ def merge_upload(
             return UploadResult(None, "revoked", row.status)
         if row.kind != CANDIDATE_TOKEN:
             return UploadResult(None, "read_only", row.status)
+        pauses = pauses_for(conn, exam_id=row.exam_id, candidate_id=int(row.candidate_id),
+                            clock=AttemptClock(
+                                base_end_ms=exam_end_ms, paused_ms=int(row.paused_ms or 0),
+                                paused_since_ms=row.paused_since_ms))
         report = merge_locked(
             db, conn, attempt_id=attempt_id, attempt_status=row.status, revisions=revisions,
-            source="sync", received_at_ms=received_at_ms,
+            source="sync", received_at_ms=received_at_ms, pauses=pauses,
             exam_end_ms=close_ms(status=row.status, submitted_at_ms=row.submitted_at_ms,
                                  end_ms=exam_end_ms),
         )
@@ -246,6 +273,7 @@ def merge_locked(
     source: str,
     exam_end_ms: int,
     received_at_ms: int,
+    pauses: Sequence[PauseInterval] = (),
 ) -> MergeReport:
     """The merge inside a transaction that already holds the attempt (see lock_attempt)."""
     if source not in SOURCES:
@@ -265,6 +293,9 @@ def merge_locked(
         )
         if made_after_end:
             fate[index] = Outcome.REJECTED_AFTER_END
+        elif pauses and rev.client_time_ms is not None and pause_at(
+                pauses, min(rev.client_time_ms, received_at_ms)) is not None:
+            fate[index] = Outcome.HELD_DURING_PAUSE
         elif (rev.question_id, rev.revision) in first_of:
             # The same revision twice in one batch: the first counts (an upsert must
             # not meet one key twice).
@@ -315,6 +346,17 @@ def merge_locked(
     if latest:
         conn.execute(_UPSERT_CURRENT[engine],
                      {**common, "rows": _json_rows([latest[q] for q in sorted(latest)])})
+    held = {(rev.question_id, rev.revision): (rev, pause_at(
+        pauses, min(rev.client_time_ms, received_at_ms)))
+        for index, rev in reversed(list(enumerate(ordered)))  # the first copy wins
+        if fate.get(index) is Outcome.HELD_DURING_PAUSE and rev.client_time_ms is not None}
+    if held:
+        conn.execute(db.dialect_insert()(t.paused_revisions).values([
+            {"attempt_id": attempt_id, "question_id": rev.question_id,
+             "revision": rev.revision, "value": rev.value,
+             "client_time_ms": rev.client_time_ms, "received_at_ms": received_at_ms,
+             "source": source, "pause_started_ms": pause.started_ms if pause else 0}
+            for rev, pause in held.values()]).on_conflict_do_nothing())
     if conflicts:
         # Same revision number, different content: the client lost its numbering
         # (e.g. a wiped answer store). Keep the first one, leave evidence for staff.

@@ -286,6 +286,7 @@ class QuestionChange:
     outcome: Outcome            # per question: applied if any of its revisions applied
     rejected_after_end: int     # how many of its revisions came after the end
     refused_after_take_over: int = 0  # made on this PC after another PC took over
+    held_during_pause: int = 0  # made while the candidate's clock was paused
 
 
 @dataclass(frozen=True)
@@ -403,12 +404,15 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
         status_before = lock_attempt(conn, attempt.id)
         # The candidate's own end (extra time, pauses): a file written after the exam's
         # end but within the candidate's extra time merges.
-        end_ms = attempt_time.read_clock(conn, exam=exam,
-                                         candidate_id=attempt.candidate_id).end_ms(now_ms=now)
+        clock = attempt_time.read_clock(conn, exam=exam, candidate_id=attempt.candidate_id)
+        end_ms = clock.end_ms(now_ms=now)
+        # Answers saved while the clock was paused are held, not merged (server/merge.py).
+        pauses = attempt_time.pauses_for(conn, exam_id=exam.id,
+                                         candidate_id=attempt.candidate_id, clock=clock)
         merge = merge_locked(
             db, conn, attempt_id=attempt.id, attempt_status=status_before, revisions=incoming,
             source="offline_file", exam_end_ms=answers_close_ms(attempt, end_ms=end_ms),
-            received_at_ms=now,
+            received_at_ms=now, pauses=pauses,
         )
         submitted_by_import = False
         if file_submits and status_before == IN_PROGRESS:
@@ -582,7 +586,10 @@ def _question_changes(merge: MergeReport) -> tuple[QuestionChange, ...]:
     before, after = merge.revisions_before, merge.revisions_after
     rejected: dict[str, int] = {}
     taken_over: dict[str, int] = {}
+    held: dict[str, int] = {}
     for o in merge.outcomes:
+        if o.outcome is Outcome.HELD_DURING_PAUSE:
+            held[o.question_id] = held.get(o.question_id, 0) + 1
         if o.outcome is Outcome.REJECTED_AFTER_END:
             rejected[o.question_id] = rejected.get(o.question_id, 0) + 1
         if o.outcome is Outcome.REFUSED_AFTER_TAKE_OVER:
@@ -591,7 +598,8 @@ def _question_changes(merge: MergeReport) -> tuple[QuestionChange, ...]:
         QuestionChange(question_id=qid, before_revision=before.get(qid),
                        after_revision=after.get(qid), outcome=outcome,
                        rejected_after_end=rejected.get(qid, 0),
-                       refused_after_take_over=taken_over.get(qid, 0))
+                       refused_after_take_over=taken_over.get(qid, 0),
+                       held_during_pause=held.get(qid, 0))
         for qid, outcome in sorted(merge.per_question().items())
     )
 
@@ -690,6 +698,9 @@ def format_report(report: ImportReport) -> list[str]:
         if q.rejected_after_end:
             lines.append("  " + _("题 {q}：{n} 个考试结束后的修改被拒绝").format(
                 q=q.question_id, n=q.rejected_after_end))
+        if q.held_during_pause:
+            lines.append("  " + _("题 {q}：{n} 个暂停期间的修改未计入答案（已留存备查）").format(
+                q=q.question_id, n=q.held_during_pause))
     lines.extend("  " + note for note in [*marks_note(report), *take_over_notes(report)])
     if report.submitted_by_import:
         lines.append("  " + _("该考生的答卷已按文件记录交卷"))

@@ -135,6 +135,22 @@ attempt_times = Table(
     Column("updated_at_ms", BigInteger, nullable=False),
 )
 
+# Every pause of one candidate's clock (server/attempt_time.py), so that an answer a PC
+# saved while it did not know of a pause (offline) can be told apart: the total in
+# attempt_times.paused_ms moves the end, the intervals say when the clock stood still.
+# ended_ms NULL: the pause under way; ended_by: console (a resume) or limit (max_pause_s).
+attempt_pauses = Table(
+    "attempt_pauses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("exam_id", String(64), ForeignKey("exams.id"), nullable=False),
+    Column("candidate_id", Integer, ForeignKey("candidates.id"), nullable=False),
+    Column("started_ms", BigInteger, nullable=False),
+    Column("ended_ms", BigInteger, nullable=True),
+    Column("ended_by", String(20), nullable=True),
+)
+Index("ix_attempt_pauses_candidate", attempt_pauses.c.exam_id, attempt_pauses.c.candidate_id)
+
 def _answer_columns() -> list[Column[object]]:
     return [
         Column("value", JSON(none_as_null=False), nullable=True),
@@ -162,6 +178,20 @@ answer_revisions = Table(
     Column("question_id", String(100), primary_key=True),
     Column("revision", Integer, primary_key=True, autoincrement=False),
     *_answer_columns(),
+)
+
+# Revisions a PC saved while the candidate's clock was paused (it had not heard of the
+# pause: offline, or the pause message was still on its way). They never become answers
+# (the pause gives its length back at the end, so counting them would give it twice);
+# they are kept here, once each, for the proctor and the exam record (server/merge.py).
+paused_revisions = Table(
+    "paused_revisions",
+    metadata,
+    Column("attempt_id", Integer, ForeignKey("attempts.id"), primary_key=True),
+    Column("question_id", String(100), primary_key=True),
+    Column("revision", Integer, primary_key=True, autoincrement=False),
+    *_answer_columns(),
+    Column("pause_started_ms", BigInteger, nullable=False),
 )
 
 tokens = Table(

@@ -81,7 +81,8 @@
   function needsAttention(t) {
     return t.state === "held" || t.state === "offline" || t.identity === "failed" ||
       t.integrity_blocking > 0 || t.integrity_blind > 0 || t.review_pending || t.version_too_old ||
-      (t.face_hold !== null && t.face_hold.status === "pending");
+      (t.face_hold !== null && t.face_hold.status === "pending") ||
+      t.pause_overdue || t.answered_during_pause > 0;
   }
 
   function renderCounts(view) {
@@ -118,7 +119,17 @@
       badges.push(badge("held face-pending", `${T.face_pending} #${tile.face_hold.id}`));
     }
     if (tile.extra_ms > 0) badges.push(badge("extra", `${T.extra_badge} +${minutes(tile.extra_ms)} ${T.minutes}`));
-    if (tile.paused) badges.push(badge("held", T.paused));
+    if (tile.paused) {
+      // How long it has been paused: a pause nobody resumes is the one to notice.
+      const b = badge(tile.pause_overdue ? "warn" : "held",
+        `${T.paused} ${duration(now - tile.paused_since_ms)}`);
+      b.setAttribute("data-paused-for", String(now - tile.paused_since_ms));
+      if (tile.pause_overdue) b.setAttribute("data-pause-overdue", "true");
+      badges.push(b);
+    }
+    if (tile.answered_during_pause > 0) {
+      badges.push(badge("warn", `${T.answered_during_pause} ${tile.answered_during_pause}`));
+    }
     if (tile.messages.length) {
       const last = tile.messages[0];
       const b = badge("message", `${T.message_badge} ${messageState(last)}`);
@@ -226,6 +237,10 @@
         ? `${tile.suspends} ${T.times} · ${T.in_total} ${duration(tile.suspended_ms)}${T.not_counted}` : T.none],
       [T.end_time, tile.extra_ms > 0
         ? `${clock(tile.end_ms)}（${T.extra_badge} +${minutes(tile.extra_ms)} ${T.minutes}）` : clock(tile.end_ms)],
+      ...(tile.paused ? [[T.paused, `${T.since} ${clock(tile.paused_since_ms)}（${duration(now - tile.paused_since_ms)}）` +
+        (tile.pause_overdue ? ` · ${T.pause_overdue}` : "")]] : []),
+      ...(tile.answered_during_pause > 0
+        ? [[T.answered_during_pause, `${tile.answered_during_pause} · ${T.answered_during_pause_note}`]] : []),
       [T.message_badge, tile.messages.length ? el("ul", { class: "messages" }, ...tile.messages.map((m) =>
         el("li", {}, `${clock(m.at_ms)} ${messageState(m)}：${m.text}`))) : T.none],
       [T.client_version, tile.client_version === null ? "—"

@@ -47,6 +47,34 @@ def record(conn: Connection, account: Account, *, action: str, at_ms: int, reaso
         room=room, candidate_id=candidate_id, reason=reason, detail=detail or {}))
 
 
+SYSTEM_ACTOR = "server"
+SYSTEM_ROLE = "system"
+
+
+def record_system(conn: Connection, *, action: str, at_ms: int, reason: str, exam_id: str,
+                  center_id: str | None, room: str | None, candidate_id: int,
+                  detail: dict[str, Any], actor: str = SYSTEM_ACTOR,
+                  role: str = SYSTEM_ROLE) -> None:
+    """An audit row no console account made: the server itself (a pause ended by its
+    limit) or a proctor on a PC (proctor mode, reported by the PC: server/pc_actions.py)."""
+    conn.execute(insert(ct.audit).values(
+        at_ms=at_ms, actor=actor, role=role, action=action, exam_id=exam_id,
+        center_id=center_id, room=room, candidate_id=candidate_id, reason=reason,
+        detail=detail))
+
+
+def seat_of(conn: Connection, *, exam_id: str, candidate_id: int) -> tuple[str | None, str | None]:
+    """(center, room) of the candidate's seat for the exam; the candidate's center and no
+    room when the room plan has no seat for them."""
+    row = conn.execute(select(ct.seats.c.center_id, ct.seats.c.room).where(
+        ct.seats.c.exam_id == exam_id, ct.seats.c.candidate_id == candidate_id)).first()
+    if row is not None:
+        return row.center_id, row.room
+    center = conn.execute(select(t.candidates.c.center_id)
+                          .where(t.candidates.c.id == candidate_id)).scalar()
+    return center, None
+
+
 def entries(db: Database, account: Account, *, since_ms: int | None = None,
             limit: int = 500) -> list[AuditEntry]:
     """The newest entries this account may see (its center; a proctor: its room)."""
@@ -80,7 +108,7 @@ ACTION_LABELS = {
     "end_attempt": "结束作答", "incident": "记录违纪/异常", "export_day": "导出当日记录",
     "action_refused": "越权操作被拒绝",
     "extra_time": "延长考试时间", "message": "发送消息", "pause": "暂停作答",
-    "resume": "恢复作答",
+    "resume": "恢复作答", "pause_limit": "暂停超时，自动恢复作答",
     "approve_face": "人脸核验未通过，批准入场", "refuse_face": "人脸核验未通过，不予入场",
 }
 

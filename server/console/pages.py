@@ -153,6 +153,10 @@ def _client_texts() -> dict[str, str]:
         "group_hint": _("下列为当前显示的未交卷考生，已全部勾选；取消勾选不需要延时的考生。"),
         "pause": _("暂停作答"), "resume": _("恢复作答"),
         "paused_note": _("已暂停：该考生的计时已停止，恢复后结束时间顺延"),
+        "pause_overdue": _("暂停时间过长，请确认是否恢复作答"),
+        "answered_during_pause": _("暂停期间作答"),
+        "answered_during_pause_note": _(
+            "该电脑在暂停期间（未收到暂停通知）保存的修改，未计入答案，已留存备查"),
         "message": _("发送消息"), "message_text": _("消息内容（考生在考试页面上看到）"),
         "message_badge": _("消息"), "message_sent": _("已发送"),
         "message_delivered": _("已送达"), "message_read": _("已读"),

@@ -84,6 +84,13 @@ class Tile:
     extra_ms: int = 0
     end_ms: int = 0
     paused: bool = False
+    # A pause under way: since when (server time), and whether it has lasted the server's
+    # pause_alarm_s (需关注: a pause forgotten by the proctor who set it).
+    paused_since_ms: int | None = None
+    pause_overdue: bool = False
+    # Revisions this PC saved while the clock was paused (offline: it had not heard of the
+    # pause), kept for the record and not counted as answers (server/merge.py).
+    answered_during_pause: int = 0
     # The latest messages to this seat (newest first), each with 已送达 / 已读 times.
     messages: list[dict[str, Any]] = field(default_factory=list)
     # The newest face-check hold (server/identity_holds.py): a PC waiting for a proctor
@@ -122,8 +129,12 @@ def _seat_key(seat: str) -> tuple[int, str]:
     return (int(seat), "") if seat.isdigit() else (1 << 30, seat)
 
 
+DEFAULT_PAUSE_ALARM_MS = 10 * 60_000
+
+
 def room_view(db: Database, account: Account, *, exam: Exam, center_id: str | None,
-              room: str | None, now_ms: int) -> RoomView:
+              room: str | None, now_ms: int,
+              pause_alarm_ms: int = DEFAULT_PAUSE_ALARM_MS) -> RoomView:
     """Tiles of one room (or of every visible room when *room* is None)."""
     ct.ensure_tables(db)
     rs.ensure_tables(db)
@@ -132,7 +143,7 @@ def room_view(db: Database, account: Account, *, exam: Exam, center_id: str | No
     rooms = visible_rooms(db, account, exam.id)
     chosen = [(c, r) for c, r in rooms
               if (center_id is None or c == center_id) and (room is None or r == room)]
-    tiles = _tiles(db, exam=exam, rooms=chosen, now_ms=now_ms)
+    tiles = _tiles(db, exam=exam, rooms=chosen, now_ms=now_ms, pause_alarm_ms=pause_alarm_ms)
     counts = {state: 0 for state in STATES}
     for tile in tiles:
         counts[tile.state] += 1
@@ -146,12 +157,13 @@ def room_view(db: Database, account: Account, *, exam: Exam, center_id: str | No
 def _needs_attention(tile: Tile) -> bool:
     return (tile.state in (HELD, OFFLINE) or tile.identity == "failed"
             or tile.integrity_blocking > 0 or tile.integrity_blind > 0
-            or tile.review_pending or tile.version_too_old
+            or tile.review_pending or tile.version_too_old or tile.pause_overdue
+            or tile.answered_during_pause > 0
             or (tile.face_hold is not None and tile.face_hold["status"] == "pending"))
 
 
 def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
-           now_ms: int) -> list[Tile]:
+           now_ms: int, pause_alarm_ms: int) -> list[Tile]:
     wanted = set(rooms)
     if not wanted:
         return []
@@ -206,6 +218,10 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
                     t.attempt_times.c.candidate_id.in_(candidate_ids))).all()}
         messages = staff_messages.recent_by_candidate(conn, exam_id=exam.id,
                                                       candidate_ids=candidate_ids)
+        held: dict[int, int] = dict(conn.execute(
+            select(t.paused_revisions.c.attempt_id, func.count())
+            .where(t.paused_revisions.c.attempt_id.in_(attempt_ids))
+            .group_by(t.paused_revisions.c.attempt_id)).all())
     photos = has_base_photo(db, candidate_ids)
     floor = floor_for(db, exam.id)
     tiles = []
@@ -239,6 +255,10 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
             client_version=versions.get(attempt_id) if attempt_id is not None else None,
             version_too_old=_too_old(floor, versions.get(attempt_id or -1)),
             extra_ms=clock.extra_ms, end_ms=clock.end_ms(now_ms=now_ms), paused=clock.paused,
+            paused_since_ms=clock.paused_since_ms,
+            pause_overdue=clock.paused_since_ms is not None
+            and now_ms - clock.paused_since_ms >= pause_alarm_ms,
+            answered_during_pause=int(held.get(attempt_id, 0)) if attempt_id else 0,
             messages=[m.to_console() for m in messages.get(seat.candidate_id, [])],
             face_hold=(holds[attempt_id].to_console()
                        if attempt_id is not None and attempt_id in holds else None)))

@@ -204,7 +204,7 @@ def room_json(request: Request, ctx: Context, exam: str, center: str = "",
     found = ctx.db.get_exam(exam)
     view = None if found is None else room_view(
         ctx.db, account, exam=found, center_id=center or None, room=room or None,
-        now_ms=ctx.clock.now_ms())
+        now_ms=ctx.clock.now_ms(), pause_alarm_ms=ctx.settings.pause_alarm_s * 1000)
     # An exam with no room inside the account's scope does not exist for it (this poll
     # runs every 2 s per browser, so the scope comes from room_view's one query).
     if view is None or not view.rooms:
