@@ -6,7 +6,8 @@ pointing at docs/screenshots/, so the pictures show exactly the path the tests w
 proctor's room with a held login, a seat's detail, the chief examiner's one-time code,
 the audit log, a seat's 切屏 count, emergency materials submitted from the console
 (console-06), extra time for one seat and for a group (console-07, console-08), and a
-message read by the candidate (console-09).
+message read by the candidate (console-09), a seat paused too long with answers its PC
+saved during the pause (console-10).
 
     python scripts/console_screenshots.py
 """
@@ -31,7 +32,9 @@ def main() -> int:
                             str(ROOT / "tests" / "console" /
                                 "test_console_extra_time_browser.py"),
                             str(ROOT / "tests" / "console" /
-                                "test_console_messages_browser.py")],
+                                "test_console_messages_browser.py"),
+                            str(ROOT / "tests" / "console" /
+                                "test_console_pause_browser.py")],
                            cwd=ROOT, env=env)
 
 

@@ -94,9 +94,9 @@ class ServerSettings:
     )
     max_pause_s: int = field(
         default=30 * 60,
-        metadata={"help": "a pause of one candidate (the console's pause action) left on this "
-                  "long ends by itself (audited), so a forgotten pause cannot keep an attempt open; "
-                  "the end moves by this much; 0: no limit"},
+        metadata={"help": "a pause of one candidate (the console's pause action) left on "
+                  "this long ends by itself (audited), so a forgotten pause cannot keep an "
+                  "attempt open; the end moves by this much; 0: no limit"},
     )
     pause_alarm_s: int = field(
         default=10 * 60,

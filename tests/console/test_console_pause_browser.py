@@ -1,0 +1,77 @@
+"""A forgotten pause and answers saved during it, in a real headless Chromium: the seat's
+tile says how long it has been paused, turns 需关注 after pause_alarm_s, and counts the
+answers its PC saved while paused (held by the server, not merged); the details explain
+both."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+from console_helpers import candidate_login, console_login
+
+from server.console.demo_room import DEMO_CONSOLE_PASSWORD
+from server.demo import DEMO_CANDIDATES
+from server.testing import LiveServer
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SHOTS = os.environ.get("EXAM_CONSOLE_SCREENSHOTS")  # scripts/console_screenshots.py
+
+pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
+                                reason="needs Debian's chromium (.ci/run installs it)")
+ZHANG = DEMO_CANDIDATES[0]
+MINUTE = 60_000
+
+
+def test_a_long_pause_is_flagged_and_answers_saved_during_it_are_shown(
+        srv: LiveServer) -> None:
+    token = candidate_login(srv, ZHANG, client_id="pc-01").json()["token"]
+    exam = srv.db.get_exam(srv.demo.exam_id)
+    assert exam is not None
+    srv.clock.set_now(exam.start_ms + 5 * MINUTE)  # type: ignore[attr-defined]
+    proctor = console_login(srv, "jiankao")
+    zhang_id = proctor.tile(ZHANG.student_no)["candidate_id"]
+    assert proctor.act("pause", zhang_id, reason="考生身体不适，暂时离开").status_code == 200
+    paused_at = srv.clock.now_ms()
+    # The PC never heard of the pause: it uploads an answer saved two minutes into it.
+    held = requests.post(srv.api("/attempt/answers"), timeout=10,
+                         headers={"Authorization": f"Bearer {token}"},
+                         json={"answers": [{"question_id": "q1", "revision": 1, "value": "A",
+                                            "client_time_ms": paused_at + 2 * MINUTE}]})
+    assert held.status_code == 200 and held.json()["held_during_pause"] == [["q1", 1]]
+    srv.clock.set_now(paused_at + 12 * MINUTE)  # type: ignore[attr-defined]
+
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(f"{srv.url}/console/login")
+            page.fill("#username", "jiankao")
+            page.fill("#password", DEMO_CONSOLE_PASSWORD)
+            page.click("#login")
+            tile = '.tile[data-seat="1"]'
+            page.wait_for_selector(f"{tile} [data-pause-overdue]")
+            text = page.inner_text(tile)
+            assert "已暂停 12 分钟" in text and "暂停期间作答 1" in text
+            assert "attention" in (page.get_attribute(tile, "class") or "")
+            assert page.get_attribute('.tile[data-seat="2"]', "class").find("attention") < 0
+            page.click(tile)
+            detail = page.inner_text("#detail")
+            assert "暂停时间过长，请确认是否恢复作答" in detail
+            assert "未计入答案，已留存备查" in detail
+            if SHOTS:
+                page.screenshot(path=str(Path(SHOTS) / "console-10-pause-alarm.png"),
+                                full_page=True)
+            assert not errors, errors
+        finally:
+            browser.close()
