@@ -54,11 +54,12 @@ SYSTEM_ROLE = "system"
 def record_system(conn: Connection, *, action: str, at_ms: int, reason: str, exam_id: str,
                   center_id: str | None, room: str | None, candidate_id: int,
                   detail: dict[str, Any], actor: str = SYSTEM_ACTOR,
-                  role: str = SYSTEM_ROLE) -> None:
+                  actor_name: str = "考试服务器", role: str = SYSTEM_ROLE) -> None:
     """An audit row no console account made: the server itself (a pause ended by its
     limit) or a proctor on a PC (proctor mode, reported by the PC: server/pc_actions.py)."""
     conn.execute(insert(ct.audit).values(
-        at_ms=at_ms, actor=actor, role=role, action=action, exam_id=exam_id,
+        at_ms=at_ms, actor=actor, actor_name=actor_name, role=role, action=action,
+        exam_id=exam_id,
         center_id=center_id, room=room, candidate_id=candidate_id, reason=reason,
         detail=detail))
 
