@@ -117,7 +117,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     workers = ctx.settings.workers
     if workers <= 1:
         config = uvicorn_config(
-            create_app(ctx), host=ctx.settings.host, port=ctx.settings.port, log_level="info"
+            create_app(ctx, freeze_startup_objects=True), host=ctx.settings.host,
+            port=ctx.settings.port, log_level="info"
         )
         uvicorn.Server(config).run()
         return 0
