@@ -45,6 +45,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import random
 import socket
@@ -65,7 +66,9 @@ import psutil
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The server code: this tree, or a baseline commit's (prepare_for runs this file there).
+sys.path.insert(0, os.environ.get("SYNC_BENCH_SERVER_CODE") or
+                str(Path(__file__).resolve().parents[1]))
 
 from server import schema as t
 from server.clock import SystemClock
@@ -194,6 +197,20 @@ def prepare(data_dir: Path, count: int, database_url: str) -> tuple[list[str], l
     questions = sorted(ctx.papers.question_ids(exam))
     db.close()
     return usernames, questions
+
+
+def prepare_for(code: Path, data_dir: Path, count: int,
+                database_url: str) -> tuple[list[str], list[str]]:
+    """prepare() with the server code that will serve it: a baseline commit may have an
+    older schema, which its server would refuse to open if this tree made it."""
+    if code == ROOT:
+        return prepare(data_dir, count, database_url)
+    out = subprocess.run(
+        [sys.executable, __file__, "--prepare", str(data_dir), str(count), database_url],
+        env={**os.environ, "SYNC_BENCH_SERVER_CODE": str(code)}, check=True,
+        capture_output=True, text=True).stdout
+    made = json.loads(out.splitlines()[-1])
+    return made["usernames"], made["questions"]
 
 
 def free_port() -> int:
@@ -585,7 +602,7 @@ def one_level(engine: str, count: int, *, workers: int, postgres_admin_url: str 
         data_dir = Path(folder)
         database_url = (fresh_postgres_database(postgres_admin_url)
                         if engine == "postgresql" and postgres_admin_url else "")
-        usernames, questions = prepare(data_dir, count, database_url)
+        usernames, questions = prepare_for(code, data_dir, count, database_url)
         port = free_port()
         server = start_server(data_dir, port, workers=workers, database_url=database_url,
                               code=code)
@@ -679,7 +696,14 @@ def main() -> int:
                         "first (e.g. main), as the same-run baseline of a change")
     parser.add_argument("--postgres-url", default=os.environ.get("EXAM_SERVER_TEST_POSTGRES_URL"),
                         help="an admin URL of a PostgreSQL server (default: a throwaway one)")
+    parser.add_argument("--prepare", nargs=3, metavar=("DATA_DIR", "COUNT", "DATABASE_URL"),
+                        help=argparse.SUPPRESS)  # prepare_for's child process
     args = parser.parse_args()
+    if args.prepare:
+        usernames, questions = prepare(Path(args.prepare[0]), int(args.prepare[1]),
+                                       args.prepare[2])
+        print(json.dumps({"usernames": usernames, "questions": questions}))
+        return 0
     levels = [int(n) for n in args.candidates.split(",")]
     engines = args.engines.split(",")
     print(f"sync benchmark: {os.cpu_count()} CPUs (shared with the load generator and with "
