@@ -54,7 +54,7 @@ def header(account: Account, csrf: str, real_name: RealName | None) -> str:
     materials_link = (f'<a href="/console/materials" id="materials-link">'
                       f'{esc(_("应急材料"))}</a>')
     if real_name is None:
-        identity = f'<span id="id-number" class="muted">{esc(_("未登记实名"))}</span>'
+        identity = f'<span id="id-number" class="muted">{esc(_("未登记身份证号"))}</span>'
     else:
         masked = _("身份证号 {masked}").format(masked=real_name.masked_id_number)
         identity = f'<span id="id-number">{esc(masked)}</span>'

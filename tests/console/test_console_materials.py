@@ -79,7 +79,7 @@ def test_console_header_shows_the_account_by_real_name(
     # An account registered without an ID number says so instead of showing nothing.
     chief = console_login(srv, DEMO_CHIEF_USERNAME)
     chief_page = chief.http.get(f"{srv.url}/console/audit", timeout=10).text
-    assert "未登记实名" in chief_page and 'id="who-photo"' not in chief_page
+    assert "未登记身份证号" in chief_page and 'id="who-photo"' not in chief_page
     assert chief.http.get(f"{srv.url}/console/materials/me/photo",
                           timeout=10).status_code == 404
     assert real_name(srv.db, DEMO_PROCTOR_USERNAME) is None
