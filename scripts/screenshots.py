@@ -7,9 +7,10 @@
     python scripts/screenshots.py --only exit      # 1024x768: four notices, the proctor's
                                                    # exit confirmation (screen/zh-19, 20)
     python scripts/screenshots.py --only more      # the readiness check, the pledge, the
-                                                   # proctor panel locked and unlocked and a
-                                                   # recorded screen lock, in zh, en and
-                                                   # both high-contrast (screen/*-21..25)
+                                                   # proctor panel locked and unlocked, a
+                                                   # recorded screen lock and a monitor
+                                                   # plugged in, in zh, en and both
+                                                   # high-contrast (screen/*-21..26)
 
 Drives the real client against the real reference server (demo exam) and grabs the
 screen (QScreen.grabWindow of the root window: what a person would see, not a widget
@@ -187,6 +188,7 @@ def more_screens(*, pump: Callable[[float], None], shot: Callable[[str], None],
         pump(0.2)
         guard.session_changed(SessionChange.UNLOCKED)
         shot(f"screen/{label}-23-exam-screen-lock-recorded")
+        monitor_plugged_in(pump=pump, shot=shot, name=f"screen/{label}-26-exam-monitor-added")
         for unlocked, number in ((False, 24), (True, 25)):
             panel = proctor_panel(window, unlocked=unlocked)
             panel.show()
@@ -201,6 +203,35 @@ def more_screens(*, pump: Callable[[float], None], shot: Callable[[str], None],
         window.deleteLater()
         pump(0.3)
     install_language("zh_CN")
+
+
+def monitor_plugged_in(*, pump: Callable[[float], None],
+                       shot: Callable[[str], None], name: str) -> None:
+    """A projector plugged in mid-exam, as the X server announces it (a RandR 1.5
+    monitor, tests/ui/xrandr_monitors.py): the exam stays on the primary, the notice says
+    so. Skipped where the X server has no RandR 1.5."""
+    from PySide6.QtGui import QGuiApplication
+    from xrandr_monitors import XDisplay
+
+    display = XDisplay()
+    try:
+        if display.randr_version() < (1, 5):
+            print("no RandR 1.5 monitors: the monitor screenshot is skipped")
+            return
+        display.mark_first_output_primary()
+        count = len(QGuiApplication.screens())
+        with display.monitor_plugged_in("PROJECTOR", x=WIDTH, y=0, width=1024, height=768):
+            deadline = time.monotonic() + 10
+            while len(QGuiApplication.screens()) == count and time.monotonic() < deadline:
+                pump(0.1)
+            pump(0.3)
+            shot(name)
+        deadline = time.monotonic() + 10
+        while len(QGuiApplication.screens()) != count and time.monotonic() < deadline:
+            pump(0.1)
+        pump(0.2)
+    finally:
+        display.close()
 
 
 def resume_screens(*, pump: Callable[[float], None], shot: Callable[[str], None],

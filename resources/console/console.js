@@ -63,6 +63,9 @@
   }
   // Minutes with at most one decimal (0.1 minute = 6 s): "15", "7.5".
   function minutes(ms) { return String(Math.round(ms / 6000) / 10); }
+  // "1 次" / "3 次"; in English "once" / "3 times", never "1 times".
+  function count(n) { return n === 1 ? T.count_one : T.count_many.replace("{n}", n); }
+
   function duration(ms) {
     const s = Math.max(0, Math.round(ms / 1000));
     return s < 120 ? `${s} ${T.seconds}` : `${Math.round(s / 60)} ${T.minutes}`;
@@ -107,11 +110,11 @@
     if (tile.integrity_blocking > 0) badges.push(badge("warn", `${T.integrity} ${tile.integrity_blocking}`));
     if (tile.integrity_blind > 0) badges.push(badge("warn", T.process_check_blind));
     // 切屏 on every seat where it happened: a count, not 需关注 by itself (a warning).
-    if (tile.switches > 0) badges.push(badge("switches", `${T.switches} ${tile.switches} ${T.times}`));
+    if (tile.switches > 0) badges.push(badge("switches", `${T.switches} ${count(tile.switches)}`));
     // Each kind apart: a user switch is 切屏 and held for review; a lock or a sleep is not.
-    if (tile.user_switches > 0) badges.push(badge("user-switches", `${T.user_switches} ${tile.user_switches} ${T.times}`));
-    if (tile.session_locks > 0) badges.push(badge("session-locks", `${T.session_locks} ${tile.session_locks} ${T.times}`));
-    if (tile.suspends > 0) badges.push(badge("suspends", `${T.suspends} ${tile.suspends} ${T.times}`));
+    if (tile.user_switches > 0) badges.push(badge("user-switches", `${T.user_switches} ${count(tile.user_switches)}`));
+    if (tile.session_locks > 0) badges.push(badge("session-locks", `${T.session_locks} ${count(tile.session_locks)}`));
+    if (tile.suspends > 0) badges.push(badge("suspends", `${T.suspends} ${count(tile.suspends)}`));
     if (tile.review_pending) badges.push(badge("warn", T.review));
     if (tile.version_too_old) badges.push(badge("held", `${T.too_old} ${tile.client_version}`));
     for (const id of tile.pending_requests) badges.push(badge("held", `${T.request} #${id}`));
@@ -195,7 +198,7 @@
     const facts = [
       [T.face_reason, `${hold.message || ""}（${hold.reason}）`],
       [T.face_score, hold.score === null ? "—" : `${hold.score.toFixed(3)}（${T.face_threshold} ${hold.threshold === null ? "—" : hold.threshold.toFixed(3)}）`],
-      [T.face_failures, `${hold.failures} ${T.times}`],
+      [T.face_failures, `${count(hold.failures)}`],
       [T.face_requested, `${clock(hold.requested_at_ms)}（${ago(hold.requested_at_ms, now)}）`],
       [T.face_decision, decision],
     ];
@@ -229,12 +232,12 @@
       [T.integrity_notes, tile.integrity_warnings || T.none],
       [T.process_check_blind, tile.integrity_blind || T.none],
       [T.switches, tile.switches
-        ? `${tile.switches} ${T.times} · ${T.in_total} ${duration(tile.switched_away_ms)}` : T.none],
-      [T.user_switches, tile.user_switches ? `${tile.user_switches} ${T.times}${T.counted_as_switch}` : T.none],
+        ? `${count(tile.switches)} · ${T.in_total} ${duration(tile.switched_away_ms)}` : T.none],
+      [T.user_switches, tile.user_switches ? `${count(tile.user_switches)}${T.counted_as_switch}` : T.none],
       [T.session_locks, tile.session_locks
-        ? `${tile.session_locks} ${T.times} · ${T.in_total} ${duration(tile.locked_ms)}${T.not_counted}` : T.none],
+        ? `${count(tile.session_locks)} · ${T.in_total} ${duration(tile.locked_ms)}${T.not_counted}` : T.none],
       [T.suspends, tile.suspends
-        ? `${tile.suspends} ${T.times} · ${T.in_total} ${duration(tile.suspended_ms)}${T.not_counted}` : T.none],
+        ? `${count(tile.suspends)} · ${T.in_total} ${duration(tile.suspended_ms)}${T.not_counted}` : T.none],
       [T.end_time, tile.extra_ms > 0
         ? `${clock(tile.end_ms)}（${T.extra_badge} +${minutes(tile.extra_ms)} ${T.minutes}）` : clock(tile.end_ms)],
       ...(tile.paused ? [[T.paused, `${T.since} ${clock(tile.paused_since_ms)}（${duration(now - tile.paused_since_ms)}）` +

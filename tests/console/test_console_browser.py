@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from console_helpers import candidate_login, save_answer, upload_lockdown
 
+from client.i18n import set_language
 from server.console.demo_room import DEMO_CONSOLE_PASSWORD
 from server.demo import DEMO_CANDIDATES
 from server.testing import LiveServer
@@ -193,4 +194,21 @@ def test_each_tile_shows_its_switch_count(browser, srv: LiveServer, tmp_path: Pa
     assert proctor.inner_text(f"{seat}.switches") == "切屏 1 次"
     proctor.click('.tile[data-seat="2"]')
     assert "切换用户\n1 次（计入切屏，待审核）" in proctor.inner_text("#detail")
+    _shot(proctor, "console-05b-user-switch.png")
+    # The same seat in an English console: every kind named, nothing left in Chinese.
+    set_language("en")
+    try:
+        proctor.reload()
+        proctor.wait_for_selector('.tile[data-seat="1"] .badge.suspends', timeout=6000)
+        assert proctor.inner_text('.tile[data-seat="1"] .badge.session-locks') == (
+            "Screen locked once")
+        assert proctor.inner_text('.tile[data-seat="1"] .badge.switches') == (
+            "Left the exam window 2 times")
+        proctor.click('.tile[data-seat="1"]')
+        detail = proctor.inner_text("#detail")
+        assert "Asleep\nonce · in total 45 s (not counted as leaving)" in detail
+        assert "Screen locked\nonce · in total 3 min (not counted as leaving)" in detail
+        _shot(proctor, "console-05-switch-count-en.png")
+    finally:
+        set_language("zh_CN")
     assert not errors, errors
