@@ -21,6 +21,7 @@ it counts with the 切屏 (client/lockdown/away_time.py) and holds the result fo
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -86,6 +87,10 @@ class FocusLog:
     _displays: int | None = None
 
     _periods: dict[str, LockdownEvent] = field(default_factory=dict)
+    # The settling time after a period is measured on this clock: the exam's clock can
+    # stand still (not yet synchronised), a monotonic one cannot.
+    elapsed_ms: Callable[[], int] = field(default=lambda: time.monotonic_ns() // 1_000_000)
+    _period_ended_ms: int | None = None  # when the last period ended (elapsed_ms)
 
     @property
     def focus_losses(self) -> int:
@@ -102,6 +107,15 @@ class FocusLog:
         """A lock, suspend or user switch is going on."""
         return bool(self._periods)
 
+    @property
+    def settling(self) -> bool:
+        """A lock, suspend or user switch ended at most LATE_NOTICE_MS ago: the lock screen
+        may still be in front (the unlock notice comes before it has gone, later on a busy
+        old PC)."""
+        ended = self._period_ended_ms
+        return (not self._periods and ended is not None
+                and 0 <= self.elapsed_ms() - ended <= LATE_NOTICE_MS)
+
     def lost(self, *, taken_by: str = "", at_ms: int | None = None) -> LockdownEvent | None:
         """The exam window lost the foreground (at *at_ms*, else now) to *taken_by*."""
         if self._away is not None:
@@ -109,6 +123,8 @@ class FocusLog:
         if self._periods and (_to_session_screen(taken_by)
                               or "session_switched" in self._periods):
             return None  # the lock screen, or a user switch (recorded as one already)
+        if self.settling and _to_session_screen(taken_by):
+            return None  # the lock screen still going away after the unlock
         started = self.now_ms() if at_ms is None else at_ms
         detail: dict[str, object] = {"taken_by": taken_by} if taken_by else {}
         if self._periods:  # a program in front during a "lock": the notice was not true
@@ -128,6 +144,7 @@ class FocusLog:
         now = self.now_ms()
         ended = list(self._periods.values())
         self._periods.clear()
+        self._period_ended_ms = None  # in front: the lock screen has gone
         for event in ended:
             event.ended_ms = max(now, event.started_ms)
         return ended
@@ -143,6 +160,7 @@ class FocusLog:
             if event is None:  # already ended by the window's return, or never began
                 return []
             event.ended_ms = max(now, event.started_ms)
+            self._period_ended_ms = self.elapsed_ms()
             return [event]
         if kind in self._periods:
             if via == "remote":  # a remote desktop took the switched-away session

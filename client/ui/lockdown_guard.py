@@ -369,9 +369,11 @@ class LockdownGuard(QObject):
         if event is not None:
             log.warning("focus lost (#%s) to %s", event.number, taken_by or "?")
             self._record_event(event)
-        elif self.focus_log.interrupted and not self.focus_log.away:
-            # The lock screen has it, so far: look again while the period lasts, so that a
-            # program brought to the front under a forged "lock" is still seen (from then).
+        elif ((self.focus_log.interrupted or self.focus_log.settling)
+              and not self.focus_log.away):
+            # The lock screen has it, so far: look again while the period lasts (or while
+            # the lock screen goes away after it), so that a program brought to the front
+            # under a forged "lock", or found in front after it, is still seen (from then).
             self._loss_check.start()
 
     def _watch_primary(self, screen: QScreen | None) -> None:

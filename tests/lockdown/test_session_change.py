@@ -155,3 +155,24 @@ def test_windows_messages_read_from_a_real_msg(message: int, wparam: int,
     msg = ctypes.wintypes.MSG()
     msg.message, msg.wParam = message, wparam
     assert wn.session_change(*wn.message_at(ctypes.addressof(msg))) == expected
+
+
+def test_the_lock_screen_going_away_after_the_unlock_is_not_a_switch() -> None:
+    """Windows says "unlocked" once the password is accepted; the lock screen may stay in
+    front a moment longer on a busy old PC. Not 切屏 for LATE_NOTICE_MS after the unlock;
+    a program the candidate can use in front at once, or the lock screen still there
+    later, is."""
+    clock = Clock()
+    log = FocusLog(now_ms=clock, elapsed_ms=clock)
+    run(log, clock, [(0, "locked"), (60_000, "unlocked")])
+    clock.ms += 500
+    assert log.settling and log.lost(taken_by="LockApp.exe") is None
+    clock.ms += LATE_NOTICE_MS
+    assert not log.settling
+    stuck = log.lost(taken_by="LockApp.exe")
+    assert stuck is not None and log.focus_losses == 1
+    log.regained()
+    run(log, clock, [(10_000, "locked"), (5_000, "unlocked")])
+    clock.ms += 100
+    browser = log.lost(taken_by="chrome.exe")
+    assert browser is not None and log.focus_losses == 2

@@ -154,3 +154,38 @@ def test_a_lock_notice_for_another_session_changes_nothing(qtbot: Any,
     qtbot.waitUntil(lambda: guard.focus_log.away, timeout=FOCUS_GRACE_MS * 10)
     assert guard.focus_log.focus_losses == 1
     other.close()
+
+
+def test_the_lock_screen_lingering_after_the_unlock_is_not_a_switch(
+        qtbot: Any, exam_window: Any) -> None:
+    """The unlock notice, then the lock screen still in front for a second (a busy old
+    PC) before the exam window is back: no 切屏. Before, the guard counted one whenever
+    the exam was not back within its 300 ms grace."""
+    guard = exam_window.lockdown
+    guard.foreground_program = lambda: "LockApp.exe"
+    windows_says(guard, wn.WTS_SESSION_LOCK)
+    other = take_front(qtbot)
+    qtbot.wait(FOCUS_GRACE_MS * 2)
+    windows_says(guard, wn.WTS_SESSION_UNLOCK)
+    qtbot.wait(1_000)
+    back_to(qtbot, exam_window)
+    qtbot.wait(FOCUS_GRACE_MS * 2)
+    assert guard.focus_log.focus_losses == 0
+    assert [e.kind for e in guard.focus_log.events] == ["session_locked"]
+    other.close()
+
+
+def test_a_program_found_in_front_after_the_unlock_is_still_a_switch(
+        qtbot: Any, exam_window: Any) -> None:
+    """The lock screen goes, a browser is in front: 切屏, from when it is seen."""
+    guard = exam_window.lockdown
+    in_front = ["LockApp.exe"]
+    guard.foreground_program = lambda: in_front[0]
+    windows_says(guard, wn.WTS_SESSION_LOCK)
+    other = take_front(qtbot)
+    windows_says(guard, wn.WTS_SESSION_UNLOCK)
+    qtbot.wait(FOCUS_GRACE_MS * 2)
+    assert guard.focus_log.focus_losses == 0
+    in_front[0] = "chrome.exe"
+    qtbot.waitUntil(lambda: guard.focus_log.focus_losses == 1)
+    other.close()
