@@ -1,8 +1,10 @@
 """Attack review of the invigilation console: runs the attack sets (tests/console/
 test_console_attacks.py, real server over HTTP, headless Chromium where the browser
 decides; test_console_client_attacks.py, the exam PC's side: crafted heartbeat answers
-over real HTTP, the message parser and banner) and prints, per category, how many attacks
-were stopped and how many got through.
+over real HTTP, the message parser and banner; test_console_face_attacks.py, entry after a
+failed face check: deciding another room's or one's own hold, the evidence photos,
+uploads, replays) and prints, per category, how many attacks were stopped and how many
+got through.
 
     python benchmarks/console_attacks.py
 
@@ -21,7 +23,8 @@ from attack_tally import run_attack_set
 
 ROOT = Path(__file__).resolve().parents[1]
 ATTACKS = [ROOT / "tests" / "console" / name
-           for name in ("test_console_attacks.py", "test_console_client_attacks.py")]
+           for name in ("test_console_attacks.py", "test_console_client_attacks.py",
+                        "test_console_face_attacks.py")]
 
 
 def main() -> int:

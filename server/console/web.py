@@ -14,7 +14,7 @@ import hmac
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -38,6 +38,9 @@ router = APIRouter(prefix="/console")
 COOKIE_NAME = "exam_console"
 COOKIE_PATH = "/console"
 CSRF_HEADER = "x-csrf-token"
+# Ids in paths and actions: larger numbers are no row of ours and would overflow a
+# database integer (a 500 instead of "no such seat").
+ID_MAX = 2**53
 _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
                                "img-src 'self'; connect-src 'self'; form-action 'self'; "
@@ -213,7 +216,8 @@ def room_json(request: Request, ctx: Context, exam: str, center: str = "",
 
 
 @router.get("/photo/{exam_id}/{candidate_id}", response_model=None)
-def base_photo(exam_id: str, candidate_id: int, request: Request, ctx: Context) -> Response:
+def base_photo(exam_id: str, candidate_id: Annotated[int, Path(ge=0, le=ID_MAX)],
+               request: Request, ctx: Context) -> Response:
     account = _account(request, ctx)
     seat = actions.find_seat(ctx.db, exam_id=exam_id, candidate_id=candidate_id)
     if account is None or seat is None or not account.sees(center_id=seat.center_id,
@@ -228,7 +232,9 @@ def base_photo(exam_id: str, candidate_id: int, request: Request, ctx: Context) 
 
 
 @router.get("/face/{exam_id}/{candidate_id}/{hold_id}/{position}", response_model=None)
-def face_evidence(exam_id: str, candidate_id: int, hold_id: int, position: int,
+def face_evidence(exam_id: str, candidate_id: Annotated[int, Path(ge=0, le=ID_MAX)],
+                  hold_id: Annotated[int, Path(ge=0, le=ID_MAX)],
+                  position: Annotated[int, Path(ge=0, le=16)],
                   request: Request, ctx: Context) -> Response:
     """A frame of the failed face check a hold is about: personal data, so only for an
     account whose scope has the seat, and never kept by a browser or a proxy (no-store).
@@ -251,10 +257,11 @@ class ActionIn(BaseModel):
     action: Action
     exam_id: str = Field(min_length=1, max_length=64)
     # One seat; the group actions (extra time, message) may name several instead.
-    candidate_id: int | None = None
-    candidate_ids: list[int] = Field(default_factory=list, max_length=actions.MAX_GROUP)
-    request_id: int | None = None
-    hold_id: int | None = None  # a face-check hold (approve_face / refuse_face)
+    candidate_id: int | None = Field(default=None, ge=0, le=ID_MAX)
+    candidate_ids: list[Annotated[int, Field(ge=0, le=ID_MAX)]] = Field(
+        default_factory=list, max_length=actions.MAX_GROUP)
+    request_id: int | None = Field(default=None, ge=0, le=ID_MAX)
+    hold_id: int | None = Field(default=None, ge=0, le=ID_MAX)  # approve_face / refuse_face
     reason: str = Field(default="", max_length=actions.REASON_MAX)
     category: str = Field(default="", max_length=32)
     minutes: float | None = None  # extra time in minutes ...
