@@ -636,6 +636,8 @@ class ExamWindow(QMainWindow):
         if self.camera_panel is not None:
             self.camera_panel.show_console_decision(decision.candidate_text(),
                                                     approved=decision.approved)
+        if decision.approved:
+            self._start_when_ready()  # the exam may have started while they waited
 
     def approve_entry_by_proctor(self, *, proctor: str, room: str = "") -> None:
         """The proctor checked the ID card by hand (proctor mode): take the watermarked
