@@ -7,7 +7,8 @@ proctor's room with a held login, a seat's detail, the chief examiner's one-time
 the audit log, a seat's 切屏 count, emergency materials submitted from the console
 (console-06), extra time for one seat and for a group (console-07, console-08), and a
 message read by the candidate (console-09), a seat paused too long with answers its PC
-saved during the pause (console-10).
+saved during the pause (console-10), and a failed face check with its frames beside the
+base photo, then approved, with a real client session (console-12, console-13).
 
     python scripts/console_screenshots.py
 """
@@ -34,7 +35,9 @@ def main() -> int:
                             str(ROOT / "tests" / "console" /
                                 "test_console_messages_browser.py"),
                             str(ROOT / "tests" / "console" /
-                                "test_console_pause_browser.py")],
+                                "test_console_pause_browser.py"),
+                            str(ROOT / "tests" / "console" /
+                                "test_console_face_hold_browser.py")],
                            cwd=ROOT, env=env)
 
 

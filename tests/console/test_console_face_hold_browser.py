@@ -91,7 +91,7 @@ def test_a_held_client_session_is_let_in_from_the_browser_and_reaches_the_exam(
             "() => [...document.querySelectorAll('#face-hold img')]"
             ".every((img) => img.complete && img.naturalWidth > 0)", timeout=6000)
         assert proctor.locator("#face-hold img").count() == 3
-        _shot(proctor, "console-10-face-hold.png")
+        _shot(proctor, "console-12-face-hold.png")
 
         proctor.click('[data-action="approve_face"]')
         proctor.click("#confirm")  # no reason: refused, nothing decided
@@ -115,7 +115,7 @@ def test_a_held_client_session_is_let_in_from_the_browser_and_reaches_the_exam(
               what="the answer on the tile")
         assert "监考已审批入场" in proctor.inner_text('.tile[data-seat="2"]')
         proctor.evaluate("document.getElementById('detail').scrollTop = 0")
-        _shot(proctor, "console-11-face-approved.png")
+        _shot(proctor, "console-13-face-approved.png")
 
         chief.click("#audit-link")
         chief.wait_for_selector("#audit")
