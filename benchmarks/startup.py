@@ -116,8 +116,12 @@ TARGET_FROZEN_S = 2.5
 def time_to_first_frame(command: list[str], env: dict[str, str], scratch: Path) -> float:
     """Seconds from spawn until `exam-client run` logs its first painted frame."""
     ini = scratch / "user.ini"
-    ini.write_text(f"[data]\ndirectory = {scratch / 'data'}\n[server]\n"
-                   "url = https://127.0.0.1:9/\n", encoding="utf-8")
+    ini.write_text(f"[data]\ndirectory = {scratch / 'data'}\n", encoding="utf-8")
+    # [server] url is read only from the machine-wide config ($XDG_CONFIG_DIRS on Linux).
+    machine = scratch / "machine" / "ExamClient" / "user.ini"
+    machine.parent.mkdir(parents=True, exist_ok=True)
+    machine.write_text("[server]\nurl = https://127.0.0.1:9/\n", encoding="utf-8")
+    env = {**env, "XDG_CONFIG_DIRS": str(machine.parents[1])}
     start = time.perf_counter()
     process = subprocess.Popen([*command, "--errors-to-stderr", "--config", str(ini), "run"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -8,11 +8,14 @@
 ; Command line (all optional; /S = silent, /D= must come last). A value with spaces is
 ; quoted, either way: /DATADIR="D:\考试 数据" or "/DATADIR=D:\考试 数据".
 ;   /CONFIG=path\center.ini   center configuration, copied to C:\ProgramData\ExamClient\user.ini
-;   /SERVER=https://...       [server] url        } written to <install dir>\user.ini, which
-;   /CENTER=id                [server] center_id  } wins over center.ini key by key
-;   /CAFILE=path\ca.pem       [server] ca_file    } (the file is copied into the install dir)
-;   /DATADIR=D:\ExamClientData [data] directory   }
+;   /SERVER=https://...       [server] url        } written to C:\ProgramData\ExamClient\
+;   /CENTER=id                [server] center_id  } installer.ini, which wins over center.ini
+;   /CAFILE=path\ca.pem       [server] ca_file    } key by key (the CA file is copied to
+;   /DATADIR=D:\ExamClientData [data] directory   } C:\ProgramData\ExamClient\center-ca.pem)
 ;   /RENDERLEVEL=auto|0|1|2   [OpenGL] Level      }
+; C:\ProgramData\ExamClient holds the server's trust anchors (url, CA, signing key): only
+; Administrators and SYSTEM may change it (icacls below); candidates read it. The client
+; ignores those keys in any other file (docs/console.md, "Trust anchors").
 ;   /S  silent   /D=C:\Program Files\ExamClient  install folder
 ; An upgrade without options keeps every option of the previous installation (registry).
 ; Exit codes: 0 installed, 2 cancelled, 3 Windows older than 10, 4 not 64-bit Windows,
@@ -54,6 +57,8 @@ Target x86-unicode
 !define APP_KEY "Software\${APP}"
 !define UNINST_KEY "Software\Microsoft\Windows\CurrentVersion\Uninstall\${APP}"
 !define USERS_SID "*S-1-5-32-545"  ; BUILTIN\Users by SID: its name is localised (用户)
+!define INSTALLER_INI "installer.ini"  ; the options below, in C:\ProgramData\ExamClient
+!define CA_NAME "center-ca.pem"
 
 !define EXIT_OLD_WINDOWS 3
 !define EXIT_NOT_64BIT 4
@@ -161,6 +166,8 @@ LangString MSG_SYSTEM_DRIVE ${LANG_SIMPCHINESE} "数据目录在系统盘上。�
 LangString MSG_SYSTEM_DRIVE ${LANG_ENGLISH} "The data folder is on the system drive. If restore software resets that drive, answers are wiped at reboot. Use this folder anyway?"
 LangString LOG_SYSTEM_DRIVE ${LANG_SIMPCHINESE} "警告：数据目录在系统盘上，若装有还原软件，重启后答案数据会被清空："
 LangString LOG_SYSTEM_DRIVE ${LANG_ENGLISH} "Warning: the data folder is on the system drive; restore software would wipe answers at reboot: "
+LangString LOG_CONFIG_ACL_FAILED ${LANG_SIMPCHINESE} "警告：未能把配置目录设为仅管理员可修改（icacls 返回 "
+LangString LOG_CONFIG_ACL_FAILED ${LANG_ENGLISH} "Warning: could not make the config folder admin-only (icacls returned "
 LangString LOG_ACL_FAILED ${LANG_SIMPCHINESE} "警告：未能给“用户”组设置数据目录的修改权限（icacls 返回 "
 LangString LOG_ACL_FAILED ${LANG_ENGLISH} "Warning: could not give the Users group modify rights on the data folder (icacls returned "
 LangString MSG_DELETE_DATA ${LANG_SIMPCHINESE} "是否同时删除答案数据目录？$\r$\n$DataDir$\r$\n未上传的答案会永久丢失。一般请选择“否”。"
@@ -540,11 +547,14 @@ Function .onInit
     !insertmacro FailWith ${EXIT_BAD_OPTION} "$(MSG_BAD_LEVEL)$RenderLevel"
   ${EndIf}
 
+  ; An update keeps the installed CA file (before 0.2 it was in the install folder).
+  ReadRegDWORD $R1 HKLM "${APP_KEY}" "CaInstalled"
   ${If} $CaFile == ""
-  ${AndIf} ${FileExists} "$INSTDIR\center-ca.pem"
-    ReadRegDWORD $R1 HKLM "${APP_KEY}" "CaInstalled"
-    ${If} $R1 == 1
-      StrCpy $CaFile "$INSTDIR\center-ca.pem"  ; an update keeps the installed CA file
+  ${AndIf} $R1 == 1
+    ${If} ${FileExists} "$APPDATA\${APP}\${CA_NAME}"
+      StrCpy $CaFile "$APPDATA\${APP}\${CA_NAME}"
+    ${ElseIf} ${FileExists} "$INSTDIR\${CA_NAME}"
+      StrCpy $CaFile "$INSTDIR\${CA_NAME}"
     ${EndIf}
   ${EndIf}
   ${If} $DataDir == ""
@@ -565,10 +575,14 @@ Function .onInit
 FunctionEnd
 
 Function WriteOverrides
-  ; <install dir>\user.ini: what this installation chose. It wins over the center
-  ; configuration in C:\ProgramData\ExamClient\user.ini key by key (client/config).
-  FileOpen $R0 "$INSTDIR\user.ini" w
-  !insertmacro WriteUTF8Line $R0 "; 考试客户端：安装程序写入的设置，优先于 C:\ProgramData\ExamClient\user.ini（考点配置）"
+  ; C:\ProgramData\ExamClient\installer.ini: what this installation chose. It wins over
+  ; the center configuration (user.ini beside it) key by key (client/config). A file of its
+  ; own, not merged into user.ini: NSIS reads and writes text in the ANSI code page and
+  ; would garble center.ini's Chinese comments; the client merges the two by key.
+  ; Deleted first: a file a candidate planted keeps its own ACL when merely overwritten.
+  Delete "$APPDATA\${APP}\${INSTALLER_INI}"
+  FileOpen $R0 "$APPDATA\${APP}\${INSTALLER_INI}" w
+  !insertmacro WriteUTF8Line $R0 "; 考试客户端：安装程序写入的设置，优先于同目录的 user.ini（考点配置）"
   !insertmacro WriteUTF8Line $R0 "; Exam Client: written by the installer; wins over the center configuration"
   !insertmacro WriteUTF8Line $R0 "[server]"
   ${If} $ServerUrl != ""
@@ -578,7 +592,8 @@ Function WriteOverrides
     !insertmacro WriteUTF8Line $R0 "center_id = $CenterId"
   ${EndIf}
   ${If} $CaFile != ""
-    !insertmacro WriteUTF8Line $R0 "ca_file = $INSTDIR\center-ca.pem"
+    ; relative: the CA file copied beside this file (client.config.loader)
+    !insertmacro WriteUTF8Line $R0 "ca_file = center-ca.pem"
   ${EndIf}
   !insertmacro WriteUTF8Line $R0 "[data]"
   !insertmacro WriteUTF8Line $R0 "directory = $DataDir"
@@ -587,6 +602,31 @@ Function WriteOverrides
     !insertmacro WriteUTF8Line $R0 "Level = $RenderLevel"
   ${EndIf}
   FileClose $R0
+FunctionEnd
+
+; C:\ProgramData\ExamClient: Windows lets every user create files in a new ProgramData
+; folder (and own them), so a candidate could plant user.ini there. Inheritance off;
+; Administrators and SYSTEM full control, Users read only; a file already there (planted
+; before this installation) gets the Administrators as owner and the folder's ACL.
+!macro ResetToFolderAcl NAME
+  ${If} ${FileExists} "$APPDATA\${APP}\${NAME}"
+    nsExec::ExecToLog '"$SYSDIR\icacls.exe" "$APPDATA\${APP}\${NAME}" /setowner *S-1-5-32-544'
+    Pop $0
+    nsExec::ExecToLog '"$SYSDIR\icacls.exe" "$APPDATA\${APP}\${NAME}" /reset'
+    Pop $0
+  ${EndIf}
+!macroend
+Function ProtectConfigFolder
+  CreateDirectory "$APPDATA\${APP}"
+  nsExec::ExecToLog '"$SYSDIR\icacls.exe" "$APPDATA\${APP}" /inheritance:r /grant:r *S-1-5-18:(OI)(CI)F *S-1-5-32-544:(OI)(CI)F ${USERS_SID}:(OI)(CI)RX'
+  Pop $0
+  ${If} $0 != 0
+    !insertmacro Log "$(LOG_CONFIG_ACL_FAILED)$0)"
+  ${EndIf}
+  !insertmacro ResetToFolderAcl "user.ini"
+  !insertmacro ResetToFolderAcl "${INSTALLER_INI}"
+  !insertmacro ResetToFolderAcl "${CA_NAME}"
+  !insertmacro Log "config folder: $APPDATA\${APP} (Administrators, SYSTEM: full; Users: read)"
 FunctionEnd
 
 ; 1 in $R7 when the client of this folder is running: Windows does not let a running
@@ -627,19 +667,25 @@ Section "Install"
   File "/oname=$INSTDIR\exam-client.ico" "${ICON}"
   !insertmacro Log "program files installed in $INSTDIR"
 
+  Call ProtectConfigFolder
   ${If} $ConfigFile != ""
-    CreateDirectory "$APPDATA\${APP}"
+    Delete "$APPDATA\${APP}\user.ini"  ; a fresh file inherits the admin-only ACL
     CopyFiles /SILENT "$ConfigFile" "$APPDATA\${APP}\user.ini"
     WriteRegDWORD HKLM "${APP_KEY}" "CenterConfigInstalled" 1
     !insertmacro Log "center configuration: $ConfigFile -> $APPDATA\${APP}\user.ini"
   ${EndIf}
   ${If} $CaFile != ""
-    ${If} $CaFile != "$INSTDIR\center-ca.pem"
-      CopyFiles /SILENT "$CaFile" "$INSTDIR\center-ca.pem"
+    ${If} $CaFile != "$APPDATA\${APP}\${CA_NAME}"
+      Delete "$APPDATA\${APP}\${CA_NAME}"
+      CopyFiles /SILENT "$CaFile" "$APPDATA\${APP}\${CA_NAME}"
     ${EndIf}
     WriteRegDWORD HKLM "${APP_KEY}" "CaInstalled" 1
-    !insertmacro Log "CA file: $CaFile -> $INSTDIR\center-ca.pem"
+    !insertmacro Log "CA file: $CaFile -> $APPDATA\${APP}\${CA_NAME}"
   ${EndIf}
+  ; The previous versions' overrides beside the program: the client no longer takes the
+  ; server from there (a portable copy's folder can be writable), installer.ini replaces it.
+  Delete "$INSTDIR\user.ini"
+  Delete "$INSTDIR\${CA_NAME}"
   Call WriteOverrides
   !insertmacro Log "settings: url=$ServerUrl center_id=$CenterId OpenGL Level=$RenderLevel"
 
@@ -759,8 +805,10 @@ Section "Uninstall"
   ReadRegDWORD $0 HKLM "${APP_KEY}" "CenterConfigInstalled"
   ${If} $0 == 1
     Delete "$APPDATA\${APP}\user.ini"
-    RMDir "$APPDATA\${APP}"  ; only if empty: per-PC state files stay
   ${EndIf}
+  Delete "$APPDATA\${APP}\${INSTALLER_INI}"
+  Delete "$APPDATA\${APP}\${CA_NAME}"
+  RMDir "$APPDATA\${APP}"  ; only if empty: per-PC state files stay
 
   ; Never a recursive delete of the install folder: an admin may have put the data
   ; folder inside it.

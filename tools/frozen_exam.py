@@ -221,7 +221,17 @@ def write_user_ini(path: Path, values: dict[str, dict[str, str]]) -> None:
     for section, keys in values.items():
         lines.append(f"[{section}]")
         lines += [f"{key} = {value}" for key, value in keys.items()]
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def machine_config_env(folder: Path, values: dict[str, dict[str, str]]) -> dict[str, str]:
+    """The server's address goes into the machine-wide config, the only file trusted with
+    it (a ``--config`` file's [server] url is ignored, docs/console.md "Trust anchors").
+    On Linux that file is $XDG_CONFIG_DIRS/ExamClient/user.ini (platformdirs), so the run
+    gets its own: returns the environment entry that points the client at it."""
+    write_user_ini(folder / "ExamClient" / "user.ini", values)
+    return {"XDG_CONFIG_DIRS": str(folder)}
 
 
 def attempt_facts(db: Any, exam_id: str, student_no: str | None) -> dict[str, Any]:
@@ -434,10 +444,11 @@ def main(argv: list[str] | None = None) -> int:
                 info = server.demo
                 assert info is not None
                 user_ini = scratch / "run-user.ini"
-                write_user_ini(user_ini, {
-                    "server": {"url": server.url, "center_id": info.center_id},
-                    "data": {"directory": str(scratch / "run-data")},
-                })
+                write_user_ini(user_ini, {"data": {"directory": str(scratch / "run-data")}})
+                # The reference server speaks plain http on 127.0.0.1: a lab network.
+                env = {**env, **machine_config_env(scratch / "run-machine", {
+                    "server": {"url": server.url, "center_id": info.center_id,
+                               "allow_plain_http": "true"}})}
                 # The admin's readiness check on the installed copy comes first (without
                 # a report the client opens on the readiness screen).
                 failures += compare_readiness_checks(

@@ -19,9 +19,10 @@ class Setting:
     type: t.ValueType[Any]
     default: Any
     meaning: str  # bilingual: admins read the example ini in Chinese first
-    # Decides security (who passes the identity check, whether it runs): read only from
-    # the machine-wide config, never from a file the candidate can write (per-user
-    # user.ini, --config, a portable copy's folder). client.config.loader enforces it.
+    # Decides security (who passes the identity check, whether it runs; which server the
+    # PC talks to and whom it trusts): read only from the machine-wide config, never from a
+    # file the candidate can write (per-user user.ini, --config, a portable copy's
+    # folder). client.config.loader enforces it.
     trusted_only: bool = False
 
     @property
@@ -30,16 +31,25 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
+    # The server's trust anchors (url, ca_file, signing_public_key): a candidate who could
+    # set them would point the PC at a proxy of their own and rewrite what it sends and
+    # receives (docs/console.md, "Trust anchors").
     Setting("server", "url", t.Url(), "https://exam.example.invalid",
-            "考试服务器地址 / URL of the exam server"),
+            "考试服务器地址（http:// 需 allow_plain_http） / URL of the exam server (http:// "
+            "needs allow_plain_http)", trusted_only=True),
+    Setting("server", "allow_plain_http", t.Boolean(), False,
+            "允许不加密的 http:// 服务器地址（仅限实验室/测试网络，正式考试不要开启） / Allow a "
+            "plain http:// server URL (lab or test network only, never a real exam)",
+            trusted_only=True),
     Setting("server", "center_id", t.Text(), "",
             "考点编号，由主考/考点管理员提供 / Exam center id"),
     Setting("server", "ca_file", t.OptionalPath(), None,
-            "考点自建服务器的 CA 证书文件（可空） / Extra CA certificate file for a center's own "
-            "server (optional)"),
+            "考点自建服务器的 CA 证书文件（可空，须放在全机配置目录中） / Extra CA certificate "
+            "file for a center's own server (optional), in the machine-wide config folder",
+            trusted_only=True),
     Setting("server", "signing_public_key", t.Text(), "",
             "服务器签名公钥（base64，可空：首次连接时记录） / Server Ed25519 public key, base64; "
-            "empty = pinned on first contact"),
+            "empty = pinned on first contact", trusted_only=True),
     Setting("server", "timeout_seconds", t.Decimal(1.0, 120.0), 10.0,
             "单次网络请求超时（秒） / Timeout of one network request, seconds"),
     Setting("data", "directory", t.OptionalPath(), None,

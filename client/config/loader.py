@@ -5,12 +5,19 @@ executable, the machine-wide config dir, the per-user config dir. Values from di
 files merge key by key, so an admin's machine-wide file can set the server while a
 per-user file only sets the language.
 
-Settings declared ``trusted_only`` (the camera's security settings) are taken only from
-trusted files: the machine-wide config (%ProgramData%/ExamClient/user.ini, which an
-administrator writes). The candidate can write the per-user file, pass ``--config`` and
-edit a portable copy's folder; a security key there is ignored and reported, and the
-next trusted file or the default applies. The paper package's per-exam camera policy
-(client.config.camera) comes on top.
+Settings declared ``trusted_only`` (the camera's security settings and the server's trust
+anchors: url, ca_file, signing_public_key, allow_plain_http) are taken only from trusted
+files: the machine-wide config (%ProgramData%/ExamClient/user.ini, which an administrator
+writes, and installer.ini beside it, the installer's command-line options). The candidate
+can write the per-user file, pass ``--config`` and edit a portable copy's folder; a
+security key there is ignored and reported, and the next trusted file or the default
+applies. The paper package's per-exam camera policy (client.config.camera) comes on top.
+
+Two more rules keep a proxy of the candidate's out even when a trusted file is careless:
+a plain ``http://`` server URL is refused unless the trusted file also says
+``allow_plain_http = true`` (a lab or test network), and ``ca_file`` must lie in the folder
+of a trusted file (the admin-only machine config folder), so nobody can swap the CA file
+the trusted file points to.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import logging
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
@@ -33,6 +41,18 @@ log = logging.getLogger(__name__)
 
 APP_NAME = "ExamClient"
 INI_NAME = "user.ini"
+# The installer's command-line options (/SERVER, /CAFILE, ...), beside the center's user.ini
+# in the machine config folder: NSIS cannot rewrite a UTF-8 file key by key without passing
+# the center's Chinese comments through the ANSI code page, so it writes its own file and
+# the loader merges the two (installer options win, as they always did).
+INSTALLER_INI_NAME = "installer.ini"
+
+
+class ProblemKind(StrEnum):
+    INVALID = "invalid"          # not an allowed value: the default applies
+    UNTRUSTED = "untrusted"      # a security key in a file the candidate can write
+    PLAIN_HTTP = "plain_http"    # http:// without allow_plain_http in a trusted file
+    CA_OUTSIDE = "ca_outside"    # ca_file outside the admin-only machine config folder
 
 
 @dataclass(frozen=True)
@@ -44,8 +64,27 @@ class SettingProblem:
     key: str
     value: str
     allowed: str
+    kind: ProblemKind = ProblemKind.INVALID
+
+    @property
+    def security(self) -> bool:
+        """A security setting was refused: an attempt, or a config an admin must move."""
+        return self.kind is not ProblemKind.INVALID
 
     def message(self) -> str:
+        if self.kind is ProblemKind.UNTRUSTED:
+            return _("配置文件 {file} 中的 [{section}] {key} 已忽略：考生可以修改这个文件，"
+                     "此项只能写在全机配置文件 {machine} 中").format(
+                file=self.file, section=self.section, key=self.key, machine=self.allowed)
+        if self.kind is ProblemKind.PLAIN_HTTP:
+            return _("配置文件 {file} 中的 [server] url = {value} 未加密（http://），已忽略："
+                     "正式考试请用 https://；仅实验室/测试网络可在全机配置文件中设置 "
+                     "[server] allow_plain_http = true").format(file=self.file,
+                                                                value=self.value)
+        if self.kind is ProblemKind.CA_OUTSIDE:
+            return _("配置文件 {file} 中的 [server] ca_file = {value} 已忽略：CA 证书文件"
+                     "必须放在只有管理员能修改的全机配置目录 {folder} 中").format(
+                file=self.file, value=self.value, folder=self.allowed)
         return _("配置文件 {file} 中 [{section}] {key} = {value} 无效（允许：{allowed}），"
                  "已使用默认值").format(file=self.file, section=self.section, key=self.key,
                                        value=self.value, allowed=self.allowed)
@@ -85,15 +124,29 @@ def executable_dir() -> Path:
 
 
 def machine_config_path() -> Path:
-    """The machine-wide config: the only file trusted with security settings."""
+    """The machine-wide config (the center's): trusted with security settings.
+
+    On Windows platformdirs asks the shell for %ProgramData% (not the environment, which
+    the candidate could change); on Linux (development, CI) $XDG_CONFIG_DIRS decides.
+    """
     return Path(platformdirs.site_config_dir(APP_NAME, appauthor=False)) / INI_NAME
+
+
+def machine_installer_config_path() -> Path:
+    """The installer's options, beside the center's file and trusted like it."""
+    return machine_config_path().with_name(INSTALLER_INI_NAME)
+
+
+def trusted_config_paths() -> list[Path]:
+    """The files allowed to set ``trusted_only`` settings by default."""
+    return [machine_installer_config_path(), machine_config_path()]
 
 
 def config_search_path(explicit: Path | None = None) -> list[Path]:
     """Candidate ini files, highest precedence first."""
     paths = [] if explicit is None else [explicit]
     paths.append(executable_dir() / INI_NAME)
-    paths.append(machine_config_path())
+    paths.extend(trusted_config_paths())
     paths.append(Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / INI_NAME)
     return paths
 
@@ -133,14 +186,46 @@ def _same_file(path: Path, trusted: set[Path]) -> bool:
         return False
 
 
+def _resolved_parent(path: Path) -> Path | None:
+    try:
+        return path.resolve().parent
+    except OSError:
+        return None
+
+
+def _refuse_unsafe_anchors(values: dict[str, Any], sources: dict[str, Path],
+                           problems: list[SettingProblem], *, trusted: set[Path]) -> None:
+    """Anchors a trusted file set but that would still let a candidate in: plain http
+    (anyone on the path rewrites it) and a CA file in a folder the candidate can write."""
+    url = str(values["server/url"])
+    if url.startswith("http://") and not values["server/allow_plain_http"] \
+            and "server/url" in sources:
+        problems.append(SettingProblem(sources["server/url"], "server", "url", url, "https://",
+                                       ProblemKind.PLAIN_HTTP))
+        values["server/url"] = _DEFAULTS["server/url"]
+    ca_file: Path | None = values["server/ca_file"]
+    if ca_file is not None and "server/ca_file" in sources:
+        # resolve() follows symlinks and junctions: a link out of the folder is caught too.
+        admin_folders = {parent for parent in map(_resolved_parent, trusted) if parent}
+        if _resolved_parent(ca_file) not in admin_folders:
+            problems.append(SettingProblem(
+                sources["server/ca_file"], "server", "ca_file", str(ca_file),
+                str(machine_config_path().parent), ProblemKind.CA_OUTSIDE))
+            values["server/ca_file"] = None
+
+
+_DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+
 def load_settings(files: Iterable[Path], *, trusted: Iterable[Path] | None = None) -> Settings:
     """Read the given files (highest precedence first); missing files are skipped.
 
     *trusted*: the files allowed to set ``trusted_only`` settings (default: the
-    machine-wide config only).
+    machine-wide config and the installer's file beside it). Their folders must be
+    admin-only: ``ca_file`` is accepted only inside one of them.
     """
     trusted_files = {
-        Path(p).resolve() for p in (trusted if trusted is not None else [machine_config_path()])
+        Path(p).resolve() for p in (trusted if trusted is not None else trusted_config_paths())
     }
     values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
     sources: dict[str, Path] = {}
@@ -172,8 +257,8 @@ def load_settings(files: Iterable[Path], *, trusted: Iterable[Path] | None = Non
                 # A candidate-writable file: the key is ignored (a trusted file further
                 # down, or the default, applies) and the attempt is reported.
                 problems.append(SettingProblem(path, setting.section, setting.key, text,
-                                               _("仅限全机配置文件 {file}").format(
-                                                   file=machine_config_path())))
+                                               str(machine_config_path()),
+                                               ProblemKind.UNTRUSTED))
                 continue
             try:
                 values[setting.name] = relative_to_file(setting.type.parse(text), path)
@@ -182,6 +267,7 @@ def load_settings(files: Iterable[Path], *, trusted: Iterable[Path] | None = Non
                                                setting.type.allowed()))
                 # The declared default stands; a lower-precedence file must not win either.
             sources[setting.name] = path
+    _refuse_unsafe_anchors(values, sources, problems, trusted=trusted_files)
     for problem in problems:
         log.error("%s", problem.message())
     return Settings(values, sources, tuple(found), tuple(problems))

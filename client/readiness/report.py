@@ -41,6 +41,7 @@ def check_title(name: str) -> str:
         "tls": _("加密连接"),
         "clock": _("电脑时间"),
         "center_ip": _("考点 IP"),
+        "config": _("配置来源"),
         "integrity": _("远程控制/虚拟设备"),
     }
     return titles.get(name, name)

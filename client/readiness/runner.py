@@ -16,9 +16,18 @@ from typing import TextIO
 
 import requests
 
-from client.config import Settings
+from client.config import SettingProblem, Settings
 from client.i18n import _
-from client.readiness import camera, client_version, display, integrity, network, system, ucrt
+from client.readiness import (
+    camera,
+    client_version,
+    config_trust,
+    display,
+    integrity,
+    network,
+    system,
+    ucrt,
+)
 from client.readiness.report import (
     build_report,
     exit_code,
@@ -50,6 +59,7 @@ class ReadinessContext:
     screen_probe: display.ScreenProbe
     opengl_probe: display.OpenGLProbe
     render_level: str = "auto"  # [OpenGL] Level: "auto" or a fixed level
+    setting_problems: tuple[SettingProblem, ...] = ()
 
     @property
     def cache_dir(self) -> Path:
@@ -73,6 +83,7 @@ class ReadinessContext:
             screen_probe=screen_probe or default_screen,
             opengl_probe=opengl_probe or default_opengl,
             render_level=str(settings.get("OpenGL/Level")),
+            setting_problems=settings.problems,
         )
 
 
@@ -112,6 +123,8 @@ def collect_results(context: ReadinessContext, *,
     add("camera", lambda: camera.check_camera(
         enabled=context.camera_enabled, device=context.camera_device,
         source=context.camera_source, data_dir=context.data_dir))
+    add("config", lambda: config_trust.evaluate_config_trust(
+        context.setting_problems, server_url=context.server_url))
     facts_holder: list[network.ServerFacts] = []
 
     def server_check() -> CheckResult:

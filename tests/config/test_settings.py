@@ -35,7 +35,7 @@ def test_values_are_parsed_and_typed(tmp_path: Path) -> None:
     ini = write(tmp_path / "user.ini", "[server]\nurl = https://exam.school.edu.cn/\n"
                 "center_id = C-01\ntimeout_seconds = 5\n[opengl]\nlevel = 0\n"
                 "[data]\ndirectory = D:/ExamData\n")
-    settings = load_settings([ini])
+    settings = load_settings([ini], trusted=[ini])  # [server] url: machine-wide only
     assert settings.get("server/url") == "https://exam.school.edu.cn"
     assert settings.get("OpenGL/Level") == "0"
     assert settings.get("server/timeout_seconds") == 5.0
@@ -85,4 +85,7 @@ def test_search_path_order(tmp_path: Path) -> None:
     paths = config_search_path(explicit)
     assert paths[0] == explicit
     assert paths[1].name == "user.ini"
-    assert len(paths) == 4
+    # The installer's options, then the center's file, both machine-wide; then per user.
+    assert [p.name for p in paths[2:4]] == ["installer.ini", "user.ini"]
+    assert paths[2].parent == paths[3].parent
+    assert len(paths) == 5

@@ -188,3 +188,34 @@ def test_the_frozen_readiness_check_must_judge_the_pc_as_the_source_does(
     assert frozen_exam.compare_readiness_checks(
         frozen=silent, source=source, user_ini=user_ini, env=env,
         scratch=tmp_path)[0].startswith("frozen check --json printed no report (exit 1)")
+
+
+def test_the_frozen_run_gives_the_server_address_through_the_machine_wide_config(
+        tmp_path: Path) -> None:
+    """tools/frozen_exam.py's run: a --config file's [server] url is ignored now; the
+    machine-wide file the environment points at is read, by the client's own loader in
+    a fresh process (what the frozen client does at start)."""
+    import subprocess
+
+    import frozen_exam
+
+    user_ini = tmp_path / "run-user.ini"
+    frozen_exam.write_user_ini(user_ini, {"server": {"url": "http://127.0.0.1:5"},
+                                          "data": {"directory": str(tmp_path / "data")}})
+    show = ("import sys; from pathlib import Path; "
+            "from client.config import config_search_path, load_settings; "
+            "s = load_settings(config_search_path(Path(sys.argv[1]))); "
+            "print(s.get('server/url'), s.get('server/center_id'), s.data_dir)")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("XDG_CONFIG_DIRS", None)
+
+    def effective(extra: dict[str, str]) -> str:
+        return subprocess.run([sys.executable, "-c", show, str(user_ini)],
+                              env={**env, **extra}, capture_output=True, text=True,
+                              check=True, timeout=60).stdout.split()
+
+    assert effective({})[0] == "https://exam.example.invalid"   # --config: ignored
+    machine = frozen_exam.machine_config_env(tmp_path / "machine", {
+        "server": {"url": "http://127.0.0.1:5", "center_id": "4401001",
+                   "allow_plain_http": "true"}})
+    assert effective(machine) == ["http://127.0.0.1:5", "4401001", str(tmp_path / "data")]

@@ -111,15 +111,19 @@ def test_the_user_ini_the_installer_writes_loads_in_the_client(tmp_path: Path) -
     values = {"ServerUrl": "https://exam.example.edu.cn", "CenterId": "4401001",
               "CaFile": r"\\share\ca.pem", "INSTDIR": r"C:\Program Files\ExamClient",
               "DataDir": r"D:\考试数据", "RenderLevel": "0"}
-    ini = tmp_path / "user.ini"
+    # installer.ini in the machine config folder, the CA file copied beside it: both
+    # trusted with the server's trust anchors (client.config.loader.trusted_config_paths).
+    ini = tmp_path / "ProgramData" / "ExamClient" / "installer.ini"
+    ini.parent.mkdir(parents=True)
+    (ini.parent / "center-ca.pem").write_bytes(b"-----BEGIN CERTIFICATE-----\n")
     ini.write_bytes(overrides_as_written(values).encode("utf-8"))  # the macro writes UTF-8
-    settings = load_settings([ini])
+    settings = load_settings([ini], trusted=[ini])
     assert not settings.problems
     assert settings.get("server/url") == "https://exam.example.edu.cn"
     assert settings.get("server/center_id") == "4401001"
     assert str(settings.get("data/directory")).endswith("考试数据")
     assert settings.get("OpenGL/Level") == "0"
-    assert str(settings.get("server/ca_file")).endswith("center-ca.pem")
+    assert settings.get("server/ca_file") == ini.parent / "center-ca.pem"
     # Options not given leave their keys out, so center.ini's values stand.
     partial = tmp_path / "partial.ini"
     partial.write_bytes(overrides_as_written({**values, "ServerUrl": "", "CenterId": "",

@@ -25,11 +25,12 @@ from typing import Any
 import pytest
 from wine_support import ROOT, SCRIPT, WINE_MARKS, nsis
 
-from client.config import load_settings
+from client.config import Settings, load_settings
 
 pytestmark = WINE_MARKS
 
 INSTALL = r"C:\Program Files\ExamClient"
+MACHINE = r"C:\ProgramData\ExamClient"  # admin-only: the server's trust anchors
 
 
 @dataclass
@@ -83,7 +84,14 @@ class Wine:
         return None
 
     def user_ini(self) -> Path:
-        return self.unix(INSTALL + r"\user.ini")
+        """The installer's options: machine-wide, beside the center's user.ini."""
+        return self.unix(MACHINE + r"\installer.ini")
+
+    def settings(self) -> Settings:
+        """What the client reads: both machine-wide files, trusted with the server's
+        trust anchors (client.config.loader.trusted_config_paths)."""
+        files = [self.user_ini(), self.unix(MACHINE + r"\user.ini")]
+        return load_settings(files, trusted=files)
 
     def uninstall(self, *options: str) -> int:
         # The documented synchronous form: the uninstaller runs in place (_?=), so the
@@ -145,14 +153,23 @@ def test_documented_command_lines_and_an_upgrade_that_keeps_them(
     (center / "center-ca.pem").write_bytes(b"-----BEGIN CERTIFICATE-----\n")
     assert wine.cmd(r'C:\ExamClient-Setup.exe /S /SERVER=https://exam.example.edu.cn '
                     r'/CENTER=4401001 /CONFIG=C:\center\center.ini /RENDERLEVEL=0') == 0
-    first = load_settings([wine.user_ini()])
+    first = wine.settings()
     assert first.get("server/url") == "https://exam.example.edu.cn"  # not "https:"
     assert first.get("server/center_id") == "4401001"
     assert first.get("OpenGL/Level") == "0"
     assert str(first.get("data/directory")) == r"D:\ExamClientData"  # the second disk
     assert str(first.get("server/ca_file")).endswith("center-ca.pem")
-    assert wine.unix(INSTALL + r"\center-ca.pem").is_file()  # relative to center.ini
+    # The trust anchors land in the admin-only machine folder, the CA file beside them
+    # (found relative to center.ini), nothing beside the program (a portable copy's
+    # folder may be writable, so the client ignores the server there).
+    assert first.get("server/ca_file") == wine.unix(MACHINE + r"\center-ca.pem")
+    assert not first.problems
     assert wine.unix(r"C:\ProgramData\ExamClient\user.ini").is_file()
+    assert not wine.unix(INSTALL + r"\user.ini").exists()
+    assert not wine.unix(INSTALL + r"\center-ca.pem").exists()
+    assert "url = https://exam.example.edu.cn" in wine.user_ini().read_text(encoding="utf-8")
+    assert "config folder: C:\\ProgramData\\ExamClient (Administrators, SYSTEM: full; " \
+        "Users: read)" in read_log(wine, "D:")
 
     # Chinese shortcut names, although this installer ran with an English UI
     start_menu = wine.unix(r"C:\ProgramData\Microsoft\Windows\Start Menu\Programs\考试客户端")
@@ -162,7 +179,7 @@ def test_documented_command_lines_and_an_upgrade_that_keeps_them(
 
     # A plain silent upgrade keeps every earlier setting
     assert wine.install() == 0
-    upgraded = load_settings([wine.user_ini()])
+    upgraded = wine.settings()
     for name in ("server/url", "server/center_id", "OpenGL/Level", "data/directory",
                  "server/ca_file"):
         assert upgraded.get(name) == first.get(name), name
@@ -172,13 +189,26 @@ def test_documented_command_lines_and_an_upgrade_that_keeps_them(
     assert log.count("installer started") == 2
 
 
+def test_an_upgrade_moves_the_server_out_of_the_program_folder(wine: Wine) -> None:
+    """Before, /SERVER and /CAFILE went to <install dir>\\user.ini, a file the client no
+    longer trusts: an upgrade removes it, and a file planted in the machine folder (any
+    user could create one in a new ProgramData folder) is replaced."""
+    assert wine.install("/SERVER=https://exam.example.edu.cn") == 0
+    wine.unix(INSTALL + r"\user.ini").write_text("[server]\nurl = https://old.example\n",
+                                                 encoding="utf-8")
+    wine.user_ini().write_text("[server]\nurl = https://127.0.0.1:8443\n", encoding="utf-8")
+    assert wine.install() == 0
+    assert not wine.unix(INSTALL + r"\user.ini").exists()
+    assert wine.settings().get("server/url") == "https://exam.example.edu.cn"
+
+
 @pytest.mark.parametrize("line", [
     r'C:\ExamClient-Setup.exe /S /DATADIR="D:\Exam Data" /SERVER=https://exam.example.edu.cn',
     r'C:\ExamClient-Setup.exe /S "/DATADIR=D:\Exam Data" /SERVER=https://exam.example.edu.cn',
 ])
 def test_quoted_values_with_spaces(wine: Wine, line: str) -> None:
     assert wine.cmd(line) == 0
-    settings = load_settings([wine.user_ini()])
+    settings = wine.settings()
     assert str(settings.get("data/directory")) == r"D:\Exam Data"
     assert settings.get("server/url") == "https://exam.example.edu.cn"
     assert wine.unix(r"D:\Exam Data").is_dir()
@@ -188,7 +218,7 @@ def test_quoted_values_with_spaces(wine: Wine, line: str) -> None:
 def test_a_chinese_data_folder_and_the_utf8_log(wine: Wine) -> None:
     # one argument: wine passes it as "/DATADIR=D:\考试 数据" (quoted, UTF-16)
     assert wine.install("/DATADIR=D:\\考试 数据") == 0
-    assert str(load_settings([wine.user_ini()]).get("data/directory")) == "D:\\考试 数据"
+    assert str(wine.settings().get("data/directory")) == "D:\\考试 数据"
     assert wine.unix("D:\\考试 数据").is_dir()
     assert "data folder: D:\\考试 数据" in read_log(wine, "D:")  # decoded as UTF-8
     assert wine.install(r"/DATADIR=D:\ExamClientData") == 0
@@ -209,7 +239,7 @@ def test_invalid_values_are_refused_before_anything_changes(
 
 def test_data_folder_on_the_system_drive_has_its_own_exit_code(wine: Wine) -> None:
     assert wine.install(r"/DATADIR=C:\ExamData") == 9
-    assert str(load_settings([wine.user_ini()]).get("data/directory")) == r"C:\ExamData"
+    assert str(wine.settings().get("data/directory")) == r"C:\ExamData"
     assert "exit code 9" in read_log(wine, "C:")
     assert wine.install(r"/DATADIR=D:\ExamClientData") == 0
 
@@ -369,7 +399,7 @@ def test_documented_setup_commands(wine: Wine, deploy_share: Path, block: str) -
     if "/CONFIG=" in block:  # the center's file, copied unchanged as the machine-wide file
         assert wine.unix(r"C:\ProgramData\ExamClient\user.ini").read_text(
             encoding="utf-8") == CENTER_INI
-    settings = load_settings([wine.user_ini(), wine.unix(r"C:\ProgramData\ExamClient\user.ini")])
+    settings = wine.settings()
     for option, setting in (("SERVER", "server/url"), ("CENTER", "server/center_id"),
                             ("DATADIR", "data/directory"), ("RENDERLEVEL", "OpenGL/Level")):
         given = re.search(rf"/{option}=(\S+)", block)
@@ -388,7 +418,8 @@ def test_the_documented_install_folder_option_ends_the_line(
     assert code == 0, printed
     folder = option.removeprefix("/D=")
     assert wine.unix(folder + r"\ExamClient.exe").is_file()
-    assert load_settings([wine.unix(folder + r"\user.ini")]).get("OpenGL/Level") == "auto"
+    assert wine.settings().get("OpenGL/Level") == "auto"
+    assert not wine.unix(folder + r"\user.ini").exists()
 
 
 @pytest.mark.parametrize("block", START_WAIT_BLOCKS)

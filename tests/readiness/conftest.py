@@ -40,12 +40,15 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
              data_dir: Path | None = None) -> Settings:
         lines = ["[server]", f"url = {url}", f"center_id = {center_id}",
                  f"ca_file = {ca_file or ''}", "timeout_seconds = 5",
+                 # The reference server in tests speaks plain http on 127.0.0.1.
+                 f"allow_plain_http = {'true' if url.startswith('http://') else 'false'}",
                  "[data]", f"directory = {data_dir or tmp_path / 'client-data'}",
                  "[camera]", f"enabled = {'true' if camera else 'false'}",
                  f"source = {camera_source or ''}"]
         ini = tmp_path / "user.ini"
         ini.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        # This file plays the center's machine-wide config (trusted with [camera] keys).
+        # This file plays the center's machine-wide config (trusted with [camera] keys and
+        # the server's trust anchors).
         settings = load_settings([ini], trusted=[ini])
         assert not settings.problems, settings.problems
         return settings

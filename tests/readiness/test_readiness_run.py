@@ -22,7 +22,8 @@ from server.testing import LiveServer
 SettingsFactory = Callable[..., Settings]  # the make_settings fixture (conftest.py)
 
 ALL_CHECKS = ["os", "ucrt", "memory", "data_dir", "disk", "exam_day", "screen", "opengl",
-              "camera", "server", "tls", "clock", "center_ip", "client_version", "integrity"]
+              "camera", "config", "server", "tls", "clock", "center_ip", "client_version",
+              "integrity"]
 
 
 def test_check_prints_a_line_per_check_saves_uploads_and_exits_by_the_worst(

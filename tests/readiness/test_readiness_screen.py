@@ -34,7 +34,7 @@ def test_screen_shows_every_line_and_rechecks(qtbot: QtBot, server: LiveServer,
     screen.show()
 
     results = run_once(qtbot, screen, screen.start)
-    assert screen.lines.count() == len(results) == 15  # + client_version, ucrt, exam_day
+    assert screen.lines.count() == len(results) == 16  # + client_version, ucrt, exam_day, config
     for row, result in enumerate(results):
         item = screen.lines.item(row)
         assert item.data(Qt.ItemDataRole.UserRole) == result.status.value  # type: ignore[attr-defined]
@@ -50,7 +50,7 @@ def test_screen_shows_every_line_and_rechecks(qtbot: QtBot, server: LiveServer,
     assert names["opengl"].detail["error"]
 
     again = run_once(qtbot, screen, screen.recheck_button.click)
-    assert screen.lines.count() == len(again) == 15  # + client_version, ucrt, exam_day
+    assert screen.lines.count() == len(again) == 16  # + client_version, ucrt, exam_day, config
     assert screen.exit_code() in (0, 1, 2)
     QThreadPool.globalInstance().waitForDone(10_000)
 
@@ -64,6 +64,6 @@ def test_a_second_start_while_running_is_ignored(qtbot: QtBot, server: LiveServe
         screen.start()
         assert screen.running and not screen.recheck_button.isEnabled()
         screen.start()  # the button is disabled; a programmatic second start does nothing
-    assert screen.lines.count() == 15  # + client_version, ucrt, exam_day
+    assert screen.lines.count() == 16  # + client_version, ucrt, exam_day, config
     assert latest_reports(server.db, "demo-center") == []
     QThreadPool.globalInstance().waitForDone(10_000)
