@@ -262,9 +262,9 @@ def main() -> int:
         before = run_tree(baseline_tree(baseline, Path(scratch)))
     after = run_tree(ROOT)
     width = max(map(len, ATTACKS))
-    print(f"{'attack':{width}}  before ({baseline[:12]})    after")
+    print(f"{'attack':{width}}  {'before (' + baseline[:12] + ')':34}  after")
     for name in ATTACKS:
-        print(f"{name:{width}}  {', '.join(before[name]) or 'stopped':24}  "
+        print(f"{name:{width}}  {', '.join(before[name]) or 'stopped':34}  "
               f"{', '.join(after[name]) or 'stopped'}")
     passed_before = sum(1 for got in before.values() if got)
     passed_after = sum(1 for got in after.values() if got)
