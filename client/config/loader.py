@@ -123,13 +123,27 @@ def executable_dir() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
+def _machine_config_dir() -> Path:
+    if sys.platform == "win32":
+        # Not platformdirs.site_config_dir: it prefers the environment variable
+        # WIN_PD_OVERRIDE_COMMON_APPDATA, which any user can set for themselves (HKCU\
+        # Environment) to make a folder of their own "machine-wide". The shell's known
+        # folder comes from HKLM, which only an administrator can change.
+        from platformdirs.windows import get_win_folder_via_ctypes
+
+        return Path(get_win_folder_via_ctypes("CSIDL_COMMON_APPDATA")) / APP_NAME
+    # Linux and macOS: development and CI only; $XDG_CONFIG_DIRS decides (tools/frozen_exam.py
+    # points it at the run's own machine-wide file).
+    return Path(platformdirs.site_config_dir(APP_NAME, appauthor=False))
+
+
 def machine_config_path() -> Path:
     """The machine-wide config (the center's): trusted with security settings.
 
-    On Windows platformdirs asks the shell for %ProgramData% (not the environment, which
-    the candidate could change); on Linux (development, CI) $XDG_CONFIG_DIRS decides.
+    On Windows %ProgramData%\\ExamClient\\user.ini as the shell knows it, never from an
+    environment variable the candidate could change.
     """
-    return Path(platformdirs.site_config_dir(APP_NAME, appauthor=False)) / INI_NAME
+    return _machine_config_dir() / INI_NAME
 
 
 def machine_installer_config_path() -> Path:

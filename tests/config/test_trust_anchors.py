@@ -136,3 +136,21 @@ def test_readiness_fails_on_a_refused_anchor_and_says_where(tmp_path: Path,
     assert evaluate_config_trust(clean.problems,
                                  server_url=clean.get("server/url")).status is Status.PASS
     assert evaluate_config_trust((), server_url="http://10.0.0.5").status is Status.WARN
+
+
+def test_a_user_environment_variable_cannot_move_the_machine_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """platformdirs prefers WIN_PD_OVERRIDE_COMMON_APPDATA to the shell; any user can set
+    it in HKCU\\Environment and make a folder of their own the "machine-wide" config."""
+    from platformdirs import windows
+
+    fake = str(tmp_path / "kaosheng")
+    monkeypatch.setenv("WIN_PD_OVERRIDE_COMMON_APPDATA", "C:\\Users\\kaosheng\\fake")
+    assert windows.get_win_folder("CSIDL_COMMON_APPDATA") == "C:\\Users\\kaosheng\\fake"
+    # The shell's answer (SHGetKnownFolderPath, from HKLM), as it is on Windows.
+    monkeypatch.setattr(windows, "get_win_folder_via_ctypes",
+                        lambda name: "C:\\ProgramData" if name == "CSIDL_COMMON_APPDATA"
+                        else fake)
+    monkeypatch.setattr("sys.platform", "win32")
+    assert str(machine_config_path()).replace("/", "\\") == \
+        "C:\\ProgramData\\ExamClient\\user.ini"
