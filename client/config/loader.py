@@ -53,6 +53,7 @@ class ProblemKind(StrEnum):
     UNTRUSTED = "untrusted"      # a security key in a file the candidate can write
     PLAIN_HTTP = "plain_http"    # http:// without allow_plain_http in a trusted file
     CA_OUTSIDE = "ca_outside"    # ca_file outside the admin-only machine config folder
+    NOT_ADMIN_OWNED = "not_admin_owned"  # a "machine-wide" file a non-administrator owns
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,10 @@ class SettingProblem:
                      "正式考试请用 https://；仅实验室/测试网络可在全机配置文件中设置 "
                      "[server] allow_plain_http = true").format(file=self.file,
                                                                 value=self.value)
+        if self.kind is ProblemKind.NOT_ADMIN_OWNED:
+            return _("全机配置文件 {file} 或其所在文件夹的所有者不是管理员（{owner}），可能是"
+                     "考生自己创建的，其中的安全设置已忽略：请重新运行安装程序").format(
+                file=self.file, owner=self.value)
         if self.kind is ProblemKind.CA_OUTSIDE:
             return _("配置文件 {file} 中的 [server] ca_file = {value} 已忽略：CA 证书文件"
                      "必须放在只有管理员能修改的全机配置目录 {folder} 中").format(
@@ -200,6 +205,29 @@ def _same_file(path: Path, trusted: set[Path]) -> bool:
         return False
 
 
+# Owners an exam PC's candidate cannot be: Administrators, SYSTEM, TrustedInstaller.
+ADMIN_OWNER_SIDS = frozenset({
+    "S-1-5-32-544", "S-1-5-18",
+    "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464",
+})
+
+
+def foreign_owner(path: Path) -> str | None:
+    """On Windows: the owner of *path* or its folder when that is not an administrator
+    (C:\\ProgramData lets any user create a folder or file there and own it), else None.
+    Elsewhere (development, CI) None: the folder's permissions are the developer's."""
+    if sys.platform != "win32":
+        return None
+    from client.config import file_owner_windows
+
+    resolved = path.resolve()
+    for item in (resolved, resolved.parent):
+        owner = file_owner_windows.owner_sid(item)
+        if owner not in ADMIN_OWNER_SIDS:
+            return owner or "?"
+    return None
+
+
 def _resolved_parent(path: Path) -> Path | None:
     try:
         return path.resolve().parent
@@ -221,7 +249,7 @@ def _refuse_unsafe_anchors(values: dict[str, Any], sources: dict[str, Path],
     if ca_file is not None and "server/ca_file" in sources:
         # resolve() follows symlinks and junctions: a link out of the folder is caught too.
         admin_folders = {parent for parent in map(_resolved_parent, trusted) if parent}
-        if _resolved_parent(ca_file) not in admin_folders:
+        if _resolved_parent(ca_file) not in admin_folders or foreign_owner(ca_file) is not None:
             problems.append(SettingProblem(
                 sources["server/ca_file"], "server", "ca_file", str(ca_file),
                 str(machine_config_path().parent), ProblemKind.CA_OUTSIDE))
@@ -257,6 +285,10 @@ def load_settings(files: Iterable[Path], *, trusted: Iterable[Path] | None = Non
             continue
         found.append(path)
         is_trusted = _same_file(path, trusted_files)
+        if is_trusted and (owner := foreign_owner(path)) is not None:
+            problems.append(SettingProblem(path, "*", "*", owner, "Administrators",
+                                           ProblemKind.NOT_ADMIN_OWNED))
+            is_trusted = False
         for section in parser.sections():
             for key in parser[section]:
                 if (section.casefold(), key.casefold()) not in known:

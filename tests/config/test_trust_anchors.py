@@ -154,3 +154,34 @@ def test_a_user_environment_variable_cannot_move_the_machine_folder(
     monkeypatch.setattr("sys.platform", "win32")
     assert str(machine_config_path()).replace("/", "\\") == \
         "C:\\ProgramData\\ExamClient\\user.ini"
+
+
+CANDIDATE_SID = "S-1-5-21-1004336348-1177238915-682003330-1001"
+
+
+def test_a_machine_file_the_candidate_owns_is_not_trusted(
+        tmp_path: Path, machine: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """C:\\ProgramData lets any user create ExamClient\\user.ini when the installer did not
+    (a portable copy, an old installation): the file is then the candidate's own."""
+    from platformdirs import windows
+
+    from client.config import file_owner_windows
+
+    monkeypatch.setattr(windows, "get_win_folder_via_ctypes", lambda name: "C:\\ProgramData")
+    owners = {machine.resolve(): CANDIDATE_SID}
+    monkeypatch.setattr(file_owner_windows, "owner_sid",
+                        lambda path: owners.get(path, "S-1-5-32-544"))
+    monkeypatch.setattr("sys.platform", "win32")
+    settings = load_settings([machine], trusted=[machine])
+    assert settings.get("server/url") == DEFAULT_URL
+    kinds = {p.kind for p in settings.problems}
+    assert kinds == {ProblemKind.NOT_ADMIN_OWNED, ProblemKind.UNTRUSTED}
+    assert CANDIDATE_SID in settings.problems[0].message()
+
+    owners.clear()   # installed: Administrators own the file and the folder
+    trusted = load_settings([machine], trusted=[machine])
+    assert trusted.get("server/url") == "https://exam.school.edu.cn"
+    assert trusted.get("server/ca_file") == machine.parent / "center-ca.pem"
+
+    owners[(machine.parent / "center-ca.pem").resolve()] = CANDIDATE_SID  # planted CA
+    assert load_settings([machine], trusted=[machine]).get("server/ca_file") is None
