@@ -64,6 +64,7 @@ from server.offline_import import (
     ensure_tables,
     import_offline_file,
 )
+from server.offline_marks import MarksOutcome
 
 log = logging.getLogger(__name__)
 
@@ -383,5 +384,8 @@ def report_from_json(value: dict[str, Any]) -> ImportReport:
     fields["status"] = ImportStatus(fields["status"])
     fields["questions"] = tuple(QuestionChange(**{**q, "outcome": Outcome(q["outcome"])})
                                 for q in fields.get("questions", ()))
+    # Reports stored before marks travelled in the file lack these two.
+    fields["marks"] = MarksOutcome(fields.get("marks", MarksOutcome.ABSENT.value))
+    fields["marked"] = tuple(fields.get("marked", ()))
     return ImportReport(**fields)
 

@@ -22,6 +22,7 @@ import server.cli
 from client.export.naming import offline_file_name
 from client.export.offline_file import (
     FileIdentity,
+    Marks,
     OfflinePayload,
     SubmissionInfo,
     build_offline_file,
@@ -93,7 +94,8 @@ class Sitting:
 
     def build_file(self, revisions: list[Revision], *, state: str = "answering",
                    at_ms: int | None = None, identity: FileIdentity | None = None,
-                   key: Ed25519PrivateKey | None = None) -> tuple[str, bytes]:
+                   key: Ed25519PrivateKey | None = None,
+                   marks: Marks | None = None) -> tuple[str, bytes]:
         self.seq += 1
         at = at_ms if at_ms is not None else self.server.clock.now_ms() + self.seq * 1000
         ident = identity or self.identity()
@@ -101,7 +103,8 @@ class Sitting:
                                  at_ms=at)
         payload = OfflinePayload(revisions=revisions_sorted(revisions),
                                  submission=SubmissionInfo(state=state),  # type: ignore[arg-type]
-                                 proctor_log=(), client_info={"app_version": "test"})
+                                 proctor_log=(), client_info={"app_version": "test"},
+                                 marks=marks)
         box = X25519PublicKey.from_public_bytes(self.server.box_public_key)
         data = build_offline_file(identity=ident, payload=payload, file_name=name,
                                   created_wall_ms=at, created_server_ms=at, export_seq=self.seq,

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from offline_helpers import rev, sit
 
+from client.export.offline_file import Marks
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
@@ -33,9 +35,11 @@ def test_admin_logs_in_and_uploads_several_files(browser, srv, tmp_path: Path):
     alice, bob = sit(srv, 0), sit(srv, 1, client_id="pc-02")
     now = srv.clock.now_ms()
     files = []
-    for sitting, answers in ((alice, [rev("q1", 1, "B", now), rev("q2", 1, "C", now)]),
-                             (bob, [rev("q5", 1, True, now)])):
-        name, data = sitting.build_file(answers)
+    for sitting, answers, marks in (
+            (alice, [rev("q1", 1, "B", now), rev("q2", 1, "C", now)],
+             Marks(question_ids=("q5", "q2"), changed_server_ms=now)),
+            (bob, [rev("q5", 1, True, now)], None)):
+        name, data = sitting.build_file(answers, marks=marks)
         (tmp_path / name).write_bytes(data)
         files.append(tmp_path / name)
     renamed = tmp_path / "renamed.examans"
@@ -60,6 +64,7 @@ def test_admin_logs_in_and_uploads_several_files(browser, srv, tmp_path: Path):
     rows = [page.get_attribute(f"#result-{i}", "data-code") for i in range(3)]
     assert rows == ["offline.merged", "offline.merged", "offline.renamed"]
     assert "题 q2：版本 - -> 1" in page.inner_text("#result-0")
+    assert "考生的标记已更新：q2, q5" in page.inner_text("#result-0")
     assert "改过名" in page.inner_text("#result-2")
     # The upload was stored and queued; the progress page's totals line sums the files.
     assert "/admin/offline/batch/" in page.url
