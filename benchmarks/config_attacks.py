@@ -153,6 +153,11 @@ def plain_http_in_the_machine_file(layout: Layout) -> Path | None:
     return None
 
 
+def upper_case_plain_http(layout: Layout) -> Path | None:
+    layout.center_files("[server]\nurl = HTTP://10.0.0.5:8000\n")
+    return None
+
+
 def candidate_allows_plain_http(layout: Layout) -> Path | None:
     layout.center_files("[server]\nurl = http://10.0.0.5:8000\n")
     layout.write(layout.per_user, "[server]\nallow_plain_http = true\n")
@@ -185,6 +190,7 @@ ATTACKS: dict[str, Callable[[Layout], Path | None]] = {
     "--config: duplicate [server] sections": duplicate_sections,
     "--config: [Server] and [server]": two_case_variants_of_the_section,
     "machine file: http:// URL": plain_http_in_the_machine_file,
+    "machine file: HTTP:// URL (upper case)": upper_case_plain_http,
     "per-user: allow_plain_http = true": candidate_allows_plain_http,
     "machine file: ca_file in a writable folder": trusted_file_names_a_writable_ca,
     "machine folder: ca_file linked to a writable file": ca_link_in_the_machine_folder,
@@ -197,7 +203,7 @@ def attack_passes(settings: Any, layout: Layout) -> list[str]:
     url = str(settings.get("server/url"))
     if url == PROXY_URL:
         got.append("url")
-    if url.startswith("http://"):
+    if url.lower().startswith("http://"):
         got.append("plain http")
     ca = settings.get("server/ca_file")
     if ca is not None and Path(ca).resolve() == (layout.candidate_dir / "proxy-ca.pem").resolve():
@@ -257,7 +263,9 @@ def main() -> int:
     if args.evaluate:
         print(json.dumps(evaluate()))
         return 0
-    baseline = args.baseline or default_baseline()
+    baseline = subprocess.run(["git", "rev-parse", args.baseline or default_baseline()],
+                              cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
     with tempfile.TemporaryDirectory(prefix="config-attacks-") as scratch:
         before = run_tree(baseline_tree(baseline, Path(scratch)))
     after = run_tree(ROOT)

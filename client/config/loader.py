@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PureWindowsPath
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -240,7 +241,7 @@ def _refuse_unsafe_anchors(values: dict[str, Any], sources: dict[str, Path],
     """Anchors a trusted file set but that would still let a candidate in: plain http
     (anyone on the path rewrites it) and a CA file in a folder the candidate can write."""
     url = str(values["server/url"])
-    if url.startswith("http://") and not values["server/allow_plain_http"] \
+    if urlsplit(url).scheme == "http" and not values["server/allow_plain_http"] \
             and "server/url" in sources:
         problems.append(SettingProblem(sources["server/url"], "server", "url", url, "https://",
                                        ProblemKind.PLAIN_HTTP))

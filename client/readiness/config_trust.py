@@ -9,6 +9,7 @@ cannot reach its server.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from client.config import SettingProblem
 from client.i18n import _
@@ -27,7 +28,7 @@ def evaluate_config_trust(problems: Sequence[SettingProblem], *,
         return CheckResult("config", Status.FAIL, _(
             "有 {count} 项安全设置未被采用：{messages}").format(
             count=len(refused), messages="；".join(p.message() for p in refused)), detail)
-    if server_url.startswith("http://"):
+    if urlsplit(server_url).scheme == "http":
         return CheckResult("config", Status.WARN, _(
             "全机配置允许不加密的服务器地址 {url}（allow_plain_http）：只适用于实验室/测试"
             "网络，正式考试请改用 https://").format(url=server_url), detail)

@@ -74,15 +74,18 @@ def test_the_exe_dir_file_is_not_trusted_by_default(tmp_path: Path) -> None:
         machine_config_path(), machine_config_path().with_name("installer.ini"))
 
 
-def test_plain_http_is_refused_unless_the_machine_file_allows_it(tmp_path: Path) -> None:
-    machine = write(tmp_path / "machine" / "user.ini", "[server]\nurl = http://10.0.0.5\n")
+@pytest.mark.parametrize("scheme", ["http", "HTTP", "Http"])
+def test_plain_http_is_refused_unless_the_machine_file_allows_it(tmp_path: Path,
+                                                                 scheme: str) -> None:
+    machine = write(tmp_path / "machine" / "user.ini",
+                    f"[server]\nurl = {scheme}://10.0.0.5\n")
     settings = load_settings([machine], trusted=[machine])
     assert settings.get("server/url") == DEFAULT_URL
     assert [p.kind for p in settings.problems] == [ProblemKind.PLAIN_HTTP]
 
     lab = write(tmp_path / "lab" / "user.ini",
-                "[server]\nurl = http://10.0.0.5\nallow_plain_http = true\n")
-    assert load_settings([lab], trusted=[lab]).get("server/url") == "http://10.0.0.5"
+                f"[server]\nurl = {scheme}://10.0.0.5\nallow_plain_http = true\n")
+    assert load_settings([lab], trusted=[lab]).get("server/url") == f"{scheme}://10.0.0.5"
 
 
 def test_a_candidate_cannot_allow_plain_http(tmp_path: Path) -> None:
