@@ -9,7 +9,8 @@ Used by answer sync (POST /attempt/answers) and by the offline answer file impor
   the pause's length is given back at the end and counting it would give that time
   twice; kept once in ``paused_revisions`` for the proctor, and acked (it is stored).
   A PC that never heard of the pause (offline) sends such revisions on a late sync or in
-  an offline file. A claimed time later than the arrival counts as the arrival.
+  an offline file. A claimed time later than the arrival counts as the arrival,
+  and so does a missing one (a PC that had no estimate of the server's clock).
 - A revision made after the exam ended is rejected. "Made after the end" needs both the
   server to have received it after the end *and* the client's time for it (its estimate of
   server time at save) to be after the end; an answer given before a network cut and
@@ -255,6 +256,15 @@ def merge_upload(
         return UploadResult(report, None, row.status, row.client_id or "")
 
 
+def _made_by(rev: IncomingRevision, received_at_ms: int) -> int:
+    """When a revision was made at the latest, for the pause check: the PC's claimed time,
+    never later than the arrival; without a claimed time (a PC that had no estimate of
+    the server's clock) the arrival itself, so an answer sent during a pause is held."""
+    if rev.client_time_ms is None:
+        return received_at_ms
+    return min(rev.client_time_ms, received_at_ms)
+
+
 def lock_attempt(conn: Connection, attempt_id: int) -> str:
     """Lock the attempt row (PostgreSQL) and return its status."""
     status: str = conn.execute(
@@ -293,8 +303,7 @@ def merge_locked(
         )
         if made_after_end:
             fate[index] = Outcome.REJECTED_AFTER_END
-        elif pauses and rev.client_time_ms is not None and pause_at(
-                pauses, min(rev.client_time_ms, received_at_ms)) is not None:
+        elif pauses and pause_at(pauses, _made_by(rev, received_at_ms)) is not None:
             fate[index] = Outcome.HELD_DURING_PAUSE
         elif (rev.question_id, rev.revision) in first_of:
             # The same revision twice in one batch: the first counts (an upsert must
@@ -347,9 +356,9 @@ def merge_locked(
         conn.execute(_UPSERT_CURRENT[engine],
                      {**common, "rows": _json_rows([latest[q] for q in sorted(latest)])})
     held = {(rev.question_id, rev.revision): (rev, pause_at(
-        pauses, min(rev.client_time_ms, received_at_ms)))
+        pauses, _made_by(rev, received_at_ms)))
         for index, rev in reversed(list(enumerate(ordered)))  # the first copy wins
-        if fate.get(index) is Outcome.HELD_DURING_PAUSE and rev.client_time_ms is not None}
+        if fate.get(index) is Outcome.HELD_DURING_PAUSE}
     if held:
         conn.execute(db.dialect_insert()(t.paused_revisions).values([
             {"attempt_id": attempt_id, "question_id": rev.question_id,
