@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 
+from server import identity_holds
 from server.auth import CandidateAuth, Context, admin_session, candidate_session
 from server.context import ServerContext
 from server.db import Admin, Exam
@@ -86,5 +87,10 @@ def paper_key(exam_id: str, session: CandidateAuth, ctx: Context) -> dict[str, A
     now = ctx.clock.now_ms()
     if now < session.exam.start_ms:
         raise ApiError(403, "not_started", start_ms=session.exam.start_ms, epoch_ms=now)
+    held = identity_holds.blocking_hold(ctx.db, attempt_id=session.attempt.id)
+    if held is not None:
+        # Held after a failed face check: only a proctor's decision opens the paper (the
+        # console's approval, or the proctor at the PC with the start code).
+        raise ApiError(403, "identity_held", hold_id=held.id, hold_status=held.status)
     key = ctx.papers.paper_key(session.exam)
     return {"paper_key": base64.b64encode(key).decode(), "epoch_ms": now}

@@ -207,6 +207,20 @@ def newest_by_attempt(conn: Connection, attempt_ids: list[int]) -> dict[int, Hol
     return {int(r.attempt_id): _hold(r) for r in rows}
 
 
+def blocking_hold(db: Database, *, attempt_id: int) -> Hold | None:
+    """The attempt's newest hold if it keeps the paper closed (pending or refused): the
+    paper key waits for a proctor's decision, so a restarted client, a wiped data folder
+    or a PC that forgot the hold cannot open the paper by asking the server again."""
+    ensure_tables(db)
+    h = identity_holds
+    with db.read() as conn:
+        row = conn.execute(select(h).where(h.c.attempt_id == attempt_id)
+                           .order_by(h.c.id.desc()).limit(1)).first()
+    if row is None or row.status == APPROVED:
+        return None
+    return _hold(row)
+
+
 def evidence_image(db: Database, keys: Any, hold: Hold, position: int) -> bytes | None:
     """Frame *position* of the check the hold is about (JPEG), or None."""
     b = rs.review_blobs

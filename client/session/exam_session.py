@@ -252,6 +252,9 @@ class ExamSession:
         # and the console's last decision (client/session/identity_hold.py).
         self._identity_hold = 0
         self._identity_held = False  # the paper stays closed until a proctor lets them in
+        # The proctor at this PC let the candidate in (proctor mode): a paper key the
+        # server still keeps is opened with the start code the proctor types here.
+        self._identity_released_by_proctor = False
         self.identity_decision: HoldDecision | None = None
         self._supervisor: SessionSupervisor | None = None
         self._credentials: tuple[str, str] | None = None
@@ -856,8 +859,33 @@ class ExamSession:
         candidate in; the console's hold, if any, is no longer waited on."""
         with self._lock:
             was_held, self._identity_held, self._identity_hold = self._identity_held, False, 0
+            self._identity_released_by_proctor = True
         if was_held:
             log.warning("face-check hold released on this PC by proctor %s", proctor)
+
+    def _server_holds_identity(self, detail: Mapping[str, Any]) -> None:
+        """The server keeps the paper key while the attempt's face-check hold is pending
+        or refused (a restart or a wiped data folder forgets the hold; the server does
+        not). Pending: held again and the heartbeat asks about that hold. Released here by
+        the proctor in proctor mode: the proctor opens the paper with the start code."""
+        hold_id = detail.get("hold_id")
+        pending = detail.get("hold_status") == identity_hold.PENDING
+        with self._lock:
+            released_here = self._identity_released_by_proctor
+            if not released_here:
+                self._identity_held = True
+                if pending and isinstance(hold_id, int) and not isinstance(hold_id, bool):
+                    self._identity_hold = hold_id
+        if released_here:
+            self._start_code_needed = True
+            raise UserFacingError("unlock.start_code_needed", _(
+                "监控台尚未批准入场。请监考教师在本机输入本场考试的开考码以打开试卷"))
+        log.warning("the server holds the paper: face-check hold %s %s", hold_id,
+                    detail.get("hold_status"))
+        heartbeat = self._heartbeat
+        if heartbeat is not None and pending:
+            heartbeat.beat_soon()
+        self._refuse_while_identity_held()
 
     def _refuse_while_identity_held(self) -> None:
         if self.identity_held:
@@ -1124,6 +1152,10 @@ class ExamSession:
                     paper_key = self.api.paper_key(attempt.login.exam.id)
                 except ServerUnreachable:
                     paper_key = None
+                except ServerRefused as exc:
+                    if exc.code != "identity_held":
+                        raise
+                    self._server_holds_identity(exc.detail)
             if paper_key is None:
                 self._start_code_needed = True
                 raise UserFacingError("unlock.start_code_needed", _(

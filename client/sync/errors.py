@@ -36,6 +36,7 @@ def message_for_server_error(error: str, detail: dict[str, object]) -> str:
         "sealed": _("试卷已交卷，不能再修改答案"),
         "unauthorized": _("登录已失效，请重新登录"),
         "not_found": _("服务器上找不到该考试或试卷"),
+        "identity_held": _("人脸核验未通过，须经监考老师批准后才能打开试卷"),
         "authorization_code_invalid": _("授权码不正确或已过期，请监考教师重新获取授权码"),
         "authorization_code_used": _("该授权码已在另一台电脑上使用过，请监考教师重新获取授权码"),
         "wrong_exam": _("该试卷不属于本场考试"),
