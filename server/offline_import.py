@@ -245,18 +245,24 @@ _proctor_events_lock = threading.Lock()
 @api_router.post("/proctor-events")
 def post_proctor_events(body: ProctorEventsIn, session: CandidateAuth,
                         ctx: Context) -> dict[str, Any]:
-    """The client's proctor log (client/proctor/store_sink.py); idempotent per
-    (client_id, seq), so a retried batch is stored once. Kept in the events table."""
+    """The client's proctor log (client/proctor/store_sink.py): each action once (also
+    when it came in an offline file before), into the console's audit with its original
+    time (server/console/pc_actions.py) and into the attempt's events. Acked up to the
+    batch's last sequence number whatever was recorded, so the PC does not send it again."""
+    from server.console import pc_actions
+
     now = ctx.clock.now_ms()
+    ordered = sorted(body.events, key=lambda e: e.seq)
     with _proctor_events_lock:
-        known = {(e.payload.get("client_id"), e.payload.get("seq"))
-                 for e in ctx.db.events(attempt_id=session.attempt.id, kind=PROCTOR_EVENT_KIND)}
-        for event in sorted(body.events, key=lambda e: e.seq):
-            if (body.client_id, event.seq) in known:
-                continue
-            ctx.db.add_event(attempt_id=session.attempt.id, kind=PROCTOR_EVENT_KIND,
-                             payload={"client_id": body.client_id, **event.model_dump()},
-                             at_ms=now)
+        recorded = pc_actions.record(
+            ctx.db, exam=session.exam, attempt_id=session.attempt.id,
+            candidate_id=session.candidate.id, client_id=body.client_id, source="sync",
+            arrived_ms=now, actions=[pc_actions.from_payload(e.model_dump()) for e in ordered])
+        for event, new in zip(ordered, recorded.recorded, strict=True):
+            if new:
+                ctx.db.add_event(attempt_id=session.attempt.id, kind=PROCTOR_EVENT_KIND,
+                                 payload={"client_id": body.client_id, **event.model_dump()},
+                                 at_ms=now)
     acked = max((e.seq for e in body.events), default=0)
     return {"acked_up_to": acked, "epoch_ms": now}
 
@@ -439,6 +445,16 @@ def _import(ctx: ServerContext, *, data: bytes, file_name: str, scope: ImportSco
             proctor_log=[{"kind": e.kind, **e.to_payload()} for e in payload.proctor_log])
     record_late_revisions(db, attempt=attempt, report=merge, source="offline_file",
                           client_id=key.client_id, at_ms=now)
+    # The proctor's actions on that PC reach the console with their original time (once,
+    # also if the PC synced them before: server/console/pc_actions.py).
+    from server.console import pc_actions
+
+    pc_actions.record(db, exam=exam, attempt_id=attempt.id, candidate_id=candidate.id,
+                      client_id=key.client_id, source="offline_file", arrived_ms=now,
+                      actions=[pc_actions.PcAction(
+                          kind=e.kind, proctor_id=e.proctor_id, wall_time_ms=e.wall_time_ms,
+                          server_time_ms=e.server_time_ms, detail=dict(e.detail))
+                          for e in payload.proctor_log if e.kind.startswith("proctor.")])
     if after_take_over or refused_submission or marks is MarksOutcome.AFTER_TAKE_OVER:
         db.add_event(attempt_id=attempt.id, kind="offline_after_take_over", payload={
             "client_id": key.client_id, "seat_lost_ms": lost_ms, "file_name": file_name,

@@ -82,6 +82,17 @@ class ProctorLog:
         self._server_time_ms = server_time_ms
         self._wall_time_ms = wall_time_ms
 
+    @property
+    def sink(self) -> EventSink:
+        return self._sink
+
+    def append_recorded(self, kind: str, payload: Mapping[str, object]) -> None:
+        """An event recorded earlier elsewhere (its own times kept): into this log."""
+        if not kind.startswith(PROCTOR_KIND_PREFIX):
+            raise ValueError(f"not a proctor action: {kind!r}")
+        event = ProctorEvent.from_payload(kind, payload)
+        self._sink.append(event.kind, event.to_payload())
+
     def record(self, action: ProctorAction, *, proctor_id: str | None,
                **detail: object) -> ProctorEvent:
         event = ProctorEvent(kind=action.value, proctor_id=proctor_id,

@@ -121,6 +121,13 @@ class ProctorServices:
             file_importable=session.file_importable(),
             away=away_totals([*recorded, *focus_records]))
 
+    def adopt(self, events: Sequence[tuple[str, Mapping[str, object]]]) -> None:
+        """Keep actions logged before this session had a store (proctor mode on a held
+        login: the authorization that let this PC in) in the store's proctor log, with
+        their original times, so they are synced and exported like the rest."""
+        for kind, payload in events:
+            self.log.append_recorded(kind, payload)
+
     def sync_once(self) -> int:
         """Send unsynced proctor-log events; returns how many the server took."""
         pending = self.session.run_on_store(lambda store: unsynced_events(store)).result()
@@ -185,6 +192,16 @@ class HeldLoginProctor:
             self.mode = ProctorMode(verifiers=self._verifiers, log=self.log,
                                     face_check=self.face_check)
         return self.mode
+
+    @property
+    def student_no(self) -> str:
+        return self._student_no
+
+    def recorded(self) -> list[tuple[str, dict[str, object]]]:
+        """What the proctor did here, for the session's store once the login goes
+        through (ProctorServices.adopt)."""
+        sink = self.log.sink
+        return list(sink.events) if isinstance(sink, _MemorySink) else []
 
     def export(self, folder: Any) -> ExportResult:
         raise UserFacingError("proctor.nothing_to_export", _(

@@ -76,6 +76,8 @@ class ExamWindow(QMainWindow):
         self.review: Any = None  # client.review.services.ReviewServices once logged in
         self._rng = random.Random()  # jitter of an automatic login retry (429 busy)
         self.proctor: Any = None  # client.proctor.services.ProctorServices once preloaded
+        # Proctor mode on a held second login (client.proctor.services.HeldLoginProctor).
+        self.held_proctor: Any = None
         self.proctor_panel: Any = None
         self.integrity = integrity
         self.camera = camera
@@ -363,6 +365,10 @@ class ExamWindow(QMainWindow):
             log.error("proctor mode unavailable: %s", error.message)
             self.proctor_unavailable = error.message
             return
+        held, self.held_proctor = self.held_proctor, None
+        if held is not None and held.student_no == self.session.attempt.login.student_no:
+            # The proctor's actions on the held login (its authorization) join the log.
+            self.proctor.adopt(held.recorded())
         self.proctor.start()
 
     def _start_proctor_services_after_submission(self) -> None:
@@ -401,7 +407,10 @@ class ExamWindow(QMainWindow):
 
         services = self.proctor
         if services is None and self.session.phase is Phase.AUTHORIZING:
-            services = self._held_login_proctor()
+            # One per held login: what the proctor does in it goes to the store later.
+            if self.held_proctor is None:
+                self.held_proctor = self._held_login_proctor()
+            services = self.held_proctor
         if services is None:
             QMessageBox.information(self, self.tr("监考模式"),
                                     getattr(self, "proctor_unavailable", "")

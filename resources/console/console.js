@@ -244,6 +244,11 @@
         (tile.pause_overdue ? ` · ${T.pause_overdue}` : "")]] : []),
       ...(tile.answered_during_pause > 0
         ? [[T.answered_during_pause, `${tile.answered_during_pause} · ${T.answered_during_pause_note}`]] : []),
+      // Done on the PC (proctor mode), reported when it reconnected: both times.
+      ...(tile.pc_actions.length ? [[T.pc_actions, el("ul", { class: "pc-actions" }, ...tile.pc_actions.map((a) =>
+        el("li", { "data-action": a.action },
+          `${a.time_trusted ? clock(a.done_at_ms) : T.time_unknown} ${a.label} · ${a.actor}` +
+          `（${T.arrived_at} ${clock(a.arrived_at_ms)}）`)))]] : []),
       [T.message_badge, tile.messages.length ? el("ul", { class: "messages" }, ...tile.messages.map((m) =>
         el("li", {}, `${clock(m.at_ms)} ${messageState(m)}：${m.text}`))) : T.none],
       [T.client_version, tile.client_version === null ? "—"

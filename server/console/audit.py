@@ -110,6 +110,17 @@ ACTION_LABELS = {
     "action_refused": "越权操作被拒绝",
     "extra_time": "延长考试时间", "message": "发送消息", "pause": "暂停作答",
     "resume": "恢复作答", "pause_limit": "暂停超时，自动恢复作答",
+    # Reported by an exam PC (server/console/pc_actions.py): proctor mode on that PC.
+    "proctor.unlocked": "监考模式解锁（考生电脑）",
+    "proctor.unlock_failed": "监考模式解锁失败（考生电脑）",
+    "proctor.locked": "监考模式锁定（考生电脑）",
+    "proctor.exported": "导出离线答卷（考生电脑）",
+    "proctor.export_failed": "导出离线答卷失败（考生电脑）",
+    "proctor.relogin_authorized": "授权再次登录（考生电脑）",
+    "proctor.entry_approved": "批准入场（考生电脑）",
+    "proctor.ended": "退出监考模式（考生电脑）",
+    "proctor.client_exited": "监考关闭客户端（考生电脑）",
+    "pc_actions_dropped": "考生电脑上报的监考操作过多",
     "approve_face": "人脸核验未通过，批准入场", "refuse_face": "人脸核验未通过，不予入场",
 }
 
@@ -117,6 +128,14 @@ ACTION_LABELS = {
 def actor_label(entry: AuditEntry) -> str:
     """Who acted, by real name beside the login name: 王老师（wang）."""
     return f"{entry.actor_name or _('未登记实名')}（{entry.actor}）"
+
+
+def arrived_label(entry: AuditEntry) -> str:
+    """When a row reported by an exam PC reached the server (console rows: as done)."""
+    arrived = entry.detail.get("arrived_at_ms")
+    if entry.role != "pc_proctor" or not isinstance(arrived, int):
+        return _("同操作时间")
+    return staff_datetime(arrived, labelled=False)
 
 
 def action_label(action: str) -> str:
@@ -142,7 +161,8 @@ def to_csv(found: list[AuditEntry]) -> str:
     writer = csv.writer(out)
     writer.writerow([_("时间（北京时间）"), _("操作人姓名"), _("操作人账号"), _("角色"),
                      _("操作"), _("考试"),
-                     _("考点"), _("考场"), _("学号"), _("姓名"), _("原因"), _("详情")])
+                     _("考点"), _("考场"), _("学号"), _("姓名"), _("原因"), _("详情"),
+                     _("到达服务器")])
     for e in sorted(found, key=lambda e: e.id):
         detail = "; ".join(f"{k}={v}" for k, v in sorted(e.detail.items()))
         writer.writerow([_cell(value) for value in (
@@ -150,5 +170,5 @@ def to_csv(found: list[AuditEntry]) -> str:
             action_label(e.action),
             e.exam_id or "",
             e.center_id or "", e.room or "", e.student_no or "", e.candidate_name or "",
-            e.reason, detail)])
+            e.reason, detail, arrived_label(e))])
     return out.getvalue()

@@ -10,7 +10,7 @@ from html import escape
 from client.i18n import _, current_language
 from client.timefmt import staff_datetime
 from server.console.actions import INCIDENT_CATEGORIES
-from server.console.audit import AuditEntry, action_label, actor_label
+from server.console.audit import AuditEntry, action_label, actor_label, arrived_label
 from server.console.identity import RealName
 from server.console.roles import Account, Action
 from server.db import Exam
@@ -156,6 +156,8 @@ def _client_texts() -> dict[str, str]:
         "paused_note": _("已暂停：该考生的计时已停止，恢复后结束时间顺延"),
         "pause_overdue": _("暂停时间过长，请确认是否恢复作答"),
         "answered_during_pause": _("暂停期间作答"),
+        "pc_actions": _("考生电脑上的监考操作"), "arrived_at": _("到达"),
+        "time_unknown": _("时间不可信"),
         "answered_during_pause_note": _(
             "该电脑在暂停期间（未收到暂停通知）保存的修改，未计入答案，已留存备查"),
         "message": _("发送消息"), "message_text": _("消息内容（考生在考试页面上看到）"),
@@ -178,13 +180,17 @@ def _client_texts() -> dict[str, str]:
 
 def audit_page(*, account: Account, csrf: str, entries: Sequence[AuditEntry],
                can_export: bool, real_name: RealName | None) -> str:
+    # An action reported by an exam PC arrived later than it was done: both times.
     rows = "".join(
-        f'<tr data-action="{esc(e.action)}"><td>{esc(staff_datetime(e.at_ms, labelled=False))}</td>'
+        f'<tr data-action="{esc(e.action)}" data-role="{esc(e.role)}">'
+        f'<td class="done">{esc(staff_datetime(e.at_ms, labelled=False))}</td>'
+        f'<td class="arrived">{esc(arrived_label(e))}</td>'
         f'<td class="actor">{esc(actor_label(e))}</td><td>{esc(action_label(e.action))}</td>'
         f"<td>{esc(e.room or '')}</td><td>{esc(e.student_no or '')} "
         f"{esc(e.candidate_name or '')}</td><td>{esc(e.reason)}</td></tr>" for e in entries)
     head = "".join(f"<th>{esc(h)}</th>" for h in (
-        _("时间（北京时间）"), _("操作人"), _("操作"), _("考场"), _("考生"), _("原因")))
+        _("操作时间（北京时间）"), _("到达服务器"), _("操作人"), _("操作"), _("考场"),
+        _("考生"), _("原因")))
     export = (f'<p><a id="export" href="/console/audit.csv">{esc(_("导出当日记录（CSV）"))}'
               "</a></p>" if can_export else "")
     return page(_("操作记录"), f"""{header(account, csrf, real_name)}

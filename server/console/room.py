@@ -21,6 +21,7 @@ from server import attempt_time, identity_holds, staff_messages
 from server import review_store as rs
 from server import schema as t
 from server.base_photos import has_base_photo
+from server.console import audit, pc_actions
 from server.console import tables as ct
 from server.console.roles import Account
 from server.db import AUTO_SUBMITTED, SUBMITTED, Database, Exam
@@ -91,6 +92,9 @@ class Tile:
     # Revisions this PC saved while the clock was paused (offline: it had not heard of the
     # pause), kept for the record and not counted as answers (server/merge.py).
     answered_during_pause: int = 0
+    # Proctor actions taken on this seat's PC (proctor mode), newest first, as the PC
+    # reported them (server/console/pc_actions.py): when done, when they arrived.
+    pc_actions: list[dict[str, Any]] = field(default_factory=list)
     # The latest messages to this seat (newest first), each with 已送达 / 已读 times.
     messages: list[dict[str, Any]] = field(default_factory=list)
     # The newest face-check hold (server/identity_holds.py): a PC waiting for a proctor
@@ -218,6 +222,8 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
                     t.attempt_times.c.candidate_id.in_(candidate_ids))).all()}
         messages = staff_messages.recent_by_candidate(conn, exam_id=exam.id,
                                                       candidate_ids=candidate_ids)
+        pc_reported = _pc_actions_by_candidate(conn, exam_id=exam.id,
+                                               candidate_ids=candidate_ids)
         held: dict[int, int] = dict(conn.execute(
             select(t.paused_revisions.c.attempt_id, func.count())
             .where(t.paused_revisions.c.attempt_id.in_(attempt_ids))
@@ -259,11 +265,31 @@ def _tiles(db: Database, *, exam: Exam, rooms: Iterable[tuple[str, str]],
             pause_overdue=clock.paused_since_ms is not None
             and now_ms - clock.paused_since_ms >= pause_alarm_ms,
             answered_during_pause=int(held.get(attempt_id, 0)) if attempt_id else 0,
+            pc_actions=pc_reported.get(seat.candidate_id, []),
             messages=[m.to_console() for m in messages.get(seat.candidate_id, [])],
             face_hold=(holds[attempt_id].to_console()
                        if attempt_id is not None and attempt_id in holds else None)))
     tiles.sort(key=lambda tile: (tile.center_id, tile.room, _seat_key(tile.seat)))
     return tiles
+
+
+PC_ACTIONS_SHOWN = 5
+
+
+def _pc_actions_by_candidate(conn: Any, *, exam_id: str,
+                             candidate_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    found: dict[int, list[dict[str, Any]]] = {}
+    for row in conn.execute(select(ct.audit).where(
+            ct.audit.c.exam_id == exam_id, ct.audit.c.role == pc_actions.ROLE,
+            ct.audit.c.candidate_id.in_(candidate_ids)).order_by(ct.audit.c.id.desc())):
+        shown = found.setdefault(row.candidate_id, [])
+        if len(shown) < PC_ACTIONS_SHOWN:
+            detail = dict(row.detail or {})
+            shown.append({"action": row.action, "label": audit.action_label(row.action),
+                          "actor": row.actor_name or row.actor, "done_at_ms": row.at_ms,
+                          "arrived_at_ms": detail.get("arrived_at_ms"),
+                          "time_trusted": bool(detail.get("time_trusted"))})
+    return found
 
 
 def _too_old(floor: VersionFloor | None, version: str | None) -> bool:

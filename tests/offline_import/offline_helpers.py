@@ -29,6 +29,7 @@ from client.export.offline_file import (
     revisions_sorted,
 )
 from client.export.session_key import registration_body
+from client.proctor.proctor_log import ProctorEvent
 from client.store.model import Revision
 from server import offline_import
 from server import schema as t
@@ -95,7 +96,8 @@ class Sitting:
     def build_file(self, revisions: list[Revision], *, state: str = "answering",
                    at_ms: int | None = None, identity: FileIdentity | None = None,
                    key: Ed25519PrivateKey | None = None,
-                   marks: Marks | None = None) -> tuple[str, bytes]:
+                   marks: Marks | None = None,
+                   proctor_log: tuple[ProctorEvent, ...] = ()) -> tuple[str, bytes]:
         self.seq += 1
         at = at_ms if at_ms is not None else self.server.clock.now_ms() + self.seq * 1000
         ident = identity or self.identity()
@@ -103,7 +105,7 @@ class Sitting:
                                  at_ms=at)
         payload = OfflinePayload(revisions=revisions_sorted(revisions),
                                  submission=SubmissionInfo(state=state),  # type: ignore[arg-type]
-                                 proctor_log=(), client_info={"app_version": "test"},
+                                 proctor_log=proctor_log, client_info={"app_version": "test"},
                                  marks=marks)
         box = X25519PublicKey.from_public_bytes(self.server.box_public_key)
         data = build_offline_file(identity=ident, payload=payload, file_name=name,
