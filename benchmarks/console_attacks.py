@@ -3,8 +3,8 @@ test_console_attacks.py, real server over HTTP, headless Chromium where the brow
 decides; test_console_client_attacks.py, the exam PC's side: crafted heartbeat answers
 over real HTTP, the message parser and banner; test_console_face_attacks.py, entry after a
 failed face check: deciding another room's or one's own hold, the evidence photos,
-uploads, replays) and prints, per category, how many attacks were stopped and how many
-got through.
+uploads, replays; test_console_pause_attacks.py, pauses and the proctor actions exam PCs report)
+and prints, per category, how many attacks were stopped and how many got through.
 
     python benchmarks/console_attacks.py
 
@@ -24,7 +24,7 @@ from attack_tally import run_attack_set
 ROOT = Path(__file__).resolve().parents[1]
 ATTACKS = [ROOT / "tests" / "console" / name
            for name in ("test_console_attacks.py", "test_console_client_attacks.py",
-                        "test_console_face_attacks.py")]
+                        "test_console_face_attacks.py", "test_console_pause_attacks.py")]
 
 
 def main() -> int:

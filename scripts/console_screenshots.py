@@ -7,8 +7,10 @@ proctor's room with a held login, a seat's detail, the chief examiner's one-time
 the audit log, a seat's 切屏 count, emergency materials submitted from the console
 (console-06), extra time for one seat and for a group (console-07, console-08), and a
 message read by the candidate (console-09), a seat paused too long with answers its PC
-saved during the pause (console-10), and a failed face check with its frames beside the
-base photo, then approved, with a real client session (console-12, console-13).
+saved during the pause (console-10), a failed face check with its frames beside the
+base photo, then approved, with a real client session (console-12, console-13), and
+proctor actions an offline PC reported late, in the seat's details and on the audit page
+with both times (console-14, console-15).
 
     python scripts/console_screenshots.py
 """

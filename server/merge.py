@@ -10,7 +10,8 @@ Used by answer sync (POST /attempt/answers) and by the offline answer file impor
   twice; kept once in ``paused_revisions`` for the proctor, and acked (it is stored).
   A PC that never heard of the pause (offline) sends such revisions on a late sync or in
   an offline file. A claimed time later than the arrival counts as the arrival,
-  and so does a missing one (a PC that had no estimate of the server's clock).
+  and so does a missing one (a PC that had no estimate of the server's clock); a
+  revision once held stays held whatever time it claims when sent again.
 - A revision made after the exam ended is rejected. "Made after the end" needs both the
   server to have received it after the end *and* the client's time for it (its estimate of
   server time at save) to be after the end; an answer given before a network cut and
@@ -297,13 +298,16 @@ def merge_locked(
     first_of: dict[tuple[str, int], IncomingRevision] = {}
     conflicts: list[tuple[IncomingRevision, JsonValue]] = []
     repeated: set[int] = set()  # indexes of a revision's second and later copies
+    # Held once, held for good: the same revision sent again with another time stays out.
+    held_before = _held_before(conn, attempt_id, ordered) if pauses else set()
     for index, rev in enumerate(ordered):
         made_after_end = received_after_end and (
             rev.client_time_ms is None or rev.client_time_ms > exam_end_ms
         )
         if made_after_end:
             fate[index] = Outcome.REJECTED_AFTER_END
-        elif pauses and pause_at(pauses, _made_by(rev, received_at_ms)) is not None:
+        elif pauses and (pause_at(pauses, _made_by(rev, received_at_ms)) is not None
+                         or (rev.question_id, rev.revision) in held_before):
             fate[index] = Outcome.HELD_DURING_PAUSE
         elif (rev.question_id, rev.revision) in first_of:
             # The same revision twice in one batch: the first counts (an upsert must
@@ -391,6 +395,21 @@ def merge_locked(
             .values(score=None, max_score=None, scored_at_ms=None)
         )
     return report
+
+
+def _held_before(conn: Connection, attempt_id: int,
+                 revisions: Sequence[IncomingRevision]) -> set[tuple[str, int]]:
+    """The batch's revisions already held as made during a pause (read only for an
+    attempt that was ever paused)."""
+    questions = sorted({r.question_id for r in revisions})
+    found: set[tuple[str, int]] = set()
+    held = t.paused_revisions
+    for start in range(0, len(questions), _CHUNK):
+        rows = conn.execute(select(held.c.question_id, held.c.revision).where(
+            held.c.attempt_id == attempt_id,
+            held.c.question_id.in_(questions[start:start + _CHUNK])))
+        found.update((q, int(r)) for q, r in rows)
+    return found
 
 
 def _json_rows(rows: list[dict[str, Any]]) -> str:

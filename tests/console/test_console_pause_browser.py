@@ -75,3 +75,49 @@ def test_a_long_pause_is_flagged_and_answers_saved_during_it_are_shown(
             assert not errors, errors
         finally:
             browser.close()
+
+
+def test_proctor_actions_from_an_offline_pc_show_both_times(srv: LiveServer) -> None:
+    """An exam PC reports, 25 minutes late, what the proctor did on it while it was
+    offline: the seat's details and the audit page show when each was done and when it
+    arrived."""
+    token = candidate_login(srv, ZHANG, client_id="pc-01").json()["token"]
+    exam = srv.db.get_exam(srv.demo.exam_id)
+    assert exam is not None
+    done = exam.start_ms + 5 * MINUTE
+    events = [{"seq": i + 1, "kind": kind, "proctor_id": "p1", "wall_time_ms": done + i,
+               "server_time_ms": done + i * 3 * MINUTE, "detail": {"name": "王老师"}}
+              for i, kind in enumerate(("proctor.unlocked", "proctor.entry_approved",
+                                        "proctor.ended"))]
+    srv.clock.set_now(done + 25 * MINUTE)  # type: ignore[attr-defined]
+    requests.post(srv.api("/attempt/proctor-events"), timeout=10,
+                  headers={"Authorization": f"Bearer {token}"},
+                  json={"client_id": "pc-01", "events": events}).raise_for_status()
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(f"{srv.url}/console/login")
+            page.fill("#username", "jiankao")
+            page.fill("#password", DEMO_CONSOLE_PASSWORD)
+            page.click("#login")
+            page.click('.tile[data-seat="1"]')
+            page.wait_for_selector('#detail .pc-actions li[data-action="proctor.entry_approved"]')
+            items = page.inner_text("#detail .pc-actions")
+            assert "批准入场（考生电脑） · 王老师" in items and "到达" in items
+            if SHOTS:
+                page.screenshot(path=str(Path(SHOTS) / "console-14-pc-actions-seat.png"))
+            page.goto(f"{srv.url}/console/audit")
+            row = page.locator('#audit tr[data-action="proctor.entry_approved"]')
+            done_cell, arrived_cell = row.locator("td.done").inner_text(), \
+                row.locator("td.arrived").inner_text()
+            assert done_cell != arrived_cell and done_cell[:10] == arrived_cell[:10]
+            assert "王老师（p1）" in row.inner_text()
+            if SHOTS:
+                page.screenshot(path=str(Path(SHOTS) / "console-15-pc-actions-audit.png"),
+                                full_page=True)
+            assert not errors, errors
+        finally:
+            browser.close()
