@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 import requests
 from PySide6.QtCore import Qt
+from sqlalchemy import select
 from ui_support import log_in
 
 from client.config import load_settings
 from client.errors import UserFacingError
 from client.export.removable_drives import ExportLocation
+from client.proctor.store_sink import read_events
 from client.session.authorization import authorization_code, window_of
 from client.session.exam_session import Phase
 from client.session.factory import create_session
@@ -26,7 +28,9 @@ from client.ui.app import GuiOptions, build_window
 from client.ui.main_window import ExamWindow
 from server.api_admin import authorize_login
 from server.api_attempt import current_flags
+from server.console import tables as ct
 from server.offline_import import ImportScope, import_offline_file
+from server.offline_package import exam_codes
 from server.testing import LiveServer, live_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "offline"))
@@ -264,6 +268,27 @@ def test_proctor_mode_on_the_login_page_of_a_held_pc(qtbot: Any, server: LiveSer
         panel = unlock_panel(qtbot, window, server)
         qtbot.mouseClick(panel.relogin_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: "已授权" in panel.action_message.text(), timeout=5_000)
+        # The authorization was logged before this PC had a store: once the login goes
+        # through, it joins the store's proctor log and reaches the console with its
+        # original time (issue 19: before, it was lost).
+        authorized_ms = server.clock.now_ms()
+        panel.close()
+        codes = exam_codes(server.db, server.context.keys, server.demo.exam_id)
+        assert codes is not None
+        window.login_page.code_edit.setText(authorization_code(
+            proctor_secret=codes.proctor_secret, exam_id=server.demo.exam_id,
+            student_no=server.demo.username, window=window_of(server.clock.now_ms())))
+        qtbot.mouseClick(window.login_page.code_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: window.proctor is not None, timeout=60_000)
+        logged = window.proctor.session.run_on_store(read_events).result()
+        [event] = [e for e in logged if e.kind == "proctor.relogin_authorized"]
+        assert event.server_time_ms is not None
+        assert abs(event.server_time_ms - authorized_ms) < 5_000
+        assert window.proctor.sync_once() >= 1
+        with server.db.read() as conn:
+            [row] = conn.execute(select(ct.audit).where(
+                ct.audit.c.action == "proctor.relogin_authorized")).all()
+        assert (row.role, row.at_ms) == ("pc_proctor", event.server_time_ms)
     finally:
         finish(window)
 
