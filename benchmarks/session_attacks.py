@@ -9,16 +9,39 @@ desktop is not counted as time away, or a switch is not counted.
 
 Target: 0 through. The Qt-side attacks (the guard re-checking the foreground during a
 "lock", a notice for another session) are in tests/ui/test_session_lock_attacks.py.
+
+Then the attack sets run with pytest (benchmarks/attack_tally.py), per category:
+identity_hold (tests/session/test_identity_hold_attacks.py: a killed and restarted
+client, a refusal, a wiped data folder, a replayed approval, approve and refuse at once;
+real server, real sessions), lock (tests/lockdown/test_lock_disguise_attacks.py and the
+marked test in tests/ui/test_session_lock_attacks.py: a renamed program passing for the
+lock screen, the allowance after an unlock) and pause (tests/offline_import/
+test_pause_attacks.py: answers smuggled out of a pause, a PC ending a pause).
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from client.lockdown.away_time import away_totals, episode_id
 from client.lockdown.focus import FocusLog, LockdownEvent
 from client.lockdown.session_change import SessionChange
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from attack_tally import run_attack_set
+
+ROOT = Path(__file__).resolve().parents[1]
+ATTACK_SETS = [
+    ROOT / "tests" / "session" / "test_identity_hold_attacks.py",
+    ROOT / "tests" / "lockdown" / "test_lock_disguise_attacks.py",
+    Path(f"{ROOT / 'tests' / 'ui' / 'test_session_lock_attacks.py'}::"
+         "test_a_renamed_program_passing_for_the_lock_screen_in_a_forged_lock_is_seen"),
+    ROOT / "tests" / "offline_import" / "test_pause_attacks.py",
+]
 
 Step = tuple[int, str, str]  # (ms since the previous step, step, program or via)
 
@@ -106,7 +129,15 @@ def main() -> int:
     elapsed = time.perf_counter() - started
     print(f"\n{len(ATTACKS)} attacks: {len(ATTACKS) - through} stopped, {through} through "
           f"({through / len(ATTACKS):.0%}) in {elapsed * 1000:.0f} ms")
-    return 1 if through else 0
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    run = run_attack_set(ATTACK_SETS)
+    run.print_table(width=14, with_total=True)
+    total = len(ATTACKS) + len(run.outcomes)
+    print(f"attack pass rate: {through + run.count('through')}/{total} "
+          f"(scripted {through}/{len(ATTACKS)}, attack sets {run.count('through')}/"
+          f"{len(run.outcomes)}, skipped {run.count('skipped')}; "
+          f"attack sets took {run.elapsed_s:.0f} s)")
+    return 1 if through or run.through else 0
 
 
 if __name__ == "__main__":

@@ -99,17 +99,23 @@ def test_a_refused_hold_stays_refused_after_a_restart(tmp_path: Path) -> None:
 
 
 @pytest.mark.attack("identity_hold")
-def test_wiping_the_data_folder_mid_hold_does_not_open_the_paper(tmp_path: Path) -> None:
-    """The candidate deletes the client's data folder (their own profile) and logs in as
-    a new installation: either the server holds the login as a second one (a proctor's
-    authorization) or the paper stays closed; never the paper."""
-    with live_server(tmp_path / "server", start_in_s=START_IN_S, duration_s=3600) as srv:
+@pytest.mark.parametrize("where", ["wiped data folder", "another PC"])
+def test_a_new_installation_mid_hold_does_not_open_the_paper(tmp_path: Path,
+                                                             where: str) -> None:
+    """Before the start (when any PC may log in: the hold comes at the waiting page) the
+    candidate deletes the client's data folder (their own profile), or walks to a free
+    PC, and logs in as a new installation: either the server holds the login as a second
+    one (a proctor's authorization) or the paper stays closed; never the paper."""
+    with live_server(tmp_path / "server", start_in_s=8, duration_s=3600) as srv:
         demo = srv.demo
         assert demo is not None
         _held_then_killed(srv, tmp_path)
-        shutil.rmtree(tmp_path / "pc")
-        (tmp_path / "keyring.cfg").unlink(missing_ok=True)
-        fresh = session_for(srv, tmp_path, SessionEvents())
+        if where == "wiped data folder":
+            shutil.rmtree(tmp_path / "pc")
+            (tmp_path / "keyring.cfg").unlink(missing_ok=True)
+            fresh = session_for(srv, tmp_path, SessionEvents())
+        else:
+            fresh = session_for(srv, tmp_path / "free-pc", SessionEvents())
         try:
             try:
                 fresh.login(username=demo.username, password=demo.password)

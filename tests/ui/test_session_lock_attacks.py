@@ -189,3 +189,25 @@ def test_a_program_found_in_front_after_the_unlock_is_still_a_switch(
     in_front[0] = "chrome.exe"
     qtbot.waitUntil(lambda: guard.focus_log.focus_losses == 1)
     other.close()
+
+
+@pytest.mark.attack("lock")
+def test_a_renamed_program_passing_for_the_lock_screen_in_a_forged_lock_is_seen(
+        qtbot: Any, exam_window: Any) -> None:
+    """A helper posts WTS_SESSION_LOCK, then the candidate's own program, copied into the
+    profile as LockApp.exe, takes the foreground: the adapter names it by its file (plain
+    strings here: the process name, its file, the Windows folder), so it is 切屏."""
+    from client.lockdown.foreground import foreground_label
+
+    fake = r"C:\Users\kaosheng\AppData\Local\Temp\LockApp.exe"
+    guard = exam_window.lockdown
+    guard.foreground_program = lambda: foreground_label(
+        name="LockApp.exe", exe_path=fake, windows_dir=r"C:\Windows")
+    windows_says(guard, wn.WTS_SESSION_LOCK)
+    other = take_front(qtbot)
+    qtbot.waitUntil(lambda: guard.focus_log.away, timeout=FOCUS_GRACE_MS * 10)
+    back_to(qtbot, exam_window)
+    assert guard.focus_log.focus_losses == 1
+    assert any(e.detail.get("taken_by") == fake for e in guard.focus_log.events)
+    assert proctor_line(exam_window).startswith("离开考试窗口 1 次")
+    other.close()

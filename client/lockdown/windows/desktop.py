@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sys
 
+from client.lockdown.foreground import foreground_label
+
 
 def empty_clipboard() -> bool:
     if sys.platform != "win32":
@@ -25,7 +27,8 @@ def empty_clipboard() -> bool:
 
 
 def foreground_process_name() -> str:
-    """The executable that owns the foreground window ("" when unknown)."""
+    """The executable that owns the foreground window ("" when unknown); a file named as
+    the lock screen but elsewhere is given by its full path (client/lockdown/foreground.py)."""
     if sys.platform != "win32":
         return ""
     import ctypes
@@ -41,6 +44,24 @@ def foreground_process_name() -> str:
     pid = wintypes.DWORD()
     user32.GetWindowThreadProcessId(hwnd, ctypes.byref(pid))
     try:
-        return str(psutil.Process(pid.value).name())
+        process = psutil.Process(pid.value)
+        name = str(process.name())
     except psutil.Error:
         return ""
+    try:
+        exe_path: str | None = str(process.exe())
+    except psutil.Error:
+        exe_path = None  # another user's process (LogonUI runs as SYSTEM)
+    return foreground_label(name=name, exe_path=exe_path, windows_dir=_windows_dir())
+
+
+def _windows_dir() -> str | None:
+    """The system's Windows folder (not %SystemRoot%, which the user's environment sets)."""
+    if sys.platform != "win32":
+        return None
+    import ctypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    buffer = ctypes.create_unicode_buffer(260)
+    length = kernel32.GetSystemWindowsDirectoryW(buffer, len(buffer))
+    return buffer.value if 0 < length < len(buffer) else None
