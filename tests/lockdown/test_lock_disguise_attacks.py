@@ -128,3 +128,39 @@ def test_the_real_lock_screen_is_still_the_lock_screen() -> None:
     log, recorded = forged_lock_then(in_front(REAL_LOCK_APP), minutes=10)
     assert log.focus_losses == 0
     assert totals_of(log, recorded).losses == 0
+
+
+@pytest.mark.attack("lock")
+def test_alt_tab_to_a_browser_within_the_allowance_after_an_unlock_is_counted() -> None:
+    """Win+L, unlock, and Alt+Tab to the browser within LATE_NOTICE_MS: 切屏 from that
+    moment, the whole time."""
+    clock = Clock()
+    log = FocusLog(now_ms=clock, elapsed_ms=clock)
+    log.session(SessionChange.LOCKED)
+    clock.ms += 20_000
+    log.session(SessionChange.UNLOCKED)
+    clock.ms += 500
+    switched_at = clock.ms
+    event = log.lost(taken_by=in_front(r"C:\Program Files\Google\Chrome\Application\chrome.exe"))
+    assert event is not None and event.started_ms == switched_at
+    clock.ms += 120_000
+    log.regained()
+    assert log.focus_losses == 1 and (event.away_ms or 0) == 120_000
+
+
+@pytest.mark.attack("lock")
+@pytest.mark.parametrize("forged", [SessionChange.UNLOCKED, SessionChange.RESUMED,
+                                    SessionChange.SWITCHED_BACK])
+def test_an_end_notice_without_its_beginning_opens_no_allowance(forged: SessionChange) -> None:
+    """A helper posts an unlock / resume / switch-back that no lock began, then an unnamed
+    window (as the lock screen would be) stays in front for 5 minutes: no allowance, 切屏."""
+    clock = Clock()
+    log = FocusLog(now_ms=clock, elapsed_ms=clock)
+    assert log.session(forged) == []
+    clock.ms += 100
+    assert not log.settling
+    event = log.lost(taken_by="")
+    assert event is not None
+    clock.ms += 300_000
+    log.regained()
+    assert log.focus_losses == 1
