@@ -168,7 +168,10 @@ class ServerClock:
             if self._anchor is not None and not self._estimated:
                 return
             if same_boot:
-                self._anchor = (snapshot.server_ms, snapshot.mono_ns)
+                # The file is the candidate's to edit (their profile): never before a
+                # server time already seen, in the same boot as after a reboot.
+                server_now = snapshot.server_ms + (now_mono - snapshot.mono_ns) // 1_000_000
+                self._anchor = (max(server_now, floor_ms or 0), now_mono)
             else:
                 # Rebooted: the monotonic clock restarted. The PC clock with the offset
                 # measured last time is the best guess, but never before a server time
