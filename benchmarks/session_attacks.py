@@ -19,10 +19,10 @@ lock screen, the allowance after an unlock) and pause (tests/offline_import/
 test_pause_attacks.py: answers smuggled out of a pause, a PC ending a pause;
 tests/sync/test_clock_file_attacks.py: the server-clock anchor file edited offline).
 
-Measured 2026-12-07 (attack-session8): on main at 01d1273 (before the fixes; the
-adapter then recorded the process name only) 14/33 through (identity_hold 4/6, lock
-9/14, pause 1/4); after, 0/33. The clock-file attacks added later: 2/2 through before,
-1/2 after (time with the client closed is not stamped: a known way through, xfail).
+Measured 2026-12-08 (attack-session8): on main at 01d1273 (before the fixes; the
+adapter then recorded the process name only) 16/35 through (identity_hold 4/6, lock
+9/14, pause 3/6); after, 1/35: time with the client closed is not stamped (a known way
+through, xfail in tests/sync/test_clock_file_attacks.py).
 """
 
 from __future__ import annotations
