@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import requests
 from console_helpers import ConsoleClient, candidate_login, console_login
+from headless_chromium import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from sqlalchemy import select
 
 from server import schema as t
@@ -306,13 +307,7 @@ def test_action_post_from_another_origin_is_refused(world: World) -> None:
 
 # -- the browser: cross-site forms, framing, script in names -----------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 EVIL = "http://evil.example"
-needs_chromium = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
-                                    reason="needs Debian's chromium (.ci/run installs it)")
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,11 @@ a chief examiner log in, watch tiles change live, and act; a held PC is let in."
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 from console_helpers import candidate_login, save_answer, upload_lockdown
+from headless_chromium import CHROMIUM, CHROMIUM_ARGS, SHOTS, needs_chromium
 
 from client.i18n import set_language
 from server.console.demo_room import DEMO_CONSOLE_PASSWORD
@@ -17,15 +16,7 @@ from server.testing import LiveServer
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-# Set by scripts/screenshots.py to keep the pictures in docs/screenshots/.
-SHOTS = os.environ.get("EXAM_CONSOLE_SCREENSHOTS")
-
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
-                                reason="needs Debian's chromium (.ci/run installs it)")
+pytestmark = needs_chromium
 ZHANG, LI, CHEN = DEMO_CANDIDATES
 
 

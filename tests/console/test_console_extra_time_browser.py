@@ -5,13 +5,12 @@ the new end, and the audit page lists each grant, the pause and the resume."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 import requests
 from console_helpers import candidate_login
+from headless_chromium import CHROMIUM, CHROMIUM_ARGS, SHOTS, needs_chromium
 
 from server.console.demo_room import DEMO_CONSOLE_PASSWORD
 from server.demo import DEMO_CANDIDATES
@@ -19,14 +18,8 @@ from server.testing import LiveServer
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-SHOTS = os.environ.get("EXAM_CONSOLE_SCREENSHOTS")  # scripts/console_screenshots.py
 
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
-                                reason="needs Debian's chromium (.ci/run installs it)")
+pytestmark = needs_chromium
 ZHANG, LI, CHEN = DEMO_CANDIDATES
 MINUTE = 60_000
 

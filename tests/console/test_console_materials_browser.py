@@ -5,11 +5,10 @@ then shows in the list. No script error and no CSP violation on the way."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
+from headless_chromium import CHROMIUM, CHROMIUM_ARGS, SHOTS, needs_chromium
 from test_console_materials import room_jpeg
 
 from server.console.demo_room import DEMO_CONSOLE_PASSWORD, DEMO_PROCTOR_USERNAME
@@ -20,14 +19,8 @@ from server.testing import LiveServer
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-SHOTS = os.environ.get("EXAM_CONSOLE_SCREENSHOTS")  # set by scripts/console_screenshots.py
 
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
-                                reason="needs Debian's chromium (.ci/run installs it)")
+pytestmark = needs_chromium
 ZHANG = DEMO_CANDIDATES[0]
 LOADED = "(img) => img.complete && img.naturalWidth > 0"
 

@@ -4,13 +4,12 @@ candidate's PC acknowledges them on its heartbeats."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 import requests
 from console_helpers import candidate_login
+from headless_chromium import CHROMIUM, CHROMIUM_ARGS, SHOTS, needs_chromium
 
 from server.console.demo_room import DEMO_CONSOLE_PASSWORD
 from server.demo import DEMO_CANDIDATES
@@ -18,14 +17,8 @@ from server.testing import LiveServer
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-SHOTS = os.environ.get("EXAM_CONSOLE_SCREENSHOTS")  # scripts/console_screenshots.py
 
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
-                                reason="needs Debian's chromium (.ci/run installs it)")
+pytestmark = needs_chromium
 ZHANG, LI, CHEN = DEMO_CANDIDATES
 
 

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from headless_chromium import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from offline_helpers import rev, sit
 
 from client.export.offline_file import Marks
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
-                                reason="needs Debian's chromium (.ci/run installs it)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
