@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -19,3 +22,26 @@ SHOTS = os.environ.get("EXAM_CONSOLE_SCREENSHOTS")
 
 needs_chromium = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
                                     reason="needs Debian's chromium (.ci/run installs it)")
+
+
+@contextmanager
+def console_page(base_url: str, *, username: str, password: str) -> Iterator[Any]:
+    """A Chromium page at 1366x768 in Chinese, signed in to the console as *username*.
+
+    Leaving the block without an exception asserts that no script on the page failed."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(f"{base_url}/console/login")
+            page.fill("#username", username)
+            page.fill("#password", password)
+            page.click("#login")
+            yield page
+            assert not errors, errors
+        finally:
+            browser.close()

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 import requests
 from console_helpers import candidate_login
-from headless_chromium import CHROMIUM, CHROMIUM_ARGS, SHOTS, needs_chromium
+from headless_chromium import SHOTS, console_page, needs_chromium
 
 from server.console.demo_room import DEMO_CONSOLE_PASSWORD
 from server.demo import DEMO_CANDIDATES
 from server.testing import LiveServer
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 
 pytestmark = needs_chromium
@@ -33,52 +33,41 @@ def _beat(srv: LiveServer, token: str, *, seen: int = 0, read: int = 0) -> list[
 def test_a_proctor_writes_to_a_seat_and_to_the_room(srv: LiveServer) -> None:
     tokens = {p.student_no: candidate_login(srv, p, client_id=f"pc-{i}").json()["token"]
               for i, p in enumerate(DEMO_CANDIDATES)}
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(f"{srv.url}/console/login")
-            page.fill("#username", "jiankao")
-            page.fill("#password", DEMO_CONSOLE_PASSWORD)
-            page.click("#login")
-            page.wait_for_selector('.tile[data-seat="2"]')
+    with console_page(srv.url, username="jiankao",
+                      password=DEMO_CONSOLE_PASSWORD) as page:
+        page.wait_for_selector('.tile[data-seat="2"]')
 
-            # One seat: 李四, from the details.
-            page.click('.tile[data-seat="2"]')
-            page.click('#detail [data-action="message"]')
-            page.fill("#message-text", "请把草稿纸写上姓名和座位号")
-            page.click("#confirm")
-            page.wait_for_selector("#message-done")
-            page.wait_for_selector('.tile[data-seat="2"] [data-message-state="sent"]')
-            [message] = _beat(srv, tokens[LI.student_no])
-            assert message["text"] == "请把草稿纸写上姓名和座位号"
-            _beat(srv, tokens[LI.student_no], seen=message["id"])
-            page.wait_for_selector('.tile[data-seat="2"] [data-message-state="delivered"]',
-                                   timeout=6000)
-            _beat(srv, tokens[LI.student_no], seen=message["id"], read=message["id"])
-            page.wait_for_selector('.tile[data-seat="2"] [data-message-state="read"]',
-                                   timeout=6000)
-            assert "已读" in page.inner_text("#detail")
-            if SHOTS:
-                page.screenshot(path=str(Path(SHOTS) / "console-09-message.png"))
+        # One seat: 李四, from the details.
+        page.click('.tile[data-seat="2"]')
+        page.click('#detail [data-action="message"]')
+        page.fill("#message-text", "请把草稿纸写上姓名和座位号")
+        page.click("#confirm")
+        page.wait_for_selector("#message-done")
+        page.wait_for_selector('.tile[data-seat="2"] [data-message-state="sent"]')
+        [message] = _beat(srv, tokens[LI.student_no])
+        assert message["text"] == "请把草稿纸写上姓名和座位号"
+        _beat(srv, tokens[LI.student_no], seen=message["id"])
+        page.wait_for_selector('.tile[data-seat="2"] [data-message-state="delivered"]',
+                               timeout=6000)
+        _beat(srv, tokens[LI.student_no], seen=message["id"], read=message["id"])
+        page.wait_for_selector('.tile[data-seat="2"] [data-message-state="read"]',
+                               timeout=6000)
+        assert "已读" in page.inner_text("#detail")
+        if SHOTS:
+            page.screenshot(path=str(Path(SHOTS) / "console-09-message.png"))
 
-            # The room: every seat shown is ticked.
-            page.click("#detail .close")
-            page.click("#group-message")
-            page.wait_for_selector("#group-list")
-            assert page.locator(".group-seat").count() == 3
-            page.fill("#message-text", "距考试结束还有 15 分钟，请检查答卷")
-            page.click("#confirm")
-            page.wait_for_selector("#group-done")
-            assert "3 人" in page.inner_text("#group-done")
-            for person in DEMO_CANDIDATES:
-                texts = [m["text"] for m in _beat(srv, tokens[person.student_no])]
-                assert texts[-1] == "距考试结束还有 15 分钟，请检查答卷"
-            page.goto(f"{srv.url}/console/audit")
-            assert page.locator('#audit tr[data-action="message"]').count() == 4
-            assert "发送消息" in page.inner_text("#audit")
-            assert errors == []
-        finally:
-            browser.close()
+        # The room: every seat shown is ticked.
+        page.click("#detail .close")
+        page.click("#group-message")
+        page.wait_for_selector("#group-list")
+        assert page.locator(".group-seat").count() == 3
+        page.fill("#message-text", "距考试结束还有 15 分钟，请检查答卷")
+        page.click("#confirm")
+        page.wait_for_selector("#group-done")
+        assert "3 人" in page.inner_text("#group-done")
+        for person in DEMO_CANDIDATES:
+            texts = [m["text"] for m in _beat(srv, tokens[person.student_no])]
+            assert texts[-1] == "距考试结束还有 15 分钟，请检查答卷"
+        page.goto(f"{srv.url}/console/audit")
+        assert page.locator('#audit tr[data-action="message"]').count() == 4
+        assert "发送消息" in page.inner_text("#audit")

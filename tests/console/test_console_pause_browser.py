@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 import requests
 from console_helpers import candidate_login, console_login
-from headless_chromium import CHROMIUM, CHROMIUM_ARGS, SHOTS, needs_chromium
+from headless_chromium import SHOTS, console_page, needs_chromium
 
 from server.console.demo_room import DEMO_CONSOLE_PASSWORD
 from server.demo import DEMO_CANDIDATES
 from server.testing import LiveServer
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 
 pytestmark = needs_chromium
@@ -42,32 +42,21 @@ def test_a_long_pause_is_flagged_and_answers_saved_during_it_are_shown(
     assert held.status_code == 200 and held.json()["held_during_pause"] == [["q1", 1]]
     srv.clock.set_now(paused_at + 12 * MINUTE)  # type: ignore[attr-defined]
 
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(f"{srv.url}/console/login")
-            page.fill("#username", "jiankao")
-            page.fill("#password", DEMO_CONSOLE_PASSWORD)
-            page.click("#login")
-            tile = '.tile[data-seat="1"]'
-            page.wait_for_selector(f"{tile} [data-pause-overdue]")
-            text = page.inner_text(tile)
-            assert "已暂停 12 分钟" in text and "暂停期间作答 1" in text
-            assert "attention" in (page.get_attribute(tile, "class") or "")
-            assert page.get_attribute('.tile[data-seat="2"]', "class").find("attention") < 0
-            page.click(tile)
-            detail = page.inner_text("#detail")
-            assert "暂停时间过长，请确认是否恢复作答" in detail
-            assert "未计入答案，已留存备查" in detail
-            if SHOTS:
-                page.screenshot(path=str(Path(SHOTS) / "console-10-pause-alarm.png"),
-                                full_page=True)
-            assert not errors, errors
-        finally:
-            browser.close()
+    with console_page(srv.url, username="jiankao",
+                      password=DEMO_CONSOLE_PASSWORD) as page:
+        tile = '.tile[data-seat="1"]'
+        page.wait_for_selector(f"{tile} [data-pause-overdue]")
+        text = page.inner_text(tile)
+        assert "已暂停 12 分钟" in text and "暂停期间作答 1" in text
+        assert "attention" in (page.get_attribute(tile, "class") or "")
+        assert page.get_attribute('.tile[data-seat="2"]', "class").find("attention") < 0
+        page.click(tile)
+        detail = page.inner_text("#detail")
+        assert "暂停时间过长，请确认是否恢复作答" in detail
+        assert "未计入答案，已留存备查" in detail
+        if SHOTS:
+            page.screenshot(path=str(Path(SHOTS) / "console-10-pause-alarm.png"),
+                            full_page=True)
 
 
 def test_proctor_actions_from_an_offline_pc_show_both_times(srv: LiveServer) -> None:
@@ -86,31 +75,20 @@ def test_proctor_actions_from_an_offline_pc_show_both_times(srv: LiveServer) -> 
     requests.post(srv.api("/attempt/proctor-events"), timeout=10,
                   headers={"Authorization": f"Bearer {token}"},
                   json={"client_id": "pc-01", "events": events}).raise_for_status()
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(f"{srv.url}/console/login")
-            page.fill("#username", "jiankao")
-            page.fill("#password", DEMO_CONSOLE_PASSWORD)
-            page.click("#login")
-            page.click('.tile[data-seat="1"]')
-            page.wait_for_selector('#detail .pc-actions li[data-action="proctor.entry_approved"]')
-            items = page.inner_text("#detail .pc-actions")
-            assert "批准入场（考生电脑） · 王老师" in items and "到达" in items
-            if SHOTS:
-                page.screenshot(path=str(Path(SHOTS) / "console-14-pc-actions-seat.png"))
-            page.goto(f"{srv.url}/console/audit")
-            row = page.locator('#audit tr[data-action="proctor.entry_approved"]')
-            done_cell, arrived_cell = row.locator("td.done").inner_text(), \
-                row.locator("td.arrived").inner_text()
-            assert done_cell != arrived_cell and done_cell[:10] == arrived_cell[:10]
-            assert "王老师（p1）" in row.inner_text()
-            if SHOTS:
-                page.screenshot(path=str(Path(SHOTS) / "console-15-pc-actions-audit.png"),
-                                full_page=True)
-            assert not errors, errors
-        finally:
-            browser.close()
+    with console_page(srv.url, username="jiankao",
+                      password=DEMO_CONSOLE_PASSWORD) as page:
+        page.click('.tile[data-seat="1"]')
+        page.wait_for_selector('#detail .pc-actions li[data-action="proctor.entry_approved"]')
+        items = page.inner_text("#detail .pc-actions")
+        assert "批准入场（考生电脑） · 王老师" in items and "到达" in items
+        if SHOTS:
+            page.screenshot(path=str(Path(SHOTS) / "console-14-pc-actions-seat.png"))
+        page.goto(f"{srv.url}/console/audit")
+        row = page.locator('#audit tr[data-action="proctor.entry_approved"]')
+        done_cell, arrived_cell = row.locator("td.done").inner_text(), \
+            row.locator("td.arrived").inner_text()
+        assert done_cell != arrived_cell and done_cell[:10] == arrived_cell[:10]
+        assert "王老师（p1）" in row.inner_text()
+        if SHOTS:
+            page.screenshot(path=str(Path(SHOTS) / "console-15-pc-actions-audit.png"),
+                            full_page=True)
