@@ -20,7 +20,8 @@ def test_heartbeat_answers_with_the_attempts_clock_and_counts_as_contact(
     assert response.status_code == 200, response.text
     body = response.json()
     assert body == {"server_time_ms": body["server_time_ms"], "end_ms": server.demo.end_ms,
-                    "paused": False, "paused_since_ms": None, "messages": []}
+                    "paused": False, "paused_since_ms": None, "messages": [],
+                    "identity_hold": None}  # no failed face check waiting
     assert abs(body["server_time_ms"] - server.clock.now_ms()) < 5_000
     # The contact the console shows moved with the heartbeat (no answer was uploaded).
     attempt = server.db.get_attempt(attempt_id)
